@@ -1,0 +1,141 @@
+import { BytesError } from './errors.js';
+
+/**
+ * Decompresses an LZF stream (the format of Redis' lzf_d.c) into exactly `outLength` bytes.
+ * `out`, when given, is reused (it must hold at least `outLength` bytes) so hot loops do not allocate.
+ * Throws a `corrupt` {@link BytesError} (offset = position in `input`) when the stream reads past its end,
+ * refers before the start of the output, or does not produce exactly `outLength` bytes.
+ */
+export function lzfDecompress(input: Uint8Array, outLength: number, out?: Uint8Array): Uint8Array {
+  const dst = out && out.length >= outLength ? out : new Uint8Array(outLength);
+  const inEnd = input.length;
+  let ip = 0;
+  let op = 0;
+  while (ip < inEnd) {
+    const ctrl = input[ip++];
+    if (ctrl < 32) {
+      const run = ctrl + 1;
+      if (op + run > outLength) throw new BytesError('corrupt', 'LZF literal run overflows the declared length', ip - 1);
+      if (ip + run > inEnd) throw new BytesError('corrupt', 'LZF literal run reads past the compressed data', ip - 1);
+      if (run < 16) {
+        for (let k = 0; k < run; k++) dst[op + k] = input[ip + k];
+      } else {
+        dst.set(input.subarray(ip, ip + run), op);
+      }
+      ip += run;
+      op += run;
+    } else {
+      let len = ctrl >>> 5;
+      const at = ip - 1;
+      if (len === 7) {
+        if (ip >= inEnd) throw new BytesError('corrupt', 'LZF back reference reads past the compressed data', at);
+        len += input[ip++];
+      }
+      if (ip >= inEnd) throw new BytesError('corrupt', 'LZF back reference reads past the compressed data', at);
+      const back = ((ctrl & 0x1f) << 8) + input[ip++] + 1;
+      len += 2;
+      if (back > op) throw new BytesError('corrupt', 'LZF back reference points before the start of the output', at);
+      if (op + len > outLength) throw new BytesError('corrupt', 'LZF back reference overflows the declared length', at);
+      let ref = op - back;
+      if (back >= len) {
+        dst.copyWithin(op, ref, ref + len);
+        op += len;
+      } else {
+        for (let k = 0; k < len; k++) dst[op++] = dst[ref++];
+      }
+    }
+  }
+  if (op !== outLength) {
+    throw new BytesError('corrupt', `LZF data decompressed to ${op} bytes, expected ${outLength}`, inEnd);
+  }
+  return out === dst ? dst.subarray(0, outLength) : dst;
+}
+
+const HLOG = 16;
+const HSIZE = 1 << HLOG;
+const MAX_LIT = 32;
+const MAX_OFF = 1 << 13;
+const MAX_REF = (1 << 8) + (1 << 3);
+let table: Int32Array | undefined;
+
+/**
+ * LZF-compresses `input` with the parameters Redis uses (HLOG 16, 8 KiB window). Returns `null` when the
+ * result would not fit in `maxOutput` bytes — Redis calls it with `len - 4` and stores the string raw then.
+ * The output is a valid LZF stream; it is not promised to be byte-identical to Redis' (which hashes with an
+ * uninitialised table).
+ */
+export function lzfCompress(input: Uint8Array, maxOutput = input.length - 4): Uint8Array | null {
+  const inLen = input.length;
+  if (inLen === 0 || maxOutput <= 0) return null;
+  const htab = (table ??= new Int32Array(HSIZE));
+  htab.fill(-1);
+  const out = new Uint8Array(maxOutput + MAX_LIT + 3);
+  let ip = 0;
+  let op = 1; // room for the first literal-run control byte
+  let lit = 0;
+  const idx = (p: number): number => {
+    const v = (input[p] << 16) | (input[p + 1] << 8) | input[p + 2];
+    return ((v >>> (24 - HLOG)) - v * 5) & (HSIZE - 1);
+  };
+  while (ip < inLen - 2) {
+    const h = idx(ip);
+    const ref = htab[h];
+    htab[h] = ip;
+    const off = ip - ref - 1;
+    if (
+      ref >= 0 &&
+      off < MAX_OFF &&
+      input[ref] === input[ip] &&
+      input[ref + 1] === input[ip + 1] &&
+      input[ref + 2] === input[ip + 2]
+    ) {
+      let len = 2;
+      const maxLen = Math.min(inLen - ip - len, MAX_REF);
+      // close the literal run
+      out[op - lit - 1] = lit - 1;
+      if (lit === 0) op--; // the reserved control byte was not used
+      do len++;
+      while (len < maxLen && input[ref + len] === input[ip + len]);
+      len -= 2;
+      ip++;
+      if (op + 3 + 1 > maxOutput) return null;
+      if (len < 7) {
+        out[op++] = (off >>> 8) + (len << 5);
+      } else {
+        out[op++] = (off >>> 8) + (7 << 5);
+        out[op++] = len - 7;
+      }
+      out[op++] = off & 0xff;
+      lit = 0;
+      op++; // reserve the next literal control byte
+      ip += len + 1;
+      if (ip >= inLen - 2) break;
+      // re-hash the two positions just before ip, as lzf_c.c does (VERY_FAST)
+      htab[idx(ip - 1)] = ip - 1;
+      if (ip - 2 >= 0) htab[idx(ip - 2)] = ip - 2;
+    } else {
+      if (op >= maxOutput) return null;
+      lit++;
+      out[op++] = input[ip++];
+      if (lit === MAX_LIT) {
+        out[op - lit - 1] = lit - 1;
+        lit = 0;
+        op++;
+      }
+    }
+  }
+  while (ip < inLen) {
+    if (op >= maxOutput) return null;
+    lit++;
+    out[op++] = input[ip++];
+    if (lit === MAX_LIT) {
+      out[op - lit - 1] = lit - 1;
+      lit = 0;
+      op++;
+    }
+  }
+  out[op - lit - 1] = lit - 1;
+  if (lit === 0) op--;
+  if (op > maxOutput) return null;
+  return out.slice(0, op);
+}
