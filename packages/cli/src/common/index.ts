@@ -1,0 +1,5 @@
+export { ExitCode, CliExit, usageError } from './exit.js';
+export { createOutput, useColor, jsonReplacer, bytesToDisplay, formatBytes, type Output } from './output.js';
+export { Progress } from './progress.js';
+export { runProgram, describeError } from './run.js';
+export { confirm } from './confirm.js';

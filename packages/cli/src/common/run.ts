@@ -1,0 +1,74 @@
+import { CommanderError, type Command } from 'commander';
+import { CliExit, ExitCode } from './exit.js';
+
+interface DataErrorLike {
+  message: string;
+  file?: string;
+  offset?: number;
+  code?: string;
+}
+
+/** Errors of our libraries carry a `code`; the I/O ones come from fsio (or Node itself). */
+function isIoError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'FsioError') return true;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
+}
+
+function isDataError(err: unknown): err is DataErrorLike {
+  return err instanceof Error && /^(Resp|Aof|Rdb|RdbWriter|Keyspace|Bytes)Error$/.test(err.name);
+}
+
+/** One-line description of an error; library errors already name the file and offset. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/**
+ * Runs a commander program and maps every outcome to an exit code: usage errors 2, data problems 1,
+ * I/O and internal errors 3, SIGINT 130. Never prints a stack trace unless REDIS_PERSIST_DEBUG is set.
+ */
+export async function runProgram(program: Command, argv: string[]): Promise<number> {
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    process.stderr.write('\ninterrupted\n');
+    process.exit(ExitCode.Interrupted);
+  };
+  process.once('SIGINT', onSigint);
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
+  } catch (err) {
+    if (interrupted) return ExitCode.Interrupted;
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return ExitCode.Ok;
+      return ExitCode.Usage;
+    }
+    if (process.env.REDIS_PERSIST_DEBUG) console.error(err);
+    const name = program.name();
+    if (err instanceof CliExit) {
+      if (err.message) process.stderr.write(`${name}: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (isIoError(err)) {
+      process.stderr.write(`${name}: ${describeError(err)}\n`);
+      return ExitCode.Io;
+    }
+    if (isDataError(err)) {
+      process.stderr.write(`${name}: ${describeError(err)}\n`);
+      return ExitCode.Problem;
+    }
+    process.stderr.write(`${name}: internal error: ${describeError(err)}\n`);
+    return ExitCode.Io;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

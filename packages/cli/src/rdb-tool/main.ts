@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { runProgram } from '../common/index.js';
+
+export function buildRdbTool(): Command {
+  const program = new Command('rdb-tool')
+    .description('Inspect, verify and convert Redis RDB snapshot files')
+    .version('0.1.0');
+  // Commands register here (one file per command in this folder).
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  return runProgram(buildRdbTool(), argv);
+}

@@ -1,0 +1,17 @@
+export type {
+  Bytes,
+  StreamIdText,
+  Score,
+  HashField,
+  StreamEntry,
+  StreamPendingEntry,
+  StreamConsumer,
+  StreamGroup,
+  StreamValue,
+  ModuleValue,
+  KeyValue,
+  KeyType,
+  KeyRecord,
+  FunctionRecord,
+  KeyspaceRecord,
+} from './model.js';

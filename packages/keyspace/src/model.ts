@@ -1,0 +1,95 @@
+// The keyspace value model shared by every package: what the RDB parser yields, what the RDB writer and the AOF
+// rewriter consume, what the live-server dump in the tests produces, and what the canonical JSON Lines form
+// (../shared/KEYSPACE-JSONL.md) serialises. Byte strings are always Uint8Array.
+
+/** A Redis byte string (key, value, member, field). */
+export type Bytes = Uint8Array;
+
+/** A stream ID, written `"<ms>-<seq>"` (both unsigned 64-bit decimals). */
+export type StreamIdText = string;
+
+/** A sorted-set score; JSON writes ±Infinity as "inf"/"-inf". */
+export type Score = number;
+
+export interface HashField {
+  field: Bytes;
+  value: Bytes;
+  /** Absolute Unix ms of this field's own expiry (Redis 7.4+ hash field expiration), else null. */
+  expireAt: number | null;
+}
+
+export interface StreamEntry {
+  id: StreamIdText;
+  fields: [Bytes, Bytes][];
+}
+
+export interface StreamPendingEntry {
+  id: StreamIdText;
+  consumer: Bytes;
+  deliveryTime: number;
+  deliveryCount: number;
+}
+
+export interface StreamConsumer {
+  name: Bytes;
+  seenTime: number;
+  activeTime: number | null;
+}
+
+export interface StreamGroup {
+  name: Bytes;
+  lastDeliveredId: StreamIdText;
+  entriesRead: number | null;
+  pending: StreamPendingEntry[];
+  consumers: StreamConsumer[];
+}
+
+export interface StreamValue {
+  entries: StreamEntry[];
+  length: number;
+  lastId: StreamIdText;
+  firstId: StreamIdText | null;
+  maxDeletedId: StreamIdText;
+  entriesAdded: number;
+  groups: StreamGroup[];
+}
+
+export interface ModuleValue {
+  /** The 9-character module type name (e.g. `ReJSON-RL`). */
+  module: string;
+  encver: number;
+  /** The serialized module value exactly as it stands in the file. */
+  raw: Bytes;
+}
+
+/** A key's value, tagged by Redis type. */
+export type KeyValue =
+  | { type: 'string'; value: Bytes }
+  | { type: 'list'; value: Bytes[] }
+  | { type: 'set'; value: Bytes[] }
+  | { type: 'zset'; value: [Bytes, Score][] }
+  | { type: 'hash'; value: HashField[] }
+  | { type: 'stream'; value: StreamValue }
+  | { type: 'module'; value: ModuleValue };
+
+export type KeyType = KeyValue['type'];
+
+/** One key of the keyspace. */
+export type KeyRecord = KeyValue & {
+  db: number;
+  key: Bytes;
+  /** Absolute Unix ms of the key's expiry, or null. */
+  expireAt: number | null;
+  /** Optional object encoding (e.g. `listpack`); not part of the canonical form. */
+  encoding?: string;
+};
+
+/** A Redis 7+ function library. */
+export interface FunctionRecord {
+  library: string;
+  engine: string;
+  code: Bytes;
+}
+
+/** A line of keyspace JSON Lines: a function library or a key. */
+export type KeyspaceRecord = ({ kind: 'function' } & FunctionRecord) | ({ kind: 'key' } & KeyRecord);
