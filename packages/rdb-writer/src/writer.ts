@@ -1,0 +1,301 @@
+import { Crc64 } from '@redis-persist/bytes';
+import { AtomicFile } from '@redis-persist/fsio';
+import type { FunctionRecord, KeyRecord, KeyspaceRecord } from '@redis-persist/keyspace';
+import { RdbWriterError, describeKey } from './errors.js';
+import { ValueEncoder } from './object.js';
+import { ByteSink, writeLen, writeStr } from './sink.js';
+import { type RdbThresholds, type Target, resolveTarget, resolveThresholds } from './target.js';
+
+export interface RdbWriteOptions {
+  /**
+   * Target RDB version: 1..12 for Redis, 1..11 or 80 with `valkey`. Default 10 (Redis 7.0; see
+   * {@link DEFAULT_RDB_VERSION} for why).
+   */
+  rdbVersion?: number;
+  /** Write for Valkey: `valkey-ver` instead of `redis-ver`, Valkey's version range (≤ 11, or 80 = Valkey 9). */
+  valkey?: boolean;
+  /** LZF-compress strings longer than 20 bytes where it saves space, as `rdbcompression yes` (default true). */
+  compress?: boolean;
+  /** Encoding limits (Redis' defaults otherwise). */
+  thresholds?: Partial<RdbThresholds>;
+  /**
+   * AUX fields (RDB 7+). They are added to the standard set (`redis-ver`, `redis-bits`, `ctime`, `used-mem`,
+   * `aof-base`/`aof-preamble`) and replace a standard field of the same name. Pass `defaultAux: false` to write
+   * only these.
+   */
+  aux?: Record<string, string>;
+  defaultAux?: boolean;
+  /** Drop keys/functions the target cannot hold (reporting each through `onDrop`) instead of refusing. */
+  dropUnsupported?: boolean;
+  onDrop?: (info: DropInfo) => void;
+}
+
+/** A key or function left out because the target version cannot hold it. */
+export interface DropInfo {
+  kind: 'key' | 'function';
+  db?: number;
+  key?: Uint8Array;
+  library?: string;
+  /** What the target lacks: `stream`, `stream-metadata`, `hash-field-ttl`, `functions`, `empty-collection`... */
+  feature: string;
+  message: string;
+}
+
+export interface RdbWriteSummary {
+  bytes: number;
+  keys: number;
+  functions: number;
+  dropped: DropInfo[];
+  rdbVersion: number;
+}
+
+const OP_FUNCTION2 = 0xf5;
+const OP_EXPIRETIME = 0xfd;
+const OP_EXPIRETIME_MS = 0xfc;
+const OP_SELECTDB = 0xfe;
+const OP_AUX = 0xfa;
+const OP_EOF = 0xff;
+
+/**
+ * Synchronous RDB encoder. Call {@link header} first, then {@link func}/{@link key} (or {@link record}) in any
+ * order, then {@link end}; each returns the bytes to append to the file (fresh arrays the caller may keep).
+ * A SELECTDB is emitted whenever the db changes; no RESIZEDB (it is only a hint, and the writer streams).
+ */
+export class RdbWriter {
+  readonly target: Target;
+  readonly thresholds: RdbThresholds;
+  /** Bytes produced so far. */
+  bytesWritten = 0;
+  keys = 0;
+  functions = 0;
+  readonly dropped: DropInfo[] = [];
+
+  private readonly sink = new ByteSink();
+  private readonly valueSink = new ByteSink();
+  private readonly values: ValueEncoder;
+  private readonly crc = new Crc64();
+  private readonly compress: boolean;
+  private db = -1;
+  private state: 'new' | 'body' | 'done' = 'new';
+
+  constructor(private readonly options: RdbWriteOptions = {}) {
+    this.target = resolveTarget(options.rdbVersion, options.valkey ?? false);
+    this.thresholds = resolveThresholds(options.thresholds);
+    this.compress = options.compress ?? true;
+    this.values = new ValueEncoder({ target: this.target, thresholds: this.thresholds, compress: this.compress });
+    if (options.aux && Object.keys(options.aux).length > 0 && !this.target.aux) {
+      throw new RdbWriterError('unsupported', `AUX fields need RDB 7 (Redis 3.2+); the target is RDB ${this.target.version}`, {
+        feature: 'aux',
+      });
+    }
+  }
+
+  private out(): Uint8Array {
+    const bytes = this.sink.take();
+    this.sink.reset();
+    this.crc.update(bytes);
+    this.bytesWritten += bytes.length;
+    return bytes;
+  }
+
+  private expectBody(what: string): void {
+    if (this.state === 'new') throw new RdbWriterError('options', `header() must come before ${what}`);
+    if (this.state === 'done') throw new RdbWriterError('options', `${what} after end()`);
+  }
+
+  private auxRecord(name: string, value: string): void {
+    this.sink.u8(OP_AUX);
+    writeStr(this.sink, Buffer.from(name, 'utf8'), this.compress);
+    writeStr(this.sink, Buffer.from(value, 'utf8'), this.compress);
+  }
+
+  /** Magic and AUX fields. */
+  header(): Uint8Array {
+    if (this.state !== 'new') throw new RdbWriterError('options', 'header() called twice');
+    this.state = 'body';
+    const t = this.target;
+    this.sink.bytes(t.magic);
+    if (t.aux) {
+      const fields = new Map<string, string>();
+      if (this.options.defaultAux !== false) {
+        fields.set(t.valkey ? 'valkey-ver' : 'redis-ver', t.serverVersion);
+        fields.set('redis-bits', '64');
+        fields.set('ctime', String(Math.floor(Date.now() / 1000)));
+        fields.set('used-mem', '0');
+        if (t.version >= 10) fields.set('aof-base', '0');
+        else if (t.version >= 8) fields.set('aof-preamble', '0');
+      }
+      for (const [k, v] of Object.entries(this.options.aux ?? {})) fields.set(k, v);
+      for (const [k, v] of fields) this.auxRecord(k, v);
+    }
+    return this.out();
+  }
+
+  private drop(info: DropInfo, err: RdbWriterError): Uint8Array {
+    if (!this.options.dropUnsupported || err.code !== 'unsupported') throw err;
+    this.dropped.push(info);
+    this.options.onDrop?.(info);
+    return new Uint8Array(0);
+  }
+
+  /** A function library (FUNCTION2 opcode, RDB 10+). */
+  func(rec: FunctionRecord): Uint8Array {
+    this.expectBody('func()');
+    if (!this.target.functions) {
+      const msg = `function library ${JSON.stringify(rec.library)}: functions need RDB 10 (Redis 7.0+); the target is RDB ${this.target.version}`;
+      const err = new RdbWriterError('unsupported', msg, { feature: 'functions', offset: this.bytesWritten });
+      return this.drop({ kind: 'function', library: rec.library, feature: 'functions', message: msg }, err);
+    }
+    if (!(rec.code instanceof Uint8Array)) throw new RdbWriterError('invalid', `function library ${JSON.stringify(rec.library)} has no code`);
+    this.sink.u8(OP_FUNCTION2);
+    writeStr(this.sink, rec.code, this.compress);
+    this.functions++;
+    return this.out();
+  }
+
+  /** One key: SELECTDB when the db changes, expiry, type, key, value. */
+  key(rec: KeyRecord): Uint8Array {
+    this.expectBody('key()');
+    const { db, key } = rec;
+    if (!Number.isInteger(db) || db < 0) throw new RdbWriterError('invalid', `db must be a non-negative integer, got ${db}`);
+    if (!(key instanceof Uint8Array)) throw new RdbWriterError('invalid', `db ${db}: key is not a byte string`, { db });
+    const offset = this.bytesWritten;
+    const t = this.target;
+    let type: number;
+    this.valueSink.reset();
+    try {
+      if (rec.expireAt != null) {
+        if (!Number.isSafeInteger(rec.expireAt)) throw new RdbWriterError('invalid', `expireAt ${rec.expireAt} is not an integer of ms`);
+        if (!t.msExpire) {
+          if (rec.expireAt % 1000 !== 0) {
+            throw new RdbWriterError(
+              'unsupported',
+              `a millisecond expiry (${rec.expireAt}) needs RDB 3+ (Redis 2.6+); RDB ${t.version} stores whole seconds`,
+              { feature: 'ms-expire' },
+            );
+          }
+          const secs = rec.expireAt / 1000;
+          if (secs < -2147483648 || secs > 2147483647) {
+            throw new RdbWriterError('unsupported', `expiry ${rec.expireAt} does not fit RDB ${t.version}'s 32-bit seconds`, {
+              feature: 'ms-expire',
+            });
+          }
+        }
+      }
+      type = this.values.encode(this.valueSink, rec);
+    } catch (err) {
+      if (!(err instanceof RdbWriterError)) {
+        if (err instanceof RangeError) {
+          throw new RdbWriterError('invalid', `${describeKey(db, key)}: ${err.message}`, { db, key, offset });
+        }
+        throw err;
+      }
+      const wrapped = new RdbWriterError(err.code, `${describeKey(db, key)}: ${err.message}`, {
+        db,
+        key,
+        offset,
+        ...(err.feature !== undefined ? { feature: err.feature } : {}),
+      });
+      return this.drop({ kind: 'key', db, key, feature: err.feature ?? err.code, message: wrapped.message }, wrapped);
+    }
+    const s = this.sink;
+    if (db !== this.db) {
+      s.u8(OP_SELECTDB);
+      writeLen(s, db);
+      this.db = db;
+    }
+    if (rec.expireAt != null) {
+      if (t.msExpire) {
+        s.u8(OP_EXPIRETIME_MS);
+        s.i64le(rec.expireAt);
+      } else {
+        s.u8(OP_EXPIRETIME);
+        s.i32le(rec.expireAt / 1000);
+      }
+    }
+    s.u8(type);
+    writeStr(s, key, this.compress);
+    s.bytes(this.valueSink.buf.subarray(0, this.valueSink.pos));
+    this.keys++;
+    return this.out();
+  }
+
+  /** A keyspace record of either kind. */
+  record(rec: KeyspaceRecord): Uint8Array {
+    return rec.kind === 'function' ? this.func(rec) : this.key(rec);
+  }
+
+  /** EOF opcode and, for RDB 5+, the CRC64 of everything before it. */
+  end(): Uint8Array {
+    this.expectBody('end()');
+    this.state = 'done';
+    this.sink.u8(OP_EOF);
+    const head = this.out();
+    if (!this.target.checksum) return head;
+    const out = new Uint8Array(head.length + 8);
+    out.set(head);
+    this.crc.writeLE(out, head.length);
+    this.bytesWritten += 8;
+    return out;
+  }
+}
+
+const CHUNK = 64 * 1024;
+
+/**
+ * Streams an RDB file for `records` (functions and keys in any order) as chunks of about 64 KiB; memory is
+ * bounded by the largest single value. Throws {@link RdbWriterError} on the first key the target cannot hold
+ * (unless `dropUnsupported`).
+ */
+export async function* writeRdb(
+  records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>,
+  options: RdbWriteOptions = {},
+  writer: RdbWriter = new RdbWriter(options),
+): AsyncGenerator<Uint8Array> {
+  let parts: Uint8Array[] = [writer.header()];
+  let size = parts[0].length;
+  for await (const rec of records) {
+    const bytes = writer.record(rec);
+    if (bytes.length === 0) continue;
+    parts.push(bytes);
+    size += bytes.length;
+    if (size >= CHUNK) {
+      yield parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+      parts = [];
+      size = 0;
+    }
+  }
+  parts.push(writer.end());
+  yield Buffer.concat(parts);
+}
+
+/**
+ * Writes an RDB file atomically (temporary file, fsync, rename). On any error — including a refused key —
+ * the temporary file is removed and `path` is left untouched.
+ */
+export async function writeRdbFile(
+  path: string,
+  records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>,
+  options: RdbWriteOptions = {},
+): Promise<RdbWriteSummary> {
+  const writer = new RdbWriter(options);
+  const file = await AtomicFile.create(path);
+  try {
+    for await (const chunk of writeRdb(records, options, writer)) await file.write(chunk);
+    await file.commit();
+  } catch (err) {
+    await file.abort();
+    if (err instanceof RdbWriterError && err.file === undefined) {
+      err.file = path;
+      err.message = `${path}: ${err.message}`;
+    }
+    throw err;
+  }
+  return {
+    bytes: writer.bytesWritten,
+    keys: writer.keys,
+    functions: writer.functions,
+    dropped: writer.dropped,
+    rdbVersion: writer.target.version,
+  };
+}
