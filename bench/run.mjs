@@ -1,0 +1,550 @@
+#!/usr/bin/env node
+// pnpm bench [-- --only aof|rdb|writer] [--size-mb N] [--runs N] [--timeout-s N] [--no-build] [--regen]
+//
+// Measures our CLI tools against the reference tools of Debian's redis-tools on the same generated inputs, in the
+// same run: wall time (process.hrtime) and peak RSS (VmHWM from /proc/<pid>/status, polled every 20 ms).
+//   aof:    aof-tool check   vs redis-check-aof   on a generated valid AOF (default >= 1 GB)
+//   rdb:    rdb-tool check / rdb-tool dump --format jsonl  vs redis-check-rdb  on an RDB written by redis-server
+//           (default >= 500 MB)
+//   writer: rdb-tool convert big.jsonl out.rdb, rdb-tool convert in.rdb out.rdb --rdb-version 9
+//           vs redis-server loading that RDB + SAVE
+// Inputs are generated into bench/data/ (git-ignored) and reused while they exist.
+// Writes bench/results.json and bench/results.md. A missing or failing tool is reported in its row, never fatal.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  BENCH_DIR, DATA_DIR, REPO_ROOT, fileSize, fmtMB, loadavg, log, median, readJson, writeJson,
+} from './lib/common.mjs';
+import { AOF_GENERATOR_VERSION, generateAof } from './lib/gen-aof.mjs';
+import { RDB_GENERATOR_VERSION, generateRdb } from './lib/gen-rdb.mjs';
+import { killAllChildren, measure, readPeakRss } from './lib/measure.mjs';
+import { killAllServers, redisLog, startRedis, stopRedis } from './lib/redis.mjs';
+
+const MB = 1 << 20;
+const TMP_DIR = path.join(DATA_DIR, 'tmp');
+// BENCH_AOF_TOOL / BENCH_RDB_TOOL: another bin script to measure (e.g. a second checkout), run with node.
+const AOF_TOOL = process.env.BENCH_AOF_TOOL ? path.resolve(process.env.BENCH_AOF_TOOL) : path.join(REPO_ROOT, 'packages/cli/bin/aof-tool.js');
+const RDB_TOOL = process.env.BENCH_RDB_TOOL ? path.resolve(process.env.BENCH_RDB_TOOL) : path.join(REPO_ROOT, 'packages/cli/bin/rdb-tool.js');
+
+// ---------------------------------------------------------------------------------------------- options
+function usage(msg) {
+  if (msg) process.stderr.write(`bench: ${msg}\n`);
+  process.stderr.write(
+    'usage: pnpm bench [-- --only aof|rdb|writer[,...]] [--size-mb N] [--aof-size-mb N] [--rdb-size-mb N]\n' +
+      '                  [--runs N] [--timeout-s N] [--no-build] [--regen] [--keep-outputs]\n',
+  );
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const o = { only: ['aof', 'rdb', 'writer'], aofMB: 1024, rdbMB: 500, runs: 1, timeoutS: 1800, build: true, regen: false, keep: false };
+  const num = (v, name) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) usage(`${name} needs a positive number, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => (i + 1 < argv.length ? argv[++i] : usage(`${a} needs a value`));
+    if (a === '--') continue;
+    else if (a === '--only') {
+      o.only = next().split(',').map((s) => s.trim());
+      for (const s of o.only) if (!['aof', 'rdb', 'writer'].includes(s)) usage(`unknown suite ${s}`);
+    } else if (a === '--size-mb') o.aofMB = o.rdbMB = num(next(), a);
+    else if (a === '--aof-size-mb') o.aofMB = num(next(), a);
+    else if (a === '--rdb-size-mb') o.rdbMB = num(next(), a);
+    else if (a === '--runs') o.runs = Math.round(num(next(), a));
+    else if (a === '--timeout-s') o.timeoutS = num(next(), a);
+    else if (a === '--no-build') o.build = false;
+    else if (a === '--regen') o.regen = true;
+    else if (a === '--keep-outputs') o.keep = true;
+    else if (a === '-h' || a === '--help') usage();
+    else usage(`unknown option ${a}`);
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------- cleanup
+const tempDirs = new Set();
+function cleanupSync() {
+  killAllChildren();
+  killAllServers();
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+  tempDirs.clear();
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    process.stderr.write(`\nbench: ${sig}, stopping servers and children\n`);
+    cleanupSync();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+}
+process.on('exit', cleanupSync);
+
+function mkTemp(prefix) {
+  fs.mkdirSync(TMP_DIR, { recursive: true });
+  const d = fs.mkdtempSync(path.join(TMP_DIR, prefix));
+  tempDirs.add(d);
+  return d;
+}
+function rmTemp(d) {
+  fs.rmSync(d, { recursive: true, force: true });
+  tempDirs.delete(d);
+}
+
+// ---------------------------------------------------------------------------------------------- helpers
+function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * MB, ...opts });
+  return { code: r.status ?? -1, out: (r.stdout ?? '') + (r.stderr ?? ''), error: r.error };
+}
+
+/** Is `<bin> <sub>` there? (dist built and the command registered) */
+function toolAvailable(bin, sub) {
+  const dist = path.join(path.dirname(path.dirname(bin)), 'dist', path.basename(bin, '.js'), 'main.js');
+  if (!fs.existsSync(bin)) return { ok: false, why: `not available (${bin} missing)` };
+  const overridden = process.env.BENCH_AOF_TOOL || process.env.BENCH_RDB_TOOL;
+  if (!overridden && !fs.existsSync(dist)) return { ok: false, why: `not available (${path.relative(REPO_ROOT, dist)} not built)` };
+  const r = sh(process.execPath, [bin, sub, '--help'], { timeout: 30000 });
+  if (r.code !== 0 || !new RegExp(`Usage: \\S+ ${sub}\\b`).test(r.out)) {
+    return { ok: false, why: `not available (no '${sub}' command: exit ${r.code})` };
+  }
+  return { ok: true, help: r.out };
+}
+
+/** Read a file once so every tool starts with the same (warm) page cache. */
+function warm(file) {
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(8 * MB);
+  while (fs.readSync(fd, buf, 0, buf.length, null) > 0);
+  fs.closeSync(fd);
+}
+
+const results = [];
+
+/**
+ * Run a command `runs` times; the row keeps the median wall time and the highest peak RSS.
+ * `unavailable`: a reason string to record instead of running.
+ */
+async function benchRow(row, cmd, args, { runs, timeoutS, stdout = 'ignore', unavailable, after } = {}) {
+  row.command = [cmd === process.execPath ? 'node' : cmd, ...args].map((a) => path.isAbsolute(a) ? path.relative(REPO_ROOT, a) || a : a).join(' ');
+  if (unavailable) {
+    row.status = unavailable;
+    log(`${row.name}: ${unavailable}`);
+    results.push(row);
+    return row;
+  }
+  row.runs = [];
+  for (let i = 0; i < runs; i++) {
+    log(`${row.name}: run ${i + 1}/${runs}: ${row.command}`);
+    const r = await measure(cmd, args, { stdout, timeoutMs: timeoutS * 1000, cwd: REPO_ROOT });
+    row.runs.push(r);
+    log(`  -> ${r.status}, ${r.wallS?.toFixed(2)} s, peak RSS ${r.peakRssBytes ? fmtMB(r.peakRssBytes) + ' MB' : '?'}, load ${r.loadavgBefore.join('/')}`);
+    if (!r.ok) {
+      const msg = r.stderrTail?.trim().split('\n').slice(-3).join(' | ');
+      if (msg) log(`     stderr: ${msg}`);
+      break;
+    }
+    if (after) await after(r, i);
+  }
+  finishRow(row);
+  results.push(row);
+  return row;
+}
+
+function finishRow(row) {
+  const ok = row.runs.length > 0 && row.runs.every((r) => r.ok);
+  const last = row.runs[row.runs.length - 1];
+  row.status = ok ? 'ok' : last.status;
+  if (ok) {
+    row.wallS = median(row.runs.map((r) => r.wallS));
+    row.peakRssBytes = Math.max(...row.runs.map((r) => r.peakRssBytes ?? 0)) || null;
+  } else {
+    row.stderrTail = last.stderrTail;
+  }
+  row.loadavg = row.runs.map((r) => r.loadavgBefore);
+}
+
+function compare(row, ref, target) {
+  if (row.status === 'ok' && ref && ref.status === 'ok') {
+    row.timeRatio = row.wallS / ref.wallS;
+    if (row.peakRssBytes && ref.peakRssBytes) row.rssRatio = row.peakRssBytes / ref.peakRssBytes;
+  }
+  if (target) {
+    row.target = target.text;
+    if (row.status === 'ok') {
+      const okTime = target.maxTimeRatio === undefined || (row.timeRatio !== undefined && row.timeRatio <= target.maxTimeRatio);
+      const okRss = target.maxRssMB === undefined || (row.peakRssBytes !== null && row.peakRssBytes < target.maxRssMB * MB);
+      row.targetMet = okTime && okRss;
+      row.targetDetail = { time: okTime, rss: okRss };
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- inputs
+async function ensureAof(opts) {
+  const target = Math.round(opts.aofMB * MB);
+  const file = path.join(DATA_DIR, `bench-${opts.aofMB}mb.v${AOF_GENERATOR_VERSION}.aof`);
+  const metaFile = file + '.meta.json';
+  const meta = readJson(metaFile);
+  if (!opts.regen && meta && meta.generator === AOF_GENERATOR_VERSION && meta.bytes === fileSize(file) && meta.verified) {
+    log(`AOF input: ${path.relative(REPO_ROOT, file)} (${fmtMB(meta.bytes)} MB, cached)`);
+    return { file, meta, cached: true };
+  }
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+  log(`generating AOF of ${opts.aofMB} MB -> ${path.relative(REPO_ROOT, file)}`);
+  const partial = file + '.partial';
+  const t0 = Date.now();
+  const stats = generateAof(partial, target, { onProgress: (b) => log(`  AOF ${fmtMB(b)} MB`) });
+  const genS = (Date.now() - t0) / 1000;
+  log(`  generated ${stats.commands} commands in ${genS.toFixed(1)} s; verifying with redis-check-aof`);
+  const t1 = Date.now();
+  const v = sh('redis-check-aof', [partial]);
+  if (v.code !== 0 || !/is valid/.test(v.out)) {
+    throw new Error(`generated AOF is not valid according to redis-check-aof (exit ${v.code}): ${v.out.trim()}`);
+  }
+  fs.renameSync(partial, file);
+  const m = { generator: AOF_GENERATOR_VERSION, targetBytes: target, ...stats, generateS: genS, verified: true, verifyS: (Date.now() - t1) / 1000, verifyOutput: v.out.trim().split('\n').pop() };
+  writeJson(metaFile, m);
+  return { file, meta: m, cached: false };
+}
+
+async function ensureRdb(opts) {
+  const target = Math.round(opts.rdbMB * MB);
+  const file = path.join(DATA_DIR, `bench-${opts.rdbMB}mb.v${RDB_GENERATOR_VERSION}.rdb`);
+  const metaFile = file + '.meta.json';
+  const meta = readJson(metaFile);
+  if (!opts.regen && meta && meta.generator === RDB_GENERATOR_VERSION && meta.bytes === fileSize(file)) {
+    log(`RDB input: ${path.relative(REPO_ROOT, file)} (${fmtMB(meta.bytes)} MB, ${meta.keys} keys, cached)`);
+    return { file, meta, cached: true };
+  }
+  fs.mkdirSync(TMP_DIR, { recursive: true });
+  log(`generating RDB of >= ${opts.rdbMB} MB with redis-server -> ${path.relative(REPO_ROOT, file)}`);
+  const t0 = Date.now();
+  const partial = file + '.partial';
+  const stats = await generateRdb(partial, target, { tmpRoot: TMP_DIR, onProgress: (b) => log(`  RDB ~${fmtMB(b)} MB of data sent`) });
+  fs.renameSync(partial, file);
+  const m = { generator: RDB_GENERATOR_VERSION, targetBytes: target, bytes: fileSize(file), ...stats, generateS: (Date.now() - t0) / 1000 };
+  log(`  RDB: ${fmtMB(m.bytes)} MB, ${m.keys} keys, generated in ${m.generateS.toFixed(1)} s`);
+  if (m.bytes < target) log(`  note: the RDB is smaller than the ${opts.rdbMB} MB asked for (estimate was off)`);
+  writeJson(metaFile, m);
+  return { file, meta: m, cached: false };
+}
+
+/** Newest mtime of the built code that `rdb-tool dump` runs: the cached JSONL is stale when it changes. */
+function buildStamp() {
+  let newest = 0;
+  for (const pkg of ['bytes', 'keyspace', 'rdb', 'cli']) {
+    const dir = path.join(REPO_ROOT, 'packages', pkg, 'dist');
+    try {
+      for (const f of fs.readdirSync(dir, { recursive: true })) {
+        const st = fs.statSync(path.join(dir, f));
+        if (st.isFile() && st.mtimeMs > newest) newest = st.mtimeMs;
+      }
+    } catch {
+      /* not built */
+    }
+  }
+  return newest;
+}
+
+// ---------------------------------------------------------------------------------------------- suites
+async function suiteAof(opts, inputs) {
+  const { file, meta } = await ensureAof(opts);
+  inputs.aof = { file: path.relative(REPO_ROOT, file), bytes: meta.bytes, commands: meta.commands, meta };
+  warm(file);
+  const ref = await benchRow({ suite: 'aof', name: 'redis-check-aof', kind: 'reference' }, 'redis-check-aof', [file], { ...opts, stdout: 'capture' });
+  const avail = toolAvailable(AOF_TOOL, 'check');
+  const ours = await benchRow({ suite: 'aof', name: 'aof-tool check', kind: 'ours' }, process.execPath, [AOF_TOOL, 'check', file], {
+    ...opts, stdout: 'capture', unavailable: avail.ok ? undefined : avail.why,
+  });
+  for (const r of [ref, ours]) if (r.status === 'ok') r.mbPerS = meta.bytes / MB / r.wallS;
+  compare(ours, ref, { text: '≤ 0.5× time, < 150 MB', maxTimeRatio: 0.5, maxRssMB: 150 });
+}
+
+async function suiteRdb(opts, inputs) {
+  const { file, meta } = await ensureRdb(opts);
+  inputs.rdb = { file: path.relative(REPO_ROOT, file), bytes: meta.bytes, keys: meta.keys, meta };
+  warm(file);
+  const ref = await benchRow({ suite: 'rdb', name: 'redis-check-rdb', kind: 'reference' }, 'redis-check-rdb', [file], { ...opts, stdout: 'capture' });
+  const check = toolAvailable(RDB_TOOL, 'check');
+  const c = await benchRow({ suite: 'rdb', name: 'rdb-tool check', kind: 'ours' }, process.execPath, [RDB_TOOL, 'check', file], {
+    ...opts, stdout: 'capture', unavailable: check.ok ? undefined : check.why,
+  });
+  compare(c, ref, { text: '≤ 1× time, < 200 MB', maxTimeRatio: 1, maxRssMB: 200 });
+  const dump = toolAvailable(RDB_TOOL, 'dump');
+  const d = await benchRow({ suite: 'rdb', name: 'rdb-tool dump --format jsonl', kind: 'ours' }, process.execPath, [RDB_TOOL, 'dump', file, '--format', 'jsonl'], {
+    ...opts, stdout: 'ignore', unavailable: dump.ok ? undefined : dump.why,
+  });
+  compare(d, ref, { text: '< 200 MB', maxRssMB: 200 });
+  for (const r of [ref, c, d]) if (r.status === 'ok') {
+    r.mbPerS = meta.bytes / MB / r.wallS;
+    r.keysPerS = meta.keys / r.wallS;
+  }
+}
+
+/** Check a file we wrote with redis-check-rdb (not timed); returns a short verdict. */
+function verifyRdb(file) {
+  const v = sh('redis-check-rdb', [file], { timeout: 1800000 });
+  const keys = /(\d+) keys read/.exec(v.out);
+  return { valid: v.code === 0 && /RDB looks OK/.test(v.out), keys: keys ? Number(keys[1]) : null, tail: v.out.trim().split('\n').slice(-3).join(' | ') };
+}
+
+async function suiteWriter(opts, inputs) {
+  const { file, meta } = await ensureRdb(opts);
+  inputs.rdb = { file: path.relative(REPO_ROOT, file), bytes: meta.bytes, keys: meta.keys, meta };
+  warm(file);
+
+  // Yardstick: redis-server loads the RDB (spawn -> answers PING), then SAVE.
+  const ys = { suite: 'writer', name: 'redis-server load + SAVE', kind: 'reference', command: 'redis-server (dir with the RDB) + SAVE', runs: [] };
+  for (let i = 0; i < opts.runs; i++) {
+    const dir = mkTemp('load-');
+    let server;
+    const run = { loadavgBefore: loadavg() };
+    try {
+      try {
+        fs.linkSync(file, path.join(dir, 'dump.rdb'));
+      } catch {
+        fs.copyFileSync(file, path.join(dir, 'dump.rdb'));
+      }
+      log(`${ys.name}: run ${i + 1}/${opts.runs}`);
+      server = await startRedis({ dir, readyTimeoutMs: opts.timeoutS * 1000 });
+      run.loadS = server.readyS;
+      const m = /DB loaded from disk: ([\d.]+) seconds/.exec(redisLog(server));
+      if (m) run.loadLoggedS = Number(m[1]);
+      const t0 = process.hrtime.bigint();
+      const r = await server.client.call('SAVE');
+      run.saveS = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (r !== 'OK') throw new Error(`SAVE replied ${JSON.stringify(r)}`);
+      run.peakRssBytes = readPeakRss(server.proc.pid);
+      run.wallS = run.loadS + run.saveS;
+      run.outBytes = fileSize(path.join(dir, 'dump.rdb'));
+      run.ok = true;
+      run.status = 'ok';
+      log(`  -> load ${run.loadS.toFixed(2)} s (log: ${run.loadLoggedS ?? '?'} s), SAVE ${run.saveS.toFixed(2)} s, peak RSS ${fmtMB(run.peakRssBytes)} MB`);
+    } catch (err) {
+      run.ok = false;
+      run.status = `failed (${err.message})`;
+      log(`  -> ${run.status}`);
+    } finally {
+      if (server) await stopRedis(server);
+      rmTemp(dir);
+    }
+    run.loadavgAfter = loadavg();
+    ys.runs.push(run);
+    if (!run.ok) break;
+  }
+  finishRow(ys);
+  if (ys.status === 'ok') {
+    ys.loadS = median(ys.runs.map((r) => r.loadS));
+    ys.saveS = median(ys.runs.map((r) => r.saveS));
+    ys.keysPerS = meta.keys / ys.wallS;
+    ys.mbPerS = meta.bytes / MB / ys.wallS;
+    ys.note = `load ${ys.loadS.toFixed(2)} s + SAVE ${ys.saveS.toFixed(2)} s`;
+  }
+  results.push(ys);
+
+  const dump = toolAvailable(RDB_TOOL, 'dump');
+  const convert = toolAvailable(RDB_TOOL, 'convert');
+
+  // The JSONL input: made by rdb-tool dump of the generated RDB (cached while the build does not change).
+  const jsonl = file.replace(/\.rdb$/, '.jsonl');
+  const jsonlMeta = readJson(jsonl + '.meta.json');
+  let jsonlWhy;
+  const stamp = buildStamp();
+  if (!dump.ok) jsonlWhy = 'not available (no JSONL input: needs rdb-tool dump)';
+  else if (!(jsonlMeta && jsonlMeta.stamp === stamp && jsonlMeta.rdbBytes === meta.bytes && jsonlMeta.bytes === fileSize(jsonl)) || opts.regen) {
+    log(`making the JSONL input with rdb-tool dump -> ${path.relative(REPO_ROOT, jsonl)}`);
+    const r = await measure(process.execPath, [RDB_TOOL, 'dump', file, '--format', 'jsonl'], { stdout: jsonl + '.partial', timeoutMs: opts.timeoutS * 1000, cwd: REPO_ROOT });
+    if (!r.ok) {
+      jsonlWhy = `not available (no JSONL input: rdb-tool dump ${r.status})`;
+      log(`  rdb-tool dump ${r.status}: ${r.stderrTail?.trim().split('\n').slice(-3).join(' | ')}`);
+      fs.rmSync(jsonl + '.partial', { force: true });
+    } else {
+      fs.renameSync(jsonl + '.partial', jsonl);
+      writeJson(jsonl + '.meta.json', { stamp, rdbBytes: meta.bytes, bytes: fileSize(jsonl), dumpS: r.wallS });
+      log(`  JSONL: ${fmtMB(fileSize(jsonl))} MB in ${r.wallS.toFixed(1)} s`);
+    }
+  }
+  if (!jsonlWhy) inputs.jsonl = { file: path.relative(REPO_ROOT, jsonl), bytes: fileSize(jsonl) };
+
+  const outDir = mkTemp('convert-');
+  const convertRow = async (name, input, extra) => {
+    const out = path.join(outDir, 'out.rdb');
+    const why = !convert.ok ? convert.why : input === jsonl ? jsonlWhy : undefined;
+    if (!why) warm(input);
+    let args = [RDB_TOOL, 'convert', input, out, ...extra];
+    const keep = path.join(outDir, 'verify.rdb');
+    const after = (r, i) => {
+      r.outBytes = fileSize(out);
+      // keep the last run's output for the (untimed) check with redis-check-rdb
+      if (i === opts.runs - 1 && fs.existsSync(out)) fs.renameSync(out, keep);
+      else fs.rmSync(out, { force: true });
+    };
+    let row = { suite: 'writer', name, kind: 'ours' };
+    await benchRow(row, process.execPath, args, { ...opts, stdout: 'capture', unavailable: why, after });
+    // A refusal to drop data the target version cannot hold (stream metadata, functions before RDB 10) is
+    // the documented behaviour: measure again with the explicit flag, and say so.
+    if (row.status !== 'ok' && row.runs?.length && /--drop-unsupported/.test(row.stderrTail ?? '')) {
+      log(`${name}: refused without --drop-unsupported; measuring again with it`);
+      row.note = 'refused without --drop-unsupported (see next row)';
+      args = [...args, '--drop-unsupported'];
+      row = { suite: 'writer', name: `${name} --drop-unsupported`, kind: 'ours' };
+      await benchRow(row, process.execPath, args, { ...opts, stdout: 'capture', after });
+    }
+    if (row.status === 'ok') {
+      row.outBytes = row.runs[row.runs.length - 1].outBytes;
+      row.keysPerS = meta.keys / row.wallS;
+      row.mbPerS = row.outBytes / MB / row.wallS;
+      row.inMbPerS = fileSize(input) / MB / row.wallS;
+      if (fs.existsSync(keep)) {
+        log(`  checking the output (${fmtMB(fileSize(keep))} MB) with redis-check-rdb (not timed)`);
+        const v = verifyRdb(keep);
+        row.outputCheck = v;
+        const keysNote = v.keys !== null ? `, ${v.keys}/${meta.keys} keys` : '';
+        row.note = [row.note, `out ${fmtMB(row.outBytes)} MB, ${v.valid ? 'valid' : 'INVALID'} per redis-check-rdb${keysNote}`].filter(Boolean).join('; ');
+        if (!opts.keep) fs.rmSync(keep, { force: true });
+      }
+    }
+    fs.rmSync(out, { force: true });
+    compare(row, ys);
+    return row;
+  };
+  await convertRow('rdb-tool convert JSONL → RDB', jsonl, []);
+  await convertRow('rdb-tool convert RDB → RDB v9', file, ['--rdb-version', '9']);
+  if (!opts.keep) rmTemp(outDir);
+}
+
+// ---------------------------------------------------------------------------------------------- report
+function fmtRow(r) {
+  const ok = r.status === 'ok';
+  const x = (v) => (v === undefined ? '' : `${v.toFixed(2)}×`);
+  const thr = [];
+  if (ok && r.keysPerS) thr.push(`${Math.round(r.keysPerS / 1000)}k keys/s`);
+  if (ok && r.mbPerS) thr.push(`${r.mbPerS.toFixed(0)} MB/s`);
+  return {
+    suite: r.suite,
+    tool: r.name,
+    status: r.status,
+    wall: ok ? r.wallS.toFixed(2) : '—',
+    rss: ok && r.peakRssBytes ? fmtMB(r.peakRssBytes) : '—',
+    tRatio: ok ? x(r.timeRatio) || (r.kind === 'reference' ? '1.00× (ref)' : '') : '',
+    mRatio: ok ? x(r.rssRatio) || (r.kind === 'reference' ? '1.00× (ref)' : '') : '',
+    thr: thr.join(', '),
+    target: r.target ? `${r.target}${r.targetMet === undefined ? '' : r.targetMet ? ' ✔' : ' ✘'}` : '',
+    note: r.note ?? '',
+    load: (r.loadavg ?? []).map((l) => l[0]).join('/'),
+  };
+}
+
+const COLS = [
+  ['tool', 'tool'], ['status', 'status'], ['wall', 'wall s'], ['tRatio', 'time vs ref'], ['rss', 'peak RSS MB'],
+  ['mRatio', 'RSS vs ref'], ['thr', 'throughput'], ['target', 'target'], ['load', 'load1'], ['note', 'note'],
+];
+
+function textTable(rows) {
+  const cells = rows.map(fmtRow);
+  const w = COLS.map(([k, h]) => Math.max(h.length, ...cells.map((c) => c[k].length)));
+  const line = (vals) => vals.map((v, i) => v.padEnd(w[i])).join('  ').trimEnd();
+  const out = [line(COLS.map(([, h]) => h)), line(w.map((n) => '-'.repeat(n)))];
+  let suite = null;
+  for (const c of cells) {
+    if (c.suite !== suite) {
+      suite = c.suite;
+      out.push(`[${suite}]`);
+    }
+    out.push(line(COLS.map(([k]) => c[k])));
+  }
+  return out.join('\n');
+}
+
+function mdTable(rows, env, inputs) {
+  const cells = rows.map(fmtRow);
+  const head = ['input', ...COLS.map(([, h]) => h)];
+  const esc = (s) => s.replace(/\|/g, '\\|');
+  const out = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+  ];
+  const inputName = (s) =>
+    s === 'aof' && inputs.aof ? `AOF ${fmtMB(inputs.aof.bytes)} MB` :
+    (s === 'rdb' || s === 'writer') && inputs.rdb ? `RDB ${fmtMB(inputs.rdb.bytes)} MB, ${(inputs.rdb.keys / 1e6).toFixed(2)}M keys` : s;
+  for (const c of cells) out.push(`| ${[inputName(c.suite), ...COLS.map(([k]) => c[k])].map(esc).join(' | ')} |`);
+  const lines = [
+    `Benchmark (\`pnpm bench\`), ${env.date}: ${env.cpus}× ${env.cpuModel}, ${env.memGB} GB RAM, Node ${env.node}, ${env.redis}, commit ${env.commit}${env.dirty ? ' (uncommitted changes)' : ''}.`,
+    `Load average at start ${env.loadavgStart.join(' / ')} (1/5/15 min; other work was running on the machine: read the figures with care). Wall time is the median of ${env.runs} run(s), peak RSS the highest VmHWM seen (sampled every 20 ms).`,
+    '',
+    ...out,
+    '',
+  ];
+  if (inputs.aof) lines.push(`- AOF: ${fmtMB(inputs.aof.bytes)} MB, ${inputs.aof.commands} commands of generated write traffic (all types, 4 dbs, MULTI/EXEC, PEXPIREAT, FLUSHALL, values up to 2 MB), valid per redis-check-aof.`);
+  if (inputs.rdb) lines.push(`- RDB: ${fmtMB(inputs.rdb.bytes)} MB written by redis-server 7.0.15 (RDB 10), ${inputs.rdb.keys} keys in 4 dbs (all types incl. streams with groups, a function library; huge list/hash/set/zset of 1–2M elements).`);
+  if (inputs.jsonl) lines.push(`- JSONL: ${fmtMB(inputs.jsonl.bytes)} MB, made by \`rdb-tool dump\` of that RDB.`);
+  return lines.join('\n') + '\n';
+}
+
+function envInfo(opts) {
+  const git = sh('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD']);
+  const dirty = sh('git', ['-C', REPO_ROOT, 'status', '--porcelain', '--untracked-files=no']);
+  const rv = sh('redis-server', ['--version']);
+  return {
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown CPU',
+    memGB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    redis: (/v=([\d.]+)/.exec(rv.out) ? `redis ${/v=([\d.]+)/.exec(rv.out)[1]}` : 'redis ?'),
+    commit: git.out.trim(),
+    dirty: dirty.out.trim().length > 0,
+    loadavgStart: loadavg(),
+    runs: opts.runs,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- main
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const tStart = Date.now();
+  for (const t of ['redis-check-aof', 'redis-check-rdb', 'redis-server', 'redis-cli']) {
+    if (sh('sh', ['-c', `command -v ${t}`]).code !== 0) {
+      process.stderr.write(`bench: ${t} is not installed (apt-get install redis-tools redis-server)\n`);
+      process.exit(3);
+    }
+  }
+  const env = envInfo(opts);
+  log(`load average ${env.loadavgStart.join(' ')}; suites: ${opts.only.join(', ')}; runs: ${opts.runs}`);
+  if (opts.build) {
+    log('pnpm build ...');
+    const b = sh('pnpm', ['build'], { cwd: REPO_ROOT, timeout: 600000 });
+    env.build = b.code === 0 ? 'ok' : `failed (exit ${b.code})`;
+    if (b.code !== 0) log(`pnpm build failed (exit ${b.code}); benchmarking whatever dist/ holds:\n${b.out.trim().split('\n').slice(-8).join('\n')}`);
+  } else env.build = 'skipped';
+
+  const inputs = {};
+  const suites = { aof: suiteAof, rdb: suiteRdb, writer: suiteWriter };
+  for (const s of ['aof', 'rdb', 'writer']) {
+    if (!opts.only.includes(s)) continue;
+    try {
+      await suites[s](opts, inputs);
+    } catch (err) {
+      log(`suite ${s} failed: ${err.stack ?? err}`);
+      results.push({ suite: s, name: `${s} suite`, kind: 'error', status: `failed (${err.message})` });
+    }
+  }
+  env.loadavgEnd = loadavg();
+  env.totalS = (Date.now() - tStart) / 1000;
+
+  const table = textTable(results);
+  process.stdout.write(`\n${table}\n\nload average start ${env.loadavgStart.join(' ')}, end ${env.loadavgEnd.join(' ')}; total ${env.totalS.toFixed(0)} s\n`);
+  const clean = results.map((r) => ({ ...r, runs: r.runs?.map(({ stdoutTail, ...rest }) => rest) }));
+  writeJson(path.join(BENCH_DIR, 'results.json'), { env, options: opts, inputs, results: clean });
+  fs.writeFileSync(path.join(BENCH_DIR, 'results.md'), mdTable(results, env, inputs));
+  log(`wrote bench/results.json and bench/results.md`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err.stack ?? err}\n`);
+  cleanupSync();
+  process.exit(1);
+});
