@@ -284,7 +284,7 @@ export class AofScanner {
       case State.Annotation:
         // A partial annotation at the end is fine: it is consumed, then the scan meets a clean EOF.
         this.endAnnotation(events);
-        if (this.state === State.Record && this.multi === 0) {
+        if ((this.state as State) === State.Record && this.multi === 0) {
           this.okUpTo = this.offset;
           this.commandsAtOk = this.commands;
         }

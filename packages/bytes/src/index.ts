@@ -3,3 +3,4 @@ export { Crc64, crc64, readU64LE } from './crc64.js';
 export { lzfCompress, lzfDecompress } from './lzf.js';
 export { parseCanonicalInt, parseCanonicalSafeInt, intToBytes } from './numbers.js';
 export { ByteQueue } from './byte-queue.js';
+export { matchGlob } from './glob.js';

@@ -1,0 +1,161 @@
+// Reading the commands of an AOF (a single file or a Redis 7 multi-part directory, in the order Redis loads
+// them), with the SELECT context and `#TS:` annotations tracked. An async iterator for files, and a synchronous
+// parser for callers that hold the bytes.
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseCanonicalSafeInt } from '@redis-persist/bytes';
+import { readFileChunks } from '@redis-persist/fsio';
+import { AofError } from './errors.js';
+import { isRdbHead, readHead, readManifest, resolveAofInput } from './input.js';
+import { loadedFiles } from './manifest.js';
+import { checkRdbPart } from './rdb-part.js';
+import { AofScanner, type AofScanEvent } from './scanner.js';
+
+/** One command of an AOF. */
+export interface AofCommand {
+  /** The database the command applies to (for SELECT: the database it selects). */
+  db: number;
+  args: Uint8Array[];
+  /** Byte offset of the command's first byte in its file. */
+  offset: number;
+  /** Offset just past the command. */
+  end: number;
+  /** The file it comes from (manifest entry name, or the path given). */
+  file: string;
+  /** Unix seconds of the last `#TS:` annotation before it, if the AOF has annotations. */
+  timestamp?: number;
+}
+
+/** An RDB part met while reading (a multi-part base, or the preamble of a single file). */
+export interface AofRdbPart {
+  file: string;
+  path: string;
+  /** The RDB occupies [0, end) of the file. */
+  end: number;
+  keys: number;
+}
+
+export interface ReadAofOptions {
+  /** Called for every RDB part (its keys are not commands; @redis-persist/rdb reads them). */
+  onRdbPart?: (part: AofRdbPart) => void;
+  /** Called for every annotation line (with its raw bytes). */
+  onAnnotation?: (file: string, offset: number, text: Uint8Array) => void;
+  /** Longest argument accepted (default 512 MiB). */
+  maxArgLength?: number;
+}
+
+const SELECT = 'select';
+
+function isSelect(name: Uint8Array): boolean {
+  if (name.length !== 6) return false;
+  for (let i = 0; i < 6; i++) if ((name[i] | 0x20) !== SELECT.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Tracks the SELECTed database and the latest timestamp across events. */
+class Context {
+  db = 0;
+  timestamp: number | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly onAnnotation?: ReadAofOptions['onAnnotation'],
+  ) {}
+
+  toCommand(ev: AofScanEvent & { type: 'command' }): AofCommand {
+    const args = ev.args ?? [];
+    if (args.length > 0 && isSelect(args[0]) && args.length >= 2) {
+      const db = parseCanonicalSafeInt(args[1]);
+      if (db === null || db < 0) throw new AofError('corrupt', `SELECT with an invalid database index '${Buffer.from(args[1]).toString('latin1')}'`, this.file, ev.offset);
+      this.db = db;
+    }
+    const cmd: AofCommand = { db: this.db, args, offset: ev.offset, end: ev.end, file: this.file };
+    if (this.timestamp !== undefined) cmd.timestamp = this.timestamp;
+    return cmd;
+  }
+
+  annotation(ev: AofScanEvent & { type: 'annotation' }): void {
+    const m = /^#TS:(\d+)/.exec(Buffer.from(ev.text.subarray(0, 32)).toString('latin1'));
+    if (m) this.timestamp = Number(m[1]);
+    this.onAnnotation?.(this.file, ev.offset, ev.text);
+  }
+}
+
+function failureError(scanner: AofScanner, file: string): AofError {
+  const f = scanner.failure!;
+  return new AofError(f.kind, `${f.explanation}; the last complete command ends at offset ${scanner.okUpTo} (run 'aof-tool fix')`, file, f.errorOffset);
+}
+
+/**
+ * The commands of an AOF in load order. `input` is a file, a manifest, an AOF directory or a Redis data
+ * directory. Damage stops the iteration with an {@link AofError} (file, offset) after every complete command
+ * before it was yielded.
+ */
+export async function* readAof(input: string, options: ReadAofOptions = {}): AsyncGenerator<AofCommand> {
+  const target = await resolveAofInput(input);
+  const jobs: { file: string; path: string; rdbAllowed: boolean }[] = [];
+  if (target.layout === 'single') jobs.push({ file: input, path: target.path, rdbAllowed: true });
+  else {
+    const manifest = await readManifest(target.manifestPath);
+    for (const e of loadedFiles(manifest)) jobs.push({ file: e.name, path: join(target.dir, e.name), rdbAllowed: e.type === 'base' });
+  }
+  let timestamp: number | undefined;
+  for (const job of jobs) {
+    let size: number;
+    try {
+      size = (await stat(job.path)).size;
+    } catch {
+      throw new AofError('missing', 'listed in the manifest but missing', job.file);
+    }
+    let start = 0;
+    if (job.rdbAllowed && isRdbHead(await readHead(job.path, 8), size)) {
+      const rdb = await checkRdbPart(job.path, job.file);
+      if (!rdb.ok) throw new AofError('rdb', `damaged RDB ${job.rdbAllowed ? 'part' : ''}: ${rdb.error?.message ?? 'unknown error'}`, job.file, rdb.error?.offset);
+      options.onRdbPart?.({ file: job.file, path: job.path, end: rdb.endOffset, keys: rdb.keys });
+      start = rdb.endOffset;
+    }
+    const ctx = new Context(job.file, options.onAnnotation);
+    ctx.timestamp = timestamp;
+    const scanner = new AofScanner({ collectArgs: true, startOffset: start, path: job.path, maxArgLength: options.maxArgLength });
+    const events: AofScanEvent[] = [];
+    for await (const chunk of readFileChunks(job.path, { start })) {
+      events.length = 0;
+      scanner.push(chunk, events);
+      for (const ev of events) {
+        if (ev.type === 'annotation') ctx.annotation(ev);
+        else {
+          yield ctx.toCommand(ev);
+        }
+      }
+      if (scanner.done) break;
+    }
+    events.length = 0;
+    if (!scanner.done) scanner.finish(events);
+    for (const ev of events) if (ev.type === 'annotation') ctx.annotation(ev);
+    if (scanner.failure) throw failureError(scanner, job.file);
+    timestamp = ctx.timestamp;
+  }
+}
+
+/**
+ * Parses the RESP commands of an AOF held in memory (no RDB preamble). Synchronous; throws an
+ * {@link AofError} at the first damaged record.
+ */
+export function parseAof(bytes: Uint8Array, options: { file?: string; db?: number } = {}): AofCommand[] {
+  const file = options.file ?? 'appendonly.aof';
+  const ctx = new Context(file);
+  ctx.db = options.db ?? 0;
+  const scanner = new AofScanner({ collectArgs: true, path: file });
+  const events: AofScanEvent[] = [];
+  scanner.push(bytes, events);
+  if (!scanner.done) scanner.finish(events);
+  const out: AofCommand[] = [];
+  for (const ev of events) {
+    if (ev.type === 'annotation') ctx.annotation(ev);
+    else {
+      out.push(ctx.toCommand(ev));
+    }
+  }
+  if (scanner.failure) throw failureError(scanner, file);
+  return out;
+}
