@@ -1,1 +1,21 @@
-export {};
+export { RdbError, type RdbErrorCode } from './errors.js';
+export type {
+  ParseRdbOptions,
+  RdbFilter,
+  RdbLimits,
+  RdbMagic,
+  RdbRecord,
+  RdbHeaderRecord,
+  RdbAuxRecord,
+  RdbDbRecord,
+  RdbResizeDbRecord,
+  RdbSlotInfoRecord,
+  RdbKeyRecord,
+  RdbFunctionRecord,
+  RdbModuleAuxRecord,
+  RdbEndRecord,
+} from './types.js';
+export { RdbParser, NEED_MORE, DONE, RDB_MAX_VERSION, rdbTypeName } from './parser.js';
+export { parseRdb, checkRdb, decodeRdbValue, type RdbSource, type RdbCheckReport, type RdbDbStats, type CheckRdbOptions } from './api.js';
+export { globMatch } from './glob.js';
+export { rdbKeyspaceRecords, type RdbKeyspaceOptions } from './keyspace.js';

@@ -1,0 +1,267 @@
+import { readFileChunks } from '@redis-persist/fsio';
+import type { KeyType, KeyValue } from '@redis-persist/keyspace';
+import { RdbError, type RdbErrorCode } from './errors.js';
+import { DONE, NEED_MORE, RdbParser } from './parser.js';
+import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
+
+/** Where an RDB can come from. */
+export type RdbSource = string | NodeJS.ReadableStream | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+function chunksOf(source: RdbSource): AsyncIterable<Uint8Array> {
+  if (typeof source === 'string') return readFileChunks(source);
+  if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function' && !(Symbol.asyncIterator in source)) {
+    const reader = (source as ReadableStream<Uint8Array>).getReader();
+    return {
+      async *[Symbol.asyncIterator]() {
+        try {
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) return;
+            yield value;
+          }
+        } finally {
+          reader.releaseLock();
+        }
+      },
+    };
+  }
+  return source as AsyncIterable<Uint8Array>;
+}
+
+function toBytes(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'latin1');
+  throw new TypeError('RDB source yielded a chunk that is not a Uint8Array');
+}
+
+/**
+ * Parses an RDB file (a path, a Node Readable, a web ReadableStream or any async iterable of chunks) into records:
+ * header, aux, db, resizedb, slot-info, key, function, module-aux, end. Keys carry decoded values unless
+ * `values: false`. Throws {@link RdbError} on bad data (naming the file and offset), FsioError on I/O errors.
+ */
+export async function* parseRdb(source: RdbSource, options: ParseRdbOptions = {}): AsyncGenerator<RdbRecord> {
+  const file = options.file ?? (typeof source === 'string' ? source : undefined);
+  const parser = new RdbParser({ ...options, file });
+  const it = chunksOf(source)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const r = parser.read();
+      if (r === DONE) return;
+      if (r === NEED_MORE) {
+        const next = await it.next();
+        if (next.done) parser.finish();
+        else parser.push(toBytes(next.value));
+        continue;
+      }
+      yield r;
+      if (r.kind === 'end') {
+        if (options.stopAtEnd) return;
+      }
+    }
+  } finally {
+    await it.return?.();
+  }
+}
+
+/** Decodes one serialized object (the body of a DUMP payload, without its version and CRC footer). */
+export function decodeRdbValue(typeByte: number, payload: Uint8Array, rdbVersion: number): KeyValue {
+  const parser = new RdbParser({ values: true, file: 'payload', skipEmpty: false }, { type: typeByte, version: rdbVersion });
+  parser.push(payload);
+  parser.finish();
+  const r = parser.read();
+  if (typeof r === 'string' || r.kind !== 'key' || !r.value) throw new RdbError('corrupt', 0, 'payload holds no value', 'payload');
+  if (parser.offset !== payload.length) {
+    throw new RdbError('corrupt', parser.offset, `${payload.length - parser.offset} bytes left after the value`, 'payload');
+  }
+  return r.value;
+}
+
+export interface RdbDbStats {
+  db: number;
+  keys: number;
+  expires: number;
+  /** Keys whose expiry was already past when the check ran (a loading master drops them). */
+  alreadyExpired: number;
+  byType: Partial<Record<KeyType, number>>;
+  byEncoding: Record<string, number>;
+  /** RESIZEDB hints, when the file has them. */
+  resize?: { size: number; expires: number };
+}
+
+export interface RdbCheckReport {
+  ok: boolean;
+  file?: string;
+  /** Bytes read. */
+  size: number;
+  version: number | null;
+  magic: RdbMagic | null;
+  aux: Record<string, string>;
+  dbs: RdbDbStats[];
+  keys: number;
+  functions: { library: string; engine: string }[];
+  modules: { module: string; encver: number; when?: number; kind: 'aux' | 'value' }[];
+  checksum: 'ok' | 'disabled' | 'absent' | 'mismatch' | null;
+  storedChecksum?: string;
+  computedChecksum?: string;
+  /** Offset of the end of the last record read successfully. */
+  reachedOffset: number;
+  /** Offset just past the RDB (after the checksum), when the end was reached. */
+  endOffset: number | null;
+  /** Bytes after the end of the RDB (not an error: Redis ignores them; an AOF tail with `stopAtEnd`). */
+  trailingBytes: number;
+  /** What the parser was doing when it stopped: last key read, etc. */
+  lastKey?: string;
+  warnings: string[];
+  error?: { code: RdbErrorCode; offset: number; message: string; truncated: boolean; expected?: string };
+}
+
+export interface CheckRdbOptions {
+  file?: string;
+  stopAtEnd?: boolean;
+  limits?: ParseRdbOptions['limits'];
+  /** Called now and then with the number of bytes read. */
+  onProgress?: (bytes: number) => void;
+  /** Time used to count already-expired keys (default now). */
+  now?: number;
+}
+
+function text(b: Uint8Array): string {
+  return Buffer.from(b).toString('utf8');
+}
+
+/**
+ * Verifies a whole RDB file: structure, every encoding's internal consistency (as redis-check-rdb's deep
+ * sanitisation does), and the CRC64. Never throws for bad data: the report says what is wrong and where.
+ * (I/O errors such as a missing file still throw FsioError.)
+ */
+export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {}): Promise<RdbCheckReport> {
+  const file = options.file ?? (typeof source === 'string' ? source : undefined);
+  const now = options.now ?? Date.now();
+  const report: RdbCheckReport = {
+    ok: false, file, size: 0, version: null, magic: null, aux: {}, dbs: [], keys: 0, functions: [], modules: [],
+    checksum: null, reachedOffset: 0, endOffset: null, trailingBytes: 0, warnings: [],
+  };
+  const parser = new RdbParser({ values: false, skipEmpty: false, file, limits: options.limits });
+  const it = chunksOf(source)[Symbol.asyncIterator]();
+  const dbMap = new Map<number, RdbDbStats>();
+  let cur: RdbDbStats | null = null;
+  const getDb = (db: number): RdbDbStats => {
+    let s = dbMap.get(db);
+    if (!s) {
+      s = { db, keys: 0, expires: 0, alreadyExpired: 0, byType: {}, byEncoding: {} };
+      dbMap.set(db, s);
+    }
+    return s;
+  };
+  let ended = false;
+  let lastProgress = 0;
+  try {
+    for (;;) {
+      const r = parser.read();
+      if (r === DONE) break;
+      if (r === NEED_MORE) {
+        if (ended) {
+          parser.finish();
+          continue;
+        }
+        const next = await it.next();
+        if (next.done) {
+          ended = true;
+          parser.finish();
+        } else {
+          const chunk = toBytes(next.value);
+          report.size += chunk.length;
+          parser.push(chunk);
+          if (options.onProgress && report.size - lastProgress >= 1 << 24) {
+            lastProgress = report.size;
+            options.onProgress(report.size);
+          }
+        }
+        continue;
+      }
+      switch (r.kind) {
+        case 'header':
+          report.version = r.version;
+          report.magic = r.magic;
+          break;
+        case 'aux':
+          report.aux[text(r.key)] = text(r.value);
+          break;
+        case 'db':
+          cur = getDb(r.db);
+          break;
+        case 'resizedb':
+          getDb(r.db).resize = { size: r.size, expires: r.expires };
+          break;
+        case 'function':
+          report.functions.push({ library: r.function.library, engine: r.function.engine });
+          break;
+        case 'module-aux':
+          report.modules.push({ module: r.module, encver: r.encver, when: r.when, kind: 'aux' });
+          break;
+        case 'key': {
+          const s = cur ?? getDb(r.db);
+          s.keys++;
+          report.keys++;
+          if (r.expireAt !== null) {
+            s.expires++;
+            if (r.expireAt < now) s.alreadyExpired++;
+          }
+          s.byType[r.type] = (s.byType[r.type] ?? 0) + 1;
+          s.byEncoding[r.encoding] = (s.byEncoding[r.encoding] ?? 0) + 1;
+          report.lastKey = text(r.key);
+          if (r.type === 'module') {
+            report.modules.push({ module: 'value', encver: 0, kind: 'value' });
+            report.warnings.push(`key ${JSON.stringify(report.lastKey)} holds module data: a server without the module cannot load it`);
+          }
+          if (r.empty) {
+            // Redis 7 loaders skip empty keys, but redis-check-rdb (which shares their code) stops on them
+            throw new RdbError('corrupt', r.offset, `key ${JSON.stringify(report.lastKey)} is an empty ${r.type} (servers since 6.2.6 skip it when loading; redis-check-rdb reports it as an error)`, file);
+          }
+          break;
+        }
+        case 'end':
+          report.checksum = r.checksum;
+          report.storedChecksum = r.stored;
+          report.computedChecksum = r.computed;
+          report.endOffset = r.endOffset;
+          break;
+        default:
+          break;
+      }
+      report.reachedOffset = parser.offset;
+      if (r.kind === 'end') break;
+    }
+    if (report.endOffset !== null && !options.stopAtEnd) {
+      // count what follows the RDB without holding it
+      report.trailingBytes = report.size - report.endOffset;
+      if (!ended) {
+        for (;;) {
+          const next = await it.next();
+          if (next.done) break;
+          const n = toBytes(next.value).length;
+          report.size += n;
+          report.trailingBytes += n;
+        }
+      }
+      if (report.trailingBytes > 0) report.warnings.push(`${report.trailingBytes} bytes follow the end of the RDB (Redis ignores them)`);
+    }
+    report.ok = true;
+  } catch (err) {
+    if (!(err instanceof RdbError)) throw err;
+    report.error = { code: err.code, offset: err.offset, message: err.message, truncated: err.code === 'truncated', expected: err.expected };
+    if (err.code === 'checksum') {
+      report.checksum = 'mismatch';
+      const m = /file says ([0-9a-f]+), content gives ([0-9a-f]+)/.exec(err.message);
+      if (m) {
+        report.storedChecksum = m[1];
+        report.computedChecksum = m[2];
+      }
+    }
+  } finally {
+    await it.return?.();
+  }
+  report.dbs = [...dbMap.values()].sort((a, b) => a.db - b.db);
+  if (report.modules.some((m) => m.kind === 'value')) report.modules = report.modules.filter((m) => m.kind === 'aux');
+  return report;
+}

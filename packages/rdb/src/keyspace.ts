@@ -1,0 +1,27 @@
+import type { KeyspaceRecord } from '@redis-persist/keyspace';
+import { parseRdb, type RdbSource } from './api.js';
+import type { ParseRdbOptions } from './types.js';
+
+export interface RdbKeyspaceOptions extends Omit<ParseRdbOptions, 'values'> {
+  /** Add the file's encoding of each key as `encoding` (not part of the canonical form). */
+  encoding?: boolean;
+  /** Include function libraries (default true). */
+  functions?: boolean;
+}
+
+/**
+ * The keyspace an RDB holds, as `@redis-persist/keyspace` records in file order (functions and keys). With
+ * `dropExpiredBefore: Date.now()` it is what a loading master keeps; empty collections are skipped as Redis 7 does.
+ */
+export async function* rdbKeyspaceRecords(source: RdbSource, options: RdbKeyspaceOptions = {}): AsyncGenerator<KeyspaceRecord> {
+  const withFunctions = options.functions ?? true;
+  for await (const r of parseRdb(source, { ...options, values: true })) {
+    if (r.kind === 'function') {
+      if (withFunctions) yield { kind: 'function', ...r.function };
+    } else if (r.kind === 'key' && r.value) {
+      const rec = { kind: 'key', db: r.db, key: r.key, expireAt: r.expireAt, ...r.value } as KeyspaceRecord;
+      if (options.encoding && rec.kind === 'key') rec.encoding = r.encoding;
+      yield rec;
+    }
+  }
+}

@@ -1,0 +1,1113 @@
+import { BytesError, ByteQueue, Crc64, intToBytes, lzfDecompress, parseCanonicalInt } from '@redis-persist/bytes';
+import type {
+  FunctionRecord,
+  HashField,
+  KeyType,
+  KeyValue,
+  StreamConsumer,
+  StreamEntry,
+  StreamGroup,
+  StreamPendingEntry,
+  StreamValue,
+} from '@redis-persist/keyspace';
+import { intsetEntries, listpackEntries, ziplistEntries, zipmapEntries, type PackedEntry } from './blobs.js';
+import { RdbError, type RdbErrorCode } from './errors.js';
+import { globMatch } from './glob.js';
+import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
+
+/** Thrown by the primitive readers when the buffered bytes end inside the unit being read. */
+const NEED = { need: true };
+
+/** What to do with the values of a key. */
+const SKIP = 0; // walk the structure only (filtered-out keys): no decompression, no blob decoding
+const CHECK = 1; // decode and validate everything, keep nothing
+const VALUE = 2; // decode, validate and materialise
+
+const EMPTY = new Uint8Array(0);
+const U64_MAX = (1n << 64n) - 1n;
+const MODULE_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const latin1 = new TextDecoder('latin1');
+
+export const RDB_MAX_VERSION = 13;
+
+/** The model type and file encoding of each RDB object type byte. */
+function describeType(t: number, magic: RdbMagic): { type: KeyType; encoding: string } | null {
+  switch (t) {
+    case 0: return { type: 'string', encoding: 'string' };
+    case 1: return { type: 'list', encoding: 'linkedlist' };
+    case 2: return { type: 'set', encoding: 'hashtable' };
+    case 3: return { type: 'zset', encoding: 'skiplist' };
+    case 4: return { type: 'hash', encoding: 'hashtable' };
+    case 5: return { type: 'zset', encoding: 'skiplist' };
+    case 6: return { type: 'module', encoding: 'module-pre-ga' };
+    case 7: return { type: 'module', encoding: 'module' };
+    case 9: return { type: 'hash', encoding: 'zipmap' };
+    case 10: return { type: 'list', encoding: 'ziplist' };
+    case 11: return { type: 'set', encoding: 'intset' };
+    case 12: return { type: 'zset', encoding: 'ziplist' };
+    case 13: return { type: 'hash', encoding: 'ziplist' };
+    case 14: return { type: 'list', encoding: 'quicklist' };
+    case 15: return { type: 'stream', encoding: 'stream' };
+    case 16: return { type: 'hash', encoding: 'listpack' };
+    case 17: return { type: 'zset', encoding: 'listpack' };
+    case 18: return { type: 'list', encoding: 'quicklist' };
+    case 19: return { type: 'stream', encoding: 'stream' };
+    case 20: return { type: 'set', encoding: 'listpack' };
+    case 21: return { type: 'stream', encoding: 'stream' };
+    case 22: return { type: 'hash', encoding: 'hashtable' }; // Redis 7.4-rc metadata hash / Valkey 9 HASH_2
+    case 23: return magic === 'VALKEY' ? null : { type: 'hash', encoding: 'listpackex' };
+    case 24: return { type: 'hash', encoding: 'hashtable' };
+    case 25: return { type: 'hash', encoding: 'listpackex' };
+    default: return null;
+  }
+}
+
+const TYPE_NAMES: Record<number, string> = {
+  0: 'string', 1: 'list-linked', 2: 'set-hashtable', 3: 'zset-v1', 4: 'hash-hashtable', 5: 'zset-v2', 6: 'module-pre-release',
+  7: 'module-value', 9: 'hash-zipmap', 10: 'list-ziplist', 11: 'set-intset', 12: 'zset-ziplist', 13: 'hash-ziplist',
+  14: 'quicklist', 15: 'stream', 16: 'hash-listpack', 17: 'zset-listpack', 18: 'quicklist-v2', 19: 'stream-v2',
+  20: 'set-listpack', 21: 'stream-v3', 22: 'hash-hashtable-md-pre-release', 23: 'hash-listpack-md-pre-release',
+  24: 'hash-hashtable-md', 25: 'hash-listpack-md', 26: 'stream-v4',
+};
+
+/** Redis' name for an RDB object type (as redis-check-rdb prints it). */
+export function rdbTypeName(t: number): string {
+  return TYPE_NAMES[t] ?? `unknown type ${t}`;
+}
+
+interface ValueResult {
+  value?: KeyValue;
+  elements: number;
+  empty: boolean;
+}
+
+interface ParserConfig {
+  values: boolean;
+  file?: string;
+  maxString: number;
+  maxDb: number;
+  maxDup: number;
+  stopAtEnd: boolean;
+  dropExpiredBefore: number | null;
+  skipEmpty: boolean;
+  dbs: Set<number> | null;
+  keyGlob: Uint8Array | null;
+  types: Set<KeyType> | null;
+}
+
+/** Result of {@link RdbParser.read} when the buffered bytes are not enough for the next record. */
+export const NEED_MORE = 'need-more';
+/** Result of {@link RdbParser.read} once the file has been parsed to its end. */
+export const DONE = 'done';
+
+/**
+ * The synchronous core: feed it chunks with {@link push}, call {@link finish} at end of input, and pull records with
+ * {@link read}, which returns a record, {@link NEED_MORE} (push more bytes) or {@link DONE}. Memory is bounded by the
+ * largest single string of the file (element, packed blob) plus, in value mode, the value of one key.
+ * Errors are {@link RdbError}s; after one the parser is dead.
+ */
+export class RdbParser {
+  private readonly q = new ByteQueue(64 * 1024);
+  private pos = 0;
+  private needBytes = 0;
+  private needWhat = '';
+  private needAt = 0;
+  private finished = false;
+  private done = false;
+  private readonly crc = new Crc64();
+  private crcFrom = 0;
+  private readonly gen: Generator<number | RdbRecord, void, void>;
+  private readonly cfg: ParserConfig;
+  private scratch = new Uint8Array(0);
+  private itemOffset = 0;
+  private capture: Uint8Array[] | null = null;
+  /** RDB version from the header (0 until read). */
+  version = 0;
+  magic: RdbMagic = 'REDIS';
+  /** Offset just past the RDB once its end was reached. */
+  endOffset = -1;
+
+  constructor(options: ParseRdbOptions = {}, single?: { type: number; version: number }) {
+    const f = options.filter;
+    this.cfg = {
+      values: options.values ?? true,
+      file: options.file,
+      maxString: options.limits?.maxStringLength ?? 1 << 30,
+      maxDb: options.limits?.maxDbIndex ?? 1_000_000,
+      maxDup: options.limits?.maxDuplicateCheck ?? 2_000_000,
+      stopAtEnd: options.stopAtEnd ?? false,
+      dropExpiredBefore: options.dropExpiredBefore ?? null,
+      skipEmpty: options.skipEmpty ?? (options.values ?? true),
+      dbs: f?.dbs ? new Set(f.dbs) : null,
+      keyGlob: f?.key === undefined ? null : typeof f.key === 'string' ? Buffer.from(f.key, 'utf8') : f.key,
+      types: f?.types ? new Set(f.types) : null,
+    };
+    this.gen = single ? this.runSingle(single.type, single.version) : this.run();
+  }
+
+  /** Absolute offset of the next unread byte. */
+  get offset(): number {
+    return this.q.offset;
+  }
+
+  /** Appends input. The bytes are copied. */
+  push(chunk: Uint8Array): void {
+    if (this.done || chunk.length === 0) return;
+    this.flushCrc();
+    this.q.push(chunk);
+    this.crcFrom = this.q.start;
+  }
+
+  /** Declares the end of input: a record still incomplete is then reported as truncated. */
+  finish(): void {
+    this.finished = true;
+  }
+
+  /** The next record, {@link NEED_MORE} or {@link DONE}. Throws {@link RdbError}. */
+  read(): RdbRecord | typeof NEED_MORE | typeof DONE {
+    if (this.done) return DONE;
+    let r: IteratorResult<number | RdbRecord, void>;
+    try {
+      r = this.gen.next();
+    } catch (err) {
+      this.done = true;
+      if (err instanceof RdbError) throw err;
+      if (err instanceof RangeError) throw this.error('limit', this.absPos(), `out of memory or range: ${err.message}`);
+      throw err;
+    }
+    if (r.done) {
+      this.done = true;
+      return DONE;
+    }
+    if (typeof r.value === 'number') {
+      if (this.finished) {
+        this.done = true;
+        const endAt = this.q.offset + this.q.length;
+        throw this.error('truncated', this.needAt, `expected ${this.needWhat} (${this.needBytes} bytes from offset ${this.needAt}), file ends at offset ${endAt}`, this.needWhat);
+      }
+      return NEED_MORE;
+    }
+    return r.value;
+  }
+
+  private error(code: RdbErrorCode, offset: number, message: string, expected?: string): RdbError {
+    return new RdbError(code, offset, message, this.cfg.file, expected);
+  }
+
+  private flushCrc(): void {
+    const q = this.q;
+    if (q.start > this.crcFrom) this.crc.update(q.buf, this.crcFrom, q.start);
+    this.crcFrom = q.start;
+  }
+
+  private absPos(): number {
+    return this.q.offset + (this.pos - this.q.start);
+  }
+
+  // ---- primitive readers: read at this.pos, throw NEED when the buffer ends ----
+
+  private need(n: number): void {
+    if (this.pos + n > this.q.end) {
+      this.needBytes = this.pos + n - this.q.start;
+      throw NEED;
+    }
+  }
+
+  private corrupt(message: string, at = this.absPos()): never {
+    throw this.error('corrupt', at, message);
+  }
+
+  private u8 = (): number => {
+    this.need(1);
+    return this.q.buf[this.pos++];
+  };
+
+  private len = (): number => {
+    this.need(1);
+    const b = this.q.buf;
+    const c = b[this.pos];
+    const t = c >> 6;
+    if (t === 0) {
+      this.pos++;
+      return c;
+    }
+    if (t === 1) {
+      this.need(2);
+      const v = ((c & 0x3f) << 8) | b[this.pos + 1];
+      this.pos += 2;
+      return v;
+    }
+    if (t === 3) {
+      // Redis' rdbLoadLen returns the special-encoding number as the length when a plain length is expected
+      this.pos++;
+      return c & 0x3f;
+    }
+    if (c === 0x80) {
+      this.need(5);
+      const p = this.pos;
+      const v = ((b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]) >>> 0;
+      this.pos += 5;
+      return v;
+    }
+    if (c === 0x81) {
+      this.need(9);
+      const p = this.pos;
+      const hi = ((b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]) >>> 0;
+      const lo = ((b[p + 5] << 24) | (b[p + 6] << 16) | (b[p + 7] << 8) | b[p + 8]) >>> 0;
+      if (hi >= 0x200000) this.corrupt(`length 0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')} is larger than any file can hold`);
+      this.pos += 9;
+      return hi * 4294967296 + lo;
+    }
+    this.corrupt(`unknown length encoding 0x${c.toString(16)}`);
+  };
+
+  private lenBig = (): bigint => {
+    this.need(1);
+    const b = this.q.buf;
+    if (b[this.pos] === 0x81) {
+      this.need(9);
+      const p = this.pos;
+      let v = 0n;
+      for (let k = 1; k <= 8; k++) v = (v << 8n) | BigInt(b[p + k]);
+      this.pos += 9;
+      return v;
+    }
+    return BigInt(this.len());
+  };
+
+  private ms8 = (): number => {
+    this.need(8);
+    const b = this.q.buf;
+    const p = this.pos;
+    const lo = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+    const hi = b[p + 4] | (b[p + 5] << 8) | (b[p + 6] << 16) | (b[p + 7] << 24);
+    this.pos += 8;
+    return hi * 4294967296 + lo;
+  };
+
+  private f64 = (): number => {
+    this.need(8);
+    const v = Buffer.from(this.q.buf.buffer, this.q.buf.byteOffset + this.pos, 8).readDoubleLE(0);
+    this.pos += 8;
+    return v;
+  };
+
+  private raw = (n: number): Uint8Array => {
+    this.need(n);
+    const v = this.q.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  };
+
+  /** A string (`str` encoding). SKIP: not materialised (returns EMPTY); CHECK: a view; VALUE: a copy. */
+  private str(mode: number): Uint8Array {
+    this.need(1);
+    const b = this.q.buf;
+    const c = b[this.pos];
+    if (c >> 6 === 3) {
+      const e = c & 0x3f;
+      const p = this.pos;
+      if (e === 0) {
+        this.need(2);
+        this.pos += 2;
+        return mode === SKIP ? EMPTY : intToBytes((b[p + 1] << 24) >> 24);
+      }
+      if (e === 1) {
+        this.need(3);
+        this.pos += 3;
+        return mode === SKIP ? EMPTY : intToBytes(((b[p + 1] | (b[p + 2] << 8)) << 16) >> 16);
+      }
+      if (e === 2) {
+        this.need(5);
+        this.pos += 5;
+        return mode === SKIP ? EMPTY : intToBytes(b[p + 1] | (b[p + 2] << 8) | (b[p + 3] << 16) | (b[p + 4] << 24));
+      }
+      if (e === 3) {
+        const at = this.absPos();
+        this.pos++;
+        const clen = this.len();
+        const ulen = this.len();
+        if (ulen > this.cfg.maxString) throw this.error('limit', at, `LZF string of ${ulen} bytes exceeds the ${this.cfg.maxString}-byte limit`);
+        // an LZF back-reference of 3 bytes yields at most 264: a larger ratio is a lie
+        if (ulen > clen * 88 + 64) this.corrupt(`LZF string claims ${ulen} bytes from ${clen} compressed bytes`, at);
+        this.need(clen);
+        const src = this.q.buf.subarray(this.pos, this.pos + clen);
+        this.pos += clen;
+        if (mode === SKIP) return EMPTY;
+        let out: Uint8Array;
+        if (mode === VALUE) out = new Uint8Array(ulen);
+        else {
+          if (this.scratch.length < ulen) this.scratch = new Uint8Array(Math.max(ulen, this.scratch.length * 2));
+          out = this.scratch;
+        }
+        try {
+          lzfDecompress(src, ulen, out);
+        } catch (err) {
+          if (err instanceof BytesError) this.corrupt(`invalid LZF compressed string: ${err.message}`, at);
+          throw err;
+        }
+        return mode === VALUE ? out : out.subarray(0, ulen);
+      }
+      this.corrupt(`unknown string encoding 0x${c.toString(16)}`);
+    }
+    const at = this.absPos();
+    const n = this.len();
+    if (n > this.cfg.maxString) throw this.error('limit', at, `string of ${n} bytes exceeds the ${this.cfg.maxString}-byte limit`);
+    this.need(n);
+    const p = this.pos;
+    this.pos += n;
+    if (mode === SKIP) return EMPTY;
+    return mode === VALUE ? b.slice(p, p + n) : b.subarray(p, p + n);
+  }
+
+  /** Runs `f` as one atomic unit: on a buffer shortage, waits for more bytes and reruns it from the start. */
+  private *u<T>(f: () => T, what: string): Generator<number, T, void> {
+    for (;;) {
+      const q = this.q;
+      this.pos = q.start;
+      try {
+        const v = f();
+        if (this.capture) this.capture.push(q.buf.slice(q.start, this.pos));
+        q.start = this.pos;
+        return v;
+      } catch (err) {
+        if (err !== NEED) throw err;
+        this.needWhat = what;
+        this.needAt = q.offset;
+        yield this.needBytes;
+      }
+    }
+  }
+
+  private strU(mode: number, what: string): Generator<number, Uint8Array, void> {
+    return this.u(() => {
+      this.itemOffset = this.absPos();
+      return this.str(mode);
+    }, what);
+  }
+
+  private fail = (message: string): never => {
+    throw this.error('corrupt', this.itemOffset, message);
+  };
+
+  // ---- the file ----
+
+  private *run(): Generator<number | RdbRecord, void, void> {
+    const header = yield* this.u(() => latin1.decode(this.raw(9)), 'the 9-byte RDB header');
+    let version: number;
+    if (header.startsWith('REDIS') && /^[0-9]{4}$/.test(header.slice(5))) {
+      version = Number(header.slice(5));
+      this.magic = 'REDIS';
+    } else if (header.startsWith('VALKEY') && /^[0-9]{3}$/.test(header.slice(6))) {
+      version = Number(header.slice(6));
+      this.magic = 'VALKEY';
+    } else {
+      throw this.error('corrupt', 0, `not an RDB file: wrong signature ${JSON.stringify(header)} (expected "REDIS" and a 4-digit version)`);
+    }
+    if (version < 1) throw this.error('corrupt', 5, `invalid RDB version ${version}`);
+    if (this.magic === 'REDIS' ? version > RDB_MAX_VERSION : version < 80 || version > 81) {
+      throw this.error('unsupported', 5, `RDB format version ${version} (${this.magic}) is not supported (this parser knows REDIS 1-${RDB_MAX_VERSION}, VALKEY 80-81)`);
+    }
+    this.version = version;
+    yield { kind: 'header', version, magic: this.magic, offset: 0 };
+
+    let db = 0;
+    let expireAt: number | null = null;
+    let idle: number | undefined;
+    let freq: number | undefined;
+    let keyStart = -1;
+    for (;;) {
+      const opAt = this.q.offset;
+      const op = yield* this.u(this.u8, 'an opcode or a type byte');
+      if (keyStart < 0) keyStart = opAt;
+      switch (op) {
+        case 0xff: {
+          this.flushCrc();
+          const computed = this.crc.value();
+          let rec: RdbRecord;
+          if (version >= 5) {
+            const stored = yield* this.u(() => this.raw(8).slice(), 'the 8-byte CRC64 checksum');
+            let s = 0n;
+            for (let k = 7; k >= 0; k--) s = (s << 8n) | BigInt(stored[k]);
+            const hex = (v: bigint) => v.toString(16).padStart(16, '0');
+            if (s === 0n) rec = { kind: 'end', checksum: 'disabled', stored: hex(s), computed: hex(computed), endOffset: this.q.offset, offset: opAt };
+            else if (s !== computed) {
+              throw this.error('checksum', opAt + 1, `wrong RDB checksum: file says ${hex(s)}, content gives ${hex(computed)}`, `CRC64 ${hex(computed)}`);
+            } else rec = { kind: 'end', checksum: 'ok', stored: hex(s), computed: hex(computed), endOffset: this.q.offset, offset: opAt };
+          } else {
+            rec = { kind: 'end', checksum: 'absent', endOffset: this.q.offset, offset: opAt };
+          }
+          this.endOffset = this.q.offset;
+          yield rec;
+          return;
+        }
+        case 0xfe: {
+          db = yield* this.u(this.len, 'a database number');
+          if (db > this.cfg.maxDb) throw this.error('limit', opAt, `database index ${db} exceeds the limit of ${this.cfg.maxDb}`);
+          keyStart = -1;
+          yield { kind: 'db', db, offset: opAt };
+          continue;
+        }
+        case 0xfd:
+          expireAt = (yield* this.u(() => {
+            const r = this.raw(4);
+            return r[0] | (r[1] << 8) | (r[2] << 16) | (r[3] << 24);
+          }, 'a 4-byte expire time')) * 1000;
+          continue;
+        case 0xfc:
+          expireAt = yield* this.u(this.ms8, 'an 8-byte expire time');
+          continue;
+        case 0xfb: {
+          const [size, expires] = yield* this.u(() => [this.len(), this.len()], 'RESIZEDB sizes');
+          keyStart = -1;
+          yield { kind: 'resizedb', db, size, expires, offset: opAt };
+          continue;
+        }
+        case 0xfa: {
+          const [key, value] = yield* this.u(() => [this.str(VALUE), this.str(VALUE)], 'an AUX field');
+          keyStart = -1;
+          yield { kind: 'aux', key, value, offset: opAt };
+          continue;
+        }
+        case 0xf9:
+          freq = yield* this.u(this.u8, 'an LFU frequency byte');
+          continue;
+        case 0xf8:
+          idle = yield* this.u(this.len, 'an LRU idle time');
+          continue;
+        case 0xf7: {
+          const [id, whenOp] = yield* this.u(() => [this.lenBig(), this.len()], 'a module AUX header');
+          if (whenOp !== 2) this.corrupt(`module AUX 'when' opcode is ${whenOp}, expected 2`, opAt);
+          const when = yield* this.u(this.len, "a module AUX 'when'");
+          this.capture = [];
+          yield* this.moduleStream(CHECK);
+          const raw = Buffer.concat(this.capture);
+          this.capture = null;
+          const m = moduleName(id);
+          keyStart = -1;
+          yield { kind: 'module-aux', module: m.name, encver: m.encver, when, raw, offset: opAt };
+          continue;
+        }
+        case 0xf6: {
+          const fn = yield* this.u(() => {
+            const name = this.str(VALUE);
+            const engine = this.str(VALUE);
+            if (this.len() !== 0) this.str(SKIP);
+            const body = this.str(VALUE);
+            const library = Buffer.from(name).toString('utf8');
+            const eng = Buffer.from(engine).toString('utf8');
+            // 7.0 GA turns a pre-GA function into a library whose code starts with its shebang line
+            const code = Buffer.concat([Buffer.from(`#!${eng} name=${library}\n`), body]);
+            return { library, engine: eng.toUpperCase(), code };
+          }, 'a function (pre-GA format)');
+          keyStart = -1;
+          yield { kind: 'function', function: fn, opcode: 0xf6, offset: opAt };
+          continue;
+        }
+        case 0xf5: {
+          const code = yield* this.strU(VALUE, 'a function library');
+          const fn = parseFunctionLibrary(code, (m) => this.corrupt(m, opAt));
+          keyStart = -1;
+          yield { kind: 'function', function: fn, opcode: 0xf5, offset: opAt };
+          continue;
+        }
+        case 0xf4: {
+          const [slot, size, expires] = yield* this.u(() => [this.len(), this.len(), this.len()], 'SLOT_INFO');
+          keyStart = -1;
+          yield { kind: 'slot-info', slot, size, expires, offset: opAt };
+          continue;
+        }
+        case 0xf3: {
+          if (this.magic === 'VALKEY') throw this.error('unsupported', opAt, 'Valkey SLOT_IMPORT opcode (243) is not supported');
+          if (version < 13) this.corrupt(`unknown opcode 243 (KEY_META) in an RDB ${version} file`, opAt);
+          const n = yield* this.u(this.len, 'a KEY_META class count');
+          for (let i = 0; i < n; i++) {
+            yield* this.u(() => this.raw(4), 'a KEY_META class id');
+            yield* this.moduleStream(SKIP);
+          }
+          continue;
+        }
+        default: {
+          const desc = describeType(op, this.magic);
+          if (!desc) {
+            if (op === 26) throw this.error('unsupported', opAt, 'stream type 26 (Redis 8.6 IDMP streams) is not supported');
+            this.corrupt(`unknown object type ${op} (0x${op.toString(16)})`, opAt);
+          }
+          if (op === 6) throw this.error('unsupported', opAt, 'module value in the pre-release format (type 6) cannot be read without its module');
+          const key = yield* this.strU(VALUE, 'a key');
+          const cfg = this.cfg;
+          const wanted =
+            (!cfg.dbs || cfg.dbs.has(db)) && (!cfg.types || cfg.types.has(desc.type)) && (!cfg.keyGlob || globMatch(cfg.keyGlob, key));
+          const mode = !wanted ? SKIP : cfg.values ? VALUE : CHECK;
+          const res = yield* this.value(op, mode);
+          const size = this.q.offset - keyStart;
+          const rec: RdbRecord = {
+            kind: 'key', db, key, type: desc.type, rdbType: op, encoding: desc.encoding, expireAt,
+            offset: keyStart, size, elements: res.elements, empty: res.empty,
+          };
+          if (idle !== undefined) rec.idle = idle;
+          if (freq !== undefined) rec.freq = freq;
+          expireAt = null;
+          idle = freq = undefined;
+          keyStart = -1;
+          if (!wanted) continue;
+          if (res.value) rec.value = res.value;
+          if (cfg.dropExpiredBefore !== null) {
+            if (rec.expireAt !== null && rec.expireAt < cfg.dropExpiredBefore) continue;
+            if (rec.value?.type === 'hash') {
+              const before = cfg.dropExpiredBefore;
+              rec.value.value = rec.value.value.filter((f) => f.expireAt === null || f.expireAt >= before);
+              if (rec.value.value.length === 0) continue;
+            }
+          }
+          if (res.empty && cfg.skipEmpty) continue;
+          yield rec;
+        }
+      }
+    }
+  }
+
+  /** Parses one serialized object (a DUMP payload body) and yields its key record. */
+  private *runSingle(type: number, version: number): Generator<number | RdbRecord, void, void> {
+    this.version = version;
+    const desc = describeType(type, this.magic);
+    if (!desc || type === 6) throw this.error('unsupported', 0, `unknown or unsupported object type ${type}`);
+    const res = yield* this.value(type, this.cfg.values ? VALUE : CHECK);
+    yield { kind: 'key', db: 0, key: EMPTY, type: desc.type, rdbType: type, encoding: desc.encoding, expireAt: null, offset: 0, size: this.q.offset, elements: res.elements, empty: res.empty, value: res.value };
+    this.endOffset = this.q.offset;
+  }
+
+  private *moduleStream(mode: number): Generator<number, void, void> {
+    for (;;) {
+      const at = this.q.offset;
+      const op = yield* this.u(this.lenBig, 'a module opcode');
+      if (op === 0n) return;
+      if (op === 1n || op === 2n) yield* this.u(this.lenBig, 'a module integer');
+      else if (op === 3n) yield* this.u(() => this.raw(4), 'a module float');
+      else if (op === 4n) yield* this.u(() => this.raw(8), 'a module double');
+      else if (op === 5n) yield* this.strU(mode === SKIP ? SKIP : CHECK, 'a module string');
+      else this.corrupt(`unknown module opcode ${op}`, at);
+    }
+  }
+
+  // ---- values ----
+
+  private *value(t: number, mode: number): Generator<number, ValueResult, void> {
+    const want = mode === VALUE;
+    const check = mode !== SKIP;
+    const fail: (m: string) => never = this.fail;
+    switch (t) {
+      case 0: {
+        const v = yield* this.strU(mode, 'a string value');
+        return { value: want ? { type: 'string', value: v } : undefined, elements: 1, empty: false };
+      }
+      case 1:
+      case 2: {
+        const n = yield* this.u(this.len, 'a collection length');
+        const out: Uint8Array[] = [];
+        const dup = check && t === 2 ? new DupCheck(n, this.cfg.maxDup) : null;
+        for (let i = 0; i < n; i++) {
+          const s = yield* this.strU(mode, t === 1 ? 'a list element' : 'a set member');
+          if (dup && dup.seen(s)) fail('duplicate set member');
+          if (want) out.push(s);
+        }
+        const value: KeyValue | undefined = want ? (t === 1 ? { type: 'list', value: out } : { type: 'set', value: out }) : undefined;
+        return { value, elements: n, empty: n === 0 };
+      }
+      case 3:
+      case 5: {
+        const n = yield* this.u(this.len, 'a sorted set length');
+        const out: [Uint8Array, number][] = [];
+        const dup = check ? new DupCheck(n, this.cfg.maxDup) : null;
+        for (let i = 0; i < n; i++) {
+          const [m, score] = yield* this.u(() => {
+            this.itemOffset = this.absPos();
+            const m = this.str(mode);
+            return [m, t === 5 ? this.f64() : this.strDouble()] as const;
+          }, 'a sorted set member and score');
+          if (Number.isNaN(score)) fail('sorted set score is NaN');
+          if (dup && dup.seen(m)) fail('duplicate sorted set member');
+          if (want) out.push([m, score]);
+        }
+        return { value: want ? { type: 'zset', value: out } : undefined, elements: n, empty: n === 0 };
+      }
+      case 4: {
+        const n = yield* this.u(this.len, 'a hash length');
+        const out: HashField[] = [];
+        const dup = check ? new DupCheck(n, this.cfg.maxDup) : null;
+        for (let i = 0; i < n; i++) {
+          const [f, v] = yield* this.u(() => {
+            this.itemOffset = this.absPos();
+            return [this.str(mode), this.str(mode)] as const;
+          }, 'a hash field and value');
+          if (dup && dup.seen(f)) fail('duplicate hash field');
+          if (want) out.push({ field: f, value: v, expireAt: null });
+        }
+        return { value: want ? { type: 'hash', value: out } : undefined, elements: n, empty: n === 0 };
+      }
+      case 7: {
+        const id = yield* this.u(this.lenBig, 'a module type id');
+        this.capture = want ? [] : null;
+        yield* this.moduleStream(mode);
+        const raw = this.capture ? Buffer.concat(this.capture) : EMPTY;
+        this.capture = null;
+        const m = moduleName(id);
+        return { value: want ? { type: 'module', value: { module: m.name, encver: m.encver, raw } } : undefined, elements: 1, empty: false };
+      }
+      case 9:
+      case 10:
+      case 11:
+      case 12:
+      case 13:
+      case 16:
+      case 17:
+      case 20: {
+        const blob = yield* this.strU(check ? CHECK : SKIP, 'an encoded value');
+        if (!check) return { elements: 0, empty: false };
+        return this.decodeBlob(t, blob, want);
+      }
+      case 14:
+      case 18: {
+        const n = yield* this.u(this.len, 'a quicklist node count');
+        const out: Uint8Array[] = [];
+        let count = 0;
+        for (let i = 0; i < n; i++) {
+          let container = 2;
+          if (t === 18) {
+            container = yield* this.u(this.len, 'a quicklist node container');
+            if (container !== 1 && container !== 2) this.corrupt(`quicklist node container ${container} is neither 1 (plain) nor 2 (packed)`);
+          }
+          const node = yield* this.strU(check ? (container === 1 ? mode : CHECK) : SKIP, 'a quicklist node');
+          if (!check) continue;
+          if (container === 1) {
+            count++;
+            if (want) out.push(node);
+            continue;
+          }
+          if (node.length === 0) fail('empty quicklist node');
+          const entries = t === 14 ? ziplistEntries(node, fail) : listpackEntries(node, fail);
+          count += entries.length;
+          if (want) for (const e of entries) out.push(entryBytes(e));
+        }
+        return { value: want ? { type: 'list', value: out } : undefined, elements: count, empty: check && count === 0 };
+      }
+      case 15:
+      case 19:
+      case 21:
+        return yield* this.stream(t, mode);
+      case 22:
+      case 24: {
+        const valkey = this.magic === 'VALKEY';
+        const minExpire = t === 24 ? yield* this.u(this.ms8, 'the hash minimum expire time') : 0;
+        const n = yield* this.u(this.len, 'a hash length');
+        const out: HashField[] = [];
+        const dup = check ? new DupCheck(n, this.cfg.maxDup) : null;
+        for (let i = 0; i < n; i++) {
+          const [f, v, ttl] = yield* this.u(() => {
+            this.itemOffset = this.absPos();
+            if (valkey) {
+              const f = this.str(mode);
+              const v = this.str(mode);
+              return [f, v, this.ms8()] as const;
+            }
+            const ttl = this.len();
+            return [this.str(mode), this.str(mode), ttl] as const;
+          }, 'a hash field, value and expire time');
+          let exp: number | null;
+          if (valkey) exp = ttl === -1 ? null : ttl;
+          else if (ttl === 0) exp = null;
+          else exp = t === 24 ? ttl + minExpire - 1 : ttl;
+          if (exp !== null && (exp < 0 || exp > 2 ** 48 - 1)) fail(`hash field expire time ${exp} is out of range`);
+          if (dup && dup.seen(f)) fail('duplicate hash field');
+          if (want) out.push({ field: f, value: v, expireAt: exp });
+        }
+        return { value: want ? { type: 'hash', value: out } : undefined, elements: n, empty: n === 0 };
+      }
+      case 23:
+      case 25: {
+        if (t === 25) yield* this.u(this.ms8, 'the hash minimum expire time');
+        const blob = yield* this.strU(check ? CHECK : SKIP, 'a listpack hash with expire times');
+        if (!check) return { elements: 0, empty: false };
+        const e = listpackEntries(blob, fail);
+        if (e.length % 3 !== 0) fail('listpack hash with expire times does not hold field/value/ttl triplets');
+        const out: HashField[] = [];
+        const dup = new DupCheck(e.length / 3, this.cfg.maxDup);
+        let prev = 0;
+        for (let k = 0; k < e.length; k += 3) {
+          const ttlE = e[k + 2];
+          if (typeof ttlE !== 'number' && typeof ttlE !== 'bigint') fail('hash field expire time is not an integer');
+          const ttl = Number(ttlE);
+          if (ttl < 0 || ttl > 2 ** 48 - 1) fail(`hash field expire time ${ttl} is out of range`);
+          if (ttl !== 0 && (prev === -1 || ttl < prev)) fail('hash field expire times are not in ascending order');
+          prev = ttl === 0 ? -1 : ttl;
+          if (dup.seen(e[k])) fail('duplicate hash field');
+          if (want) out.push({ field: entryBytes(e[k]), value: entryBytes(e[k + 1]), expireAt: ttl === 0 ? null : ttl });
+        }
+        const n = e.length / 3;
+        return { value: want ? { type: 'hash', value: out } : undefined, elements: n, empty: n === 0 };
+      }
+      default:
+        this.corrupt(`unknown object type ${t}`);
+    }
+  }
+
+  /** Type 3 scores: a length byte then ASCII (253 NaN, 254 +inf, 255 -inf). */
+  private strDouble(): number {
+    const n = this.u8();
+    if (n === 253) return NaN;
+    if (n === 254) return Infinity;
+    if (n === 255) return -Infinity;
+    const text = latin1.decode(this.raw(n));
+    const v = parseDoubleText(text);
+    if (v === null) this.corrupt(`invalid sorted set score ${JSON.stringify(text)}`);
+    return v;
+  }
+
+  private decodeBlob(t: number, blob: Uint8Array, want: boolean): ValueResult {
+    const fail: (m: string) => never = this.fail;
+    switch (t) {
+      case 9: {
+        const e = zipmapEntries(blob, fail);
+        const dup = new DupCheck(e.length / 2, this.cfg.maxDup);
+        const out: HashField[] = [];
+        for (let k = 0; k < e.length; k += 2) {
+          if (dup.seen(e[k])) fail('duplicate hash field in zipmap');
+          if (want) out.push({ field: e[k].slice(), value: e[k + 1].slice(), expireAt: null });
+        }
+        return { value: want ? { type: 'hash', value: out } : undefined, elements: e.length / 2, empty: e.length === 0 };
+      }
+      case 10:
+      case 11:
+      case 20: {
+        const e = t === 10 ? ziplistEntries(blob, fail) : t === 11 ? intsetEntries(blob, fail) : listpackEntries(blob, fail);
+        if (t === 20) {
+          const dup = new DupCheck(e.length, this.cfg.maxDup);
+          for (const x of e) if (dup.seen(x)) fail('duplicate set member in listpack');
+        }
+        const value: KeyValue | undefined = want
+          ? t === 10
+            ? { type: 'list', value: e.map(entryBytes) }
+            : { type: 'set', value: e.map(entryBytes) }
+          : undefined;
+        return { value, elements: e.length, empty: e.length === 0 };
+      }
+      case 12:
+      case 17:
+      case 13:
+      case 16: {
+        const e = t === 12 || t === 13 ? ziplistEntries(blob, fail) : listpackEntries(blob, fail);
+        if (e.length % 2 !== 0) fail('odd number of entries in a paired encoding');
+        const dup = new DupCheck(e.length / 2, this.cfg.maxDup);
+        const zset = t === 12 || t === 17;
+        const zs: [Uint8Array, number][] = [];
+        const hs: HashField[] = [];
+        for (let k = 0; k < e.length; k += 2) {
+          if (dup.seen(e[k])) fail(zset ? 'duplicate sorted set member' : 'duplicate hash field');
+          if (zset) {
+            const s = e[k + 1];
+            let score: number | null;
+            if (s instanceof Uint8Array) score = parseDoubleText(latin1.decode(s));
+            else score = Number(s);
+            if (score === null || Number.isNaN(score)) fail('invalid sorted set score');
+            if (want) zs.push([entryBytes(e[k]), score]);
+          } else if (want) hs.push({ field: entryBytes(e[k]), value: entryBytes(e[k + 1]), expireAt: null });
+        }
+        const n = e.length / 2;
+        const value: KeyValue | undefined = want ? (zset ? { type: 'zset', value: zs } : { type: 'hash', value: hs }) : undefined;
+        return { value, elements: n, empty: n === 0 };
+      }
+      default:
+        this.corrupt(`unknown object type ${t}`);
+    }
+  }
+
+  private *stream(t: number, mode: number): Generator<number, ValueResult, void> {
+    const want = mode === VALUE;
+    const check = mode !== SKIP;
+    const fail: (m: string) => never = this.fail;
+    const nodes = yield* this.u(this.len, 'a stream node count');
+    const entries: StreamEntry[] = [];
+    const nodeKeys = check ? new Set<string>() : null;
+    for (let i = 0; i < nodes; i++) {
+      const [nodeKey, lp] = yield* this.u(() => {
+        this.itemOffset = this.absPos();
+        const k = this.str(check ? CHECK : SKIP);
+        if (check && k.length !== 16) this.fail('stream node key is not a 16-byte stream ID');
+        const kk = check ? k.slice() : k;
+        this.itemOffset = this.absPos();
+        return [kk, this.str(check ? CHECK : SKIP)] as const;
+      }, 'a stream node');
+      if (!check) continue;
+      const hex = Buffer.from(nodeKey).toString('hex');
+      if (nodeKeys!.has(hex)) fail('stream node added twice with the same key');
+      nodeKeys!.add(hex);
+      const e = listpackEntries(lp, fail);
+      if (e.length === 0) fail('empty listpack inside stream');
+      decodeStreamNode(readIdBE(nodeKey, 0), e, want ? entries : null, fail);
+    }
+    const hdr = yield* this.u(() => {
+      const length = this.len();
+      const lastMs = this.lenBig();
+      const lastSeq = this.lenBig();
+      let first: [bigint, bigint] | null = null;
+      let maxDel: [bigint, bigint] | null = null;
+      let added: bigint | null = null;
+      if (t >= 19) {
+        first = [this.lenBig(), this.lenBig()];
+        maxDel = [this.lenBig(), this.lenBig()];
+        added = this.lenBig();
+      }
+      return { length, last: [lastMs, lastSeq] as [bigint, bigint], first, maxDel, added };
+    }, 'the stream metadata');
+    const ngroups = yield* this.u(this.len, 'a stream consumer group count');
+    const groups: StreamGroup[] = [];
+    const groupNames = check ? new Set<string>() : null;
+    let firstId: string | null;
+    let maxDeletedId: string;
+    let entriesAdded: number;
+    if (t >= 19) {
+      firstId = idText(hdr.first!);
+      maxDeletedId = idText(hdr.maxDel!);
+      entriesAdded = Number(hdr.added!);
+    } else {
+      firstId = entries.length > 0 ? entries[0].id : hdr.length === 0 ? `${U64_MAX}-${U64_MAX}` : null;
+      maxDeletedId = '0-0';
+      entriesAdded = hdr.length;
+    }
+    for (let g = 0; g < ngroups; g++) {
+      const gh = yield* this.u(() => {
+        this.itemOffset = this.absPos();
+        const name = this.str(check ? VALUE : SKIP);
+        const ms = this.lenBig();
+        const seq = this.lenBig();
+        const read = t >= 19 ? this.lenBig() : null;
+        return { name, last: [ms, seq] as [bigint, bigint], read };
+      }, 'a stream consumer group');
+      if (groupNames) {
+        const k = latin1.decode(gh.name);
+        if (groupNames.has(k)) fail('duplicate stream consumer group name');
+        groupNames.add(k);
+      }
+      const npel = yield* this.u(this.len, 'a consumer group PEL size');
+      const pel = new Map<string, StreamPendingEntry & { owned: boolean }>();
+      const pelOrder: (StreamPendingEntry & { owned: boolean })[] = [];
+      for (let k = 0; k < npel; k++) {
+        const [id, dt, cnt] = yield* this.u(() => {
+          this.itemOffset = this.absPos();
+          const r = this.raw(16);
+          return [readIdBE(r, 0), this.ms8(), this.len()] as const;
+        }, 'a consumer group PEL entry');
+        if (!check) continue;
+        const key = idText(id);
+        if (pel.has(key)) fail('duplicated global PEL entry in a stream consumer group');
+        const pe = { id: key, consumer: EMPTY, deliveryTime: dt, deliveryCount: cnt, owned: false };
+        pel.set(key, pe);
+        pelOrder.push(pe);
+      }
+      const ncons = yield* this.u(this.len, 'a consumer count');
+      const consumers: StreamConsumer[] = [];
+      const consNames = check ? new Set<string>() : null;
+      for (let c = 0; c < ncons; c++) {
+        const ch = yield* this.u(() => {
+          this.itemOffset = this.absPos();
+          const name = this.str(check ? VALUE : SKIP);
+          const seen = this.ms8();
+          const active = t >= 21 ? this.ms8() : null;
+          return { name, seen, active };
+        }, 'a stream consumer');
+        if (consNames) {
+          const k = latin1.decode(ch.name);
+          if (consNames.has(k)) fail('duplicate stream consumer');
+          consNames.add(k);
+        }
+        const ncpel = yield* this.u(this.len, 'a consumer PEL size');
+        for (let k = 0; k < ncpel; k++) {
+          const id = yield* this.u(() => {
+            this.itemOffset = this.absPos();
+            return readIdBE(this.raw(16), 0);
+          }, 'a consumer PEL entry');
+          if (!check) continue;
+          const pe = pel.get(idText(id));
+          if (!pe) fail('consumer PEL entry not found in the group PEL');
+          if (pe.owned) fail('duplicated consumer PEL entry');
+          pe.owned = true;
+          pe.consumer = ch.name;
+        }
+        consumers.push({ name: ch.name, seenTime: ch.seen, activeTime: t >= 21 ? ch.active : null });
+      }
+      if (check) for (const pe of pelOrder) if (!pe.owned) fail('stream consumer group PEL entry without consumer');
+      if (want) {
+        let entriesRead: number | null;
+        if (gh.read !== null) entriesRead = gh.read >= 1n << 63n ? null : Number(gh.read);
+        else entriesRead = estimateEntriesRead(gh.last, hdr.length, entriesAdded, hdr.last, firstId);
+        groups.push({
+          name: gh.name,
+          lastDeliveredId: idText(gh.last),
+          entriesRead,
+          pending: pelOrder.map(({ id, consumer, deliveryTime, deliveryCount }) => ({ id, consumer, deliveryTime, deliveryCount })),
+          consumers,
+        });
+      }
+    }
+    if (!want) return { elements: hdr.length, empty: false };
+    const value: StreamValue = {
+      entries,
+      length: hdr.length,
+      lastId: idText(hdr.last),
+      firstId,
+      maxDeletedId,
+      entriesAdded,
+      groups,
+    };
+    return { value: { type: 'stream', value }, elements: hdr.length, empty: false };
+  }
+}
+
+/** Redis' estimate of a v1 stream group's entries-read counter (streamEstimateDistanceFromFirstEverEntry). */
+function estimateEntriesRead(id: [bigint, bigint], length: number, added: number, last: [bigint, bigint], firstId: string | null): number | null {
+  if (added === 0) return 0;
+  const cmp = (a: [bigint, bigint], b: [bigint, bigint]) => (a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] === b[1] ? 0 : a[1] < b[1] ? -1 : 1);
+  if (length === 0 && cmp(id, last) < 1) return added;
+  const cl = cmp(id, last);
+  if (cl === 0) return added;
+  if (cl > 0) return null;
+  if (firstId === null) return null;
+  const [fm, fs] = firstId.split('-').map(BigInt);
+  const cf = cmp(id, [fm, fs]);
+  if (cf < 0) return added - length;
+  if (cf === 0) return added - length + 1;
+  return null;
+}
+
+function readIdBE(b: Uint8Array, p: number): [bigint, bigint] {
+  const dv = new DataView(b.buffer, b.byteOffset + p, 16);
+  return [dv.getBigUint64(0, false), dv.getBigUint64(8, false)];
+}
+
+function idText(id: [bigint, bigint]): string {
+  return `${id[0]}-${id[1]}`;
+}
+
+function entryInt(e: PackedEntry | undefined): number | null {
+  if (e === undefined) return null;
+  if (typeof e === 'number') return e;
+  if (typeof e === 'bigint') return e >= BigInt(Number.MIN_SAFE_INTEGER) && e <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(e) : null;
+  const v = parseCanonicalInt(e);
+  return v === null ? null : Number(v);
+}
+
+function entryBigInt(e: PackedEntry | undefined): bigint | null {
+  if (e === undefined) return null;
+  if (typeof e === 'number') return BigInt(e);
+  if (typeof e === 'bigint') return e;
+  return parseCanonicalInt(e);
+}
+
+/** Walks one stream node listpack (validating it as streamValidateListpackIntegrity does); returns the live count. */
+function decodeStreamNode(master: [bigint, bigint], e: PackedEntry[], out: StreamEntry[] | null, fail: (m: string) => never): number {
+  let p = 0;
+  const int = (what: string): number => {
+    const v = entryInt(e[p++]);
+    if (v === null) fail(`stream listpack: ${what} is not an integer`);
+    return v;
+  };
+  const count = int('the entry count');
+  const deleted = int('the deleted count');
+  const nmf = int('the master field count');
+  if (count < 0 || deleted < 0 || nmf < 0) fail('stream listpack: negative count');
+  if (p + nmf > e.length) fail('stream listpack: master fields overflow the listpack');
+  const masterFields = e.slice(p, p + nmf);
+  p += nmf;
+  if (int('the master terminator') !== 0) fail('stream listpack: master entry terminator is not 0');
+  let live = 0;
+  const total = count + deleted;
+  for (let k = 0; k < total; k++) {
+    if (p >= e.length) fail('stream listpack holds fewer entries than its header counts');
+    const flags = int('entry flags');
+    const msd = entryBigInt(e[p++]);
+    const seqd = entryBigInt(e[p++]);
+    if (msd === null || seqd === null) fail('stream listpack: entry ID delta is not an integer');
+    let fields: [Uint8Array, Uint8Array][] | null = out ? [] : null;
+    let lpCount: number;
+    if (flags & 2) {
+      if (p + nmf > e.length) fail('stream listpack: entry overflows the listpack');
+      if (fields) for (let j = 0; j < nmf; j++) fields.push([entryBytes(masterFields[j]), entryBytes(e[p + j])]);
+      p += nmf;
+      lpCount = nmf + 3;
+    } else {
+      const nf = int('entry field count');
+      if (nf < 0 || p + 2 * nf > e.length) fail('stream listpack: entry overflows the listpack');
+      if (fields) for (let j = 0; j < nf; j++) fields.push([entryBytes(e[p + 2 * j]), entryBytes(e[p + 2 * j + 1])]);
+      p += 2 * nf;
+      lpCount = 2 * nf + 4;
+    }
+    if (int('entry lp-count') !== lpCount) fail('stream listpack: entry lp-count does not match its size');
+    if (flags & 1) {
+      fields = null;
+      continue;
+    }
+    live++;
+    if (out && fields) {
+      const ms = (master[0] + msd) & U64_MAX;
+      const seq = (master[1] + seqd) & U64_MAX;
+      out.push({ id: `${ms}-${seq}`, fields });
+    }
+  }
+  if (p !== e.length) fail('stream listpack holds more entries than its header counts');
+  return live;
+}
+
+/** A packed entry as the bytes Redis would return (integers as decimal text). Always a fresh copy. */
+export function entryBytes(e: PackedEntry): Uint8Array {
+  return e instanceof Uint8Array ? e.slice() : intToBytes(e);
+}
+
+/** Parses a score the way Redis' strtod does for the texts it writes (`2.5`, `inf`, `-inf`, `1e+20`). */
+export function parseDoubleText(text: string): number | null {
+  const t = text.toLowerCase();
+  if (t === 'inf' || t === '+inf' || t === 'infinity' || t === '+infinity') return Infinity;
+  if (t === '-inf' || t === '-infinity') return -Infinity;
+  if (t === 'nan' || t === '-nan') return NaN;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return null;
+  return Number(t);
+}
+
+function moduleName(id: bigint): { name: string; encver: number } {
+  const encver = Number(id & 1023n);
+  let rest = id >> 10n;
+  let name = '';
+  for (let k = 0; k < 9; k++) {
+    name = MODULE_CHARSET[Number(rest & 63n)] + name;
+    rest >>= 6n;
+  }
+  return { name, encver };
+}
+
+/** The library name and engine from a FUNCTION2 payload (`#!lua name=mylib ...`). */
+function parseFunctionLibrary(code: Uint8Array, fail: (m: string) => never): FunctionRecord {
+  const nl = code.indexOf(0x0a);
+  const first = Buffer.from(code.subarray(0, nl < 0 ? code.length : nl)).toString('utf8');
+  const m = /^#!(\S+)(.*)$/.exec(first);
+  if (!m) fail('function library does not start with a "#!<engine> name=<library>" line');
+  let library: string | null = null;
+  for (const part of m[2].trim().split(/\s+/)) {
+    if (part.startsWith('name=')) library = part.slice(5);
+  }
+  if (!library) fail('function library has no name= in its first line');
+  return { library, engine: m[1].toUpperCase(), code };
+}
+
+/** Duplicate detection for one collection, bounded: beyond `max` members it gives up (reports no duplicates). */
+class DupCheck {
+  private readonly set: Set<string> | null;
+  constructor(expected: number, max: number) {
+    this.set = expected > 1 && expected <= max ? new Set() : null;
+  }
+  seen(e: PackedEntry): boolean {
+    if (!this.set) return false;
+    const k = e instanceof Uint8Array ? latin1.decode(e) : String(e);
+    if (this.set.has(k)) return true;
+    this.set.add(k);
+    return false;
+  }
+}

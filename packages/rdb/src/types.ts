@@ -1,0 +1,143 @@
+import type { FunctionRecord, KeyType, KeyValue } from '@redis-persist/keyspace';
+
+/** The signature at the start of the file. */
+export type RdbMagic = 'REDIS' | 'VALKEY';
+
+/** Limits on lengths read from the file, checked before anything is allocated. */
+export interface RdbLimits {
+  /** Largest single string (element, blob, decompressed LZF) held in memory. Default 1 GiB. */
+  maxStringLength?: number;
+  /** Largest database index accepted (Redis refuses ids >= `databases`). Default 1_000_000. */
+  maxDbIndex?: number;
+  /** Hashtable collections up to this many elements are checked for duplicate members in check mode. Default 2_000_000. */
+  maxDuplicateCheck?: number;
+}
+
+export interface RdbFilter {
+  /** Only keys of these databases. */
+  dbs?: number[];
+  /** Only keys matching this Redis glob (`*`, `?`, `[a-z]`, `\x`), matched on the raw key bytes. */
+  key?: string | Uint8Array;
+  /** Only keys of these types. */
+  types?: KeyType[];
+}
+
+export interface ParseRdbOptions {
+  /** Decode values into the `@redis-persist/keyspace` model (default true). When false only structure is reported. */
+  values?: boolean;
+  /**
+   * Validate every encoding in depth (ziplist/listpack entries and back-lengths, intset order, stream listpacks,
+   * duplicates), as `redis-check-rdb` does. Default: true when `values` is false, else false (decoding still checks
+   * everything it reads).
+   */
+  deep?: boolean;
+  filter?: RdbFilter;
+  /** File name used in error messages. */
+  file?: string;
+  limits?: RdbLimits;
+  /** End right after the EOF opcode and checksum; trailing bytes (an AOF tail) are not an error. */
+  stopAtEnd?: boolean;
+  /**
+   * Drop keys (and hash fields) whose expiry is before this Unix ms time, as a loading master does (pass `Date.now()`).
+   * Default: keep everything the file holds.
+   */
+  dropExpiredBefore?: number;
+  /** Skip keys whose collection is empty (Redis 6.2.6+/7.0+ loaders skip them). Default true when `values`. */
+  skipEmpty?: boolean;
+}
+
+export interface RdbHeaderRecord {
+  kind: 'header';
+  version: number;
+  magic: RdbMagic;
+  offset: number;
+}
+export interface RdbAuxRecord {
+  kind: 'aux';
+  key: Uint8Array;
+  value: Uint8Array;
+  offset: number;
+}
+export interface RdbDbRecord {
+  kind: 'db';
+  db: number;
+  offset: number;
+}
+export interface RdbResizeDbRecord {
+  kind: 'resizedb';
+  db: number;
+  size: number;
+  expires: number;
+  offset: number;
+}
+export interface RdbSlotInfoRecord {
+  kind: 'slot-info';
+  slot: number;
+  size: number;
+  expires: number;
+  offset: number;
+}
+export interface RdbKeyRecord {
+  kind: 'key';
+  db: number;
+  key: Uint8Array;
+  type: KeyType;
+  /** RDB object type byte (0 string, 18 quicklist v2, ...). */
+  rdbType: number;
+  /** Encoding as stored in the file (`listpack`, `quicklist`, `intset`, `ziplist`, `hashtable`, ...). */
+  encoding: string;
+  /** Absolute Unix ms of the key's expiry, or null. */
+  expireAt: number | null;
+  /** LRU idle seconds (opcode IDLE), when present. */
+  idle?: number;
+  /** LFU counter (opcode FREQ), when present. */
+  freq?: number;
+  /** Offset of the first byte of this key's record (its first prefix opcode, or the type byte). */
+  offset: number;
+  /** Serialized size in bytes (prefix opcodes, type byte, key and value). */
+  size: number;
+  /** Number of elements (list items, set members, hash fields, zset members, stream entries; 1 for strings). */
+  elements: number;
+  /** True when the collection is empty (a key Redis 7 skips at load). */
+  empty: boolean;
+  /** The decoded value, when values were requested. */
+  value?: KeyValue;
+}
+export interface RdbFunctionRecord {
+  kind: 'function';
+  function: FunctionRecord;
+  /** 245 (FUNCTION2, 7.0 GA+) or 246 (7.0 release-candidate format). */
+  opcode: number;
+  offset: number;
+}
+export interface RdbModuleAuxRecord {
+  kind: 'module-aux';
+  module: string;
+  encver: number;
+  when: number;
+  /** The module's opcode stream exactly as in the file. */
+  raw: Uint8Array;
+  offset: number;
+}
+export interface RdbEndRecord {
+  kind: 'end';
+  /** `ok`: CRC64 matches; `disabled`: stored as 0 (rdbchecksum no); `absent`: RDB version < 5 has none. */
+  checksum: 'ok' | 'disabled' | 'absent';
+  /** The stored and computed CRC64, as 16 hex digits. */
+  stored?: string;
+  computed?: string;
+  /** Offset just past the RDB (after the checksum). */
+  endOffset: number;
+  offset: number;
+}
+
+export type RdbRecord =
+  | RdbHeaderRecord
+  | RdbAuxRecord
+  | RdbDbRecord
+  | RdbResizeDbRecord
+  | RdbSlotInfoRecord
+  | RdbKeyRecord
+  | RdbFunctionRecord
+  | RdbModuleAuxRecord
+  | RdbEndRecord;
