@@ -470,7 +470,8 @@ function encodeStream(enc: ValueEncoder, s: ByteSink, st: StreamValue, ctx: Enco
   if (entries.length && cmpId(entries[entries.length - 1].id, lastId) > 0) {
     throw invalid(`stream last ID ${st.lastId} is smaller than its last entry ${st.entries[entries.length - 1].id}`);
   }
-  const firstId: Id = entries.length ? entries[0].id : ZERO;
+  // An empty stream keeps whatever first ID it recorded (7.x reports 0-0 after XGROUP CREATE MKSTREAM).
+  const firstId: Id = entries.length ? entries[0].id : st.firstId != null ? parseId(st.firstId, 'stream first ID') : ZERO;
   if (st.firstId != null && entries.length && cmpId(parseId(st.firstId, 'stream first ID'), firstId) !== 0) {
     throw invalid(`stream first ID ${st.firstId} is not its first entry ${st.entries[0].id}`);
   }
@@ -485,6 +486,8 @@ function encodeStream(enc: ValueEncoder, s: ByteSink, st: StreamValue, ctx: Enco
     const lost: string[] = [];
     if (cmpId(maxDeleted, ZERO) !== 0) lost.push(`max-deleted-entry-id ${st.maxDeletedId}`);
     if (entriesAdded !== entries.length) lost.push(`entries-added ${entriesAdded} (length ${entries.length})`);
+    // Loading a v1 stream without entries, Redis 7.x records the first ID as the maximal ID.
+    if (!entries.length && st.firstId != null && cmpId(firstId, [U64, U64]) !== 0) lost.push(`recorded-first-entry-id ${st.firstId}`);
     for (const g of groups) {
       if (g.entriesRead == null) continue;
       const est = estimateEntriesRead(parseId(g.lastDeliveredId, 'group last delivered ID'), entries.length, lastId, firstId);
