@@ -15,6 +15,8 @@ const INT64_MIN = -9223372036854775808n;
 
 /** Bulks smaller than this that have not fully arrived are collected in one allocation of their full size. */
 const SMALL_BULK = 64 * 1024;
+/** Payload received after which a bulk's full claimed length is allocated at once. */
+const BULK_TRUST = 8 * 1024 * 1024;
 
 interface ArrayFrame {
   items: RespValue[];
@@ -69,6 +71,11 @@ export class RespDecoder {
     return this.q.offset;
   }
 
+  /** Absolute offset where the value most recently returned by {@link next} (or the one in progress) started. */
+  get valueOffset(): number {
+    return this.valueStart;
+  }
+
   /** Bytes pushed but not yet consumed by {@link next}. */
   get buffered(): number {
     return this.q.length;
@@ -104,6 +111,7 @@ export class RespDecoder {
   end(): void {
     if (this.failure) throw this.failure;
     this.ended = true;
+    if (this.bulk === null && this.q.length > 0) this.checkTypeByte(this.q.buf[this.q.start]);
     if (this.pending) {
       const start = this.valueStart;
       const what = this.bulk !== null
@@ -351,6 +359,9 @@ export class RespDecoder {
     if (cur.length >= needed) return;
     let cap = cur.length * 2;
     if (cap < needed) cap = needed;
+    // Grow with what actually arrived, so a header alone never allocates its claim; once a few MiB of real
+    // payload are here (or the claim is near), take the full length in one step, to avoid copying it repeatedly.
+    if (this.bulkFilled >= BULK_TRUST || cap * 4 >= this.bulkLength) cap = this.bulkLength;
     if (cap > this.bulkLength) cap = this.bulkLength;
     const next = new Uint8Array(cap);
     next.set(cur.subarray(0, this.bulkFilled));

@@ -8,6 +8,26 @@ const textEncoder = new TextEncoder();
 const CRLF0 = 0x0d;
 const CRLF1 = 0x0a;
 
+function decimalDigits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+/** Writes non-negative integer `n` in decimal at `at`; returns the index after it. */
+function writeDecimal(b: Uint8Array, at: number, n: number): number {
+  const d = decimalDigits(n);
+  let p = at + d;
+  do {
+    b[--p] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  } while (n > 0);
+  return at + d;
+}
+
 function numberText(n: number): string {
   if (Number.isNaN(n)) throw new RespError('corrupt', 'cannot encode NaN as a command argument', 0);
   if (n === Infinity) return 'inf';
@@ -82,36 +102,55 @@ class Output {
     return written;
   }
 
-  /** `$<len>\r\n<utf8>\r\n` for a string whose UTF-8 length is not known in advance. */
+  /** `$<len>\r\n<utf8>\r\n` for a string whose UTF-8 length is only known after encoding it. */
   bulkString(s: string): void {
-    let ascii = true;
-    for (let i = 0; i < s.length; i++) {
-      if (s.charCodeAt(i) > 0x7f) {
-        ascii = false;
-        break;
+    const n = s.length;
+    this.reserve(n * 3 + 26);
+    const b = this.buf;
+    const p = this.pos;
+    b[p] = 0x24;
+    // Assume the byte length has as many digits as the UTF-16 length (true for ASCII); shift if not.
+    const digits = decimalDigits(n);
+    const dataStart = p + 1 + digits + 2;
+    let byteLen: number;
+    let i = 0;
+    if (n <= 256) {
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[dataStart + i] = c;
       }
     }
-    if (ascii) {
-      this.byte(0x24);
-      this.uint(s.length);
-      this.crlf();
-      this.ascii(s);
+    if (i === n) {
+      byteLen = n;
     } else {
-      const enc = textEncoder.encode(s);
-      this.byte(0x24);
-      this.uint(enc.length);
-      this.crlf();
-      this.bytes(enc);
+      byteLen = textEncoder.encodeInto(s, b.subarray(dataStart)).written;
+      const d2 = decimalDigits(byteLen);
+      if (d2 !== digits) b.copyWithin(dataStart + (d2 - digits), dataStart, dataStart + byteLen);
     }
-    this.crlf();
+    const lenEnd = writeDecimal(b, p + 1, byteLen);
+    b[lenEnd] = CRLF0;
+    b[lenEnd + 1] = CRLF1;
+    const end = lenEnd + 2 + byteLen;
+    b[end] = CRLF0;
+    b[end + 1] = CRLF1;
+    this.pos = end + 2;
   }
 
-  bulkBytes(b: Uint8Array): void {
-    this.byte(0x24);
-    this.uint(b.length);
-    this.crlf();
-    this.bytes(b);
-    this.crlf();
+  bulkBytes(src: Uint8Array): void {
+    const n = src.length;
+    this.reserve(n + 26);
+    const b = this.buf;
+    b[this.pos] = 0x24;
+    let p = writeDecimal(b, this.pos + 1, n);
+    b[p++] = CRLF0;
+    b[p++] = CRLF1;
+    if (n < 32) for (let i = 0; i < n; i++) b[p + i] = src[i];
+    else b.set(src, p);
+    p += n;
+    b[p++] = CRLF0;
+    b[p++] = CRLF1;
+    this.pos = p;
   }
 
   arg(a: CommandArg): void {
@@ -123,9 +162,13 @@ class Output {
   }
 
   command(args: readonly CommandArg[]): void {
-    this.byte(0x2a);
-    this.uint(args.length);
-    this.crlf();
+    this.reserve(24);
+    const b = this.buf;
+    b[this.pos] = 0x2a;
+    let p = writeDecimal(b, this.pos + 1, args.length);
+    b[p++] = CRLF0;
+    b[p++] = CRLF1;
+    this.pos = p;
     for (let i = 0; i < args.length; i++) this.arg(args[i]);
   }
 

@@ -291,6 +291,44 @@ describe('properties', () => {
     );
   });
 
+  test('encodeCommand: every argument becomes a bulk of its bytes; CommandEncoder = concatenation', () => {
+    const arg = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 300 }),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 20 }),
+      fc.uint8Array({ maxLength: 300 }),
+      fc.integer(),
+      fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }),
+    );
+    const asBytes = (a: string | number | bigint | Uint8Array) =>
+      a instanceof Uint8Array ? a : new Uint8Array(Buffer.from(typeof a === 'string' ? a : String(a), 'utf8'));
+    fc.assert(
+      fc.property(fc.array(fc.array(arg, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }), (cmds) => {
+        const e = new CommandEncoder(16);
+        for (const c of cmds) e.add(c);
+        const all = e.take();
+        expect(all).toEqual(concat(cmds.map((c) => encodeCommand(c))));
+        expect(decodeAll(all)).toEqual(cmds.map((c) => ({ type: 'array', value: c.map((a) => ({ type: 'bulk', value: asBytes(a) })) })));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('valueOffset is where the returned value started', () => {
+    const d = new RespDecoder();
+    d.push(bytes('+a\r\n*2\r\n:1\r\n$1\r\nx\r\n'));
+    d.next();
+    expect(d.valueOffset).toBe(0);
+    d.next();
+    expect(d.valueOffset).toBe(4);
+  });
+
+  test('end() on a garbage tail says corrupt, not truncated', () => {
+    const d = new RespDecoder();
+    d.push(bytes('+ok\r\nX'));
+    expect(d.next()).toEqual({ type: 'simple', value: 'ok' });
+    expect(errorOf(() => d.end())).toMatchObject({ code: 'corrupt', offset: 5 });
+  });
+
   test('random bytes: only RespError, never a hang', () => {
     const alphabet = fc.constantFrom(...bytes('+-:$*\r\n0123456789-aZ'), 0, 255);
     const junk = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.array(alphabet, { maxLength: 64 }).map((a) => Uint8Array.from(a)));
