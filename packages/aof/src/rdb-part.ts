@@ -15,13 +15,11 @@ export interface RdbPartResult {
 /** Checks the RDB at the start of `path`, stopping after its EOF record (trailing bytes are the AOF tail). */
 export async function checkRdbPart(path: string, file: string): Promise<RdbPartResult> {
   const report = await checkRdb(path, { stopAtEnd: true, file });
-  let keys = 0;
-  for (const db of report.dbs ?? []) keys += db.keys;
   return {
     ok: report.ok,
-    endOffset: report.endOffset ?? report.reachedOffset ?? 0,
-    version: report.version ?? null,
-    keys,
+    endOffset: report.endOffset ?? report.reachedOffset,
+    version: report.version,
+    keys: report.keys,
     error: report.error
       ? { offset: report.error.offset, message: report.error.message, truncated: report.error.truncated }
       : null,

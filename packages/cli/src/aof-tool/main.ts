@@ -1,11 +1,20 @@
 import { Command } from 'commander';
 import { runProgram } from '../common/index.js';
+import { registerCat } from './cat.js';
+import { registerCheck } from './check.js';
+import { registerFix } from './fix.js';
+import { registerStats } from './stats.js';
+import { registerStrip } from './strip.js';
 
 export function buildAofTool(): Command {
   const program = new Command('aof-tool')
-    .description('Check, repair, filter and inspect Redis append-only files (AOF)')
+    .description('Check, repair, filter and inspect Redis append-only files (AOF): single files, RDB-preamble files and Redis 7+ multi-part directories')
     .version('0.1.0');
-  // Commands register here (one file per command in this folder).
+  registerCheck(program);
+  registerFix(program);
+  registerStrip(program);
+  registerCat(program);
+  registerStats(program);
   return program;
 }
 

@@ -9,14 +9,15 @@ export class Progress {
 
   constructor(
     private readonly label: string,
-    private readonly total: number,
+    private total: number,
     enabled = Boolean(process.stderr.isTTY),
   ) {
     this.enabled = enabled;
   }
 
-  update(done: number): void {
+  update(done: number, total?: number): void {
     if (!this.enabled) return;
+    if (total !== undefined) this.total = total;
     const now = Date.now();
     if (now - this.last < 200) return;
     this.last = now;

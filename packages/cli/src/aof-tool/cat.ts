@@ -1,0 +1,61 @@
+import { commandKeys, readAof } from '@redis-persist/aof';
+import { matchGlob } from '@redis-persist/bytes';
+import type { Command } from 'commander';
+import { ExitCode, createOutput, jsonReplacer } from '../common/index.js';
+import { intOption, isoSeconds, quoteArg } from './shared.js';
+
+interface CatOptions {
+  json?: boolean;
+  db: string[];
+  command: string[];
+  keyPattern?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerCat(program: Command): void {
+  program
+    .command('cat')
+    .description('print the commands of an AOF in load order, redis-cli style or as JSON lines')
+    .argument('<path>', 'appendonly.aof, an appendonlydir/, its manifest, or a Redis data directory')
+    .option('--json', 'one JSON object per command: db, args, offset, file, timestamp')
+    .option('--db <n>', 'only commands run in this database (repeatable)', collect, [])
+    .option('--command <name>', 'only this command, case-insensitive (repeatable)', collect, [])
+    .option('--key-pattern <glob>', 'only commands touching a key that matches this Redis glob')
+    .action(async (path: string, opts: CatOptions) => {
+      const o = createOutput();
+      const dbs = new Set(opts.db.map((d) => intOption('--db', d)));
+      const names = new Set(opts.command.map((c) => c.toUpperCase()));
+      const pattern = opts.keyPattern !== undefined ? Buffer.from(opts.keyPattern, 'utf8') : null;
+      let pending: string[] = [];
+      let pendingBytes = 0;
+      const flush = async () => {
+        if (pending.length === 0) return;
+        const text = pending.join('');
+        pending = [];
+        pendingBytes = 0;
+        await o.write(text);
+      };
+      const onRdbPart = (p: { file: string; end: number; keys: number }) => {
+        if (!opts.json) pending.push(`# ${p.file}: RDB part of ${p.end} bytes with ${p.keys} keys (see: rdb-tool dump ${p.file})\n`);
+      };
+      for await (const cmd of readAof(path, { onRdbPart })) {
+        const name = cmd.args.length ? Buffer.from(cmd.args[0]).toString('latin1').toUpperCase() : '';
+        if (dbs.size && !dbs.has(cmd.db)) continue;
+        if (names.size && !names.has(name)) continue;
+        if (pattern && !commandKeys(cmd.args).some((k) => matchGlob(pattern, k))) continue;
+        let line: string;
+        if (opts.json) {
+          line = JSON.stringify({ db: cmd.db, args: cmd.args, offset: cmd.offset, file: cmd.file, timestamp: cmd.timestamp ?? null }, jsonReplacer) + '\n';
+        } else {
+          const ts = cmd.timestamp !== undefined ? ` ${isoSeconds(cmd.timestamp)}` : '';
+          line = `[${cmd.db} ${cmd.file}:${cmd.offset}${ts}] ${cmd.args.map(quoteArg).join(' ')}\n`;
+        }
+        pending.push(line);
+        pendingBytes += line.length;
+        if (pendingBytes > 1 << 16) await flush();
+      }
+      await flush();
+      process.exitCode = ExitCode.Ok;
+    });
+}
