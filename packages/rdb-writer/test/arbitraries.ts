@@ -169,7 +169,7 @@ export function keyspaceArb(opts: KeyspaceArbOptions = {}): fc.Arbitrary<Keyspac
       }),
     ),
   );
-  return fc.tuple(fnArb, fc.array(keyArb, { maxLength: opts.maxKeys ?? 25 })).map(([fns, keys]) => {
+  return fc.tuple(fnArb, fc.array(keyArb, { minLength: 1, maxLength: opts.maxKeys ?? 30, size: 'medium' })).map(([fns, keys]) => {
     const seen = new Set<string>();
     const recs: KeyspaceRecord[] = [...fns];
     for (const k of keys) {
