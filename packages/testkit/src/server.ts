@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -109,6 +109,23 @@ function tail(text: string, lines = 30): string {
   return text.split('\n').slice(-lines).join('\n');
 }
 
+let deathSigCache: string | null | undefined;
+
+/**
+ * `setpriv --pdeathsig KILL` when available (util-linux): the server then dies with the test process even when
+ * that is killed outright (no 'exit' hook runs on SIGKILL, or on SIGTERM without a handler).
+ */
+function deathSignalWrapper(): string | null {
+  if (deathSigCache !== undefined) return deathSigCache;
+  const setpriv = process.platform === 'linux' ? which('setpriv') : null;
+  deathSigCache = null;
+  if (setpriv !== null) {
+    const r = spawnSync(setpriv, ['--pdeathsig', 'KILL', '--', 'true'], { stdio: 'ignore', timeout: 5000 });
+    if (r.status === 0) deathSigCache = setpriv;
+  }
+  return deathSigCache;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class Server implements RedisServer {
@@ -161,7 +178,11 @@ class Server implements RedisServer {
       if (this.port === 0 || attempt > 0) this.port = await freePort();
       writeFileSync(this.configFile, configText(this.port, this.dir, this.logFile, this.options.config ?? {}));
       const logBefore = this.log().length;
-      const child = spawn(bin, [this.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const wrapper = deathSignalWrapper();
+      const child =
+        wrapper !== null
+          ? spawn(wrapper, ['--pdeathsig', 'KILL', '--', bin, this.configFile], { stdio: ['ignore', 'ignore', 'pipe'] })
+          : spawn(bin, [this.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr?.setEncoding('utf8').on('data', (d: string) => {
         if (stderr.length < 10_000) stderr += d;
