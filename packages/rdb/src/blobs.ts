@@ -238,6 +238,6 @@ export function zipmapEntries(b: Uint8Array, fail: Fail): Uint8Array[] {
   if (p !== n - 1) fail('zipmap terminator is not its last byte');
   const pairs = out.length / 2;
   if (pairs === 0) fail('zipmap is empty');
-  if (zmlen < 254 && zmlen !== pairs) fail(`zipmap header counts ${zmlen} pairs but holds ${pairs}`);
+  if (zmlen !== 254 && zmlen !== pairs) fail(`zipmap header counts ${zmlen} pairs but holds ${pairs}`);
   return out;
 }

@@ -1,11 +1,17 @@
 import { Command } from 'commander';
 import { runProgram } from '../common/index.js';
+import { registerCheck } from './check.js';
+import { registerDump } from './dump.js';
+import { registerInfo } from './info.js';
 
 export function buildRdbTool(): Command {
   const program = new Command('rdb-tool')
     .description('Inspect, verify and convert Redis RDB snapshot files')
     .version('0.1.0');
   // Commands register here (one file per command in this folder).
+  registerCheck(program);
+  registerInfo(program);
+  registerDump(program);
   return program;
 }
 

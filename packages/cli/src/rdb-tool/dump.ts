@@ -1,0 +1,73 @@
+import { keyspaceJsonlChunks, sortKeyspace, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { AtomicFile } from '@redis-persist/fsio';
+import type { Command } from 'commander';
+import { createOutput, usageError } from '../common/index.js';
+import { respChunks } from './rdb-resp.js';
+
+const TYPES: KeyType[] = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'];
+
+interface DumpOpts {
+  format: string;
+  db?: string[];
+  key?: string;
+  type?: string[];
+  order: string;
+  encoding?: boolean;
+  keepExpired?: boolean;
+  output?: string;
+  sortMemory?: string;
+}
+
+export function registerDump(program: Command): void {
+  program
+    .command('dump')
+    .description('write the keyspace of an RDB file as canonical JSON Lines or as RESP commands that rebuild it')
+    .argument('<file>', 'the RDB file')
+    .option('--format <fmt>', 'jsonl (canonical keyspace JSON Lines) or resp (commands for redis-cli --pipe / an AOF)', 'jsonl')
+    .option('--db <n...>', 'only these databases (repeatable)')
+    .option('--key <glob>', 'only keys matching this Redis glob pattern')
+    .option('--type <t...>', `only these types (${TYPES.join(', ')}; repeatable)`)
+    .option('--order <order>', 'canonical (sorted, as KEYSPACE-JSONL.md says) or file (stream in file order, no sort)', 'canonical')
+    .option('--encoding', 'add each key\'s encoding in the file as an "encoding" member (jsonl; not canonical)')
+    .option('--keep-expired', 'keep keys and hash fields whose expiry is already past (default: drop them, as a loading master does)')
+    .option('-o, --output <file>', 'write to this file (atomically: temp file, fsync, rename) instead of stdout')
+    .option('--sort-memory <MiB>', 'memory for the canonical sort before spilling runs to temp files', '256')
+    .action(async (file: string, opts: DumpOpts) => {
+      if (opts.format !== 'jsonl' && opts.format !== 'resp') throw usageError(`--format must be jsonl or resp, got ${JSON.stringify(opts.format)}`);
+      if (opts.order !== 'canonical' && opts.order !== 'file') throw usageError(`--order must be canonical or file, got ${JSON.stringify(opts.order)}`);
+      const dbs = opts.db?.map((d) => {
+        const n = Number(d);
+        if (!Number.isInteger(n) || n < 0) throw usageError(`--db wants a database number, got ${JSON.stringify(d)}`);
+        return n;
+      });
+      const types = opts.type?.map((t) => {
+        if (!TYPES.includes(t as KeyType)) throw usageError(`--type must be one of ${TYPES.join(', ')}, got ${JSON.stringify(t)}`);
+        return t as KeyType;
+      });
+      const sortMiB = Number(opts.sortMemory);
+      if (!(sortMiB > 0)) throw usageError(`--sort-memory wants a positive number of MiB`);
+      const filtered = dbs !== undefined || types !== undefined || opts.key !== undefined;
+      let records: AsyncIterable<KeyspaceRecord> = rdbKeyspaceRecords(file, {
+        filter: { dbs, types, key: opts.key },
+        encoding: opts.encoding,
+        functions: !filtered,
+        dropExpiredBefore: opts.keepExpired ? undefined : Date.now(),
+      });
+      if (opts.order === 'canonical') records = sortKeyspace(records, { memoryBudgetBytes: sortMiB * 1024 * 1024 });
+      const chunks = opts.format === 'jsonl' ? keyspaceJsonlChunks(records, { encoding: opts.encoding }) : respChunks(records);
+      if (opts.output) {
+        const out = await AtomicFile.create(opts.output);
+        try {
+          for await (const c of chunks) await out.write(c);
+          await out.commit();
+        } catch (err) {
+          await out.abort();
+          throw err;
+        }
+        return;
+      }
+      const o = createOutput();
+      for await (const c of chunks) await o.write(c);
+    });
+}
