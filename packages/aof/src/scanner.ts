@@ -151,6 +151,7 @@ export class AofScanner {
   private argc = 0;
   private argi = 0;
   private payloadLen = 0;
+  private payloadLenText = '0';
   private payloadDone = 0;
   private payloadStart = 0;
   private tail = new Uint8Array(2); // the two bytes after a payload
@@ -306,8 +307,8 @@ export class AofScanner {
         break;
       case State.Payload: {
         const got = this.payloadDone;
-        this.fail('truncated', this.payloadStart, `Expected to read ${this.payloadLen + 2} bytes, got ${got} bytes`, false,
-          `the file ends inside a ${this.payloadLen}-byte argument: ${got} of ${this.payloadLen + 2} bytes (with CRLF) present`);
+        this.fail('truncated', this.payloadStart, `Expected to read ${this.payloadLenText} bytes, got ${got} bytes`, false,
+          `the file ends inside an argument of ${this.payloadLenText} bytes with its CRLF: only ${got} present`);
         break;
       }
       default:
@@ -381,6 +382,7 @@ export class AofScanner {
       return;
     }
     this.payloadLen = Number(value);
+    this.payloadLenText = String(value + 2n);
     this.payloadDone = 0;
     this.payloadStart = this.offset;
     this.epos = this.offset;
