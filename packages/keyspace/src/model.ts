@@ -52,6 +52,12 @@ export interface StreamValue {
   maxDeletedId: StreamIdText;
   entriesAdded: number;
   groups: StreamGroup[];
+  /**
+   * Members the source could not report (JSON `null`): a Redis < 7.0 server has no max-deleted ID or
+   * entries-added counter. The members named here then hold what Redis 7 derives when it loads such a stream
+   * (`maxDeletedId` "0-0", `entriesAdded` = length). Absent (the usual case) means both are reported.
+   */
+  unreported?: ('maxDeletedId' | 'entriesAdded')[];
 }
 
 export interface ModuleValue {

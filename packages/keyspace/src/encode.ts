@@ -1,0 +1,374 @@
+// Canonical keyspace JSON Lines writer. Encodes straight to bytes (never one giant string), so a record whose
+// JSON exceeds what a JS string can hold still streams out in ~64 KiB chunks.
+import { isUtf8 } from 'node:buffer';
+import { canonicalizeRecord, isStreamId } from './canonical.js';
+import { KeyspaceError } from './errors.js';
+import type { Bytes, KeyRecord, KeyspaceRecord, StreamValue } from './model.js';
+
+export interface EncodeOptions {
+  /** Write the key's `"encoding"` member (when the record has one) after `"value"`. Default false. */
+  encoding?: boolean;
+}
+
+const CHUNK_SIZE = 64 * 1024;
+/** Bytes of input per base64 step: a multiple of 3, so the pieces concatenate into one valid base64 text. */
+const BASE64_STEP = 3 * 16 * 1024;
+const HEX = '0123456789abcdef';
+// Escape text per byte, exactly as JSON.stringify writes it (short forms where JSON has them, else \u00xx).
+const ESCAPES: (string | null)[] = Array.from({ length: 256 }, (_, b) => {
+  if (b === 0x22) return '\\"';
+  if (b === 0x5c) return '\\\\';
+  if (b >= 0x20) return null;
+  const short: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r' };
+  return short[b] ?? `\\u00${HEX[b >> 4]}${HEX[b & 15]}`;
+});
+
+/** Accumulates output in fixed-size chunks; completed chunks are handed out through `take()`. */
+class ChunkWriter {
+  private buf: Buffer;
+  private pos = 0;
+  private done: Uint8Array[] = [];
+  private doneBytes = 0;
+
+  constructor(private readonly chunkSize: number = CHUNK_SIZE) {
+    this.buf = Buffer.allocUnsafe(chunkSize);
+  }
+
+  get pendingBytes(): number {
+    return this.doneBytes + this.pos;
+  }
+
+  private flush(): void {
+    if (this.pos === 0) return;
+    this.done.push(this.buf.subarray(0, this.pos));
+    this.doneBytes += this.pos;
+    this.buf = Buffer.allocUnsafe(this.chunkSize);
+    this.pos = 0;
+  }
+
+  /** ASCII text (punctuation, numbers, IDs, base64). */
+  ascii(s: string): void {
+    let room = this.buf.length - this.pos;
+    if (s.length <= room) {
+      this.pos += this.buf.write(s, this.pos, 'latin1');
+      return;
+    }
+    for (let i = 0; i < s.length; ) {
+      if (room === 0) {
+        this.flush();
+        room = this.buf.length;
+      }
+      const n = Math.min(room, s.length - i);
+      this.pos += this.buf.write(s.slice(i, i + n), this.pos, 'latin1');
+      i += n;
+      room -= n;
+    }
+  }
+
+  byte(b: number): void {
+    if (this.pos === this.buf.length) this.flush();
+    this.buf[this.pos++] = b;
+  }
+
+  raw(bytes: Uint8Array, start = 0, end = bytes.length): void {
+    while (start < end) {
+      if (this.pos === this.buf.length) this.flush();
+      const n = Math.min(end - start, this.buf.length - this.pos);
+      this.buf.set(bytes.subarray(start, start + n), this.pos);
+      this.pos += n;
+      start += n;
+    }
+  }
+
+  /** Everything written so far as complete chunks (the writer starts empty again). */
+  takeAll(): Uint8Array[] {
+    this.flush();
+    return this.takeDone();
+  }
+
+  /** Only the chunks that are full; the partly filled one stays for more lines. */
+  takeDone(): Uint8Array[] {
+    const out = this.done;
+    this.done = [];
+    this.doneBytes = 0;
+    return out;
+  }
+
+  /** The whole content as a string (for single lines); resets the writer. */
+  takeString(): string {
+    if (this.done.length === 0) {
+      const s = this.buf.toString('utf8', 0, this.pos);
+      this.pos = 0;
+      return s;
+    }
+    const parts = this.takeAll();
+    return Buffer.concat(parts).toString('utf8');
+  }
+
+  reset(): void {
+    this.pos = 0;
+    this.done = [];
+    this.doneBytes = 0;
+  }
+}
+
+function fail(message: string): never {
+  throw new KeyspaceError('schema', message);
+}
+
+function writeEscapedUtf8(w: ChunkWriter, bytes: Uint8Array): void {
+  w.byte(0x22);
+  let runStart = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b >= 0x20 && b !== 0x22 && b !== 0x5c) continue;
+    w.raw(bytes, runStart, i);
+    w.ascii(ESCAPES[b]!);
+    runStart = i + 1;
+  }
+  w.raw(bytes, runStart, bytes.length);
+  w.byte(0x22);
+}
+
+function writeBase64Object(w: ChunkWriter, bytes: Uint8Array): void {
+  w.ascii('{"base64":"');
+  for (let i = 0; i < bytes.length; i += BASE64_STEP) {
+    const end = Math.min(bytes.length, i + BASE64_STEP);
+    w.ascii(Buffer.from(bytes.buffer, bytes.byteOffset + i, end - i).toString('base64'));
+  }
+  w.ascii('"}');
+}
+
+/** A `Str`: valid UTF-8 as a JSON string, anything else as `{"base64":...}`. */
+function writeStr(w: ChunkWriter, bytes: Bytes): void {
+  if (isUtf8(bytes)) writeEscapedUtf8(w, bytes);
+  else writeBase64Object(w, bytes);
+}
+
+const textEncoder = new TextEncoder();
+
+function writeText(w: ChunkWriter, s: string): void {
+  writeEscapedUtf8(w, textEncoder.encode(s));
+}
+
+function writeInt(w: ChunkWriter, n: number, what: string): void {
+  if (!Number.isSafeInteger(n)) fail(`${what} must be a safe integer, got ${String(n)}`);
+  w.ascii(String(n));
+}
+
+function writeIntOrNull(w: ChunkWriter, n: number | null, what: string): void {
+  if (n === null) w.ascii('null');
+  else writeInt(w, n, what);
+}
+
+function writeScore(w: ChunkWriter, s: number): void {
+  if (s === Infinity) w.ascii('"inf"');
+  else if (s === -Infinity) w.ascii('"-inf"');
+  else if (Number.isNaN(s) || typeof s !== 'number') fail(`a sorted-set score must be a number, got ${String(s)}`);
+  else w.ascii(String(s)); // String(-0) is "0"
+}
+
+function writeId(w: ChunkWriter, id: string, what: string): void {
+  if (typeof id !== 'string' || !isStreamId(id)) fail(`${what} must be a stream ID "<ms>-<seq>", got ${JSON.stringify(id)}`);
+  w.byte(0x22);
+  w.ascii(id);
+  w.byte(0x22);
+}
+
+function writeStream(w: ChunkWriter, s: StreamValue): void {
+  w.ascii('{"entries":[');
+  for (let i = 0; i < s.entries.length; i++) {
+    const e = s.entries[i]!;
+    if (i > 0) w.byte(0x2c);
+    w.byte(0x5b);
+    writeId(w, e.id, 'a stream entry ID');
+    w.ascii(',[');
+    for (let j = 0; j < e.fields.length; j++) {
+      const [f, v] = e.fields[j]!;
+      w.ascii(j > 0 ? ',[' : '[');
+      writeStr(w, f);
+      w.byte(0x2c);
+      writeStr(w, v);
+      w.byte(0x5d);
+    }
+    w.ascii(']]');
+  }
+  w.ascii('],"length":');
+  writeInt(w, s.length, 'stream length');
+  w.ascii(',"lastId":');
+  writeId(w, s.lastId, 'lastId');
+  w.ascii(',"firstId":');
+  if (s.firstId === null) w.ascii('null');
+  else writeId(w, s.firstId, 'firstId');
+  w.ascii(',"maxDeletedId":');
+  if (s.unreported?.includes('maxDeletedId')) w.ascii('null');
+  else writeId(w, s.maxDeletedId, 'maxDeletedId');
+  w.ascii(',"entriesAdded":');
+  if (s.unreported?.includes('entriesAdded')) w.ascii('null');
+  else writeInt(w, s.entriesAdded, 'entriesAdded');
+  w.ascii(',"groups":[');
+  for (let i = 0; i < s.groups.length; i++) {
+    const g = s.groups[i]!;
+    w.ascii(i > 0 ? ',{"name":' : '{"name":');
+    writeStr(w, g.name);
+    w.ascii(',"lastDeliveredId":');
+    writeId(w, g.lastDeliveredId, 'lastDeliveredId');
+    w.ascii(',"entriesRead":');
+    writeIntOrNull(w, g.entriesRead, 'entriesRead');
+    w.ascii(',"pending":[');
+    for (let j = 0; j < g.pending.length; j++) {
+      const p = g.pending[j]!;
+      w.ascii(j > 0 ? ',[' : '[');
+      writeId(w, p.id, 'a pending entry ID');
+      w.byte(0x2c);
+      writeStr(w, p.consumer);
+      w.byte(0x2c);
+      writeInt(w, p.deliveryTime, 'deliveryTime');
+      w.byte(0x2c);
+      writeInt(w, p.deliveryCount, 'deliveryCount');
+      w.byte(0x5d);
+    }
+    w.ascii('],"consumers":[');
+    for (let j = 0; j < g.consumers.length; j++) {
+      const c = g.consumers[j]!;
+      w.ascii(j > 0 ? ',{"name":' : '{"name":');
+      writeStr(w, c.name);
+      w.ascii(',"seenTime":');
+      writeInt(w, c.seenTime, 'seenTime');
+      w.ascii(',"activeTime":');
+      writeIntOrNull(w, c.activeTime, 'activeTime');
+      w.byte(0x7d);
+    }
+    w.ascii(']}');
+  }
+  w.ascii(']}');
+}
+
+function writeValue(w: ChunkWriter, rec: KeyRecord): void {
+  switch (rec.type) {
+    case 'string':
+      writeStr(w, rec.value);
+      return;
+    case 'list':
+    case 'set':
+      w.byte(0x5b);
+      for (let i = 0; i < rec.value.length; i++) {
+        if (i > 0) w.byte(0x2c);
+        writeStr(w, rec.value[i]!);
+      }
+      w.byte(0x5d);
+      return;
+    case 'zset':
+      w.byte(0x5b);
+      for (let i = 0; i < rec.value.length; i++) {
+        const [m, s] = rec.value[i]!;
+        w.ascii(i > 0 ? ',[' : '[');
+        writeStr(w, m);
+        w.byte(0x2c);
+        writeScore(w, s);
+        w.byte(0x5d);
+      }
+      w.byte(0x5d);
+      return;
+    case 'hash':
+      w.byte(0x5b);
+      for (let i = 0; i < rec.value.length; i++) {
+        const h = rec.value[i]!;
+        w.ascii(i > 0 ? ',[' : '[');
+        writeStr(w, h.field);
+        w.byte(0x2c);
+        writeStr(w, h.value);
+        if (h.expireAt !== null && h.expireAt !== undefined) {
+          w.byte(0x2c);
+          writeInt(w, h.expireAt, 'a hash field expireAt');
+        }
+        w.byte(0x5d);
+      }
+      w.byte(0x5d);
+      return;
+    case 'stream':
+      writeStream(w, rec.value);
+      return;
+    case 'module':
+      w.ascii('{"module":');
+      writeText(w, rec.value.module);
+      w.ascii(',"encver":');
+      writeInt(w, rec.value.encver, 'module encver');
+      w.ascii(',"raw":');
+      writeBase64Object(w, rec.value.raw);
+      w.byte(0x7d);
+      return;
+    default:
+      fail(`unknown key type ${JSON.stringify((rec as { type: unknown }).type)}`);
+  }
+}
+
+function writeRecord(w: ChunkWriter, record: KeyspaceRecord, options: EncodeOptions | undefined): void {
+  const rec = canonicalizeRecord(record);
+  if (rec.kind === 'function') {
+    w.ascii('{"library":');
+    writeText(w, rec.library);
+    w.ascii(',"engine":');
+    writeText(w, rec.engine);
+    w.ascii(',"code":');
+    writeStr(w, rec.code);
+    w.byte(0x7d);
+    return;
+  }
+  if (rec.kind !== 'key') fail(`a record's kind must be "key" or "function", got ${JSON.stringify((rec as { kind: unknown }).kind)}`);
+  w.ascii('{"db":');
+  if (!Number.isSafeInteger(rec.db) || rec.db < 0) fail(`db must be a non-negative integer, got ${String(rec.db)}`);
+  w.ascii(String(rec.db));
+  w.ascii(',"key":');
+  writeStr(w, rec.key);
+  w.ascii(',"type":"');
+  w.ascii(rec.type);
+  w.ascii('","expireAt":');
+  writeIntOrNull(w, rec.expireAt, 'expireAt');
+  w.ascii(',"value":');
+  writeValue(w, rec);
+  if (options?.encoding && rec.encoding !== undefined) {
+    w.ascii(',"encoding":');
+    writeText(w, rec.encoding);
+  }
+  w.byte(0x7d);
+}
+
+const lineWriter = new ChunkWriter();
+
+/** One canonical line (without the trailing `\n`). Canonicalises the value first when needed. */
+export function encodeKeyspaceLine(rec: KeyspaceRecord, options?: EncodeOptions): string {
+  lineWriter.reset();
+  try {
+    writeRecord(lineWriter, rec, options);
+    return lineWriter.takeString();
+  } finally {
+    lineWriter.reset();
+  }
+}
+
+/** One canonical line as bytes, `\n` included. */
+export function encodeKeyspaceLineBytes(rec: KeyspaceRecord, options?: EncodeOptions): Uint8Array {
+  const w = new ChunkWriter(4096);
+  writeRecord(w, rec, options);
+  w.byte(0x0a);
+  const parts = w.takeAll();
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/**
+ * Canonical JSON Lines bytes for a sequence of records (in the order given: sort them first with
+ * `sortKeyspace` for the canonical file order), `\n` after every line, in chunks of about 64 KiB.
+ */
+export async function* keyspaceJsonlChunks(
+  records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>,
+  options?: EncodeOptions,
+): AsyncGenerator<Uint8Array> {
+  const w = new ChunkWriter(CHUNK_SIZE);
+  for await (const rec of records) {
+    writeRecord(w, rec, options);
+    w.byte(0x0a);
+    for (const chunk of w.takeDone()) yield chunk;
+  }
+  for (const chunk of w.takeAll()) yield chunk;
+}

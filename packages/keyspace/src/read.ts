@@ -1,0 +1,96 @@
+// Streaming reader: bytes in, records out, one line in memory at a time (capped).
+import { readFileChunks } from '@redis-persist/fsio';
+import { KeyspaceError } from './errors.js';
+import type { KeyspaceRecord } from './model.js';
+import { parseKeyspaceLineBytes } from './parse.js';
+
+export interface ReadKeyspaceOptions {
+  /** File name for error messages (defaults to the path when reading a path). */
+  file?: string;
+  /** Longest accepted line in bytes (default 1 GiB); a longer line is an error, never an allocation. */
+  maxLineBytes?: number;
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024 * 1024;
+
+function isHeaderLine(buf: Uint8Array, start: number, end: number): boolean {
+  const prefix = '{"rdb":';
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[start + i] !== prefix.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * Reads keyspace JSON Lines from a file path or a byte stream and yields its records in file order (any order
+ * is accepted). Empty lines are skipped, `\r\n` endings accepted, and an optional first header line
+ * (`{"rdb":...}`, an exporter's extra) is skipped. Errors are {@link KeyspaceError}s naming file, line and byte
+ * offset (I/O errors stay `FsioError`s).
+ */
+export async function* readKeyspaceJsonl(
+  source: string | AsyncIterable<Uint8Array>,
+  options: ReadKeyspaceOptions = {},
+): AsyncGenerator<KeyspaceRecord> {
+  const file = options.file ?? (typeof source === 'string' ? source : undefined);
+  const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const chunks = typeof source === 'string' ? readFileChunks(source) : source;
+  let lineNo = 0;
+  let fileOffset = 0; // offset of the first byte of `chunk`
+  // A line that spans chunks is gathered here.
+  let parts: Uint8Array[] = [];
+  let partBytes = 0;
+
+  const where = (lineStart: number) => {
+    const w: { file?: string; line: number; offset: number } = { line: lineNo, offset: lineStart };
+    if (file !== undefined) w.file = file;
+    return w;
+  };
+
+  function* emit(buf: Uint8Array, start: number, end: number, lineStart: number): Generator<KeyspaceRecord> {
+    lineNo++;
+    if (end > start && buf[end - 1] === 0x0d) end--;
+    if (end === start) return;
+    if (lineNo === 1 && isHeaderLine(buf, start, end)) return;
+    yield parseKeyspaceLineBytes(buf, start, end, where(lineStart));
+  }
+
+  const tooLong = (lineStart: number): never => {
+    lineNo++;
+    throw new KeyspaceError('line-too-long', `line ${lineNo} is longer than the limit of ${maxLine} bytes (raise maxLineBytes if the record is genuine)`, where(lineStart));
+  };
+
+  for await (const chunk of chunks) {
+    let pos = 0;
+    while (pos < chunk.length) {
+      const nl = chunk.indexOf(0x0a, pos);
+      if (nl < 0) {
+        const add = chunk.length - pos;
+        if (partBytes + add > maxLine + 1) tooLong(fileOffset + pos - partBytes);
+        // Copied: a producer may reuse its chunk buffer once we ask for the next one.
+        parts.push(new Uint8Array(chunk.subarray(pos)));
+        partBytes += add;
+        break;
+      }
+      if (partBytes === 0) {
+        if (nl - pos > maxLine) tooLong(fileOffset + pos);
+        yield* emit(chunk, pos, nl, fileOffset + pos);
+      } else {
+        if (partBytes + (nl - pos) > maxLine) tooLong(fileOffset + pos - partBytes);
+        parts.push(chunk.subarray(pos, nl));
+        const line = Buffer.concat(parts, partBytes + (nl - pos));
+        const lineStart = fileOffset + pos - partBytes;
+        parts = [];
+        partBytes = 0;
+        yield* emit(line, 0, line.length, lineStart);
+      }
+      pos = nl + 1;
+    }
+    fileOffset += chunk.length;
+  }
+  if (partBytes > 0) {
+    // The last line has no '\n': accepted (importers are lenient), still within the limit.
+    if (partBytes > maxLine) tooLong(fileOffset - partBytes);
+    const line = Buffer.concat(parts, partBytes);
+    parts = [];
+    yield* emit(line, 0, line.length, fileOffset - partBytes);
+  }
+}
