@@ -68,11 +68,14 @@ function parseArgs(argv) {
 
 // ---------------------------------------------------------------------------------------------- cleanup
 const tempDirs = new Set();
+const partials = new Set(); // inputs being generated: removed if we stop half-way
 function cleanupSync() {
   killAllChildren();
   killAllServers();
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
   tempDirs.clear();
+  for (const f of partials) fs.rmSync(f, { force: true });
+  partials.clear();
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
@@ -124,33 +127,49 @@ function warm(file) {
 const results = [];
 
 /**
- * Run a command `runs` times; the row keeps the median wall time and the highest peak RSS.
- * `unavailable`: a reason string to record instead of running.
+ * Run commands `runs` times, interleaved (A B C, A B C, ...) so that a change in the machine's load hits them
+ * alike. Each spec: { row, cmd, args, stdout, unavailable?, after? }. A row keeps the median wall time and the
+ * highest peak RSS; a row whose run fails stops there. `unavailable`: a reason recorded instead of running.
  */
-async function benchRow(row, cmd, args, { runs, timeoutS, stdout = 'ignore', unavailable, after } = {}) {
-  row.command = [cmd === process.execPath ? 'node' : cmd, ...args].map((a) => path.isAbsolute(a) ? path.relative(REPO_ROOT, a) || a : a).join(' ');
-  if (unavailable) {
-    row.status = unavailable;
-    log(`${row.name}: ${unavailable}`);
-    results.push(row);
-    return row;
-  }
-  row.runs = [];
-  for (let i = 0; i < runs; i++) {
-    log(`${row.name}: run ${i + 1}/${runs}: ${row.command}`);
-    const r = await measure(cmd, args, { stdout, timeoutMs: timeoutS * 1000, cwd: REPO_ROOT });
-    row.runs.push(r);
-    log(`  -> ${r.status}, ${r.wallS?.toFixed(2)} s, peak RSS ${r.peakRssBytes ? fmtMB(r.peakRssBytes) + ' MB' : '?'}, load ${r.loadavgBefore.join('/')}`);
-    if (!r.ok) {
-      const msg = r.stderrTail?.trim().split('\n').slice(-3).join(' | ');
-      if (msg) log(`     stderr: ${msg}`);
-      break;
+async function benchRows(specs, { runs, timeoutS }) {
+  const live = [];
+  for (const sp of specs) {
+    const { row, cmd, args } = sp;
+    row.command = [cmd === process.execPath ? 'node' : cmd, ...args].map((a) => (path.isAbsolute(a) ? path.relative(REPO_ROOT, a) || a : a)).join(' ');
+    if (sp.unavailable) {
+      row.status = sp.unavailable;
+      log(`${row.name}: ${sp.unavailable}`);
+    } else {
+      row.runs = [];
+      live.push(sp);
     }
-    if (after) await after(r, i);
   }
-  finishRow(row);
-  results.push(row);
-  return row;
+  for (let i = 0; i < runs; i++) {
+    for (const sp of live) {
+      const { row } = sp;
+      if (row.runs.length && !row.runs[row.runs.length - 1].ok) continue;
+      log(`${row.name}: run ${i + 1}/${runs}: ${row.command}`);
+      const r = await measure(sp.cmd, sp.args, { stdout: sp.stdout ?? 'ignore', timeoutMs: timeoutS * 1000, cwd: REPO_ROOT });
+      row.runs.push(r);
+      log(`  -> ${r.status}, ${r.wallS?.toFixed(2)} s, peak RSS ${r.peakRssBytes ? fmtMB(r.peakRssBytes) + ' MB' : '?'}, load ${r.loadavgBefore.join('/')}`);
+      if (!r.ok) {
+        const msg = r.stderrTail?.trim().split('\n').slice(-3).join(' | ');
+        if (msg) log(`     stderr: ${msg}`);
+        continue;
+      }
+      if (sp.after) await sp.after(r, i);
+    }
+  }
+  for (const sp of specs) {
+    if (!sp.unavailable) finishRow(sp.row);
+    results.push(sp.row);
+  }
+  return specs.map((sp) => sp.row);
+}
+
+async function benchRow(row, cmd, args, { stdout, unavailable, after, ...opts } = {}) {
+  const [r] = await benchRows([{ row, cmd, args, stdout, unavailable, after }], opts);
+  return r;
 }
 
 function finishRow(row) {
@@ -195,8 +214,9 @@ async function ensureAof(opts) {
   fs.mkdirSync(DATA_DIR, { recursive: true });
   log(`generating AOF of ${opts.aofMB} MB -> ${path.relative(REPO_ROOT, file)}`);
   const partial = file + '.partial';
+  partials.add(partial);
   const t0 = Date.now();
-  const stats = generateAof(partial, target, { onProgress: (b) => log(`  AOF ${fmtMB(b)} MB`) });
+  const stats = await generateAof(partial, target, { onProgress: (b) => log(`  AOF ${fmtMB(b)} MB`) });
   const genS = (Date.now() - t0) / 1000;
   log(`  generated ${stats.commands} commands in ${genS.toFixed(1)} s; verifying with redis-check-aof`);
   const t1 = Date.now();
@@ -205,6 +225,7 @@ async function ensureAof(opts) {
     throw new Error(`generated AOF is not valid according to redis-check-aof (exit ${v.code}): ${v.out.trim()}`);
   }
   fs.renameSync(partial, file);
+  partials.delete(partial);
   const m = { generator: AOF_GENERATOR_VERSION, targetBytes: target, ...stats, generateS: genS, verified: true, verifyS: (Date.now() - t1) / 1000, verifyOutput: v.out.trim().split('\n').pop() };
   writeJson(metaFile, m);
   return { file, meta: m, cached: false };
@@ -223,8 +244,16 @@ async function ensureRdb(opts) {
   log(`generating RDB of >= ${opts.rdbMB} MB with redis-server -> ${path.relative(REPO_ROOT, file)}`);
   const t0 = Date.now();
   const partial = file + '.partial';
-  const stats = await generateRdb(partial, target, { tmpRoot: TMP_DIR, onProgress: (b) => log(`  RDB ~${fmtMB(b)} MB of data sent`) });
+  partials.add(partial);
+  const dir = mkTemp('rdbgen-');
+  let stats;
+  try {
+    stats = await generateRdb(partial, target, { dir, onProgress: (b) => log(`  RDB ~${fmtMB(b)} MB of data sent`) });
+  } finally {
+    rmTemp(dir);
+  }
   fs.renameSync(partial, file);
+  partials.delete(partial);
   const m = { generator: RDB_GENERATOR_VERSION, targetBytes: target, bytes: fileSize(file), ...stats, generateS: (Date.now() - t0) / 1000 };
   log(`  RDB: ${fmtMB(m.bytes)} MB, ${m.keys} keys, generated in ${m.generateS.toFixed(1)} s`);
   if (m.bytes < target) log(`  note: the RDB is smaller than the ${opts.rdbMB} MB asked for (estimate was off)`);
@@ -254,11 +283,11 @@ async function suiteAof(opts, inputs) {
   const { file, meta } = await ensureAof(opts);
   inputs.aof = { file: path.relative(REPO_ROOT, file), bytes: meta.bytes, commands: meta.commands, meta };
   warm(file);
-  const ref = await benchRow({ suite: 'aof', name: 'redis-check-aof', kind: 'reference' }, 'redis-check-aof', [file], { ...opts, stdout: 'capture' });
   const avail = toolAvailable(AOF_TOOL, 'check');
-  const ours = await benchRow({ suite: 'aof', name: 'aof-tool check', kind: 'ours' }, process.execPath, [AOF_TOOL, 'check', file], {
-    ...opts, stdout: 'capture', unavailable: avail.ok ? undefined : avail.why,
-  });
+  const [ref, ours] = await benchRows([
+    { row: { suite: 'aof', name: 'redis-check-aof', kind: 'reference' }, cmd: 'redis-check-aof', args: [file], stdout: 'capture' },
+    { row: { suite: 'aof', name: 'aof-tool check', kind: 'ours' }, cmd: process.execPath, args: [AOF_TOOL, 'check', file], stdout: 'capture', unavailable: avail.ok ? undefined : avail.why },
+  ], opts);
   for (const r of [ref, ours]) if (r.status === 'ok') r.mbPerS = meta.bytes / MB / r.wallS;
   compare(ours, ref, { text: '≤ 0.5× time, < 150 MB', maxTimeRatio: 0.5, maxRssMB: 150 });
 }
@@ -267,16 +296,14 @@ async function suiteRdb(opts, inputs) {
   const { file, meta } = await ensureRdb(opts);
   inputs.rdb = { file: path.relative(REPO_ROOT, file), bytes: meta.bytes, keys: meta.keys, meta };
   warm(file);
-  const ref = await benchRow({ suite: 'rdb', name: 'redis-check-rdb', kind: 'reference' }, 'redis-check-rdb', [file], { ...opts, stdout: 'capture' });
   const check = toolAvailable(RDB_TOOL, 'check');
-  const c = await benchRow({ suite: 'rdb', name: 'rdb-tool check', kind: 'ours' }, process.execPath, [RDB_TOOL, 'check', file], {
-    ...opts, stdout: 'capture', unavailable: check.ok ? undefined : check.why,
-  });
-  compare(c, ref, { text: '≤ 1× time, < 200 MB', maxTimeRatio: 1, maxRssMB: 200 });
   const dump = toolAvailable(RDB_TOOL, 'dump');
-  const d = await benchRow({ suite: 'rdb', name: 'rdb-tool dump --format jsonl', kind: 'ours' }, process.execPath, [RDB_TOOL, 'dump', file, '--format', 'jsonl'], {
-    ...opts, stdout: 'ignore', unavailable: dump.ok ? undefined : dump.why,
-  });
+  const [ref, c, d] = await benchRows([
+    { row: { suite: 'rdb', name: 'redis-check-rdb', kind: 'reference' }, cmd: 'redis-check-rdb', args: [file], stdout: 'capture' },
+    { row: { suite: 'rdb', name: 'rdb-tool check', kind: 'ours' }, cmd: process.execPath, args: [RDB_TOOL, 'check', file], stdout: 'capture', unavailable: check.ok ? undefined : check.why },
+    { row: { suite: 'rdb', name: 'rdb-tool dump --format jsonl', kind: 'ours' }, cmd: process.execPath, args: [RDB_TOOL, 'dump', file, '--format', 'jsonl'], stdout: 'ignore', unavailable: dump.ok ? undefined : dump.why },
+  ], opts);
+  compare(c, ref, { text: '≤ 1× time, < 200 MB', maxTimeRatio: 1, maxRssMB: 200 });
   compare(d, ref, { text: '< 200 MB', maxRssMB: 200 });
   for (const r of [ref, c, d]) if (r.status === 'ok') {
     r.mbPerS = meta.bytes / MB / r.wallS;
@@ -356,6 +383,7 @@ async function suiteWriter(opts, inputs) {
   if (!dump.ok) jsonlWhy = 'not available (no JSONL input: needs rdb-tool dump)';
   else if (!(jsonlMeta && jsonlMeta.stamp === stamp && jsonlMeta.rdbBytes === meta.bytes && jsonlMeta.bytes === fileSize(jsonl)) || opts.regen) {
     log(`making the JSONL input with rdb-tool dump -> ${path.relative(REPO_ROOT, jsonl)}`);
+    partials.add(jsonl + '.partial');
     const r = await measure(process.execPath, [RDB_TOOL, 'dump', file, '--format', 'jsonl'], { stdout: jsonl + '.partial', timeoutMs: opts.timeoutS * 1000, cwd: REPO_ROOT });
     if (!r.ok) {
       jsonlWhy = `not available (no JSONL input: rdb-tool dump ${r.status})`;
@@ -363,6 +391,7 @@ async function suiteWriter(opts, inputs) {
       fs.rmSync(jsonl + '.partial', { force: true });
     } else {
       fs.renameSync(jsonl + '.partial', jsonl);
+      partials.delete(jsonl + '.partial');
       writeJson(jsonl + '.meta.json', { stamp, rdbBytes: meta.bytes, bytes: fileSize(jsonl), dumpS: r.wallS });
       log(`  JSONL: ${fmtMB(fileSize(jsonl))} MB in ${r.wallS.toFixed(1)} s`);
     }
@@ -479,9 +508,16 @@ function mdTable(rows, env, inputs) {
     '',
   ];
   if (inputs.aof) lines.push(`- AOF: ${fmtMB(inputs.aof.bytes)} MB, ${inputs.aof.commands} commands of generated write traffic (all types, 4 dbs, MULTI/EXEC, PEXPIREAT, FLUSHALL, values up to 2 MB), valid per redis-check-aof.`);
-  if (inputs.rdb) lines.push(`- RDB: ${fmtMB(inputs.rdb.bytes)} MB written by redis-server 7.0.15 (RDB 10), ${inputs.rdb.keys} keys in 4 dbs (all types incl. streams with groups, a function library; huge list/hash/set/zset of 1–2M elements).`);
+  if (inputs.rdb) lines.push(`- RDB: ${fmtMB(inputs.rdb.bytes)} MB written by redis-server 7.0.15 (RDB 10), ${inputs.rdb.keys} keys in 4 dbs (all types incl. streams with groups, a function library; ${hugeText(inputs.rdb.meta)}).`);
   if (inputs.jsonl) lines.push(`- JSONL: ${fmtMB(inputs.jsonl.bytes)} MB, made by \`rdb-tool dump\` of that RDB.`);
   return lines.join('\n') + '\n';
+}
+
+function hugeText(meta) {
+  const h = meta.huge;
+  if (!h) return 'a few huge collections';
+  const f = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : `${Math.round(n / 1000)}k`);
+  return `huge list ${f(h.list)}, hash ${f(h.hash)}, set ${f(h.set)}, zset ${f(h.zset)} elements`;
 }
 
 function envInfo(opts) {

@@ -11,7 +11,7 @@ const DBS = 4;
 const KEYS_PER_TYPE = 50000; // per db and type: keys get rewritten, collections grow and shrink
 const BASE_MS = 4102444800000; // a fixed clock (2100-01-01) so the file is reproducible and expiries stay in the future
 
-export function generateAof(file, targetBytes, { seed = 42, onProgress } = {}) {
+export async function generateAof(file, targetBytes, { seed = 42, onProgress } = {}) {
   const rng = new Rng(seed);
   const pool = makeBytePool(rng);
   const fd = fs.openSync(file, 'w');
@@ -91,6 +91,7 @@ export function generateAof(file, targetBytes, { seed = 42, onProgress } = {}) {
   writeSelect(0);
   let nextFlush = 150 << 20; // a FLUSHALL roughly every 150 MB
   let nextProgress = 64 << 20;
+  let nextYield = 8 << 20;
   while (w.bytes < targetBytes) {
     if (rng.chance(0.01)) writeSelect(rng.int(DBS) === db ? (db + 1) % DBS : rng.int(DBS));
     if (w.bytes > nextFlush) {
@@ -111,9 +112,13 @@ export function generateAof(file, targetBytes, { seed = 42, onProgress } = {}) {
     } else {
       one();
     }
-    if (onProgress && w.bytes > nextProgress) {
-      nextProgress += 64 << 20;
-      onProgress(w.bytes);
+    if (w.bytes > nextYield) {
+      nextYield += 8 << 20;
+      await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) through
+      if (w.bytes > nextProgress) {
+        nextProgress += 64 << 20;
+        onProgress?.(w.bytes);
+      }
     }
   }
   w.end();

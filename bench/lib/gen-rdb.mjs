@@ -1,6 +1,7 @@
 // Generates an RDB of at least `targetBytes` with the REAL redis-server: a server on a free loopback port in a
 // temp dir is fed generated RESP commands through `redis-cli --pipe` (streamed with back-pressure, bounded memory),
-// then SAVE writes dump.rdb, which is moved to `file`.
+// then SAVE writes dump.rdb, which is moved to `file`. `dir` is an empty temp dir (same file system as `file`)
+// that the caller owns and removes.
 // Contents: millions of strings (raw, int-encoded, LZF-compressible, binary keys, some with expiries), small and
 // medium lists/hashes/sets/zsets (listpack, intset, hashtable, quicklist, skiplist encodings), streams with
 // consumer groups and pending entries, a function library, several dbs, and a few huge collections
@@ -16,11 +17,10 @@ export const RDB_GENERATOR_VERSION = 1;
 const BASE_MS = 4102444800000; // 2100-01-01: expiries stay in the future
 const MB = 1 << 20;
 
-export async function generateRdb(file, targetBytes, { seed = 7, tmpRoot, onProgress } = {}) {
+export async function generateRdb(file, targetBytes, { seed = 7, dir, onProgress } = {}) {
   const scale = targetBytes / (500 * MB);
   const rng = new Rng(seed);
   const pool = makeBytePool(rng);
-  const dir = fs.mkdtempSync(path.join(tmpRoot, 'rdbgen-'));
   let server;
   try {
     server = await startRedis({ dir });
@@ -32,7 +32,16 @@ export async function generateRdb(file, targetBytes, { seed = 7, tmpRoot, onProg
     pipe.stderr.on('data', (d) => (pipeOut = (pipeOut + d).slice(-4000)));
     const pipeDone = once(pipe, 'close');
     pipe.stdin.on('error', () => {}); // reported through the exit code below
-    const w = new RespWriter((chunk) => (pipe.stdin.write(chunk) ? undefined : once(pipe.stdin, 'drain')), 1 << 20);
+    // If redis-cli dies, 'drain' never comes: fail instead of waiting forever.
+    const died = pipeDone.then(([code]) => {
+      throw new Error(`redis-cli --pipe exited early (exit ${code}): ${pipeOut.trim()}`);
+    });
+    died.catch(() => {});
+    let ended = false;
+    const w = new RespWriter(
+      (chunk) => (pipe.stdin.write(chunk) ? undefined : Promise.race([once(pipe.stdin, 'drain'), ended ? undefined : died])),
+      1 << 20,
+    );
     w.freshBuffers = true;
     const pump = async () => {
       if (w.pending) {
@@ -226,6 +235,7 @@ export async function generateRdb(file, targetBytes, { seed = 7, tmpRoot, onProg
     }
     w.end();
     await pump();
+    ended = true;
     pipe.stdin.end();
     const [code] = await pipeDone;
     const m = /errors:\s*(\d+),\s*replies:\s*(\d+)/.exec(pipeOut);
@@ -258,11 +268,11 @@ export async function generateRdb(file, targetBytes, { seed = 7, tmpRoot, onProg
       keys: total,
       keysByDb: perDb,
       keysByType: keys,
+      huge: { list: n(2_000_000), hash: n(1_000_000), set: n(1_000_000), zset: n(1_000_000) },
       usedMemory: mem ? Number(mem[1]) : null,
       saveS,
     };
   } finally {
     if (server) await stopRedis(server);
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
