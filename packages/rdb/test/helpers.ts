@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { keyspaceJsonlChunks, sortKeyspace } from '@redis-persist/keyspace';
+import { RdbParser, DONE, NEED_MORE, rdbKeyspaceRecords, type ParseRdbOptions, type RdbRecord, type RdbSource } from '@redis-persist/rdb';
+
+export function walk(dir: string): string[] {
+  return readdirSync(dir)
+    .flatMap((f) => {
+      const p = join(dir, f);
+      return statSync(p).isDirectory() ? walk(p) : [p];
+    })
+    .sort();
+}
+
+/** Canonical JSONL of an RDB, expired keys dropped as a loading master does. */
+export async function canonicalDump(source: RdbSource, now = Date.now()): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of keyspaceJsonlChunks(sortKeyspace(rdbKeyspaceRecords(source, { dropExpiredBefore: now })))) chunks.push(c);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** An expected corpus file without its "encoding" members, re-serialised the same way. */
+export function stripEncoding(text: string): string {
+  const lines = text.split('\n').filter((l) => l !== '');
+  return lines.map((l) => {
+    const o = JSON.parse(l) as Record<string, unknown>;
+    delete o.encoding;
+    return JSON.stringify(o) + '\n';
+  }).join('');
+}
+
+/** Feeds `data` through the sync parser in chunks of `size` bytes; returns the records (throws RdbError). */
+export function parseChunked(data: Uint8Array, size: number, options: ParseRdbOptions = {}): RdbRecord[] {
+  const p = new RdbParser(options);
+  const out: RdbRecord[] = [];
+  let at = 0;
+  for (;;) {
+    const r = p.read();
+    if (r === DONE) return out;
+    if (r === NEED_MORE) {
+      if (at >= data.length) p.finish();
+      else {
+        p.push(data.subarray(at, at + size));
+        at += size;
+      }
+      continue;
+    }
+    out.push(r);
+  }
+}
+
+/** redis-check-rdb's verdict: true when it exits 0. */
+export function redisCheckRdb(path: string): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    execFile('redis-check-rdb', [path], { timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ ok: !err, output: stdout + stderr });
+    });
+  });
+}
