@@ -1,5 +1,12 @@
 export { redisAvailable, redisToolAvailable, sharedDir, corpusDir, repoRoot } from './paths.js';
 export { connect, RedisReplyError, type RedisClient, type RedisArg } from './client.js';
-export { startRedis, freePort, type RedisServer, type StartRedisOptions } from './server.js';
+export {
+  startRedis,
+  freePort,
+  waitForPersistence,
+  redisServerVersion,
+  type RedisServer,
+  type StartRedisOptions,
+} from './server.js';
 export { dumpLiveKeyspace, streamFromXinfoFull, parseScore, type DumpOptions } from './dump.js';
 export { randomTraffic, type RandomTrafficOptions, type TrafficType } from './traffic.js';

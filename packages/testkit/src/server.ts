@@ -302,3 +302,41 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   }
   return server;
 }
+
+/**
+ * Waits until no background save or AOF rewrite is running or scheduled (after BGSAVE / BGREWRITEAOF, or
+ * CONFIG SET appendonly yes). Rejects after `timeoutMs` (default 30 s) or when the last one failed.
+ */
+export async function waitForPersistence(client: RedisClient, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = (await client.callText('INFO', 'persistence')) ?? '';
+    const field = (name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1];
+    const busy =
+      field('rdb_bgsave_in_progress') === '1' ||
+      field('aof_rewrite_in_progress') === '1' ||
+      field('aof_rewrite_scheduled') === '1' ||
+      field('loading') === '1';
+    if (!busy) {
+      if (field('rdb_last_bgsave_status') === 'err') throw new Error('redis-server: the last BGSAVE failed');
+      if (field('aof_last_bgrewrite_status') === 'err') throw new Error('redis-server: the last AOF rewrite failed');
+      return;
+    }
+    if (Date.now() > deadline) throw new Error(`redis-server: background persistence still busy after ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+let versionCache: string | null | undefined;
+
+/** The installed redis-server's version (e.g. "7.0.15"), or null when it is not on PATH. */
+export function redisServerVersion(): string | null {
+  if (versionCache !== undefined) return versionCache;
+  const bin = which('redis-server');
+  versionCache = null;
+  if (bin !== null) {
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+    versionCache = /v=(\d+\.\d+\.\d+)/.exec(r.stdout ?? '')?.[1] ?? null;
+  }
+  return versionCache;
+}

@@ -21,6 +21,13 @@ export interface RandomTrafficOptions {
   types?: readonly string[];
   /** Keys per type. Default 16. */
   keysPerType?: number;
+  /**
+   * Also send commands whose effect depends on the clock or on randomness, the ones an AOF must rewrite
+   * (Redis propagates them in a deterministic form): relative EXPIRE/PEXPIRE/SETEX/GETEX (TTLs of years),
+   * SPOP, XADD with `*` IDs. The keyspace then differs between runs (expiry times, popped members, IDs);
+   * compare a server's AOF/RDB with that same server, not with another run. Default false.
+   */
+  nondeterministic?: boolean;
 }
 
 /** mulberry32: small, fast, good enough for test traffic, and identical everywhere. */
@@ -156,6 +163,39 @@ class Generator {
           return ['PERSIST', k];
         default:
           return ['PEXPIREAT', k, this.expireAt()];
+      }
+    }
+    if (o.nondeterministic && this.chance(0.06)) {
+      const ttl = 3600 * 24 * 365 * 5 + this.int(3600 * 24 * 365);
+      switch (type) {
+        case 'set':
+          return ['SPOP', k, ...(this.chance(0.5) ? [1 + this.int(3)] : [])];
+        case 'stream':
+          return ['XADD', k, ...(this.chance(0.3) ? ['MAXLEN', 50] : []), '*', 'f', this.value()];
+        case 'string':
+          if (this.chance(0.3)) return ['SETEX', k, ttl, this.value()];
+          if (this.chance(0.5)) return ['GETEX', k, 'PX', ttl * 1000];
+          break;
+      }
+      return this.chance(0.5) ? ['EXPIRE', k, ttl] : ['PEXPIRE', k, ttl * 1000];
+    }
+    if (this.chance(0.03)) {
+      // Deterministic commands that Redis propagates differently from how they were called.
+      switch (type) {
+        case 'string':
+          return this.chance(0.5)
+            ? ['INCRBYFLOAT', k, String((this.int(200) - 100) / 4)]
+            : ['EVAL', "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('APPEND', KEYS[2], ARGV[1])", 2, k, this.key('string'), this.value()];
+        case 'list':
+          return ['LMOVE', k, this.key('list'), this.pick(['LEFT', 'RIGHT']), this.pick(['LEFT', 'RIGHT'])];
+        case 'set':
+          return [this.pick(['SINTERSTORE', 'SUNIONSTORE', 'SDIFFSTORE']), this.key('set'), k, this.key('set')];
+        case 'zset':
+          return [this.pick(['ZUNIONSTORE', 'ZINTERSTORE']), this.key('zset'), 2, k, this.key('zset')];
+        case 'hash':
+          return ['HINCRBYFLOAT', k, `fl${this.int(3)}`, String((this.int(200) - 100) / 8)];
+        case 'stream':
+          return ['COPY', k, this.key('stream'), 'REPLACE'];
       }
     }
     const big = this.chance(0.04);

@@ -3,6 +3,11 @@ import type { KeyspaceRecord } from '@redis-persist/keyspace';
 export interface NormalizeOptions {
   /** Zero consumer seenTime/activeTime (they are load times after an AOF replay). */
   dropConsumerTimes?: boolean;
+  /**
+   * Null group entriesRead: Redis 7.0.15 propagates XREADGROUP to the AOF as XCLAIM ... LASTID, which moves
+   * last-delivered-id but not entries-read, so a replayed AOF reports a stale or null entries-read.
+   */
+  dropEntriesRead?: boolean;
   /** Zero pending deliveryTime (wall-clock dependent in generated traffic). */
   dropDeliveryTimes?: boolean;
 }
@@ -36,6 +41,7 @@ export function normalize(records: KeyspaceRecord[], o: NormalizeOptions = {}): 
               v.groups.map((g) => ({
                 ...g,
                 name: s(g.name),
+                entriesRead: o.dropEntriesRead ? null : g.entriesRead,
                 pending: g.pending.map((p) => ({ ...p, consumer: s(p.consumer), deliveryTime: o.dropDeliveryTimes ? 0 : p.deliveryTime })),
                 consumers: sortBy(
                   g.consumers.map((c) => ({
