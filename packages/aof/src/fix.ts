@@ -108,8 +108,8 @@ async function scanFrom(reader: RandomReader, start: number, limit = Infinity): 
 }
 
 /**
- * The first offset after `from` where well-formed commands start again: a '*' at the start of a line from which
- * at least two complete commands parse (or one, then a clean end of file).
+ * The first offset after `from` where well-formed commands start again: a '*' from which at least two complete
+ * commands parse (or one, then a clean end of file).
  */
 async function findResync(reader: RandomReader, from: number): Promise<number | null> {
   let pos = from;
@@ -119,8 +119,6 @@ async function findResync(reader: RandomReader, from: number): Promise<number | 
     for (let i = 0; i < window.length; i++) {
       if (window[i] !== 0x2a) continue;
       const at = pos + i;
-      const prev = i > 0 ? window[i - 1] : (await reader.read(at - 1, 1))[0];
-      if (at > 0 && prev !== 0x0a) continue;
       const probe = await scanFrom(reader, at, VALIDATE_LIMIT);
       const clean = probe.done && probe.failure === null && probe.okUpTo === reader.size;
       if ((probe.commands >= 2 || (probe.commands >= 1 && clean))) return at;
