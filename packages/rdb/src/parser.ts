@@ -395,8 +395,10 @@ export class RdbParser {
   private *run(): Generator<number | RdbRecord, void, void> {
     const header = yield* this.u(() => latin1.decode(this.raw(9)), 'the 9-byte RDB header');
     let version: number;
-    if (header.startsWith('REDIS') && /^[0-9]{4}$/.test(header.slice(5))) {
-      version = Number(header.slice(5));
+    if (header.startsWith('REDIS')) {
+      // Redis takes the version with atoi() of bytes 5-8: leading blanks, a sign and digits, then anything
+      const m = /^[ \t\n\v\f\r]*([+-]?\d+)/.exec(header.slice(5));
+      version = m ? Number(m[1]) : 0;
       this.magic = 'REDIS';
     } else if (header.startsWith('VALKEY') && /^[0-9]{3}$/.test(header.slice(6))) {
       version = Number(header.slice(6));
@@ -404,7 +406,7 @@ export class RdbParser {
     } else {
       throw this.error('corrupt', 0, `not an RDB file: wrong signature ${JSON.stringify(header)} (expected "REDIS" and a 4-digit version)`);
     }
-    if (version < 1) throw this.error('corrupt', 5, `invalid RDB version ${version}`);
+    if (version < 1) throw this.error('unsupported', 5, `can't handle RDB format version ${JSON.stringify(header.slice(5))}`);
     if (this.magic === 'REDIS' ? version > RDB_MAX_VERSION : version < 80 || version > 81) {
       throw this.error('unsupported', 5, `RDB format version ${version} (${this.magic}) is not supported (this parser knows REDIS 1-${RDB_MAX_VERSION}, VALKEY 80-81)`);
     }
