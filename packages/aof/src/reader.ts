@@ -33,6 +33,8 @@ export interface AofRdbPart {
   /** The RDB occupies [0, end) of the file. */
   end: number;
   keys: number;
+  /** Its RDB format version. */
+  version: number | null;
 }
 
 export interface ReadAofOptions {
@@ -111,7 +113,7 @@ export async function* readAof(input: string, options: ReadAofOptions = {}): Asy
     if (job.rdbAllowed && isRdbHead(await readHead(job.path, 8), size)) {
       const rdb = await checkRdbPart(job.path, job.file);
       if (!rdb.ok) throw new AofError('rdb', `damaged RDB ${job.rdbAllowed ? 'part' : ''}: ${rdb.error?.message ?? 'unknown error'}`, job.file, rdb.error?.offset);
-      options.onRdbPart?.({ file: job.file, path: job.path, end: rdb.endOffset, keys: rdb.keys });
+      options.onRdbPart?.({ file: job.file, path: job.path, end: rdb.endOffset, keys: rdb.keys, version: rdb.version });
       start = rdb.endOffset;
     }
     const ctx = new Context(job.file, options.onAnnotation);
