@@ -21,7 +21,7 @@ export function readPeakRss(pid) {
 /**
  * @param {string} cmd
  * @param {string[]} args
- * @param {{stdout?: 'ignore'|'capture'|string, timeoutMs?: number, cwd?: string, env?: object}} opts
+ * @param {{stdout?: 'ignore'|'capture'|string, timeoutMs?: number, maxRssBytes?: number, cwd?: string, env?: object}} opts
  *   stdout: 'ignore' sends it to /dev/null, 'capture' keeps the last 64 KB, a path writes it to that file.
  */
 export function measure(cmd, args, opts = {}) {
@@ -50,11 +50,17 @@ export function measure(cmd, args, opts = {}) {
     children.add(child);
     let peak = 0;
     let samples = 0;
+    let overCap = false;
     const poll = () => {
       const v = readPeakRss(child.pid);
       if (v !== null) {
         samples++;
         if (v > peak) peak = v;
+        // protect the shared machine: a tool that balloons is stopped and reported
+        if (opts.maxRssBytes && v > opts.maxRssBytes && !overCap) {
+          overCap = true;
+          child.kill('SIGKILL');
+        }
       }
     };
     const timer = setInterval(poll, 20);
@@ -103,6 +109,8 @@ export function measure(cmd, args, opts = {}) {
       };
       if (spawnError) {
         resolve({ ...base, ok: false, status: 'not available', error: String(spawnError.message) });
+      } else if (overCap) {
+        resolve({ ...base, ok: false, status: `killed (RSS over ${Math.round(opts.maxRssBytes / 1048576)} MB)` });
       } else if (timedOut) {
         resolve({ ...base, ok: false, status: `timed out after ${Math.round(opts.timeoutMs / 1000)} s` });
       } else if (code !== 0) {
