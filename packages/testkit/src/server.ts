@@ -226,8 +226,12 @@ class Server implements RedisServer {
         client = await connect(this.port);
         const reply = await client.call('PING');
         if (reply.type === 'simple' && reply.value === 'PONG') {
-          if (this.child === null) {
+          // Make sure it is our process answering, not another test's server that won a port race.
+          const info = (await client.callText('INFO', 'server')) ?? '';
+          const pid = /^process_id:(\d+)/m.exec(info)?.[1];
+          if (this.child === null || (pid !== undefined && Number(pid) !== this.child.pid)) {
             await client.close();
+            if (this.child !== null) await Promise.race([this.exited, sleep(2000)]);
             return false;
           }
           this.currentClient = client;
