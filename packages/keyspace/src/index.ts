@@ -22,3 +22,4 @@ export { parseKeyspaceLine, parseKeyspaceLineBytes, type ParseWhere } from './pa
 export { readKeyspaceJsonl, DEFAULT_MAX_LINE_BYTES, type ReadKeyspaceOptions } from './read.js';
 export { sortKeyspace, estimateRecordBytes, DEFAULT_SORT_BUDGET, type SortKeyspaceOptions } from './sort.js';
 export { sameKeyspace, type SameKeyspaceIgnore, type SameKeyspaceOptions, type SameKeyspaceResult } from './same.js';
+export { commandsForKey, commandsForFunction, formatScore, type RewriteOptions } from './commands.js';

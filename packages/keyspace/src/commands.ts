@@ -1,0 +1,293 @@
+// Commands that rebuild a key or a function library, in the forms Redis' BGREWRITEAOF writes (FORMATS.md §7).
+import { isUtf8 } from 'node:buffer';
+import { isStreamId } from './canonical.js';
+import { KeyspaceError } from './errors.js';
+import type { Bytes, FunctionRecord, KeyRecord, StreamValue } from './model.js';
+
+export interface RewriteOptions {
+  /** Elements per variadic command (RPUSH, SADD, ZADD pairs, HMSET pairs). Default 64, Redis' AOF_REWRITE_ITEMS_PER_CMD. */
+  itemsPerCommand?: number;
+  /** How scores are printed: 7.2+ shortest round-trip text (default) or 7.0's `%.17g`. Both load exactly. */
+  scoreFormat?: 'redis7.2' | 'redis7.0';
+}
+
+const enc = new TextEncoder();
+const cache = new Map<string, Uint8Array>();
+/** ASCII argument bytes (command names, numbers, IDs). */
+function a(text: string): Uint8Array {
+  let b = cache.get(text);
+  if (b === undefined) {
+    b = enc.encode(text);
+    if (cache.size < 256) cache.set(text, b);
+  }
+  return b;
+}
+
+function num(n: number): Uint8Array {
+  return enc.encode(String(n));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scores
+
+/** Exact decimal digits and exponent of a finite positive double: value = 0.DIGITS × 10^point. */
+function exactDecimal(x: number): { digits: string; point: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & 0xfffffffffffffn;
+  let exp: number;
+  if (biased === 0) exp = -1074;
+  else {
+    mant |= 1n << 52n;
+    exp = biased - 1075;
+  }
+  // value = mant × 2^exp
+  let digits: string;
+  let point: number;
+  if (exp >= 0) {
+    digits = (mant << BigInt(exp)).toString();
+    point = digits.length;
+  } else {
+    // mant × 2^exp = mant × 5^-exp / 10^-exp
+    digits = (mant * 5n ** BigInt(-exp)).toString();
+    point = digits.length + exp;
+  }
+  const trimmed = digits.replace(/0+$/, '');
+  return { digits: trimmed === '' ? '0' : trimmed, point };
+}
+
+/** C's `printf("%.17g", x)` (glibc: exact value, round half to even). */
+function formatG17(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  const neg = x < 0 || Object.is(x, -0);
+  if (x === 0) return neg ? '-0' : '0';
+  const P = 17;
+  let { digits, point } = exactDecimal(Math.abs(x));
+  if (digits.length > P) {
+    const keep = digits.slice(0, P);
+    const rest = digits.slice(P);
+    let up = rest[0]! > '5' || (rest[0] === '5' && (/[1-9]/.test(rest.slice(1)) || Number(keep[P - 1]) % 2 === 1));
+    if (rest[0]! < '5') up = false;
+    if (up) {
+      const bumped = (BigInt(keep) + 1n).toString();
+      if (bumped.length > P) {
+        digits = bumped.slice(0, P);
+        point++;
+      } else digits = bumped;
+    } else digits = keep;
+  }
+  digits = digits.replace(/0+$/, '') || '0';
+  const X = point - 1; // decimal exponent of the first digit
+  let out: string;
+  if (X < P && X >= -4) {
+    if (X >= 0) {
+      const intPart = digits.length > X + 1 ? digits.slice(0, X + 1) : digits.padEnd(X + 1, '0');
+      const frac = digits.slice(X + 1);
+      out = frac ? `${intPart}.${frac}` : intPart;
+    } else {
+      out = `0.${'0'.repeat(-X - 1)}${digits}`;
+    }
+  } else {
+    const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const e = Math.abs(X);
+    out = `${mantissa}e${X < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
+  }
+  return neg ? `-${out}` : out;
+}
+
+/**
+ * Redis 7.2+ `fpconv_dtoa` layout (plain integer up to 7 trailing zeros, plain decimal down to 1e-6, else
+ * `d.ddde±N`) over the shortest round-trip digits. (Redis' grisu2 finds the shortest digits in nearly every
+ * case; where it does not, both texts still read back as the same double.)
+ */
+function formatShortest(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  const neg = x < 0 || Object.is(x, -0);
+  if (x === 0) return neg ? '-0' : '0';
+  const [m, e] = Math.abs(x).toExponential().split('e') as [string, string];
+  const digits = m.replace('.', '');
+  const n = digits.length;
+  const K = Number(e) - (n - 1); // value = digits × 10^K
+  const exp = Math.abs(K + n - 1);
+  let out: string;
+  if (K >= 0 && exp < n + 7) {
+    out = digits + '0'.repeat(K);
+  } else if (K < 0 && (K > -7 || exp < 4)) {
+    const offset = n + K;
+    out = offset <= 0 ? `0.${'0'.repeat(-offset)}${digits}` : `${digits.slice(0, offset)}.${digits.slice(offset)}`;
+  } else {
+    out = `${digits[0]}${n > 1 ? `.${digits.slice(1)}` : ''}e${K + n - 1 < 0 ? '-' : '+'}${exp}`;
+  }
+  return neg ? `-${out}` : out;
+}
+
+/**
+ * How Redis prints a score in the commands it writes: `redis7.2` (default) is the 7.2+ shortest round-trip
+ * text (`1.1`, `inf`, `-inf`, `1e+21`), `redis7.0` is `%.17g` (`1.1000000000000001`). Both read back as the
+ * same double.
+ */
+export function formatScore(score: number, style: 'redis7.2' | 'redis7.0' = 'redis7.2'): string {
+  return style === 'redis7.0' ? formatG17(score) : formatShortest(score);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Keys
+
+function keyName(rec: KeyRecord): string {
+  const k = isUtf8(rec.key) ? JSON.stringify(Buffer.from(rec.key).toString('utf8')) : `base64:${Buffer.from(rec.key).toString('base64')}`;
+  return `db ${rec.db} key ${k}`;
+}
+
+function cannot(rec: KeyRecord, why: string): never {
+  throw new KeyspaceError('not-expressible', `${keyName(rec)}: ${why}`);
+}
+
+function variadic(out: Uint8Array[][], head: Uint8Array[], items: readonly Uint8Array[][], per: number): void {
+  for (let i = 0; i < items.length; i += per) {
+    const cmd = head.slice();
+    const end = Math.min(items.length, i + per);
+    for (let j = i; j < end; j++) for (const part of items[j]!) cmd.push(part);
+    out.push(cmd);
+  }
+}
+
+function checkId(rec: KeyRecord, id: string, what: string): Uint8Array {
+  if (!isStreamId(id)) cannot(rec, `${what} ${JSON.stringify(id)} is not a stream ID`);
+  return a(id);
+}
+
+function streamCommands(rec: KeyRecord, key: Bytes, s: StreamValue, out: Uint8Array[][]): void {
+  const XADD = a('XADD');
+  if (s.entries.length > 0) {
+    for (const e of s.entries) {
+      if (e.fields.length === 0) cannot(rec, `stream entry ${e.id} has no fields (XADD needs at least one)`);
+      if (e.id === '0-0') cannot(rec, 'stream entry 0-0 cannot be added (XADD needs an ID above 0-0)');
+      const cmd: Uint8Array[] = [XADD, key, checkId(rec, e.id, 'entry ID')];
+      for (const [f, v] of e.fields) cmd.push(f, v);
+      out.push(cmd);
+    }
+  } else {
+    // An empty stream (all entries deleted, or made by XGROUP CREATE MKSTREAM): add a dummy entry and trim it
+    // away at once; XSETID below then restores the real last ID and counters.
+    out.push([XADD, key, a('MAXLEN'), a('0'), a('0-1'), a('x'), a('y')]);
+  }
+  out.push([
+    a('XSETID'),
+    key,
+    checkId(rec, s.lastId, 'lastId'),
+    a('ENTRIESADDED'),
+    num(s.entriesAdded),
+    a('MAXDELETEDID'),
+    checkId(rec, s.maxDeletedId, 'maxDeletedId'),
+  ]);
+  const XGROUP = a('XGROUP');
+  for (const g of s.groups) {
+    out.push([XGROUP, a('CREATE'), key, g.name, checkId(rec, g.lastDeliveredId, 'lastDeliveredId'), a('ENTRIESREAD'), num(g.entriesRead ?? -1)]);
+    // Pending entries by consumer; a consumer with none is created explicitly.
+    const byConsumer = new Map<string, typeof g.pending>();
+    for (const p of g.pending) {
+      const k = Buffer.from(p.consumer).toString('latin1');
+      let list = byConsumer.get(k);
+      if (list === undefined) byConsumer.set(k, (list = []));
+      list.push(p);
+    }
+    const emitPending = (consumer: Bytes, list: typeof g.pending): void => {
+      for (const p of list) {
+        out.push([
+          a('XCLAIM'),
+          key,
+          g.name,
+          consumer,
+          a('0'),
+          checkId(rec, p.id, 'pending entry ID'),
+          a('TIME'),
+          num(p.deliveryTime),
+          a('RETRYCOUNT'),
+          num(p.deliveryCount),
+          a('JUSTID'),
+          a('FORCE'),
+        ]);
+      }
+    };
+    for (const c of g.consumers) {
+      const k = Buffer.from(c.name).toString('latin1');
+      const list = byConsumer.get(k);
+      if (list === undefined) out.push([XGROUP, a('CREATECONSUMER'), key, g.name, c.name]);
+      else {
+        emitPending(c.name, list);
+        byConsumer.delete(k);
+      }
+    }
+    // Pending entries naming a consumer the record does not list: XCLAIM creates that consumer.
+    for (const list of byConsumer.values()) emitPending(list[0]!.consumer, list);
+  }
+}
+
+/**
+ * The commands that rebuild one key (without SELECT), as Redis' BGREWRITEAOF writes them: SET; RPUSH / SADD /
+ * ZADD / HMSET in chunks of `itemsPerCommand`; for a hash with field TTLs one `HMSET key f v` per field plus
+ * `HPEXPIREAT key ms FIELDS 1 f` (Redis 7.4+); for a stream XADD per entry (or `XADD key MAXLEN 0 0-1 x y` when
+ * empty), `XSETID key last ENTRIESADDED n MAXDELETEDID id`, `XGROUP CREATE key g id ENTRIESREAD n` (-1 when
+ * unknown), `XGROUP CREATECONSUMER` for consumers without pending entries and `XCLAIM key g c 0 id TIME ms
+ * RETRYCOUNT n JUSTID FORCE` per pending entry; then `PEXPIREAT key ms` for an expiring key.
+ *
+ * An empty list/set/zset/hash gives no commands (Redis holds no empty collections and drops them on load).
+ * Module values throw a {@link KeyspaceError} (`not-expressible`): only the module itself can rewrite them.
+ */
+export function commandsForKey(rec: KeyRecord, options: RewriteOptions = {}): Uint8Array[][] {
+  const per = options.itemsPerCommand ?? 64;
+  if (!Number.isInteger(per) || per < 1) throw new KeyspaceError('range', `itemsPerCommand must be a positive integer, got ${per}`);
+  const style = options.scoreFormat ?? 'redis7.2';
+  const key = rec.key;
+  const out: Uint8Array[][] = [];
+  switch (rec.type) {
+    case 'string':
+      out.push([a('SET'), key, rec.value]);
+      break;
+    case 'list':
+      variadic(out, [a('RPUSH'), key], rec.value.map((v) => [v]), per);
+      break;
+    case 'set':
+      variadic(out, [a('SADD'), key], rec.value.map((v) => [v]), per);
+      break;
+    case 'zset':
+      for (const [, s] of rec.value) if (Number.isNaN(s)) cannot(rec, 'a sorted-set score is NaN');
+      variadic(out, [a('ZADD'), key], rec.value.map(([m, s]) => [a(formatScore(s, style)), m]), per);
+      break;
+    case 'hash':
+      if (rec.value.some((h) => h.expireAt !== null && h.expireAt !== undefined)) {
+        for (const h of rec.value) {
+          out.push([a('HMSET'), key, h.field, h.value]);
+          if (h.expireAt !== null && h.expireAt !== undefined) out.push([a('HPEXPIREAT'), key, num(h.expireAt), a('FIELDS'), a('1'), h.field]);
+        }
+      } else {
+        variadic(out, [a('HMSET'), key], rec.value.map((h) => [h.field, h.value]), per);
+      }
+      break;
+    case 'stream':
+      streamCommands(rec, key, rec.value, out);
+      break;
+    case 'module':
+      cannot(rec, `a module value (${rec.value.module}, encver ${rec.value.encver}) cannot be written as commands; only the module's own aof_rewrite can do that (use an RDB preamble instead)`);
+      break;
+    default:
+      cannot(rec, `unknown type ${JSON.stringify((rec as { type: unknown }).type)}`);
+  }
+  if (out.length > 0 && rec.expireAt !== null && rec.expireAt !== undefined) out.push([a('PEXPIREAT'), key, num(rec.expireAt)]);
+  return out;
+}
+
+/**
+ * `FUNCTION LOAD <code>`, exactly as Redis' rewrite writes it (no REPLACE): an AOF base is replayed into an
+ * empty server, where plain LOAD always succeeds, and a library that somehow exists already is reported as an
+ * error instead of being silently replaced.
+ */
+export function commandsForFunction(fn: FunctionRecord): Uint8Array[][] {
+  return [[a('FUNCTION'), a('LOAD'), fn.code]];
+}
