@@ -329,6 +329,56 @@ describe('properties', () => {
     expect(errorOf(() => d.end())).toMatchObject({ code: 'corrupt', offset: 5 });
   });
 
+  test('limits: a valid value decodes iff it is within every limit, else a limit error', () => {
+    const stats = (v: RespValue, depth = 0): { bulk: number; arr: number; depth: number; line: number } => {
+      const line = (t: string) => ({ bulk: 0, arr: 0, depth, line: t.length });
+      switch (v.type) {
+        case 'simple':
+        case 'error':
+          return line(Buffer.from(v.value, 'utf8').toString('latin1'));
+        case 'integer':
+          return line(v.value.toString());
+        case 'bulk':
+          return v.value === null ? line('-1') : { ...line(String(v.value.length)), bulk: v.value.length };
+        case 'array': {
+          if (v.value === null) return line('-1');
+          let acc = { ...line(String(v.value.length)), arr: v.value.length, depth: depth + (v.value.length > 0 ? 1 : 0) };
+          for (const x of v.value) {
+            const s2 = stats(x, depth + 1);
+            acc = { bulk: Math.max(acc.bulk, s2.bulk), arr: Math.max(acc.arr, s2.arr), depth: Math.max(acc.depth, s2.depth), line: Math.max(acc.line, s2.line) };
+          }
+          return acc;
+        }
+      }
+    };
+    fc.assert(
+      fc.property(
+        respValue,
+        fc.record({ maxBulkLength: fc.nat(45), maxArrayLength: fc.nat(6), maxDepth: fc.nat(5), maxLineLength: fc.nat(22) }),
+        fc.boolean(),
+        (v, limits, byteByByte) => {
+          const st = stats(v);
+          const ok = st.bulk <= limits.maxBulkLength && st.arr <= limits.maxArrayLength && st.depth <= limits.maxDepth && st.line <= limits.maxLineLength;
+          const encoded = encodeValue(v);
+          const run = () => {
+            const d = new RespDecoder(limits);
+            const out: RespValue[] = [];
+            const step = byteByByte ? 1 : encoded.length;
+            for (let i = 0; i < encoded.length; i += step) {
+              d.push(encoded.subarray(i, i + step));
+              for (let x = d.next(); x !== undefined; x = d.next()) out.push(x);
+            }
+            d.end();
+            return out;
+          };
+          if (ok) expect(run()).toEqual([v]);
+          else expect(errorOf(run).code).toBe('limit');
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   test('random bytes: only RespError, never a hang', () => {
     const alphabet = fc.constantFrom(...bytes('+-:$*\r\n0123456789-aZ'), 0, 255);
     const junk = fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.array(alphabet, { maxLength: 64 }).map((a) => Uint8Array.from(a)));
