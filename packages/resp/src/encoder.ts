@@ -8,24 +8,32 @@ const textEncoder = new TextEncoder();
 const CRLF0 = 0x0d;
 const CRLF1 = 0x0a;
 
+/** Digit count of a non-negative safe integer. */
 function decimalDigits(n: number): number {
   let d = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    d++;
-  }
+  for (let p = 10; n >= p && d < 16; p *= 10) d++;
   return d;
 }
 
-/** Writes non-negative integer `n` in decimal at `at`; returns the index after it. */
+/** Writes non-negative safe integer `n` in decimal at `at`; returns the index after it. */
 function writeDecimal(b: Uint8Array, at: number, n: number): number {
-  const d = decimalDigits(n);
-  let p = at + d;
-  do {
-    b[--p] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
-  } while (n > 0);
-  return at + d;
+  const end = at + decimalDigits(n);
+  let p = end;
+  if (n < 0x80000000) {
+    let x = n | 0;
+    do {
+      const q = (x / 10) | 0;
+      b[--p] = 0x30 + x - q * 10;
+      x = q;
+    } while (x > 0);
+  } else {
+    do {
+      const q = Math.floor(n / 10);
+      b[--p] = 0x30 + (n - q * 10);
+      n = q;
+    } while (n > 0);
+  }
+  return end;
 }
 
 function numberText(n: number): string {
@@ -137,6 +145,25 @@ class Output {
     this.pos = end + 2;
   }
 
+  /** `$<len>\r\n<decimal>\r\n` for a safe integer, without making a string. */
+  bulkInt(v: number): void {
+    this.reserve(48);
+    const b = this.buf;
+    const neg = v < 0;
+    const abs = neg ? -v : v;
+    const len = decimalDigits(abs) + (neg ? 1 : 0);
+    let p = this.pos;
+    b[p++] = 0x24;
+    p = writeDecimal(b, p, len);
+    b[p++] = CRLF0;
+    b[p++] = CRLF1;
+    if (neg) b[p++] = 0x2d;
+    p = writeDecimal(b, p, abs);
+    b[p++] = CRLF0;
+    b[p++] = CRLF1;
+    this.pos = p;
+  }
+
   bulkBytes(src: Uint8Array): void {
     const n = src.length;
     this.reserve(n + 26);
@@ -157,7 +184,10 @@ class Output {
     if (a instanceof Uint8Array) this.bulkBytes(a);
     else if (typeof a === 'string') this.bulkString(a);
     else if (typeof a === 'bigint') this.bulkString(a.toString());
-    else if (typeof a === 'number') this.bulkString(numberText(a));
+    else if (typeof a === 'number') {
+      if (Number.isSafeInteger(a)) this.bulkInt(a);
+      else this.bulkString(numberText(a));
+    }
     else throw new RespError('corrupt', `cannot encode a command argument of type ${typeof a}`, 0);
   }
 

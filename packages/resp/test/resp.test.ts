@@ -297,10 +297,19 @@ describe('properties', () => {
       fc.string({ unit: 'grapheme-ascii', maxLength: 20 }),
       fc.uint8Array({ maxLength: 300 }),
       fc.integer(),
+      fc.maxSafeInteger(),
+      fc.double({ noNaN: true }),
       fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }),
     );
     const asBytes = (a: string | number | bigint | Uint8Array) =>
-      a instanceof Uint8Array ? a : new Uint8Array(Buffer.from(typeof a === 'string' ? a : String(a), 'utf8'));
+      a instanceof Uint8Array
+        ? a
+        : new Uint8Array(
+            Buffer.from(
+              typeof a === 'string' ? a : a === Infinity ? 'inf' : a === -Infinity ? '-inf' : Object.is(a, -0) ? '0' : String(a),
+              'utf8',
+            ),
+          );
     fc.assert(
       fc.property(fc.array(fc.array(arg, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }), (cmds) => {
         const e = new CommandEncoder(16);
