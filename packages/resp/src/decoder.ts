@@ -114,12 +114,15 @@ export class RespDecoder {
     if (this.bulk === null && this.q.length > 0) this.checkTypeByte(this.q.buf[this.q.start]);
     if (this.pending) {
       const start = this.valueStart;
-      const what = this.bulk !== null
-        ? `a bulk string of ${this.bulkLength} bytes (got ${this.bulkFilled})`
-        : this.stack.length > 0
-          ? 'an array'
-          : 'a value';
-      throw this.fail(new RespError('truncated', `input ends inside ${what} that started at offset ${start}`, start));
+      const where =
+        this.bulk !== null
+          ? `, inside a bulk string of ${this.bulkLength} bytes of which ${this.bulkFilled} arrived`
+          : this.stack.length > 0
+            ? `, inside an array nested ${this.stack.length} deep`
+            : '';
+      throw this.fail(
+        new RespError('truncated', `input ends in the middle of the value that started at offset ${start}${where}`, start),
+      );
     }
   }
 
