@@ -28,6 +28,8 @@ export function registerStrip(program: Command): void {
       if (words.length < 2) throw usageError('strip needs at least one command name and a path, e.g. aof-tool strip FLUSHALL appendonly.aof');
       const path = words[words.length - 1];
       const commands = words.slice(0, -1);
+      const structural = commands.find((c) => ['multi', 'exec', 'select'].includes(c.toLowerCase()));
+      if (structural) throw usageError(`${structural.toUpperCase()} cannot be stripped: the commands around it would change meaning`);
       const o = createOutput();
       const progress = new Progress('stripping', 0);
       const verb = opts.dryRun ? 'would remove' : 'removed';

@@ -41,7 +41,10 @@ export function createOutput(): Output {
 }
 
 /** JSON.stringify replacer: bigints as numbers when safe, else strings; byte arrays as UTF-8 or base64. */
-export function jsonReplacer(_key: string, value: unknown): unknown {
+export function jsonReplacer(this: unknown, key: string, value: unknown): unknown {
+  // Buffers reach a replacer already turned into {type:'Buffer',data} by their toJSON: look at the original
+  const original = this !== null && typeof this === 'object' ? (this as Record<string, unknown>)[key] : undefined;
+  if (original instanceof Uint8Array) return bytesToDisplay(original);
   if (typeof value === 'bigint') {
     return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
   }

@@ -31,8 +31,13 @@ export function describeError(err: unknown): string {
  * I/O and internal errors 3, SIGINT 130. Never prints a stack trace unless REDIS_PERSIST_DEBUG is set.
  */
 export async function runProgram(program: Command, argv: string[]): Promise<number> {
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // Subcommands copy these settings when created, which happened before we were called: set them on each.
+  const all: Command[] = [program];
+  for (let i = 0; i < all.length; i++) all.push(...all[i].commands);
+  for (const cmd of all) {
+    cmd.exitOverride();
+    cmd.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  }
   let interrupted = false;
   const onSigint = () => {
     interrupted = true;
