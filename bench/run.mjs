@@ -19,7 +19,7 @@ import {
 } from './lib/common.mjs';
 import { AOF_GENERATOR_VERSION, generateAof } from './lib/gen-aof.mjs';
 import { RDB_GENERATOR_VERSION, generateRdb } from './lib/gen-rdb.mjs';
-import { killAllChildren, measure, readPeakRss } from './lib/measure.mjs';
+import { killAllChildren, measure, readCpuS, readPeakRss } from './lib/measure.mjs';
 import { killAllServers, redisLog, startRedis, stopRedis } from './lib/redis.mjs';
 
 const MB = 1 << 20;
@@ -180,6 +180,7 @@ function finishRow(row) {
   if (ok) {
     row.wallS = median(row.runs.map((r) => r.wallS));
     row.peakRssBytes = Math.max(...row.runs.map((r) => r.peakRssBytes ?? 0)) || null;
+    if (row.runs.every((r) => typeof r.cpuS === 'number')) row.cpuS = median(row.runs.map((r) => r.cpuS));
   } else {
     row.stderrTail = last.stderrTail;
   }
@@ -190,6 +191,7 @@ function compare(row, ref, target) {
   if (row.status === 'ok' && ref && ref.status === 'ok') {
     row.timeRatio = row.wallS / ref.wallS;
     if (row.peakRssBytes && ref.peakRssBytes) row.rssRatio = row.peakRssBytes / ref.peakRssBytes;
+    if (row.cpuS && ref.cpuS) row.cpuRatio = row.cpuS / ref.cpuS;
   }
   if (target) {
     row.target = target.text;
@@ -335,6 +337,7 @@ async function suiteWriter(opts, inputs) {
       run.saveS = Number(process.hrtime.bigint() - t0) / 1e9;
       if (r !== 'OK') throw new Error(`SAVE replied ${JSON.stringify(r)}`);
       run.peakRssBytes = readPeakRss(server.proc.pid);
+      run.cpuS = readCpuS(server.proc.pid);
       run.wallS = run.loadS + run.saveS;
       run.outBytes = fileSize(path.join(dir, 'dump.rdb'));
       run.ok = true;
@@ -449,18 +452,20 @@ function fmtRow(r) {
     tool: r.name,
     status: r.status,
     wall: ok ? r.wallS.toFixed(2) : '—',
+    cpu: ok && r.cpuS !== undefined ? r.cpuS.toFixed(2) : '—',
+    cRatio: ok ? x(r.cpuRatio) || (r.kind === 'reference' && r.cpuS !== undefined ? '1.00× (ref)' : '') : '',
     rss: ok && r.peakRssBytes ? fmtMB(r.peakRssBytes) : '—',
     tRatio: ok ? x(r.timeRatio) || (r.kind === 'reference' ? '1.00× (ref)' : '') : '',
     mRatio: ok ? x(r.rssRatio) || (r.kind === 'reference' ? '1.00× (ref)' : '') : '',
     thr: thr.join(', '),
     target: r.target ? `${r.target}${r.targetMet === undefined ? '' : r.targetMet ? ' ✔' : ' ✘'}` : '',
-    note: r.note ?? '',
+    note: [r.earlier ? `earlier run ${r.date}` : '', r.note ?? ''].filter(Boolean).join('; '),
     load: (r.loadavg ?? []).map((l) => l[0]).join('/'),
   };
 }
 
 const COLS = [
-  ['tool', 'tool'], ['status', 'status'], ['wall', 'wall s'], ['tRatio', 'time vs ref'], ['rss', 'peak RSS MB'],
+  ['tool', 'tool'], ['status', 'status'], ['wall', 'wall s'], ['tRatio', 'time vs ref'], ['cpu', 'CPU s'], ['cRatio', 'CPU vs ref'], ['rss', 'peak RSS MB'],
   ['mRatio', 'RSS vs ref'], ['thr', 'throughput'], ['target', 'target'], ['load', 'load1'], ['note', 'note'],
 ];
 
@@ -494,7 +499,7 @@ function mdTable(rows, env, inputs) {
   for (const c of cells) out.push(`| ${[inputName(c.suite), ...COLS.map(([k]) => c[k])].map(esc).join(' | ')} |`);
   const lines = [
     `Benchmark (\`pnpm bench\`), ${env.date}: ${env.cpus}× ${env.cpuModel}, ${env.memGB} GB RAM, Node ${env.node}, ${env.redis}, commit ${env.commit}${env.dirty ? ' (uncommitted changes)' : ''}.`,
-    `Load average at start ${env.loadavgStart.join(' / ')} (1/5/15 min; other work was running on the machine: read the figures with care). Wall time is the median of ${env.runs} run(s), peak RSS the highest VmHWM seen (sampled every 20 ms).`,
+    `Load average at start ${env.loadavgStart.join(' / ')} (1/5/15 min; the machine is shared with other work: read the figures with care; \`load1\` is the 1-minute load average before each run). Wall time is the median of ${env.runs} run(s) (CPU s: user+system, sampled from /proc, less sensitive to load), peak RSS the highest VmHWM seen (sampled every 20 ms). MB = 2^20 bytes.`,
     '',
     ...out,
     '',
@@ -562,6 +567,19 @@ async function main() {
   }
   env.loadavgEnd = loadavg();
   env.totalS = (Date.now() - tStart) / 1000;
+
+  // A partial run (--only) keeps the other suites' rows of the previous results.json, marked with their date.
+  const stamp = env.date;
+  for (const r of results) r.date ??= stamp;
+  const prev = readJson(path.join(BENCH_DIR, 'results.json'));
+  if (prev && Array.isArray(prev.results) && opts.only.length < 3) {
+    const kept = prev.results.filter((r) => !opts.only.includes(r.suite));
+    for (const r of kept) r.earlier = true;
+    results.unshift(...kept);
+    for (const k of ['aof', 'rdb', 'jsonl']) if (!inputs[k] && prev.inputs?.[k] && kept.length) inputs[k] = prev.inputs[k];
+    const order = { aof: 0, rdb: 1, writer: 2 };
+    results.sort((a, b) => order[a.suite] - order[b.suite]);
+  }
 
   const table = textTable(results);
   process.stdout.write(`\n${table}\n\nload average start ${env.loadavgStart.join(' ')}, end ${env.loadavgEnd.join(' ')}; total ${env.totalS.toFixed(0)} s\n`);

@@ -24,6 +24,21 @@ export function readPeakRss(pid) {
  * @param {{stdout?: 'ignore'|'capture'|string, timeoutMs?: number, maxRssBytes?: number, cwd?: string, env?: object}} opts
  *   stdout: 'ignore' sends it to /dev/null, 'capture' keeps the last 64 KB, a path writes it to that file.
  */
+/** User + system CPU seconds of a live process (from /proc/<pid>/stat); null when gone. */
+export function readCpuS(pid) {
+  let text;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return null;
+  }
+  // fields after the ")" of the command name: state is field 3; utime 14, stime 15 (1-based)
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(rest[11]) + Number(rest[12]);
+  return Number.isFinite(ticks) ? ticks / CLK_TCK : null;
+}
+const CLK_TCK = 100; // USER_HZ on Linux
+
 export function measure(cmd, args, opts = {}) {
   return new Promise((resolve) => {
     const load1 = loadavg();
@@ -51,7 +66,10 @@ export function measure(cmd, args, opts = {}) {
     let peak = 0;
     let samples = 0;
     let overCap = false;
+    let cpu = 0;
     const poll = () => {
+      const c = readCpuS(child.pid);
+      if (c !== null && c > cpu) cpu = c;
       const v = readPeakRss(child.pid);
       if (v !== null) {
         samples++;
@@ -99,6 +117,8 @@ export function measure(cmd, args, opts = {}) {
       const base = {
         wallS: wallNs / 1e9,
         peakRssBytes: peak || null,
+        cpuS: cpu, // sampled: misses at most the last ~20 ms
+
         rssSamples: samples,
         exitCode: code,
         signal,
