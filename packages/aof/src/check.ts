@@ -156,10 +156,11 @@ async function checkOneFile(job: FileJob, startLine: number, options: CheckAofOp
     startOffset: start,
     startLine,
     truncateToTimestamp: options.truncateToTimestamp,
+    commandEvents: false,
   });
   const events: AofScanEvent[] = [];
-  const zeroArgs: number[] = [];
-  for await (const chunk of readFileChunks(job.path, { start })) {
+  // The scanner keeps no reference to a chunk in check mode (annotations are copied), so buffers are recycled.
+  for await (const chunk of readFileChunks(job.path, { start, reuseBuffers: true })) {
     events.length = 0;
     scanner.push(chunk, events);
     for (const ev of events) {
@@ -169,8 +170,6 @@ async function checkOneFile(job: FileJob, startLine: number, options: CheckAofOp
           report.firstTimestamp ??= ts;
           report.lastTimestamp = ts;
         }
-      } else if (ev.name.length === 0 && zeroArgs.length < 5) {
-        zeroArgs.push(ev.offset);
       }
     }
     progress.done += chunk.length;
@@ -184,7 +183,7 @@ async function checkOneFile(job: FileJob, startLine: number, options: CheckAofOp
   report.okUpToLine = scanner.line;
   report.diff = size - scanner.okUpTo;
   report.commandsCut = scanner.commands - scanner.commandsAtOk;
-  for (const off of zeroArgs) {
+  for (const off of scanner.emptyCommands) {
     report.warnings.push(`offset ${off}: a record with no arguments; redis-check-aof accepts it but redis-server refuses to load it ("Bad file format")`);
   }
   if (scanner.invalidTimestamp) {

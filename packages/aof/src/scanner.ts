@@ -31,6 +31,11 @@ export interface AofScanFailure {
 export interface AofScannerOptions {
   /** Collect every command's arguments (else only the command name is kept). Default false. */
   collectArgs?: boolean;
+  /**
+   * Emit an event per command (default true). A pure check turns it off: no allocation per command; only
+   * annotations are emitted.
+   */
+  commandEvents?: boolean;
   /** Longest argument collected, in bytes (default 512 MiB, Redis' proto-max-bulk-len). */
   maxArgLength?: number;
   /** The path used in messages that name the file ("Unexpected MULTI in AOF <path>"). */
@@ -137,6 +142,8 @@ export class AofScanner {
   annotations = 0;
   /** Commands complete at {@link okUpTo} (the rest would be cut by a repair). */
   commandsAtOk = 0;
+  /** Offsets of the first records with no arguments (`*0`, `*-1`): redis-check-aof passes them, Redis refuses them. */
+  emptyCommands: number[] = [];
 
   private state: State = State.Record;
   private offset: number; // absolute offset of the next unprocessed byte
@@ -151,7 +158,8 @@ export class AofScanner {
   private argc = 0;
   private argi = 0;
   private payloadLen = 0;
-  private payloadLenText = '0';
+  /** The exact claimed length when it is beyond 2^53 (only ever seen in damaged files). */
+  private payloadLenExact: bigint | null = null;
   private payloadDone = 0;
   private payloadStart = 0;
   private tail = new Uint8Array(2); // the two bytes after a payload
@@ -166,12 +174,14 @@ export class AofScanner {
   private annotationStart = 0;
 
   private readonly collect: boolean;
+  private readonly emitCommands: boolean;
   private readonly maxArg: number;
   private readonly path: string;
   private readonly toTimestamp: number;
 
   constructor(options: AofScannerOptions = {}) {
     this.collect = options.collectArgs ?? false;
+    this.emitCommands = options.commandEvents ?? true;
     this.maxArg = options.maxArgLength ?? 512 * 1024 * 1024;
     this.path = options.path ?? 'appendonly.aof';
     this.toTimestamp = options.truncateToTimestamp ?? 0;
@@ -230,7 +240,7 @@ export class AofScanner {
           while (j < lim && chunk[j] !== LF) j++;
           const complete = j < lim; // found '\n'
           const take = (complete ? j + 1 : lim) - i;
-          this.annotation.push(chunk.subarray(i, i + take));
+          this.annotation.push(chunk.slice(i, i + take));
           this.annotationLen += take;
           i += take;
           this.offset += take;
@@ -238,6 +248,27 @@ export class AofScanner {
           continue;
         }
         case State.Line: {
+          if (this.lineLen === 0 && chunk[i] === this.prefix) {
+            // Fast path: a plain "<prefix><digits>\r\n" wholly inside this chunk (nearly every line).
+            let k = i + 1;
+            let v = 0;
+            const lim = Math.min(n, i + 16);
+            while (k < lim) {
+              const d = chunk[k] - 0x30;
+              if (d < 0 || d > 9) break;
+              v = v * 10 + d;
+              k++;
+            }
+            if (k > i + 1 && k + 1 < n && chunk[k] === CR && chunk[k + 1] === LF) {
+              const took = k + 2 - i;
+              i += took;
+              this.offset += took;
+              this.line++;
+              if (this.prefix === STAR) this.acceptCount(v, events);
+              else this.acceptLength(v, null);
+              continue;
+            }
+          }
           const room = READLONG_MAX - this.lineLen;
           const lim = Math.min(n, i + room);
           let j = i;
@@ -307,8 +338,9 @@ export class AofScanner {
         break;
       case State.Payload: {
         const got = this.payloadDone;
-        this.fail('truncated', this.payloadStart, `Expected to read ${this.payloadLenText} bytes, got ${got} bytes`, false,
-          `the file ends inside an argument of ${this.payloadLenText} bytes with its CRLF: only ${got} present`);
+        const want = this.payloadLenExact !== null ? String(this.payloadLenExact + 2n) : String(this.payloadLen + 2);
+        this.fail('truncated', this.payloadStart, `Expected to read ${want} bytes, got ${got} bytes`, false,
+          `the file ends inside an argument of ${want} bytes with its CRLF: only ${got} present`);
         break;
       }
       default:
@@ -367,13 +399,7 @@ export class AofScanner {
     }
     this.line++;
     if (prefix === STAR) {
-      this.argc = value > 0x7fffffffn ? 0x7fffffff : Number(value);
-      this.argi = 0;
-      if (this.argc <= 0) {
-        this.endCommand(events);
-        return;
-      }
-      this.startLine(DOLLAR);
+      this.acceptCount(value > 0x7fffffffn ? 0x7fffffff : Number(value), events);
       return;
     }
     if (value < 0n || value > LONG_MAX - 2n) {
@@ -381,15 +407,30 @@ export class AofScanner {
         `argument length ${value} is negative or too large`);
       return;
     }
-    this.payloadLen = Number(value);
-    this.payloadLenText = String(value + 2n);
+    this.acceptLength(Number(value), value > 9007199254740991n ? value : null);
+  }
+
+  private acceptCount(argc: number, events: AofScanEvent[] | undefined): void {
+    this.argc = argc;
+    this.argi = 0;
+    if (argc <= 0) {
+      if (this.emptyCommands.length < 5) this.emptyCommands.push(this.recordStart);
+      this.endCommand(events);
+      return;
+    }
+    this.startLine(DOLLAR);
+  }
+
+  private acceptLength(len: number, exact: bigint | null): void {
+    this.payloadLen = len;
+    this.payloadLenExact = exact;
     this.payloadDone = 0;
     this.payloadStart = this.offset;
     this.epos = this.offset;
-    this.argParts = [];
-    if (this.args !== null && this.payloadLen > this.maxArg) {
-      this.fail('corrupt', this.lineStart, `Expected to read string of ${value} bytes, which is not in the suitable range`, false,
-        `argument length ${value} exceeds the limit of ${this.maxArg} bytes`);
+    if (this.args !== null && len > this.maxArg) {
+      const shown = exact ?? len;
+      this.fail('corrupt', this.lineStart, `Expected to read string of ${shown} bytes, which is not in the suitable range`, false,
+        `argument length ${shown} exceeds the limit of ${this.maxArg} bytes`);
       return;
     }
     this.state = State.Payload;
@@ -397,7 +438,7 @@ export class AofScanner {
 
   /** Arguments are kept when collecting; otherwise only a command name of sane length. */
   private keepsPayload(): boolean {
-    return this.args !== null || (this.argi === 0 && this.payloadLen <= MAX_NAME_KEPT);
+    return this.args !== null || (this.emitCommands && this.argi === 0 && this.payloadLen <= MAX_NAME_KEPT);
   }
 
   private takePayload(chunk: Uint8Array, from: number, take: number): void {
@@ -460,7 +501,7 @@ export class AofScanner {
 
   private endCommand(events: AofScanEvent[] | undefined): void {
     this.commands++;
-    if (events) {
+    if (events && this.emitCommands) {
       events.push({
         type: 'command',
         offset: this.recordStart,
@@ -475,7 +516,7 @@ export class AofScanner {
 
   private endAnnotation(events: AofScanEvent[] | undefined): void {
     this.annotations++;
-    const text = this.annotation.length === 1 ? this.annotation[0].slice() : Buffer.concat(this.annotation, this.annotationLen);
+    const text = this.annotation.length === 1 ? this.annotation[0] : Buffer.concat(this.annotation, this.annotationLen);
     this.annotation = [];
     this.state = State.Record;
     if (this.toTimestamp !== 0 && text.length >= 4 && text[0] === HASH && text[1] === 0x54 && text[2] === 0x53 && text[3] === 0x3a) {
