@@ -1,5 +1,6 @@
 import { Crc64 } from '@redis-persist/bytes';
 import type { KeyValue } from '@redis-persist/keyspace';
+import { decodeRdbValue } from '@redis-persist/rdb';
 import { RdbWriterError } from './errors.js';
 import { ValueEncoder } from './object.js';
 import { ByteSink } from './sink.js';
@@ -53,4 +54,13 @@ export function splitDumpPayload(payload: Uint8Array): DumpPayloadParts {
   const rdbVersion = payload[crcAt - 2] | (payload[crcAt - 1] << 8);
   if (rdbVersion < 1) throw new RdbWriterError('corrupt', `DUMP payload has RDB version ${rdbVersion}`, { offset: crcAt - 2 });
   return { type: payload[0], body: payload.subarray(1, crcAt - 2), rdbVersion };
+}
+
+/**
+ * Decodes a DUMP payload (from `DUMP key` or {@link encodeDumpPayload}): verifies length and CRC64, then
+ * decodes the object with the RDB parser. Parser errors (RdbError) pass through.
+ */
+export function decodeDumpPayload(payload: Uint8Array): { rdbVersion: number; value: KeyValue } {
+  const { type, body, rdbVersion } = splitDumpPayload(payload);
+  return { rdbVersion, value: decodeRdbValue(type, body, rdbVersion) };
 }

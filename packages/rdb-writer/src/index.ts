@@ -7,7 +7,7 @@ export {
   type RdbWriteSummary,
   type DropInfo,
 } from './writer.js';
-export { encodeDumpPayload, splitDumpPayload, type DumpOptions, type DumpPayloadParts } from './dump.js';
+export { encodeDumpPayload, decodeDumpPayload, splitDumpPayload, type DumpOptions, type DumpPayloadParts } from './dump.js';
 export {
   DEFAULT_RDB_VERSION,
   DEFAULT_THRESHOLDS,

@@ -110,7 +110,7 @@ export function streamArb(opts: StreamArbOptions): fc.Arbitrary<StreamValue> {
         const consumers = uniqueBy(g.consumers, (c) => c.name).map((c) => ({
           name: c.name,
           seenTime: c.seen,
-          activeTime: opts.activeTime && c.active !== null ? c.seen - c.active : null,
+          activeTime: opts.activeTime ? c.seen - (c.active ?? 0) : null,
         }));
         const pending =
           consumers.length && entries.length
