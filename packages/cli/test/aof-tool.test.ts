@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,6 +132,37 @@ describe.skipIf(!built)('aof-tool', () => {
     expect(stats.byCommand.INCR).toBe(5);
     expect(stats.byCommand.FLUSHALL).toBe(1);
     expect(stats.files).toHaveLength(2);
+  });
+
+  it('a run killed at any moment leaves the input whole: the original or the finished result, never half', async () => {
+    const d = tmp();
+    const path = join(d, 'appendonly.aof');
+    const cmd = (i: number) => `*3\r\n$3\r\nSET\r\n$${String(i).length + 4}\r\nkey:${i}\r\n$64\r\n${'v'.repeat(64)}\r\n`;
+    const kept: string[] = [];
+    const all: string[] = [];
+    for (let i = 0; i < 300_000; i++) {
+      const c = i % 1000 === 999 ? '*1\r\n$8\r\nFLUSHALL\r\n' : cmd(i);
+      all.push(c);
+      if (!c.includes('FLUSHALL')) kept.push(c);
+    }
+    const original = Buffer.from(all.join(''));
+    const stripped = Buffer.from(kept.join(''));
+    const outcomes = new Set<string>();
+    for (const delay of [300, 700, 1100, 1500, 2500]) {
+      writeFileSync(path, original);
+      for (const n of readdirSync(d)) if (n !== 'appendonly.aof') rmSync(join(d, n));
+      const child = spawn(process.execPath, [bin, 'strip', 'FLUSHALL', path], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, delay));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const now = readFileSync(path);
+      const state = now.equals(original) ? 'original' : now.equals(stripped) ? 'stripped' : 'HALF-WRITTEN';
+      outcomes.add(state);
+      expect(state).not.toBe('HALF-WRITTEN');
+      // besides the input: at most a stray temp file, or the backup of a finished run
+      for (const name of readdirSync(d)) expect(['appendonly.aof', 'appendonly.aof.bak'].includes(name) || name.startsWith('.appendonly.aof.tmp-')).toBe(true);
+    }
+    expect(outcomes.size).toBeGreaterThan(0);
   });
 
   it('random bytes and cut files: exit 0 or 1 with a one-line message, never a stack trace', () => {
