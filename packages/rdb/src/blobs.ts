@@ -22,7 +22,7 @@ function backlenSize(l: number): number {
 }
 
 /** Decodes (and fully validates) a listpack. */
-export function listpackEntries(b: Uint8Array, fail: Fail): PackedEntry[] {
+export function listpackEntries(b: Uint8Array, fail: Fail, checkCount = true): PackedEntry[] {
   const n = b.length;
   if (n < 7) fail(`listpack of ${n} bytes is shorter than its 7-byte minimum`);
   const total = u32(b, 0);
@@ -96,7 +96,7 @@ export function listpackEntries(b: Uint8Array, fail: Fail): PackedEntry[] {
     p += bl;
     out.push(e);
   }
-  if (count !== 0xffff && count !== out.length) fail(`listpack header counts ${count} entries but holds ${out.length}`);
+  if (checkCount && count !== 0xffff && count !== out.length) fail(`listpack header counts ${count} entries but holds ${out.length}`);
   return out;
 }
 

@@ -329,6 +329,12 @@ export class RdbParser {
         const ulen = this.len();
         if (ulen > this.cfg.maxString) throw this.error('limit', at, `LZF string of ${ulen} bytes exceeds the ${this.cfg.maxString}-byte limit`);
         // an LZF back-reference of 3 bytes yields at most 264: a larger ratio is a lie
+        // lzf_decompress reports failure as 0 bytes written: Redis accepts any data when the length is 0
+        if (ulen === 0) {
+          this.need(clen);
+          this.pos += clen;
+          return EMPTY;
+        }
         if (ulen > clen * 88 + 64) this.corrupt(`LZF string claims ${ulen} bytes from ${clen} compressed bytes`, at);
         this.need(clen);
         const src = this.q.buf.subarray(this.pos, this.pos + clen);
@@ -508,7 +514,8 @@ export class RdbParser {
         }
         case 0xf5: {
           const code = yield* this.strU(VALUE, 'a function library');
-          const fn = parseFunctionLibrary(code, (m) => this.corrupt(m, opAt));
+          // redis-check-rdb only reads the library; a loading server compiles it (we need its name for values)
+          const fn = parseFunctionLibrary(code, this.cfg.values ? (m) => this.corrupt(m, opAt) : null);
           keyStart = -1;
           yield { kind: 'function', function: fn, opcode: 0xf5, offset: opAt };
           continue;
@@ -807,10 +814,8 @@ export class RdbParser {
           if (dup.seen(e[k])) fail(zset ? 'duplicate sorted set member' : 'duplicate hash field');
           if (zset) {
             const s = e[k + 1];
-            let score: number | null;
-            if (s instanceof Uint8Array) score = parseDoubleText(latin1.decode(s));
-            else score = Number(s);
-            if (score === null || Number.isNaN(score)) fail('invalid sorted set score');
+            // Redis reads these scores with strtod on the entry and validates nothing more
+            const score = s instanceof Uint8Array ? strtodPrefix(latin1.decode(s)) : Number(s);
             if (want) zs.push([entryBytes(e[k]), score]);
           } else if (want) hs.push({ field: entryBytes(e[k]), value: entryBytes(e[k + 1]), expireAt: null });
         }
@@ -843,7 +848,8 @@ export class RdbParser {
       const hex = Buffer.from(nodeKey).toString('hex');
       if (nodeKeys!.has(hex)) fail('stream node added twice with the same key');
       nodeKeys!.add(hex);
-      const e = listpackEntries(lp, fail);
+      // streamValidateListpackIntegrity walks the entries itself and ignores the header count
+      const e = listpackEntries(lp, fail, false);
       if (e.length === 0) fail('empty listpack inside stream');
       decodeStreamNode(readIdBE(nodeKey, 0), e, want ? entries : null, fail);
     }
@@ -1064,6 +1070,15 @@ export function entryBytes(e: PackedEntry): Uint8Array {
   return e instanceof Uint8Array ? e.slice() : intToBytes(e);
 }
 
+/** C strtod: the value of the longest numeric prefix of `text` (0 when there is none). */
+export function strtodPrefix(text: string): number {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(inf(?:inity)?|nan|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)/i.exec(text);
+  if (!m) return 0;
+  const body = m[2].toLowerCase();
+  const v = body.startsWith('inf') ? Infinity : body === 'nan' ? NaN : Number(body);
+  return m[1] === '-' ? -v : v;
+}
+
 /** Parses a score the way Redis' strtod does for the texts it writes (`2.5`, `inf`, `-inf`, `1e+20`). */
 export function parseDoubleText(text: string): number | null {
   const t = text.toLowerCase();
@@ -1086,16 +1101,18 @@ function moduleName(id: bigint): { name: string; encver: number } {
 }
 
 /** The library name and engine from a FUNCTION2 payload (`#!lua name=mylib ...`). */
-function parseFunctionLibrary(code: Uint8Array, fail: (m: string) => never): FunctionRecord {
+function parseFunctionLibrary(code: Uint8Array, fail: ((m: string) => never) | null): FunctionRecord {
   const nl = code.indexOf(0x0a);
   const first = Buffer.from(code.subarray(0, nl < 0 ? code.length : nl)).toString('utf8');
   const m = /^#!(\S+)(.*)$/.exec(first);
-  if (!m) fail('function library does not start with a "#!<engine> name=<library>" line');
   let library: string | null = null;
-  for (const part of m[2].trim().split(/\s+/)) {
+  for (const part of m ? m[2].trim().split(/\s+/) : []) {
     if (part.startsWith('name=')) library = part.slice(5);
   }
-  if (!library) fail('function library has no name= in its first line');
+  if (!m || !library) {
+    if (fail) fail(m ? 'function library has no name= in its first line' : 'function library does not start with a "#!<engine> name=<library>" line');
+    return { library: '', engine: '', code };
+  }
   return { library, engine: m[1].toUpperCase(), code };
 }
 
