@@ -3,6 +3,7 @@ import { runProgram } from '../common/index.js';
 import { registerCheck } from './check.js';
 import { registerDump } from './dump.js';
 import { registerInfo } from './info.js';
+import { registerConvert } from './convert.js';
 
 export function buildRdbTool(): Command {
   const program = new Command('rdb-tool')
@@ -12,6 +13,7 @@ export function buildRdbTool(): Command {
   registerCheck(program);
   registerInfo(program);
   registerDump(program);
+  registerConvert(program);
   return program;
 }
 

@@ -1,0 +1,173 @@
+import { open, stat } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { FsioError, AtomicFile, describeIoError } from '@redis-persist/fsio';
+import { keyspaceJsonlChunks, readKeyspaceJsonl, sortKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { DEFAULT_RDB_VERSION, RdbWriterError, resolveTarget, writeRdbFile, type DropInfo } from '@redis-persist/rdb-writer';
+import type { Command } from 'commander';
+import { CliExit, ExitCode, bytesToDisplay, createOutput, usageError } from '../common/index.js';
+import { respChunks } from './rdb-resp.js';
+
+type Format = 'rdb' | 'jsonl' | 'resp';
+
+interface ConvertOpts {
+  rdbVersion?: string;
+  valkey?: boolean;
+  to?: string;
+  compress: boolean;
+  dropUnsupported?: boolean;
+  json?: boolean;
+}
+
+const EXTENSIONS: Record<string, Format> = { '.rdb': 'rdb', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.aof': 'resp', '.resp': 'resp' };
+
+/** `rdb` when the file starts with the REDIS/VALKEY magic, else keyspace JSON Lines. */
+async function detectInput(path: string): Promise<Format> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    const head = Buffer.alloc(6);
+    const { bytesRead } = await fh.read(head, 0, 6, 0);
+    const text = head.subarray(0, bytesRead).toString('latin1');
+    return text.startsWith('REDIS') || text === 'VALKEY' ? 'rdb' : 'jsonl';
+  } catch (err) {
+    throw new FsioError(`cannot read ${path}: ${describeIoError(err)}`, path, err);
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** Refuses an output that is the input (same path, or another name for the same file). */
+async function refuseSameFile(input: string, output: string): Promise<void> {
+  if (resolve(input) === resolve(output)) throw usageError(`refusing to overwrite the input ${input}: choose another output file`);
+  try {
+    const [a, b] = await Promise.all([stat(input), stat(output)]);
+    if (a.dev === b.dev && a.ino === b.ino) throw usageError(`refusing to overwrite the input: ${output} is the same file as ${input}`);
+  } catch (err) {
+    if (err instanceof CliExit) throw err;
+    // the output does not exist yet
+  }
+}
+
+function dropLine(d: DropInfo): string {
+  return d.message;
+}
+
+export function registerConvert(program: Command): void {
+  program
+    .command('convert')
+    .description('convert keyspace JSON Lines or an RDB file to an RDB file of any version (1-12, Valkey), JSON Lines or RESP commands')
+    .argument('<in>', 'input: an RDB file (detected by its REDIS/VALKEY magic) or keyspace JSON Lines')
+    .argument('<out>', 'output file (written atomically: temp file, fsync, rename); never the input')
+    .option('--rdb-version <n>', `target RDB version: 1-12 (Redis 2.0 … 7.4/8.x), with --valkey 1-11 or 80 (default ${DEFAULT_RDB_VERSION}: Redis 7.0+ and every Valkey)`)
+    .option('--valkey', 'write for Valkey (valkey-ver AUX, Valkey version range)')
+    .option('--to <format>', 'output format: rdb, jsonl or resp (default: from the extension .rdb/.jsonl/.aof/.resp)')
+    .option('--no-compress', 'do not LZF-compress strings (like rdbcompression no)')
+    .option('--drop-unsupported', 'leave out keys/functions the target version cannot hold (each is reported) instead of refusing')
+    .option('--json', 'print one JSON document describing the result')
+    .action(async (input: string, output: string, opts: ConvertOpts) => {
+      const o = createOutput();
+      let to: Format;
+      if (opts.to !== undefined) {
+        if (opts.to !== 'rdb' && opts.to !== 'jsonl' && opts.to !== 'resp') throw usageError(`--to must be rdb, jsonl or resp, got ${JSON.stringify(opts.to)}`);
+        to = opts.to;
+      } else {
+        const f = EXTENSIONS[extname(output).toLowerCase()];
+        if (!f) throw usageError(`cannot tell the output format from ${JSON.stringify(output)}: use a .rdb/.jsonl/.aof/.resp name or --to`);
+        to = f;
+      }
+      let rdbVersion: number | undefined;
+      if (opts.rdbVersion !== undefined) {
+        rdbVersion = Number(opts.rdbVersion);
+        if (!/^\d+$/.test(opts.rdbVersion)) throw usageError(`--rdb-version wants a number, got ${JSON.stringify(opts.rdbVersion)}`);
+        if (to !== 'rdb') throw usageError('--rdb-version only applies to RDB output');
+      }
+      if (opts.valkey && to !== 'rdb') throw usageError('--valkey only applies to RDB output');
+      if (to === 'rdb') {
+        try {
+          resolveTarget(rdbVersion, opts.valkey ?? false);
+        } catch (err) {
+          if (err instanceof RdbWriterError) throw usageError(err.message);
+          throw err;
+        }
+      }
+      await refuseSameFile(input, output);
+      const from = await detectInput(input);
+      const records: AsyncIterable<KeyspaceRecord> = from === 'rdb' ? rdbKeyspaceRecords(input) : readKeyspaceJsonl(input);
+
+      if (to === 'rdb') {
+        const dropped: DropInfo[] = [];
+        let summary;
+        try {
+          summary = await writeRdbFile(output, records, {
+            rdbVersion,
+            valkey: opts.valkey ?? false,
+            compress: opts.compress,
+            dropUnsupported: opts.dropUnsupported ?? false,
+            onDrop: (d) => {
+              dropped.push(d);
+              if (!opts.json) o.err(o.e.yellow(`dropped: ${dropLine(d)}`));
+            },
+          });
+        } catch (err) {
+          if (err instanceof RdbWriterError && err.code === 'options') throw usageError(err.message);
+          if (err instanceof RdbWriterError && err.code === 'unsupported') {
+            throw new CliExit(
+              ExitCode.Problem,
+              `${err.message}\nnothing was written; choose a newer --rdb-version, or pass --drop-unsupported to leave such keys out`,
+            );
+          }
+          throw err;
+        }
+        if (opts.json) {
+          o.json({
+            input,
+            inputFormat: from,
+            output,
+            format: 'rdb',
+            rdbVersion: summary.rdbVersion,
+            valkey: opts.valkey ?? false,
+            keys: summary.keys,
+            functions: summary.functions,
+            bytes: summary.bytes,
+            dropped: dropped.map((d) => ({
+              kind: d.kind,
+              ...(d.db !== undefined ? { db: d.db } : {}),
+              ...(d.key !== undefined ? { key: bytesToDisplay(d.key) } : {}),
+              ...(d.library !== undefined ? { library: d.library } : {}),
+              feature: d.feature,
+              message: d.message,
+            })),
+          });
+        } else {
+          o.out(
+            `${o.c.green('wrote')} ${output}: RDB ${summary.rdbVersion}${opts.valkey ? ' (Valkey)' : ''}, ${summary.keys} keys, ${summary.functions} functions, ${summary.bytes} bytes` +
+              (dropped.length ? o.c.yellow(`, ${dropped.length} dropped`) : ''),
+          );
+        }
+        return;
+      }
+
+      let keys = 0;
+      let functions = 0;
+      async function* counted(src: AsyncIterable<KeyspaceRecord>): AsyncGenerator<KeyspaceRecord> {
+        for await (const r of src) {
+          if (r.kind === 'key') keys++;
+          else functions++;
+          yield r;
+        }
+      }
+      const sorted = counted(sortKeyspace(records));
+      const chunks = to === 'jsonl' ? keyspaceJsonlChunks(sorted) : respChunks(sorted);
+      const file = await AtomicFile.create(output);
+      try {
+        for await (const c of chunks) await file.write(c);
+        await file.commit();
+      } catch (err) {
+        await file.abort();
+        throw err;
+      }
+      if (opts.json) o.json({ input, inputFormat: from, output, format: to, keys, functions, bytes: file.bytesWritten, dropped: [] });
+      else o.out(`${o.c.green('wrote')} ${output}: ${to === 'jsonl' ? 'keyspace JSON Lines' : 'RESP commands'}, ${keys} keys, ${functions} functions, ${file.bytesWritten} bytes`);
+    });
+}
