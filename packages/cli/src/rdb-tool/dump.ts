@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 import { createOutput, usageError } from '../common/index.js';
 import { respChunks } from './rdb-resp.js';
 
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
 const TYPES: KeyType[] = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'];
 
 interface DumpOpts {
@@ -25,9 +27,9 @@ export function registerDump(program: Command): void {
     .description('write the keyspace of an RDB file as canonical JSON Lines or as RESP commands that rebuild it')
     .argument('<file>', 'the RDB file')
     .option('--format <fmt>', 'jsonl (canonical keyspace JSON Lines) or resp (commands for redis-cli --pipe / an AOF)', 'jsonl')
-    .option('--db <n...>', 'only these databases (repeatable)')
+    .option('--db <n>', 'only this database (repeat for several)', collect)
     .option('--key <glob>', 'only keys matching this Redis glob pattern')
-    .option('--type <t...>', `only these types (${TYPES.join(', ')}; repeatable)`)
+    .option('--type <t>', `only this type (${TYPES.join(', ')}; repeat for several)`, collect)
     .option('--order <order>', 'canonical (sorted, as KEYSPACE-JSONL.md says) or file (stream in file order, no sort)', 'canonical')
     .option('--encoding', 'add each key\'s encoding in the file as an "encoding" member (jsonl; not canonical)')
     .option('--keep-expired', 'keep keys and hash fields whose expiry is already past (default: drop them, as a loading master does)')
