@@ -96,3 +96,30 @@ describe.skipIf(!corpus)('records', () => {
     if (end.kind === 'end') expect(end.endOffset).toBe(readFileSync(join(corpus!, 'rdb/redis-7.0.15/functions.rdb')).length);
   });
 });
+
+describe.skipIf(!corpus)('AOF RDB preambles (corpus/aof-repair): the verdict redis-check-aof 7.0.15 reached on them', () => {
+  const cases: [string, boolean, string][] = [
+    ['preamble-valid/input/appendonly.aof', true, 'RDB looks OK, then a RESP tail'],
+    ['preamble-trunc-tail/input/appendonly.aof', true, 'RDB looks OK (the tail is the AOF checker\'s business)'],
+    ['preamble-corrupt-rdb/input/appendonly.aof', false, 'RDB CRC error'],
+    ['preamble-trunc-rdb/input/appendonly.aof', false, 'Unexpected EOF reading RDB file'],
+    ['multipart-base-rdb-corrupt/input/appendonlydir/appendonly.aof.1.base.rdb', false, 'RDB CRC error'],
+    ['multipart-valid/input/appendonlydir/appendonly.aof.1.base.rdb', true, 'RDB looks OK'],
+  ];
+  it.each(cases)('%s: ok=%s (%s)', async (path, ok) => {
+    const r = await checkRdb(join(corpus!, 'aof-repair', path), { stopAtEnd: true });
+    expect(r.ok).toBe(ok);
+    if (ok) expect(r.endOffset).toBe(4349);
+    else expect(['checksum', 'truncated']).toContain(r.error!.code);
+    if (path.includes('trunc-rdb')) expect(r.error!.message).toMatch(/file ends at offset 2174/);
+  });
+  it('stopAtEnd stops right after the checksum; without it trailing bytes are reported, not an error', async () => {
+    const p = join(corpus!, 'aof-repair/preamble-valid/input/appendonly.aof');
+    const recs = [];
+    for await (const r of parseRdb(p, { stopAtEnd: true, values: false })) recs.push(r);
+    expect(recs.at(-1)).toMatchObject({ kind: 'end', checksum: 'ok', endOffset: 4349 });
+    const r = await checkRdb(p);
+    expect(r.ok).toBe(true);
+    expect(r.trailingBytes).toBe(readFileSync(p).length - 4349);
+  });
+});
