@@ -55,7 +55,22 @@ function latin1(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function checkUnique(items: Uint8Array[], what: string): void {
+  if (items.length <= 16) {
+    // Small collections (the common case): pairwise comparison allocates nothing.
+    for (let i = 1; i < items.length; i++) {
+      for (let j = 0; j < i; j++) {
+        if (sameBytes(items[i], items[j])) throw invalid(`duplicate ${what} ${JSON.stringify(Buffer.from(items[i]).toString('utf8'))}`);
+      }
+    }
+    return;
+  }
   const seen = new Set<string>();
   for (const it of items) {
     const k = latin1(it);
