@@ -150,6 +150,11 @@ export class RdbParser {
     return this.q.offset;
   }
 
+  /** Bytes of buffer the parser holds now (diagnostics: stays near the largest string it had to hold whole). */
+  get bufferCapacity(): number {
+    return this.q.buf.length;
+  }
+
   /** Appends input. The bytes are copied. */
   push(chunk: Uint8Array): void {
     if (this.done || chunk.length === 0) return;
@@ -385,6 +390,40 @@ export class RdbParser {
     }
   }
 
+  /**
+   * A string whose bytes the caller does not need (SKIP/CHECK of plain values): a raw string is consumed as it
+   * arrives, without being buffered whole, so a 1 GB value costs no memory; INT/LZF strings go through {@link str}.
+   */
+  private *dropStr(mode: number, what: string): Generator<number, void, void> {
+    const n = yield* this.u(() => {
+      this.itemOffset = this.absPos();
+      this.need(1);
+      if (this.q.buf[this.pos] >> 6 === 3) return -1;
+      const len = this.len();
+      if (len > this.cfg.maxString) throw this.error('limit', this.itemOffset, `string of ${len} bytes exceeds the ${this.cfg.maxString}-byte limit`);
+      return len;
+    }, what);
+    if (n < 0) {
+      yield* this.strU(mode, what);
+      return;
+    }
+    let left = n;
+    const q = this.q;
+    while (left > 0) {
+      const avail = q.end - q.start;
+      if (avail === 0) {
+        this.needWhat = `${what} (${left} of ${n} bytes missing)`;
+        this.needAt = this.itemOffset;
+        this.needBytes = left;
+        yield left;
+        continue;
+      }
+      const take = Math.min(avail, left);
+      q.start += take;
+      left -= take;
+    }
+  }
+
   private strU(mode: number, what: string): Generator<number, Uint8Array, void> {
     return this.u(() => {
       this.itemOffset = this.absPos();
@@ -607,8 +646,12 @@ export class RdbParser {
     const fail: (m: string) => never = this.fail;
     switch (t) {
       case 0: {
+        if (!want) {
+          yield* this.dropStr(mode, 'a string value');
+          return { elements: 1, empty: false };
+        }
         const v = yield* this.strU(mode, 'a string value');
-        return { value: want ? { type: 'string', value: v } : undefined, elements: 1, empty: false };
+        return { value: { type: 'string', value: v }, elements: 1, empty: false };
       }
       case 1:
       case 2: {
@@ -616,6 +659,10 @@ export class RdbParser {
         const out: Uint8Array[] = [];
         const dup = check && t === 2 ? new DupCheck(n, this.cfg.maxDup) : null;
         for (let i = 0; i < n; i++) {
+          if (t === 1 && !want) {
+            yield* this.dropStr(mode, 'a list element');
+            continue;
+          }
           const s = yield* this.strU(mode, t === 1 ? 'a list element' : 'a set member');
           if (dup && dup.seen(s)) fail('duplicate set member');
           if (want) out.push(s);
@@ -685,6 +732,11 @@ export class RdbParser {
           if (t === 18) {
             container = yield* this.u(this.len, 'a quicklist node container');
             if (container !== 1 && container !== 2) this.corrupt(`quicklist node container ${container} is neither 1 (plain) nor 2 (packed)`);
+          }
+          if (container === 1 && !want) {
+            yield* this.dropStr(mode, 'a quicklist plain node');
+            if (check) count++;
+            continue;
           }
           const node = yield* this.strU(check ? (container === 1 ? mode : CHECK) : SKIP, 'a quicklist node');
           if (!check) continue;
