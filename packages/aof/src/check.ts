@@ -221,6 +221,11 @@ async function countCommands(path: string, start: number): Promise<number> {
   return scanner.commands;
 }
 
+/** Cutting `file` at its okUpTo (which is the timestamp cut when truncating to a timestamp). */
+function cutPlan(file: AofFileReport, reason: AofRepairPlan['reason']): AofRepairPlan {
+  return { file: file.file, path: file.path, size: file.size, truncateTo: file.okUpTo, cutBytes: file.diff, cutCommands: file.commandsCut, reason };
+}
+
 function jobsFor(input: string, target: AofInput, manifest: AofManifest | null): FileJob[] {
   if (target.layout === 'single') return [{ file: input, path: target.path, role: 'single', last: true }];
   const files = loadedFiles(manifest!);
@@ -296,15 +301,7 @@ export async function checkAof(input: string, options: CheckAofOptions = {}): Pr
         report.ok = false;
         report.unrepairable = `cannot truncate ${file.file} to timestamp ${ts} at offset ${file.timestampCut}: it is not the last file (delete the later files and their manifest lines by hand first)`;
       } else {
-        report.repair = {
-          file: file.file,
-          path: file.path,
-          size: file.size,
-          truncateTo: file.timestampCut,
-          cutBytes: file.diff,
-          cutCommands: file.commandsCut,
-          reason: 'timestamp',
-        };
+        report.repair = cutPlan(file, 'timestamp');
       }
       return report;
     }
@@ -319,15 +316,7 @@ export async function checkAof(input: string, options: CheckAofOptions = {}): Pr
     } else if (!job.last) {
       report.unrepairable = `${file.file} is damaged but it is not the last file: cutting it would drop the later files' commands (redis-check-aof refuses too)`;
     } else {
-      report.repair = {
-        file: file.file,
-        path: file.path,
-        size: file.size,
-        truncateTo: file.okUpTo,
-        cutBytes: file.diff,
-        cutCommands: file.commandsCut,
-        reason: 'damaged-tail',
-      };
+      report.repair = cutPlan(file, 'damaged-tail');
     }
     return report;
   }

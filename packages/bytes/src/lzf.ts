@@ -77,54 +77,41 @@ export function lzfCompress(input: Uint8Array, maxOutput = input.length - 4): Ui
     const v = (input[p] << 16) | (input[p + 1] << 8) | input[p + 2];
     return ((v >>> (24 - HLOG)) - v * 5) & (HSIZE - 1);
   };
-  while (ip < inLen - 2) {
-    const h = idx(ip);
-    const ref = htab[h];
-    htab[h] = ip;
-    const off = ip - ref - 1;
-    if (
-      ref >= 0 &&
-      off < MAX_OFF &&
-      input[ref] === input[ip] &&
-      input[ref + 1] === input[ip + 1] &&
-      input[ref + 2] === input[ip + 2]
-    ) {
-      let len = 2;
-      const maxLen = Math.min(inLen - ip - len, MAX_REF);
-      // close the literal run
-      out[op - lit - 1] = lit - 1;
-      if (lit === 0) op--; // the reserved control byte was not used
-      do len++;
-      while (len < maxLen && input[ref + len] === input[ip + len]);
-      len -= 2;
-      ip++;
-      if (op + 3 + 1 > maxOutput) return null;
-      if (len < 7) {
-        out[op++] = (off >>> 8) + (len << 5);
-      } else {
-        out[op++] = (off >>> 8) + (7 << 5);
-        out[op++] = len - 7;
-      }
-      out[op++] = off & 0xff;
-      lit = 0;
-      op++; // reserve the next literal control byte
-      ip += len + 1;
-      if (ip >= inLen - 2) break;
-      // re-hash the two positions just before ip, as lzf_c.c does (VERY_FAST)
-      htab[idx(ip - 1)] = ip - 1;
-      if (ip - 2 >= 0) htab[idx(ip - 2)] = ip - 2;
-    } else {
-      if (op >= maxOutput) return null;
-      lit++;
-      out[op++] = input[ip++];
-      if (lit === MAX_LIT) {
+  while (ip < inLen) {
+    if (ip < inLen - 2) {
+      const h = idx(ip);
+      const ref = htab[h];
+      htab[h] = ip;
+      const off = ip - ref - 1;
+      if (ref >= 0 && off < MAX_OFF && input[ref] === input[ip] && input[ref + 1] === input[ip + 1] && input[ref + 2] === input[ip + 2]) {
+        let len = 2;
+        const maxLen = Math.min(inLen - ip - len, MAX_REF);
+        // close the literal run
         out[op - lit - 1] = lit - 1;
+        if (lit === 0) op--; // the reserved control byte was not used
+        do len++;
+        while (len < maxLen && input[ref + len] === input[ip + len]);
+        len -= 2;
+        ip++;
+        if (op + 3 + 1 > maxOutput) return null;
+        if (len < 7) {
+          out[op++] = (off >>> 8) + (len << 5);
+        } else {
+          out[op++] = (off >>> 8) + (7 << 5);
+          out[op++] = len - 7;
+        }
+        out[op++] = off & 0xff;
         lit = 0;
-        op++;
+        op++; // reserve the next literal control byte
+        ip += len + 1;
+        if (ip < inLen - 2) {
+          // re-hash the two positions just before ip, as lzf_c.c does (VERY_FAST)
+          htab[idx(ip - 1)] = ip - 1;
+          htab[idx(ip - 2)] = ip - 2;
+        }
+        continue;
       }
     }
-  }
-  while (ip < inLen) {
     if (op >= maxOutput) return null;
     lit++;
     out[op++] = input[ip++];
