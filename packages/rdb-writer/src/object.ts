@@ -260,7 +260,7 @@ export class ValueEncoder {
       for (const [m, score] of sorted) {
         b.add(m);
         if (Number.isInteger(score) && Math.abs(score) < 2 ** 63) b.addInt(BigInt(score));
-        else b.addString(Buffer.from(scoreText(score), 'latin1'));
+        else b.addString(Buffer.from(scoreText(score, t.version), 'latin1'));
       }
       this.str(s, b.finish());
       return t.zset === 'listpack' ? RdbType.ZSET_LISTPACK : RdbType.ZSET_ZIPLIST;
@@ -272,7 +272,7 @@ export class ValueEncoder {
         if (score === Infinity) s.u8(254);
         else if (score === -Infinity) s.u8(255);
         else {
-          const text = Buffer.from(scoreText(score), 'latin1');
+          const text = Buffer.from(scoreText(score, t.version), 'latin1');
           s.u8(text.length);
           s.bytes(text);
         }
@@ -418,12 +418,27 @@ export function moduleId(name: string, encver: number): bigint {
   return (id << 10n) | BigInt(encver);
 }
 
-/** Score text for ziplist/listpack string entries and type-3 string doubles: the shortest exact decimal. */
-export function scoreText(score: number): string {
+/** C's `%.17g` (what Redis ≤ 7.0 prints non-integral scores with): 17 significant digits, zeros trimmed. */
+export function formatG17(d: number): string {
+  const [mant, expText] = d.toExponential(16).split('e');
+  const exp = Number(expText);
+  const trim = (t: string) => (t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t);
+  if (exp < -4 || exp >= 17) {
+    const e = Math.abs(exp);
+    return `${trim(mant)}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
+  }
+  return trim(d.toFixed(Math.max(0, 16 - exp)));
+}
+
+/**
+ * Score text for ziplist/listpack string entries and type-3 string doubles: `%.17g` as Redis ≤ 7.0 (RDB ≤ 10)
+ * prints it, the shortest exact decimal as 7.2+ does. Both read back as the same double.
+ */
+export function scoreText(score: number, rdbVersion = 11): string {
   if (score === Infinity) return 'inf';
   if (score === -Infinity) return '-inf';
   if (Object.is(score, -0)) return '0';
-  return String(score);
+  return rdbVersion <= 10 ? formatG17(score) : String(score);
 }
 
 // ---- stream encoding (FORMATS §3.8, §4.5) ----
