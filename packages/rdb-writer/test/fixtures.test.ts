@@ -12,13 +12,20 @@ const fixture = JSON.parse(readFileSync(join(root, 'fixtures/rdb-writer/dump-pay
   cases: Record<string, { commands: string[][]; encoding: string; payload: string }>;
 };
 
+// Cases whose bytes are reproducible (FORMATS §5.2): everything but LZF'd strings, quicklist node partitions
+// and streams with deleted entries still in their listpack.
+const EXACT = new Set(Object.keys(fixture.cases).filter((n) => !['list-multi-node', 'stream-deleted', 'string-lzf'].includes(n)));
+
 describe(`DUMP payloads from ${fixture.server}`, () => {
   for (const [name, c] of Object.entries(fixture.cases)) {
     it(`${name} (${c.encoding})`, () => {
       const payload = Buffer.from(c.payload, 'hex');
       const { rdbVersion, value } = decodeDumpPayload(payload);
       expect(rdbVersion).toBe(10);
-      expect(Buffer.from(encodeDumpPayload(value, 10)).toString('hex')).toBe(c.payload);
+      const ours = encodeDumpPayload(value, 10);
+      if (EXACT.has(name)) expect(Buffer.from(ours).toString('hex')).toBe(c.payload);
+      // Whatever the bytes, ours decode to the same value.
+      expect(decodeDumpPayload(ours).value).toEqual(value);
     });
   }
 
