@@ -250,3 +250,44 @@ describe('version targeting: refuse (naming key and feature) or drop', () => {
     }
   });
 });
+
+describe('hash field TTLs as Redis 7.4.1 writes them (FORMATS §3.6, verified bytes)', () => {
+  const keyBytes = (rec: KeyspaceRecord, options: RdbWriteOptions) => {
+    const w = new RdbWriter({ rdbVersion: 12, compress: false, ...options });
+    w.header();
+    const out = w.record(rec);
+    expect(hex(out.subarray(0, 2))).toBe('fe00'); // SELECTDB 0
+    return hex(out.subarray(2)).replace(/ /g, '');
+  };
+  it('listpack-ex (type 25): fields with TTL first by TTL, then the rest with TTL 0', () => {
+    const rec: KeyspaceRecord = {
+      kind: 'key',
+      db: 0,
+      key: b('hlp'),
+      type: 'hash',
+      expireAt: null,
+      value: [
+        { field: b('a'), value: b('1'), expireAt: null },
+        { field: b('b'), value: b('2'), expireAt: 1_900_000_000_000 },
+        { field: b('c'), value: b('3'), expireAt: 1_800_000_000_000 },
+      ],
+    };
+    const want = '19 03686c70 00505c18a3010000 2c 2c000000 0900 816302 0301 f400505c18a3010000 09 816202 0201 f40038d360ba010000 09 816102 0101 0001 ff';
+    expect(keyBytes(rec, {})).toBe(want.replace(/ /g, ''));
+  });
+  it('hashtable with metadata (type 24): TTLs relative to the minimum, plus one', () => {
+    const rec: KeyspaceRecord = {
+      kind: 'key',
+      db: 0,
+      key: b('hht'),
+      type: 'hash',
+      expireAt: null,
+      value: [
+        { field: b('x'), value: b('1'), expireAt: null },
+        { field: b('y'), value: b('2'), expireAt: 0x01a3185c507b },
+      ],
+    };
+    expect(keyBytes(rec, { thresholds: { hashMaxListpackEntries: 0 } })).toBe('18 03686874 7b505c18a3010000 02 00 0178 c001 01 0179 c002'.replace(/ /g, ''));
+  });
+});
+
