@@ -155,6 +155,7 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
   };
   let ended = false;
   let lastProgress = 0;
+  let lastKey: Uint8Array | null = null;
   try {
     for (;;) {
       const r = parser.read();
@@ -209,12 +210,14 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
           }
           s.byType[r.type] = (s.byType[r.type] ?? 0) + 1;
           s.byEncoding[r.encoding] = (s.byEncoding[r.encoding] ?? 0) + 1;
-          report.lastKey = text(r.key);
+          lastKey = r.key;
           if (r.type === 'module') {
+            report.lastKey = text(r.key);
             report.modules.push({ module: 'value', encver: 0, kind: 'value' });
             report.warnings.push(`key ${JSON.stringify(report.lastKey)} holds module data: a server without the module cannot load it`);
           }
           if (r.empty) {
+            report.lastKey = text(r.key);
             // Redis 7 loaders skip empty keys, but redis-check-rdb (which shares their code) stops on them
             throw new RdbError('corrupt', r.offset, `key ${JSON.stringify(report.lastKey)} is an empty ${r.type} (servers since 6.2.6 skip it when loading; redis-check-rdb reports it as an error)`, file);
           }
@@ -261,6 +264,7 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
   } finally {
     await it.return?.();
   }
+  if (lastKey) report.lastKey = text(lastKey);
   report.dbs = [...dbMap.values()].sort((a, b) => a.db - b.db);
   if (report.modules.some((m) => m.kind === 'value')) report.modules = report.modules.filter((m) => m.kind === 'aux');
   return report;

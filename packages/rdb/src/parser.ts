@@ -16,7 +16,7 @@ import { globMatch } from './glob.js';
 import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
 
 /** Thrown by the primitive readers when the buffered bytes end inside the unit being read. */
-const NEED = { need: true };
+const NEED: unique symbol = Symbol('need more bytes');
 
 /** What to do with the values of a key. */
 const SKIP = 0; // walk the structure only (filtered-out keys): no decompression, no blob decoding
@@ -304,6 +304,58 @@ export class RdbParser {
     return v;
   };
 
+  private readonly digitBufs = [new Uint8Array(16), new Uint8Array(16)];
+  private digitTurn = 0;
+
+  /** Decimal text of an INT-encoded string: a fresh copy for VALUE, a reused view for CHECK. */
+  private intStr(v: number, mode: number): Uint8Array {
+    if (mode === VALUE) return intToBytes(v);
+    // two alternating buffers: a field and its value may both be INT-encoded views
+    const d = this.digitBufs[(this.digitTurn ^= 1)];
+    let i = 16;
+    let n = v < 0 ? -v : v;
+    do {
+      d[--i] = 0x30 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
+    if (v < 0) d[--i] = 0x2d;
+    return d.subarray(i);
+  }
+
+  /** Runs `f` now as one unit if the buffered bytes suffice (no generator), else returns NEED. */
+  private now<T>(f: () => T): T | typeof NEED {
+    const q = this.q;
+    this.pos = q.start;
+    try {
+      const v = f();
+      if (this.capture) this.capture.push(q.buf.slice(q.start, this.pos));
+      q.start = this.pos;
+      return v;
+    } catch (err) {
+      if (err !== NEED) throw err;
+      return NEED;
+    }
+  }
+
+  private readonly strFns = [SKIP, CHECK, VALUE].map((m) => () => {
+    this.itemOffset = this.absPos();
+    return this.str(m);
+  });
+
+  private curMode = SKIP;
+  private readonly pairFn = (): readonly [Uint8Array, Uint8Array] => {
+    this.itemOffset = this.absPos();
+    return [this.str(this.curMode), this.str(this.curMode)];
+  };
+  private readonly zset2Fn = (): readonly [Uint8Array, number] => {
+    this.itemOffset = this.absPos();
+    return [this.str(this.curMode), this.f64()];
+  };
+  private readonly zset1Fn = (): readonly [Uint8Array, number] => {
+    this.itemOffset = this.absPos();
+    return [this.str(this.curMode), this.strDouble()];
+  };
+
   /** A string (`str` encoding). SKIP: not materialised (returns EMPTY); CHECK: a view; VALUE: a copy. */
   private str(mode: number): Uint8Array {
     this.need(1);
@@ -315,17 +367,17 @@ export class RdbParser {
       if (e === 0) {
         this.need(2);
         this.pos += 2;
-        return mode === SKIP ? EMPTY : intToBytes((b[p + 1] << 24) >> 24);
+        return mode === SKIP ? EMPTY : this.intStr((b[p + 1] << 24) >> 24, mode);
       }
       if (e === 1) {
         this.need(3);
         this.pos += 3;
-        return mode === SKIP ? EMPTY : intToBytes(((b[p + 1] | (b[p + 2] << 8)) << 16) >> 16);
+        return mode === SKIP ? EMPTY : this.intStr(((b[p + 1] | (b[p + 2] << 8)) << 16) >> 16, mode);
       }
       if (e === 2) {
         this.need(5);
         this.pos += 5;
-        return mode === SKIP ? EMPTY : intToBytes(b[p + 1] | (b[p + 2] << 8) | (b[p + 3] << 16) | (b[p + 4] << 24));
+        return mode === SKIP ? EMPTY : this.intStr(b[p + 1] | (b[p + 2] << 8) | (b[p + 3] << 16) | (b[p + 4] << 24), mode);
       }
       if (e === 3) {
         const at = this.absPos();
@@ -425,10 +477,7 @@ export class RdbParser {
   }
 
   private strU(mode: number, what: string): Generator<number, Uint8Array, void> {
-    return this.u(() => {
-      this.itemOffset = this.absPos();
-      return this.str(mode);
-    }, what);
+    return this.u(this.strFns[mode], what);
   }
 
   private fail = (message: string): never => {
@@ -465,7 +514,8 @@ export class RdbParser {
     let keyStart = -1;
     for (;;) {
       const opAt = this.q.offset;
-      const op = yield* this.u(this.u8, 'an opcode or a type byte');
+      const q0 = this.q;
+      const op = q0.start < q0.end ? q0.buf[q0.start++] : yield* this.u(this.u8, 'an opcode or a type byte');
       if (keyStart < 0) keyStart = opAt;
       switch (op) {
         case 0xff: {
@@ -582,12 +632,22 @@ export class RdbParser {
             this.corrupt(`unknown object type ${op} (0x${op.toString(16)})`, opAt);
           }
           if (op === 6) throw this.error('unsupported', opAt, 'module value in the pre-release format (type 6) cannot be read without its module');
-          const key = yield* this.strU(VALUE, 'a key');
+          let key = this.now(this.strFns[VALUE]);
+          if (key === NEED) key = yield* this.strU(VALUE, 'a key');
           const cfg = this.cfg;
           const wanted =
             (!cfg.dbs || cfg.dbs.has(db)) && (!cfg.types || cfg.types.has(desc.type)) && (!cfg.keyGlob || globMatch(cfg.keyGlob, key));
           const mode = !wanted ? SKIP : cfg.values ? VALUE : CHECK;
-          const res = yield* this.value(op, mode);
+          // the common small values (a string or one packed blob, already buffered) skip the value generator
+          let res: ValueResult | typeof NEED = NEED;
+          if (op === 0 || (op >= 9 && op <= 20 && op !== 14 && op !== 15 && op !== 18 && op !== 19)) {
+            const blob = this.now(this.strFns[mode === VALUE ? (op === 0 ? VALUE : CHECK) : mode]);
+            if (blob !== NEED) {
+              if (op === 0) res = { value: mode === VALUE ? { type: 'string', value: blob } : undefined, elements: 1, empty: false };
+              else res = mode === SKIP ? { elements: 0, empty: false } : this.decodeBlob(op, blob, mode === VALUE);
+            }
+          }
+          if (res === NEED) res = yield* this.value(op, mode);
           const size = this.q.offset - keyStart;
           const rec: RdbRecord = {
             kind: 'key', db, key, type: desc.type, rdbType: op, encoding: desc.encoding, expireAt,
@@ -647,10 +707,11 @@ export class RdbParser {
     switch (t) {
       case 0: {
         if (!want) {
-          yield* this.dropStr(mode, 'a string value');
+          if (this.now(this.strFns[mode]) === NEED) yield* this.dropStr(mode, 'a string value');
           return { elements: 1, empty: false };
         }
-        const v = yield* this.strU(mode, 'a string value');
+        let v = this.now(this.strFns[mode]);
+        if (v === NEED) v = yield* this.strU(mode, 'a string value');
         return { value: { type: 'string', value: v }, elements: 1, empty: false };
       }
       case 1:
@@ -663,7 +724,8 @@ export class RdbParser {
             yield* this.dropStr(mode, 'a list element');
             continue;
           }
-          const s = yield* this.strU(mode, t === 1 ? 'a list element' : 'a set member');
+          let s = this.now(this.strFns[mode]);
+          if (s === NEED) s = yield* this.strU(mode, t === 1 ? 'a list element' : 'a set member');
           if (dup && dup.seen(s)) fail('duplicate set member');
           if (want) out.push(s);
         }
@@ -676,11 +738,11 @@ export class RdbParser {
         const out: [Uint8Array, number][] = [];
         const dup = check ? new DupCheck(n, this.cfg.maxDup) : null;
         for (let i = 0; i < n; i++) {
-          const [m, score] = yield* this.u(() => {
-            this.itemOffset = this.absPos();
-            const m = this.str(mode);
-            return [m, t === 5 ? this.f64() : this.strDouble()] as const;
-          }, 'a sorted set member and score');
+          this.curMode = mode;
+          const zf = t === 5 ? this.zset2Fn : this.zset1Fn;
+          let ms = this.now(zf);
+          if (ms === NEED) ms = yield* this.u(zf, 'a sorted set member and score');
+          const [m, score] = ms;
           if (Number.isNaN(score)) fail('sorted set score is NaN');
           if (dup && dup.seen(m)) fail('duplicate sorted set member');
           if (want) out.push([m, score]);
@@ -692,10 +754,10 @@ export class RdbParser {
         const out: HashField[] = [];
         const dup = check ? new DupCheck(n, this.cfg.maxDup) : null;
         for (let i = 0; i < n; i++) {
-          const [f, v] = yield* this.u(() => {
-            this.itemOffset = this.absPos();
-            return [this.str(mode), this.str(mode)] as const;
-          }, 'a hash field and value');
+          this.curMode = mode;
+          let pair = this.now(this.pairFn);
+          if (pair === NEED) pair = yield* this.u(this.pairFn, 'a hash field and value');
+          const [f, v] = pair;
           if (dup && dup.seen(f)) fail('duplicate hash field');
           if (want) out.push({ field: f, value: v, expireAt: null });
         }
@@ -718,7 +780,8 @@ export class RdbParser {
       case 16:
       case 17:
       case 20: {
-        const blob = yield* this.strU(check ? CHECK : SKIP, 'an encoded value');
+        let blob = this.now(this.strFns[check ? CHECK : SKIP]);
+        if (blob === NEED) blob = yield* this.strU(check ? CHECK : SKIP, 'an encoded value');
         if (!check) return { elements: 0, empty: false };
         return this.decodeBlob(t, blob, want);
       }
@@ -1176,7 +1239,13 @@ class DupCheck {
   }
   seen(e: PackedEntry): boolean {
     if (!this.set) return false;
-    const k = e instanceof Uint8Array ? latin1.decode(e) : String(e);
+    let k: string;
+    if (e instanceof Uint8Array) {
+      if (e.length <= 24) {
+        k = '';
+        for (let i = 0; i < e.length; i++) k += String.fromCharCode(e[i]);
+      } else k = latin1.decode(e);
+    } else k = String(e);
     if (this.set.has(k)) return true;
     this.set.add(k);
     return false;
