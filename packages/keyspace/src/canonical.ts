@@ -14,7 +14,14 @@ import type {
 
 /** Unsigned bytewise comparison, like `Buffer.compare`. */
 export function compareBytes(a: Bytes, b: Bytes): number {
-  return Buffer.compare(a, b);
+  const n = a.length < b.length ? a.length : b.length;
+  if (n > 32) return Buffer.compare(a, b);
+  // Short keys and members: a JS loop beats the native call.
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
 const textEncoder = new TextEncoder();

@@ -50,7 +50,15 @@ class ChunkWriter {
   ascii(s: string): void {
     let room = this.buf.length - this.pos;
     if (s.length <= room) {
-      this.pos += this.buf.write(s, this.pos, 'latin1');
+      if (s.length < 24) {
+        // A native call costs more than a short copy loop.
+        const buf = this.buf;
+        let p = this.pos;
+        for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
+        this.pos = p;
+      } else {
+        this.pos += this.buf.write(s, this.pos, 'latin1');
+      }
       return;
     }
     for (let i = 0; i < s.length; ) {
@@ -71,6 +79,13 @@ class ChunkWriter {
   }
 
   raw(bytes: Uint8Array, start = 0, end = bytes.length): void {
+    if (end - start <= 32 && end - start <= this.buf.length - this.pos) {
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = start; i < end; i++) buf[p++] = bytes[i]!;
+      this.pos = p;
+      return;
+    }
     while (start < end) {
       if (this.pos === this.buf.length) this.flush();
       const n = Math.min(end - start, this.buf.length - this.pos);
@@ -141,6 +156,20 @@ function writeBase64Object(w: ChunkWriter, bytes: Uint8Array): void {
 
 /** A `Str`: valid UTF-8 as a JSON string, anything else as `{"base64":...}`. */
 function writeStr(w: ChunkWriter, bytes: Bytes): void {
+  // Short strings: one JS pass decides "plain ASCII" (no native call); otherwise ask isUtf8.
+  if (bytes.length <= 64) {
+    let ascii = true;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      writeEscapedUtf8(w, bytes);
+      return;
+    }
+  }
   if (isUtf8(bytes)) writeEscapedUtf8(w, bytes);
   else writeBase64Object(w, bytes);
 }

@@ -91,8 +91,9 @@ class Cursor {
     return this.pos < this.end ? this.buf[this.pos] : undefined;
   }
 
-  eat(ch: number, what: string): void {
-    if (this.peek() !== ch) this.expected(what);
+  /** Consumes `ch`; the message (`what` + `suffix`) is only built on failure. */
+  eat(ch: number, what: string, suffix = ''): void {
+    if (this.peek() !== ch) this.expected(what + suffix);
     this.pos++;
   }
 
@@ -136,7 +137,13 @@ class Cursor {
       this.fail(`invalid UTF-8 inside a JSON string (${what}); binary data must be written as {"base64":...}`, firstInvalidUtf8(buf, open + 1, close), 'json');
     }
     this.pos = close + 1;
-    if (!escapes) return new Uint8Array(buf.subarray(open + 1, close));
+    if (!escapes) {
+      const n = close - open - 1;
+      const out = new Uint8Array(n);
+      if (n <= 32) for (let i = 0; i < n; i++) out[i] = buf[open + 1 + i]!;
+      else out.set(buf.subarray(open + 1, close));
+      return out;
+    }
     return this.unescape(open + 1, close);
   }
 
@@ -214,6 +221,22 @@ class Cursor {
   }
 
   text(what: string): string {
+    // Fast path: short ASCII text without escapes (member names, types, IDs, numbers as text).
+    if (this.peek() === C.Quote) {
+      const buf = this.buf;
+      const from = this.pos + 1;
+      const limit = Math.min(this.end, from + 64);
+      let s = '';
+      for (let p = from; p < limit; p++) {
+        const b = buf[p]!;
+        if (b === C.Quote) {
+          this.pos = p + 1;
+          return s;
+        }
+        if (b === C.Backslash || b < 0x20 || b >= 0x80) break;
+        s += String.fromCharCode(b);
+      }
+    }
     return Buffer.from(this.stringBytes(what)).toString('utf8');
   }
 
@@ -248,6 +271,31 @@ class Cursor {
   }
 
   int(what: string, min = Number.MIN_SAFE_INTEGER): number {
+    // Fast path: up to 15 plain digits (always a safe integer), optional '-'.
+    this.ws();
+    const buf = this.buf;
+    let p = this.pos;
+    const neg = buf[p] === C.Minus;
+    if (neg) p++;
+    const d0 = p;
+    let v = 0;
+    while (p < this.end && p - d0 < 16) {
+      const b = buf[p]!;
+      if (b < 0x30 || b > 0x39) break;
+      v = v * 10 + (b - 0x30);
+      p++;
+    }
+    const nd = p - d0;
+    if (nd > 0 && nd <= 15 && (nd === 1 || buf[d0] !== 0x30)) {
+      const next = p < this.end ? buf[p]! : 0;
+      if (next !== 0x2e && next !== 0x65 && next !== 0x45 && !(next >= 0x30 && next <= 0x39)) {
+        const n = neg ? -v : v;
+        if (n >= min) {
+          this.pos = p;
+          return n === 0 ? 0 : n;
+        }
+      }
+    }
     const { text, integer, at } = this.numberText(what);
     if (!integer) this.fail(`expected ${what} (an integer), found ${text}`, at);
     const n = Number(text);
@@ -266,12 +314,12 @@ class Cursor {
     if (b === C.Quote) return this.stringBytes(what);
     if (b !== C.LBrace) this.expected(`${what} (a string or {"base64":...})`);
     this.pos++;
-    this.eatName('base64', `"base64" (${what})`);
+    this.eatName('base64', '"base64"');
     const at = this.pos;
-    const b64 = this.stringBytes(`base64 text (${what})`);
+    const b64 = this.stringBytes('base64 text');
     const text = Buffer.from(b64).toString('latin1');
     if (!isCanonicalBase64(text)) this.fail(`invalid base64 (standard alphabet with padding expected) in ${what}`, at);
-    this.eat(C.RBrace, `'}' after the base64 text of ${what}`);
+    this.eat(C.RBrace, "'}' after the base64 text of ", what);
     return new Uint8Array(Buffer.from(text, 'base64'));
   }
 
@@ -285,7 +333,7 @@ class Cursor {
 
   /** Iterates an array, calling `item` for each element. */
   array(what: string, item: (index: number) => void): void {
-    this.eat(C.LBracket, `${what} (an array)`);
+    this.eat(C.LBracket, what, ' (an array)');
     if (this.peek() === C.RBracket) {
       this.pos++;
       return;
@@ -301,13 +349,13 @@ class Cursor {
         this.pos++;
         return;
       }
-      this.expected(`',' or ']' in ${what}`);
+      this.expected(`',' or ']' in ${what}`); // failure path only
     }
   }
 
   /** Iterates an object; `member(name, at)` parses the value of each member (duplicates are rejected). */
   object(what: string, member: (name: string, at: number) => void): void {
-    this.eat(C.LBrace, `${what} (an object)`);
+    this.eat(C.LBrace, what, ' (an object)');
     if (this.peek() === C.RBrace) {
       this.pos++;
       return;
@@ -315,10 +363,10 @@ class Cursor {
     const seen = new Set<string>();
     for (;;) {
       const at = this.pos;
-      const name = this.text(`a member name in ${what}`);
+      const name = this.text('a member name (a string)');
       if (seen.has(name)) this.fail(`duplicate member ${JSON.stringify(name)} in ${what}`, at);
       seen.add(name);
-      this.eat(C.Colon, `':' after member ${JSON.stringify(name)}`);
+      this.eat(C.Colon, "':' after member ", JSON.stringify(name));
       member(name, at);
       const b = this.peek();
       if (b === C.Comma) {
@@ -387,9 +435,8 @@ function BASE64_VALUE(c: number): number {
 
 function parseId(c: Cursor, what: string): string {
   const at = c.pos;
-  const bytes = c.stringBytes(`${what} (a stream ID "<ms>-<seq>")`);
-  const id = Buffer.from(bytes).toString('latin1');
-  if (!isStreamId(id)) c.fail(`${what} must be a stream ID "<ms>-<seq>" (unsigned 64-bit decimals), found ${JSON.stringify(Buffer.from(bytes).toString('utf8'))}`, at);
+  const id = c.text(what);
+  if (!isStreamId(id)) c.fail(`${what} must be a stream ID "<ms>-<seq>" (unsigned 64-bit decimals), found ${JSON.stringify(id)}`, at);
   return id;
 }
 
@@ -408,84 +455,86 @@ function parseScore(c: Cursor): Score {
   return n === 0 ? 0 : n;
 }
 
-/** Parses a fixed-length JSON array `[a, b, ...]` element by element. */
-function tuple(c: Cursor, what: string, parts: ((c: Cursor) => void)[], optional = 0): number {
-  c.eat(C.LBracket, `${what} (an array)`);
-  let count = 0;
-  for (let i = 0; i < parts.length; i++) {
-    if (i > 0) {
-      const b = c.peek();
-      if (b === C.RBracket && i >= parts.length - optional) break;
-      c.eat(C.Comma, `',' in ${what} (it has ${parts.length - optional === parts.length ? parts.length : `${parts.length - optional} or ${parts.length}`} elements)`);
-    }
-    parts[i]!(c);
-    count++;
-  }
-  c.eat(C.RBracket, `']' closing ${what}`);
-  return count;
+/** Tuple helpers: `[`, `,` and `]` with constant messages (built only on failure). */
+function open(c: Cursor, what: string): void {
+  c.eat(C.LBracket, what, ' (an array)');
+}
+function sep(c: Cursor, what: string): void {
+  c.eat(C.Comma, "',' inside ", what);
+}
+function close(c: Cursor, what: string): void {
+  c.eat(C.RBracket, "']' closing ", what);
 }
 
-function parseStrList(c: Cursor, what: string): Bytes[] {
+function parseStrList(c: Cursor, what: string, item: string): Bytes[] {
   const out: Bytes[] = [];
-  c.array(what, () => out.push(c.str(`an element of ${what}`)));
+  c.array(what, () => out.push(c.str(item)));
   return out;
 }
 
+const ZPAIR = 'a zset pair [member, score]';
 function parseZset(c: Cursor): [Bytes, Score][] {
   const out: [Bytes, Score][] = [];
   c.array('a zset value', () => {
-    let m!: Bytes;
-    let s!: Score;
-    tuple(c, 'a zset pair [member, score]', [(c) => (m = c.str('a zset member')), (c) => (s = parseScore(c))]);
+    open(c, ZPAIR);
+    const m = c.str('a zset member');
+    sep(c, ZPAIR);
+    const s = parseScore(c);
+    close(c, ZPAIR);
     out.push([m, s]);
   });
   return out;
 }
 
+const HFIELD = 'a hash field [field, value] or [field, value, expireAt]';
 function parseHash(c: Cursor): HashField[] {
   const out: HashField[] = [];
   c.array('a hash value', () => {
-    let field!: Bytes;
-    let value!: Bytes;
+    open(c, HFIELD);
+    const field = c.str('a hash field');
+    sep(c, HFIELD);
+    const value = c.str('a hash value');
     let expireAt: number | null = null;
-    tuple(
-      c,
-      'a hash field [field, value] or [field, value, expireAt]',
-      [(c) => (field = c.str('a hash field')), (c) => (value = c.str('a hash value')), (c) => (expireAt = c.int('a hash field expireAt'))],
-      1,
-    );
+    if (c.peek() === C.Comma) {
+      c.pos++;
+      expireAt = c.int('a hash field expireAt');
+    }
+    close(c, HFIELD);
     out.push({ field, value, expireAt });
   });
   return out;
 }
 
+const ENTRY = 'a stream entry [id, [[field, value], ...]]';
+const EFIELD = 'a stream entry field [field, value]';
 function parseEntry(c: Cursor): StreamEntry {
-  let id!: string;
+  open(c, ENTRY);
+  const id = parseId(c, 'a stream entry ID');
+  sep(c, ENTRY);
   const fields: [Bytes, Bytes][] = [];
-  tuple(c, 'a stream entry [id, [[field, value], ...]]', [
-    (c) => (id = parseId(c, 'a stream entry ID')),
-    (c) =>
-      c.array('the fields of a stream entry', () => {
-        let f!: Bytes;
-        let v!: Bytes;
-        tuple(c, 'a stream entry field [field, value]', [(c) => (f = c.str('a stream field')), (c) => (v = c.str('a stream value'))]);
-        fields.push([f, v]);
-      }),
-  ]);
+  c.array('the fields of a stream entry', () => {
+    open(c, EFIELD);
+    const f = c.str('a stream field');
+    sep(c, EFIELD);
+    const v = c.str('a stream value');
+    close(c, EFIELD);
+    fields.push([f, v]);
+  });
+  close(c, ENTRY);
   return { id, fields };
 }
 
+const PEL = 'a pending entry [id, consumer, deliveryTime, deliveryCount]';
 function parsePending(c: Cursor): StreamPendingEntry {
-  let id!: string;
-  let consumer!: Bytes;
-  let deliveryTime!: number;
-  let deliveryCount!: number;
-  tuple(c, 'a pending entry [id, consumer, deliveryTime, deliveryCount]', [
-    (c) => (id = parseId(c, 'a pending entry ID')),
-    (c) => (consumer = c.str('a pending entry consumer')),
-    (c) => (deliveryTime = c.int('a delivery time')),
-    (c) => (deliveryCount = c.int('a delivery count', 0)),
-  ]);
+  open(c, PEL);
+  const id = parseId(c, 'a pending entry ID');
+  sep(c, PEL);
+  const consumer = c.str('a pending entry consumer');
+  sep(c, PEL);
+  const deliveryTime = c.int('a delivery time');
+  sep(c, PEL);
+  const deliveryCount = c.int('a delivery count', 0);
+  close(c, PEL);
   return { id, consumer, deliveryTime, deliveryCount };
 }
 
@@ -605,8 +654,8 @@ function parseModule(c: Cursor): ModuleValue {
 function parseValue(c: Cursor, type: KeyType): KeyRecord['value'] {
   switch (type) {
     case 'string': return c.str('a string value');
-    case 'list': return parseStrList(c, 'a list value');
-    case 'set': return parseStrList(c, 'a set value');
+    case 'list': return parseStrList(c, 'a list value', 'a list element');
+    case 'set': return parseStrList(c, 'a set value', 'a set member');
     case 'zset': return parseZset(c);
     case 'hash': return parseHash(c);
     case 'stream': return parseStream(c);
@@ -748,7 +797,8 @@ export function parseKeyspaceLineBytes(buf: Uint8Array, start: number, end: numb
  * throws a {@link KeyspaceError} naming the file, line and byte.
  */
 export function parseKeyspaceLine(line: string, where: ParseWhere = {}): KeyspaceRecord {
-  const lone = /\p{Cs}/u.exec(line);
+  // The cheap scan first: most lines hold no UTF-16 surrogates at all.
+  const lone = /[\ud800-\udfff]/.test(line) ? /\p{Cs}/u.exec(line) : null;
   if (lone) {
     const at = Buffer.byteLength(line.slice(0, lone.index));
     const loc: ParseWhere = { ...where, offset: (where.offset ?? 0) + at };
