@@ -1,0 +1,1433 @@
+// The write commands an AOF can hold, applied to a ReplayKeyspace. Each handler either changes the keyspace
+// as Redis would, or throws CommandFailed (Redis answered an error and changed nothing).
+import { decodeDumpPayload } from '@redis-persist/rdb-writer';
+import { BytesMap } from './bytes-map.js';
+import { pfadd, isHll } from './hll.js';
+import { type ReplayKeyspace, CommandFailed, WRONGTYPE, fail, lower, zsetOrder } from './keyspace.js';
+import { type Entry, type GroupState, type Value, StreamState, SEQ_BITS, SEQ_MASK, MAX_ID } from './model.js';
+import { ascii, formatFloatResult, inInt64, parseDouble, parseInt64, parseIntArg, text } from './numbers.js';
+
+export interface CommandContext {
+  ks: ReplayKeyspace;
+  db: number;
+  /** Unix ms used for relative times (EXPIRE, SETEX, XCLAIM IDLE...). */
+  now: number;
+  hllSparseMaxBytes: number;
+}
+
+type Handler = (c: CommandContext, a: Uint8Array[]) => void;
+
+const MAX_STRING = 512 * 1024 * 1024;
+
+function arity(a: Uint8Array[], min: number, exact = false): void {
+  if (a.length < min || (exact && a.length !== min)) fail(`ERR wrong number of arguments for '${text(a[0])}' command`);
+}
+
+function int(b: Uint8Array, what = 'value'): number {
+  const v = parseIntArg(b);
+  if (v === null) fail(`ERR ${what} is not an integer or out of range`);
+  return v;
+}
+
+function dbl(b: Uint8Array): number {
+  const v = parseDouble(b);
+  if (v === null) fail('ERR value is not a valid float');
+  return v;
+}
+
+function dbIndex(b: Uint8Array): number {
+  const v = parseIntArg(b);
+  if (v === null || v < 0) fail('ERR DB index is out of range');
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Generic / keyspace
+
+function expireArg(c: CommandContext, unit: 's' | 'ms', absolute: boolean, b: Uint8Array): number {
+  const v = int(b);
+  const ms = unit === 's' ? v * 1000 : v;
+  return absolute ? ms : c.now + ms;
+}
+
+function expireGeneric(unit: 's' | 'ms', absolute: boolean): Handler {
+  return (c, a) => {
+    arity(a, 3);
+    const when = expireArg(c, unit, absolute, a[2]);
+    let nx = false, xx = false, gt = false, lt = false;
+    for (const o of a.slice(3)) {
+      const s = lower(o);
+      if (s === 'nx') nx = true;
+      else if (s === 'xx') xx = true;
+      else if (s === 'gt') gt = true;
+      else if (s === 'lt') lt = true;
+      else fail(`ERR Unsupported option ${text(o)}`);
+    }
+    const e = c.ks.lookup(c.db, a[1]);
+    if (e === undefined) return;
+    const cur = e.expireAt;
+    if (nx && cur !== null) return;
+    if (xx && cur === null) return;
+    if (gt && (cur === null || when <= cur)) return;
+    if (lt && cur !== null && when >= cur) return;
+    // While loading, a time in the past does not delete the key (it expires after the load).
+    e.expireAt = when;
+  };
+}
+
+const DEL: Handler = (c, a) => {
+  arity(a, 2);
+  for (const k of a.slice(1)) c.ks.delete(c.db, k);
+};
+
+function rename(nx: boolean): Handler {
+  return (c, a) => {
+    arity(a, 3, true);
+    const e = c.ks.lookup(c.db, a[1]);
+    if (e === undefined) fail('ERR no such key');
+    if (c.ks.lookup(c.db, a[2]) !== undefined) {
+      if (nx) return;
+    }
+    if (Buffer.compare(a[1], a[2]) === 0) return;
+    c.ks.delete(c.db, a[1]);
+    c.ks.db(c.db).set(a[2], e);
+  };
+}
+
+const COPY: Handler = (c, a) => {
+  arity(a, 3);
+  let dst = c.db;
+  let replace = false;
+  for (let i = 3; i < a.length; i++) {
+    const s = lower(a[i]);
+    if (s === 'replace') replace = true;
+    else if (s === 'db' && i + 1 < a.length) dst = dbIndex(a[++i]);
+    else fail('ERR syntax error');
+  }
+  if (dst === c.db && Buffer.compare(a[1], a[2]) === 0) fail('ERR source and destination objects are the same');
+  const e = c.ks.lookup(c.db, a[1]);
+  if (e === undefined) return;
+  if (c.ks.lookup(dst, a[2]) !== undefined && !replace) return;
+  c.ks.setKey(dst, a[2], c.ks.copyValue(e.value), e.expireAt);
+};
+
+const MOVE: Handler = (c, a) => {
+  arity(a, 3, true);
+  const dst = dbIndex(a[2]);
+  if (dst === c.db) fail('ERR source and destination objects are the same');
+  const e = c.ks.lookup(c.db, a[1]);
+  if (e === undefined || c.ks.lookup(dst, a[1]) !== undefined) return;
+  c.ks.delete(c.db, a[1]);
+  c.ks.db(dst).set(a[1], e);
+};
+
+const SWAPDB: Handler = (c, a) => {
+  arity(a, 3, true);
+  const x = dbIndex(a[1]);
+  const y = dbIndex(a[2]);
+  const dx = c.ks.db(x);
+  const dy = c.ks.db(y);
+  c.ks.dbs.set(x, dy);
+  c.ks.dbs.set(y, dx);
+};
+
+const FLUSHDB: Handler = (c) => {
+  c.ks.dbs.delete(c.db);
+};
+
+const FLUSHALL: Handler = (c) => {
+  c.ks.flushAll();
+};
+
+const PERSIST: Handler = (c, a) => {
+  arity(a, 2, true);
+  const e = c.ks.lookup(c.db, a[1]);
+  if (e !== undefined) e.expireAt = null;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Strings
+
+function str(c: CommandContext, key: Uint8Array): Uint8Array | undefined {
+  return c.ks.typed(c.db, key, 'string')?.value.v;
+}
+
+function setString(c: CommandContext, key: Uint8Array, v: Uint8Array, keepTtl = false): void {
+  const e = c.ks.lookup(c.db, key);
+  c.ks.setKey(c.db, key, { type: 'string', v }, keepTtl && e !== undefined ? e.expireAt : null);
+}
+
+const SET: Handler = (c, a) => {
+  arity(a, 3);
+  let nx = false, xx = false, keepTtl = false;
+  let expireAt: number | null = null;
+  for (let i = 3; i < a.length; i++) {
+    const s = lower(a[i]);
+    if (s === 'nx') nx = true;
+    else if (s === 'xx') xx = true;
+    else if (s === 'get') continue;
+    else if (s === 'keepttl') keepTtl = true;
+    else if ((s === 'ex' || s === 'px' || s === 'exat' || s === 'pxat') && i + 1 < a.length) {
+      const v = int(a[++i]);
+      if (v <= 0) fail(`ERR invalid expire time in 'set' command`);
+      expireAt = s === 'ex' ? c.now + v * 1000 : s === 'px' ? c.now + v : s === 'exat' ? v * 1000 : v;
+    } else fail('ERR syntax error');
+  }
+  if ((nx && xx) || (keepTtl && expireAt !== null)) fail('ERR syntax error');
+  const e = c.ks.lookup(c.db, a[1]);
+  if (lower(a[a.length - 1]) === 'get' || a.some((x, i) => i >= 3 && lower(x) === 'get')) {
+    if (e !== undefined && e.value.type !== 'string') fail(WRONGTYPE);
+  }
+  if (nx && e !== undefined) return;
+  if (xx && e === undefined) return;
+  const ttl = expireAt !== null ? expireAt : keepTtl && e !== undefined ? e.expireAt : null;
+  c.ks.setKey(c.db, a[1], { type: 'string', v: a[2] }, ttl);
+};
+
+const SETNX: Handler = (c, a) => {
+  arity(a, 3, true);
+  if (c.ks.lookup(c.db, a[1]) === undefined) setString(c, a[1], a[2]);
+};
+
+function setex(unit: 's' | 'ms'): Handler {
+  return (c, a) => {
+    arity(a, 4, true);
+    const v = int(a[2]);
+    if (v <= 0) fail(`ERR invalid expire time in '${text(a[0])}' command`);
+    c.ks.setKey(c.db, a[1], { type: 'string', v: a[3] }, c.now + (unit === 's' ? v * 1000 : v));
+  };
+}
+
+const MSET: Handler = (c, a) => {
+  if (a.length < 3 || a.length % 2 === 0) fail("ERR wrong number of arguments for 'mset' command");
+  for (let i = 1; i < a.length; i += 2) setString(c, a[i], a[i + 1]);
+};
+
+const MSETNX: Handler = (c, a) => {
+  if (a.length < 3 || a.length % 2 === 0) fail("ERR wrong number of arguments for 'msetnx' command");
+  for (let i = 1; i < a.length; i += 2) if (c.ks.lookup(c.db, a[i]) !== undefined) return;
+  for (let i = 1; i < a.length; i += 2) setString(c, a[i], a[i + 1]);
+};
+
+const APPEND: Handler = (c, a) => {
+  arity(a, 3, true);
+  const cur = str(c, a[1]);
+  if (cur === undefined) return setString(c, a[1], a[2]);
+  if (cur.length + a[2].length > MAX_STRING) fail('ERR string exceeds maximum allowed size');
+  const v = new Uint8Array(cur.length + a[2].length);
+  v.set(cur);
+  v.set(a[2], cur.length);
+  setString(c, a[1], v, true);
+};
+
+const SETRANGE: Handler = (c, a) => {
+  arity(a, 4, true);
+  const off = int(a[2]);
+  if (off < 0) fail('ERR offset is out of range');
+  const cur = str(c, a[1]);
+  if (a[3].length === 0) return;
+  if (off + a[3].length > MAX_STRING) fail('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
+  const base = cur ?? new Uint8Array(0);
+  const v = new Uint8Array(Math.max(base.length, off + a[3].length));
+  v.set(base);
+  v.set(a[3], off);
+  setString(c, a[1], v, true);
+};
+
+function incrBy(c: CommandContext, key: Uint8Array, by: bigint): void {
+  const cur = str(c, key);
+  let n = 0n;
+  if (cur !== undefined) {
+    const p = parseInt64(cur);
+    if (p === null) fail('ERR value is not an integer or out of range');
+    n = p;
+  }
+  const r = n + by;
+  if (!inInt64(r)) fail('ERR increment or decrement would overflow');
+  setString(c, key, ascii(r.toString()), true);
+}
+
+function incrArg(b: Uint8Array): bigint {
+  const v = parseInt64(b);
+  if (v === null) fail('ERR value is not an integer or out of range');
+  return v;
+}
+
+const INCR: Handler = (c, a) => (arity(a, 2, true), incrBy(c, a[1], 1n));
+const DECR: Handler = (c, a) => (arity(a, 2, true), incrBy(c, a[1], -1n));
+const INCRBY: Handler = (c, a) => (arity(a, 3, true), incrBy(c, a[1], incrArg(a[2])));
+const DECRBY: Handler = (c, a) => {
+  arity(a, 3, true);
+  const v = incrArg(a[2]);
+  if (v === -(1n << 63n)) fail('ERR decrement would overflow');
+  incrBy(c, a[1], -v);
+};
+
+const INCRBYFLOAT: Handler = (c, a) => {
+  arity(a, 3, true);
+  const cur = str(c, a[1]);
+  const base = cur === undefined ? 0 : parseDouble(cur);
+  if (base === null) fail('ERR value is not a valid float');
+  const r = base + dbl(a[2]);
+  if (!Number.isFinite(r)) fail('ERR increment would produce NaN or Infinity');
+  setString(c, a[1], ascii(formatFloatResult(r)), true);
+};
+
+const GETSET: Handler = (c, a) => {
+  arity(a, 3, true);
+  str(c, a[1]);
+  setString(c, a[1], a[2]);
+};
+
+const GETDEL: Handler = (c, a) => {
+  arity(a, 2, true);
+  if (str(c, a[1]) !== undefined) c.ks.delete(c.db, a[1]);
+};
+
+const GETEX: Handler = (c, a) => {
+  arity(a, 2);
+  const e = c.ks.typed(c.db, a[1], 'string');
+  let expireAt: number | null | undefined;
+  for (let i = 2; i < a.length; i++) {
+    const s = lower(a[i]);
+    if (s === 'persist') expireAt = null;
+    else if ((s === 'ex' || s === 'px' || s === 'exat' || s === 'pxat') && i + 1 < a.length) {
+      const v = int(a[++i]);
+      if (v <= 0) fail(`ERR invalid expire time in 'getex' command`);
+      expireAt = s === 'ex' ? c.now + v * 1000 : s === 'px' ? c.now + v : s === 'exat' ? v * 1000 : v;
+    } else fail('ERR syntax error');
+  }
+  if (e !== undefined && expireAt !== undefined) e.expireAt = expireAt;
+};
+
+const SETBIT: Handler = (c, a) => {
+  arity(a, 4, true);
+  const off = int(a[2], 'bit offset');
+  if (off < 0 || off >= 2 ** 32) fail('ERR bit offset is not an integer or out of range');
+  const bit = text(a[3]);
+  if (bit !== '0' && bit !== '1') fail('ERR bit is not an integer or out of range');
+  const cur = str(c, a[1]) ?? new Uint8Array(0);
+  const byte = off >> 3;
+  const v = new Uint8Array(Math.max(cur.length, byte + 1));
+  v.set(cur);
+  const mask = 1 << (7 - (off & 7));
+  if (bit === '1') v[byte] |= mask;
+  else v[byte] &= ~mask;
+  setString(c, a[1], v, true);
+};
+
+const BITOP: Handler = (c, a) => {
+  arity(a, 4);
+  const op = lower(a[1]);
+  if (!['and', 'or', 'xor', 'not'].includes(op)) fail('ERR syntax error');
+  if (op === 'not' && a.length !== 4) fail('ERR BITOP NOT must be called with a single source key.');
+  const srcs = a.slice(3).map((k) => str(c, k) ?? new Uint8Array(0));
+  const len = Math.max(0, ...srcs.map((s) => s.length));
+  if (len === 0) return void c.ks.delete(c.db, a[2]);
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i++) {
+    let x = srcs[0][i] ?? 0;
+    if (op === 'not') x = ~x & 0xff;
+    for (let j = 1; j < srcs.length; j++) {
+      const y = srcs[j][i] ?? 0;
+      x = op === 'and' ? x & y : op === 'or' ? x | y : x ^ y;
+    }
+    out[i] = x;
+  }
+  setString(c, a[2], out);
+};
+
+const PFADD: Handler = (c, a) => {
+  arity(a, 2);
+  const cur = str(c, a[1]);
+  if (cur !== undefined && !isHll(cur)) fail('WRONGTYPE Key is not a valid HyperLogLog string value.');
+  const next = pfadd(cur ?? null, a.slice(2), c.hllSparseMaxBytes);
+  if (next !== null) setString(c, a[1], next, true);
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Lists
+
+function list(c: CommandContext, key: Uint8Array): Uint8Array[] | undefined {
+  return c.ks.typed(c.db, key, 'list')?.value.v;
+}
+
+function push(left: boolean, onlyIfExists: boolean): Handler {
+  return (c, a) => {
+    arity(a, 3);
+    let l = list(c, a[1]);
+    if (l === undefined) {
+      if (onlyIfExists) return;
+      l = [];
+      c.ks.setKey(c.db, a[1], { type: 'list', v: l });
+    }
+    for (const x of a.slice(2)) {
+      if (left) l.unshift(x);
+      else l.push(x);
+    }
+  };
+}
+
+function normIndex(i: number, len: number): number {
+  return i < 0 ? len + i : i;
+}
+
+const LINSERT: Handler = (c, a) => {
+  arity(a, 5, true);
+  const w = lower(a[2]);
+  if (w !== 'before' && w !== 'after') fail('ERR syntax error');
+  const l = list(c, a[1]);
+  if (l === undefined) return;
+  const i = l.findIndex((x) => Buffer.compare(x, a[3]) === 0);
+  if (i < 0) return;
+  l.splice(w === 'before' ? i : i + 1, 0, a[4]);
+};
+
+const LSET: Handler = (c, a) => {
+  arity(a, 4, true);
+  const l = list(c, a[1]);
+  if (l === undefined) fail('ERR no such key');
+  const i = normIndex(int(a[2]), l.length);
+  if (i < 0 || i >= l.length) fail('ERR index out of range');
+  l[i] = a[3];
+};
+
+const LREM: Handler = (c, a) => {
+  arity(a, 4, true);
+  const count = int(a[2]);
+  const l = list(c, a[1]);
+  if (l === undefined) return;
+  let left = count === 0 ? Infinity : Math.abs(count);
+  if (count >= 0) {
+    for (let i = 0; i < l.length && left > 0; ) {
+      if (Buffer.compare(l[i], a[3]) === 0) {
+        l.splice(i, 1);
+        left--;
+      } else i++;
+    }
+  } else {
+    for (let i = l.length - 1; i >= 0 && left > 0; i--) {
+      if (Buffer.compare(l[i], a[3]) === 0) {
+        l.splice(i, 1);
+        left--;
+      }
+    }
+  }
+  c.ks.dropIfEmpty(c.db, a[1]);
+};
+
+const LTRIM: Handler = (c, a) => {
+  arity(a, 4, true);
+  let start = int(a[2]);
+  let end = int(a[3]);
+  const l = list(c, a[1]);
+  if (l === undefined) return;
+  const len = l.length;
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (start > end || start >= len) l.length = 0;
+  else {
+    if (end >= len) end = len - 1;
+    l.splice(end + 1);
+    l.splice(0, start);
+  }
+  c.ks.dropIfEmpty(c.db, a[1]);
+};
+
+function pop(left: boolean): Handler {
+  return (c, a) => {
+    arity(a, 2);
+    if (a.length > 3) fail('ERR syntax error');
+    let count = 1;
+    if (a.length === 3) {
+      count = int(a[2]);
+      if (count < 0) fail('ERR value is out of range, must be positive');
+    }
+    const l = list(c, a[1]);
+    if (l === undefined) return;
+    if (left) l.splice(0, count);
+    else l.splice(Math.max(0, l.length - count));
+    c.ks.dropIfEmpty(c.db, a[1]);
+  };
+}
+
+function lmove(c: CommandContext, src: Uint8Array, dst: Uint8Array, from: string, to: string): void {
+  const s = list(c, src);
+  if (s === undefined || s.length === 0) return;
+  const d = list(c, dst);
+  const v = from === 'left' ? s.shift()! : s.pop()!;
+  let target = d;
+  if (target === undefined) {
+    target = [];
+    c.ks.setKey(c.db, dst, { type: 'list', v: target });
+  }
+  if (to === 'left') target.unshift(v);
+  else target.push(v);
+  c.ks.dropIfEmpty(c.db, src);
+}
+
+function whereArg(b: Uint8Array): string {
+  const s = lower(b);
+  if (s !== 'left' && s !== 'right') fail('ERR syntax error');
+  return s;
+}
+
+const LMOVE: Handler = (c, a) => {
+  arity(a, 5);
+  lmove(c, a[1], a[2], whereArg(a[3]), whereArg(a[4]));
+};
+const RPOPLPUSH: Handler = (c, a) => {
+  arity(a, 3);
+  lmove(c, a[1], a[2], 'right', 'left');
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sets
+
+function set(c: CommandContext, key: Uint8Array): BytesMap<true> | undefined {
+  return c.ks.typed(c.db, key, 'set')?.value.v;
+}
+
+const SADD: Handler = (c, a) => {
+  arity(a, 3);
+  let s = set(c, a[1]);
+  if (s === undefined) {
+    s = new BytesMap<true>();
+    c.ks.setKey(c.db, a[1], { type: 'set', v: s });
+  }
+  for (const m of a.slice(2)) s.set(m, true);
+};
+
+const SREM: Handler = (c, a) => {
+  arity(a, 3);
+  const s = set(c, a[1]);
+  if (s === undefined) return;
+  for (const m of a.slice(2)) s.delete(m);
+  c.ks.dropIfEmpty(c.db, a[1]);
+};
+
+const SMOVE: Handler = (c, a) => {
+  arity(a, 4, true);
+  const s = set(c, a[1]);
+  const d = set(c, a[2]);
+  if (s === undefined || !s.has(a[3])) return;
+  if (s === d) return;
+  s.delete(a[3]);
+  c.ks.dropIfEmpty(c.db, a[1]);
+  if (d === undefined) {
+    const n = new BytesMap<true>();
+    n.set(a[3], true);
+    c.ks.setKey(c.db, a[2], { type: 'set', v: n });
+  } else d.set(a[3], true);
+};
+
+function setOp(op: 'inter' | 'union' | 'diff'): Handler {
+  return (c, a) => {
+    arity(a, 3);
+    const srcs = a.slice(2).map((k) => set(c, k));
+    const out = new BytesMap<true>();
+    if (op === 'union') {
+      for (const s of srcs) if (s) for (const m of s.keys) out.set(m, true);
+    } else if (op === 'diff') {
+      const first = srcs[0];
+      if (first)
+        for (const m of first.keys) {
+          if (!srcs.slice(1).some((s) => s?.has(m))) out.set(m, true);
+        }
+    } else if (srcs.every((s) => s !== undefined)) {
+      const sorted = (srcs as BytesMap<true>[]).slice().sort((x, y) => x.size - y.size);
+      for (const m of sorted[0].keys) if (sorted.every((s) => s.has(m))) out.set(m, true);
+    }
+    if (out.size === 0) c.ks.delete(c.db, a[1]);
+    else c.ks.setKey(c.db, a[1], { type: 'set', v: out });
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sorted sets
+
+function zset(c: CommandContext, key: Uint8Array): BytesMap<number> | undefined {
+  return c.ks.typed(c.db, key, 'zset')?.value.v;
+}
+
+function zsetOrCreate(c: CommandContext, key: Uint8Array): BytesMap<number> {
+  let z = zset(c, key);
+  if (z === undefined) {
+    z = new BytesMap<number>();
+    c.ks.setKey(c.db, key, { type: 'zset', v: z });
+  }
+  return z;
+}
+
+const ZADD: Handler = (c, a) => {
+  arity(a, 4);
+  let i = 2;
+  let nx = false, xx = false, gt = false, lt = false, incr = false;
+  for (; i < a.length; i++) {
+    const s = lower(a[i]);
+    if (s === 'nx') nx = true;
+    else if (s === 'xx') xx = true;
+    else if (s === 'gt') gt = true;
+    else if (s === 'lt') lt = true;
+    else if (s === 'ch') continue;
+    else if (s === 'incr') incr = true;
+    else break;
+  }
+  const rest = a.length - i;
+  if (rest === 0 || rest % 2 !== 0) fail('ERR syntax error');
+  if (nx && xx) fail('ERR XX and NX options at the same time are not compatible');
+  if ((gt && nx) || (lt && nx) || (gt && lt)) fail('ERR GT, LT, and/or NX options at the same time are not compatible');
+  if (incr && rest > 2) fail('ERR INCR option supports a single increment-element pair');
+  const pairs: [number, Uint8Array][] = [];
+  for (let j = i; j < a.length; j += 2) {
+    const s = parseDouble(a[j]);
+    if (s === null) fail('ERR value is not a valid float');
+    pairs.push([s, a[j + 1]]);
+  }
+  const existing = zset(c, a[1]);
+  if (existing === undefined && xx) return;
+  const z = existing ?? zsetOrCreate(c, a[1]);
+  for (const [score, m] of pairs) {
+    const cur = z.get(m);
+    if (cur !== undefined) {
+      if (nx) continue;
+      let ns = score;
+      if (incr) {
+        ns = cur + score;
+        if (Number.isNaN(ns)) fail('ERR resulting score is not a number (NaN)');
+      }
+      if ((gt && ns <= cur) || (lt && ns >= cur)) continue;
+      z.set(m, ns);
+    } else {
+      if (xx) continue;
+      z.set(m, score);
+    }
+  }
+  c.ks.dropIfEmpty(c.db, a[1]);
+};
+
+const ZINCRBY: Handler = (c, a) => {
+  arity(a, 4, true);
+  const by = dbl(a[2]);
+  const z = zset(c, a[1]);
+  const cur = z?.get(a[3]);
+  const ns = cur === undefined ? by : cur + by;
+  if (Number.isNaN(ns)) fail('ERR resulting score is not a number (NaN)');
+  zsetOrCreate(c, a[1]).set(a[3], ns);
+};
+
+const ZREM: Handler = (c, a) => {
+  arity(a, 3);
+  const z = zset(c, a[1]);
+  if (z === undefined) return;
+  for (const m of a.slice(2)) z.delete(m);
+  c.ks.dropIfEmpty(c.db, a[1]);
+};
+
+interface ScoreBound {
+  v: number;
+  excl: boolean;
+}
+
+function scoreBound(b: Uint8Array): ScoreBound {
+  let s = text(b);
+  let excl = false;
+  if (s.startsWith('(')) {
+    excl = true;
+    s = s.slice(1);
+  }
+  const v = parseDouble(ascii(s));
+  if (v === null) fail('ERR min or max is not a float');
+  return { v, excl };
+}
+
+function inScore(x: number, min: ScoreBound, max: ScoreBound): boolean {
+  return (min.excl ? x > min.v : x >= min.v) && (max.excl ? x < max.v : x <= max.v);
+}
+
+interface LexBound {
+  v: Uint8Array | null; // null = infinite
+  inf: -1 | 1 | 0;
+  excl: boolean;
+}
+
+function lexBound(b: Uint8Array): LexBound {
+  if (b.length === 1 && b[0] === 0x2d) return { v: null, inf: -1, excl: false };
+  if (b.length === 1 && b[0] === 0x2b) return { v: null, inf: 1, excl: false };
+  if (b[0] === 0x28) return { v: b.subarray(1), inf: 0, excl: true };
+  if (b[0] === 0x5b) return { v: b.subarray(1), inf: 0, excl: false };
+  fail('ERR min or max not valid string range item');
+}
+
+function gteMin(m: Uint8Array, min: LexBound): boolean {
+  if (min.inf === -1) return true;
+  if (min.inf === 1) return false;
+  const c = Buffer.compare(m, min.v!);
+  return min.excl ? c > 0 : c >= 0;
+}
+
+function lteMax(m: Uint8Array, max: LexBound): boolean {
+  if (max.inf === 1) return true;
+  if (max.inf === -1) return false;
+  const c = Buffer.compare(m, max.v!);
+  return max.excl ? c < 0 : c <= 0;
+}
+
+function zremRange(kind: 'score' | 'rank' | 'lex'): Handler {
+  return (c, a) => {
+    arity(a, 4, true);
+    let pred: (m: Uint8Array, s: number, rank: number, len: number) => boolean;
+    if (kind === 'score') {
+      const min = scoreBound(a[2]);
+      const max = scoreBound(a[3]);
+      pred = (_m, s) => inScore(s, min, max);
+    } else if (kind === 'lex') {
+      const min = lexBound(a[2]);
+      const max = lexBound(a[3]);
+      pred = (m) => gteMin(m, min) && lteMax(m, max);
+    } else {
+      const start0 = int(a[2]);
+      const end0 = int(a[3]);
+      pred = (_m, _s, r, len) => {
+        let start = start0 < 0 ? len + start0 : start0;
+        let end = end0 < 0 ? len + end0 : end0;
+        if (start < 0) start = 0;
+        if (end >= len) end = len - 1;
+        return r >= start && r <= end;
+      };
+    }
+    const z = zset(c, a[1]);
+    if (z === undefined) return;
+    const order = zsetOrder(z);
+    const doomed = order.filter((idx, r) => pred(z.keys[idx], z.values[idx], r, order.length)).map((idx) => z.keys[idx]);
+    for (const m of doomed) z.delete(m);
+    c.ks.dropIfEmpty(c.db, a[1]);
+  };
+}
+
+function zpop(max: boolean): Handler {
+  return (c, a) => {
+    arity(a, 2);
+    let count = 1;
+    if (a.length === 3) {
+      count = int(a[2]);
+      if (count < 0) fail('ERR value is out of range, must be positive');
+    } else if (a.length > 3) fail('ERR syntax error');
+    const z = zset(c, a[1]);
+    if (z === undefined) return;
+    const order = zsetOrder(z);
+    const pick = max ? order.slice(Math.max(0, order.length - count)) : order.slice(0, count);
+    for (const m of pick.map((i) => z.keys[i])) z.delete(m);
+    c.ks.dropIfEmpty(c.db, a[1]);
+  };
+}
+
+/** A source of ZUNIONSTORE & co: a zset, a set (scores 1) or nothing. */
+function zsource(c: CommandContext, key: Uint8Array): BytesMap<number> | undefined {
+  const e = c.ks.lookup(c.db, key);
+  if (e === undefined) return undefined;
+  if (e.value.type === 'zset') return e.value.v;
+  if (e.value.type === 'set') {
+    const m = new BytesMap<number>();
+    for (const k of e.value.v.keys) m.set(k, 1);
+    return m;
+  }
+  fail(WRONGTYPE);
+}
+
+function zstore(op: 'union' | 'inter' | 'diff'): Handler {
+  return (c, a) => {
+    arity(a, 4);
+    const n = int(a[2], 'numkeys');
+    if (n < 1) fail(`ERR at least 1 input key is needed for '${text(a[0])}' command`);
+    if (3 + n > a.length) fail('ERR syntax error');
+    const weights = new Array<number>(n).fill(1);
+    let agg: 'sum' | 'min' | 'max' = 'sum';
+    for (let i = 3 + n; i < a.length; i++) {
+      const s = lower(a[i]);
+      if (s === 'weights' && op !== 'diff' && i + n < a.length) {
+        for (let j = 0; j < n; j++) {
+          const w = parseDouble(a[i + 1 + j]);
+          if (w === null) fail('ERR weight value is not a float');
+          weights[j] = w;
+        }
+        i += n;
+      } else if (s === 'aggregate' && op !== 'diff' && i + 1 < a.length) {
+        const g = lower(a[++i]);
+        if (g !== 'sum' && g !== 'min' && g !== 'max') fail('ERR syntax error');
+        agg = g;
+      } else fail('ERR syntax error');
+    }
+    const srcs = a.slice(3, 3 + n).map((k) => zsource(c, k));
+    const out = new BytesMap<number>();
+    const weighted = (s: number, w: number): number => {
+      const r = s * w;
+      return Number.isNaN(r) ? 0 : r;
+    };
+    const combine = (x: number, y: number): number => {
+      if (agg === 'sum') {
+        const r = x + y;
+        return Number.isNaN(r) ? 0 : r;
+      }
+      return agg === 'min' ? Math.min(x, y) : Math.max(x, y);
+    };
+    if (op === 'union') {
+      srcs.forEach((s, j) => {
+        if (!s) return;
+        for (let i = 0; i < s.size; i++) {
+          const v = weighted(s.values[i], weights[j]);
+          const cur = out.get(s.keys[i]);
+          out.set(s.keys[i], cur === undefined ? v : combine(cur, v));
+        }
+      });
+    } else if (op === 'inter') {
+      if (srcs.every((s) => s !== undefined)) {
+        const first = srcs[0]!;
+        for (let i = 0; i < first.size; i++) {
+          const m = first.keys[i];
+          let acc = weighted(first.values[i], weights[0]);
+          let ok = true;
+          for (let j = 1; j < n && ok; j++) {
+            const v = srcs[j]!.get(m);
+            if (v === undefined) ok = false;
+            else acc = combine(acc, weighted(v, weights[j]));
+          }
+          if (ok) out.set(m, acc);
+        }
+      }
+    } else {
+      const first = srcs[0];
+      if (first)
+        for (let i = 0; i < first.size; i++) {
+          const m = first.keys[i];
+          if (!srcs.slice(1).some((s) => s?.has(m))) out.set(m, first.values[i]);
+        }
+    }
+    if (out.size === 0) c.ks.delete(c.db, a[1]);
+    else c.ks.setKey(c.db, a[1], { type: 'zset', v: out });
+  };
+}
+
+const ZRANGESTORE: Handler = (c, a) => {
+  arity(a, 5);
+  let by: 'rank' | 'score' | 'lex' = 'rank';
+  let rev = false;
+  let offset = 0;
+  let limit = -1;
+  for (let i = 5; i < a.length; i++) {
+    const s = lower(a[i]);
+    if (s === 'byscore') by = 'score';
+    else if (s === 'bylex') by = 'lex';
+    else if (s === 'rev') rev = true;
+    else if (s === 'limit' && i + 2 < a.length) {
+      offset = int(a[++i]);
+      limit = int(a[++i]);
+    } else fail('ERR syntax error');
+  }
+  const src = zset(c, a[2]);
+  let picked: number[] = [];
+  if (src !== undefined) {
+    let order = zsetOrder(src);
+    if (rev) order = order.reverse();
+    const lo = rev ? a[4] : a[3];
+    const hi = rev ? a[3] : a[4];
+    if (by === 'rank') {
+      const len = order.length;
+      let start = int(a[3]);
+      let end = int(a[4]);
+      if (start < 0) start += len;
+      if (end < 0) end += len;
+      if (start < 0) start = 0;
+      if (end >= len) end = len - 1;
+      picked = start > end || start >= len ? [] : order.slice(start, end + 1);
+    } else {
+      let pred: (i: number) => boolean;
+      if (by === 'score') {
+        const min = scoreBound(lo);
+        const max = scoreBound(hi);
+        pred = (i) => inScore(src.values[i], min, max);
+      } else {
+        const min = lexBound(lo);
+        const max = lexBound(hi);
+        pred = (i) => gteMin(src.keys[i], min) && lteMax(src.keys[i], max);
+      }
+      picked = order.filter(pred);
+      if (offset < 0) picked = [];
+      else picked = picked.slice(offset, limit < 0 ? undefined : offset + limit);
+    }
+  }
+  if (picked.length === 0) return void c.ks.delete(c.db, a[1]);
+  const out = new BytesMap<number>();
+  for (const i of picked) out.set(src!.keys[i], src!.values[i]);
+  c.ks.setKey(c.db, a[1], { type: 'zset', v: out });
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Hashes
+
+function hash(c: CommandContext, key: Uint8Array): Extract<Value, { type: 'hash' }> | undefined {
+  return c.ks.typed(c.db, key, 'hash')?.value;
+}
+
+function hashOrCreate(c: CommandContext, key: Uint8Array): Extract<Value, { type: 'hash' }> {
+  let h = hash(c, key);
+  if (h === undefined) {
+    h = { type: 'hash', v: new BytesMap<Uint8Array>(), ttl: null };
+    c.ks.setKey(c.db, key, h);
+  }
+  return h;
+}
+
+function hset(h: Extract<Value, { type: 'hash' }>, f: Uint8Array, v: Uint8Array): void {
+  h.v.set(f, v);
+  h.ttl?.delete(f);
+}
+
+const HSET: Handler = (c, a) => {
+  if (a.length < 4 || a.length % 2 !== 0) fail(`ERR wrong number of arguments for '${text(a[0])}' command`);
+  const h = hashOrCreate(c, a[1]);
+  for (let i = 2; i < a.length; i += 2) hset(h, a[i], a[i + 1]);
+};
+
+const HSETNX: Handler = (c, a) => {
+  arity(a, 4, true);
+  const h = hash(c, a[1]);
+  if (h?.v.has(a[2])) return;
+  hset(hashOrCreate(c, a[1]), a[2], a[3]);
+};
+
+const HDEL: Handler = (c, a) => {
+  arity(a, 3);
+  const h = hash(c, a[1]);
+  if (h === undefined) return;
+  for (const f of a.slice(2)) {
+    h.v.delete(f);
+    h.ttl?.delete(f);
+  }
+  c.ks.dropIfEmpty(c.db, a[1]);
+};
+
+const HINCRBY: Handler = (c, a) => {
+  arity(a, 4, true);
+  const by = incrArg(a[3]);
+  const h = hash(c, a[1]);
+  const cur = h?.v.get(a[2]);
+  let n = 0n;
+  if (cur !== undefined) {
+    const p = parseInt64(cur);
+    if (p === null) fail('ERR hash value is not an integer');
+    n = p;
+  }
+  const r = n + by;
+  if (!inInt64(r)) fail('ERR increment or decrement would overflow');
+  const hh = hashOrCreate(c, a[1]);
+  hh.v.set(a[2], ascii(r.toString())); // keeps the field's TTL
+};
+
+const HINCRBYFLOAT: Handler = (c, a) => {
+  arity(a, 4, true);
+  const by = dbl(a[3]);
+  const h = hash(c, a[1]);
+  const cur = h?.v.get(a[2]);
+  const base = cur === undefined ? 0 : parseDouble(cur);
+  if (base === null) fail('ERR hash value is not a float');
+  const r = base + by;
+  if (!Number.isFinite(r)) fail('ERR increment would produce NaN or Infinity');
+  hashOrCreate(c, a[1]).v.set(a[2], ascii(formatFloatResult(r)));
+};
+
+/** HEXPIRE / HPEXPIRE / HEXPIREAT / HPEXPIREAT key time [NX|XX|GT|LT] FIELDS n f... */
+function hexpire(unit: 's' | 'ms', absolute: boolean): Handler {
+  return (c, a) => {
+    arity(a, 6);
+    const when = expireArg(c, unit, absolute, a[2]);
+    let i = 3;
+    let cond = '';
+    const s = lower(a[i]);
+    if (s === 'nx' || s === 'xx' || s === 'gt' || s === 'lt') {
+      cond = s;
+      i++;
+    }
+    if (lower(a[i] ?? new Uint8Array(0)) !== 'fields') fail('ERR Mandatory argument FIELDS is missing or not at the right position');
+    const n = int(a[i + 1], 'numFields');
+    if (n < 1 || i + 2 + n !== a.length) fail('ERR The `numfields` parameter must match the number of arguments');
+    const h = hash(c, a[1]);
+    if (h === undefined) return;
+    for (const f of a.slice(i + 2)) {
+      if (!h.v.has(f)) continue;
+      const cur = h.ttl?.get(f) ?? null;
+      if (cond === 'nx' && cur !== null) continue;
+      if (cond === 'xx' && cur === null) continue;
+      if (cond === 'gt' && (cur === null || when <= cur)) continue;
+      if (cond === 'lt' && cur !== null && when >= cur) continue;
+      (h.ttl ??= new BytesMap<number>()).set(f, when);
+    }
+  };
+}
+
+const HPERSIST: Handler = (c, a) => {
+  arity(a, 5);
+  if (lower(a[2]) !== 'fields') fail('ERR Mandatory argument FIELDS is missing or not at the right position');
+  const h = hash(c, a[1]);
+  if (h === undefined) return;
+  for (const f of a.slice(4)) h.ttl?.delete(f);
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Streams
+
+function stream(c: CommandContext, key: Uint8Array): StreamState | undefined {
+  return c.ks.typed(c.db, key, 'stream')?.value.v;
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/** A strict stream ID "ms-seq" or "ms" (seq = `missingSeq`). */
+function parseId(b: Uint8Array, missingSeq: bigint = 0n): bigint {
+  const s = text(b);
+  const m = /^(\d+)(?:-(\d+))?$/.exec(s);
+  if (!m) fail('ERR Invalid stream ID specified as stream command argument');
+  const ms = BigInt(m[1]);
+  const seq = m[2] === undefined ? missingSeq : BigInt(m[2]);
+  if (ms > U64_MAX || seq > U64_MAX) fail('ERR Invalid stream ID specified as stream command argument');
+  return (ms << SEQ_BITS) | seq;
+}
+
+function streamOrCreate(c: CommandContext, key: Uint8Array): StreamState {
+  const s = stream(c, key);
+  if (s !== undefined) return s;
+  const n = new StreamState();
+  c.ks.setKey(c.db, key, { type: 'stream', v: n });
+  return n;
+}
+
+interface TrimSpec {
+  strategy: 'maxlen' | 'minid';
+  threshold: bigint;
+}
+
+/** Parses [MAXLEN|MINID [=|~] threshold [LIMIT n]] at a[i]; returns the spec and the next index. */
+function parseTrim(a: Uint8Array[], i: number): [TrimSpec, number] {
+  const strategy = lower(a[i]) as 'maxlen' | 'minid';
+  i++;
+  let approx = false;
+  if (i < a.length && (text(a[i]) === '~' || text(a[i]) === '=')) {
+    approx = text(a[i]) === '~';
+    i++;
+  }
+  if (i >= a.length) fail('ERR syntax error');
+  let threshold: bigint;
+  if (strategy === 'maxlen') {
+    const n = int(a[i]);
+    if (n < 0) fail('ERR The MAXLEN argument must be >= 0.');
+    threshold = BigInt(n);
+  } else threshold = parseId(a[i]);
+  i++;
+  if (i + 1 < a.length && lower(a[i]) === 'limit') {
+    if (!approx) fail('ERR syntax error, LIMIT cannot be used without the special ~ option');
+    i += 2;
+  }
+  if (approx) {
+    // Approximate trimming depends on the node layout of the server that ran it; Redis propagates it exactly.
+    throw new Unsupported('approximate trimming (~) depends on the writing server\'s listpack node layout; Redis propagates the exact form (=)');
+  }
+  return [{ strategy, threshold }, i];
+}
+
+export class Unsupported extends Error {}
+
+function trim(s: StreamState, t: TrimSpec): void {
+  let cut = 0;
+  if (t.strategy === 'maxlen') cut = Math.max(0, s.ids.length - Number(t.threshold));
+  else cut = s.lowerBound(t.threshold);
+  if (cut > 0) {
+    s.ids.splice(0, cut);
+    s.fields.splice(0, cut);
+  }
+}
+
+const XADD: Handler = (c, a) => {
+  arity(a, 5);
+  let i = 2;
+  let nomk = false;
+  let trimSpec: TrimSpec | null = null;
+  for (;;) {
+    const s = lower(a[i]);
+    if (s === 'nomkstream') {
+      nomk = true;
+      i++;
+    } else if (s === 'maxlen' || s === 'minid') [trimSpec, i] = parseTrim(a, i);
+    else break;
+    if (i >= a.length) fail('ERR syntax error');
+  }
+  const idArg = text(a[i]);
+  const fv = a.slice(i + 1);
+  if (fv.length === 0 || fv.length % 2 !== 0) fail("ERR wrong number of arguments for 'xadd' command");
+  let s = stream(c, a[1]);
+  if (s === undefined && nomk) return;
+  const last = s?.lastId ?? 0n;
+  let id: bigint;
+  if (idArg === '*') {
+    const ms = BigInt(c.now);
+    const lms = last >> SEQ_BITS;
+    id = ms > lms ? ms << SEQ_BITS : last + 1n;
+  } else if (/^\d+-\*$/.test(idArg)) {
+    const ms = BigInt(idArg.slice(0, -2));
+    const lms = last >> SEQ_BITS;
+    if (ms < lms) fail('ERR The ID specified in XADD is equal or smaller than the target stream top item');
+    if (ms === lms) {
+      if ((last & SEQ_MASK) === SEQ_MASK) fail('ERR The ID specified in XADD is equal or smaller than the target stream top item');
+      id = last + 1n;
+    } else id = ms << SEQ_BITS;
+  } else {
+    id = parseId(a[i]);
+    if (id === 0n) fail('ERR The ID specified in XADD must be greater than 0-0');
+    if (id <= last) fail('ERR The ID specified in XADD is equal or smaller than the target stream top item');
+  }
+  if (last === MAX_ID) fail('ERR The stream has exhausted the last possible ID, unable to add more items');
+  s ??= streamOrCreate(c, a[1]);
+  s.ids.push(id);
+  s.fields.push(fv);
+  s.lastId = id;
+  s.entriesAdded++;
+  if (trimSpec) trim(s, trimSpec);
+};
+
+const XTRIM: Handler = (c, a) => {
+  arity(a, 4);
+  const [spec, next] = parseTrim(a, 2);
+  if (next !== a.length) fail('ERR syntax error');
+  const s = stream(c, a[1]);
+  if (s !== undefined) trim(s, spec);
+};
+
+const XDEL: Handler = (c, a) => {
+  arity(a, 3);
+  const ids = a.slice(2).map((b) => parseId(b));
+  const s = stream(c, a[1]);
+  if (s === undefined) return;
+  for (const id of ids) {
+    const i = s.lowerBound(id);
+    if (i < s.ids.length && s.ids[i] === id) {
+      s.ids.splice(i, 1);
+      s.fields.splice(i, 1);
+      if (id > s.maxDeletedId) s.maxDeletedId = id;
+    }
+  }
+};
+
+const XSETID: Handler = (c, a) => {
+  arity(a, 3);
+  const id = parseId(a[2]);
+  let added = -1;
+  let maxDel = -1n;
+  for (let i = 3; i < a.length; i++) {
+    const o = lower(a[i]);
+    if (o === 'entriesadded' && i + 1 < a.length) {
+      added = int(a[++i]);
+      if (added < 0) fail('ERR entries_added must be positive');
+    } else if (o === 'maxdeletedid' && i + 1 < a.length) {
+      maxDel = parseId(a[++i]);
+      if (id < maxDel) fail('ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id');
+    } else fail('ERR syntax error');
+  }
+  const s = stream(c, a[1]);
+  if (s === undefined) fail('ERR no such key');
+  if (s.ids.length > 0 && id < s.ids[s.ids.length - 1]) fail('ERR The ID specified in XSETID is smaller than the target stream top item');
+  if (added >= 0 && added < s.ids.length) fail('ERR The entries_added specified in XSETID is smaller than the target stream length');
+  s.lastId = id;
+  if (added >= 0) s.entriesAdded = added;
+  if (maxDel >= 0n) s.maxDeletedId = maxDel;
+};
+
+function group(s: StreamState, name: Uint8Array): GroupState {
+  const g = s.groups.get(name);
+  if (g === undefined) fail(`NOGROUP No such consumer group '${text(name)}'`);
+  return g;
+}
+
+function consumerOf(c: CommandContext, g: GroupState, name: Uint8Array) {
+  let con = g.consumers.get(name);
+  if (con === undefined) {
+    con = { name, seenTime: c.now, activeTime: null };
+    g.consumers.set(name, con);
+  }
+  return con;
+}
+
+const XGROUP: Handler = (c, a) => {
+  arity(a, 2);
+  const sub = lower(a[1]);
+  if (sub === 'help') return;
+  arity(a, 4);
+  const key = a[2];
+  const e = c.ks.lookup(c.db, key);
+  if (e !== undefined && e.value.type !== 'stream') fail(WRONGTYPE);
+  let s = e?.value.type === 'stream' ? e.value.v : undefined;
+  const name = a[3];
+  if (sub === 'create' || sub === 'setid') {
+    arity(a, 5);
+    let mk = false;
+    let entriesRead = -1;
+    for (let i = 5; i < a.length; i++) {
+      const o = lower(a[i]);
+      if (o === 'mkstream' && sub === 'create') mk = true;
+      else if (o === 'entriesread' && i + 1 < a.length) {
+        entriesRead = int(a[++i]);
+        if (entriesRead < 0 && entriesRead !== -1) fail('ERR value for ENTRIESREAD must be positive or -1');
+      } else fail('ERR syntax error');
+    }
+    if (s === undefined) {
+      if (sub === 'setid' || !mk) fail("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.");
+    }
+    const id = text(a[4]) === '$' ? (s?.lastId ?? 0n) : parseId(a[4]);
+    if (sub === 'create') {
+      if (s?.groups.has(name)) fail('BUSYGROUP Consumer Group name already exists');
+      s ??= streamOrCreate(c, key);
+      s.groups.set(name, { name, lastId: id, entriesRead, pel: new Map(), consumers: new BytesMap() });
+    } else {
+      const g = group(s!, name);
+      g.lastId = id;
+      g.entriesRead = entriesRead;
+    }
+    return;
+  }
+  if (s === undefined) fail('ERR The XGROUP subcommand requires the key to exist.');
+  if (sub === 'destroy') {
+    s.groups.delete(name);
+    return;
+  }
+  arity(a, 5, true);
+  const g = group(s, name);
+  if (sub === 'createconsumer') {
+    consumerOf(c, g, a[4]);
+    return;
+  }
+  if (sub === 'delconsumer') {
+    if (g.consumers.delete(a[4]) === undefined) return;
+    for (const [id, p] of [...g.pel]) if (Buffer.compare(p.consumer, a[4]) === 0) g.pel.delete(id);
+    return;
+  }
+  throw new Unsupported(`XGROUP ${text(a[1])}`);
+};
+
+const XACK: Handler = (c, a) => {
+  arity(a, 4);
+  const ids = a.slice(3).map((b) => parseId(b));
+  const s = stream(c, a[1]);
+  if (s === undefined) return;
+  const g = s.groups.get(a[2]);
+  if (g === undefined) return;
+  for (const id of ids) g.pel.delete(id);
+};
+
+const XCLAIM: Handler = (c, a) => {
+  arity(a, 6);
+  const s = stream(c, a[1]);
+  if (s === undefined) fail(`NOGROUP No such key '${text(a[1])}' or consumer group '${text(a[2])}'`);
+  const g = group(s, a[2]);
+  const minIdle = int(a[4]);
+  const ids: bigint[] = [];
+  let j = 5;
+  for (; j < a.length; j++) {
+    const t = text(a[j]);
+    if (!/^\d+(-\d+)?$/.test(t)) break;
+    ids.push(parseId(a[j]));
+  }
+  let deliveryTime = -1;
+  let retry = -1;
+  let force = false;
+  let justid = false;
+  let lastId: bigint | null = null;
+  for (; j < a.length; j++) {
+    const o = lower(a[j]);
+    const more = j + 1 < a.length;
+    if (o === 'force') force = true;
+    else if (o === 'justid') justid = true;
+    else if (o === 'idle' && more) deliveryTime = c.now - int(a[++j]);
+    else if (o === 'time' && more) deliveryTime = int(a[++j]);
+    else if (o === 'retrycount' && more) retry = int(a[++j]);
+    else if (o === 'lastid' && more) lastId = parseId(a[++j]);
+    else fail(`ERR Unrecognized XCLAIM option '${text(a[j])}'`);
+  }
+  if (deliveryTime !== -1) {
+    if (deliveryTime < 0 || deliveryTime > c.now) deliveryTime = c.now;
+  } else deliveryTime = c.now;
+  if (lastId !== null && lastId > g.lastId) g.lastId = lastId;
+  for (const id of ids) {
+    let nack = g.pel.get(id);
+    if (!s.has(id)) {
+      if (nack !== undefined) g.pel.delete(id);
+      continue;
+    }
+    let fresh = false;
+    if (force && nack === undefined) {
+      nack = { consumer: new Uint8Array(0), deliveryTime: c.now, deliveryCount: 1 };
+      fresh = true;
+      g.pel.set(id, nack);
+    }
+    if (nack === undefined) continue;
+    if (!fresh && minIdle > 0 && c.now - nack.deliveryTime < minIdle) continue;
+    const con = consumerOf(c, g, a[3]);
+    con.activeTime = c.now;
+    nack.consumer = con.name;
+    nack.deliveryTime = deliveryTime;
+    if (retry >= 0) nack.deliveryCount = retry;
+    else if (!justid) nack.deliveryCount++;
+  }
+};
+
+const RESTORE: Handler = (c, a) => {
+  arity(a, 4);
+  let replace = false;
+  let abs = false;
+  for (let i = 4; i < a.length; i++) {
+    const o = lower(a[i]);
+    if (o === 'replace') replace = true;
+    else if (o === 'absttl') abs = true;
+    else if ((o === 'idletime' || o === 'freq') && i + 1 < a.length) i++;
+    else fail('ERR syntax error');
+  }
+  const ttl = int(a[2]);
+  if (ttl < 0) fail('ERR Invalid TTL value, must be >= 0');
+  if (!replace && c.ks.lookup(c.db, a[1]) !== undefined) fail('BUSYKEY Target key name already exists.');
+  let decoded;
+  try {
+    decoded = decodeDumpPayload(a[3]);
+  } catch (err) {
+    fail(`ERR DUMP payload version or checksum are wrong (${(err as Error).message})`);
+  }
+  c.ks.delete(c.db, a[1]);
+  c.ks.loadKey(c.db, a[1], decoded.value, ttl === 0 ? null : abs ? ttl : c.now + ttl);
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Functions
+
+function libraryName(code: Uint8Array): [string, string] {
+  const nl = code.indexOf(0x0a);
+  const first = text(nl < 0 ? code : code.subarray(0, nl)).replace(/\r$/, '');
+  const m = /^#!(\S+)(.*)$/.exec(first);
+  if (!m) fail('ERR Missing library metadata');
+  let name: string | undefined;
+  for (const part of m[2].trim().split(/\s+/)) {
+    if (part === '') continue;
+    if (part.startsWith('name=')) name = part.slice(5);
+    else fail(`ERR Invalid metadata value given: ${part}`);
+  }
+  if (name === undefined) fail('ERR Library name was not given');
+  return [m[1].toUpperCase(), name];
+}
+
+const FUNCTION: Handler = (c, a) => {
+  arity(a, 2);
+  const sub = lower(a[1]);
+  if (sub === 'load') {
+    arity(a, 3);
+    const replace = a.length === 4 && lower(a[2]) === 'replace';
+    const code = a[a.length - 1];
+    const [engine, library] = libraryName(code);
+    if (c.ks.functions.has(library) && !replace) fail(`ERR Library '${library}' already exists`);
+    c.ks.functions.set(library, { library, engine, code });
+  } else if (sub === 'delete') {
+    arity(a, 3, true);
+    const name = text(a[2]);
+    if (!c.ks.functions.delete(name)) fail('ERR Library not found');
+  } else if (sub === 'flush') {
+    c.ks.functions.clear();
+  } else throw new Unsupported(`FUNCTION ${text(a[1])}`);
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+
+export const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+  ['del', DEL],
+  ['unlink', DEL],
+  ['rename', rename(false)],
+  ['renamenx', rename(true)],
+  ['copy', COPY],
+  ['move', MOVE],
+  ['swapdb', SWAPDB],
+  ['flushdb', FLUSHDB],
+  ['flushall', FLUSHALL],
+  ['expire', expireGeneric('s', false)],
+  ['pexpire', expireGeneric('ms', false)],
+  ['expireat', expireGeneric('s', true)],
+  ['pexpireat', expireGeneric('ms', true)],
+  ['persist', PERSIST],
+  ['restore', RESTORE],
+  ['set', SET],
+  ['setnx', SETNX],
+  ['setex', setex('s')],
+  ['psetex', setex('ms')],
+  ['mset', MSET],
+  ['msetnx', MSETNX],
+  ['append', APPEND],
+  ['setrange', SETRANGE],
+  ['incr', INCR],
+  ['decr', DECR],
+  ['incrby', INCRBY],
+  ['decrby', DECRBY],
+  ['incrbyfloat', INCRBYFLOAT],
+  ['getset', GETSET],
+  ['getdel', GETDEL],
+  ['getex', GETEX],
+  ['setbit', SETBIT],
+  ['bitop', BITOP],
+  ['pfadd', PFADD],
+  ['rpush', push(false, false)],
+  ['lpush', push(true, false)],
+  ['rpushx', push(false, true)],
+  ['lpushx', push(true, true)],
+  ['linsert', LINSERT],
+  ['lset', LSET],
+  ['lrem', LREM],
+  ['ltrim', LTRIM],
+  ['lpop', pop(true)],
+  ['rpop', pop(false)],
+  ['lmove', LMOVE],
+  ['blmove', LMOVE],
+  ['rpoplpush', RPOPLPUSH],
+  ['brpoplpush', RPOPLPUSH],
+  ['sadd', SADD],
+  ['srem', SREM],
+  ['smove', SMOVE],
+  ['sinterstore', setOp('inter')],
+  ['sunionstore', setOp('union')],
+  ['sdiffstore', setOp('diff')],
+  ['zadd', ZADD],
+  ['zincrby', ZINCRBY],
+  ['zrem', ZREM],
+  ['zremrangebyscore', zremRange('score')],
+  ['zremrangebyrank', zremRange('rank')],
+  ['zremrangebylex', zremRange('lex')],
+  ['zpopmin', zpop(false)],
+  ['zpopmax', zpop(true)],
+  ['zunionstore', zstore('union')],
+  ['zinterstore', zstore('inter')],
+  ['zdiffstore', zstore('diff')],
+  ['zrangestore', ZRANGESTORE],
+  ['hset', HSET],
+  ['hmset', HSET],
+  ['hsetnx', HSETNX],
+  ['hdel', HDEL],
+  ['hincrby', HINCRBY],
+  ['hincrbyfloat', HINCRBYFLOAT],
+  ['hexpire', hexpire('s', false)],
+  ['hpexpire', hexpire('ms', false)],
+  ['hexpireat', hexpire('s', true)],
+  ['hpexpireat', hexpire('ms', true)],
+  ['hpersist', HPERSIST],
+  ['xadd', XADD],
+  ['xtrim', XTRIM],
+  ['xdel', XDEL],
+  ['xsetid', XSETID],
+  ['xgroup', XGROUP],
+  ['xack', XACK],
+  ['xclaim', XCLAIM],
+  ['function', FUNCTION],
+]);
+
+export { CommandFailed };
+export type { Entry };

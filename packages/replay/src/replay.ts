@@ -1,0 +1,214 @@
+// Replaying an AOF (single file, or a multi-part directory in manifest order) into a ReplayKeyspace: what a
+// Redis 7.x restart would load.
+import { readAof, type AofRdbPart } from '@redis-persist/aof';
+import { parseRdb } from '@redis-persist/rdb';
+import { HANDLERS, Unsupported, type CommandContext } from './commands.js';
+import { ReplayError } from './errors.js';
+import { CommandFailed, ReplayKeyspace, lower } from './keyspace.js';
+import { text } from './numbers.js';
+
+export interface ReplayOptions {
+  /** Go on past commands this replayer does not know or refuses, counting each, instead of failing. */
+  skipUnknown?: boolean;
+  /**
+   * Point in time (Unix seconds): stop before the first `#TS:` annotation later than this, as
+   * `redis-check-aof --truncate-to-timestamp` would cut. The AOF must carry annotations.
+   */
+  until?: number;
+  /** Unix ms that relative times (EXPIRE, SETEX, XCLAIM IDLE...) count from. Default: now. */
+  now?: number;
+  /** hll-sparse-max-bytes of the server (default 3000). */
+  hllSparseMaxBytes?: number;
+  /** Called every 64k commands. */
+  onProgress?: (p: { file: string; offset: number; commands: number }) => void;
+}
+
+/** A command Redis answered with an error while loading (it changed nothing). */
+export interface ReplayFailure {
+  file: string;
+  offset: number;
+  command: string;
+  reason: string;
+}
+
+export interface ReplayResult {
+  keyspace: ReplayKeyspace;
+  /** The files read, in load order. */
+  files: string[];
+  /** RDB parts (base / preamble) loaded, with their key counts. */
+  rdbParts: AofRdbPart[];
+  /** Commands read (SELECT, MULTI and EXEC included). */
+  commands: number;
+  /** Commands that an error reply would have answered (the first 20 are in `failures`). */
+  failed: number;
+  failures: ReplayFailure[];
+  /** Commands skipped with `skipUnknown`, by lower-case name. */
+  skipped: number;
+  skippedByCommand: Record<string, number>;
+  /** Commands of a MULTI left open at the end of a file, discarded as Redis does. */
+  discardedInMulti: number;
+  /** Latest `#TS:` seen among the commands replayed (Unix seconds), or null. */
+  lastTimestamp: number | null;
+  /** With `until`: where the replay stopped (the first command after the point in time), if it stopped early. */
+  stoppedAt: { file: string; offset: number; timestamp: number } | null;
+}
+
+interface Pending {
+  db: number;
+  args: Uint8Array[];
+  file: string;
+  offset: number;
+}
+
+async function loadRdbPart(ks: ReplayKeyspace, part: AofRdbPart): Promise<void> {
+  for await (const r of parseRdb(part.path, { values: true, stopAtEnd: true })) {
+    if (r.kind === 'key') {
+      if (r.value !== undefined) ks.loadKey(r.db, r.key, r.value, r.expireAt);
+    } else if (r.kind === 'function') ks.functions.set(r.function.library, r.function);
+  }
+}
+
+function commandLabel(args: Uint8Array[]): string {
+  const name = text(args[0] ?? new Uint8Array(0));
+  const sub = /^(xgroup|function|object|config)$/i.test(name) && args.length > 1 ? ` ${text(args[1]).toUpperCase()}` : '';
+  return (name.toUpperCase() + sub).slice(0, 64);
+}
+
+/** Replays one command into the keyspace, without MULTI/SELECT handling (for callers building keyspaces). */
+export class Replayer {
+  readonly ks = new ReplayKeyspace();
+  private readonly ctx: CommandContext;
+  failed = 0;
+  readonly failures: ReplayFailure[] = [];
+  skipped = 0;
+  readonly skippedByCommand: Record<string, number> = {};
+
+  constructor(private readonly options: ReplayOptions = {}) {
+    this.ctx = { ks: this.ks, db: 0, now: options.now ?? Date.now(), hllSparseMaxBytes: options.hllSparseMaxBytes ?? 3000 };
+  }
+
+  /** Throws ReplayError for an unknown command (unless skipUnknown). */
+  check(args: Uint8Array[], file: string, offset: number): boolean {
+    const name = lower(args[0]);
+    if (HANDLERS.has(name)) return true;
+    return this.unknown(args, file, offset, `unknown command '${commandLabel(args)}'`, 'unknown-command');
+  }
+
+  private unknown(args: Uint8Array[], file: string, offset: number, message: string, code: 'unknown-command' | 'unsupported'): false {
+    if (!this.options.skipUnknown) {
+      throw new ReplayError(code, `${message} (use --skip-unknown to go on without it)`, file, offset);
+    }
+    this.skipped++;
+    const label = commandLabel(args).toLowerCase();
+    this.skippedByCommand[label] = (this.skippedByCommand[label] ?? 0) + 1;
+    return false;
+  }
+
+  apply(db: number, args: Uint8Array[], file: string, offset: number): void {
+    const h = HANDLERS.get(lower(args[0]));
+    if (h === undefined) {
+      this.check(args, file, offset);
+      return;
+    }
+    this.ctx.db = db;
+    try {
+      h(this.ctx, args);
+    } catch (err) {
+      if (err instanceof CommandFailed) {
+        this.failed++;
+        if (this.failures.length < 20) this.failures.push({ file, offset, command: commandLabel(args), reason: err.message });
+      } else if (err instanceof Unsupported) {
+        this.unknown(args, file, offset, `cannot replay ${commandLabel(args)}: ${err.message}`, 'unsupported');
+      } else throw err;
+    }
+  }
+}
+
+/**
+ * Replays an AOF (`input`: a file, a manifest, an AOF directory or a Redis data directory) and returns the
+ * keyspace Redis would hold after loading it. RDB parts go through @redis-persist/rdb. Keys whose expiry has
+ * passed are kept with their expiry, as Redis holds them right after a load (see `records({ dropExpiredAt })`).
+ */
+export async function replayAof(input: string, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const rp = new Replayer(options);
+  const ks = rp.ks;
+  const parts: AofRdbPart[] = [];
+  const queued: AofRdbPart[] = [];
+  const files: string[] = [];
+  let commands = 0;
+  let discarded = 0;
+  let multi: Pending[] | null = null;
+  let multiFile = '';
+  let lastTimestamp: number | null = null;
+  let sawTimestamp = false;
+  let stoppedAt: ReplayResult['stoppedAt'] = null;
+  const until = options.until;
+
+  const closeFile = () => {
+    if (multi !== null) discarded += multi.length;
+    multi = null;
+  };
+
+  const iter = readAof(input, {
+    onRdbPart: (p) => {
+      parts.push(p);
+      queued.push(p);
+    },
+    onAnnotation: (_f, _o, t) => {
+      if (t.length > 4 && t[1] === 0x54 && t[2] === 0x53 && t[3] === 0x3a) sawTimestamp = true;
+    },
+  });
+  for await (const cmd of iter) {
+    while (queued.length > 0) await loadRdbPart(ks, queued.shift()!);
+    if (files[files.length - 1] !== cmd.file) {
+      closeFile();
+      files.push(cmd.file);
+    }
+    if (until !== undefined && cmd.timestamp !== undefined && cmd.timestamp > until) {
+      stoppedAt = { file: cmd.file, offset: cmd.offset, timestamp: cmd.timestamp };
+      break;
+    }
+    if (cmd.timestamp !== undefined) lastTimestamp = cmd.timestamp;
+    commands++;
+    if (options.onProgress && (commands & 0xffff) === 0) options.onProgress({ file: cmd.file, offset: cmd.offset, commands });
+    const args = cmd.args;
+    if (args.length === 0) continue;
+    const name = lower(args[0]);
+    if (name === 'select') continue; // readAof tracks the database
+    if (name === 'multi') {
+      if (multi !== null) throw new ReplayError('syntax', 'MULTI inside MULTI', cmd.file, cmd.offset);
+      multi = [];
+      multiFile = cmd.file;
+      continue;
+    }
+    if (name === 'exec') {
+      if (multi === null) throw new ReplayError('syntax', 'EXEC without MULTI', cmd.file, cmd.offset);
+      const q: Pending[] = multi;
+      multi = null;
+      for (const p of q) rp.apply(p.db, p.args, p.file, p.offset);
+      continue;
+    }
+    if (!rp.check(args, cmd.file, cmd.offset)) continue;
+    if (multi !== null && multiFile === cmd.file) multi.push({ db: cmd.db, args, file: cmd.file, offset: cmd.offset });
+    else rp.apply(cmd.db, args, cmd.file, cmd.offset);
+  }
+  while (queued.length > 0) await loadRdbPart(ks, queued.shift()!);
+  closeFile();
+  for (const p of parts) if (!files.includes(p.file)) files.splice(parts.indexOf(p), 0, p.file);
+  if (until !== undefined && !sawTimestamp && lastTimestamp === null) {
+    throw new ReplayError('input', 'the AOF has no #TS: annotations, so --until has nothing to go by (enable aof-timestamp-enabled)', input);
+  }
+  return {
+    keyspace: ks,
+    files,
+    rdbParts: parts,
+    commands,
+    failed: rp.failed,
+    failures: rp.failures,
+    skipped: rp.skipped,
+    skippedByCommand: rp.skippedByCommand,
+    discardedInMulti: discarded,
+    lastTimestamp,
+    stoppedAt,
+  };
+}
