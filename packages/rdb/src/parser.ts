@@ -134,7 +134,7 @@ export class RdbParser {
       file: options.file,
       maxString: options.limits?.maxStringLength ?? 1 << 30,
       maxDb: options.limits?.maxDbIndex ?? 1_000_000,
-      maxDup: options.limits?.maxDuplicateCheck ?? 2_000_000,
+      maxDup: options.limits?.maxDuplicateCheck ?? 16_000_000,
       stopAtEnd: options.stopAtEnd ?? false,
       dropExpiredBefore: options.dropExpiredBefore ?? null,
       skipEmpty: options.skipEmpty ?? (options.values ?? true),
@@ -1231,23 +1231,80 @@ function parseFunctionLibrary(code: Uint8Array, fail: ((m: string) => never) | n
   return { library, engine: m[1].toUpperCase(), code };
 }
 
-/** Duplicate detection for one collection, bounded: beyond `max` members it gives up (reports no duplicates). */
+/**
+ * Duplicate detection for one collection without holding its members: an open-addressing table of two independent
+ * 32-bit hashes per member (8 bytes each). A false "duplicate" needs a 64-bit collision (about n^2 / 2^65: 3e-8 for a
+ * million members). Beyond `max` members it gives up (reports no duplicates).
+ */
 class DupCheck {
-  private readonly set: Set<string> | null;
+  private t: Uint32Array | null;
+  private cap: number;
+  private size = 0;
+  private readonly max: number;
   constructor(expected: number, max: number) {
-    this.set = expected > 1 && expected <= max ? new Set() : null;
+    this.max = max;
+    let cap = 16;
+    while (cap < Math.min(expected, 65536) * 2) cap *= 2;
+    this.cap = cap;
+    this.t = expected > 1 && expected <= max ? new Uint32Array(cap * 2) : null;
   }
   seen(e: PackedEntry): boolean {
-    if (!this.set) return false;
-    let k: string;
+    const t = this.t;
+    if (!t) return false;
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c;
     if (e instanceof Uint8Array) {
-      if (e.length <= 24) {
-        k = '';
-        for (let i = 0; i < e.length; i++) k += String.fromCharCode(e[i]);
-      } else k = latin1.decode(e);
-    } else k = String(e);
-    if (this.set.has(k)) return true;
-    this.set.add(k);
-    return false;
+      for (let i = 0; i < e.length; i++) {
+        const c = e[i];
+        h1 = Math.imul(h1 ^ c, 0x01000193);
+        h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+        h2 ^= h2 >>> 15;
+      }
+    } else {
+      const str = String(e);
+      for (let i = 0; i < str.length; i++) {
+        const c = str.charCodeAt(i);
+        h1 = Math.imul(h1 ^ c, 0x01000193);
+        h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+        h2 ^= h2 >>> 15;
+      }
+    }
+    h1 >>>= 0;
+    h2 = (h2 ^ (h2 >>> 13)) >>> 0;
+    if (h1 === 0 && h2 === 0) h2 = 1;
+    const mask = this.cap - 1;
+    let i = h1 & mask;
+    for (;;) {
+      const a = t[2 * i];
+      const b = t[2 * i + 1];
+      if (a === 0 && b === 0) {
+        t[2 * i] = h1;
+        t[2 * i + 1] = h2;
+        if (++this.size * 2 > this.cap) this.grow();
+        return false;
+      }
+      if (a === h1 && b === h2) return true;
+      i = (i + 1) & mask;
+    }
+  }
+  private grow(): void {
+    const old = this.t!;
+    if (this.size >= this.max) {
+      this.t = null;
+      return;
+    }
+    this.cap *= 2;
+    const t = new Uint32Array(this.cap * 2);
+    const mask = this.cap - 1;
+    for (let k = 0; k < old.length; k += 2) {
+      const a = old[k];
+      const b = old[k + 1];
+      if (a === 0 && b === 0) continue;
+      let i = a & mask;
+      while (t[2 * i] !== 0 || t[2 * i + 1] !== 0) i = (i + 1) & mask;
+      t[2 * i] = a;
+      t[2 * i + 1] = b;
+    }
+    this.t = t;
   }
 }

@@ -9,7 +9,7 @@ export interface RdbLimits {
   maxStringLength?: number;
   /** Largest database index accepted (Redis refuses ids >= `databases`). Default 1_000_000. */
   maxDbIndex?: number;
-  /** Hashtable collections up to this many elements are checked for duplicate members in check mode. Default 2_000_000. */
+  /** Collections up to this many members are checked for duplicates (8-16 bytes of memory per member). Default 16_000_000. */
   maxDuplicateCheck?: number;
 }
 

@@ -162,3 +162,27 @@ describe.skipIf(!hasCheckRdb)('check verdicts agree with redis-check-rdb on muta
     expect(invalid).toBeGreaterThan(10);
   });
 });
+
+describe('duplicates (as Redis refuses them when loading)', () => {
+  const withCrc = async (body: number[]) => {
+    const { crc64 } = await import('@redis-persist/bytes');
+    const data = Buffer.concat([Buffer.from('REDIS0010'), Buffer.from(body), Buffer.from([0xff])]);
+    const c = crc64(data);
+    const t = Buffer.alloc(8);
+    t.writeBigUInt64LE(c);
+    return Buffer.concat([data, t]);
+  };
+  const str = (s: string) => [s.length, ...Buffer.from(s)];
+  it('a hashtable set with a repeated member is corrupt; distinct members are fine', async () => {
+    const dup = await withCrc([0xfe, 0, 0x02, ...str('s'), 3, ...str('a'), ...str('bb'), ...str('a')]);
+    expect((outcome(dup, false) as RdbError).message).toMatch(/duplicate set member/);
+    const ok = await withCrc([0xfe, 0, 0x02, ...str('s'), 3, ...str('a'), ...str('bb'), ...str('c')]);
+    expect(outcome(ok, false)).toBe('ok');
+    const many = [0xfe, 0, 0x04, ...str('h'), 0x40 | (3000 >> 8), 3000 & 255];
+    for (let i = 0; i < 3000; i++) many.push(...str(`f${i}`), ...str('v'));
+    expect(outcome(await withCrc(many), false)).toBe('ok');
+    const dupHash = [0xfe, 0, 0x04, ...str('h'), 0x40 | (3000 >> 8), 3000 & 255];
+    for (let i = 0; i < 3000; i++) dupHash.push(...str(i === 2999 ? 'f7' : `f${i}`), ...str('v'));
+    expect((outcome(await withCrc(dupHash), false) as RdbError).message).toMatch(/duplicate hash field/);
+  });
+});
