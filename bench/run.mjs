@@ -77,6 +77,10 @@ function cleanupSync() {
   tempDirs.clear();
   for (const f of partials) fs.rmSync(f, { force: true });
   partials.clear();
+  if (lockHeld) {
+    fs.rmSync(LOCK_FILE, { force: true });
+    lockHeld = false;
+  }
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
@@ -86,6 +90,38 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 process.on('exit', cleanupSync);
+
+// One bench at a time: two runs would share bench/data and disturb each other's figures.
+const LOCK_FILE = path.join(DATA_DIR, '.bench.lock');
+let lockHeld = false;
+async function takeLock() {
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+  let told = false;
+  for (;;) {
+    try {
+      fs.writeFileSync(LOCK_FILE, `${process.pid}\n`, { flag: 'wx' });
+      lockHeld = true;
+      return;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    const pid = Number(fs.readFileSync(LOCK_FILE, 'utf8').trim());
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = pid > 0;
+    } catch {
+      alive = false;
+    }
+    if (!alive) {
+      fs.rmSync(LOCK_FILE, { force: true }); // left by a run that died
+      continue;
+    }
+    if (!told) log(`another pnpm bench (pid ${pid}) is running; waiting for it to finish`);
+    told = true;
+    await new Promise((r) => setTimeout(r, 5000));
+  }
+}
 
 function mkTemp(prefix) {
   fs.mkdirSync(TMP_DIR, { recursive: true });
@@ -545,6 +581,7 @@ async function main() {
       process.exit(3);
     }
   }
+  await takeLock();
   const env = envInfo(opts);
   log(`load average ${env.loadavgStart.join(' ')}; suites: ${opts.only.join(', ')}; runs: ${opts.runs}`);
   if (opts.build) {
