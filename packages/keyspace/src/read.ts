@@ -45,13 +45,14 @@ export async function* readKeyspaceJsonl(
     return w;
   };
 
-  function* emit(buf: Uint8Array, start: number, end: number, lineStart: number): Generator<KeyspaceRecord> {
+  /** The record on one line, or undefined for a line to skip. */
+  const parseLine = (buf: Uint8Array, start: number, end: number, lineStart: number): KeyspaceRecord | undefined => {
     lineNo++;
     if (end > start && buf[end - 1] === 0x0d) end--;
-    if (end === start) return;
-    if (lineNo === 1 && isHeaderLine(buf, start, end)) return;
-    yield parseKeyspaceLineBytes(buf, start, end, where(lineStart));
-  }
+    if (end === start) return undefined;
+    if (lineNo === 1 && isHeaderLine(buf, start, end)) return undefined;
+    return parseKeyspaceLineBytes(buf, start, end, where(lineStart));
+  };
 
   const tooLong = (lineStart: number): never => {
     lineNo++;
@@ -72,7 +73,8 @@ export async function* readKeyspaceJsonl(
       }
       if (partBytes === 0) {
         if (nl - pos > maxLine) tooLong(fileOffset + pos);
-        yield* emit(chunk, pos, nl, fileOffset + pos);
+        const rec = parseLine(chunk, pos, nl, fileOffset + pos);
+        if (rec !== undefined) yield rec;
       } else {
         if (partBytes + (nl - pos) > maxLine) tooLong(fileOffset + pos - partBytes);
         parts.push(chunk.subarray(pos, nl));
@@ -80,7 +82,8 @@ export async function* readKeyspaceJsonl(
         const lineStart = fileOffset + pos - partBytes;
         parts = [];
         partBytes = 0;
-        yield* emit(line, 0, line.length, lineStart);
+        const rec = parseLine(line, 0, line.length, lineStart);
+        if (rec !== undefined) yield rec;
       }
       pos = nl + 1;
     }
@@ -91,6 +94,7 @@ export async function* readKeyspaceJsonl(
     if (partBytes > maxLine) tooLong(fileOffset - partBytes);
     const line = Buffer.concat(parts, partBytes);
     parts = [];
-    yield* emit(line, 0, line.length, fileOffset - partBytes);
+    const rec = parseLine(line, 0, line.length, fileOffset - partBytes);
+    if (rec !== undefined) yield rec;
   }
 }
