@@ -11,8 +11,6 @@ export interface EncodeOptions {
 }
 
 const CHUNK_SIZE = 64 * 1024;
-/** V8's longest string (2^29 - 24 UTF-16 units on 64-bit); a line is ASCII/UTF-8 so bytes >= units. */
-const MAX_STRING_BYTES = (1 << 29) - 24;
 /** Bytes of input per base64 step: a multiple of 3, so the pieces concatenate into one valid base64 text. */
 const BASE64_STEP = 3 * 16 * 1024;
 const HEX = '0123456789abcdef';
@@ -120,10 +118,11 @@ class ChunkWriter {
     }
     const parts = this.takeAll();
     const all = Buffer.concat(parts);
-    if (all.length > MAX_STRING_BYTES) {
+    try {
+      return all.toString('utf8');
+    } catch {
       throw new KeyspaceError('range', `the line is ${all.length} bytes, more than a JavaScript string can hold; use keyspaceJsonlChunks() or encodeKeyspaceLineBytes()`);
     }
-    return all.toString('utf8');
   }
 
   reset(): void {
