@@ -5,7 +5,7 @@
 const HDR = 16;
 const P = 14;
 const REGISTERS = 1 << P;
-const DENSE_SIZE = HDR + (REGISTERS * 6 + 7) / 8;
+const DENSE_SIZE = HDR + ((REGISTERS * 6 + 7) >> 3);
 const M = 0xc6a4a7935bd1e995n;
 const MASK64 = 0xffffffffffffffffn;
 const SEED = 0xadc83b19n;

@@ -1,6 +1,6 @@
 // Replaying an AOF (single file, or a multi-part directory in manifest order) into a ReplayKeyspace: what a
 // Redis 7.x restart would load.
-import { readAof, type AofRdbPart } from '@redis-persist/aof';
+import { AofError, loadedFiles, readAof, readManifest, resolveAofInput, type AofRdbPart } from '@redis-persist/aof';
 import { parseRdb } from '@redis-persist/rdb';
 import { HANDLERS, Unsupported, type CommandContext } from './commands.js';
 import { ReplayError } from './errors.js';
@@ -19,6 +19,12 @@ export interface ReplayOptions {
   now?: number;
   /** hll-sparse-max-bytes of the server (default 3000). */
   hllSparseMaxBytes?: number;
+  /**
+   * A last file that ends early (inside a command, or inside a MULTI) is loaded up to its last complete command,
+   * as Redis does with `aof-load-truncated yes` (its default). Set false to fail instead, as with
+   * `aof-load-truncated no`. A truncated file that is not the last one always fails, as in Redis.
+   */
+  loadTruncated?: boolean;
   /** Called every 64k commands. */
   onProgress?: (p: { file: string; offset: number; commands: number }) => void;
 }
@@ -49,6 +55,8 @@ export interface ReplayResult {
   discardedInMulti: number;
   /** Latest `#TS:` seen among the commands replayed (Unix seconds), or null. */
   lastTimestamp: number | null;
+  /** Where the last file ended early: `offset` is where Redis would truncate it (see `loadTruncated`), or null. */
+  truncated: { file: string; offset: number; message: string } | null;
   /** With `until`: where the replay stopped (the first command after the point in time), if it stopped early. */
   stoppedAt: { file: string; offset: number; timestamp: number } | null;
 }
@@ -124,6 +132,13 @@ export class Replayer {
   }
 }
 
+async function lastLoadedFile(input: string): Promise<string> {
+  const target = await resolveAofInput(input);
+  if (target.layout === 'single') return input;
+  const files = loadedFiles(await readManifest(target.manifestPath));
+  return files.length > 0 ? files[files.length - 1].name : '';
+}
+
 /**
  * Replays an AOF (`input`: a file, a manifest, an AOF directory or a Redis data directory) and returns the
  * keyspace Redis would hold after loading it. RDB parts go through @redis-persist/rdb. Keys whose expiry has
@@ -158,6 +173,11 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
       if (t.length > 4 && t[1] === 0x54 && t[2] === 0x53 && t[3] === 0x3a) sawTimestamp = true;
     },
   });
+  let truncated: ReplayResult['truncated'] = null;
+  let lastEnd = 0;
+  let multiOffset = 0;
+  const lastFile = await lastLoadedFile(input);
+  try {
   for await (const cmd of iter) {
     while (queued.length > 0) await loadRdbPart(ks, queued.shift()!);
     if (files[files.length - 1] !== cmd.file) {
@@ -170,6 +190,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
     }
     if (cmd.timestamp !== undefined) lastTimestamp = cmd.timestamp;
     commands++;
+    lastEnd = cmd.end;
     if (options.onProgress && (commands & 0xffff) === 0) options.onProgress({ file: cmd.file, offset: cmd.offset, commands });
     const args = cmd.args;
     if (args.length === 0) continue;
@@ -179,6 +200,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
       if (multi !== null) throw new ReplayError('syntax', 'MULTI inside MULTI', cmd.file, cmd.offset);
       multi = [];
       multiFile = cmd.file;
+      multiOffset = cmd.offset;
       continue;
     }
     if (name === 'exec') {
@@ -191,6 +213,13 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
     if (!rp.check(args, cmd.file, cmd.offset)) continue;
     if (multi !== null && multiFile === cmd.file) multi.push({ db: cmd.db, args, file: cmd.file, offset: cmd.offset });
     else rp.apply(cmd.db, args, cmd.file, cmd.offset);
+  }
+  } catch (err) {
+    const tolerated = err instanceof AofError && err.code === 'truncated' && options.loadTruncated !== false && err.file === lastFile;
+    if (!tolerated) throw err;
+    // Redis keeps everything up to the last complete command, minus a MULTI left open.
+    const cut = multi !== null ? multiOffset : lastEnd;
+    truncated = { file: err.file!, offset: cut, message: `${err.message}` };
   }
   while (queued.length > 0) await loadRdbPart(ks, queued.shift()!);
   closeFile();
@@ -208,6 +237,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
     skipped: rp.skipped,
     skippedByCommand: rp.skippedByCommand,
     discardedInMulti: discarded,
+    truncated,
     lastTimestamp,
     stoppedAt,
   };
