@@ -28,6 +28,8 @@ export interface RdbWriteOptions {
   /** Drop keys/functions the target cannot hold (reporting each through `onDrop`) instead of refusing. */
   dropUnsupported?: boolean;
   onDrop?: (info: DropInfo) => void;
+  /** Called by {@link writeRdbFile} after each chunk (about 64 KiB) reaches the file. */
+  onProgress?: (progress: { bytes: number; keys: number }) => void;
 }
 
 /** A key or function left out because the target version cannot hold it. */
@@ -281,7 +283,10 @@ export async function writeRdbFile(
   const writer = new RdbWriter(options);
   const file = await AtomicFile.create(path);
   try {
-    for await (const chunk of writeRdb(records, options, writer)) await file.write(chunk);
+    for await (const chunk of writeRdb(records, options, writer)) {
+      await file.write(chunk);
+      options.onProgress?.({ bytes: file.bytesWritten, keys: writer.keys });
+    }
     await file.commit();
   } catch (err) {
     await file.abort();

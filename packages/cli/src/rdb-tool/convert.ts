@@ -5,7 +5,7 @@ import { keyspaceJsonlChunks, readKeyspaceJsonl, sortKeyspace, type KeyspaceReco
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { DEFAULT_RDB_VERSION, RdbWriterError, resolveTarget, writeRdbFile, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, bytesToDisplay, createOutput, usageError } from '../common/index.js';
+import { CliExit, ExitCode, Progress, bytesToDisplay, createOutput, usageError } from '../common/index.js';
 import { respChunks } from './rdb-resp.js';
 
 type Format = 'rdb' | 'jsonl' | 'resp';
@@ -97,6 +97,7 @@ export function registerConvert(program: Command): void {
 
       if (to === 'rdb') {
         const dropped: DropInfo[] = [];
+        const progress = new Progress('converting', 0);
         let summary;
         try {
           summary = await writeRdbFile(output, records, {
@@ -108,8 +109,10 @@ export function registerConvert(program: Command): void {
               dropped.push(d);
               if (!opts.json) o.err(o.e.yellow(`dropped: ${dropLine(d)}`));
             },
+            onProgress: (p) => progress.update(p.bytes),
           });
         } catch (err) {
+          progress.done();
           if (err instanceof RdbWriterError && err.code === 'options') throw usageError(err.message);
           if (err instanceof RdbWriterError && err.code === 'unsupported') {
             throw new CliExit(
@@ -119,6 +122,7 @@ export function registerConvert(program: Command): void {
           }
           throw err;
         }
+        progress.done();
         if (opts.json) {
           o.json({
             input,
@@ -160,12 +164,18 @@ export function registerConvert(program: Command): void {
       const sorted = counted(sortKeyspace(records));
       const chunks = to === 'jsonl' ? keyspaceJsonlChunks(sorted) : respChunks(sorted);
       const file = await AtomicFile.create(output);
+      const progress = new Progress('converting', 0);
       try {
-        for await (const c of chunks) await file.write(c);
+        for await (const c of chunks) {
+          await file.write(c);
+          progress.update(file.bytesWritten);
+        }
         await file.commit();
       } catch (err) {
         await file.abort();
         throw err;
+      } finally {
+        progress.done();
       }
       if (opts.json) o.json({ input, inputFormat: from, output, format: to, keys, functions, bytes: file.bytesWritten, dropped: [] });
       else o.out(`${o.c.green('wrote')} ${output}: ${to === 'jsonl' ? 'keyspace JSON Lines' : 'RESP commands'}, ${keys} keys, ${functions} functions, ${file.bytesWritten} bytes`);
