@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -370,25 +371,16 @@ describe.skipIf(!hasRedis)('commandsForKey against a real redis-server', () => {
       { kind: 'function', library: 'aoflib', engine: 'LUA', code: u8("#!lua name=aoflib\nredis.register_function('aof_f', function() return 2 end)") },
       ...uniqueKeys(recs).sort((a, b) => a.db - b.db),
     ];
-    const aof = await startRedis({ config: { appendonly: 'yes', appendfilename: 'appendonly.aof' } });
+    // An old-style single appendonly.aof (no appendonlydir): Redis 7 loads it at startup and upgrades it.
+    const dir = mkdtempSync(join(tmpdir(), 'ks-aof-'));
+    writeFileSync(join(dir, 'appendonly.aof'), Buffer.concat(replayCommands(records).map((c) => encodeCommand(c))));
+    let loader: RedisServer | undefined;
     try {
-      await aof.stop({ keepFiles: true });
-    } catch {
-      // fall through: stopped
-    }
-    const dir = aof.dir;
-    const loader = await (async () => {
-      const { rmSync } = await import('node:fs');
-      rmSync(join(dir, 'appendonlydir'), { recursive: true, force: true });
-      writeFileSync(join(dir, 'appendonly.aof'), Buffer.concat(replayCommands(records).map((c) => encodeCommand(c))));
-      return startRedis({ dir, config: { appendonly: 'yes', appendfilename: 'appendonly.aof' } });
-    })();
-    try {
+      loader = await startRedis({ dir, config: { appendonly: 'yes', appendfilename: 'appendonly.aof' } });
       const live = await dumpLiveKeyspace(loader.client);
       expect(sameKeyspace(records, live, { ignore: ['encoding', 'streamConsumerTimes'] }).diff).toEqual([]);
     } finally {
-      await loader.stop();
-      const { rmSync } = await import('node:fs');
+      await loader?.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
