@@ -71,8 +71,10 @@ describe.skipIf(!hasRedis)('writer output loads in redis-server 7.0.15 with exac
             return { ...r, value: { ...r.value, groups } };
           });
           expect(sameKeyspace(expected, live).diff).toEqual([]);
+          // The estimate the writer accepts for RDB 9 is the one Redis derives: what came back writes again.
+          if (version === 9) await rdbBytes(expected, { rdbVersion: 9 });
         }),
-        { numRuns: 6 },
+        { numRuns: version === 9 ? 15 : 6 },
       );
     });
   }
