@@ -420,7 +420,7 @@ export class RdbParser {
     const p = this.pos;
     this.pos += n;
     if (mode === SKIP) return EMPTY;
-    return mode === VALUE ? b.slice(p, p + n) : b.subarray(p, p + n);
+    return mode === VALUE ? copyBytes(b, p, n) : b.subarray(p, p + n);
   }
 
   /** Runs `f` as one atomic unit: on a buffer shortage, waits for more bytes and reruns it from the start. */
@@ -1180,9 +1180,19 @@ function decodeStreamNode(master: [bigint, bigint], e: PackedEntry[], out: Strea
   return live;
 }
 
+/**
+ * A copy of `b[p..p+n)` that callers may keep. Small ones come from Node's shared Buffer pool (views into 8 KiB
+ * slabs: a fraction of the per-object cost of one ArrayBuffer each, which matters for million-element values).
+ */
+export function copyBytes(b: Uint8Array, p: number, n: number): Uint8Array {
+  const out = Buffer.allocUnsafe(n);
+  out.set(b.subarray(p, p + n));
+  return out;
+}
+
 /** A packed entry as the bytes Redis would return (integers as decimal text). Always a fresh copy. */
 export function entryBytes(e: PackedEntry): Uint8Array {
-  return e instanceof Uint8Array ? e.slice() : intToBytes(e);
+  return e instanceof Uint8Array ? copyBytes(e, 0, e.length) : intToBytes(e);
 }
 
 /** C strtod: the value of the longest numeric prefix of `text` (0 when there is none). */

@@ -1,8 +1,10 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { keyspaceJsonlChunks, sortKeyspace, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { AtomicFile } from '@redis-persist/fsio';
 import type { Command } from 'commander';
-import { createOutput, usageError } from '../common/index.js';
+import { usageError } from '../common/index.js';
 import { respChunks } from './rdb-resp.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -69,7 +71,7 @@ export function registerDump(program: Command): void {
         }
         return;
       }
-      const o = createOutput();
-      for await (const c of chunks) await o.write(c);
+      // stream.pipeline handles back-pressure and EPIPE without piling up listeners on stdout
+      await pipeline(Readable.from(chunks, { objectMode: false }), process.stdout, { end: false });
     });
 }
