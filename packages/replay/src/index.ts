@@ -2,3 +2,15 @@ export { ReplayError, type ReplayErrorCode } from './errors.js';
 export { replayAof, Replayer, type ReplayOptions, type ReplayResult, type ReplayFailure } from './replay.js';
 export { ReplayKeyspace, type RecordsOptions } from './keyspace.js';
 export { pfadd } from './hll.js';
+export {
+  respChunks,
+  aofToRdb,
+  rdbToAof,
+  rewriteAof,
+  type RespChunksOptions,
+  type AofToRdbOptions,
+  type RdbToAofOptions,
+  type RdbToAofResult,
+  type RewriteAofOptions,
+  type RewriteAofResult,
+} from './convert.js';

@@ -1,0 +1,262 @@
+// Conversions built on the replay: AOF -> RDB, RDB -> AOF, an offline BGREWRITEAOF, and keyspace records as RESP.
+import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { formatManifest, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
+import { AtomicFile, backupFile, fsyncDirectory, writeFileAtomic } from '@redis-persist/fsio';
+import { commandsForFunction, commandsForKey, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
+import { CommandEncoder } from '@redis-persist/resp';
+import { ReplayError } from './errors.js';
+import { replayAof, type ReplayOptions, type ReplayResult } from './replay.js';
+
+const CHUNK = 256 * 1024;
+
+export interface RespChunksOptions {
+  /** Unix seconds: start with a `#TS:` annotation, as a Redis 7 RESP rewrite does with aof-timestamp-enabled. */
+  timestamp?: number;
+  /** Elements per variadic command (default 64, Redis' AOF_REWRITE_ITEMS_PER_CMD). */
+  itemsPerCommand?: number;
+}
+
+/**
+ * Keyspace records as the RESP commands BGREWRITEAOF writes (FUNCTION LOAD, SELECT, SET/RPUSH/SADD/ZADD/HMSET in
+ * batches of 64, XADD/XSETID/XGROUP/XCLAIM, PEXPIREAT), in chunks of about 256 KiB.
+ */
+export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>, options: RespChunksOptions = {}): AsyncGenerator<Uint8Array> {
+  const enc = new CommandEncoder(CHUNK + 64 * 1024);
+  let size = 0;
+  let pending: Uint8Array[] = [];
+  if (options.timestamp !== undefined) pending.push(Buffer.from(`#TS:${options.timestamp}\r\n`));
+  let db = -1;
+  const rewrite = { itemsPerCommand: options.itemsPerCommand ?? 64 };
+  for await (const r of records) {
+    if (r.kind === 'function') {
+      for (const c of commandsForFunction(r)) enc.add(c);
+    } else {
+      const cmds = commandsForKey(r, rewrite);
+      if (cmds.length === 0) continue;
+      if (r.db !== db) {
+        db = r.db;
+        enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
+      }
+      for (const c of cmds) enc.add(c);
+    }
+    const bytes = enc.take();
+    if (bytes.length > 0) {
+      pending.push(bytes.slice());
+      size += bytes.length;
+    }
+    if (size >= CHUNK) {
+      yield Buffer.concat(pending);
+      pending = [];
+      size = 0;
+    }
+  }
+  if (pending.length > 0) yield Buffer.concat(pending);
+}
+
+export interface AofToRdbOptions extends ReplayOptions {
+  rdbVersion?: number;
+  valkey?: boolean;
+  dropUnsupported?: boolean;
+  onDrop?: (d: DropInfo) => void;
+}
+
+/** Replays an AOF and writes the keyspace Redis would load as an RDB file (atomically). */
+export async function aofToRdb(input: string, output: string, options: AofToRdbOptions = {}): Promise<{ replay: ReplayResult; rdb: RdbWriteSummary }> {
+  const replay = await replayAof(input, options);
+  const rdb = await writeRdbFile(output, replay.keyspace.records(), {
+    rdbVersion: options.rdbVersion,
+    valkey: options.valkey,
+    dropUnsupported: options.dropUnsupported,
+    onDrop: options.onDrop,
+  });
+  return { replay, rdb };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface RdbToAofOptions {
+  /** `file`: one RESP AOF; `dir`: a Redis 7 multi-part directory (manifest, RESP base, empty incr). */
+  layout: 'file' | 'dir';
+  /** The appendfilename the directory's files are named after (default `appendonly.aof`). */
+  appendFilename?: string;
+  /** Keys whose expiry is at or before this Unix ms time are left out, as a loading master drops them (default now). */
+  now?: number;
+}
+
+export interface RdbToAofResult {
+  layout: 'file' | 'dir';
+  /** The files written (paths). */
+  files: string[];
+  keys: number;
+  functions: number;
+  bytes: number;
+}
+
+async function* counting(src: AsyncIterable<KeyspaceRecord>, n: { keys: number; functions: number }): AsyncGenerator<KeyspaceRecord> {
+  for await (const r of src) {
+    if (r.kind === 'key') n.keys++;
+    else n.functions++;
+    yield r;
+  }
+}
+
+/** Writes a fresh multi-part AOF directory (refusing an existing non-empty one), made in a temp dir then renamed. */
+async function writeNewAofDir(output: string, appendFilename: string, base: AsyncIterable<Uint8Array>, baseExt: 'aof' | 'rdb'): Promise<{ files: string[]; bytes: number }> {
+  if (await exists(output)) {
+    const names = await readdir(output).catch(() => null);
+    if (names === null || names.length > 0) throw new ReplayError('input', `${output} already exists: choose a new directory`, output);
+    await rmdir(output);
+  }
+  const temp = join(dirname(output), `.${basename(output)}.tmp-${process.pid}`);
+  await rm(temp, { recursive: true, force: true });
+  await mkdir(temp, { recursive: true });
+  try {
+    const baseName = `${appendFilename}.1.base.${baseExt}`;
+    const incrName = `${appendFilename}.1.incr.aof`;
+    const bytes = await writeFileAtomic(join(temp, baseName), base);
+    await writeFileAtomic(join(temp, incrName), new Uint8Array(0));
+    const manifest: AofManifest = { base: { name: baseName, seq: 1, type: 'base', line: 1 }, history: [], incr: [{ name: incrName, seq: 1, type: 'incr', line: 2 }] };
+    await writeFileAtomic(join(temp, `${appendFilename}.manifest`), formatManifest(manifest));
+    await rename(temp, output);
+    await fsyncDirectory(dirname(output));
+    return { files: [baseName, incrName, `${appendFilename}.manifest`].map((n) => join(output, n)), bytes };
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Converts an RDB file to an AOF in the RESP form BGREWRITEAOF writes (a single file, or a multi-part dir). */
+export async function rdbToAof(input: string, output: string, options: RdbToAofOptions): Promise<RdbToAofResult> {
+  const n = { keys: 0, functions: 0 };
+  const records = counting(rdbKeyspaceRecords(input, { dropExpiredBefore: options.now ?? Date.now() }), n);
+  if (options.layout === 'file') {
+    const bytes = await writeFileAtomic(output, respChunks(records));
+    return { layout: 'file', files: [output], ...n, bytes };
+  }
+  const { files, bytes } = await writeNewAofDir(output, options.appendFilename ?? 'appendonly.aof', respChunks(records), 'aof');
+  return { layout: 'dir', files, ...n, bytes };
+}
+
+export interface RewriteAofOptions extends ReplayOptions {
+  /** The new base: an RDB (default, as `aof-use-rdb-preamble yes`) or RESP commands (`aof`). */
+  base?: 'rdb' | 'aof';
+  /** RDB version of an RDB base (default: the writer's default, 10 = Redis 7.0). */
+  rdbVersion?: number;
+  /** Keep the replaced files (default true): a sibling `<dir>.bak-<time>` directory, or `<file>.bak` for a single file. */
+  backup?: boolean;
+}
+
+export interface RewriteAofResult {
+  layout: 'single' | 'multi-part';
+  replay: ReplayResult;
+  /** The new files (paths). */
+  written: string[];
+  /** Where the old files went (null with backup: false). */
+  backup: string | null;
+  /** The old files that were replaced (paths at their old place). */
+  replaced: string[];
+  keys: number;
+  functions: number;
+  baseBytes: number;
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * BGREWRITEAOF, offline: replays the AOF, writes a new base holding the whole keyspace (RDB with `aof-base 1`,
+ * or RESP commands in batches of 64), a new empty incr file and a new manifest (the commit point: written to a
+ * temp file, fsynced and renamed). The old files then move to a backup directory (or are removed with
+ * `backup: false`). A single-file AOF is rewritten in place (RDB preamble or RESP), after a `.bak` hard link.
+ */
+export async function rewriteAof(input: string, options: RewriteAofOptions = {}): Promise<RewriteAofResult> {
+  const target = await resolveAofInput(input);
+  const replay = await replayAof(input, options);
+  const baseKind = options.base ?? 'rdb';
+  const backup = options.backup ?? true;
+  const n = { keys: 0, functions: 0 };
+  const records = (): AsyncGenerator<KeyspaceRecord> => counting(toAsync(replay.keyspace.records()), n);
+
+  if (target.layout === 'single') {
+    const path = target.path;
+    const saved = backup ? await backupFile(path) : null;
+    const file = await AtomicFile.create(path);
+    try {
+      const chunks =
+        baseKind === 'rdb' ? writeRdb(records(), { rdbVersion: options.rdbVersion, aux: { 'aof-preamble': '1' } }) : respChunks(records());
+      for await (const c of chunks) await file.write(c);
+      await file.commit();
+    } catch (err) {
+      await file.abort();
+      throw err;
+    }
+    return { layout: 'single', replay, written: [path], backup: saved, replaced: [path], ...n, baseBytes: file.bytesWritten };
+  }
+
+  const dir = target.dir;
+  const manifestName = basename(target.manifestPath);
+  const appendFilename = manifestName.replace(/\.manifest$/, '');
+  const old = await readManifest(target.manifestPath);
+  const existing = new Set(await readdir(dir));
+  let baseSeq = (old.base?.seq ?? 0) + 1;
+  const ext = baseKind === 'rdb' ? 'rdb' : 'aof';
+  while (existing.has(`${appendFilename}.${baseSeq}.base.${ext}`)) baseSeq++;
+  let incrSeq = Math.max(0, ...old.incr.map((e) => e.seq), ...old.history.map((e) => e.seq)) + 1;
+  while (existing.has(`${appendFilename}.${incrSeq}.incr.aof`)) incrSeq++;
+  const baseName = `${appendFilename}.${baseSeq}.base.${ext}`;
+  const incrName = `${appendFilename}.${incrSeq}.incr.aof`;
+  const basePath = join(dir, baseName);
+  const incrPath = join(dir, incrName);
+  let baseBytes: number;
+  try {
+    if (baseKind === 'rdb') baseBytes = (await writeRdbFile(basePath, records(), { rdbVersion: options.rdbVersion, aux: { 'aof-base': '1' } })).bytes;
+    else baseBytes = await writeFileAtomic(basePath, respChunks(records()));
+    await writeFileAtomic(incrPath, new Uint8Array(0));
+  } catch (err) {
+    await rm(basePath, { force: true });
+    await rm(incrPath, { force: true });
+    throw err;
+  }
+  // Commit point: the manifest now names only the new base and incr.
+  const manifest: AofManifest = { base: { name: baseName, seq: baseSeq, type: 'base', line: 1 }, history: [], incr: [{ name: incrName, seq: incrSeq, type: 'incr', line: 2 }] };
+  const oldNames = [...(old.base ? [old.base.name] : []), ...old.history.map((e) => e.name), ...old.incr.map((e) => e.name)].filter((x) => existing.has(x));
+  let backupDir: string | null = null;
+  if (backup) {
+    backupDir = join(dirname(dir), `${basename(dir)}.bak-${stamp()}`);
+    await mkdir(backupDir, { recursive: false });
+    // The old manifest is copied (hard link) before it is replaced.
+    await backupFile(target.manifestPath).then((b) => rename(b, join(backupDir!, manifestName)));
+  }
+  await writeFileAtomic(target.manifestPath, formatManifest(manifest));
+  for (const name of oldNames) {
+    if (backupDir !== null) await rename(join(dir, name), join(backupDir, name));
+    else await rm(join(dir, name), { force: true });
+  }
+  if (backupDir !== null) await fsyncDirectory(backupDir);
+  await fsyncDirectory(dir);
+  return {
+    layout: 'multi-part',
+    replay,
+    written: [basePath, incrPath, target.manifestPath],
+    backup: backupDir,
+    replaced: oldNames.map((x) => join(dir, x)),
+    ...n,
+    baseBytes,
+  };
+}
+
+async function* toAsync<T>(it: Iterable<T>): AsyncGenerator<T> {
+  for (const x of it) yield x;
+}
