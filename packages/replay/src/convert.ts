@@ -63,11 +63,14 @@ export interface AofToRdbOptions extends ReplayOptions {
   onDrop?: (d: DropInfo) => void;
 }
 
-/** Replays an AOF and writes the keyspace Redis would load as an RDB file (atomically). */
+/**
+ * Replays an AOF and writes the keyspace Redis would load as an RDB file (atomically). Default RDB version: the
+ * writer's (10, Redis 7.0), or 12 when a hash field has its own TTL.
+ */
 export async function aofToRdb(input: string, output: string, options: AofToRdbOptions = {}): Promise<{ replay: ReplayResult; rdb: RdbWriteSummary }> {
   const replay = await replayAof(input, options);
   const rdb = await writeRdbFile(output, replay.keyspace.records(), {
-    rdbVersion: options.rdbVersion,
+    rdbVersion: options.rdbVersion ?? (replay.keyspace.hasHashFieldTtls() ? 12 : undefined),
     valkey: options.valkey,
     dropUnsupported: options.dropUnsupported,
     onDrop: options.onDrop,
@@ -151,7 +154,10 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
 export interface RewriteAofOptions extends ReplayOptions {
   /** The new base: an RDB (default, as `aof-use-rdb-preamble yes`) or RESP commands (`aof`). */
   base?: 'rdb' | 'aof';
-  /** RDB version of an RDB base (default: the writer's default, 10 = Redis 7.0). */
+  /**
+   * RDB version of an RDB base. Default: the version of the base being replaced when it is an RDB, else 10
+   * (Redis 7.0); at least 12 when a hash field has its own TTL.
+   */
   rdbVersion?: number;
   /** Keep the replaced files (default true): a sibling `<dir>.bak-<time>` directory, or `<file>.bak` for a single file. */
   backup?: boolean;
@@ -188,6 +194,12 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
   const backup = options.backup ?? true;
   const n = { keys: 0, functions: 0 };
   const records = (): AsyncGenerator<KeyspaceRecord> => counting(toAsync(replay.keyspace.records()), n);
+  let rdbVersion = options.rdbVersion;
+  if (rdbVersion === undefined) {
+    const v = replay.rdbParts[0]?.version;
+    if (v !== undefined && v !== null && v >= 1 && v <= 12) rdbVersion = v;
+    if (replay.keyspace.hasHashFieldTtls() && (rdbVersion ?? 10) < 12) rdbVersion = 12;
+  }
 
   if (target.layout === 'single') {
     const path = target.path;
@@ -195,7 +207,7 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
     const file = await AtomicFile.create(path);
     try {
       const chunks =
-        baseKind === 'rdb' ? writeRdb(records(), { rdbVersion: options.rdbVersion, aux: { 'aof-preamble': '1' } }) : respChunks(records());
+        baseKind === 'rdb' ? writeRdb(records(), { rdbVersion, aux: { 'aof-preamble': '1' } }) : respChunks(records());
       for await (const c of chunks) await file.write(c);
       await file.commit();
     } catch (err) {
@@ -221,7 +233,7 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
   const incrPath = join(dir, incrName);
   let baseBytes: number;
   try {
-    if (baseKind === 'rdb') baseBytes = (await writeRdbFile(basePath, records(), { rdbVersion: options.rdbVersion, aux: { 'aof-base': '1' } })).bytes;
+    if (baseKind === 'rdb') baseBytes = (await writeRdbFile(basePath, records(), { rdbVersion, aux: { 'aof-base': '1' } })).bytes;
     else baseBytes = await writeFileAtomic(basePath, respChunks(records()));
     await writeFileAtomic(incrPath, new Uint8Array(0));
   } catch (err) {

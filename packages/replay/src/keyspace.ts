@@ -79,6 +79,12 @@ export class ReplayKeyspace {
     return out;
   }
 
+  /** Whether some hash field carries its own expiry (Redis 7.4+, RDB 12). */
+  hasHashFieldTtls(): boolean {
+    for (const d of this.dbs.values()) for (const e of d.values) if (e.value.type === 'hash' && e.value.ttl !== null && e.value.ttl.size > 0) return true;
+    return false;
+  }
+
   get keyCount(): number {
     let n = 0;
     for (const d of this.dbs.values()) n += d.size;

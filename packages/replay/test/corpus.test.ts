@@ -1,9 +1,11 @@
 // Every AOF of ../shared/corpus/aof replays to exactly the keyspace the writing server loaded from it.
-import { existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readKeyspaceJsonl, sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { replayAof } from '@redis-persist/replay';
+import { aofToRdb, replayAof, rewriteAof } from '@redis-persist/replay';
+import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { corpusDir } from '@redis-persist/testkit';
 
 const corpus = corpusDir();
@@ -65,5 +67,32 @@ describe.skipIf(!corpus)('corpus/aof: replay equals what the server loaded', () 
     const same = sameKeyspace(ours, theirs, { ignore: ['encoding', 'streamConsumerTimes'] });
     expect(same.diff).toEqual([]);
     expect(same.equal).toBe(true);
+  });
+});
+
+const temps: string[] = [];
+afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe.skipIf(!corpus)('corpus/aof: rewrite (RDB and RESP base) and to-rdb keep the keyspace', () => {
+  it.each(cases())('%s', async (name, input, expected) => {
+    const theirs = await collect(readKeyspaceJsonl(expected));
+    const check = (ours: KeyspaceRecord[]) => {
+      const copy = structuredClone(theirs);
+      if (name.startsWith('redis-6.')) adoptUnreported(copy, ours);
+      const same = sameKeyspace(ours, copy, { ignore: ['encoding', 'streamConsumerTimes'] });
+      expect(same.diff).toEqual([]);
+    };
+    for (const base of ['rdb', 'aof'] as const) {
+      const d = mkdtempSync(join(tmpdir(), 'replay-corpus-'));
+      temps.push(d);
+      const target = join(d, input.endsWith('appendonlydir') ? 'appendonlydir' : 'appendonly.aof');
+      cpSync(input, target, { recursive: true });
+      await rewriteAof(target, { base, backup: false });
+      const again = await replayAof(target);
+      check([...again.keyspace.records({ dropExpiredAt: Date.now() })]);
+      const rdb = join(d, 'out.rdb');
+      await aofToRdb(target, rdb);
+      check(await collect(rdbKeyspaceRecords(rdb, { dropExpiredBefore: Date.now() })));
+    }
   });
 });
