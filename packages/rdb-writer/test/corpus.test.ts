@@ -1,13 +1,12 @@
 // Every corpus RDB file: parse → write (RDB 10, dropping what RDB 10 cannot hold) → load in redis-server
 // 7.0.15 → equals the file's expected keyspace (minus the dropped keys). Files with data newer than RDB 10 are
 // also written as their own version and checked through our parser against the expected keyspace.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readKeyspaceJsonl, sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
-import { corpusDir, dumpLiveKeyspace, redisAvailable, startRedis } from '@redis-persist/testkit';
+import { corpusDir, dumpLiveKeyspace, redisAvailable, startRedis, type RedisServer } from '@redis-persist/testkit';
 import { writeRdb, type DropInfo, type RdbWriteOptions } from '@redis-persist/rdb-writer';
 
 const corpus = corpusDir();
@@ -59,6 +58,15 @@ function expectedAfter(expected: KeyspaceRecord[], dropped: DropInfo[], forRedis
 }
 
 describe.skipIf(!corpus || !hasRedis)('corpus RDB files → RDB 10 → redis-server 7.0.15', () => {
+  // One server; each file is loaded with DEBUG RELOAD NOSAVE (empties the server, loads dump.rdb from disk).
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis({ config: { 'enable-debug-command': 'yes' } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
   for (const e of entries) {
     it(e.path, async () => {
       const file = join(corpus!, e.path);
@@ -66,25 +74,21 @@ describe.skipIf(!corpus || !hasRedis)('corpus RDB files → RDB 10 → redis-ser
       const { rdb, dropped } = await write(records, { rdbVersion: 10 });
       const expFile = join(corpus!, e.expectedByRedis70 ?? e.expected);
       const expected = expectedAfter(await collect(readKeyspaceJsonl(expFile)), dropped, true);
-      const dir = mkdtempSync(join(tmpdir(), 'rdbw-corpus-'));
-      try {
-        writeFileSync(join(dir, 'dump.rdb'), rdb);
-        const server = await startRedis({ dir, expectFailure: true });
-        try {
-          expect(server.alive(), server.log().split('\n').slice(-10).join('\n')).toBe(true);
-          const live = await dumpLiveKeyspace(server.client);
-          expect(sameKeyspace(expected, live, { ignore: ['encoding'] }).diff).toEqual([]);
-        } finally {
-          await server.stop();
-        }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      writeFileSync(join(server.dir, 'dump.rdb'), rdb);
+      await server.client.call('DEBUG', 'RELOAD', 'NOSAVE');
+      const live = await dumpLiveKeyspace(server.client);
+      expect(sameKeyspace(expected, live, { ignore: ['encoding'] }).diff).toEqual([]);
       // What was dropped is only what RDB 10 cannot hold.
       for (const d of dropped) expect(['hash-field-ttl', 'stream-consumer-active-time']).toContain(d.feature);
       if (e.rdbVersion <= 10) expect(dropped).toEqual([]);
+      dropCounts.push(`${e.path}: ${dropped.length} dropped (${[...new Set(dropped.map((d) => d.feature))].join(', ') || '-'})`);
     });
   }
+});
+
+const dropCounts: string[] = [];
+afterAll(() => {
+  if (dropCounts.length && process.env.RDBW_VERBOSE) console.log(dropCounts.join('\n'));
 });
 
 describe.skipIf(!corpus)('corpus RDB files → their own RDB version → our parser', () => {
