@@ -5,10 +5,25 @@ import { DONE, NEED_MORE, RdbParser } from './parser.js';
 import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
 
 /** Where an RDB can come from. */
-export type RdbSource = string | NodeJS.ReadableStream | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+export type RdbSource =
+  | string
+  | Uint8Array
+  | NodeJS.ReadableStream
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array>
+  | Iterable<Uint8Array>;
 
 function chunksOf(source: RdbSource): AsyncIterable<Uint8Array> {
   if (typeof source === 'string') return readFileChunks(source);
+  if (source instanceof Uint8Array) source = [source];
+  if (!(Symbol.asyncIterator in source) && Symbol.iterator in source) {
+    const it = source as Iterable<Uint8Array>;
+    return {
+      async *[Symbol.asyncIterator]() {
+        yield* it;
+      },
+    };
+  }
   if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function' && !(Symbol.asyncIterator in source)) {
     const reader = (source as ReadableStream<Uint8Array>).getReader();
     return {

@@ -90,6 +90,7 @@ interface ParserConfig {
   stopAtEnd: boolean;
   dropExpiredBefore: number | null;
   skipEmpty: boolean;
+  chunk: number;
   dbs: Set<number> | null;
   keyGlob: Uint8Array | null;
   types: Set<KeyType> | null;
@@ -117,6 +118,9 @@ export class RdbParser {
   private readonly crc = new Crc64();
   private crcFrom = 0;
   private readonly gen: Generator<number | RdbRecord, void, void>;
+  /** The key being decoded, for the partial records of chunked values. */
+  private partialCtx: Omit<Extract<RdbRecord, { kind: 'key' }>, 'size' | 'elements' | 'empty' | 'value'> | null = null;
+  private partials = 0;
   private readonly cfg: ParserConfig;
   private scratch = new Uint8Array(0);
   private itemOffset = 0;
@@ -138,6 +142,7 @@ export class RdbParser {
       stopAtEnd: options.stopAtEnd ?? false,
       dropExpiredBefore: options.dropExpiredBefore ?? null,
       skipEmpty: options.skipEmpty ?? (options.values ?? true),
+      chunk: options.chunkElements && options.chunkElements > 0 ? options.chunkElements : 0,
       dbs: f?.dbs ? new Set(f.dbs) : null,
       keyGlob: f?.key === undefined ? null : typeof f.key === 'string' ? Buffer.from(f.key, 'utf8') : f.key,
       types: f?.types ? new Set(f.types) : null,
@@ -637,7 +642,9 @@ export class RdbParser {
           const cfg = this.cfg;
           const wanted =
             (!cfg.dbs || cfg.dbs.has(db)) && (!cfg.types || cfg.types.has(desc.type)) && (!cfg.keyGlob || globMatch(cfg.keyGlob, key));
-          const mode = !wanted ? SKIP : cfg.values ? VALUE : CHECK;
+          // a key a loading master would drop is only walked over
+          const expired = cfg.dropExpiredBefore !== null && expireAt !== null && expireAt < cfg.dropExpiredBefore;
+          const mode = !wanted || expired ? SKIP : cfg.values ? VALUE : CHECK;
           // the common small values (a string or one packed blob, already buffered) skip the value generator
           let res: ValueResult | typeof NEED = NEED;
           if (op === 0 || (op >= 9 && op <= 20 && op !== 14 && op !== 15 && op !== 18 && op !== 19)) {
@@ -647,7 +654,15 @@ export class RdbParser {
               else res = mode === SKIP ? { elements: 0, empty: false } : this.decodeBlob(op, blob, mode === VALUE);
             }
           }
-          if (res === NEED) res = yield* this.value(op, mode);
+          if (res === NEED) {
+            this.partialCtx = { kind: 'key', db, key, type: desc.type, rdbType: op, encoding: desc.encoding, expireAt, offset: keyStart };
+            if (idle !== undefined) this.partialCtx.idle = idle;
+            if (freq !== undefined) this.partialCtx.freq = freq;
+            this.partials = 0;
+            res = yield* this.value(op, mode);
+          }
+          const hadPartials = this.partials > 0;
+          this.partials = 0;
           const size = this.q.offset - keyStart;
           const rec: RdbRecord = {
             kind: 'key', db, key, type: desc.type, rdbType: op, encoding: desc.encoding, expireAt,
@@ -665,7 +680,7 @@ export class RdbParser {
             if (rec.value?.type === 'hash') {
               const before = cfg.dropExpiredBefore;
               rec.value.value = rec.value.value.filter((f) => f.expireAt === null || f.expireAt >= before);
-              if (rec.value.value.length === 0) continue;
+              if (rec.value.value.length === 0 && !hadPartials) continue;
             }
           }
           if (res.empty && cfg.skipEmpty) continue;
@@ -685,6 +700,16 @@ export class RdbParser {
     this.endOffset = this.q.offset;
   }
 
+  /** A key record carrying the next elements of a value too big to hand out whole (`chunkElements`). */
+  private partial(value: KeyValue): RdbRecord {
+    this.partials++;
+    if (value.type === 'hash' && this.cfg.dropExpiredBefore !== null) {
+      const before = this.cfg.dropExpiredBefore;
+      value.value = value.value.filter((f) => f.expireAt === null || f.expireAt >= before);
+    }
+    return { ...this.partialCtx!, size: 0, elements: 0, empty: false, value, partial: true };
+  }
+
   private *moduleStream(mode: number): Generator<number, void, void> {
     for (;;) {
       const at = this.q.offset;
@@ -700,7 +725,7 @@ export class RdbParser {
 
   // ---- values ----
 
-  private *value(t: number, mode: number): Generator<number, ValueResult, void> {
+  private *value(t: number, mode: number): Generator<number | RdbRecord, ValueResult, void> {
     const want = mode === VALUE;
     const check = mode !== SKIP;
     const fail: (m: string) => never = this.fail;
@@ -727,7 +752,10 @@ export class RdbParser {
           let s = this.now(this.strFns[mode]);
           if (s === NEED) s = yield* this.strU(mode, t === 1 ? 'a list element' : 'a set member');
           if (dup && dup.seen(s)) fail('duplicate set member');
-          if (want) out.push(s);
+          if (want) {
+            out.push(s);
+            if (out.length === this.cfg.chunk) yield this.partial(t === 1 ? { type: 'list', value: out.splice(0) } : { type: 'set', value: out.splice(0) });
+          }
         }
         const value: KeyValue | undefined = want ? (t === 1 ? { type: 'list', value: out } : { type: 'set', value: out }) : undefined;
         return { value, elements: n, empty: n === 0 };
@@ -745,7 +773,10 @@ export class RdbParser {
           const [m, score] = ms;
           if (Number.isNaN(score)) fail('sorted set score is NaN');
           if (dup && dup.seen(m)) fail('duplicate sorted set member');
-          if (want) out.push([m, score]);
+          if (want) {
+            out.push([m, score]);
+            if (out.length === this.cfg.chunk) yield this.partial({ type: 'zset', value: out.splice(0) });
+          }
         }
         return { value: want ? { type: 'zset', value: out } : undefined, elements: n, empty: n === 0 };
       }
@@ -759,7 +790,10 @@ export class RdbParser {
           if (pair === NEED) pair = yield* this.u(this.pairFn, 'a hash field and value');
           const [f, v] = pair;
           if (dup && dup.seen(f)) fail('duplicate hash field');
-          if (want) out.push({ field: f, value: v, expireAt: null });
+          if (want) {
+            out.push({ field: f, value: v, expireAt: null });
+            if (out.length === this.cfg.chunk) yield this.partial({ type: 'hash', value: out.splice(0) });
+          }
         }
         return { value: want ? { type: 'hash', value: out } : undefined, elements: n, empty: n === 0 };
       }
@@ -812,6 +846,7 @@ export class RdbParser {
           const entries = t === 14 ? ziplistEntries(node, fail) : listpackEntries(node, fail);
           count += entries.length;
           if (want) for (const e of entries) out.push(entryBytes(e));
+          if (want && this.cfg.chunk && out.length >= this.cfg.chunk) yield this.partial({ type: 'list', value: out.splice(0) });
         }
         return { value: want ? { type: 'list', value: out } : undefined, elements: count, empty: check && count === 0 };
       }
@@ -843,7 +878,10 @@ export class RdbParser {
           else exp = t === 24 ? ttl + minExpire - 1 : ttl;
           if (exp !== null && (exp < 0 || exp > 2 ** 48 - 1)) fail(`hash field expire time ${exp} is out of range`);
           if (dup && dup.seen(f)) fail('duplicate hash field');
-          if (want) out.push({ field: f, value: v, expireAt: exp });
+          if (want) {
+            out.push({ field: f, value: v, expireAt: exp });
+            if (out.length === this.cfg.chunk) yield this.partial({ type: 'hash', value: out.splice(0) });
+          }
         }
         return { value: want ? { type: 'hash', value: out } : undefined, elements: n, empty: n === 0 };
       }

@@ -42,6 +42,13 @@ export interface ParseRdbOptions {
    * Default: keep everything the file holds.
    */
   dropExpiredBefore?: number;
+  /**
+   * Hand out big collections (lists, sets, sorted sets, hashes) in pieces of this many elements: the key then
+   * arrives as several key records, all but the last marked `partial: true`, each holding the next elements; the
+   * last one holds the rest and the totals (`elements`, `size`). Memory then stays bounded by one piece.
+   * Default: whole values.
+   */
+  chunkElements?: number;
   /** Skip keys whose collection is empty (Redis 6.2.6+/7.0+ loaders skip them). Default true when `values`. */
   skipEmpty?: boolean;
 }
@@ -100,8 +107,10 @@ export interface RdbKeyRecord {
   elements: number;
   /** True when the collection is empty (a key Redis 7 skips at load). */
   empty: boolean;
-  /** The decoded value, when values were requested. */
+  /** The decoded value, when values were requested (with `chunkElements`: the next piece of it). */
   value?: KeyValue;
+  /** More records for this key follow (`chunkElements`); `size` and `elements` are 0 on partial records. */
+  partial?: boolean;
 }
 export interface RdbFunctionRecord {
   kind: 'function';

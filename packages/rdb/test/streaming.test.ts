@@ -80,3 +80,33 @@ describe('bounded memory', () => {
     expect(b).toEqual(a);
   });
 });
+
+describe('chunkElements', () => {
+  it('hands big collections out in pieces that add up to the whole value', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { repoRoot } = await import('@redis-persist/testkit');
+    const data = readFileSync(join(repoRoot()!, 'fixtures/rdb/tiny-limits.rdb'));
+    const whole: RdbRecord[] = [];
+    for await (const r of parseRdb([data])) whole.push(r);
+    const pieces: RdbRecord[] = [];
+    for await (const r of parseRdb([data], { chunkElements: 3 })) pieces.push(r);
+    expect(pieces.some((r) => r.kind === 'key' && r.partial)).toBe(true);
+    const merged: RdbRecord[] = [];
+    let acc: unknown[] = [];
+    for (const r of pieces) {
+      if (r.kind !== 'key') {
+        merged.push(r);
+        continue;
+      }
+      const v = r.value!.value as unknown[];
+      acc.push(...(Array.isArray(v) ? v : [v]));
+      if (r.partial) expect(Array.isArray(v) && v.length > 0).toBe(true);
+      if (r.partial) continue;
+      merged.push(Array.isArray(r.value!.value) ? ({ ...r, value: { ...r.value!, value: acc } } as RdbRecord) : r);
+      acc = [];
+    }
+    const strip = (rs: RdbRecord[]) => JSON.stringify(rs, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+    expect(strip(merged)).toBe(strip(whole));
+  });
+});

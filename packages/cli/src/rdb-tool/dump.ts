@@ -57,6 +57,8 @@ export function registerDump(program: Command): void {
         encoding: opts.encoding,
         functions: !filtered,
         dropExpiredBefore: opts.keepExpired ? undefined : Date.now(),
+        // RESP in file order can rebuild a huge collection piece by piece (RPUSH/SADD/ZADD/HSET add up)
+        chunkElements: opts.order === 'file' && opts.format === 'resp' ? 10_000 : undefined,
       });
       if (opts.order === 'canonical') records = sortKeyspace(records, { memoryBudgetBytes: sortMiB * 1024 * 1024 });
       const chunks = opts.format === 'jsonl' ? keyspaceJsonlChunks(records, { encoding: opts.encoding }) : respChunks(records);
