@@ -1,7 +1,7 @@
 import { readFileChunks } from '@redis-persist/fsio';
 import type { KeyType, KeyValue } from '@redis-persist/keyspace';
 import { RdbError, type RdbErrorCode } from './errors.js';
-import { DONE, NEED_MORE, RdbParser } from './parser.js';
+import { DONE, NEED_MORE, RdbParser, rdbTypeName } from './parser.js';
 import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
 
 /** Where an RDB can come from. */
@@ -124,8 +124,10 @@ export interface RdbCheckReport {
   endOffset: number | null;
   /** Bytes after the end of the RDB (not an error: Redis ignores them; an AOF tail with `stopAtEnd`). */
   trailingBytes: number;
-  /** What the parser was doing when it stopped: last key read, etc. */
+  /** The last key read completely. */
   lastKey?: string;
+  /** The key being read when the error was found: name, RDB type name, offset of its record. */
+  failedKey?: { key: string; type: string; offset: number };
   warnings: string[];
   error?: { code: RdbErrorCode; offset: number; message: string; truncated: boolean; expected?: string };
 }
@@ -268,6 +270,7 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
   } catch (err) {
     if (!(err instanceof RdbError)) throw err;
     report.error = { code: err.code, offset: err.offset, message: err.message, truncated: err.code === 'truncated', expected: err.expected };
+    if (parser.current) report.failedKey = { key: text(parser.current.key), type: rdbTypeName(parser.current.rdbType), offset: parser.current.offset };
     if (err.code === 'checksum') {
       report.checksum = 'mismatch';
       const m = /file says ([0-9a-f]+), content gives ([0-9a-f]+)/.exec(err.message);

@@ -130,6 +130,8 @@ export class RdbParser {
   magic: RdbMagic = 'REDIS';
   /** Offset just past the RDB once its end was reached. */
   endOffset = -1;
+  /** The key whose value is being read (for error reports), else null. */
+  current: { key: Uint8Array; rdbType: number; offset: number } | null = null;
 
   constructor(options: ParseRdbOptions = {}, single?: { type: number; version: number }) {
     const f = options.filter;
@@ -645,6 +647,7 @@ export class RdbParser {
           // a key a loading master would drop is only walked over
           const expired = cfg.dropExpiredBefore !== null && expireAt !== null && expireAt < cfg.dropExpiredBefore;
           const mode = !wanted || expired ? SKIP : cfg.values ? VALUE : CHECK;
+          this.current = { key, rdbType: op, offset: keyStart };
           // the common small values (a string or one packed blob, already buffered) skip the value generator
           let res: ValueResult | typeof NEED = NEED;
           if (op === 0 || (op >= 9 && op <= 20 && op !== 14 && op !== 15 && op !== 18 && op !== 19)) {
@@ -661,6 +664,7 @@ export class RdbParser {
             this.partials = 0;
             res = yield* this.value(op, mode);
           }
+          this.current = null;
           const hadPartials = this.partials > 0;
           this.partials = 0;
           const size = this.q.offset - keyStart;

@@ -30,7 +30,8 @@ export function printRdbCheck(o: Output, r: RdbCheckReport): void {
   const e = r.error!;
   o.out(o.c.red(`--- RDB ERROR DETECTED ---`));
   o.out(o.c.red(`[offset ${e.offset}] ${e.code}: ${e.message.replace(/^.*?: offset \d+: [a-z]+: /, '')}`));
-  if (r.lastKey !== undefined) o.out(`  last key read: ${JSON.stringify(r.lastKey)}`);
+  if (r.failedKey) o.out(`  while reading key ${JSON.stringify(r.failedKey.key)} (type ${r.failedKey.type}) whose record starts at offset ${r.failedKey.offset}`);
+  if (r.lastKey !== undefined) o.out(`  last key read completely: ${JSON.stringify(r.lastKey)}`);
   o.out(`  last record read completely ends at offset ${r.reachedOffset}`);
   if (e.code === 'checksum') o.out(`  stored CRC64 ${r.storedChecksum}, computed ${r.computedChecksum}`);
 }

@@ -4,6 +4,8 @@ import { registerCheck } from './check.js';
 import { registerDump } from './dump.js';
 import { registerInfo } from './info.js';
 import { registerConvert } from './convert.js';
+import { registerToAof } from './to-aof.js';
+import { registerInspectDir } from './inspect-dir.js';
 
 export function buildRdbTool(): Command {
   const program = new Command('rdb-tool')
@@ -14,6 +16,8 @@ export function buildRdbTool(): Command {
   registerInfo(program);
   registerDump(program);
   registerConvert(program);
+  registerToAof(program);
+  registerInspectDir(program);
   return program;
 }
 
