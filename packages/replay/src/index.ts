@@ -14,3 +14,12 @@ export {
   type RewriteAofOptions,
   type RewriteAofResult,
 } from './convert.js';
+export {
+  inspectDataDir,
+  parsePersistenceConfig,
+  DEFAULT_PERSISTENCE_CONFIG,
+  type InspectOptions,
+  type InspectReport,
+  type InspectFile,
+  type PersistenceConfig,
+} from './inspect.js';

@@ -5,6 +5,8 @@ import { registerCheck } from './check.js';
 import { registerFix } from './fix.js';
 import { registerStats } from './stats.js';
 import { registerStrip } from './strip.js';
+import { registerRewrite } from './rewrite.js';
+import { registerToRdb } from './to-rdb.js';
 
 export function buildAofTool(): Command {
   const program = new Command('aof-tool')
@@ -15,6 +17,8 @@ export function buildAofTool(): Command {
   registerStrip(program);
   registerCat(program);
   registerStats(program);
+  registerRewrite(program);
+  registerToRdb(program);
   return program;
 }
 

@@ -1,0 +1,114 @@
+import { resolve } from 'node:path';
+import { RdbWriterError, type DropInfo } from '@redis-persist/rdb-writer';
+import { aofToRdb, type ReplayResult } from '@redis-persist/replay';
+import type { Command } from 'commander';
+import { CliExit, ExitCode, Progress, createOutput, type Output, usageError } from '../common/index.js';
+
+/** ReplayError is a data problem (exit 1), or a usage problem for `input`; the common runner does not know it. */
+export function replayCliError(err: unknown): unknown {
+  if (err instanceof Error && err.name === 'ReplayError') {
+    const code = (err as { code?: string }).code;
+    return new CliExit(code === 'input' ? ExitCode.Usage : ExitCode.Problem, err.message);
+  }
+  return err;
+}
+
+/** `--until`: Unix seconds, or an ISO-8601 date. */
+export function parseUntil(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (/^\d+$/.test(text)) return Number(text);
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw usageError(`--until wants Unix seconds or an ISO date, got ${JSON.stringify(text)}`);
+  return Math.floor(ms / 1000);
+}
+
+export function parseRdbVersion(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw usageError(`--rdb-version wants a number, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** Warnings about a replay (stderr), shared by to-rdb and rewrite. */
+export function replayNotes(o: Output, r: ReplayResult): void {
+  if (r.truncated) o.err(o.e.yellow(`note: ${r.truncated.file} ends early; loaded up to offset ${r.truncated.offset} as Redis does (aof-load-truncated yes)`));
+  if (r.discardedInMulti > 0) o.err(o.e.yellow(`note: ${r.discardedInMulti} command(s) of an unfinished MULTI discarded, as Redis does`));
+  if (r.failed > 0) o.err(o.e.yellow(`note: ${r.failed} command(s) would fail in Redis too (e.g. ${r.failures[0].file}:${r.failures[0].offset} ${r.failures[0].command}: ${r.failures[0].reason}); they change nothing`));
+  if (r.skipped > 0) o.err(o.e.yellow(`warning: ${r.skipped} command(s) skipped (${Object.entries(r.skippedByCommand).map(([k, v]) => `${k} x${v}`).join(', ')}): the result differs from what Redis would load`));
+}
+
+export function replaySummary(r: ReplayResult) {
+  return {
+    files: r.files,
+    commands: r.commands,
+    rdbParts: r.rdbParts.map((p) => ({ file: p.file, keys: p.keys, version: p.version })),
+    failed: r.failed,
+    failures: r.failures,
+    skipped: r.skipped,
+    skippedByCommand: r.skippedByCommand,
+    discardedInMulti: r.discardedInMulti,
+    truncated: r.truncated,
+    lastTimestamp: r.lastTimestamp,
+    stoppedAt: r.stoppedAt,
+  };
+}
+
+interface ToRdbOpts {
+  rdbVersion?: string;
+  valkey?: boolean;
+  until?: string;
+  skipUnknown?: boolean;
+  dropUnsupported?: boolean;
+  json?: boolean;
+}
+
+export function registerToRdb(program: Command): void {
+  program
+    .command('to-rdb')
+    .description('replay an AOF offline and write the keyspace Redis would load from it as an RDB file')
+    .argument('<aof>', 'appendonly.aof, an appendonlydir/, its manifest, or a Redis data directory')
+    .argument('<out.rdb>', 'the RDB file to write (atomically: temp file, fsync, rename)')
+    .option('--rdb-version <n>', 'target RDB version (default 10 = Redis 7.0; 12 when hash fields carry TTLs)')
+    .option('--valkey', 'write for Valkey')
+    .option('--until <time>', 'point in time: replay only up to the first #TS: annotation later than this (Unix seconds or ISO date)')
+    .option('--skip-unknown', 'go on past commands this tool cannot replay, counting them (the result is then not what Redis would load)')
+    .option('--drop-unsupported', 'leave out keys the target RDB version cannot hold (each is reported)')
+    .option('--json', 'print one JSON report')
+    .action(async (input: string, output: string, opts: ToRdbOpts) => {
+      const o = createOutput();
+      const rdbVersion = parseRdbVersion(opts.rdbVersion);
+      const until = parseUntil(opts.until);
+      if (resolve(input) === resolve(output)) throw usageError(`refusing to overwrite the input ${input}`);
+      const progress = new Progress('replaying', 0);
+      const dropped: DropInfo[] = [];
+      let res;
+      try {
+        res = await aofToRdb(input, output, {
+          rdbVersion,
+          valkey: opts.valkey,
+          until,
+          skipUnknown: opts.skipUnknown,
+          dropUnsupported: opts.dropUnsupported,
+          onDrop: (d) => dropped.push(d),
+          onProgress: (p) => progress.update(p.commands),
+        });
+      } catch (err) {
+        if (err instanceof RdbWriterError && (err.code === 'unsupported' || err.code === 'options')) {
+          throw new CliExit(err.code === 'options' ? ExitCode.Usage : ExitCode.Problem, `${err.message}\nnothing was written; choose another --rdb-version or pass --drop-unsupported`);
+        }
+        throw replayCliError(err);
+      } finally {
+        progress.done();
+      }
+      const { replay, rdb } = res;
+      if (opts.json) {
+        o.json({ input, output, rdbVersion: rdb.rdbVersion, keys: rdb.keys, functions: rdb.functions, bytes: rdb.bytes, dropped: dropped.map((d) => d.message), replay: replaySummary(replay) });
+      } else {
+        replayNotes(o, replay);
+        for (const d of dropped) o.err(o.e.yellow(`dropped: ${d.message}`));
+        if (replay.stoppedAt) o.out(`point in time: stopped before ${replay.stoppedAt.file}:${replay.stoppedAt.offset} (#TS:${replay.stoppedAt.timestamp})`);
+        o.out(`replayed ${replay.commands} commands from ${replay.files.length} file(s)`);
+        o.out(`${o.c.green('wrote')} ${output}: RDB ${rdb.rdbVersion}, ${rdb.keys} keys, ${rdb.functions} functions, ${rdb.bytes} bytes`);
+      }
+      process.exitCode = replay.skipped > 0 ? ExitCode.Problem : ExitCode.Ok;
+    });
+}

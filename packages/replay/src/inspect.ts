@@ -1,0 +1,230 @@
+// Which files a Redis 7 server would load from a data directory at restart, in what order, whether each is
+// valid, and the keyspace that results.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkAof, type AofCheckReport } from '@redis-persist/aof';
+import { describeIoError, FsioError } from '@redis-persist/fsio';
+import { checkRdb, type RdbCheckReport } from '@redis-persist/rdb';
+import { replayAof, type ReplayResult } from './replay.js';
+
+/** The persistence directives of redis.conf that decide what is loaded. */
+export interface PersistenceConfig {
+  dir: string | null;
+  dbfilename: string;
+  appendonly: boolean;
+  appendfilename: string;
+  appenddirname: string;
+  aofLoadTruncated: boolean;
+}
+
+export const DEFAULT_PERSISTENCE_CONFIG: PersistenceConfig = {
+  dir: null,
+  dbfilename: 'dump.rdb',
+  appendonly: false,
+  appendfilename: 'appendonly.aof',
+  appenddirname: 'appendonlydir',
+  aofLoadTruncated: true,
+};
+
+/** Splits a redis.conf line as sdssplitargs does for the common cases (bare words, "..." and '...'). */
+function splitLine(line: string): string[] {
+  const out: string[] = [];
+  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(\S+))/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(line)) !== null) {
+    if (m[1] !== undefined) out.push(m[1].replace(/\\(.)/g, (_s, c: string) => ({ n: '\n', r: '\r', t: '\t' })[c] ?? c));
+    else if (m[2] !== undefined) out.push(m[2].replace(/\\'/g, "'"));
+    else if (m[3] !== undefined) out.push(m[3]);
+  }
+  return out;
+}
+
+/** Reads the persistence directives of a redis.conf (later lines win, as in Redis; `include` is not followed). */
+export function parsePersistenceConfig(text: string): PersistenceConfig {
+  const c = { ...DEFAULT_PERSISTENCE_CONFIG };
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const [k, v] = splitLine(line);
+    if (v === undefined) continue;
+    switch (k.toLowerCase()) {
+      case 'dir':
+        c.dir = v;
+        break;
+      case 'dbfilename':
+        c.dbfilename = v;
+        break;
+      case 'appendonly':
+        c.appendonly = v.toLowerCase() === 'yes';
+        break;
+      case 'appendfilename':
+        c.appendfilename = v;
+        break;
+      case 'appenddirname':
+        c.appenddirname = v;
+        break;
+      case 'aof-load-truncated':
+        c.aofLoadTruncated = v.toLowerCase() === 'yes';
+        break;
+    }
+  }
+  return c;
+}
+
+export interface InspectFile {
+  /** Path of the file. */
+  path: string;
+  role: 'rdb' | 'aof-base' | 'aof-incr' | 'aof-single' | 'manifest';
+  format: 'rdb' | 'resp' | 'empty' | 'manifest';
+  size: number;
+  /** valid / empty / truncated (loaded up to the last complete command) / corrupt / missing ... */
+  status: string;
+  message: string | null;
+}
+
+export interface InspectReport {
+  dir: string;
+  config: PersistenceConfig;
+  /** What Redis loads: the AOF (appendonly yes), the RDB, or nothing (it starts empty). */
+  source: 'aof' | 'rdb' | 'none';
+  /** The files Redis would read, in load order. */
+  files: InspectFile[];
+  /** Files present but not loaded (e.g. dump.rdb while appendonly is yes), with the reason. */
+  ignored: { path: string; reason: string }[];
+  /** Whether Redis would start (false: it would refuse to load and exit). */
+  loads: boolean;
+  problem: string | null;
+  /** Keys per database after the load (keys already expired are not counted), and their total. */
+  keys: { db: number; keys: number }[];
+  totalKeys: number;
+  /** Keys whose expiry has passed (Redis keeps them from an AOF until they are touched; drops them from an RDB). */
+  expiredKeys: number;
+  functions: number;
+}
+
+async function sizeOf(path: string): Promise<number | null> {
+  try {
+    const s = await stat(path);
+    return s.isFile() ? s.size : null;
+  } catch {
+    return null;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface InspectOptions {
+  /** Path of the server's redis.conf (its persistence directives decide what is loaded). */
+  config?: string;
+  /** Override appendonly (default: from the config, else no, as Redis). */
+  appendonly?: boolean;
+  now?: number;
+}
+
+function countKeys(report: InspectReport, replay: ReplayResult, now: number): void {
+  const per = new Map<number, number>();
+  for (const r of replay.keyspace.records()) {
+    if (r.kind === 'function') report.functions++;
+    else if (r.expireAt !== null && r.expireAt <= now) report.expiredKeys++;
+    else per.set(r.db, (per.get(r.db) ?? 0) + 1);
+  }
+  report.keys = [...per].sort((a, b) => a[0] - b[0]).map(([db, keys]) => ({ db, keys }));
+  report.totalKeys = report.keys.reduce((s, x) => s + x.keys, 0);
+}
+
+/** Inspects a Redis data directory: what a restart would load (see {@link InspectReport}). */
+export async function inspectDataDir(dir: string, options: InspectOptions = {}): Promise<InspectReport> {
+  let config = { ...DEFAULT_PERSISTENCE_CONFIG };
+  if (options.config !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(options.config, 'utf8');
+    } catch (err) {
+      throw new FsioError(`cannot read ${options.config}: ${describeIoError(err)}`, options.config, err);
+    }
+    config = parsePersistenceConfig(text);
+  }
+  if (options.appendonly !== undefined) config.appendonly = options.appendonly;
+  if (!(await exists(dir))) throw new FsioError(`cannot open ${dir}: no such directory`, dir);
+  const now = options.now ?? Date.now();
+  const report: InspectReport = { dir, config, source: 'none', files: [], ignored: [], loads: true, problem: null, keys: [], totalKeys: 0, expiredKeys: 0, functions: 0 };
+  const rdbPath = join(dir, config.dbfilename);
+  const aofDir = join(dir, config.appenddirname);
+  const manifestPath = join(aofDir, `${config.appendfilename}.manifest`);
+  const oldAof = join(dir, config.appendfilename);
+  const hasManifest = (await sizeOf(manifestPath)) !== null;
+  const hasOld = (await sizeOf(oldAof)) !== null;
+
+  if (config.appendonly) {
+    if (await exists(rdbPath)) report.ignored.push({ path: rdbPath, reason: 'appendonly yes: Redis loads the AOF and never reads the RDB' });
+    let input: string | null = null;
+    if (hasManifest) {
+      input = manifestPath;
+      if (hasOld) report.ignored.push({ path: oldAof, reason: `a manifest exists in ${config.appenddirname}/: the old-style file is not loaded` });
+    } else if (hasOld) input = oldAof; // Redis 7 moves it into the AOF directory as the base, then loads it
+    if (input === null) {
+      report.problem = 'no AOF: Redis starts with an empty keyspace (and writes a new AOF)';
+      return report;
+    }
+    report.source = 'aof';
+    const check: AofCheckReport = await checkAof(input);
+    if (check.manifest) report.files.push({ path: manifestPath, role: 'manifest', format: 'manifest', size: (await sizeOf(manifestPath)) ?? 0, status: check.manifestError ? 'invalid' : 'valid', message: check.manifestError });
+    for (const f of check.files) {
+      report.files.push({
+        path: f.path,
+        role: f.role === 'single' ? 'aof-single' : f.role === 'base' ? 'aof-base' : 'aof-incr',
+        format: f.format,
+        size: f.size,
+        status: f.status,
+        message: f.error ? `offset ${f.error.offset}: ${f.error.explanation}` : null,
+      });
+    }
+    if (check.manifestError) {
+      report.loads = false;
+      report.problem = `Redis refuses the manifest: ${check.manifestError}`;
+      return report;
+    }
+    try {
+      const replay = await replayAof(input, { loadTruncated: config.aofLoadTruncated, skipUnknown: true, now });
+      countKeys(report, replay, now);
+      if (replay.truncated) report.problem = `the last file ends early: Redis loads it up to offset ${replay.truncated.offset} and truncates it there (aof-load-truncated yes)`;
+      if (replay.skipped > 0) report.problem = `${replay.skipped} command(s) this tool cannot replay (${Object.keys(replay.skippedByCommand).join(', ')}): key counts are approximate`;
+    } catch (err) {
+      if (err instanceof Error && /^(Aof|Rdb|Replay)Error$/.test(err.name)) {
+        report.loads = false;
+        report.problem = `Redis would refuse to start: ${err.message}`;
+        return report;
+      }
+      throw err;
+    }
+    return report;
+  }
+
+  if (hasManifest || hasOld) report.ignored.push({ path: hasManifest ? aofDir : oldAof, reason: 'appendonly no: Redis loads the RDB and never reads the AOF' });
+  const size = await sizeOf(rdbPath);
+  if (size === null) {
+    report.problem = `no ${config.dbfilename}: Redis starts with an empty keyspace`;
+    return report;
+  }
+  report.source = 'rdb';
+  const rdb: RdbCheckReport = await checkRdb(rdbPath, { now });
+  report.files.push({ path: rdbPath, role: 'rdb', format: 'rdb', size, status: rdb.ok ? 'valid' : rdb.error?.truncated ? 'truncated' : 'corrupt', message: rdb.error?.message ?? null });
+  if (!rdb.ok) {
+    report.loads = false;
+    report.problem = `Redis would refuse to start: ${rdb.error?.message ?? 'invalid RDB'}`;
+    return report;
+  }
+  report.keys = rdb.dbs.filter((d) => d.keys - d.alreadyExpired > 0).map((d) => ({ db: d.db, keys: d.keys - d.alreadyExpired }));
+  report.totalKeys = report.keys.reduce((s, x) => s + x.keys, 0);
+  report.expiredKeys = rdb.dbs.reduce((s, d) => s + d.alreadyExpired, 0);
+  report.functions = rdb.functions.length;
+  return report;
+}
+
