@@ -121,6 +121,9 @@ describe.skipIf(!built)('rdb-tool convert', () => {
     expect(r.stderr).toMatch(/db 0 key "hfe": hash field TTLs need RDB 12/);
     noStack(r.stderr);
     expect(readdirSync(dir)).toEqual(['in.jsonl']);
+    const j = run(['convert', input, join(dir, 'out.rdb'), '--json']);
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.stdout)).toMatchObject({ written: false, error: { code: 'unsupported', feature: 'hash-field-ttl', db: 0, key: 'hfe' } });
     const old = run(['convert', input, join(dir, 'out.rdb'), '--rdb-version', '8']);
     expect(old.code).toBe(1);
     expect(old.stderr).toMatch(/lib1.*functions need RDB 10|streams need RDB 9/);

@@ -114,6 +114,22 @@ export function registerConvert(program: Command): void {
         } catch (err) {
           progress.done();
           if (err instanceof RdbWriterError && err.code === 'options') throw usageError(err.message);
+          if (opts.json && err instanceof RdbWriterError) {
+            o.json({
+              input,
+              inputFormat: from,
+              output,
+              format: 'rdb',
+              written: false,
+              error: {
+                code: err.code,
+                ...(err.feature !== undefined ? { feature: err.feature } : {}),
+                ...(err.db !== undefined ? { db: err.db } : {}),
+                ...(err.key !== undefined ? { key: bytesToDisplay(err.key) } : {}),
+                message: err.message,
+              },
+            });
+          }
           if (err instanceof RdbWriterError && err.code === 'unsupported') {
             throw new CliExit(
               ExitCode.Problem,
