@@ -11,6 +11,17 @@ export interface EncodeContext {
   target: Target;
   thresholds: RdbThresholds;
   compress: boolean;
+  /**
+   * Called instead of refusing when only metadata the target lacks would be lost (stream v2 metadata, consumer
+   * active-time, hash-field TTLs): the value is written without it. Absent: such data is refused.
+   */
+  onLoss?: (feature: string, message: string) => void;
+}
+
+/** Refuses `feature`, or reports the loss and carries on when the context allows lossy writing. */
+function lose(ctx: EncodeContext, feature: string, message: string): void {
+  if (!ctx.onLoss) throw unsupported(feature, message);
+  ctx.onLoss(feature, message);
 }
 
 /** The RDB object type bytes. */
@@ -306,10 +317,14 @@ export class ValueEncoder {
       withTtl++;
     }
     if (withTtl > 0 && t.hashTtl === 'none') {
-      throw unsupported(
+      lose(
+        this.ctx,
         'hash-field-ttl',
         `hash field TTLs need RDB 12 (Redis 7.4+)${t.valkey ? ' or Valkey 9 (RDB 80)' : ''}; the target is RDB ${t.version}`,
       );
+      // lossy: the fields are kept without their TTLs
+      fields = fields.map((f) => (f.expireAt == null ? f : { ...f, expireAt: null }));
+      withTtl = 0;
     }
     const compact =
       fields.length <= th.hashMaxListpackEntries &&
@@ -523,7 +538,8 @@ function encodeStream(enc: ValueEncoder, s: ByteSink, st: StreamValue, ctx: Enco
       if (est !== g.entriesRead) lost.push(`group entries-read ${g.entriesRead}`);
     }
     if (lost.length) {
-      throw unsupported(
+      lose(
+        ctx,
         'stream-metadata',
         `stream metadata needs RDB 10 (Redis 7.0+): ${lost.slice(0, 3).join(', ')} cannot be expressed in RDB ${t.version}`,
       );
@@ -533,7 +549,8 @@ function encodeStream(enc: ValueEncoder, s: ByteSink, st: StreamValue, ctx: Enco
     for (const g of groups) {
       for (const c of g.consumers) {
         if (c.activeTime != null && c.activeTime !== c.seenTime) {
-          throw unsupported(
+          lose(
+            ctx,
             'stream-consumer-active-time',
             `stream consumer active-time needs RDB 11 (Redis 7.2+): consumer ${JSON.stringify(Buffer.from(c.name).toString('utf8'))} has active-time ${c.activeTime} ≠ seen-time ${c.seenTime}; the target is RDB ${t.version}`,
           );

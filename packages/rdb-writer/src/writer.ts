@@ -27,6 +27,13 @@ export interface RdbWriteOptions {
   defaultAux?: boolean;
   /** Drop keys/functions the target cannot hold (reporting each through `onDrop`) instead of refusing. */
   dropUnsupported?: boolean;
+  /**
+   * Keep keys whose only problem is metadata the target lacks — stream v2 metadata (entries-added,
+   * max-deleted-id, entries-read, recorded first ID) before RDB 10, consumer active-time before 11, hash-field
+   * TTLs before 12 — and write them without it, reporting each loss through `onDrop` (kind `data`).
+   * Hash fields then never expire: only for targets that have no field TTLs at all.
+   */
+  lossy?: boolean;
   onDrop?: (info: DropInfo) => void;
   /** Called by {@link writeRdbFile} after each chunk (about 64 KiB) reaches the file. */
   onProgress?: (progress: { bytes: number; keys: number }) => void;
@@ -34,7 +41,8 @@ export interface RdbWriteOptions {
 
 /** A key or function left out because the target version cannot hold it. */
 export interface DropInfo {
-  kind: 'key' | 'function';
+  /** `key`/`function`: left out; `data`: the key was written without the named metadata (`lossy`). */
+  kind: 'key' | 'function' | 'data';
   db?: number;
   key?: Uint8Array;
   library?: string;
@@ -79,12 +87,18 @@ export class RdbWriter {
   private readonly compress: boolean;
   private db = -1;
   private state: 'new' | 'body' | 'done' = 'new';
+  private losses: { feature: string; message: string }[] = [];
 
   constructor(private readonly options: RdbWriteOptions = {}) {
     this.target = resolveTarget(options.rdbVersion, options.valkey ?? false);
     this.thresholds = resolveThresholds(options.thresholds);
     this.compress = options.compress ?? true;
-    this.values = new ValueEncoder({ target: this.target, thresholds: this.thresholds, compress: this.compress });
+    this.values = new ValueEncoder({
+      target: this.target,
+      thresholds: this.thresholds,
+      compress: this.compress,
+      ...(options.lossy ? { onLoss: (feature: string, message: string) => this.losses.push({ feature, message }) } : {}),
+    });
     if (options.aux && Object.keys(options.aux).length > 0 && !this.target.aux) {
       throw new RdbWriterError('unsupported', `AUX fields need RDB 7 (Redis 3.2+); the target is RDB ${this.target.version}`, {
         feature: 'aux',
@@ -165,6 +179,7 @@ export class RdbWriter {
     const t = this.target;
     let type: number;
     this.valueSink.reset();
+    this.losses = [];
     try {
       if (rec.expireAt != null) {
         if (!Number.isSafeInteger(rec.expireAt)) throw new RdbWriterError('invalid', `expireAt ${rec.expireAt} is not an integer of ms`);
@@ -199,6 +214,16 @@ export class RdbWriter {
         ...(err.feature !== undefined ? { feature: err.feature } : {}),
       });
       return this.drop({ kind: 'key', db, key, feature: err.feature ?? err.code, message: wrapped.message }, wrapped);
+    }
+    if (this.losses.length) {
+      const seen = new Set<string>();
+      for (const l of this.losses) {
+        if (seen.has(l.feature)) continue;
+        seen.add(l.feature);
+        const info: DropInfo = { kind: 'data', db, key, feature: l.feature, message: `${describeKey(db, key)}: ${l.message} (written without it)` };
+        this.dropped.push(info);
+        this.options.onDrop?.(info);
+      }
     }
     const s = this.sink;
     if (db !== this.db) {

@@ -291,3 +291,36 @@ describe('hash field TTLs as Redis 7.4.1 writes them (FORMATS §3.6, verified by
   });
 });
 
+
+describe('lossy: keep the key, lose only the metadata the target lacks', () => {
+  it('stream metadata to RDB 9, active-time to RDB 10, field TTLs to RDB 11: written without it, each reported once', async () => {
+    const recs: KeyspaceRecord[] = [
+      { kind: 'key', db: 0, key: b('s'), type: 'stream', expireAt: null, value: stream({ entriesAdded: 5, maxDeletedId: '1-0' }) },
+      {
+        kind: 'key',
+        db: 0,
+        key: b('a'),
+        type: 'stream',
+        expireAt: null,
+        value: stream({ groups: [{ name: b('g'), lastDeliveredId: '0-0', entriesRead: null, pending: [], consumers: [{ name: b('c'), seenTime: 5, activeTime: 3 }, { name: b('d'), seenTime: 5, activeTime: 1 }] }] }),
+      },
+      { kind: 'key', db: 1, key: b('h'), type: 'hash', expireAt: null, value: [{ field: b('f'), value: b('v'), expireAt: 1_900_000_000_000 }, { field: b('g'), value: b('w'), expireAt: null }] },
+    ];
+    const drops: DropInfo[] = [];
+    const w = new RdbWriter({ rdbVersion: 9, lossy: true, onDrop: (d) => drops.push(d) });
+    w.header();
+    for (const r of recs) expect(w.record(r).length).toBeGreaterThan(0);
+    w.end();
+    expect(w.keys).toBe(3);
+    expect(drops.map((d) => [d.kind, d.feature, Buffer.from(d.key!).toString()])).toEqual([
+      ['data', 'stream-metadata', 's'],
+      ['data', 'stream-consumer-active-time', 'a'],
+      ['data', 'hash-field-ttl', 'h'],
+    ]);
+    expect(drops[0].message).toMatch(/db 0 key "s": stream metadata needs RDB 10.*written without it/);
+    // without lossy the same records are refused
+    await expect(collect(recs, { rdbVersion: 9 })).rejects.toMatchObject({ code: 'unsupported', feature: 'stream-metadata' });
+    // lossy never covers a missing type: a stream to RDB 8 is still refused
+    await expect(collect(recs.slice(0, 1), { rdbVersion: 8, lossy: true })).rejects.toMatchObject({ feature: 'stream' });
+  });
+});

@@ -16,6 +16,7 @@ interface ConvertOpts {
   to?: string;
   compress: boolean;
   dropUnsupported?: boolean;
+  lossy?: boolean;
   json?: boolean;
 }
 
@@ -64,6 +65,7 @@ export function registerConvert(program: Command): void {
     .option('--to <format>', 'output format: rdb, jsonl or resp (default: from the extension .rdb/.jsonl/.aof/.resp)')
     .option('--no-compress', 'do not LZF-compress strings (like rdbcompression no)')
     .option('--drop-unsupported', 'leave out keys/functions the target version cannot hold (each is reported) instead of refusing')
+    .option('--lossy', 'keep keys whose only problem is metadata the target lacks (stream metadata, consumer active-time, hash-field TTLs) and write them without it, reporting each')
     .option('--json', 'print one JSON document describing the result')
     .action(async (input: string, output: string, opts: ConvertOpts) => {
       const o = createOutput();
@@ -105,9 +107,10 @@ export function registerConvert(program: Command): void {
             valkey: opts.valkey ?? false,
             compress: opts.compress,
             dropUnsupported: opts.dropUnsupported ?? false,
+            lossy: opts.lossy ?? false,
             onDrop: (d) => {
               dropped.push(d);
-              if (!opts.json) o.err(o.e.yellow(`dropped: ${dropLine(d)}`));
+              if (!opts.json) o.err(o.e.yellow(`${d.kind === 'data' ? 'lost' : 'dropped'}: ${dropLine(d)}`));
             },
             onProgress: (p) => progress.update(p.bytes),
           });
@@ -133,7 +136,7 @@ export function registerConvert(program: Command): void {
           if (err instanceof RdbWriterError && err.code === 'unsupported') {
             throw new CliExit(
               ExitCode.Problem,
-              `${err.message}\nnothing was written; choose a newer --rdb-version, or pass --drop-unsupported to leave such keys out`,
+              `${err.message}\nnothing was written; choose a newer --rdb-version, pass --lossy to write such keys without the newer metadata, or --drop-unsupported to leave them out`,
             );
           }
           throw err;
@@ -162,7 +165,8 @@ export function registerConvert(program: Command): void {
         } else {
           o.out(
             `${o.c.green('wrote')} ${output}: RDB ${summary.rdbVersion}${opts.valkey ? ' (Valkey)' : ''}, ${summary.keys} keys, ${summary.functions} functions, ${summary.bytes} bytes` +
-              (dropped.length ? o.c.yellow(`, ${dropped.length} dropped`) : ''),
+              (dropped.some((d) => d.kind !== 'data') ? o.c.yellow(`, ${dropped.filter((d) => d.kind !== 'data').length} dropped`) : '') +
+              (dropped.some((d) => d.kind === 'data') ? o.c.yellow(`, ${dropped.filter((d) => d.kind === 'data').length} written without newer metadata`) : ''),
           );
         }
         return;
