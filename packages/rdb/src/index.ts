@@ -17,5 +17,4 @@ export type {
 } from './types.js';
 export { RdbParser, NEED_MORE, DONE, RDB_MAX_VERSION, rdbTypeName } from './parser.js';
 export { parseRdb, checkRdb, decodeRdbValue, type RdbSource, type RdbCheckReport, type RdbDbStats, type CheckRdbOptions } from './api.js';
-export { globMatch } from './glob.js';
 export { rdbKeyspaceRecords, type RdbKeyspaceOptions } from './keyspace.js';

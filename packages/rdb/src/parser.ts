@@ -1,4 +1,4 @@
-import { BytesError, ByteQueue, Crc64, intToBytes, lzfDecompress, parseCanonicalInt } from '@redis-persist/bytes';
+import { BytesError, ByteQueue, Crc64, intToBytes, lzfDecompress, matchGlob, parseCanonicalInt } from '@redis-persist/bytes';
 import type {
   FunctionRecord,
   HashField,
@@ -12,7 +12,7 @@ import type {
 } from '@redis-persist/keyspace';
 import { intsetEntries, listpackEntries, ziplistEntries, zipmapEntries, type PackedEntry } from './blobs.js';
 import { RdbError, type RdbErrorCode } from './errors.js';
-import { globMatch } from './glob.js';
+
 import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
 
 /** Thrown by the primitive readers when the buffered bytes end inside the unit being read. */
@@ -643,7 +643,7 @@ export class RdbParser {
           if (key === NEED) key = yield* this.strU(VALUE, 'a key');
           const cfg = this.cfg;
           const wanted =
-            (!cfg.dbs || cfg.dbs.has(db)) && (!cfg.types || cfg.types.has(desc.type)) && (!cfg.keyGlob || globMatch(cfg.keyGlob, key));
+            (!cfg.dbs || cfg.dbs.has(db)) && (!cfg.types || cfg.types.has(desc.type)) && (!cfg.keyGlob || matchGlob(cfg.keyGlob, key));
           // a key a loading master would drop is only walked over
           const expired = cfg.dropExpiredBefore !== null && expireAt !== null && expireAt < cfg.dropExpiredBefore;
           const mode = !wanted || expired ? SKIP : cfg.values ? VALUE : CHECK;

@@ -123,3 +123,18 @@ describe.skipIf(!corpus)('AOF RDB preambles (corpus/aof-repair): the verdict red
     expect(r.trailingBytes).toBe(readFileSync(p).length - 4349);
   });
 });
+
+describe.skipIf(!corpus)('Valkey 9 (VALKEY080 magic, HASH_2 with field TTLs after the value, -1 = none)', () => {
+  it('reads peers/hdt3213-rdb/valkey_hash2_with_hfe.rdb', async () => {
+    const recs = [];
+    for await (const r of parseRdb(join(corpus!, 'peers/hdt3213-rdb/valkey_hash2_with_hfe.rdb'))) recs.push(r);
+    expect(recs[0]).toMatchObject({ kind: 'header', magic: 'VALKEY', version: 80 });
+    const key = recs.find((r) => r.kind === 'key');
+    expect(key?.kind === 'key' && key.value?.type === 'hash' && key.value.value.map((f) => [Buffer.from(f.field).toString(), f.expireAt])).toEqual([
+      ['F1', 2715785640000],
+      ['F2', 2400425640000],
+      ['F3', null],
+    ]);
+    expect(recs.at(-1)).toMatchObject({ kind: 'end', checksum: 'ok' });
+  });
+});
