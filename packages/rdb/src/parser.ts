@@ -636,6 +636,8 @@ export class RdbParser {
           const desc = describeType(op, this.magic);
           if (!desc) {
             if (op === 26) throw this.error('unsupported', opAt, 'stream type 26 (Redis 8.6 IDMP streams) is not supported');
+            if (this.magic === 'VALKEY' && op === 23) throw this.error('unsupported', opAt, 'Valkey PATH_HASH type (23) is not supported');
+            if (this.magic === 'VALKEY' && op === 242) throw this.error('unsupported', opAt, 'Valkey UPDATE opcode (242) is not supported');
             this.corrupt(`unknown object type ${op} (0x${op.toString(16)})`, opAt);
           }
           if (op === 6) throw this.error('unsupported', opAt, 'module value in the pre-release format (type 6) cannot be read without its module');
