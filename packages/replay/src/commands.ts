@@ -2,7 +2,7 @@
 // as Redis would, or throws CommandFailed (Redis answered an error and changed nothing).
 import { decodeDumpPayload } from '@redis-persist/rdb-writer';
 import { BytesMap } from './bytes-map.js';
-import { pfadd, isHll } from './hll.js';
+import { pfadd, pfcountCache, pfmerge, isHll } from './hll.js';
 import { type ReplayKeyspace, CommandFailed, WRONGTYPE, fail, lower, zsetOrder } from './keyspace.js';
 import { type Entry, type GroupState, type Value, StreamState, SEQ_BITS, SEQ_MASK, MAX_ID } from './model.js';
 import { ascii, formatFloatResult, inInt64, parseDouble, parseInt64, parseIntArg, text } from './numbers.js';
@@ -343,6 +343,125 @@ const PFADD: Handler = (c, a) => {
   if (cur !== undefined && !isHll(cur)) fail('WRONGTYPE Key is not a valid HyperLogLog string value.');
   const next = pfadd(cur ?? null, a.slice(2), c.hllSparseMaxBytes);
   if (next !== null) setString(c, a[1], next, true);
+};
+
+const PFCOUNT: Handler = (c, a) => {
+  arity(a, 2);
+  if (a.length > 2) {
+    for (const k of a.slice(1)) {
+      const v = str(c, k);
+      if (v !== undefined && !isHll(v)) fail('WRONGTYPE Key is not a valid HyperLogLog string value.');
+    }
+    return; // several keys: a temporary merge, nothing is stored
+  }
+  const cur = str(c, a[1]);
+  if (cur === undefined) return;
+  if (!isHll(cur)) fail('WRONGTYPE Key is not a valid HyperLogLog string value.');
+  const next = pfcountCache(cur);
+  if (next !== null) setString(c, a[1], next, true);
+};
+
+const PFMERGE: Handler = (c, a) => {
+  arity(a, 2);
+  const sources: Uint8Array[] = [];
+  for (const k of a.slice(1)) {
+    const v = str(c, k);
+    if (v === undefined) continue;
+    if (!isHll(v)) fail('WRONGTYPE Key is not a valid HyperLogLog string value.');
+    sources.push(v);
+  }
+  setString(c, a[1], pfmerge(str(c, a[1]) ?? null, sources, c.hllSparseMaxBytes), true);
+};
+
+/** BITFIELD key [GET type offset] [SET type offset value] [INCRBY type offset increment] [OVERFLOW WRAP|SAT|FAIL]... */
+const BITFIELD: Handler = (c, a) => {
+  arity(a, 2);
+  interface Op {
+    kind: 'get' | 'set' | 'incrby';
+    signed: boolean;
+    bits: number;
+    offset: number;
+    value: bigint;
+    overflow: 'wrap' | 'sat' | 'fail';
+  }
+  const ops: Op[] = [];
+  let overflow: Op['overflow'] = 'wrap';
+  for (let i = 2; i < a.length; ) {
+    const sub = lower(a[i]);
+    if (sub === 'overflow' && i + 1 < a.length) {
+      const o = lower(a[i + 1]);
+      if (o !== 'wrap' && o !== 'sat' && o !== 'fail') fail('ERR Invalid OVERFLOW type specified');
+      overflow = o;
+      i += 2;
+      continue;
+    }
+    const need = sub === 'get' ? 3 : 4;
+    if ((sub !== 'get' && sub !== 'set' && sub !== 'incrby') || i + need > a.length) fail('ERR syntax error');
+    const t = text(a[i + 1]);
+    const m = /^([iu])(\d+)$/i.exec(t);
+    const bits = m ? Number(m[2]) : 0;
+    const signed = m !== null && m[1].toLowerCase() === 'i';
+    if (!m || bits < 1 || (signed && bits > 64) || (!signed && bits > 63)) fail('ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.');
+    let ot = text(a[i + 2]);
+    let mul = 1;
+    if (ot.startsWith('#')) {
+      mul = bits;
+      ot = ot.slice(1);
+    }
+    if (!/^\d+$/.test(ot)) fail('ERR bit offset is not an integer or out of range');
+    const offset = Number(ot) * mul;
+    if (offset + bits > 512 * 1024 * 1024 * 8) fail('ERR bit offset is not an integer or out of range');
+    let value = 0n;
+    if (sub !== 'get') {
+      const v = parseInt64(a[i + 3]);
+      if (v === null) fail('ERR value is not an integer or out of range');
+      value = v;
+    }
+    ops.push({ kind: sub, signed, bits, offset, value, overflow });
+    i += need;
+  }
+  const writes = ops.filter((o) => o.kind !== 'get');
+  const cur = str(c, a[1]);
+  if (writes.length === 0) return;
+  const maxByte = Math.max(...writes.map((o) => (o.offset + o.bits - 1) >> 3)) + 1;
+  const buf = new Uint8Array(Math.max(cur?.length ?? 0, maxByte));
+  if (cur) buf.set(cur);
+  const getBits = (off: number, bits: number): bigint => {
+    let v = 0n;
+    for (let j = 0; j < bits; j++) {
+      const bit = off + j;
+      v = (v << 1n) | BigInt((buf[bit >> 3] >> (7 - (bit & 7))) & 1);
+    }
+    return v;
+  };
+  const setBits = (off: number, bits: number, v: bigint): void => {
+    for (let j = bits - 1; j >= 0; j--) {
+      const bit = off + j;
+      const mask = 1 << (7 - (bit & 7));
+      if (v & 1n) buf[bit >> 3] |= mask;
+      else buf[bit >> 3] &= ~mask;
+      v >>= 1n;
+    }
+  };
+  for (const o of writes) {
+    const span = 1n << BigInt(o.bits);
+    const min = o.signed ? -(span >> 1n) : 0n;
+    const max = o.signed ? (span >> 1n) - 1n : span - 1n;
+    let v: bigint;
+    if (o.kind === 'set') v = o.value;
+    else {
+      let old = getBits(o.offset, o.bits);
+      if (o.signed && old > max) old -= span;
+      v = old + o.value;
+    }
+    if (v < min || v > max) {
+      if (o.overflow === 'fail') continue;
+      if (o.overflow === 'sat') v = v < min ? min : max;
+      else v = ((v % span) + span) % span;
+    }
+    setBits(o.offset, o.bits, ((v % span) + span) % span);
+  }
+  setString(c, a[1], buf, true);
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1376,6 +1495,9 @@ export const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['setbit', SETBIT],
   ['bitop', BITOP],
   ['pfadd', PFADD],
+  ['pfcount', PFCOUNT],
+  ['pfmerge', PFMERGE],
+  ['bitfield', BITFIELD],
   ['rpush', push(false, false)],
   ['lpush', push(true, false)],
   ['rpushx', push(false, true)],

@@ -116,6 +116,11 @@ const val = (v: number, len: number): number => 0x80 | ((v - 1) << 2) | (len - 1
  */
 function addOne(hll: Uint8Array, ele: Uint8Array, maxSparse: number): [Uint8Array, boolean] {
   const [index, count] = patLen(ele);
+  return setRegister(hll, index, count, maxSparse);
+}
+
+/** Raises register `index` to `count` (hllDenseSet / hllSparseSet); returns the value and whether it changed. */
+function setRegister(hll: Uint8Array, index: number, count: number, maxSparse: number): [Uint8Array, boolean] {
   if (hll[4] === 0) {
     if (count > denseGet(hll, index)) {
       denseSet(hll, index, count);
@@ -232,4 +237,138 @@ export function pfadd(existing: Uint8Array | null, elements: Uint8Array[], maxSp
   if (!updated) return null;
   hll[15] |= 0x80;
   return hll;
+}
+
+/** Register histogram (hllDenseRegHisto / hllSparseRegHisto); null for an invalid sparse encoding. */
+function histogram(hll: Uint8Array): number[] | null {
+  const h = new Array<number>(64).fill(0);
+  if (hll[4] === 0) {
+    for (let i = 0; i < REGISTERS; i++) h[denseGet(hll, i)]++;
+    return h;
+  }
+  let idx = 0;
+  let p = HDR;
+  while (p < hll.length) {
+    const b = hll[p];
+    if ((b & 0xc0) === 0) {
+      const run = (b & 0x3f) + 1;
+      idx += run;
+      h[0] += run;
+      p++;
+    } else if ((b & 0xc0) === 0x40) {
+      const run = (((b & 0x3f) << 8) | hll[p + 1]) + 1;
+      idx += run;
+      h[0] += run;
+      p += 2;
+    } else {
+      const run = (b & 3) + 1;
+      idx += run;
+      h[((b >> 2) & 0x1f) + 1] += run;
+      p++;
+    }
+  }
+  return idx === REGISTERS ? h : null;
+}
+
+function sigma(x: number): number {
+  if (x === 1) return Infinity;
+  let y = 1;
+  let z = x;
+  let zPrime: number;
+  do {
+    x *= x;
+    zPrime = z;
+    z += x * y;
+    y += y;
+  } while (zPrime !== z);
+  return z;
+}
+
+function tau(x: number): number {
+  if (x === 0 || x === 1) return 0;
+  let y = 1;
+  let z = 1 - x;
+  let zPrime: number;
+  do {
+    x = Math.sqrt(x);
+    zPrime = z;
+    y *= 0.5;
+    z -= (1 - x) * (1 - x) * y;
+  } while (zPrime !== z);
+  return z / 3;
+}
+
+/** hllCount: Ertl's estimator over the register histogram, as Redis 5+ computes it. */
+function estimate(hll: Uint8Array): number | null {
+  const h = histogram(hll);
+  if (h === null) return null;
+  const m = REGISTERS;
+  let z = m * tau((m - h[51]) / m);
+  for (let j = 50; j >= 1; j--) {
+    z += h[j];
+    z *= 0.5;
+  }
+  z += m * sigma(h[0] / m);
+  return Math.round((0.72134752044448170368 * m * m) / z);
+}
+
+/**
+ * PFCOUNT on one key: when the cached cardinality is invalid, Redis computes it and stores it in the header
+ * (and propagates the PFCOUNT). Returns the new value, or null when nothing changes.
+ */
+export function pfcountCache(hll: Uint8Array): Uint8Array | null {
+  if ((hll[15] & 0x80) === 0) return null;
+  const card = estimate(hll);
+  if (card === null) return null;
+  const out = hll.slice();
+  let c = BigInt(card);
+  for (let i = 0; i < 8; i++) {
+    out[8 + i] = Number(c & 0xffn);
+    c >>= 8n;
+  }
+  return out;
+}
+
+/** PFMERGE: the destination (null when absent) after merging every source's registers, cache invalidated. */
+export function pfmerge(dest: Uint8Array | null, sources: Uint8Array[], maxSparse = 3000): Uint8Array {
+  const max = new Uint8Array(REGISTERS);
+  let dense = false;
+  for (const s of sources) {
+    if (s[4] === 0) {
+      dense = true;
+      for (let i = 0; i < REGISTERS; i++) {
+        const v = denseGet(s, i);
+        if (v > max[i]) max[i] = v;
+      }
+    } else {
+      let idx = 0;
+      let p = HDR;
+      while (p < s.length && idx < REGISTERS) {
+        const b = s[p];
+        if ((b & 0xc0) === 0) {
+          idx += (b & 0x3f) + 1;
+          p++;
+        } else if ((b & 0xc0) === 0x40) {
+          idx += (((b & 0x3f) << 8) | s[p + 1]) + 1;
+          p += 2;
+        } else {
+          let run = (b & 3) + 1;
+          const v = ((b >> 2) & 0x1f) + 1;
+          while (run-- > 0 && idx < REGISTERS) {
+            if (v > max[idx]) max[idx] = v;
+            idx++;
+          }
+          p++;
+        }
+      }
+    }
+  }
+  let out = dest === null ? emptyHll() : dest.slice();
+  if (dense && out[4] !== 0) out = toDense(out);
+  for (let i = 0; i < REGISTERS; i++) {
+    if (max[i] === 0) continue;
+    out = setRegister(out, i, max[i], maxSparse)[0];
+  }
+  out[15] |= 0x80;
+  return out;
 }
