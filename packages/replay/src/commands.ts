@@ -1455,12 +1455,36 @@ const FUNCTION: Handler = (c, a) => {
     if (!c.ks.functions.delete(name)) fail('ERR Library not found');
   } else if (sub === 'flush') {
     c.ks.functions.clear();
+  } else if (sub === 'restore') {
+    throw new Unsupported('FUNCTION RESTORE (a serialized function payload) is not implemented');
   } else throw new Unsupported(`FUNCTION ${text(a[1])}`);
 };
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/** Commands that can stand in an AOF but whose effect this replayer does not reproduce, with the reason. */
+const REFUSED: [string, string][] = [
+  ['eval', 'a script replicated verbatim (Redis < 5, or lua-replicate-commands no): its effect depends on running Lua'],
+  ['evalsha', 'a script replicated verbatim (Redis < 5, or lua-replicate-commands no): its effect depends on running Lua'],
+  ['eval_ro', 'a script: its effect depends on running Lua'],
+  ['evalsha_ro', 'a script: its effect depends on running Lua'],
+  ['fcall', 'a function call replicated verbatim: its effect depends on running Lua'],
+  ['script', 'SCRIPT is not replayed (scripts replicated verbatim need Lua)'],
+  ['sort', 'SORT ... STORE is not implemented'],
+  ['xautoclaim', 'Redis propagates XAUTOCLAIM as XCLAIM; a raw XAUTOCLAIM depends on the load time'],
+  ['georadius', 'GEORADIUS ... STORE is not implemented'],
+  ['georadiusbymember', 'GEORADIUSBYMEMBER ... STORE is not implemented'],
+  ['geosearchstore', 'GEOSEARCHSTORE is not implemented'],
+  ['geoadd', 'Redis propagates GEOADD as ZADD; a raw GEOADD is not implemented'],
+];
+
+const refuse = (reason: string): Handler => () => {
+  throw new Unsupported(reason);
+};
+
 export const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+  ...REFUSED.map(([name, reason]): [string, Handler] => [name, refuse(reason)]),
+  ['restore-asking', (c, a) => RESTORE(c, a)],
   ['del', DEL],
   ['unlink', DEL],
   ['rename', rename(false)],

@@ -64,6 +64,10 @@ describe('load-time rules', () => {
   it('refuses approximate stream trimming (its effect depends on the writing server) unless skipping', async () => {
     const p = aof([['XADD', 's', 'MAXLEN', '~', '1', '1-1', 'f', 'v']]);
     await expect(replayAof(p)).rejects.toMatchObject({ code: 'unsupported' });
+    const script = aof([['SET', 'a', '1'], ['EVAL', "redis.call('set', KEYS[1], 'x')", '1', 'k']]);
+    await expect(replayAof(script)).rejects.toThrow(/offset 27: cannot replay EVAL: a script replicated verbatim/);
+    const r = await replayAof(script, { skipUnknown: true });
+    expect(r.skippedByCommand).toEqual({ eval: 1 });
   });
 
   it('counts commands Redis would answer with an error, changing nothing', async () => {
