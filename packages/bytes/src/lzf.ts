@@ -56,7 +56,11 @@ const HSIZE = 1 << HLOG;
 const MAX_LIT = 32;
 const MAX_OFF = 1 << 13;
 const MAX_REF = (1 << 8) + (1 << 3);
+// The hash table is shared by all calls and never cleared: each call stores positions shifted by `base`, and an
+// entry below the current base belongs to an earlier input (so it is treated as empty). Clearing 256 KiB per call
+// would dominate the cost of compressing many short strings.
 let table: Int32Array | undefined;
+let base = 1;
 
 /**
  * LZF-compresses `input` with the parameters Redis uses (HLOG 16, 8 KiB window). Returns `null` when the
@@ -68,7 +72,12 @@ export function lzfCompress(input: Uint8Array, maxOutput = input.length - 4): Ui
   const inLen = input.length;
   if (inLen === 0 || maxOutput <= 0) return null;
   const htab = (table ??= new Int32Array(HSIZE));
-  htab.fill(-1);
+  if (base + inLen + 1 > 0x7fffffff) {
+    htab.fill(0);
+    base = 1;
+  }
+  const b = base;
+  base += inLen + 1;
   const out = new Uint8Array(maxOutput + MAX_LIT + 3);
   let ip = 0;
   let op = 1; // room for the first literal-run control byte
@@ -80,8 +89,9 @@ export function lzfCompress(input: Uint8Array, maxOutput = input.length - 4): Ui
   while (ip < inLen) {
     if (ip < inLen - 2) {
       const h = idx(ip);
-      const ref = htab[h];
-      htab[h] = ip;
+      const stored = htab[h];
+      const ref = stored >= b ? stored - b : -1;
+      htab[h] = ip + b;
       const off = ip - ref - 1;
       if (ref >= 0 && off < MAX_OFF && input[ref] === input[ip] && input[ref + 1] === input[ip + 1] && input[ref + 2] === input[ip + 2]) {
         let len = 2;
@@ -106,8 +116,8 @@ export function lzfCompress(input: Uint8Array, maxOutput = input.length - 4): Ui
         ip += len + 1;
         if (ip < inLen - 2) {
           // re-hash the two positions just before ip, as lzf_c.c does (VERY_FAST)
-          htab[idx(ip - 1)] = ip - 1;
-          htab[idx(ip - 2)] = ip - 2;
+          htab[idx(ip - 1)] = ip - 1 + b;
+          htab[idx(ip - 2)] = ip - 2 + b;
         }
         continue;
       }
