@@ -241,6 +241,13 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return bytesEqual(a, b);
 }
 
+/** Lower-case ASCII text of a (short) argument: command names and options. */
 export function lower(b: Uint8Array): string {
-  return text(b).toLowerCase();
+  if (b.length > 24) return text(b).toLowerCase();
+  let s = '';
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    s += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+  }
+  return s;
 }

@@ -119,6 +119,17 @@ export class Replayer {
       return;
     }
     this.ctx.db = db;
+    // The reader's arguments may be views into its read buffers: what the keyspace keeps must not pin them. One
+    // buffer per command (not per argument: a small typed array with its own buffer costs ~300 bytes of heap).
+    let total = 0;
+    for (let i = 1; i < args.length; i++) total += args[i].byteLength;
+    const own = new Uint8Array(total);
+    for (let i = 1, at = 0; i < args.length; i++) {
+      const x = args[i];
+      own.set(x, at);
+      args[i] = own.subarray(at, at + x.byteLength);
+      at += x.byteLength;
+    }
     try {
       h(this.ctx, args);
     } catch (err) {
