@@ -926,7 +926,9 @@ export class RdbParser {
     if (n === 254) return Infinity;
     if (n === 255) return -Infinity;
     const text = latin1.decode(this.raw(n));
-    const v = parseDoubleText(text);
+    // Redis reads it with sscanf("%lg") on a NUL-terminated copy: the longest numeric prefix counts
+    const nul = text.indexOf('\0');
+    const v = strtodPrefix(nul < 0 ? text : text.slice(0, nul), null);
     if (v === null) this.corrupt(`invalid sorted set score ${JSON.stringify(text)}`);
     return v;
   }
@@ -1240,23 +1242,14 @@ export function entryBytes(e: PackedEntry): Uint8Array {
 }
 
 /** C strtod: the value of the longest numeric prefix of `text` (0 when there is none). */
-export function strtodPrefix(text: string): number {
+export function strtodPrefix<T = number>(text: string, none: T | number = 0): number | T {
   const m = /^[ \t\n\v\f\r]*([+-]?)(inf(?:inity)?|nan|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)/i.exec(text);
-  if (!m) return 0;
+  if (!m) return none;
   const body = m[2].toLowerCase();
   const v = body.startsWith('inf') ? Infinity : body === 'nan' ? NaN : Number(body);
   return m[1] === '-' ? -v : v;
 }
 
-/** Parses a score the way Redis' strtod does for the texts it writes (`2.5`, `inf`, `-inf`, `1e+20`). */
-export function parseDoubleText(text: string): number | null {
-  const t = text.toLowerCase();
-  if (t === 'inf' || t === '+inf' || t === 'infinity' || t === '+infinity') return Infinity;
-  if (t === '-inf' || t === '-infinity') return -Infinity;
-  if (t === 'nan' || t === '-nan') return NaN;
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) return null;
-  return Number(t);
-}
 
 function moduleName(id: bigint): { name: string; encver: number } {
   const encver = Number(id & 1023n);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkRdb, decodeRdbValue, RdbError, type RdbRecord } from '@redis-persist/rdb';
-import { redisToolAvailable, repoRoot } from '@redis-persist/testkit';
+import { corpusDir, redisToolAvailable, repoRoot } from '@redis-persist/testkit';
 import { parseChunked, redisCheckRdb } from './helpers.js';
 
 const fixtures = join(repoRoot()!, 'fixtures', 'rdb');
@@ -162,6 +162,26 @@ describe.skipIf(!hasCheckRdb)('check verdicts agree with redis-check-rdb on muta
     }
     expect(mismatches).toEqual([]);
     expect(invalid).toBeGreaterThan(10);
+  });
+
+  const corpus = corpusDir();
+  it.skipIf(!corpus)('on one-byte edits of old files (RDB 2 zipmaps/ziplists/type-3 scores, RDB 7 with its CRC zeroed)', async () => {
+    const mismatches: string[] = [];
+    for (const name of ['rdb/old/2.4.18.rdb', 'rdb/old/3.2.13.rdb']) {
+      const data = Buffer.from(readFileSync(join(corpus!, name)));
+      if (name.includes('3.2.13')) data.fill(0, data.length - 8);
+      const edits = fc.sample(fc.tuple(fc.integer({ min: 9, max: data.length - 9 }), fc.integer({ min: 0, max: 255 })), { numRuns: 60, seed: 99 });
+      for (const [k, [at, v]] of edits.entries()) {
+        const b = Buffer.from(data);
+        if (b[at] === v) continue;
+        b[at] = v;
+        const p = join(dir, `old${k}.rdb`);
+        writeFileSync(p, b);
+        const [theirs, ours] = await Promise.all([redisCheckRdb(p), checkRdb(p)]);
+        if (theirs.ok !== ours.ok) mismatches.push(`${name} byte ${at} := ${v}: redis-check-rdb ${theirs.ok ? 'OK' : 'error'}; ours ${ours.ok ? 'OK' : ours.error!.message}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
   });
 });
 
