@@ -115,6 +115,12 @@ describe.skipIf(!built)('rdb-tool dump', () => {
     expect(run('dump', '--type', 'nope', fixture('all-types')).code).toBe(2);
   });
 
+  it.skipIf(!corpus)('refuses a file with a duplicated key, as Redis does (exit 1)', () => {
+    const r = run('dump', join(corpus!, 'peers/redis-rdb-cli/12.rdb'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/duplicated key "-123" in db 0/);
+  });
+
   it.skipIf(!corpus)('jsonl of corpus files equals their expected files', () => {
     for (const f of ['rdb/redis-7.4.1/hfe', 'rdb/old/2.4.18', 'rdb/valkey-8.0.1/small-encodings']) {
       const want = readFileSync(join(corpus!, `${f}.expected.jsonl`), 'utf8')

@@ -4,7 +4,7 @@ import { keyspaceJsonlChunks, sortKeyspace, type KeyType, type KeyspaceRecord } 
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { AtomicFile } from '@redis-persist/fsio';
 import type { Command } from 'commander';
-import { usageError } from '../common/index.js';
+import { CliExit, ExitCode, usageError } from '../common/index.js';
 import { respChunks } from './rdb-resp.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -21,6 +21,18 @@ interface DumpOpts {
   keepExpired?: boolean;
   output?: string;
   sortMemory?: string;
+}
+
+/** Sorted records with the same db and key twice: Redis refuses such a file ("RDB has duplicated key"), so do we. */
+async function* refuseDuplicateKeys(records: AsyncIterable<KeyspaceRecord>, file: string): AsyncGenerator<KeyspaceRecord> {
+  let prev: KeyspaceRecord | null = null;
+  for await (const r of records) {
+    if (prev && prev.kind === 'key' && r.kind === 'key' && prev.db === r.db && Buffer.from(prev.key).equals(r.key)) {
+      throw new CliExit(ExitCode.Problem, `${file}: duplicated key ${JSON.stringify(Buffer.from(r.key).toString('utf8'))} in db ${r.db}: Redis refuses to load this file`);
+    }
+    prev = r;
+    yield r;
+  }
 }
 
 export function registerDump(program: Command): void {
@@ -60,7 +72,7 @@ export function registerDump(program: Command): void {
         // RESP in file order can rebuild a huge collection piece by piece (RPUSH/SADD/ZADD/HSET add up)
         chunkElements: opts.order === 'file' && opts.format === 'resp' ? 10_000 : undefined,
       });
-      if (opts.order === 'canonical') records = sortKeyspace(records, { memoryBudgetBytes: sortMiB * 1024 * 1024 });
+      if (opts.order === 'canonical') records = refuseDuplicateKeys(sortKeyspace(records, { memoryBudgetBytes: sortMiB * 1024 * 1024 }), file);
       const chunks = opts.format === 'jsonl' ? keyspaceJsonlChunks(records, { encoding: opts.encoding }) : respChunks(records);
       if (opts.output) {
         const out = await AtomicFile.create(opts.output);
