@@ -842,6 +842,42 @@ function zpop(max: boolean): Handler {
   };
 }
 
+const GEO_LAT_LIMIT = 85.05112878;
+
+/** The 52-bit geohash Redis stores as a GEOADD member's score (geohashEncodeWGS84, step 26). */
+export function geohashScore(lon: number, lat: number): number {
+  const latOff = Math.trunc(((lat + GEO_LAT_LIMIT) / (2 * GEO_LAT_LIMIT)) * 2 ** 26);
+  const lonOff = Math.trunc(((lon + 180) / 360) * 2 ** 26);
+  let bits = 0;
+  for (let i = 0; i < 32; i++) {
+    if (Math.floor(latOff / 2 ** i) % 2 === 1) bits += 2 ** (2 * i);
+    if (Math.floor(lonOff / 2 ** i) % 2 === 1) bits += 2 ** (2 * i + 1);
+  }
+  return bits;
+}
+
+/** GEOADD key [NX|XX] [CH] lon lat member...: a ZADD of geohash scores (which is how Redis propagates it). */
+const GEOADD: Handler = (c, a) => {
+  arity(a, 5);
+  let i = 2;
+  const flags: Uint8Array[] = [];
+  for (; i < a.length; i++) {
+    const s = lower(a[i]);
+    if (s === 'nx' || s === 'xx' || s === 'ch') flags.push(a[i]);
+    else break;
+  }
+  if ((a.length - i) % 3 !== 0 || a.length === i) fail('ERR syntax error');
+  const zargs: Uint8Array[] = [ascii('ZADD'), a[1], ...flags];
+  for (; i < a.length; i += 3) {
+    const lon = parseDouble(a[i]);
+    const lat = parseDouble(a[i + 1]);
+    if (lon === null || lat === null) fail('ERR value is not a valid float');
+    if (lon < -180 || lon > 180 || lat < -GEO_LAT_LIMIT || lat > GEO_LAT_LIMIT) fail(`ERR invalid longitude,latitude pair ${lon},${lat}`);
+    zargs.push(ascii(String(geohashScore(lon, lat))), a[i + 2]);
+  }
+  ZADD(c, zargs);
+};
+
 /** A source of ZUNIONSTORE & co: a zset, a set (scores 1) or nothing. */
 function zsource(c: CommandContext, key: Uint8Array): BytesMap<number> | undefined {
   const e = c.ks.lookup(c.db, key);
@@ -1475,7 +1511,6 @@ const REFUSED: [string, string][] = [
   ['georadius', 'GEORADIUS ... STORE is not implemented'],
   ['georadiusbymember', 'GEORADIUSBYMEMBER ... STORE is not implemented'],
   ['geosearchstore', 'GEOSEARCHSTORE is not implemented'],
-  ['geoadd', 'Redis propagates GEOADD as ZADD; a raw GEOADD is not implemented'],
 ];
 
 const refuse = (reason: string): Handler => () => {
@@ -1543,6 +1578,7 @@ export const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
   ['sunionstore', setOp('union')],
   ['sdiffstore', setOp('diff')],
   ['zadd', ZADD],
+  ['geoadd', GEOADD],
   ['zincrby', ZINCRBY],
   ['zrem', ZREM],
   ['zremrangebyscore', zremRange('score')],

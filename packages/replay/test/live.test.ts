@@ -49,3 +49,35 @@ describe.skipIf(!hasRedis)('replay of a redis-server 7.0.15 AOF equals its live 
     }
   });
 });
+
+describe.skipIf(!hasRedis)('commands Redis propagates in another form, replayed raw', () => {
+  it('GEOADD gives the scores redis-server stores', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { encodeCommand } = await import('@redis-persist/resp');
+    const places: [string, string, string][] = [
+      ['13.361389', '38.115556', 'Palermo'],
+      ['15.087269', '37.502669', 'Catania'],
+      ['-180', '-85.05112878', 'corner'],
+      ['180', '85.05112878', 'other-corner'],
+      ['0', '0', 'null-island'],
+      ['-122.4194155', '37.7749295', 'sf'],
+      ['151.2092955', '-33.8688197', 'sydney'],
+    ];
+    const server = await startRedis({ config: { save: '' } });
+    const d = mkdtempSync(join(tmpdir(), 'replay-geo-'));
+    try {
+      const cmd = ['GEOADD', 'g', ...places.flat()];
+      await server.client.call(...cmd);
+      const live = await dumpLiveKeyspace(server.client);
+      writeFileSync(join(d, 'a.aof'), encodeCommand(cmd.map((x) => Buffer.from(x))));
+      const ours = [...(await replayAof(join(d, 'a.aof'))).keyspace.records()];
+      const same = sameKeyspace(ours, live);
+      expect(same.diff).toEqual([]);
+      expect(same.equal).toBe(true);
+    } finally {
+      await server.stop();
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
