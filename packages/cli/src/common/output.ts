@@ -31,11 +31,18 @@ export function createOutput(): Output {
     json: (value) => void process.stdout.write(JSON.stringify(value, jsonReplacer, 2) + '\n'),
     write: (text) =>
       new Promise<void>((resolve, reject) => {
-        if (process.stdout.write(text)) resolve();
-        else {
-          process.stdout.once('drain', resolve);
-          process.stdout.once('error', reject);
+        if (process.stdout.write(text)) {
+          resolve();
+          return;
         }
+        const done = (err?: Error) => {
+          process.stdout.off('drain', done);
+          process.stdout.off('error', done);
+          if (err) reject(err);
+          else resolve();
+        };
+        process.stdout.on('drain', done);
+        process.stdout.on('error', done);
       }),
   };
 }
