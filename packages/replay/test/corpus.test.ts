@@ -90,9 +90,11 @@ describe.skipIf(!corpus)('corpus/aof: rewrite (RDB and RESP base) and to-rdb kee
       await rewriteAof(target, { base, backup: false });
       const again = await replayAof(target);
       check([...again.keyspace.records({ dropExpiredAt: Date.now() })]);
-      const rdb = join(d, 'out.rdb');
-      await aofToRdb(target, rdb);
-      check(await collect(rdbKeyspaceRecords(rdb, { dropExpiredBefore: Date.now() })));
+      if (base === 'rdb') {
+        const rdb = join(d, 'out.rdb');
+        await aofToRdb(target, rdb);
+        check(await collect(rdbKeyspaceRecords(rdb, { dropExpiredBefore: Date.now() })));
+      }
     }
   });
 });
