@@ -122,6 +122,14 @@ describe.skipIf(!built || !corpus)('aof-tool to-rdb / rewrite, rdb-tool to-aof /
     expect(readdirSync(dir).sort()).toEqual(['appendonly.aof.4.base.aof', 'appendonly.aof.4.incr.aof', 'appendonly.aof.manifest']);
     if (hasRedis) expectSame(await loadedBy(d, { appendonly: 'yes' }), before);
     expect(run(aofTool, ['rewrite', '--base', 'json', dir]).code).toBe(2);
+    // damaged input: nothing is touched, no backup is made
+    const junk = join(d, 'junk.aof');
+    writeFileSync(junk, Buffer.from('garbage that is no AOF\r\n'));
+    const bad = run(aofTool, ['rewrite', junk]);
+    expect(bad.code).toBe(1);
+    noStack(bad.stderr);
+    expect(readFileSync(junk, 'utf8')).toBe('garbage that is no AOF\r\n');
+    expect(existsSync(`${junk}.bak`)).toBe(false);
   });
 
   it('to-aof: a file and a directory that redis-server loads as the RDB; refuses an existing directory', async () => {
@@ -141,6 +149,16 @@ describe.skipIf(!built || !corpus)('aof-tool to-rdb / rewrite, rdb-tool to-aof /
     const exists = run(rdbTool, ['to-aof', join(d, 'src.rdb'), join(multiDir, 'appendonlydir')]);
     expect(exists.code).toBe(2);
     expect(exists.stderr).toMatch(/already exists/);
+    // a damaged RDB: exit 1, one line naming file and offset, nothing left behind
+    writeFileSync(join(d, 'cut.rdb'), readFileSync(join(d, 'src.rdb')).subarray(0, 5000));
+    for (const out of [join(d, 'cutdir'), join(d, 'cut.aof')]) {
+      const cut = run(rdbTool, ['to-aof', join(d, 'cut.rdb'), out]);
+      expect(cut.code).toBe(1);
+      expect(cut.stderr).toMatch(/cut\.rdb: offset \d+: truncated/);
+      noStack(cut.stderr);
+      expect(existsSync(out)).toBe(false);
+    }
+    expect(readdirSync(d).filter((n) => n.includes('tmp'))).toEqual([]);
     if (hasRedis) {
       const fromRdb = await loadedBy(d, { dbfilename: 'src.rdb' });
       expect(fromRdb.length).toBe(359);
