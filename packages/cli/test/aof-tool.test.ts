@@ -152,9 +152,10 @@ describe.skipIf(!built)('aof-tool', () => {
       writeFileSync(path, original);
       for (const n of readdirSync(d)) if (n !== 'appendonly.aof') rmSync(join(d, n));
       const child = spawn(process.execPath, [bin, 'strip', 'FLUSHALL', path], { stdio: 'ignore' });
+      const exited = new Promise((r) => child.once('exit', r)); // registered now: the run may finish before the kill
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
       const now = readFileSync(path);
       const state = now.equals(original) ? 'original' : now.equals(stripped) ? 'stripped' : 'HALF-WRITTEN';
       outcomes.add(state);

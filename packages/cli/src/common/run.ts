@@ -17,7 +17,7 @@ function isIoError(err: unknown): boolean {
 }
 
 function isDataError(err: unknown): err is DataErrorLike {
-  return err instanceof Error && /^(Resp|Aof|Rdb|RdbWriter|Keyspace|Bytes)Error$/.test(err.name);
+  return err instanceof Error && /^(Resp|Aof|Rdb|RdbWriter|Keyspace|Bytes|Replay)Error$/.test(err.name);
 }
 
 /** One-line description of an error; library errors already name the file and offset. */
