@@ -1,4 +1,5 @@
 import { open, stat } from 'node:fs/promises';
+import { resolveAofInput } from '@redis-persist/aof';
 import { extname, resolve } from 'node:path';
 import { FsioError, AtomicFile, describeIoError } from '@redis-persist/fsio';
 import { keyspaceJsonlChunks, readKeyspaceJsonl, sortKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
@@ -6,9 +7,10 @@ import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { DEFAULT_RDB_VERSION, RdbWriterError, resolveTarget, writeRdbFile, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, Progress, bytesToDisplay, createOutput, usageError } from '../common/index.js';
-import { respChunks } from './rdb-resp.js';
+import { replayAof, respChunks } from '@redis-persist/replay';
 
 type Format = 'rdb' | 'jsonl' | 'resp';
+type InputFormat = Format | 'aof';
 
 interface ConvertOpts {
   rdbVersion?: string;
@@ -22,14 +24,20 @@ interface ConvertOpts {
 
 const EXTENSIONS: Record<string, Format> = { '.rdb': 'rdb', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.aof': 'resp', '.resp': 'resp' };
 
-/** `rdb` when the file starts with the REDIS/VALKEY magic, else keyspace JSON Lines. */
-async function detectInput(path: string): Promise<Format> {
+/**
+ * An AOF (a directory, a manifest, a `.aof` file, or a file of RESP commands / annotations), an RDB file (REDIS or
+ * VALKEY magic), else keyspace JSON Lines.
+ */
+async function detectInput(path: string): Promise<InputFormat> {
+  if ((await stat(path).catch(() => null))?.isDirectory()) return 'aof';
+  if ((await resolveAofInput(path)).layout === 'multi-part') return 'aof';
   let fh;
   try {
     fh = await open(path, 'r');
     const head = Buffer.alloc(6);
     const { bytesRead } = await fh.read(head, 0, 6, 0);
     const text = head.subarray(0, bytesRead).toString('latin1');
+    if (extname(path).toLowerCase() === '.aof' || text.startsWith('*') || text.startsWith('#')) return 'aof';
     return text.startsWith('REDIS') || text === 'VALKEY' ? 'rdb' : 'jsonl';
   } catch (err) {
     throw new FsioError(`cannot read ${path}: ${describeIoError(err)}`, path, err);
@@ -50,6 +58,10 @@ async function refuseSameFile(input: string, output: string): Promise<void> {
   }
 }
 
+async function* toAsync<T>(items: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {
+  yield* items;
+}
+
 function dropLine(d: DropInfo): string {
   return d.message;
 }
@@ -57,8 +69,8 @@ function dropLine(d: DropInfo): string {
 export function registerConvert(program: Command): void {
   program
     .command('convert')
-    .description('convert keyspace JSON Lines or an RDB file to an RDB file of any version (1-12, Valkey), JSON Lines or RESP commands')
-    .argument('<in>', 'input: an RDB file (detected by its REDIS/VALKEY magic) or keyspace JSON Lines')
+    .description('convert an RDB file, an AOF or keyspace JSON Lines to an RDB file of any version (1-12, Valkey), JSON Lines or RESP commands')
+    .argument('<in>', 'input: an RDB file (REDIS/VALKEY magic), an AOF (file, appendonlydir/ or manifest: replayed as Redis would load it) or keyspace JSON Lines')
     .argument('<out>', 'output file (written atomically: temp file, fsync, rename); never the input')
     .option('--rdb-version <n>', `target RDB version: 1-12 (Redis 2.0 … 7.4/8.x), with --valkey 1-11 or 80 (default ${DEFAULT_RDB_VERSION}: Redis 7.0+ and every Valkey)`)
     .option('--valkey', 'write for Valkey (valkey-ver AUX, Valkey version range)')
@@ -95,7 +107,16 @@ export function registerConvert(program: Command): void {
       }
       await refuseSameFile(input, output);
       const from = await detectInput(input);
-      const records: AsyncIterable<KeyspaceRecord> = from === 'rdb' ? rdbKeyspaceRecords(input) : readKeyspaceJsonl(input);
+      let records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>;
+      if (from === 'aof') {
+        // what Redis would hold after loading the AOF (a damaged tail is cut as with aof-load-truncated yes)
+        const replayed = await replayAof(input);
+        if (replayed.truncated) o.err(o.e.yellow(`warning: ${replayed.truncated.file} ends early; commands from offset ${replayed.truncated.offset} on were not replayed (${replayed.truncated.message})`));
+        if (replayed.failed > 0) o.err(o.e.yellow(`warning: ${replayed.failed} command(s) of the AOF fail in Redis too and changed nothing`));
+        records = replayed.keyspace.records();
+      } else {
+        records = from === 'rdb' ? rdbKeyspaceRecords(input) : readKeyspaceJsonl(input);
+      }
 
       if (to === 'rdb') {
         const dropped: DropInfo[] = [];
@@ -181,7 +202,7 @@ export function registerConvert(program: Command): void {
           yield r;
         }
       }
-      const sorted = counted(sortKeyspace(records));
+      const sorted = counted(sortKeyspace(toAsync(records)));
       const chunks = to === 'jsonl' ? keyspaceJsonlChunks(sorted) : respChunks(sorted);
       const file = await AtomicFile.create(output);
       const progress = new Progress('converting', 0);

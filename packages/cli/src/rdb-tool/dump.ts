@@ -5,7 +5,7 @@ import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { AtomicFile } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, usageError } from '../common/index.js';
-import { respChunks } from './rdb-resp.js';
+import { respChunks } from '@redis-persist/replay';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
