@@ -48,7 +48,7 @@ export function registerDump(program: Command): void {
     .option('--encoding', 'add each key\'s encoding in the file as an "encoding" member (jsonl; not canonical)')
     .option('--keep-expired', 'keep keys and hash fields whose expiry is already past (default: drop them, as a loading master does)')
     .option('-o, --output <file>', 'write to this file (atomically: temp file, fsync, rename) instead of stdout')
-    .option('--sort-memory <MiB>', 'memory for the canonical sort before spilling runs to temp files', '256')
+    .option('--sort-memory <MiB>', 'memory for the canonical sort before spilling runs to temp files', '64')
     .action(async (file: string, opts: DumpOpts) => {
       if (opts.format !== 'jsonl' && opts.format !== 'resp') throw usageError(`--format must be jsonl or resp, got ${JSON.stringify(opts.format)}`);
       if (opts.order !== 'canonical' && opts.order !== 'file') throw usageError(`--order must be canonical or file, got ${JSON.stringify(opts.order)}`);
