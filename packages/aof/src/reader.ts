@@ -44,6 +44,11 @@ export interface ReadAofOptions {
   onAnnotation?: (file: string, offset: number, text: Uint8Array) => void;
   /** Longest argument accepted (default 512 MiB). */
   maxArgLength?: number;
+  /**
+   * Which commands need their arguments (default: all). Others come with `args` holding the name only, which
+   * saves copying them (statistics, filters on names). SELECT always has its arguments.
+   */
+  argsFor?: (name: Uint8Array) => boolean;
 }
 
 const SELECT = 'select';
@@ -65,7 +70,7 @@ class Context {
   ) {}
 
   toCommand(ev: AofScanEvent & { type: 'command' }): AofCommand {
-    const args = ev.args ?? [];
+    const args = ev.args ?? (ev.name.length > 0 ? [ev.name] : []);
     if (args.length > 0 && isSelect(args[0]) && args.length >= 2) {
       const db = parseCanonicalSafeInt(args[1]);
       if (db === null || db < 0) throw new AofError('corrupt', `SELECT with an invalid database index '${Buffer.from(args[1]).toString('latin1')}'`, this.file, ev.offset);
@@ -118,7 +123,9 @@ export async function* readAof(input: string, options: ReadAofOptions = {}): Asy
     }
     const ctx = new Context(job.file, options.onAnnotation);
     ctx.timestamp = timestamp;
-    const scanner = new AofScanner({ collectArgs: true, startOffset: start, path: job.path, maxArgLength: options.maxArgLength });
+    const argsFor = options.argsFor;
+    const collectArgs = argsFor ? (name: Uint8Array) => isSelect(name) || argsFor(name) : true;
+    const scanner = new AofScanner({ collectArgs, startOffset: start, path: job.path, maxArgLength: options.maxArgLength });
     const events: AofScanEvent[] = [];
     for await (const chunk of readFileChunks(job.path, { start })) {
       events.length = 0;

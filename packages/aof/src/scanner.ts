@@ -29,8 +29,12 @@ export interface AofScanFailure {
 }
 
 export interface AofScannerOptions {
-  /** Collect every command's arguments (else only the command name is kept). Default false. */
-  collectArgs?: boolean;
+  /**
+   * Collect every command's arguments (else only the command name is kept). A function decides per command from
+   * its name (the first argument), so a caller that needs the arguments of a few commands only (SELECT, the
+   * commands it removes) does not copy the others. Default false.
+   */
+  collectArgs?: boolean | ((name: Uint8Array) => boolean);
   /**
    * Emit an event per command (default true). A pure check turns it off: no allocation per command; only
    * annotations are emitted.
@@ -174,13 +178,15 @@ export class AofScanner {
   private annotationStart = 0;
 
   private readonly collect: boolean;
+  private readonly collectIf: ((name: Uint8Array) => boolean) | null;
   private readonly emitCommands: boolean;
   private readonly maxArg: number;
   private readonly path: string;
   private readonly toTimestamp: number;
 
   constructor(options: AofScannerOptions = {}) {
-    this.collect = options.collectArgs ?? false;
+    this.collect = options.collectArgs === true;
+    this.collectIf = typeof options.collectArgs === 'function' ? options.collectArgs : null;
     this.emitCommands = options.commandEvents ?? true;
     this.maxArg = options.maxArgLength ?? 512 * 1024 * 1024;
     this.path = options.path ?? 'appendonly.aof';
@@ -474,6 +480,7 @@ export class AofScanner {
     this.argParts = [];
     if (this.argi === 0) {
       this.name = arg ?? this.nameBuf.slice(0, Math.min(this.nameLen, this.payloadLen));
+      if (this.collectIf !== null && this.collectIf(this.name)) this.args = [this.name];
       const nb = this.nameBuf;
       const nl = Math.min(this.nameLen, this.payloadLen);
       if (cstrEqualsIgnoreCase(nb, nl, 'multi')) {

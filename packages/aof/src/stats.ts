@@ -43,7 +43,8 @@ export async function aofStats(input: string, options: { onProgress?: (file: str
     }
   };
   let n = 0;
-  for await (const cmd of readAof(input, { onRdbPart: (p) => rdbParts.set(p.file, p), onAnnotation })) {
+  // names are enough to count: no command's arguments are copied
+  for await (const cmd of readAof(input, { onRdbPart: (p) => rdbParts.set(p.file, p), onAnnotation, argsFor: () => false })) {
     const name = cmd.args.length > 0 ? Buffer.from(cmd.args[0]).toString('latin1').toUpperCase() : '';
     stats.commands++;
     stats.byCommand[name] = (stats.byCommand[name] ?? 0) + 1;

@@ -77,7 +77,8 @@ async function planFile(job: { file: string; path: string; role: 'single' | 'bas
   if (size === 0) return plan;
   let start = 0;
   if (job.role !== 'incr' && isRdbHead(await readHead(job.path, 8), size)) start = (await checkRdbPart(job.path, job.file)).endOffset;
-  const scanner = new AofScanner({ collectArgs: true, startOffset: start, path: job.path });
+  // arguments are needed for SELECT (the db) and for the commands removed (the report); the rest is only copied
+  const scanner = new AofScanner({ collectArgs: (n) => { const l = lowerName(n); return l === 'select' || names.has(l); }, startOffset: start, path: job.path });
   const events: AofScanEvent[] = [];
   let db = 0;
   // an open transaction: its MULTI, the commands removed inside it, and whether anything inside survives
@@ -93,8 +94,8 @@ async function planFile(job: { file: string; path: string; role: 'single' | 'bas
       if (m) timestampIn.ts = Number(m[1]);
       return;
     }
-    const args = ev.args ?? [];
-    const name = args.length > 0 ? lowerName(args[0]) : '';
+    const args = ev.args ?? (ev.name.length > 0 ? [ev.name] : []);
+    const name = lowerName(ev.name);
     if (name === 'select' && args.length >= 2) db = parseCanonicalSafeInt(args[1]) ?? db;
     if (name === 'multi') {
       tx = { multi: [ev.offset, ev.end], multiTs: timestampIn.ts, multiDb: db, multiArgs: args, kept: 0 };
