@@ -1,7 +1,7 @@
 import { readFileChunks } from '@redis-persist/fsio';
 import type { KeyType, KeyValue } from '@redis-persist/keyspace';
 import { RdbError, type RdbErrorCode } from './errors.js';
-import { DONE, NEED_MORE, RdbParser, rdbTypeName } from './parser.js';
+import { DONE, NEED_MORE, RdbParser, describeType, rdbTypeName } from './parser.js';
 import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
 
 /** Where an RDB can come from. */
@@ -13,8 +13,11 @@ export type RdbSource =
   | AsyncIterable<Uint8Array>
   | Iterable<Uint8Array>;
 
+// The parser copies what it keeps of a chunk (ByteQueue.push), so file reads can recycle their buffers.
+const FILE_READ = { chunkSize: 2 << 20, reuseBuffers: true };
+
 function chunksOf(source: RdbSource): AsyncIterable<Uint8Array> {
-  if (typeof source === 'string') return readFileChunks(source);
+  if (typeof source === 'string') return readFileChunks(source, FILE_READ);
   if (source instanceof Uint8Array) source = [source];
   if (!(Symbol.asyncIterator in source) && Symbol.iterator in source) {
     const it = source as Iterable<Uint8Array>;
@@ -160,19 +163,36 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
   };
   const parser = new RdbParser({ values: false, skipEmpty: false, file, limits: options.limits });
   const it = chunksOf(source)[Symbol.asyncIterator]();
-  const dbMap = new Map<number, RdbDbStats>();
-  let cur: RdbDbStats | null = null;
-  const getDb = (db: number): RdbDbStats => {
+  // keys are counted per RDB type byte (in order of first appearance); byType/byEncoding are built at the end
+  interface DbAcc {
+    stats: RdbDbStats;
+    perType: Float64Array;
+    order: number[];
+  }
+  const dbMap = new Map<number, DbAcc>();
+  let cur: DbAcc | null = null;
+  const getDb = (db: number): DbAcc => {
     let s = dbMap.get(db);
     if (!s) {
-      s = { db, keys: 0, expires: 0, alreadyExpired: 0, byType: {}, byEncoding: {} };
+      s = { stats: { db, keys: 0, expires: 0, alreadyExpired: 0, byType: {}, byEncoding: {} }, perType: new Float64Array(256), order: [] };
       dbMap.set(db, s);
     }
     return s;
   };
+  const countKey = (db: number, rdbType: number, expireAt: number | null): void => {
+    const a = cur ?? getDb(db);
+    const s = a.stats;
+    s.keys++;
+    report.keys++;
+    if (expireAt !== null) {
+      s.expires++;
+      if (expireAt < now) s.alreadyExpired++;
+    }
+    if (a.perType[rdbType]++ === 0) a.order.push(rdbType);
+  };
+  parser.setKeySink(countKey);
   let ended = false;
   let lastProgress = 0;
-  let lastKey: Uint8Array | null = null;
   try {
     for (;;) {
       const r = parser.read();
@@ -209,7 +229,7 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
           cur = getDb(r.db);
           break;
         case 'resizedb':
-          getDb(r.db).resize = { size: r.size, expires: r.expires };
+          getDb(r.db).stats.resize = { size: r.size, expires: r.expires };
           break;
         case 'function':
           report.functions.push({ library: r.function.library, engine: r.function.engine });
@@ -218,16 +238,8 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
           report.modules.push({ module: r.module, encver: r.encver, when: r.when, kind: 'aux' });
           break;
         case 'key': {
-          const s = cur ?? getDb(r.db);
-          s.keys++;
-          report.keys++;
-          if (r.expireAt !== null) {
-            s.expires++;
-            if (r.expireAt < now) s.alreadyExpired++;
-          }
-          s.byType[r.type] = (s.byType[r.type] ?? 0) + 1;
-          s.byEncoding[r.encoding] = (s.byEncoding[r.encoding] ?? 0) + 1;
-          lastKey = r.key;
+          // keys the parser's sink did not take: module values and empty collections
+          countKey(r.db, r.rdbType, r.expireAt);
           if (r.type === 'module') {
             report.lastKey = text(r.key);
             report.modules.push({ module: 'value', encver: 0, kind: 'value' });
@@ -282,8 +294,18 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
   } finally {
     await it.return?.();
   }
+  const lastKey = parser.lastKey;
   if (lastKey) report.lastKey = text(lastKey);
-  report.dbs = [...dbMap.values()].sort((a, b) => a.db - b.db);
+  if (!report.ok) report.reachedOffset = Math.max(report.reachedOffset, parser.sunkEnd);
+  for (const a of dbMap.values()) {
+    const s = a.stats;
+    for (const t of a.order) {
+      const d = describeType(t, report.magic ?? 'REDIS')!;
+      s.byType[d.type] = (s.byType[d.type] ?? 0) + a.perType[t];
+      s.byEncoding[d.encoding] = (s.byEncoding[d.encoding] ?? 0) + a.perType[t];
+    }
+  }
+  report.dbs = [...dbMap.values()].map((a) => a.stats).sort((a, b) => a.db - b.db);
   if (report.modules.some((m) => m.kind === 'value')) report.modules = report.modules.filter((m) => m.kind === 'aux');
   return report;
 }

@@ -23,26 +23,37 @@ function backlenSize(l: number): number {
 
 /** Decodes (and fully validates) a listpack. */
 export function listpackEntries(b: Uint8Array, fail: Fail, checkCount = true): PackedEntry[] {
+  const out: PackedEntry[] = [];
+  listpackWalk(b, fail, checkCount, out);
+  return out;
+}
+
+/** Validates a listpack as {@link listpackEntries} does without materialising it: returns its entry count. */
+export function listpackCount(b: Uint8Array, fail: Fail, checkCount = true): number {
+  return listpackWalk(b, fail, checkCount, null);
+}
+
+function listpackWalk(b: Uint8Array, fail: Fail, checkCount: boolean, out: PackedEntry[] | null): number {
   const n = b.length;
   if (n < 7) fail(`listpack of ${n} bytes is shorter than its 7-byte minimum`);
   const total = u32(b, 0);
   if (total !== n) fail(`listpack header says ${total} bytes but the string holds ${n}`);
   if (b[n - 1] !== 0xff) fail('listpack does not end with the 0xFF terminator');
   const count = u16(b, 4);
-  const out: PackedEntry[] = [];
   const last = n - 1;
   let p = 6;
+  let entries = 0;
+  let e: PackedEntry = 0;
   while (p < last) {
     const start = p;
     const c = b[p];
-    let e: PackedEntry;
     if (c < 0x80) {
       e = c;
       p += 1;
     } else if ((c & 0xc0) === 0x80) {
       const len = c & 0x3f;
       if (p + 1 + len > last) fail(`listpack entry at ${start} overflows the listpack`);
-      e = b.subarray(p + 1, p + 1 + len);
+      if (out) e = b.subarray(p + 1, p + 1 + len);
       p += 1 + len;
     } else if ((c & 0xe0) === 0xc0) {
       if (p + 2 > last) fail(`listpack entry at ${start} overflows the listpack`);
@@ -53,13 +64,13 @@ export function listpackEntries(b: Uint8Array, fail: Fail, checkCount = true): P
       if (p + 2 > last) fail(`listpack entry at ${start} overflows the listpack`);
       const len = ((c & 0x0f) << 8) | b[p + 1];
       if (p + 2 + len > last) fail(`listpack entry at ${start} overflows the listpack`);
-      e = b.subarray(p + 2, p + 2 + len);
+      if (out) e = b.subarray(p + 2, p + 2 + len);
       p += 2 + len;
     } else if (c === 0xf0) {
       if (p + 5 > last) fail(`listpack entry at ${start} overflows the listpack`);
       const len = u32(b, p + 1);
       if (p + 5 + len > last) fail(`listpack entry at ${start} overflows the listpack`);
-      e = b.subarray(p + 5, p + 5 + len);
+      if (out) e = b.subarray(p + 5, p + 5 + len);
       p += 5 + len;
     } else if (c === 0xf1) {
       if (p + 3 > last) fail(`listpack entry at ${start} overflows the listpack`);
@@ -75,7 +86,7 @@ export function listpackEntries(b: Uint8Array, fail: Fail, checkCount = true): P
       p += 5;
     } else if (c === 0xf4) {
       if (p + 9 > last) fail(`listpack entry at ${start} overflows the listpack`);
-      e = i64(b, p + 1);
+      if (out) e = i64(b, p + 1);
       p += 9;
     } else if (c === 0xff) {
       fail(`listpack terminator at ${start}, before the end of the listpack`);
@@ -94,14 +105,26 @@ export function listpackEntries(b: Uint8Array, fail: Fail, checkCount = true): P
     }
     if (v !== l) fail(`listpack back-length at ${p} says ${v}, entry has ${l} bytes`);
     p += bl;
-    out.push(e);
+    entries++;
+    if (out) out.push(e);
   }
-  if (checkCount && count !== 0xffff && count !== out.length) fail(`listpack header counts ${count} entries but holds ${out.length}`);
-  return out;
+  if (checkCount && count !== 0xffff && count !== entries) fail(`listpack header counts ${count} entries but holds ${entries}`);
+  return entries;
 }
 
 /** Decodes (and fully validates) a ziplist. */
 export function ziplistEntries(b: Uint8Array, fail: Fail): PackedEntry[] {
+  const out: PackedEntry[] = [];
+  ziplistWalk(b, fail, out);
+  return out;
+}
+
+/** Validates a ziplist as {@link ziplistEntries} does without materialising it: returns its entry count. */
+export function ziplistCount(b: Uint8Array, fail: Fail): number {
+  return ziplistWalk(b, fail, null);
+}
+
+function ziplistWalk(b: Uint8Array, fail: Fail, out: PackedEntry[] | null): number {
   const n = b.length;
   if (n < 11) fail(`ziplist of ${n} bytes is shorter than its 11-byte minimum`);
   const total = u32(b, 0);
@@ -110,11 +133,12 @@ export function ziplistEntries(b: Uint8Array, fail: Fail): PackedEntry[] {
   const count = u16(b, 8);
   if (b[n - 1] !== 0xff) fail('ziplist does not end with the 0xFF terminator');
   if (tail > n - 1) fail(`ziplist tail offset ${tail} is beyond the ziplist`);
-  const out: PackedEntry[] = [];
   const last = n - 1;
   let p = 10;
   let prevRaw = 0;
   let lastStart = 10;
+  let entries = 0;
+  let e: PackedEntry = 0;
   while (p < last) {
     const start = p;
     let prevlen: number;
@@ -131,7 +155,6 @@ export function ziplistEntries(b: Uint8Array, fail: Fail): PackedEntry[] {
     if (prevlen !== prevRaw) fail(`ziplist entry at ${start} says the previous entry has ${prevlen} bytes, it has ${prevRaw}`);
     if (p >= last) fail(`ziplist entry at ${start} overflows the ziplist`);
     const c = b[p];
-    let e: PackedEntry;
     const t = c >> 6;
     if (t < 3) {
       let len: number;
@@ -148,7 +171,7 @@ export function ziplistEntries(b: Uint8Array, fail: Fail): PackedEntry[] {
         p += 5;
       }
       if (p + len > last) fail(`ziplist entry at ${start} overflows the ziplist`);
-      e = b.subarray(p, p + len);
+      if (out) e = b.subarray(p, p + len);
       p += len;
     } else {
       let size: number;
@@ -161,7 +184,8 @@ export function ziplistEntries(b: Uint8Array, fail: Fail): PackedEntry[] {
       else fail(`invalid ziplist entry encoding 0x${c.toString(16)} at ${p}`);
       if (p + 1 + size > last) fail(`ziplist entry at ${start} overflows the ziplist`);
       const d = p + 1;
-      if (size === 2) e = (u16(b, d) << 16) >> 16;
+      if (!out) e = 0;
+      else if (size === 2) e = (u16(b, d) << 16) >> 16;
       else if (size === 4) e = u32(b, d) | 0;
       else if (size === 8) e = i64(b, d);
       else if (size === 3) e = ((b[d] | (b[d + 1] << 8) | (b[d + 2] << 16)) << 8) >> 8;
@@ -171,12 +195,13 @@ export function ziplistEntries(b: Uint8Array, fail: Fail): PackedEntry[] {
     }
     prevRaw = p - start;
     lastStart = start;
-    out.push(e);
+    entries++;
+    if (out) out.push(e);
   }
   if (p !== last) fail('ziplist entries overrun the terminator');
   if (tail !== lastStart) fail(`ziplist tail offset ${tail} does not point at the last entry (${lastStart})`);
-  if (count !== 0xffff && count !== out.length) fail(`ziplist header counts ${count} entries but holds ${out.length}`);
-  return out;
+  if (count !== 0xffff && count !== entries) fail(`ziplist header counts ${count} entries but holds ${entries}`);
+  return entries;
 }
 
 /** Decodes (and validates) an intset: members in stored order, as numbers or bigints. */
@@ -240,4 +265,119 @@ export function zipmapEntries(b: Uint8Array, fail: Fail): Uint8Array[] {
   if (pairs === 0) fail('zipmap is empty');
   if (zmlen !== 254 && zmlen !== pairs) fail(`zipmap header counts ${zmlen} pairs but holds ${pairs}`);
   return out;
+}
+
+/** The part of {@link DupCheck} the duplicate scans need. */
+export interface DupSink {
+  seenRange(b: Uint8Array, s: number, e: number): boolean;
+  seenInt(v: number | bigint): boolean;
+}
+
+/**
+ * Walks a listpack already validated by {@link listpackCount} and feeds every `step`-th entry (0, step, 2*step...)
+ * to `dup`; returns the index of the first duplicate, or -1.
+ */
+export function listpackDuplicate(b: Uint8Array, step: number, dup: DupSink): number {
+  const last = b.length - 1;
+  let p = 6;
+  let k = 0;
+  while (p < last) {
+    const start = p;
+    const c = b[p];
+    const take = k % step === 0;
+    let seen = false;
+    if (c < 0x80) {
+      if (take) seen = dup.seenInt(c);
+      p += 1;
+    } else if ((c & 0xc0) === 0x80) {
+      const len = c & 0x3f;
+      if (take) seen = dup.seenRange(b, p + 1, p + 1 + len);
+      p += 1 + len;
+    } else if ((c & 0xe0) === 0xc0) {
+      if (take) {
+        const u = ((c & 0x1f) << 8) | b[p + 1];
+        seen = dup.seenInt(u >= 4096 ? u - 8192 : u);
+      }
+      p += 2;
+    } else if ((c & 0xf0) === 0xe0) {
+      const len = ((c & 0x0f) << 8) | b[p + 1];
+      if (take) seen = dup.seenRange(b, p + 2, p + 2 + len);
+      p += 2 + len;
+    } else if (c === 0xf0) {
+      const len = u32(b, p + 1);
+      if (take) seen = dup.seenRange(b, p + 5, p + 5 + len);
+      p += 5 + len;
+    } else if (c === 0xf1) {
+      if (take) seen = dup.seenInt((u16(b, p + 1) << 16) >> 16);
+      p += 3;
+    } else if (c === 0xf2) {
+      if (take) seen = dup.seenInt(((b[p + 1] | (b[p + 2] << 8) | (b[p + 3] << 16)) << 8) >> 8);
+      p += 4;
+    } else {
+      // 0xf3 or 0xf4 (validation refused everything else)
+      if (take) seen = dup.seenInt(c === 0xf3 ? u32(b, p + 1) | 0 : i64(b, p + 1));
+      p += c === 0xf3 ? 5 : 9;
+    }
+    if (seen) return k;
+    p += backlenSize(p - start);
+    k++;
+  }
+  return -1;
+}
+
+/** As {@link listpackDuplicate}, for a ziplist already validated by {@link ziplistCount}. */
+export function ziplistDuplicate(b: Uint8Array, step: number, dup: DupSink): number {
+  const last = b.length - 1;
+  let p = 10;
+  let k = 0;
+  while (p < last) {
+    p += b[p] < 254 ? 1 : 5;
+    const c = b[p];
+    const t = c >> 6;
+    const take = k % step === 0;
+    let seen = false;
+    if (t < 3) {
+      let len: number;
+      if (t === 0) {
+        len = c & 0x3f;
+        p += 1;
+      } else if (t === 1) {
+        len = ((c & 0x3f) << 8) | b[p + 1];
+        p += 2;
+      } else {
+        len = ((b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]) >>> 0;
+        p += 5;
+      }
+      if (take) seen = dup.seenRange(b, p, p + len);
+      p += len;
+    } else {
+      const d = p + 1;
+      let size: number;
+      let v: number | bigint;
+      if (c === 0xc0) {
+        size = 2;
+        v = (u16(b, d) << 16) >> 16;
+      } else if (c === 0xd0) {
+        size = 4;
+        v = u32(b, d) | 0;
+      } else if (c === 0xe0) {
+        size = 8;
+        v = take ? i64(b, d) : 0;
+      } else if (c === 0xf0) {
+        size = 3;
+        v = ((b[d] | (b[d + 1] << 8) | (b[d + 2] << 16)) << 8) >> 8;
+      } else if (c === 0xfe) {
+        size = 1;
+        v = (b[d] << 24) >> 24;
+      } else {
+        size = 0;
+        v = (c & 0x0f) - 1;
+      }
+      if (take) seen = dup.seenInt(v);
+      p = d + size;
+    }
+    if (seen) return k;
+    k++;
+  }
+  return -1;
 }

@@ -10,7 +10,18 @@ import type {
   StreamPendingEntry,
   StreamValue,
 } from '@redis-persist/keyspace';
-import { intsetEntries, listpackEntries, ziplistEntries, zipmapEntries, type PackedEntry } from './blobs.js';
+import {
+  intsetEntries,
+  listpackCount,
+  listpackDuplicate,
+  listpackEntries,
+  ziplistCount,
+  ziplistDuplicate,
+  ziplistEntries,
+  zipmapEntries,
+  type PackedEntry,
+} from './blobs.js';
+import { DupCheck } from './dup.js';
 import { RdbError, type RdbErrorCode } from './errors.js';
 
 import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
@@ -22,6 +33,8 @@ const NEED: unique symbol = Symbol('need more bytes');
 const SKIP = 0; // walk the structure only (filtered-out keys): no decompression, no blob decoding
 const CHECK = 1; // decode and validate everything, keep nothing
 const VALUE = 2; // decode, validate and materialise
+const DROP = 3; // validate (decompress LZF) and keep nothing
+const RANGE = 4; // validate and leave the bytes in this.rb[this.rs..this.re) (until the next read), return EMPTY
 
 const EMPTY = new Uint8Array(0);
 const U64_MAX = (1n << 64n) - 1n;
@@ -30,8 +43,23 @@ const latin1 = new TextDecoder('latin1');
 
 export const RDB_MAX_VERSION = 13;
 
+interface TypeDesc {
+  type: KeyType;
+  encoding: string;
+}
+
+/** {@link describeTypeOnce} of every type byte, per magic (one object each, shared by all keys). */
+const TYPE_DESCS: Record<RdbMagic, (TypeDesc | null)[]> = {
+  REDIS: Array.from({ length: 256 }, (_, t) => describeTypeOnce(t, 'REDIS')),
+  VALKEY: Array.from({ length: 256 }, (_, t) => describeTypeOnce(t, 'VALKEY')),
+};
+
 /** The model type and file encoding of each RDB object type byte. */
-function describeType(t: number, magic: RdbMagic): { type: KeyType; encoding: string } | null {
+export function describeType(t: number, magic: RdbMagic): TypeDesc | null {
+  return TYPE_DESCS[magic][t] ?? null;
+}
+
+function describeTypeOnce(t: number, magic: RdbMagic): TypeDesc | null {
   switch (t) {
     case 0: return { type: 'string', encoding: 'string' };
     case 1: return { type: 'list', encoding: 'linkedlist' };
@@ -96,6 +124,12 @@ interface ParserConfig {
   types: Set<KeyType> | null;
 }
 
+/** Receives the keys of {@link RdbParser.setKeySink}: database, RDB type byte, absolute expiry in Unix ms or null. */
+export type KeySink = (db: number, rdbType: number, expireAt: number | null) => void;
+
+const STRING_RESULT: ValueResult = { elements: 1, empty: false };
+const SKIPPED_RESULT: ValueResult = { elements: 0, empty: false };
+
 /** Result of {@link RdbParser.read} when the buffered bytes are not enough for the next record. */
 export const NEED_MORE = 'need-more';
 /** Result of {@link RdbParser.read} once the file has been parsed to its end. */
@@ -131,7 +165,29 @@ export class RdbParser {
   /** Offset just past the RDB once its end was reached. */
   endOffset = -1;
   /** The key whose value is being read (for error reports), else null. */
-  current: { key: Uint8Array; rdbType: number; offset: number } | null = null;
+  get current(): { key: Uint8Array; rdbType: number; offset: number } | null {
+    if (!this.inKey) return null;
+    const key = this.sink ? this.keyBuf.slice(0, this.keyLen) : this.curKey;
+    return { key, rdbType: this.curType, offset: this.curOffset };
+  }
+
+  /** The last key read completely, when a key sink is set (else null: the key records carry the keys). */
+  get lastKey(): Uint8Array | null {
+    return this.sink && this.lastKeyLen >= 0 ? this.lastKeyBuf.slice(0, this.lastKeyLen) : null;
+  }
+
+  /** Offset just past the last key handed to the key sink (0 before any). */
+  sunkEnd = 0;
+
+  private inKey = false;
+  private curKey: Uint8Array = EMPTY;
+  private curType = 0;
+  private curOffset = 0;
+  private sink: KeySink | null = null;
+  private keyBuf = new Uint8Array(256);
+  private keyLen = 0;
+  private lastKeyBuf = new Uint8Array(256);
+  private lastKeyLen = -1;
 
   constructor(options: ParseRdbOptions = {}, single?: { type: number; version: number }) {
     const f = options.filter;
@@ -149,7 +205,18 @@ export class RdbParser {
       keyGlob: f?.key === undefined ? null : typeof f.key === 'string' ? Buffer.from(f.key, 'utf8') : f.key,
       types: f?.types ? new Set(f.types) : null,
     };
+    this.dup = new DupCheck(this.cfg.maxDup);
     this.gen = single ? this.runSingle(single.type, single.version) : this.run();
+  }
+
+  /**
+   * Structural fast path (for checkers that only count keys): ordinary key records (not empty, not module values)
+   * are not returned by {@link read} but reported to `sink` (database, RDB type byte, expiry), and their key bytes
+   * are not kept: {@link current} and {@link lastKey} still give them. Only in structural mode (`values: false`)
+   * without `dropExpiredBefore`; otherwise ignored. Set it before the first {@link read}.
+   */
+  setKeySink(sink: KeySink): void {
+    if (!this.cfg.values && this.cfg.dropExpiredBefore === null) this.sink = sink;
   }
 
   /** Absolute offset of the next unread byte. */
@@ -297,11 +364,24 @@ export class RdbParser {
     return hi * 4294967296 + lo;
   };
 
+  private readonly f64Bytes = new Uint8Array(8);
+  private readonly f64View = new Float64Array(this.f64Bytes.buffer);
   private f64 = (): number => {
     this.need(8);
-    const v = Buffer.from(this.q.buf.buffer, this.q.buf.byteOffset + this.pos, 8).readDoubleLE(0);
+    const b = this.q.buf;
+    const d = this.f64Bytes;
+    const p = this.pos;
+    // Float64Array reads in platform order: every platform Node runs on is little-endian, as the RDB is
+    d[0] = b[p];
+    d[1] = b[p + 1];
+    d[2] = b[p + 2];
+    d[3] = b[p + 3];
+    d[4] = b[p + 4];
+    d[5] = b[p + 5];
+    d[6] = b[p + 6];
+    d[7] = b[p + 7];
     this.pos += 8;
-    return v;
+    return this.f64View[0];
   };
 
   private raw = (n: number): Uint8Array => {
@@ -314,9 +394,18 @@ export class RdbParser {
   private readonly digitBufs = [new Uint8Array(16), new Uint8Array(16)];
   private digitTurn = 0;
 
-  /** Decimal text of an INT-encoded string: a fresh copy for VALUE, a reused view for CHECK. */
+  /** Where the last RANGE read left its bytes: `rb[rs..re)`. */
+  private rb: Uint8Array = EMPTY;
+  private rs = 0;
+  private re = 0;
+  /** LZF output of DROP reads (apart from `scratch`, which a RANGE read before it may still occupy). */
+  private dropScratch = new Uint8Array(0);
+  private readonly dup: DupCheck;
+
+  /** Decimal text of an INT-encoded string: a fresh copy for VALUE, a reused view for CHECK, a range for RANGE. */
   private intStr(v: number, mode: number): Uint8Array {
     if (mode === VALUE) return intToBytes(v);
+    if (mode === DROP) return EMPTY;
     // two alternating buffers: a field and its value may both be INT-encoded views
     const d = this.digitBufs[(this.digitTurn ^= 1)];
     let i = 16;
@@ -326,6 +415,12 @@ export class RdbParser {
       n = Math.floor(n / 10);
     } while (n > 0);
     if (v < 0) d[--i] = 0x2d;
+    if (mode === RANGE) {
+      this.rb = d;
+      this.rs = i;
+      this.re = 16;
+      return EMPTY;
+    }
     return d.subarray(i);
   }
 
@@ -344,7 +439,7 @@ export class RdbParser {
     }
   }
 
-  private readonly strFns = [SKIP, CHECK, VALUE].map((m) => () => {
+  private readonly strFns = [SKIP, CHECK, VALUE, DROP, RANGE].map((m) => () => {
     this.itemOffset = this.absPos();
     return this.str(m);
   });
@@ -362,6 +457,29 @@ export class RdbParser {
     this.itemOffset = this.absPos();
     return [this.str(this.curMode), this.strDouble()];
   };
+  // CHECK-mode variants: the member (field) stays as a RANGE for the duplicate check, nothing is allocated
+  private readonly pairCheckFn = (): number => {
+    this.itemOffset = this.absPos();
+    this.str(RANGE);
+    this.str(DROP);
+    return 0;
+  };
+  private readonly zset2CheckFn = (): number => {
+    this.itemOffset = this.absPos();
+    this.str(RANGE);
+    return this.f64();
+  };
+  private readonly zset1CheckFn = (): number => {
+    this.itemOffset = this.absPos();
+    this.str(RANGE);
+    return this.strDouble();
+  };
+
+  /** The duplicate checker, reset for a collection of `n` members. */
+  private newDup(n: number): DupCheck {
+    this.dup.reset(n);
+    return this.dup;
+  }
 
   /** A string (`str` encoding). SKIP: not materialised (returns EMPTY); CHECK: a view; VALUE: a copy. */
   private str(mode: number): Uint8Array {
@@ -406,7 +524,10 @@ export class RdbParser {
         if (mode === SKIP) return EMPTY;
         let out: Uint8Array;
         if (mode === VALUE) out = new Uint8Array(ulen);
-        else {
+        else if (mode === DROP) {
+          if (this.dropScratch.length < ulen) this.dropScratch = new Uint8Array(Math.max(ulen, this.dropScratch.length * 2));
+          out = this.dropScratch;
+        } else {
           if (this.scratch.length < ulen) this.scratch = new Uint8Array(Math.max(ulen, this.scratch.length * 2));
           out = this.scratch;
         }
@@ -416,7 +537,14 @@ export class RdbParser {
           if (err instanceof BytesError) this.corrupt(`invalid LZF compressed string: ${err.message}`, at);
           throw err;
         }
-        return mode === VALUE ? out : out.subarray(0, ulen);
+        if (mode === VALUE) return out;
+        if (mode === CHECK) return out.subarray(0, ulen);
+        if (mode === RANGE) {
+          this.rb = out;
+          this.rs = 0;
+          this.re = ulen;
+        }
+        return EMPTY;
       }
       this.corrupt(`unknown string encoding 0x${c.toString(16)}`);
     }
@@ -426,8 +554,14 @@ export class RdbParser {
     this.need(n);
     const p = this.pos;
     this.pos += n;
-    if (mode === SKIP) return EMPTY;
-    return mode === VALUE ? copyBytes(b, p, n) : b.subarray(p, p + n);
+    if (mode === VALUE) return copyBytes(b, p, n);
+    if (mode === CHECK) return b.subarray(p, p + n);
+    if (mode === RANGE) {
+      this.rb = b;
+      this.rs = p;
+      this.re = p + n;
+    }
+    return EMPTY;
   }
 
   /** Runs `f` as one atomic unit: on a buffer shortage, waits for more bytes and reruns it from the start. */
@@ -641,32 +775,71 @@ export class RdbParser {
             this.corrupt(`unknown object type ${op} (0x${op.toString(16)})`, opAt);
           }
           if (op === 6) throw this.error('unsupported', opAt, 'module value in the pre-release format (type 6) cannot be read without its module');
-          let key = this.now(this.strFns[VALUE]);
-          if (key === NEED) key = yield* this.strU(VALUE, 'a key');
+          const sink = this.sink;
+          let key: Uint8Array;
+          if (sink) {
+            // the key stays in keyBuf: no allocation per key
+            if (this.now(this.strFns[RANGE]) === NEED) yield* this.strU(RANGE, 'a key');
+            const n = this.re - this.rs;
+            if (this.keyBuf.length < n) this.keyBuf = new Uint8Array(Math.max(n, this.keyBuf.length * 2));
+            const kb = this.keyBuf;
+            const rb = this.rb;
+            for (let i = 0, j = this.rs; i < n; i++, j++) kb[i] = rb[j];
+            this.keyLen = n;
+            key = EMPTY;
+          } else {
+            const k = this.now(this.strFns[VALUE]);
+            key = k === NEED ? yield* this.strU(VALUE, 'a key') : k;
+          }
           const cfg = this.cfg;
           const wanted =
-            (!cfg.dbs || cfg.dbs.has(db)) && (!cfg.types || cfg.types.has(desc.type)) && (!cfg.keyGlob || matchGlob(cfg.keyGlob, key));
+            (!cfg.dbs || cfg.dbs.has(db)) &&
+            (!cfg.types || cfg.types.has(desc.type)) &&
+            (!cfg.keyGlob || matchGlob(cfg.keyGlob, sink ? this.keyBuf.subarray(0, this.keyLen) : key));
           // a key a loading master would drop is only walked over
           const expired = cfg.dropExpiredBefore !== null && expireAt !== null && expireAt < cfg.dropExpiredBefore;
           const mode = !wanted || expired ? SKIP : cfg.values ? VALUE : CHECK;
-          this.current = { key, rdbType: op, offset: keyStart };
+          this.curKey = key;
+          this.curType = op;
+          this.curOffset = keyStart;
+          this.inKey = true;
           // the common small values (a string or one packed blob, already buffered) skip the value generator
           let res: ValueResult | typeof NEED = NEED;
           if (op === 0 || (op >= 9 && op <= 20 && op !== 14 && op !== 15 && op !== 18 && op !== 19)) {
-            const blob = this.now(this.strFns[mode === VALUE ? (op === 0 ? VALUE : CHECK) : mode]);
+            const blob = this.now(this.strFns[mode === VALUE ? (op === 0 ? VALUE : CHECK) : op === 0 && mode === CHECK ? DROP : mode]);
             if (blob !== NEED) {
-              if (op === 0) res = { value: mode === VALUE ? { type: 'string', value: blob } : undefined, elements: 1, empty: false };
-              else res = mode === SKIP ? { elements: 0, empty: false } : this.decodeBlob(op, blob, mode === VALUE);
+              if (op === 0) res = mode === VALUE ? { value: { type: 'string', value: blob }, elements: 1, empty: false } : STRING_RESULT;
+              else res = mode === SKIP ? SKIPPED_RESULT : this.decodeBlob(op, blob, mode === VALUE);
             }
           }
           if (res === NEED) {
-            this.partialCtx = { kind: 'key', db, key, type: desc.type, rdbType: op, encoding: desc.encoding, expireAt, offset: keyStart };
-            if (idle !== undefined) this.partialCtx.idle = idle;
-            if (freq !== undefined) this.partialCtx.freq = freq;
+            if (cfg.chunk > 0) {
+              this.partialCtx = { kind: 'key', db, key, type: desc.type, rdbType: op, encoding: desc.encoding, expireAt, offset: keyStart };
+              if (idle !== undefined) this.partialCtx.idle = idle;
+              if (freq !== undefined) this.partialCtx.freq = freq;
+            }
             this.partials = 0;
             res = yield* this.value(op, mode);
           }
-          this.current = null;
+          this.inKey = false;
+          this.curKey = EMPTY;
+          if (sink) {
+            const t = this.lastKeyBuf;
+            this.lastKeyBuf = this.keyBuf;
+            this.keyBuf = t;
+            this.lastKeyLen = this.keyLen;
+            if (!wanted || (!res.empty && op !== 7)) {
+              if (wanted) {
+                sink(db, op, expireAt);
+                this.sunkEnd = this.q.offset;
+              }
+              expireAt = null;
+              idle = freq = undefined;
+              keyStart = -1;
+              continue;
+            }
+            key = this.lastKeyBuf.slice(0, this.lastKeyLen);
+          }
           const hadPartials = this.partials > 0;
           this.partials = 0;
           const size = this.q.offset - keyStart;
@@ -738,7 +911,8 @@ export class RdbParser {
     switch (t) {
       case 0: {
         if (!want) {
-          if (this.now(this.strFns[mode]) === NEED) yield* this.dropStr(mode, 'a string value');
+          const dm = mode === CHECK ? DROP : mode;
+          if (this.now(this.strFns[dm]) === NEED) yield* this.dropStr(dm, 'a string value');
           return { elements: 1, empty: false };
         }
         let v = this.now(this.strFns[mode]);
@@ -749,15 +923,17 @@ export class RdbParser {
       case 2: {
         const n = yield* this.u(this.len, 'a collection length');
         const out: Uint8Array[] = [];
-        const dup = check && t === 2 ? new DupCheck(n, this.cfg.maxDup) : null;
+        const dup = check && t === 2 ? this.newDup(n) : null;
+        const dm = mode === CHECK ? DROP : mode;
+        const sm = mode === CHECK ? RANGE : mode;
         for (let i = 0; i < n; i++) {
           if (t === 1 && !want) {
-            yield* this.dropStr(mode, 'a list element');
+            yield* this.dropStr(dm, 'a list element');
             continue;
           }
-          let s = this.now(this.strFns[mode]);
-          if (s === NEED) s = yield* this.strU(mode, t === 1 ? 'a list element' : 'a set member');
-          if (dup && dup.seen(s)) fail('duplicate set member');
+          let s = this.now(this.strFns[sm]);
+          if (s === NEED) s = yield* this.strU(sm, t === 1 ? 'a list element' : 'a set member');
+          if (dup && (sm === RANGE ? dup.seenRange(this.rb, this.rs, this.re) : dup.seen(s))) fail('duplicate set member');
           if (want) {
             out.push(s);
             if (out.length === this.cfg.chunk) yield this.partial(t === 1 ? { type: 'list', value: out.splice(0) } : { type: 'set', value: out.splice(0) });
@@ -770,7 +946,17 @@ export class RdbParser {
       case 5: {
         const n = yield* this.u(this.len, 'a sorted set length');
         const out: [Uint8Array, number][] = [];
-        const dup = check ? new DupCheck(n, this.cfg.maxDup) : null;
+        const dup = check ? this.newDup(n) : null;
+        if (mode === CHECK) {
+          const zf = t === 5 ? this.zset2CheckFn : this.zset1CheckFn;
+          for (let i = 0; i < n; i++) {
+            let score = this.now(zf);
+            if (score === NEED) score = yield* this.u(zf, 'a sorted set member and score');
+            if (Number.isNaN(score)) fail('sorted set score is NaN');
+            if (dup!.seenRange(this.rb, this.rs, this.re)) fail('duplicate sorted set member');
+          }
+          return { elements: n, empty: n === 0 };
+        }
         for (let i = 0; i < n; i++) {
           this.curMode = mode;
           const zf = t === 5 ? this.zset2Fn : this.zset1Fn;
@@ -789,7 +975,15 @@ export class RdbParser {
       case 4: {
         const n = yield* this.u(this.len, 'a hash length');
         const out: HashField[] = [];
-        const dup = check ? new DupCheck(n, this.cfg.maxDup) : null;
+        const dup = check ? this.newDup(n) : null;
+        if (mode === CHECK) {
+          const pf = this.pairCheckFn;
+          for (let i = 0; i < n; i++) {
+            if (this.now(pf) === NEED) yield* this.u(pf, 'a hash field and value');
+            if (dup!.seenRange(this.rb, this.rs, this.re)) fail('duplicate hash field');
+          }
+          return { elements: n, empty: n === 0 };
+        }
         for (let i = 0; i < n; i++) {
           this.curMode = mode;
           let pair = this.now(this.pairFn);
@@ -837,7 +1031,7 @@ export class RdbParser {
             if (container !== 1 && container !== 2) this.corrupt(`quicklist node container ${container} is neither 1 (plain) nor 2 (packed)`);
           }
           if (container === 1 && !want) {
-            yield* this.dropStr(mode, 'a quicklist plain node');
+            yield* this.dropStr(mode === CHECK ? DROP : mode, 'a quicklist plain node');
             if (check) count++;
             continue;
           }
@@ -849,6 +1043,10 @@ export class RdbParser {
             continue;
           }
           if (node.length === 0) fail('empty quicklist node');
+          if (!want) {
+            count += t === 14 ? ziplistCount(node, fail) : listpackCount(node, fail);
+            continue;
+          }
           const entries = t === 14 ? ziplistEntries(node, fail) : listpackEntries(node, fail);
           count += entries.length;
           if (want) for (const e of entries) out.push(entryBytes(e));
@@ -866,7 +1064,7 @@ export class RdbParser {
         const minExpire = t === 24 ? yield* this.u(this.ms8, 'the hash minimum expire time') : 0;
         const n = yield* this.u(this.len, 'a hash length');
         const out: HashField[] = [];
-        const dup = check ? new DupCheck(n, this.cfg.maxDup) : null;
+        const dup = check ? this.newDup(n) : null;
         for (let i = 0; i < n; i++) {
           const [f, v, ttl] = yield* this.u(() => {
             this.itemOffset = this.absPos();
@@ -899,7 +1097,7 @@ export class RdbParser {
         const e = listpackEntries(blob, fail);
         if (e.length % 3 !== 0) fail('listpack hash with expire times does not hold field/value/ttl triplets');
         const out: HashField[] = [];
-        const dup = new DupCheck(e.length / 3, this.cfg.maxDup);
+        const dup = this.newDup(e.length / 3);
         let prev = 0;
         for (let k = 0; k < e.length; k += 3) {
           const ttlE = e[k + 2];
@@ -913,6 +1111,39 @@ export class RdbParser {
         }
         const n = e.length / 3;
         return { value: want ? { type: 'hash', value: out } : undefined, elements: n, empty: n === 0 };
+      }
+      default:
+        this.corrupt(`unknown object type ${t}`);
+    }
+  }
+
+  /** {@link decodeBlob} for CHECK: validates a ziplist/listpack value in place, materialising nothing. */
+  private checkBlob(t: number, blob: Uint8Array): ValueResult {
+    const fail: (m: string) => never = this.fail;
+    switch (t) {
+      case 10: {
+        const n = ziplistCount(blob, fail);
+        return { elements: n, empty: n === 0 };
+      }
+      case 20: {
+        const n = listpackCount(blob, fail);
+        if (listpackDuplicate(blob, 1, this.newDup(n)) >= 0) fail('duplicate set member in listpack');
+        return { elements: n, empty: n === 0 };
+      }
+      case 12:
+      case 17:
+      case 13:
+      case 16: {
+        const zl = t === 12 || t === 13;
+        const c = zl ? ziplistCount(blob, fail) : listpackCount(blob, fail);
+        if (c % 2 !== 0) fail('odd number of entries in a paired encoding');
+        // sorted set scores are read with strtod, which accepts anything: nothing to validate
+        const dup = this.newDup(c / 2);
+        if ((zl ? ziplistDuplicate(blob, 2, dup) : listpackDuplicate(blob, 2, dup)) >= 0) {
+          fail(t === 12 || t === 17 ? 'duplicate sorted set member' : 'duplicate hash field');
+        }
+        const n = c / 2;
+        return { elements: n, empty: n === 0 };
       }
       default:
         this.corrupt(`unknown object type ${t}`);
@@ -935,10 +1166,11 @@ export class RdbParser {
 
   private decodeBlob(t: number, blob: Uint8Array, want: boolean): ValueResult {
     const fail: (m: string) => never = this.fail;
+    if (!want && t !== 9 && t !== 11) return this.checkBlob(t, blob);
     switch (t) {
       case 9: {
         const e = zipmapEntries(blob, fail);
-        const dup = new DupCheck(e.length / 2, this.cfg.maxDup);
+        const dup = this.newDup(e.length / 2);
         const out: HashField[] = [];
         for (let k = 0; k < e.length; k += 2) {
           if (dup.seen(e[k])) fail('duplicate hash field in zipmap');
@@ -951,7 +1183,7 @@ export class RdbParser {
       case 20: {
         const e = t === 10 ? ziplistEntries(blob, fail) : t === 11 ? intsetEntries(blob, fail) : listpackEntries(blob, fail);
         if (t === 20) {
-          const dup = new DupCheck(e.length, this.cfg.maxDup);
+          const dup = this.newDup(e.length);
           for (const x of e) if (dup.seen(x)) fail('duplicate set member in listpack');
         }
         const value: KeyValue | undefined = want
@@ -967,7 +1199,7 @@ export class RdbParser {
       case 16: {
         const e = t === 12 || t === 13 ? ziplistEntries(blob, fail) : listpackEntries(blob, fail);
         if (e.length % 2 !== 0) fail('odd number of entries in a paired encoding');
-        const dup = new DupCheck(e.length / 2, this.cfg.maxDup);
+        const dup = this.newDup(e.length / 2);
         const zset = t === 12 || t === 17;
         const zs: [Uint8Array, number][] = [];
         const hs: HashField[] = [];
@@ -1276,82 +1508,4 @@ function parseFunctionLibrary(code: Uint8Array, fail: ((m: string) => never) | n
     return { library: '', engine: '', code };
   }
   return { library, engine: m[1].toUpperCase(), code };
-}
-
-/**
- * Duplicate detection for one collection without holding its members: an open-addressing table of two independent
- * 32-bit hashes per member (8 bytes each). A false "duplicate" needs a 64-bit collision (about n^2 / 2^65: 3e-8 for a
- * million members). Beyond `max` members it gives up (reports no duplicates).
- */
-class DupCheck {
-  private t: Uint32Array | null;
-  private cap: number;
-  private size = 0;
-  private readonly max: number;
-  constructor(expected: number, max: number) {
-    this.max = max;
-    let cap = 16;
-    while (cap < Math.min(expected, 65536) * 2) cap *= 2;
-    this.cap = cap;
-    this.t = expected > 1 && expected <= max ? new Uint32Array(cap * 2) : null;
-  }
-  seen(e: PackedEntry): boolean {
-    const t = this.t;
-    if (!t) return false;
-    let h1 = 0x811c9dc5;
-    let h2 = 0x9747b28c;
-    if (e instanceof Uint8Array) {
-      for (let i = 0; i < e.length; i++) {
-        const c = e[i];
-        h1 = Math.imul(h1 ^ c, 0x01000193);
-        h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-        h2 ^= h2 >>> 15;
-      }
-    } else {
-      const str = String(e);
-      for (let i = 0; i < str.length; i++) {
-        const c = str.charCodeAt(i);
-        h1 = Math.imul(h1 ^ c, 0x01000193);
-        h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-        h2 ^= h2 >>> 15;
-      }
-    }
-    h1 >>>= 0;
-    h2 = (h2 ^ (h2 >>> 13)) >>> 0;
-    if (h1 === 0 && h2 === 0) h2 = 1;
-    const mask = this.cap - 1;
-    let i = h1 & mask;
-    for (;;) {
-      const a = t[2 * i];
-      const b = t[2 * i + 1];
-      if (a === 0 && b === 0) {
-        t[2 * i] = h1;
-        t[2 * i + 1] = h2;
-        if (++this.size * 2 > this.cap) this.grow();
-        return false;
-      }
-      if (a === h1 && b === h2) return true;
-      i = (i + 1) & mask;
-    }
-  }
-  private grow(): void {
-    const old = this.t!;
-    if (this.size >= this.max) {
-      this.t = null;
-      return;
-    }
-    this.cap *= 2;
-    const t = new Uint32Array(this.cap * 2);
-    const mask = this.cap - 1;
-    for (let k = 0; k < old.length; k += 2) {
-      const a = old[k];
-      const b = old[k + 1];
-      if (a === 0 && b === 0) continue;
-      let i = a & mask;
-      while (t[2 * i] !== 0 || t[2 * i + 1] !== 0) i = (i + 1) & mask;
-      t[2 * i] = a;
-      t[2 * i + 1] = b;
-    }
-    this.t = t;
-  }
 }

@@ -1,0 +1,115 @@
+// Duplicate-member detection for one collection at a time, without holding its members.
+
+/**
+ * An open-addressing table of two independent 32-bit hashes per member (8 bytes each). A false "duplicate" needs a
+ * 64-bit collision (about n^2 / 2^65: 3e-8 for a million members). Beyond `max` members it gives up (reports no
+ * duplicates). One instance serves collection after collection ({@link reset}): its table is kept and only the part
+ * in use is cleared, so the many small collections of a file cost no allocation.
+ * Integers hash as their decimal text, so an integer entry and a string entry with the same digits collide.
+ */
+export class DupCheck {
+  private t = new Uint32Array(32);
+  private active = false;
+  private cap = 16;
+  private size = 0;
+  private readonly max: number;
+  private readonly digits = new Uint8Array(24);
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  /** Starts a new collection of (at most, as the file claims) `expected` members. */
+  reset(expected: number): void {
+    this.size = 0;
+    this.active = expected > 1 && expected <= this.max;
+    if (!this.active) return;
+    let cap = 16;
+    // a length field can lie: start small and grow as members arrive, unless the table already holds the room
+    const room = this.t.length >>> 1;
+    const want = expected * 2;
+    while (cap < want && (cap < 131072 || cap * 2 <= room)) cap *= 2;
+    if (cap * 2 > this.t.length) this.t = new Uint32Array(cap * 2);
+    else this.t.fill(0, 0, cap * 2);
+    this.cap = cap;
+  }
+
+  /** True when `b[s..e)` was seen before in this collection (else remembers it). */
+  seenRange(b: Uint8Array, s: number, e: number): boolean {
+    if (!this.active) return false;
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c;
+    for (let i = s; i < e; i++) {
+      const c = b[i];
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    }
+    return this.insert(h1 >>> 0, (h2 ^ (h2 >>> 13)) >>> 0);
+  }
+
+  /** True when the decimal text of `v` was seen before in this collection (else remembers it). */
+  seenInt(v: number | bigint): boolean {
+    if (!this.active) return false;
+    const d = this.digits;
+    let i = d.length;
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      let n = v < 0 ? -v : v;
+      do {
+        d[--i] = 0x30 + (n % 10);
+        n = Math.floor(n / 10);
+      } while (n > 0);
+      if (v < 0) d[--i] = 0x2d;
+    } else {
+      const str = String(v);
+      for (let k = str.length - 1; k >= 0; k--) d[--i] = str.charCodeAt(k);
+    }
+    return this.seenRange(d, i, d.length);
+  }
+
+  /** {@link seenRange} or {@link seenInt}, for a decoded packed entry. */
+  seen(e: Uint8Array | number | bigint): boolean {
+    return e instanceof Uint8Array ? this.seenRange(e, 0, e.length) : this.seenInt(e);
+  }
+
+  private insert(h1: number, h2: number): boolean {
+    if (h1 === 0 && h2 === 0) h2 = 1;
+    const t = this.t;
+    const mask = this.cap - 1;
+    let i = h1 & mask;
+    for (;;) {
+      const a = t[2 * i];
+      const b = t[2 * i + 1];
+      if (a === 0 && b === 0) {
+        t[2 * i] = h1;
+        t[2 * i + 1] = h2;
+        if (++this.size * 2 > this.cap) this.grow();
+        return false;
+      }
+      if (a === h1 && b === h2) return true;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private grow(): void {
+    if (this.size >= this.max) {
+      this.active = false;
+      return;
+    }
+    const oldCap = this.cap;
+    const old = this.t;
+    this.cap *= 2;
+    const t = new Uint32Array(this.cap * 2);
+    const mask = this.cap - 1;
+    for (let k = 0; k < oldCap * 2; k += 2) {
+      const a = old[k];
+      const b = old[k + 1];
+      if (a === 0 && b === 0) continue;
+      let i = a & mask;
+      while (t[2 * i] !== 0 || t[2 * i + 1] !== 0) i = (i + 1) & mask;
+      t[2 * i] = a;
+      t[2 * i + 1] = b;
+    }
+    this.t = t;
+  }
+}

@@ -1,0 +1,122 @@
+// checkRdb takes a fast path through the parser (keys counted through a sink, nothing materialised): its report must
+// be what the plain record stream (values: false) gives, at any chunking, on valid and on damaged files.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkRdb, DONE, NEED_MORE, RdbError, RdbParser } from '@redis-persist/rdb';
+import { repoRoot } from '@redis-persist/testkit';
+
+const fixtures = join(repoRoot()!, 'fixtures', 'rdb');
+const names = ['all-types', 'all-types-nocrc', 'many-nodes', 'tiny-limits'];
+const files = Object.fromEntries(names.map((n) => [n, new Uint8Array(readFileSync(join(fixtures, `${n}.rdb`)))]));
+const NOW = 1_700_000_000_000;
+
+/** What checkRdb must report, computed from the record stream of a parser without the key sink. */
+function reference(data: Uint8Array, size: number) {
+  const p = new RdbParser({ values: false, skipEmpty: false, file: 'x.rdb' });
+  const dbs = new Map<number, { keys: number; expires: number; alreadyExpired: number; byType: [string, number][]; byEncoding: [string, number][] }>();
+  let cur: number | null = null;
+  let keys = 0;
+  let lastKey: string | undefined;
+  let reached = 0;
+  let at = 0;
+  const bump = (list: [string, number][], k: string) => {
+    const e = list.find((x) => x[0] === k);
+    if (e) e[1]++;
+    else list.push([k, 1]);
+  };
+  const db = (n: number) => {
+    let s = dbs.get(n);
+    if (!s) dbs.set(n, (s = { keys: 0, expires: 0, alreadyExpired: 0, byType: [], byEncoding: [] }));
+    return s;
+  };
+  let error: { code: string; offset: number; message: string } | undefined;
+  let failedKey: { key: string; type: number; offset: number } | undefined;
+  try {
+    for (;;) {
+      const r = p.read();
+      if (r === DONE) break;
+      if (r === NEED_MORE) {
+        if (at >= data.length) p.finish();
+        else p.push(data.subarray(at, (at += size)));
+        continue;
+      }
+      if (r.kind === 'db') db((cur = r.db));
+      if (r.kind === 'resizedb') db(r.db);
+      if (r.kind === 'key') {
+        const s = db(cur ?? r.db);
+        s.keys++;
+        keys++;
+        if (r.expireAt !== null) {
+          s.expires++;
+          if (r.expireAt < NOW) s.alreadyExpired++;
+        }
+        bump(s.byType, r.type);
+        bump(s.byEncoding, r.encoding);
+        lastKey = Buffer.from(r.key).toString('utf8');
+        if (r.empty) {
+          // checkRdb stops on it before counting it as read
+          throw new RdbError('corrupt', r.offset, 'empty', 'x.rdb');
+        }
+      }
+      reached = p.offset;
+      if (r.kind === 'end') break;
+    }
+  } catch (err) {
+    if (!(err instanceof RdbError)) throw err;
+    error = { code: err.code, offset: err.offset, message: err.message };
+    const c = p.current;
+    if (c) failedKey = { key: Buffer.from(c.key).toString('utf8'), type: c.rdbType, offset: c.offset };
+  }
+  return { ok: !error, keys, dbs: [...dbs].sort((a, b) => a[0] - b[0]), lastKey, reached, error, failedKey };
+}
+
+async function ours(data: Uint8Array, size: number) {
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += size) chunks.push(data.subarray(at, at + size));
+  const r = await checkRdb(chunks, { file: 'x.rdb', now: NOW });
+  return {
+    ok: r.ok,
+    keys: r.keys,
+    dbs: r.dbs.map((d) => [d.db, { keys: d.keys, expires: d.expires, alreadyExpired: d.alreadyExpired, byType: Object.entries(d.byType), byEncoding: Object.entries(d.byEncoding) }]),
+    lastKey: r.lastKey,
+    reached: r.reachedOffset,
+    error: r.error && { code: r.error.code, offset: r.error.offset, message: r.error.message },
+    failedKey: r.failedKey && { key: r.failedKey.key, type: r.failedKey.type, offset: r.failedKey.offset },
+  };
+}
+
+function same(a: Awaited<ReturnType<typeof ours>>, b: ReturnType<typeof reference>): void {
+  // the empty-key error is checkRdb's own wording: compare its code and offset only
+  const strip = (e: { code: string; offset: number; message: string } | undefined) => e && { code: e.code, offset: e.offset, message: /empty/.test(e.message) ? 'empty' : e.message };
+  expect({ ...a, error: strip(a.error), failedKey: a.failedKey && { ...a.failedKey, type: undefined } }).toEqual({
+    ...b,
+    error: strip(b.error),
+    failedKey: b.failedKey && { ...b.failedKey, type: undefined },
+  });
+}
+
+describe('checkRdb agrees with the plain record stream', () => {
+  it.each(names)('%s, whole and in small chunks', async (name) => {
+    const data = files[name];
+    for (const size of [data.length, 1000, 7, 1]) same(await ours(data, size), reference(data, size));
+  });
+
+  it.each(names)('%s with random edits', async (name) => {
+    const data = files[name];
+    const edits = fc.sample(
+      fc.tuple(fc.array(fc.tuple(fc.nat(data.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }), fc.constantFrom(5, 64, 4096)),
+      { numRuns: 150, seed: 7 },
+    );
+    let damaged = 0;
+    for (const [muts, size] of edits) {
+      const b = Buffer.from(data);
+      for (const [at, v] of muts) b[at] = v;
+      const want = reference(b, size);
+      if (!want.ok) damaged++;
+      same(await ours(b, size), want);
+    }
+    expect(damaged).toBeGreaterThan(10);
+  });
+});
