@@ -24,7 +24,7 @@ const ESCAPES: (string | null)[] = Array.from({ length: 256 }, (_, b) => {
 });
 
 /** Accumulates output in fixed-size chunks; completed chunks are handed out through `take()`. */
-class ChunkWriter {
+export class ChunkWriter {
   private buf: Buffer;
   private pos = 0;
   private done: Uint8Array[] = [];
@@ -125,6 +125,15 @@ class ChunkWriter {
     }
   }
 
+  /** Copies everything written so far to `dst` at `at` (`pendingBytes` bytes); does not reset. */
+  copyTo(dst: Uint8Array, at: number): void {
+    for (const d of this.done) {
+      dst.set(d, at);
+      at += d.length;
+    }
+    dst.set(this.buf.subarray(0, this.pos), at);
+  }
+
   reset(): void {
     this.pos = 0;
     this.done = [];
@@ -160,7 +169,7 @@ function writeBase64Object(w: ChunkWriter, bytes: Uint8Array): void {
 }
 
 /** A `Str`: valid UTF-8 as a JSON string, anything else as `{"base64":...}`. */
-function writeStr(w: ChunkWriter, bytes: Bytes): void {
+export function writeStr(w: ChunkWriter, bytes: Bytes): void {
   // Short strings: one JS pass decides "plain ASCII" (no native call); otherwise ask isUtf8.
   if (bytes.length <= 64) {
     let ascii = true;
@@ -195,7 +204,7 @@ function writeIntOrNull(w: ChunkWriter, n: number | null, what: string): void {
   else writeInt(w, n, what);
 }
 
-function writeScore(w: ChunkWriter, s: number): void {
+export function writeScore(w: ChunkWriter, s: number): void {
   if (s === Infinity) w.ascii('"inf"');
   else if (s === -Infinity) w.ascii('"-inf"');
   else if (Number.isNaN(s) || typeof s !== 'number') fail(`a sorted-set score must be a number, got ${String(s)}`);
@@ -337,7 +346,7 @@ function writeValue(w: ChunkWriter, rec: KeyRecord): void {
   }
 }
 
-function writeRecord(w: ChunkWriter, record: KeyspaceRecord, options: EncodeOptions | undefined): void {
+export function writeRecord(w: ChunkWriter, record: KeyspaceRecord, options: EncodeOptions | undefined): void {
   const rec = canonicalizeRecord(record);
   if (rec.kind === 'function') {
     w.ascii('{"library":');
@@ -350,6 +359,13 @@ function writeRecord(w: ChunkWriter, record: KeyspaceRecord, options: EncodeOpti
     return;
   }
   if (rec.kind !== 'key') fail(`a record's kind must be "key" or "function", got ${JSON.stringify((rec as { kind: unknown }).kind)}`);
+  writeKeyHead(w, rec);
+  writeValue(w, rec);
+  writeKeyTail(w, rec, options);
+}
+
+/** A key line up to and including `"value":`. */
+export function writeKeyHead(w: ChunkWriter, rec: KeyRecord): void {
   w.ascii('{"db":');
   if (!Number.isSafeInteger(rec.db) || rec.db < 0) fail(`db must be a non-negative integer, got ${String(rec.db)}`);
   w.ascii(String(rec.db));
@@ -360,7 +376,10 @@ function writeRecord(w: ChunkWriter, record: KeyspaceRecord, options: EncodeOpti
   w.ascii('","expireAt":');
   writeIntOrNull(w, rec.expireAt, 'expireAt');
   w.ascii(',"value":');
-  writeValue(w, rec);
+}
+
+/** What follows a key's value: the optional `"encoding"` member and the closing brace (no newline). */
+export function writeKeyTail(w: ChunkWriter, rec: KeyRecord, options: EncodeOptions | undefined): void {
   if (options?.encoding && rec.encoding !== undefined) {
     w.ascii(',"encoding":');
     writeText(w, rec.encoding);

@@ -23,3 +23,4 @@ export { readKeyspaceJsonl, DEFAULT_MAX_LINE_BYTES, type ReadKeyspaceOptions } f
 export { sortKeyspace, estimateRecordBytes, DEFAULT_SORT_BUDGET, type SortKeyspaceOptions } from './sort.js';
 export { sameKeyspace, type SameKeyspaceIgnore, type SameKeyspaceOptions, type SameKeyspaceResult } from './same.js';
 export { commandsForKey, commandsForFunction, formatScore, type RewriteOptions } from './commands.js';
+export { keyspaceJsonlStream, type KeyspaceJsonlStreamOptions, type KeyspacePiece } from './stream.js';

@@ -1,4 +1,4 @@
-import type { KeyspaceRecord } from '@redis-persist/keyspace';
+import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { parseRdb, type RdbSource } from './api.js';
 import type { ParseRdbOptions } from './types.js';
 
@@ -12,6 +12,7 @@ export interface RdbKeyspaceOptions extends Omit<ParseRdbOptions, 'values'> {
 /**
  * The keyspace an RDB holds, as `@redis-persist/keyspace` records in file order (functions and keys). With
  * `dropExpiredBefore: Date.now()` it is what a loading master keeps; empty collections are skipped as Redis 7 does.
+ * With `chunkElements`, the pieces of a big collection carry `partial: true` (all but the last).
  */
 export async function* rdbKeyspaceRecords(source: RdbSource, options: RdbKeyspaceOptions = {}): AsyncGenerator<KeyspaceRecord> {
   const withFunctions = options.functions ?? true;
@@ -21,6 +22,8 @@ export async function* rdbKeyspaceRecords(source: RdbSource, options: RdbKeyspac
     } else if (r.kind === 'key' && r.value) {
       const rec = { kind: 'key', db: r.db, key: r.key, expireAt: r.expireAt, ...r.value } as KeyspaceRecord;
       if (options.encoding && rec.kind === 'key') rec.encoding = r.encoding;
+      // with chunkElements: more pieces of this key follow (see KeyspacePiece in @redis-persist/keyspace)
+      if (r.partial) (rec as KeyspacePiece).partial = true;
       yield rec;
     }
   }

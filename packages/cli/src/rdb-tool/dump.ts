@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { keyspaceJsonlChunks, sortKeyspace, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { keyspaceJsonlStream, sortKeyspace, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { AtomicFile } from '@redis-persist/fsio';
 import type { Command } from 'commander';
@@ -69,11 +69,25 @@ export function registerDump(program: Command): void {
         encoding: opts.encoding,
         functions: !filtered,
         dropExpiredBefore: opts.keepExpired ? undefined : Date.now(),
-        // RESP in file order can rebuild a huge collection piece by piece (RPUSH/SADD/ZADD/HSET add up)
-        chunkElements: opts.order === 'file' && opts.format === 'resp' ? 10_000 : undefined,
+        // RESP in file order can rebuild a huge collection piece by piece (RPUSH/SADD/ZADD/HSET add up); JSON Lines
+        // streams a huge collection's elements (sorted by an external sort of their own where the form wants it)
+        chunkElements: opts.format === 'jsonl' || opts.order === 'file' ? 10_000 : undefined,
       });
-      if (opts.order === 'canonical') records = refuseDuplicateKeys(sortKeyspace(records, { memoryBudgetBytes: sortMiB * 1024 * 1024 }), file);
-      const chunks = opts.format === 'jsonl' ? keyspaceJsonlChunks(records, { encoding: opts.encoding }) : respChunks(records);
+      const memoryBudgetBytes = sortMiB * 1024 * 1024;
+      let chunks: AsyncIterable<Uint8Array>;
+      if (opts.format === 'jsonl') {
+        chunks = keyspaceJsonlStream(records, {
+          order: opts.order === 'canonical' ? 'canonical' : 'file',
+          encoding: opts.encoding,
+          memoryBudgetBytes,
+          onDuplicateKey: (db, key) => {
+            throw new CliExit(ExitCode.Problem, `${file}: duplicated key ${JSON.stringify(Buffer.from(key).toString('utf8'))} in db ${db}: Redis refuses to load this file`);
+          },
+        });
+      } else {
+        if (opts.order === 'canonical') records = refuseDuplicateKeys(sortKeyspace(records, { memoryBudgetBytes }), file);
+        chunks = respChunks(records);
+      }
       if (opts.output) {
         const out = await AtomicFile.create(opts.output);
         try {

@@ -1,0 +1,663 @@
+// Keyspace JSON Lines with bounded memory: records are encoded once to bytes and sorted as (sort key, line bytes)
+// items, spilled to sorted runs and merged on bytes (never parsed back); a huge collection handed out in pieces
+// (`partial: true`, see the RDB parser's `chunkElements`) is streamed element by element, its elements sorted by
+// an external sort of their own when the canonical form wants them sorted.
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FsioError, describeIoError } from '@redis-persist/fsio';
+import { canonicalizeRecord } from './canonical.js';
+import { KeyspaceError } from './errors.js';
+import { ChunkWriter, writeKeyHead, writeKeyTail, writeRecord, writeScore, writeStr, type EncodeOptions } from './encode.js';
+import type { Bytes, HashField, KeyRecord, KeyspaceRecord, Score } from './model.js';
+
+/** A record as a chunking producer hands it out: `partial: true` means more pieces of the same key follow. */
+export type KeyspacePiece = KeyspaceRecord & { partial?: boolean };
+
+export interface KeyspaceJsonlStreamOptions extends EncodeOptions {
+  /** `canonical` (default): sorted as KEYSPACE-JSONL.md says; `file`: in the order given. */
+  order?: 'canonical' | 'file';
+  /** Memory for lines (and elements of one huge collection) held before a sorted run is spilled (default 64 MiB). */
+  memoryBudgetBytes?: number;
+  /** Where spilled runs go (default: the OS temp dir). A private subdirectory is made and always removed. */
+  tmpDir?: string;
+  /** Canonical order: called when the same db and key come twice (after the first one was written). */
+  onDuplicateKey?: (db: number, key: Bytes) => void;
+}
+
+const DEFAULT_BUDGET = 64 * 1024 * 1024;
+/** Heap cost of one held item beyond its bytes (the Uint8Array view and its array slot). */
+const ITEM_OVERHEAD = 112;
+const SLAB = 1024 * 1024;
+const HDR = 12; // u32 key length, u32 payload length low, u32 payload length high
+const OUT_CHUNK = 64 * 1024;
+const READ_BUF = 128 * 1024;
+const FAN_IN = 48;
+const TWO32 = 2 ** 32;
+
+function ioError(what: string, path: string, err: unknown): FsioError {
+  return new FsioError(`cannot ${what} ${path}: ${describeIoError(err)}`, path, err);
+}
+
+/** Private temp directory made on first use. */
+class TempDir {
+  private dir: string | undefined;
+  private n = 0;
+  constructor(private readonly base: string) {}
+  async path(): Promise<string> {
+    if (this.dir === undefined) {
+      try {
+        this.dir = await mkdtemp(join(this.base, 'keyspace-sort-'));
+      } catch (err) {
+        throw new FsioError(`cannot create a temporary directory in ${this.base}: ${describeIoError(err)}`, this.base, err);
+      }
+    }
+    return join(this.dir, `run-${this.n++}.bin`);
+  }
+  async remove(): Promise<void> {
+    if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+function compareItemKeys(a: Uint8Array, ka: number, b: Uint8Array, kb: number, la: number, lb: number): number {
+  const n = la < lb ? la : lb;
+  if (n > 24) {
+    const c = Buffer.prototype.compare.call(a, b, kb, kb + lb, ka, ka + la) as number;
+    return c;
+  }
+  for (let i = 0; i < n; i++) {
+    const d = a[ka + i]! - b[kb + i]!;
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return la === lb ? 0 : la < lb ? -1 : 1;
+}
+
+function keyLen(item: Uint8Array): number {
+  return item[0]! | (item[1]! << 8) | (item[2]! << 16) | (item[3]! * 0x1000000);
+}
+
+function compareItems(a: Uint8Array, b: Uint8Array): number {
+  return compareItemKeys(a, HDR, b, HDR, keyLen(a), keyLen(b));
+}
+
+function writeHeader(dst: Uint8Array, at: number, klen: number, plen: number): void {
+  const v = new DataView(dst.buffer, dst.byteOffset + at, HDR);
+  v.setUint32(0, klen, true);
+  v.setUint32(4, plen % TWO32, true);
+  v.setUint32(8, Math.floor(plen / TWO32), true);
+}
+
+/** Buffered writer of a run file. */
+class RunFile {
+  private buf = Buffer.allocUnsafe(SLAB);
+  private pos = 0;
+  private filePos = 0;
+  private constructor(readonly path: string, private readonly fh: FileHandle) {}
+  static async create(path: string): Promise<RunFile> {
+    try {
+      return new RunFile(path, await open(path, 'wx'));
+    } catch (err) {
+      throw ioError('create sort run', path, err);
+    }
+  }
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.pos + bytes.length > this.buf.length) await this.flush();
+    if (bytes.length >= this.buf.length) {
+      await this.writeAt(bytes, this.filePos);
+      this.filePos += bytes.length;
+      return;
+    }
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+  private async writeAt(bytes: Uint8Array, at: number): Promise<void> {
+    try {
+      let done = 0;
+      while (done < bytes.length) {
+        const { bytesWritten } = await this.fh.write(bytes, done, bytes.length - done, at + done);
+        done += bytesWritten;
+      }
+    } catch (err) {
+      throw ioError('write sort run', this.path, err);
+    }
+  }
+  async flush(): Promise<void> {
+    if (this.pos === 0) return;
+    await this.writeAt(this.buf.subarray(0, this.pos), this.filePos);
+    this.filePos += this.pos;
+    this.pos = 0;
+  }
+  get offset(): number {
+    return this.filePos + this.pos;
+  }
+  async patch(bytes: Uint8Array, at: number): Promise<void> {
+    await this.flush();
+    await this.writeAt(bytes, at);
+  }
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.fh.close();
+    }
+  }
+}
+
+/** Reads a run's items one by one; the payload of the current item is read in pieces. */
+class RunReader {
+  private buf = Buffer.allocUnsafe(READ_BUF);
+  private start = 0;
+  private end = 0;
+  private filePos = 0;
+  private eof = false;
+  key: Buffer = Buffer.alloc(0);
+  payloadLeft = 0;
+  payloadLen = 0;
+  private constructor(readonly path: string, private readonly fh: FileHandle, readonly index: number) {}
+  static async open(path: string, index: number): Promise<RunReader> {
+    try {
+      return new RunReader(path, await open(path, 'r'), index);
+    } catch (err) {
+      throw ioError('open sort run', path, err);
+    }
+  }
+  /** Ensures `n` bytes are buffered (n <= buffer size unless grown); false at the end of the file. */
+  private async fill(n: number): Promise<boolean> {
+    if (this.end - this.start >= n) return true;
+    if (n > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(n);
+      this.buf.copy(bigger, 0, this.start, this.end);
+      this.end -= this.start;
+      this.start = 0;
+      this.buf = bigger;
+    } else if (this.start > 0) {
+      this.buf.copy(this.buf, 0, this.start, this.end);
+      this.end -= this.start;
+      this.start = 0;
+    }
+    while (this.end - this.start < n && !this.eof) {
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await this.fh.read(this.buf, this.end, this.buf.length - this.end, this.filePos));
+      } catch (err) {
+        throw ioError('read sort run', this.path, err);
+      }
+      if (bytesRead === 0) this.eof = true;
+      this.end += bytesRead;
+      this.filePos += bytesRead;
+    }
+    return this.end - this.start >= n;
+  }
+  /** Moves to the next item (the current payload must have been read); false at the end. */
+  async next(): Promise<boolean> {
+    if (!(await this.fill(HDR))) {
+      if (this.end !== this.start) throw new FsioError(`sort run ${this.path} ends inside an item`, this.path);
+      return false;
+    }
+    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.start, HDR);
+    const klen = v.getUint32(0, true);
+    const plen = v.getUint32(4, true) + v.getUint32(8, true) * TWO32;
+    this.start += HDR;
+    if (!(await this.fill(klen))) throw new FsioError(`sort run ${this.path} ends inside an item`, this.path);
+    this.key = Buffer.from(this.buf.subarray(this.start, this.start + klen));
+    this.start += klen;
+    this.payloadLen = plen;
+    this.payloadLeft = plen;
+    return true;
+  }
+  /** The next piece of the current payload (valid until the next call), or null when it is all read. */
+  async payloadPiece(): Promise<Uint8Array | null> {
+    if (this.payloadLeft === 0) return null;
+    if (this.end === this.start && !(await this.fill(1))) throw new FsioError(`sort run ${this.path} ends inside an item`, this.path);
+    const n = Math.min(this.payloadLeft, this.end - this.start);
+    const piece = this.buf.subarray(this.start, this.start + n);
+    this.start += n;
+    this.payloadLeft -= n;
+    return piece;
+  }
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
+}
+
+/** Min-heap of readers by current key, ties by run index (stable). */
+class ReaderHeap {
+  private h: RunReader[] = [];
+  get size(): number {
+    return this.h.length;
+  }
+  private less(a: RunReader, b: RunReader): boolean {
+    const c = compareItemKeys(a.key, 0, b.key, 0, a.key.length, b.key.length);
+    return c < 0 || (c === 0 && a.index < b.index);
+  }
+  push(r: RunReader): void {
+    const h = this.h;
+    h.push(r);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+  pop(): RunReader {
+    const h = this.h;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/**
+ * External sort of (key, payload) byte items: held in slabs up to a budget, spilled as sorted runs, merged.
+ * Equal keys keep their input order.
+ */
+class ByteSorter {
+  private items: Uint8Array[] = [];
+  private held = 0;
+  private slab = Buffer.allocUnsafe(0);
+  private slabPos = 0;
+  private runs: string[] = [];
+  count = 0;
+
+  constructor(private readonly budget: number, private readonly tmp: TempDir) {}
+
+  private alloc(n: number): Uint8Array {
+    if (n > SLAB / 4) return Buffer.allocUnsafe(n);
+    if (this.slabPos + n > this.slab.length) {
+      this.slab = Buffer.allocUnsafe(SLAB);
+      this.slabPos = 0;
+    }
+    const out = this.slab.subarray(this.slabPos, this.slabPos + n);
+    this.slabPos += (n + 7) & ~7;
+    return out;
+  }
+
+  /** Adds an item whose key is `key` and whose payload is what `w` holds (then reset). */
+  async add(key: Uint8Array, w: ChunkWriter): Promise<void> {
+    const plen = w.pendingBytes;
+    const item = this.alloc(HDR + key.length + plen);
+    writeHeader(item, 0, key.length, plen);
+    item.set(key, HDR);
+    w.copyTo(item, HDR + key.length);
+    w.reset();
+    this.items.push(item);
+    this.count++;
+    this.held += item.length + ITEM_OVERHEAD;
+    if (this.held >= this.budget) await this.spill();
+  }
+
+  /** A run holding one item whose payload is written in pieces (for a line too big to hold). */
+  async openItem(key: Uint8Array): Promise<{ write: (b: Uint8Array) => Promise<void>; finish: (keep: boolean) => Promise<void> }> {
+    const f = await RunFile.create(await this.tmp.path());
+    const hdr = Buffer.alloc(HDR);
+    await f.write(hdr);
+    await f.write(key);
+    const start = f.offset;
+    return {
+      write: (b) => f.write(b),
+      finish: async (keep) => {
+        writeHeader(hdr, 0, key.length, f.offset - start);
+        await f.patch(hdr, 0);
+        await f.close();
+        if (keep) {
+          this.runs.push(f.path);
+          this.count++;
+        } else {
+          await rm(f.path, { force: true });
+        }
+      },
+    };
+  }
+
+  private async spill(): Promise<void> {
+    if (this.items.length === 0) return;
+    const items = this.items;
+    this.items = [];
+    this.held = 0;
+    this.slab = Buffer.allocUnsafe(0);
+    items.sort(compareItems);
+    const f = await RunFile.create(await this.tmp.path());
+    try {
+      for (let i = 0; i < items.length; i++) {
+        await f.write(items[i]!);
+        items[i] = EMPTY;
+      }
+    } finally {
+      await f.close();
+    }
+    this.runs.push(f.path);
+  }
+
+  /**
+   * The payloads in key order as pieces (each valid until the next is asked for), `sep` between two, `onEqual(key)`
+   * for an item whose key equals the one before. The sorter is empty afterwards.
+   */
+  async *drain(sep?: Uint8Array, onEqual?: (key: Uint8Array) => void): AsyncGenerator<Uint8Array> {
+    this.count = 0;
+    if (this.runs.length === 0) {
+      const items = this.items;
+      this.items = [];
+      this.held = 0;
+      this.slab = Buffer.allocUnsafe(0);
+      items.sort(compareItems);
+      let prev: Uint8Array | null = null;
+      for (let i = 0; i < items.length; i++) {
+        const it = items[i]!;
+        items[i] = EMPTY;
+        const kl = keyLen(it);
+        if (prev !== null) {
+          if (sep) yield sep;
+          if (onEqual && compareItems(prev, it) === 0) onEqual(it.subarray(HDR, HDR + kl));
+        }
+        prev = it;
+        yield it.subarray(HDR + kl);
+      }
+      return;
+    }
+    await this.spill();
+    let runs = this.runs;
+    this.runs = [];
+    try {
+      while (runs.length > FAN_IN) {
+        const next: string[] = [];
+        for (let i = 0; i < runs.length; i += FAN_IN) {
+          const group = runs.slice(i, i + FAN_IN);
+          if (group.length === 1) {
+            next.push(group[0]!);
+            continue;
+          }
+          const f = await RunFile.create(await this.tmp.path());
+          try {
+            for await (const r of mergeRuns(group)) {
+              const hdr = Buffer.alloc(HDR);
+              writeHeader(hdr, 0, r.key.length, r.payloadLen);
+              await f.write(hdr);
+              await f.write(r.key);
+              for (let p = await r.payloadPiece(); p !== null; p = await r.payloadPiece()) await f.write(p);
+            }
+          } finally {
+            await f.close();
+          }
+          next.push(f.path);
+          await Promise.all(group.map((p) => rm(p, { force: true })));
+        }
+        runs = next;
+      }
+      let prevKey: Buffer | null = null;
+      for await (const r of mergeRuns(runs)) {
+        if (prevKey !== null) {
+          if (sep) yield sep;
+          if (onEqual && prevKey.equals(r.key)) onEqual(r.key);
+        }
+        prevKey = r.key;
+        for (let p = await r.payloadPiece(); p !== null; p = await r.payloadPiece()) yield p;
+      }
+    } finally {
+      await Promise.all(runs.map((p) => rm(p, { force: true })));
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Yields the reader holding the smallest item each time; its payload may be read before resuming. */
+async function* mergeRuns(paths: string[]): AsyncGenerator<RunReader> {
+  const readers: RunReader[] = [];
+  try {
+    for (let i = 0; i < paths.length; i++) readers.push(await RunReader.open(paths[i]!, i));
+    const heap = new ReaderHeap();
+    for (const r of readers) if (await r.next()) heap.push(r);
+    while (heap.size > 0) {
+      const r = heap.pop();
+      yield r;
+      while ((await r.payloadPiece()) !== null);
+      if (await r.next()) heap.push(r);
+    }
+  } finally {
+    await Promise.all(readers.map((r) => r.close()));
+  }
+}
+
+/** Sort key of a record: functions (0, name) before keys (1, db big-endian, key bytes). */
+function recordSortKey(rec: KeyspaceRecord): Uint8Array {
+  if (rec.kind === 'function') {
+    const name = Buffer.from(rec.library, 'utf8');
+    const k = Buffer.allocUnsafe(1 + name.length);
+    k[0] = 0;
+    name.copy(k, 1);
+    return k;
+  }
+  const k = Buffer.allocUnsafe(5 + rec.key.length);
+  k[0] = 1;
+  k.writeUInt32BE(rec.db >>> 0, 1);
+  k.set(rec.key, 5);
+  return k;
+}
+
+const scoreView = new DataView(new ArrayBuffer(8));
+
+/** Sort key of a zset element: the score as order-preserving bytes, then the member. */
+function zsetSortKey(m: Bytes, s: Score): Uint8Array {
+  scoreView.setFloat64(0, s === 0 ? 0 : s);
+  const k = Buffer.allocUnsafe(8 + m.length);
+  const hi = scoreView.getUint32(0);
+  const lo = scoreView.getUint32(4);
+  if (hi & 0x80000000) {
+    k.writeUInt32BE(~hi >>> 0, 0);
+    k.writeUInt32BE(~lo >>> 0, 4);
+  } else {
+    k.writeUInt32BE((hi | 0x80000000) >>> 0, 0);
+    k.writeUInt32BE(lo, 4);
+  }
+  k.set(m, 8);
+  return k;
+}
+
+const COMMA = Uint8Array.of(0x2c);
+
+/** Writes one element of a collection (no separator). */
+function writeElement(w: ChunkWriter, type: 'list' | 'set' | 'zset' | 'hash', el: Bytes | [Bytes, Score] | HashField): void {
+  if (type === 'list' || type === 'set') {
+    writeStr(w, el as Bytes);
+  } else if (type === 'zset') {
+    const [m, s] = el as [Bytes, Score];
+    w.byte(0x5b);
+    writeStr(w, m);
+    w.byte(0x2c);
+    writeScore(w, s);
+    w.byte(0x5d);
+  } else {
+    const h = el as HashField;
+    w.byte(0x5b);
+    writeStr(w, h.field);
+    w.byte(0x2c);
+    writeStr(w, h.value);
+    if (h.expireAt !== null && h.expireAt !== undefined) {
+      w.byte(0x2c);
+      if (!Number.isSafeInteger(h.expireAt)) writeStr(w, Buffer.from(String(h.expireAt)));
+      else w.ascii(String(h.expireAt));
+    }
+    w.byte(0x5d);
+  }
+}
+
+type Collection = 'list' | 'set' | 'zset' | 'hash';
+
+/** A huge collection arriving in pieces: its elements streamed out (list) or externally sorted first. */
+class HugeKey {
+  private n = 0;
+  private sorter: ByteSorter | null;
+  private head: KeyRecord;
+  private headWritten = false;
+  constructor(first: KeyRecord & { type: Collection }, private readonly w: ChunkWriter, budget: number, tmp: TempDir) {
+    this.head = first;
+    this.sorter = first.type === 'list' ? null : new ByteSorter(budget, tmp);
+  }
+
+  matches(rec: KeyspaceRecord): boolean {
+    return rec.kind === 'key' && rec.type === this.head.type && rec.db === this.head.db && Buffer.from(rec.key.buffer, rec.key.byteOffset, rec.key.length).equals(this.head.key);
+  }
+
+  /** Takes the next piece; yields output bytes (a list's elements go straight out). */
+  async *add(rec: KeyRecord): AsyncGenerator<Uint8Array> {
+    const type = this.head.type as Collection;
+    const els = rec.value as (Bytes | [Bytes, Score] | HashField)[];
+    if (this.sorter === null) {
+      for (const el of els) {
+        if (!this.headWritten) {
+          writeKeyHead(this.w, this.head);
+          this.w.byte(0x5b);
+          this.headWritten = true;
+        } else {
+          this.w.byte(0x2c);
+        }
+        writeElement(this.w, type, el);
+        this.n++;
+        if (this.w.pendingBytes >= OUT_CHUNK) yield* this.w.takeDone();
+      }
+      yield* this.w.takeDone();
+      return;
+    }
+    for (const el of els) {
+      const key = type === 'zset' ? zsetSortKey((el as [Bytes, Score])[0], (el as [Bytes, Score])[1]) : type === 'hash' ? (el as HashField).field : (el as Bytes);
+      writeElement(this.w, type, el);
+      await this.sorter.add(key, this.w);
+      this.n++;
+    }
+  }
+
+  /** The rest of the line; `kept()` is false afterwards when the collection turned out empty (nothing written). */
+  async *finish(last: KeyRecord, options: EncodeOptions): AsyncGenerator<Uint8Array> {
+    yield* this.add(last);
+    if (this.n === 0) return;
+    if (this.sorter !== null) {
+      writeKeyHead(this.w, this.head);
+      this.w.byte(0x5b);
+      for await (const p of this.sorter.drain(COMMA)) {
+        this.w.raw(p); // copied: a drained piece is only valid until the next one
+        yield* this.w.takeDone();
+      }
+    }
+    this.w.byte(0x5d);
+    writeKeyTail(this.w, last, options);
+    this.w.byte(0x0a);
+    yield* this.w.takeAll();
+  }
+
+  kept(): boolean {
+    return this.n > 0;
+  }
+}
+
+function isCollection(rec: KeyspaceRecord): rec is { kind: 'key' } & KeyRecord & { type: Collection } {
+  return rec.kind === 'key' && (rec.type === 'list' || rec.type === 'set' || rec.type === 'zset' || rec.type === 'hash');
+}
+
+/**
+ * Keyspace JSON Lines bytes (about 64 KiB per chunk) for records in any order, with bounded memory.
+ * `order: 'canonical'` sorts them (external merge sort on encoded lines); `file` keeps the order given. Records
+ * marked `partial: true` are pieces of one huge collection (the next pieces follow, the last unmarked): they are
+ * never assembled; set/zset/hash elements go through an external sort of their own.
+ */
+export async function* keyspaceJsonlStream(
+  records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
+  options: KeyspaceJsonlStreamOptions = {},
+): AsyncGenerator<Uint8Array> {
+  const budget = options.memoryBudgetBytes ?? DEFAULT_BUDGET;
+  const canonical = (options.order ?? 'canonical') === 'canonical';
+  const tmp = new TempDir(options.tmpDir ?? tmpdir());
+  const w = new ChunkWriter(OUT_CHUNK);
+  const ew = new ChunkWriter(OUT_CHUNK);
+  const main = canonical ? new ByteSorter(budget, tmp) : null;
+  let huge: HugeKey | null = null;
+  let hugeItem: Awaited<ReturnType<ByteSorter['openItem']>> | null = null;
+  try {
+    for await (const r of records) {
+      if (huge !== null) {
+        if (!huge.matches(r)) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
+        const out = r.partial ? huge.add(r as KeyRecord) : huge.finish(r as KeyRecord, options);
+        if (hugeItem !== null) {
+          for await (const b of out) await hugeItem.write(b);
+        } else {
+          // file order: the line goes out as it is made (w holds at most the unfinished chunk of earlier lines)
+          yield* w.takeAll();
+          for await (const b of out) yield b;
+        }
+        if (!r.partial) {
+          if (hugeItem !== null) await hugeItem.finish(huge.kept());
+          huge = null;
+          hugeItem = null;
+        }
+        continue;
+      }
+      if (r.partial && isCollection(r)) {
+        huge = new HugeKey(r, main !== null ? new ChunkWriter(OUT_CHUNK) : w, budget / 2, tmp);
+        if (main !== null) {
+          hugeItem = await main.openItem(recordSortKey(r));
+          for await (const b of huge.add(r)) await hugeItem.write(b);
+        } else {
+          yield* w.takeAll();
+          yield* huge.add(r);
+        }
+      } else if (main !== null) {
+        const rec = canonicalizeRecord(r);
+        writeRecord(ew, rec, options);
+        ew.byte(0x0a);
+        await main.add(recordSortKey(rec), ew);
+      } else {
+        writeRecord(w, r, options);
+        w.byte(0x0a);
+        yield* w.takeDone();
+      }
+    }
+    if (huge !== null) throw new KeyspaceError('schema', 'the records end inside a partial key');
+    if (main === null) {
+      yield* w.takeAll();
+      return;
+    }
+    // Sorted output: payloads copied into fresh 64 KiB chunks.
+    const onDup = options.onDuplicateKey;
+    let buf = Buffer.allocUnsafe(OUT_CHUNK);
+    let pos = 0;
+    for await (const p of main.drain(
+      undefined,
+      onDup
+        ? (key) => {
+            if (key[0] === 1) onDup(Buffer.from(key).readUInt32BE(1), key.subarray(5));
+          }
+        : undefined,
+    )) {
+      let i = 0;
+      while (i < p.length) {
+        const n = Math.min(p.length - i, OUT_CHUNK - pos);
+        buf.set(p.subarray(i, i + n), pos);
+        pos += n;
+        i += n;
+        if (pos === OUT_CHUNK) {
+          yield buf;
+          buf = Buffer.allocUnsafe(OUT_CHUNK);
+          pos = 0;
+        }
+      }
+    }
+    if (pos > 0) yield buf.subarray(0, pos);
+  } finally {
+    await tmp.remove();
+  }
+}
