@@ -127,6 +127,10 @@ interface ParserConfig {
 /** Receives the keys of {@link RdbParser.setKeySink}: database, RDB type byte, absolute expiry in Unix ms or null. */
 export type KeySink = (db: number, rdbType: number, expireAt: number | null) => void;
 
+const BATCH_SET = 0;
+const BATCH_HASH = 1;
+const BATCH_ZSET = 2;
+
 const STRING_RESULT: ValueResult = { elements: 1, empty: false };
 const SKIPPED_RESULT: ValueResult = { elements: 0, empty: false };
 
@@ -475,6 +479,73 @@ export class RdbParser {
     return this.strDouble();
   };
 
+  /** A raw string with a 6- or 14-bit length lying wholly in `b[p..end)`: sets rs/re and returns true. */
+  private rawAt(b: Uint8Array, p: number, end: number): boolean {
+    if (p >= end) return false;
+    const c = b[p];
+    let n: number;
+    let s: number;
+    if (c < 0x40) {
+      n = c;
+      s = p + 1;
+    } else if (c < 0x80) {
+      if (p + 1 >= end) return false;
+      n = ((c & 0x3f) << 8) | b[p + 1];
+      s = p + 2;
+    } else return false;
+    if (s + n > end || n > this.cfg.maxString) return false;
+    this.rs = s;
+    this.re = s + n;
+    return true;
+  }
+
+  /**
+   * CHECK of the members of a set (hashtable), fields and values of a hash (hashtable) or members and binary scores of
+   * a sorted set, from element `i` of `n`: takes, straight from the buffer, the elements made of plain short strings
+   * that are wholly buffered, checks them (duplicates, NaN scores) and returns the index of the first element it
+   * left (to the general path: another encoding, or the buffer ends inside it).
+   */
+  private batch(kind: number, n: number, i: number): number {
+    if (this.capture) return i;
+    const q = this.q;
+    const b = q.buf;
+    const end = q.end;
+    const dup = this.dup;
+    let st = q.start;
+    let lastSt = -1;
+    for (; i < n; i++) {
+      st = q.start;
+      if (!this.rawAt(b, st, end)) break;
+      const ms = this.rs;
+      const me = this.re;
+      let next = me;
+      let score = 0;
+      if (kind === BATCH_HASH) {
+        if (!this.rawAt(b, me, end)) break;
+        next = this.re;
+      } else if (kind === BATCH_ZSET) {
+        if (me + 8 > end) break;
+        const d = this.f64Bytes;
+        for (let k = 0; k < 8; k++) d[k] = b[me + k];
+        score = this.f64View[0];
+        next = me + 8;
+      }
+      q.start = next;
+      lastSt = st;
+      if (kind === BATCH_ZSET && Number.isNaN(score)) {
+        this.itemOffset = q.offset - (next - st);
+        this.fail('sorted set score is NaN');
+      }
+      if (dup.seenRange(b, ms, me)) {
+        this.itemOffset = q.offset - (next - st);
+        this.fail(kind === BATCH_SET ? 'duplicate set member' : kind === BATCH_HASH ? 'duplicate hash field' : 'duplicate sorted set member');
+      }
+    }
+    // as the general path leaves it: the offset of the last element read
+    if (lastSt >= 0) this.itemOffset = q.offset - (q.start - lastSt);
+    return i;
+  }
+
   /** The duplicate checker, reset for a collection of `n` members. */
   private newDup(n: number): DupCheck {
     this.dup.reset(n);
@@ -696,9 +767,11 @@ export class RdbParser {
             return r[0] | (r[1] << 8) | (r[2] << 16) | (r[3] << 24);
           }, 'a 4-byte expire time')) * 1000;
           continue;
-        case 0xfc:
-          expireAt = yield* this.u(this.ms8, 'an 8-byte expire time');
+        case 0xfc: {
+          const v = this.now(this.ms8);
+          expireAt = v === NEED ? yield* this.u(this.ms8, 'an 8-byte expire time') : v;
           continue;
+        }
         case 0xfb: {
           const [size, expires] = yield* this.u(() => [this.len(), this.len()], 'RESIZEDB sizes');
           keyStart = -1;
@@ -935,6 +1008,10 @@ export class RdbParser {
             yield* this.dropStr(dm, 'a list element');
             continue;
           }
+          if (sm === RANGE) {
+            i = this.batch(BATCH_SET, n, i);
+            if (i >= n) break;
+          }
           let s = this.now(this.strFns[sm]);
           if (s === NEED) s = yield* this.strU(sm, t === 1 ? 'a list element' : 'a set member');
           if (dup && (sm === RANGE ? dup.seenRange(this.rb, this.rs, this.re) : dup.seen(s))) fail('duplicate set member');
@@ -954,6 +1031,10 @@ export class RdbParser {
         if (mode === CHECK) {
           const zf = t === 5 ? this.zset2CheckFn : this.zset1CheckFn;
           for (let i = 0; i < n; i++) {
+            if (t === 5) {
+              i = this.batch(BATCH_ZSET, n, i);
+              if (i >= n) break;
+            }
             let score = this.now(zf);
             if (score === NEED) score = yield* this.u(zf, 'a sorted set member and score');
             if (Number.isNaN(score)) fail('sorted set score is NaN');
@@ -983,6 +1064,8 @@ export class RdbParser {
         if (mode === CHECK) {
           const pf = this.pairCheckFn;
           for (let i = 0; i < n; i++) {
+            i = this.batch(BATCH_HASH, n, i);
+            if (i >= n) break;
             if (this.now(pf) === NEED) yield* this.u(pf, 'a hash field and value');
             if (dup!.seenRange(this.rb, this.rs, this.re)) fail('duplicate hash field');
           }
@@ -1025,13 +1108,15 @@ export class RdbParser {
       }
       case 14:
       case 18: {
-        const n = yield* this.u(this.len, 'a quicklist node count');
+        const nq = this.now(this.len);
+        const n = nq === NEED ? yield* this.u(this.len, 'a quicklist node count') : nq;
         const out: Uint8Array[] = [];
         let count = 0;
         for (let i = 0; i < n; i++) {
           let container = 2;
           if (t === 18) {
-            container = yield* this.u(this.len, 'a quicklist node container');
+            const c = this.now(this.len);
+            container = c === NEED ? yield* this.u(this.len, 'a quicklist node container') : c;
             if (container !== 1 && container !== 2) this.corrupt(`quicklist node container ${container} is neither 1 (plain) nor 2 (packed)`);
           }
           if (container === 1 && !want) {
@@ -1039,7 +1124,9 @@ export class RdbParser {
             if (check) count++;
             continue;
           }
-          const node = yield* this.strU(check ? (container === 1 ? mode : CHECK) : SKIP, 'a quicklist node');
+          const nm = check ? (container === 1 ? mode : CHECK) : SKIP;
+          const nn = this.now(this.strFns[nm]);
+          const node = nn === NEED ? yield* this.strU(nm, 'a quicklist node') : nn;
           if (!check) continue;
           if (container === 1) {
             count++;
