@@ -26,8 +26,6 @@ export interface KeyspaceJsonlStreamOptions extends EncodeOptions {
 }
 
 const DEFAULT_BUDGET = 64 * 1024 * 1024;
-/** Heap cost of one held item beyond its bytes (the Uint8Array view and its array slot). */
-const ITEM_OVERHEAD = 112;
 const SLAB = 1024 * 1024;
 const HDR = 12; // u32 key length, u32 payload length low, u32 payload length high
 const OUT_CHUNK = 64 * 1024;
@@ -72,8 +70,12 @@ function compareItemKeys(a: Uint8Array, ka: number, b: Uint8Array, kb: number, l
   return la === lb ? 0 : la < lb ? -1 : 1;
 }
 
+function keyLenAt(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
+}
+
 function keyLen(item: Uint8Array): number {
-  return item[0]! | (item[1]! << 8) | (item[2]! << 16) | (item[3]! * 0x1000000);
+  return keyLenAt(item, 0);
 }
 
 function compareItems(a: Uint8Array, b: Uint8Array): number {
@@ -263,43 +265,123 @@ class ReaderHeap {
   }
 }
 
+/** Recycled 1 MiB slabs: a spilled sorter's memory is reused at once instead of waiting for a major GC. */
+class SlabPool {
+  private free: Buffer[] = [];
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(SLAB);
+  }
+  give(slabs: Buffer[]): void {
+    for (const s of slabs) if (s.length === SLAB) this.free.push(s);
+  }
+}
+
 /**
- * External sort of (key, payload) byte items: held in slabs up to a budget, spilled as sorted runs, merged.
- * Equal keys keep their input order.
+ * External sort of (key, payload) byte items: held in slabs up to a budget (items addressed by slab and offset
+ * in typed arrays, so no per-item JS object), spilled as sorted runs, merged. Equal keys keep their input order.
  */
 class ByteSorter {
-  private items: Uint8Array[] = [];
-  private held = 0;
-  private slab = Buffer.allocUnsafe(0);
+  private slabs: Buffer[] = [];
   private slabPos = 0;
+  private cur = -1;
+  private itemSlab = new Int32Array(1024);
+  private itemOff = new Int32Array(1024);
+  private n = 0;
+  private held = 0;
   private runs: string[] = [];
   count = 0;
 
-  constructor(private readonly budget: number, private readonly tmp: TempDir) {}
+  constructor(private readonly budget: number, private readonly tmp: TempDir, private readonly pool: SlabPool) {}
 
-  private alloc(n: number): Uint8Array {
-    if (n > SLAB / 4) return Buffer.allocUnsafe(n);
-    if (this.slabPos + n > this.slab.length) {
-      this.slab = Buffer.allocUnsafe(SLAB);
-      this.slabPos = 0;
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  private place(len: number): [Buffer, number] {
+    if (len > SLAB / 4) {
+      const big = Buffer.allocUnsafe(len);
+      this.slabs.push(big);
+      this.held += len;
+      this.recordItem(this.slabs.length - 1, 0);
+      return [big, 0];
     }
-    const out = this.slab.subarray(this.slabPos, this.slabPos + n);
-    this.slabPos += (n + 7) & ~7;
-    return out;
+    if (this.cur < 0 || this.slabPos + len > SLAB) {
+      this.slabs.push(this.pool.take());
+      this.cur = this.slabs.length - 1;
+      this.slabPos = 0;
+      this.held += SLAB;
+    }
+    const slab = this.slabs[this.cur]!;
+    const at = this.slabPos;
+    this.slabPos += (len + 7) & ~7;
+    this.recordItem(this.cur, at);
+    return [slab, at];
+  }
+
+  private recordItem(slab: number, off: number): void {
+    if (this.n === this.itemSlab.length) {
+      const s = new Int32Array(this.n * 2);
+      s.set(this.itemSlab);
+      this.itemSlab = s;
+      const o = new Int32Array(this.n * 2);
+      o.set(this.itemOff);
+      this.itemOff = o;
+    }
+    this.itemSlab[this.n] = slab;
+    this.itemOff[this.n] = off;
+    this.n++;
+    this.held += 8;
   }
 
   /** Adds an item whose key is `key` and whose payload is what `w` holds (then reset). */
   async add(key: Uint8Array, w: ChunkWriter): Promise<void> {
     const plen = w.pendingBytes;
-    const item = this.alloc(HDR + key.length + plen);
-    writeHeader(item, 0, key.length, plen);
-    item.set(key, HDR);
-    w.copyTo(item, HDR + key.length);
+    const len = HDR + key.length + plen;
+    const [slab, at] = this.place(len);
+    writeHeader(slab, at, key.length, plen);
+    slab.set(key, at + HDR);
+    w.copyTo(slab, at + HDR + key.length);
     w.reset();
-    this.items.push(item);
     this.count++;
-    this.held += item.length + ITEM_OVERHEAD;
     if (this.held >= this.budget) await this.spill();
+  }
+
+  /** Item indices in key order (stable). */
+  private sortedOrder(): Uint32Array {
+    const order = new Uint32Array(this.n);
+    for (let i = 0; i < this.n; i++) order[i] = i;
+    const slabs = this.slabs;
+    const is = this.itemSlab;
+    const io = this.itemOff;
+    order.sort((x, y) => {
+      const a = slabs[is[x]!]!;
+      const b = slabs[is[y]!]!;
+      const oa = io[x]!;
+      const ob = io[y]!;
+      const c = compareItemKeys(a, oa + HDR, b, ob + HDR, keyLenAt(a, oa), keyLenAt(b, ob));
+      return c !== 0 ? c : x - y;
+    });
+    return order;
+  }
+
+  private itemBytes(i: number): Uint8Array {
+    const slab = this.slabs[this.itemSlab[i]!]!;
+    const off = this.itemOff[i]!;
+    const v = new DataView(slab.buffer, slab.byteOffset + off, HDR);
+    const len = HDR + v.getUint32(0, true) + v.getUint32(4, true) + v.getUint32(8, true) * TWO32;
+    return slab.subarray(off, off + len);
+  }
+
+  private release(): void {
+    this.pool.give(this.slabs);
+    this.slabs = [];
+    this.cur = -1;
+    this.n = 0;
+    this.held = 0;
+    if (this.itemSlab.length > 1024 * 64) {
+      this.itemSlab = new Int32Array(1024);
+      this.itemOff = new Int32Array(1024);
+    }
   }
 
   /** A run holding one item whose payload is written in pieces (for a line too big to hold). */
@@ -325,22 +407,16 @@ class ByteSorter {
     };
   }
 
-  private async spill(): Promise<void> {
-    if (this.items.length === 0) return;
-    const items = this.items;
-    this.items = [];
-    this.held = 0;
-    this.slab = Buffer.allocUnsafe(0);
-    items.sort(compareItems);
+  async spill(): Promise<void> {
+    if (this.n === 0) return;
+    const order = this.sortedOrder();
     const f = await RunFile.create(await this.tmp.path());
     try {
-      for (let i = 0; i < items.length; i++) {
-        await f.write(items[i]!);
-        items[i] = EMPTY;
-      }
+      for (let i = 0; i < order.length; i++) await f.write(this.itemBytes(order[i]!));
     } finally {
       await f.close();
     }
+    this.release();
     this.runs.push(f.path);
   }
 
@@ -351,15 +427,10 @@ class ByteSorter {
   async *drain(sep?: Uint8Array, onEqual?: (key: Uint8Array) => void): AsyncGenerator<Uint8Array> {
     this.count = 0;
     if (this.runs.length === 0) {
-      const items = this.items;
-      this.items = [];
-      this.held = 0;
-      this.slab = Buffer.allocUnsafe(0);
-      items.sort(compareItems);
+      const order = this.sortedOrder();
       let prev: Uint8Array | null = null;
-      for (let i = 0; i < items.length; i++) {
-        const it = items[i]!;
-        items[i] = EMPTY;
+      for (let i = 0; i < order.length; i++) {
+        const it = this.itemBytes(order[i]!);
         const kl = keyLen(it);
         if (prev !== null) {
           if (sep) yield sep;
@@ -368,6 +439,7 @@ class ByteSorter {
         prev = it;
         yield it.subarray(HDR + kl);
       }
+      this.release();
       return;
     }
     await this.spill();
@@ -414,7 +486,6 @@ class ByteSorter {
   }
 }
 
-const EMPTY = new Uint8Array(0);
 
 /** Yields the reader holding the smallest item each time; its payload may be read before resuming. */
 async function* mergeRuns(paths: string[]): AsyncGenerator<RunReader> {
@@ -505,9 +576,9 @@ class HugeKey {
   private sorter: ByteSorter | null;
   private head: KeyRecord;
   private headWritten = false;
-  constructor(first: KeyRecord & { type: Collection }, private readonly w: ChunkWriter, budget: number, tmp: TempDir) {
+  constructor(first: KeyRecord & { type: Collection }, private readonly w: ChunkWriter, budget: number, tmp: TempDir, pool: SlabPool) {
     this.head = first;
-    this.sorter = first.type === 'list' ? null : new ByteSorter(budget, tmp);
+    this.sorter = first.type === 'list' ? null : new ByteSorter(budget, tmp, pool);
   }
 
   matches(rec: KeyspaceRecord): boolean {
@@ -584,7 +655,8 @@ export async function* keyspaceJsonlStream(
   const tmp = new TempDir(options.tmpDir ?? tmpdir());
   const w = new ChunkWriter(OUT_CHUNK);
   const ew = new ChunkWriter(OUT_CHUNK);
-  const main = canonical ? new ByteSorter(budget, tmp) : null;
+  const pool = new SlabPool();
+  const main = canonical ? new ByteSorter(budget, tmp, pool) : null;
   let huge: HugeKey | null = null;
   let hugeItem: Awaited<ReturnType<ByteSorter['openItem']>> | null = null;
   try {
@@ -607,8 +679,10 @@ export async function* keyspaceJsonlStream(
         continue;
       }
       if (r.partial && isCollection(r)) {
-        huge = new HugeKey(r, main !== null ? new ChunkWriter(OUT_CHUNK) : w, budget / 2, tmp);
+        huge = new HugeKey(r, main !== null ? new ChunkWriter(OUT_CHUNK) : w, budget, tmp, pool);
         if (main !== null) {
+          // the collection's elements get the whole budget (and the same slabs)
+          await main.spill();
           hugeItem = await main.openItem(recordSortKey(r));
           for await (const b of huge.add(r)) await hugeItem.write(b);
         } else {
