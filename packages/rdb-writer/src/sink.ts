@@ -1,5 +1,7 @@
 import { lzfCompress, parseCanonicalInt } from '@redis-persist/bytes';
 
+const SHRINK_ABOVE = 1024 * 1024;
+
 /**
  * A growable byte buffer the encoders append to. One sink is reused for every key; {@link take} copies the
  * bytes out (consumers such as AtomicFile keep the chunks they are given).
@@ -9,7 +11,7 @@ export class ByteSink {
   pos = 0;
   private view: DataView;
 
-  constructor(initial = 64 * 1024) {
+  constructor(private readonly initial = 64 * 1024) {
     this.buf = new Uint8Array(initial);
     this.view = new DataView(this.buf.buffer);
   }
@@ -27,6 +29,32 @@ export class ByteSink {
 
   reset(): void {
     this.pos = 0;
+  }
+
+  /**
+   * What was written since the last reset, and the sink is reset. A buffer that grew past 1 MiB (a huge value) is
+   * handed out as it is, not copied, and the sink starts over small, so one huge key does not pin its size.
+   */
+  takeAndReset(): Uint8Array {
+    if (this.buf.length <= SHRINK_ABOVE) {
+      const out = this.buf.slice(0, this.pos);
+      this.pos = 0;
+      return out;
+    }
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = new Uint8Array(this.initial);
+    this.view = new DataView(this.buf.buffer);
+    this.pos = 0;
+    return out;
+  }
+
+  /** Resets, and gives back a buffer that grew past 1 MiB. */
+  resetAndShrink(): void {
+    this.pos = 0;
+    if (this.buf.length > SHRINK_ABOVE) {
+      this.buf = new Uint8Array(this.initial);
+      this.view = new DataView(this.buf.buffer);
+    }
   }
 
   /** A copy of what was written since the last reset. */

@@ -107,8 +107,7 @@ export class RdbWriter {
   }
 
   private out(): Uint8Array {
-    const bytes = this.sink.take();
-    this.sink.reset();
+    const bytes = this.sink.takeAndReset();
     this.crc.update(bytes);
     this.bytesWritten += bytes.length;
     return bytes;
@@ -243,6 +242,7 @@ export class RdbWriter {
     s.u8(type);
     writeStr(s, key, this.compress);
     s.bytes(this.valueSink.buf.subarray(0, this.valueSink.pos));
+    this.valueSink.resetAndShrink();
     this.keys++;
     return this.out();
   }
