@@ -163,6 +163,31 @@ function warm(file) {
 
 const results = [];
 
+// Newest mtime of the built code (every package dist folder): others may rebuild while we measure.
+function buildStamp() {
+  let newest = 0;
+  const pkgs = path.join(REPO_ROOT, 'packages');
+  for (const pkg of fs.readdirSync(pkgs)) {
+    const dir = path.join(pkgs, pkg, 'dist');
+    let files;
+    try {
+      files = fs.readdirSync(dir, { recursive: true });
+    } catch {
+      continue;
+    }
+    for (const f of files) {
+      try {
+        const m = fs.statSync(path.join(dir, f)).mtimeMs;
+        if (m > newest) newest = m;
+      } catch {
+        /* removed meanwhile */
+      }
+    }
+  }
+  return newest;
+}
+let startStamp = 0;
+
 /**
  * Run commands `runs` times, interleaved (A B C, A B C, ...) so that a change in the machine's load hits them
  * alike. Each spec: { row, cmd, args, stdout, unavailable?, after? }. A row keeps the median wall time and the
@@ -187,6 +212,10 @@ async function benchRows(specs, { runs, timeoutS, maxRssMB }) {
       if (row.runs.length && !row.runs[row.runs.length - 1].ok) continue;
       log(`${row.name}: run ${i + 1}/${runs}: ${row.command}`);
       const r = await measure(sp.cmd, sp.args, { stdout: sp.stdout ?? 'ignore', timeoutMs: timeoutS * 1000, maxRssBytes: maxRssMB * MB, cwd: REPO_ROOT });
+      if (sp.cmd === process.execPath && buildStamp() !== startStamp) {
+        r.buildChanged = true;
+        log('  note: packages/*/dist changed since the bench started (someone rebuilt): this figure may mix builds');
+      }
       row.runs.push(r);
       log(`  -> ${r.status}, ${r.wallS?.toFixed(2)} s, peak RSS ${r.peakRssBytes ? fmtMB(r.peakRssBytes) + ' MB' : '?'}, load ${r.loadavgBefore.join('/')}`);
       if (!r.ok) {
@@ -221,6 +250,7 @@ function finishRow(row) {
     row.stderrTail = last.stderrTail;
   }
   row.loadavg = row.runs.map((r) => r.loadavgBefore);
+  if (row.runs.some((r) => r.buildChanged)) row.note = [row.note, 'dist rebuilt during the bench: mixed builds'].filter(Boolean).join('; ');
 }
 
 function compare(row, ref, target) {
@@ -487,6 +517,7 @@ function fmtRow(r) {
     suite: r.suite,
     tool: r.name,
     status: r.status,
+    n: String(r.runs?.length ?? 0),
     wall: ok ? r.wallS.toFixed(2) : '—',
     cpu: ok && r.cpuS !== undefined ? r.cpuS.toFixed(2) : '—',
     cRatio: ok ? x(r.cpuRatio) || (r.kind === 'reference' && r.cpuS !== undefined ? '1.00× (ref)' : '') : '',
@@ -501,7 +532,7 @@ function fmtRow(r) {
 }
 
 const COLS = [
-  ['tool', 'tool'], ['status', 'status'], ['wall', 'wall s'], ['tRatio', 'time vs ref'], ['cpu', 'CPU s'], ['cRatio', 'CPU vs ref'], ['rss', 'peak RSS MB'],
+  ['tool', 'tool'], ['status', 'status'], ['n', 'runs'], ['wall', 'wall s'], ['tRatio', 'time vs ref'], ['cpu', 'CPU s'], ['cRatio', 'CPU vs ref'], ['rss', 'peak RSS MB'],
   ['mRatio', 'RSS vs ref'], ['thr', 'throughput'], ['target', 'target'], ['load', 'load1'], ['note', 'note'],
 ];
 
@@ -535,7 +566,7 @@ function mdTable(rows, env, inputs) {
   for (const c of cells) out.push(`| ${[inputName(c.suite), ...COLS.map(([k]) => c[k])].map(esc).join(' | ')} |`);
   const lines = [
     `Benchmark (\`pnpm bench\`), ${env.date}: ${env.cpus}× ${env.cpuModel}, ${env.memGB} GB RAM, Node ${env.node}, ${env.redis}, commit ${env.commit}${env.dirty ? ' (uncommitted changes)' : ''}.`,
-    `Load average at start ${env.loadavgStart.join(' / ')} (1/5/15 min; the machine is shared with other work: read the figures with care; \`load1\` is the 1-minute load average before each run). Wall time is the median of ${env.runs} run(s) (CPU s: user+system, sampled from /proc, less sensitive to load), peak RSS the highest VmHWM seen (sampled every 20 ms). MB = 2^20 bytes.`,
+    `Load average at start ${env.loadavgStart.join(' / ')} (1/5/15 min; the machine is shared with other work: read the figures with care; \`load1\` is the 1-minute load average before each run). Wall time is the median of the row's runs (CPU s: user+system, sampled from /proc, less sensitive to load), peak RSS the highest VmHWM seen (sampled every 20 ms). MB = 2^20 bytes.`,
     '',
     ...out,
     '',
@@ -590,6 +621,7 @@ async function main() {
     env.build = b.code === 0 ? 'ok' : `failed (exit ${b.code})`;
     if (b.code !== 0) log(`pnpm build failed (exit ${b.code}); benchmarking whatever dist/ holds:\n${b.out.trim().split('\n').slice(-8).join('\n')}`);
   } else env.build = 'skipped';
+  startStamp = buildStamp();
 
   const inputs = {};
   const suites = { aof: suiteAof, rdb: suiteRdb, writer: suiteWriter };
