@@ -171,13 +171,13 @@ export class RdbParser {
   /** The key whose value is being read (for error reports), else null. */
   get current(): { key: Uint8Array; rdbType: number; offset: number } | null {
     if (!this.inKey) return null;
-    const key = this.sink ? this.keyBuf.slice(0, this.keyLen) : this.curKey;
+    const key = this.sink ? this.keyCopy(this.keyBuf, this.keyAt, this.keyLen) : this.curKey;
     return { key, rdbType: this.curType, offset: this.curOffset };
   }
 
   /** The last key read completely, when a key sink is set (else null: the key records carry the keys). */
   get lastKey(): Uint8Array | null {
-    return this.sink && this.lastKeyLen >= 0 ? this.lastKeyBuf.slice(0, this.lastKeyLen) : null;
+    return this.sink && this.lastKeyLen >= 0 ? this.keyCopy(this.lastKeyBuf, this.lastKeyAt, this.lastKeyLen) : null;
   }
 
   /** Offset just past the last key handed to the key sink (0 before any). */
@@ -188,10 +188,34 @@ export class RdbParser {
   private curType = 0;
   private curOffset = 0;
   private sink: KeySink | null = null;
+  // With a sink, a key is copied nowhere while it lies in the queue: `keyAt` >= 0 is its index in q.buf (valid until
+  // the next push, which first saves it into keyBuf); -1 means it is in keyBuf.
   private keyBuf = new Uint8Array(256);
   private keyLen = 0;
+  private keyAt = -1;
   private lastKeyBuf = new Uint8Array(256);
   private lastKeyLen = -1;
+  private lastKeyAt = -1;
+
+  /** A copy of a key slot's bytes. */
+  private keyCopy(buf: Uint8Array, at: number, len: number): Uint8Array {
+    return at >= 0 ? this.q.buf.slice(at, at + len) : buf.slice(0, len);
+  }
+
+  /** Moves the keys still lying in the queue into their own buffers (before a push may move the queue's bytes). */
+  private saveKeys(): void {
+    const b = this.q.buf;
+    if (this.keyAt >= 0) {
+      if (this.keyBuf.length < this.keyLen) this.keyBuf = new Uint8Array(this.keyLen);
+      this.keyBuf.set(b.subarray(this.keyAt, this.keyAt + this.keyLen));
+      this.keyAt = -1;
+    }
+    if (this.lastKeyAt >= 0) {
+      if (this.lastKeyBuf.length < this.lastKeyLen) this.lastKeyBuf = new Uint8Array(this.lastKeyLen);
+      this.lastKeyBuf.set(b.subarray(this.lastKeyAt, this.lastKeyAt + this.lastKeyLen));
+      this.lastKeyAt = -1;
+    }
+  }
 
   constructor(options: ParseRdbOptions = {}, single?: { type: number; version: number }) {
     const f = options.filter;
@@ -237,6 +261,7 @@ export class RdbParser {
   push(chunk: Uint8Array): void {
     if (this.done || chunk.length === 0) return;
     this.flushCrc();
+    this.saveKeys();
     this.q.push(chunk);
     this.crcFrom = this.q.start;
   }
@@ -855,14 +880,17 @@ export class RdbParser {
           const sink = this.sink;
           let key: Uint8Array;
           if (sink) {
-            // the key stays in keyBuf: no allocation per key
+            // the key stays where it is (in the queue) or goes to keyBuf: no allocation per key
             if (this.now(this.strFns[RANGE]) === NEED) yield* this.strU(RANGE, 'a key');
             const n = this.re - this.rs;
-            if (this.keyBuf.length < n) this.keyBuf = new Uint8Array(Math.max(n, this.keyBuf.length * 2));
-            const kb = this.keyBuf;
-            const rb = this.rb;
-            for (let i = 0, j = this.rs; i < n; i++, j++) kb[i] = rb[j];
             this.keyLen = n;
+            if (this.rb === this.q.buf) this.keyAt = this.rs;
+            else {
+              // an INT or LZF key: its bytes are in a scratch buffer the value may reuse
+              if (this.keyBuf.length < n) this.keyBuf = new Uint8Array(Math.max(n, this.keyBuf.length * 2));
+              this.keyBuf.set(this.rb.subarray(this.rs, this.re));
+              this.keyAt = -1;
+            }
             key = EMPTY;
           } else {
             const k = this.now(this.strFns[VALUE]);
@@ -872,7 +900,7 @@ export class RdbParser {
           const wanted =
             (!cfg.dbs || cfg.dbs.has(db)) &&
             (!cfg.types || cfg.types.has(desc.type)) &&
-            (!cfg.keyGlob || matchGlob(cfg.keyGlob, sink ? this.keyBuf.subarray(0, this.keyLen) : key));
+            (!cfg.keyGlob || matchGlob(cfg.keyGlob, sink ? this.keyCopy(this.keyBuf, this.keyAt, this.keyLen) : key));
           // a key a loading master would drop is only walked over
           const expired = cfg.dropExpiredBefore !== null && expireAt !== null && expireAt < cfg.dropExpiredBefore;
           const mode = !wanted || expired ? SKIP : cfg.values ? VALUE : CHECK;
@@ -905,6 +933,7 @@ export class RdbParser {
             this.lastKeyBuf = this.keyBuf;
             this.keyBuf = t;
             this.lastKeyLen = this.keyLen;
+            this.lastKeyAt = this.keyAt;
             if (!wanted || (!res.empty && op !== 7)) {
               if (wanted) {
                 sink(db, op, expireAt);
@@ -915,7 +944,7 @@ export class RdbParser {
               keyStart = -1;
               continue;
             }
-            key = this.lastKeyBuf.slice(0, this.lastKeyLen);
+            key = this.keyCopy(this.lastKeyBuf, this.lastKeyAt, this.lastKeyLen);
           }
           const hadPartials = this.partials > 0;
           this.partials = 0;

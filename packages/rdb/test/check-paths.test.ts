@@ -120,3 +120,42 @@ describe('checkRdb agrees with the plain record stream', () => {
     expect(damaged).toBeGreaterThan(10);
   });
 });
+
+/** An RDB 9 file (checksum disabled) holding the given serialized keys in db 0. */
+function rdb(...keys: Buffer[]): Buffer {
+  return Buffer.concat([Buffer.from('REDIS0009'), Buffer.from([0xfe, 0x00]), ...keys, Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 0])]);
+}
+const s = (t: string) => Buffer.concat([Buffer.from([t.length]), Buffer.from(t)]);
+const lzf = (t: string) => Buffer.concat([Buffer.from([0xc3, t.length + 1, t.length, t.length - 1]), Buffer.from(t)]); // one literal run
+const dbl = (v: number) => {
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(v);
+  return b;
+};
+const key = (type: number, name: string, n: number, ...els: Buffer[]) => Buffer.concat([Buffer.from([type]), s(name), Buffer.from([n]), ...els]);
+
+describe('hashtable collections (elements taken straight from the buffer)', () => {
+  const cases: [string, Buffer, string | null][] = [
+    ['set', rdb(key(2, 'k', 3, s('a'), s('b'), s('c'))), null],
+    ['set dup', rdb(key(2, 'k', 3, s('a'), s('b'), s('a'))), 'duplicate set member'],
+    ['set dup int/text', rdb(key(2, 'k', 2, Buffer.from([0xc0, 7]), s('7'))), 'duplicate set member'],
+    ['set dup lzf/text', rdb(key(2, 'k', 2, lzf('abcdef'), s('abcdef'))), 'duplicate set member'],
+    ['hash', rdb(key(4, 'h', 2, s('f1'), s('v'), s('f2'), s('v'))), null],
+    ['hash dup', rdb(key(4, 'h', 2, s('f1'), s('v1'), s('f1'), s('v2'))), 'duplicate hash field'],
+    ['hash lzf field and value', rdb(key(4, 'h', 2, lzf('fieldA'), lzf('value1'), lzf('fieldB'), lzf('value2'))), null],
+    // the field's bytes must survive the decompression of its value (same LZF values, distinct fields: no duplicate)
+    ['hash lzf fields, equal lzf values', rdb(key(4, 'h', 2, lzf('fieldA'), lzf('same12'), lzf('fieldB'), lzf('same12'))), null],
+    ['hash dup lzf field, lzf values', rdb(key(4, 'h', 2, lzf('fieldA'), lzf('value1'), lzf('fieldA'), lzf('value2'))), 'duplicate hash field'],
+    ['zset', rdb(key(5, 'z', 2, s('m1'), dbl(1.5), s('m2'), dbl(-2))), null],
+    ['zset dup', rdb(key(5, 'z', 2, s('m1'), dbl(1.5), s('m1'), dbl(-2))), 'duplicate sorted set member'],
+    ['zset NaN', rdb(key(5, 'z', 2, s('m1'), dbl(1.5), s('m2'), dbl(NaN))), 'sorted set score is NaN'],
+  ];
+  it.each(cases)('%s', async (_name, data, message) => {
+    for (const size of [data.length, 1, 3, 11]) {
+      const r = await ours(data, size);
+      same(r, reference(data, size));
+      if (message === null) expect(r.ok).toBe(true);
+      else expect(r.error?.message).toContain(message);
+    }
+  });
+});
