@@ -152,7 +152,9 @@ class RunReader {
   private end = 0;
   private filePos = 0;
   private eof = false;
+  /** The current item's key (valid until `next()`). */
   key: Buffer = Buffer.alloc(0);
+  private keyBuf = Buffer.allocUnsafe(256);
   payloadLeft = 0;
   payloadLen = 0;
   private constructor(readonly path: string, private readonly fh: FileHandle, readonly index: number) {}
@@ -201,7 +203,9 @@ class RunReader {
     const plen = v.getUint32(4, true) + v.getUint32(8, true) * TWO32;
     this.start += HDR;
     if (!(await this.fill(klen))) throw new FsioError(`sort run ${this.path} ends inside an item`, this.path);
-    this.key = Buffer.from(this.buf.subarray(this.start, this.start + klen));
+    if (klen > this.keyBuf.length) this.keyBuf = Buffer.allocUnsafe(Math.max(klen, this.keyBuf.length * 2));
+    this.buf.copy(this.keyBuf, 0, this.start, this.start + klen);
+    this.key = this.keyBuf.subarray(0, klen);
     this.start += klen;
     this.payloadLen = plen;
     this.payloadLeft = plen;
@@ -270,6 +274,10 @@ class SlabPool {
   private free: Buffer[] = [];
   take(): Buffer {
     return this.free.pop() ?? Buffer.allocUnsafe(SLAB);
+  }
+  /** Lets the free slabs go (before a merge, which needs none). */
+  clear(): void {
+    this.free = [];
   }
   give(slabs: Buffer[]): void {
     for (const s of slabs) if (s.length === SLAB) this.free.push(s);
@@ -385,7 +393,8 @@ class ByteSorter {
   }
 
   /** A run holding one item whose payload is written in pieces (for a line too big to hold). */
-  async openItem(key: Uint8Array): Promise<{ write: (b: Uint8Array) => Promise<void>; finish: (keep: boolean) => Promise<void> }> {
+  async openItem(sortKey: Uint8Array): Promise<{ write: (b: Uint8Array) => Promise<void>; finish: (keep: boolean) => Promise<void> }> {
+    const key = Buffer.from(sortKey);
     const f = await RunFile.create(await this.tmp.path());
     const hdr = Buffer.alloc(HDR);
     await f.write(hdr);
@@ -422,9 +431,10 @@ class ByteSorter {
 
   /**
    * The payloads in key order as pieces (each valid until the next is asked for), `sep` between two, `onEqual(key)`
-   * for an item whose key equals the one before. The sorter is empty afterwards.
+   * for an item whose key equals the one before. The sorter is empty afterwards; `lastUse` lets the slab pool go
+   * before a merge.
    */
-  async *drain(sep?: Uint8Array, onEqual?: (key: Uint8Array) => void): AsyncGenerator<Uint8Array> {
+  async *drain(sep?: Uint8Array, onEqual?: (key: Uint8Array) => void, lastUse = false): AsyncGenerator<Uint8Array> {
     this.count = 0;
     if (this.runs.length === 0) {
       const order = this.sortedOrder();
@@ -443,6 +453,7 @@ class ByteSorter {
       return;
     }
     await this.spill();
+    if (lastUse) this.pool.clear();
     let runs = this.runs;
     this.runs = [];
     try {
@@ -471,13 +482,18 @@ class ByteSorter {
         }
         runs = next;
       }
-      let prevKey: Buffer | null = null;
+      let prevBuf = Buffer.allocUnsafe(256);
+      let prevLen = -1;
       for await (const r of mergeRuns(runs)) {
-        if (prevKey !== null) {
+        if (prevLen >= 0) {
           if (sep) yield sep;
-          if (onEqual && prevKey.equals(r.key)) onEqual(r.key);
+          if (onEqual && prevLen === r.key.length && r.key.equals(prevBuf.subarray(0, prevLen))) onEqual(r.key);
         }
-        prevKey = r.key;
+        if (onEqual) {
+          if (r.key.length > prevBuf.length) prevBuf = Buffer.allocUnsafe(r.key.length * 2);
+          r.key.copy(prevBuf);
+        }
+        prevLen = r.key.length;
         for (let p = await r.payloadPiece(); p !== null; p = await r.payloadPiece()) yield p;
       }
     } finally {
@@ -505,8 +521,20 @@ async function* mergeRuns(paths: string[]): AsyncGenerator<RunReader> {
   }
 }
 
-/** Sort key of a record: functions (0, name) before keys (1, db big-endian, key bytes). */
+let keyScratch = Buffer.allocUnsafe(1024);
+
+/** Sort key of a record: functions (0, name) before keys (1, db big-endian, key bytes); valid until the next call. */
 function recordSortKey(rec: KeyspaceRecord): Uint8Array {
+  if (rec.kind === 'key' && rec.key.length + 5 <= keyScratch.length) {
+    keyScratch[0] = 1;
+    keyScratch.writeUInt32BE(rec.db >>> 0, 1);
+    keyScratch.set(rec.key, 5);
+    return keyScratch.subarray(0, 5 + rec.key.length);
+  }
+  if (rec.kind === 'key' && rec.key.length + 5 <= 1 << 20) {
+    keyScratch = Buffer.allocUnsafe(rec.key.length + 5);
+    return recordSortKey(rec);
+  }
   if (rec.kind === 'function') {
     const name = Buffer.from(rec.library, 'utf8');
     const k = Buffer.allocUnsafe(1 + name.length);
@@ -716,6 +744,7 @@ export async function* keyspaceJsonlStream(
             if (key[0] === 1) onDup(Buffer.from(key).readUInt32BE(1), key.subarray(5));
           }
         : undefined,
+      true,
     )) {
       let i = 0;
       while (i < p.length) {
