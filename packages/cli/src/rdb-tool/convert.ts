@@ -2,7 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { resolveAofInput } from '@redis-persist/aof';
 import { extname, resolve } from 'node:path';
 import { FsioError, AtomicFile, describeIoError } from '@redis-persist/fsio';
-import { keyspaceJsonlChunks, readKeyspaceJsonl, sortKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { keyspaceJsonlStream, readKeyspaceJsonl, sortKeyspace, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { DEFAULT_RDB_VERSION, RdbWriterError, resolveTarget, writeRdbFile, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
@@ -115,7 +115,8 @@ export function registerConvert(program: Command): void {
         if (replayed.failed > 0) o.err(o.e.yellow(`warning: ${replayed.failed} command(s) of the AOF fail in Redis too and changed nothing`));
         records = replayed.keyspace.records();
       } else {
-        records = from === 'rdb' ? rdbKeyspaceRecords(input) : readKeyspaceJsonl(input);
+        // JSON Lines output streams a huge collection in pieces (its elements externally sorted where needed)
+        records = from === 'rdb' ? rdbKeyspaceRecords(input, to === 'jsonl' ? { chunkElements: 10_000 } : {}) : readKeyspaceJsonl(input);
       }
 
       if (to === 'rdb') {
@@ -197,13 +198,15 @@ export function registerConvert(program: Command): void {
       let functions = 0;
       async function* counted(src: AsyncIterable<KeyspaceRecord>): AsyncGenerator<KeyspaceRecord> {
         for await (const r of src) {
-          if (r.kind === 'key') keys++;
+          if ((r as KeyspacePiece).partial) {
+            // more pieces of this key follow: counted once, with its last piece
+          } else if (r.kind === 'key') keys++;
           else functions++;
           yield r;
         }
       }
-      const sorted = counted(sortKeyspace(toAsync(records)));
-      const chunks = to === 'jsonl' ? keyspaceJsonlChunks(sorted) : respChunks(sorted);
+      // JSON Lines: lines encoded once and sorted as bytes (bounded memory); RESP: the record sort
+      const chunks = to === 'jsonl' ? keyspaceJsonlStream(counted(toAsync(records))) : respChunks(counted(sortKeyspace(toAsync(records))));
       const file = await AtomicFile.create(output);
       const progress = new Progress('converting', 0);
       try {
