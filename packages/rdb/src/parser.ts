@@ -611,6 +611,10 @@ export class RdbParser {
         if (ulen === 0) {
           this.need(clen);
           this.pos += clen;
+          if (mode === RANGE) {
+            this.rb = EMPTY;
+            this.rs = this.re = 0;
+          }
           return EMPTY;
         }
         if (ulen > clen * 88 + 64) this.corrupt(`LZF string claims ${ulen} bytes from ${clen} compressed bytes`, at);
