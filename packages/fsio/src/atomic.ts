@@ -120,7 +120,8 @@ export async function writeFileAtomic(target: string, data: Uint8Array | AsyncIt
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+/** True when something exists at `path` (a file, a directory...). */
+export async function pathExists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
@@ -132,7 +133,7 @@ async function exists(path: string): Promise<boolean> {
 /** The first of `<path>.bak`, `<path>.bak.1`, `<path>.bak.2`, ... that does not exist yet. */
 export async function nextBackupPath(path: string, suffix = '.bak'): Promise<string> {
   let candidate = path + suffix;
-  for (let n = 1; await exists(candidate); n++) candidate = `${path}${suffix}.${n}`;
+  for (let n = 1; await pathExists(candidate); n++) candidate = `${path}${suffix}.${n}`;
   return candidate;
 }
 

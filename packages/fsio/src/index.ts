@@ -8,4 +8,5 @@ export {
   truncateFile,
   removeFile,
   fsyncDirectory,
+  pathExists,
 } from './atomic.js';

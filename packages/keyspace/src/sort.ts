@@ -3,6 +3,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsioError, describeIoError } from '@redis-persist/fsio';
+import { MinHeap } from './heap.js';
 import { canonicalizeRecord, compareKeyspaceRecords } from './canonical.js';
 import { keyspaceJsonlChunks } from './encode.js';
 import type { KeyspaceRecord } from './model.js';
@@ -83,53 +84,16 @@ interface HeapItem {
   run: number;
 }
 
-/** Min-heap by canonical order; ties by run number so equal keys keep their input order. */
-class Heap {
-  private items: HeapItem[] = [];
-  get size(): number {
-    return this.items.length;
-  }
-  private less(a: HeapItem, b: HeapItem): boolean {
-    const c = compareKeyspaceRecords(a.rec, b.rec);
-    return c < 0 || (c === 0 && a.run < b.run);
-  }
-  push(item: HeapItem): void {
-    const h = this.items;
-    h.push(item);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-  pop(): HeapItem {
-    const h = this.items;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
+/** Canonical order; ties by run number so equal keys keep their input order. */
+function heapLess(a: HeapItem, b: HeapItem): boolean {
+  const c = compareKeyspaceRecords(a.rec, b.rec);
+  return c < 0 || (c === 0 && a.run < b.run);
 }
 
 async function* mergeRuns(paths: string[]): AsyncGenerator<KeyspaceRecord> {
   const readers = paths.map((p) => readKeyspaceJsonl(p, { maxLineBytes: Number.MAX_SAFE_INTEGER }));
   try {
-    const heap = new Heap();
+    const heap = new MinHeap<HeapItem>(heapLess);
     for (let i = 0; i < readers.length; i++) {
       const r = await readers[i]!.next();
       if (!r.done) heap.push({ rec: r.value, run: i });

@@ -6,6 +6,7 @@ import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsioError, describeIoError } from '@redis-persist/fsio';
+import { MinHeap } from './heap.js';
 import { canonicalizeRecord } from './canonical.js';
 import { KeyspaceError } from './errors.js';
 import { ChunkWriter, writeKeyHead, writeKeyTail, writeRecord, writeScore, writeStr, type EncodeOptions } from './encode.js';
@@ -227,46 +228,10 @@ class RunReader {
 }
 
 /** Min-heap of readers by current key, ties by run index (stable). */
-class ReaderHeap {
-  private h: RunReader[] = [];
-  get size(): number {
-    return this.h.length;
-  }
-  private less(a: RunReader, b: RunReader): boolean {
-    const c = compareItemKeys(a.key, 0, b.key, 0, a.key.length, b.key.length);
-    return c < 0 || (c === 0 && a.index < b.index);
-  }
-  push(r: RunReader): void {
-    const h = this.h;
-    h.push(r);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-  pop(): RunReader {
-    const h = this.h;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
+/** Smallest sort key first; ties by run index so equal keys keep their input order. */
+function readerLess(a: RunReader, b: RunReader): boolean {
+  const c = compareItemKeys(a.key, 0, b.key, 0, a.key.length, b.key.length);
+  return c < 0 || (c === 0 && a.index < b.index);
 }
 
 /** Recycled 1 MiB slabs: a spilled sorter's memory is reused at once instead of waiting for a major GC. */
@@ -508,7 +473,7 @@ async function* mergeRuns(paths: string[]): AsyncGenerator<RunReader> {
   const readers: RunReader[] = [];
   try {
     for (let i = 0; i < paths.length; i++) readers.push(await RunReader.open(paths[i]!, i));
-    const heap = new ReaderHeap();
+    const heap = new MinHeap<RunReader>(readerLess);
     for (const r of readers) if (await r.next()) heap.push(r);
     while (heap.size > 0) {
       const r = heap.pop();

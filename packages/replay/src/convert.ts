@@ -1,8 +1,8 @@
 // Conversions built on the replay: AOF -> RDB, RDB -> AOF, an offline BGREWRITEAOF, and keyspace records as RESP.
-import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatManifest, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
-import { AtomicFile, backupFile, fsyncDirectory, writeFileAtomic } from '@redis-persist/fsio';
+import { AtomicFile, backupFile, fsyncDirectory, writeFileAtomic, pathExists } from '@redis-persist/fsio';
 import { commandsForFunction, commandsForKey, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
@@ -78,14 +78,6 @@ export async function aofToRdb(input: string, output: string, options: AofToRdbO
   return { replay, rdb };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface RdbToAofOptions {
   /** `file`: one RESP AOF; `dir`: a Redis 7 multi-part directory (manifest, RESP base, empty incr). */
@@ -115,7 +107,7 @@ async function* counting(src: AsyncIterable<KeyspaceRecord>, n: { keys: number; 
 
 /** Writes a fresh multi-part AOF directory (refusing an existing non-empty one), made in a temp dir then renamed. */
 async function writeNewAofDir(output: string, appendFilename: string, base: AsyncIterable<Uint8Array>, baseExt: 'aof' | 'rdb'): Promise<{ files: string[]; bytes: number }> {
-  if (await exists(output)) {
+  if (await pathExists(output)) {
     const names = await readdir(output).catch(() => null);
     if (names === null || names.length > 0) throw new ReplayError('input', `${output} already exists: choose a new directory`, output);
     await rmdir(output);

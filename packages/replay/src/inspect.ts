@@ -3,7 +3,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkAof, type AofCheckReport } from '@redis-persist/aof';
-import { describeIoError, FsioError } from '@redis-persist/fsio';
+import { describeIoError, FsioError, pathExists } from '@redis-persist/fsio';
 import { checkRdb, type RdbCheckReport } from '@redis-persist/rdb';
 import { replayAof, type ReplayResult } from './replay.js';
 
@@ -111,14 +111,6 @@ async function sizeOf(path: string): Promise<number | null> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface InspectOptions {
   /** Path of the server's redis.conf (its persistence directives decide what is loaded). */
@@ -152,7 +144,7 @@ export async function inspectDataDir(dir: string, options: InspectOptions = {}):
     config = parsePersistenceConfig(text);
   }
   if (options.appendonly !== undefined) config.appendonly = options.appendonly;
-  if (!(await exists(dir))) throw new FsioError(`cannot open ${dir}: no such directory`, dir);
+  if (!(await pathExists(dir))) throw new FsioError(`cannot open ${dir}: no such directory`, dir);
   const now = options.now ?? Date.now();
   const report: InspectReport = { dir, config, source: 'none', files: [], ignored: [], loads: true, problem: null, keys: [], totalKeys: 0, expiredKeys: 0, functions: 0 };
   const rdbPath = join(dir, config.dbfilename);
@@ -163,7 +155,7 @@ export async function inspectDataDir(dir: string, options: InspectOptions = {}):
   const hasOld = (await sizeOf(oldAof)) !== null;
 
   if (config.appendonly) {
-    if (await exists(rdbPath)) report.ignored.push({ path: rdbPath, reason: 'appendonly yes: Redis loads the AOF and never reads the RDB' });
+    if (await pathExists(rdbPath)) report.ignored.push({ path: rdbPath, reason: 'appendonly yes: Redis loads the AOF and never reads the RDB' });
     let input: string | null = null;
     if (hasManifest) {
       input = manifestPath;
