@@ -121,6 +121,24 @@ describe.skipIf(!built)('rdb-tool dump', () => {
     expect(r.err).toMatch(/duplicated key "-123" in db 0/);
   });
 
+  it.skipIf(!corpus)('streams of RDB <= 9 files: null metadata by default (as Redis 5/6 report it), derived on request (as 7.0)', () => {
+    const norm = (t: string) =>
+      t
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const o = JSON.parse(l);
+          delete o.encoding;
+          return JSON.stringify(o);
+        })
+        .join('\n');
+    for (const v of ['5.0.14', '6.0.20', '6.2.16']) {
+      const f = join(corpus!, 'rdb', 'old', v);
+      expect(norm(run('dump', `${f}.rdb`).out), v).toBe(norm(readFileSync(`${f}.expected.jsonl`, 'utf8')));
+      expect(norm(run('dump', '--stream-meta', 'derived', `${f}.rdb`).out), v).toBe(norm(readFileSync(`${f}.expected.redis-7.0.15.jsonl`, 'utf8')));
+    }
+  });
+
   it.skipIf(!corpus)('jsonl of corpus files equals their expected files', () => {
     for (const f of ['rdb/redis-7.4.1/hfe', 'rdb/old/2.4.18', 'rdb/valkey-8.0.1/small-encodings']) {
       const want = readFileSync(join(corpus!, `${f}.expected.jsonl`), 'utf8')

@@ -117,6 +117,7 @@ interface ParserConfig {
   maxDup: number;
   stopAtEnd: boolean;
   dropExpiredBefore: number | null;
+  streamMetaFromFile: boolean;
   skipEmpty: boolean;
   chunk: number;
   dbs: Set<number> | null;
@@ -227,6 +228,7 @@ export class RdbParser {
       maxDup: options.limits?.maxDuplicateCheck ?? 16_000_000,
       stopAtEnd: options.stopAtEnd ?? false,
       dropExpiredBefore: options.dropExpiredBefore ?? null,
+      streamMetaFromFile: options.streamMeta === 'file',
       skipEmpty: options.skipEmpty ?? (options.values ?? true),
       chunk: options.chunkElements && options.chunkElements > 0 ? options.chunkElements : 0,
       dbs: f?.dbs ? new Set(f.dbs) : null,
@@ -1395,7 +1397,7 @@ export class RdbParser {
       maxDeletedId = idText(hdr.maxDel!);
       entriesAdded = Number(hdr.added!);
     } else {
-      firstId = entries.length > 0 ? entries[0].id : hdr.length === 0 ? `${U64_MAX}-${U64_MAX}` : null;
+      firstId = this.cfg.streamMetaFromFile ? null : entries.length > 0 ? entries[0].id : hdr.length === 0 ? `${U64_MAX}-${U64_MAX}` : null;
       maxDeletedId = '0-0';
       entriesAdded = hdr.length;
     }
@@ -1464,6 +1466,7 @@ export class RdbParser {
       if (want) {
         let entriesRead: number | null;
         if (gh.read !== null) entriesRead = gh.read >= 1n << 63n ? null : Number(gh.read);
+        else if (this.cfg.streamMetaFromFile) entriesRead = null;
         else entriesRead = estimateEntriesRead(gh.last, hdr.length, entriesAdded, hdr.last, firstId);
         groups.push({
           name: gh.name,
@@ -1484,6 +1487,8 @@ export class RdbParser {
       entriesAdded,
       groups,
     };
+    // not in a v1 stream: the fields hold what Redis derives, `unreported` says the file did not carry them
+    if (t < 19 && this.cfg.streamMetaFromFile) value.unreported = ['maxDeletedId', 'entriesAdded'];
     return { value: { type: 'stream', value }, elements: hdr.length, empty: false };
   }
 }

@@ -43,6 +43,12 @@ export interface ParseRdbOptions {
    */
   dropExpiredBefore?: number;
   /**
+   * Streams stored before RDB 10 (stream v1) carry no first id, max-deleted id, entries-added or entries-read.
+   * `derived` (default): what Redis 7 reports after loading the file (it derives them). `file`: as the file holds
+   * them, unreported (`null`), as the Redis 5/6 that wrote such files report them.
+   */
+  streamMeta?: 'derived' | 'file';
+  /**
    * Hand out big collections (lists, sets, sorted sets, hashes) in pieces of this many elements: the key then
    * arrives as several key records, all but the last marked `partial: true`, each holding the next elements; the
    * last one holds the rest and the totals (`elements`, `size`). Memory then stays bounded by one piece.

@@ -21,6 +21,7 @@ interface DumpOpts {
   keepExpired?: boolean;
   output?: string;
   sortMemory?: string;
+  streamMeta?: string;
 }
 
 /** Sorted records with the same db and key twice: Redis refuses such a file ("RDB has duplicated key"), so do we. */
@@ -49,6 +50,7 @@ export function registerDump(program: Command): void {
     .option('--keep-expired', 'keep keys and hash fields whose expiry is already past (default: drop them, as a loading master does)')
     .option('-o, --output <file>', 'write to this file (atomically: temp file, fsync, rename) instead of stdout')
     .option('--sort-memory <MiB>', 'memory for the canonical sort before spilling runs to temp files', '64')
+    .option('--stream-meta <view>', 'streams of RDB <= 9 files (no first id, max-deleted id, entries added/read in the file): file (null, as Redis 5/6 report them; default for jsonl) or derived (what Redis 7 derives on load)')
     .action(async (file: string, opts: DumpOpts) => {
       if (opts.format !== 'jsonl' && opts.format !== 'resp') throw usageError(`--format must be jsonl or resp, got ${JSON.stringify(opts.format)}`);
       if (opts.order !== 'canonical' && opts.order !== 'file') throw usageError(`--order must be canonical or file, got ${JSON.stringify(opts.order)}`);
@@ -64,11 +66,15 @@ export function registerDump(program: Command): void {
       const sortMiB = Number(opts.sortMemory);
       if (!(sortMiB > 0)) throw usageError(`--sort-memory wants a positive number of MiB`);
       const filtered = dbs !== undefined || types !== undefined || opts.key !== undefined;
+      if (opts.streamMeta !== undefined && opts.streamMeta !== 'file' && opts.streamMeta !== 'derived') throw usageError(`--stream-meta must be file or derived, got ${JSON.stringify(opts.streamMeta)}`);
+      // RESP rebuilds need values for XSETID / XGROUP ENTRIESREAD: always the derived ones there
+      const streamMeta = opts.format === 'resp' ? 'derived' : ((opts.streamMeta ?? 'file') as 'file' | 'derived');
       let records: AsyncIterable<KeyspaceRecord> = rdbKeyspaceRecords(file, {
         filter: { dbs, types, key: opts.key },
         encoding: opts.encoding,
         functions: !filtered,
         dropExpiredBefore: opts.keepExpired ? undefined : Date.now(),
+        streamMeta,
         // RESP in file order can rebuild a huge collection piece by piece (RPUSH/SADD/ZADD/HSET add up); JSON Lines
         // streams a huge collection's elements (sorted by an external sort of their own where the form wants it)
         chunkElements: opts.format === 'jsonl' || opts.order === 'file' ? 10_000 : undefined,
