@@ -171,8 +171,10 @@ export function readJson(file) {
   }
 }
 
+/** Writes JSON with paths inside the repo made relative to it (results are committed: no machine paths). */
 export function writeJson(file, obj) {
-  fs.writeFileSync(file + '.tmp', JSON.stringify(obj, null, 2) + '\n');
+  const text = JSON.stringify(obj, null, 2).split(REPO_ROOT + path.sep).join('');
+  fs.writeFileSync(file + '.tmp', text + '\n');
   fs.renameSync(file + '.tmp', file);
 }
 
