@@ -673,19 +673,11 @@ export class RdbParser {
   /** Runs `f` as one atomic unit: on a buffer shortage, waits for more bytes and reruns it from the start. */
   private *u<T>(f: () => T, what: string): Generator<number, T, void> {
     for (;;) {
-      const q = this.q;
-      this.pos = q.start;
-      try {
-        const v = f();
-        if (this.capture) this.capture.push(q.buf.slice(q.start, this.pos));
-        q.start = this.pos;
-        return v;
-      } catch (err) {
-        if (err !== NEED) throw err;
-        this.needWhat = what;
-        this.needAt = q.offset;
-        yield this.needBytes;
-      }
+      const v = this.now(f);
+      if (v !== NEED) return v;
+      this.needWhat = what;
+      this.needAt = this.q.offset;
+      yield this.needBytes;
     }
   }
 
