@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pnpm bench [-- --only aof|rdb|writer] [--size-mb N] [--runs N] [--timeout-s N] [--no-build] [--regen]
+// pnpm bench [-- --only aof|rdb|writer|replay] [--size-mb N] [--runs N] [--timeout-s N] [--no-build] [--regen]
 //
 // Measures our CLI tools against the reference tools of Debian's redis-tools on the same generated inputs, in the
 // same run: wall time (process.hrtime) and peak RSS (VmHWM from /proc/<pid>/status, polled every 20 ms).
@@ -8,6 +8,8 @@
 //           (default >= 500 MB)
 //   writer: rdb-tool convert big.jsonl out.rdb, rdb-tool convert in.rdb out.rdb --rdb-version 9
 //           vs redis-server loading that RDB + SAVE
+//   replay: aof-tool rewrite / aof-tool to-rdb  vs redis-server loading a multi-part AOF dir + BGREWRITEAOF
+//           (default ~300 MB of AOF whose data mostly survives); peak RSS against redis-server's RSS after load
 // Inputs are generated into bench/data/ (git-ignored) and reused while they exist.
 // Writes bench/results.json and bench/results.md. A missing or failing tool is reported in its row, never fatal.
 import { spawnSync } from 'node:child_process';
@@ -19,10 +21,12 @@ import {
 } from './lib/common.mjs';
 import { AOF_GENERATOR_VERSION, generateAof } from './lib/gen-aof.mjs';
 import { RDB_GENERATOR_VERSION, generateRdb } from './lib/gen-rdb.mjs';
+import { REPLAY_AOF_DIRNAME, REPLAY_GENERATOR_VERSION, REPLAY_INCR_FILE, generateReplayAof } from './lib/gen-replay.mjs';
 import { killAllChildren, measure, readCpuS, readPeakRss } from './lib/measure.mjs';
 import { killAllServers, redisLog, startRedis, stopRedis } from './lib/redis.mjs';
 
 const MB = 1 << 20;
+const SUITES = ['aof', 'rdb', 'writer', 'replay'];
 const TMP_DIR = path.join(DATA_DIR, 'tmp');
 // BENCH_AOF_TOOL / BENCH_RDB_TOOL: another bin script to measure (e.g. a second checkout), run with node.
 const AOF_TOOL = process.env.BENCH_AOF_TOOL ? path.resolve(process.env.BENCH_AOF_TOOL) : path.join(REPO_ROOT, 'packages/cli/bin/aof-tool.js');
@@ -32,14 +36,15 @@ const RDB_TOOL = process.env.BENCH_RDB_TOOL ? path.resolve(process.env.BENCH_RDB
 function usage(msg) {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
   process.stderr.write(
-    'usage: pnpm bench [-- --only aof|rdb|writer[,...]] [--size-mb N] [--aof-size-mb N] [--rdb-size-mb N]\n' +
-      '                  [--runs N] [--timeout-s N] [--max-rss-mb N] [--no-build] [--regen] [--keep-outputs]\n',
+    'usage: pnpm bench [-- --only aof|rdb|writer|replay[,...]] [--size-mb N] [--aof-size-mb N] [--rdb-size-mb N]\n' +
+      '                  [--replay-size-mb N] [--runs N] [--timeout-s N] [--max-rss-mb N] [--no-build] [--regen]\n' +
+      '                  [--keep-outputs]\n',
   );
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const o = { only: ['aof', 'rdb', 'writer'], aofMB: 1024, rdbMB: 500, runs: 1, timeoutS: 1800, maxRssMB: 6144, build: true, regen: false, keep: false };
+  const o = { only: [...SUITES], aofMB: 1024, rdbMB: 500, replayMB: 300, runs: 1, timeoutS: 1800, maxRssMB: 6144, build: true, regen: false, keep: false };
   const num = (v, name) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) usage(`${name} needs a positive number, got ${JSON.stringify(v)}`);
@@ -51,10 +56,11 @@ function parseArgs(argv) {
     if (a === '--') continue;
     else if (a === '--only') {
       o.only = next().split(',').map((s) => s.trim());
-      for (const s of o.only) if (!['aof', 'rdb', 'writer'].includes(s)) usage(`unknown suite ${s}`);
-    } else if (a === '--size-mb') o.aofMB = o.rdbMB = num(next(), a);
+      for (const s of o.only) if (!SUITES.includes(s)) usage(`unknown suite ${s}`);
+    } else if (a === '--size-mb') o.aofMB = o.rdbMB = o.replayMB = num(next(), a);
     else if (a === '--aof-size-mb') o.aofMB = num(next(), a);
     else if (a === '--rdb-size-mb') o.rdbMB = num(next(), a);
+    else if (a === '--replay-size-mb') o.replayMB = num(next(), a);
     else if (a === '--runs') o.runs = Math.round(num(next(), a));
     else if (a === '--timeout-s') o.timeoutS = num(next(), a);
     else if (a === '--max-rss-mb') o.maxRssMB = num(next(), a);
@@ -75,7 +81,7 @@ function cleanupSync() {
   killAllServers();
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
   tempDirs.clear();
-  for (const f of partials) fs.rmSync(f, { force: true });
+  for (const f of partials) fs.rmSync(f, { recursive: true, force: true });
   partials.clear();
   if (lockHeld) {
     fs.rmSync(LOCK_FILE, { force: true });
@@ -190,8 +196,9 @@ let startStamp = 0;
 
 /**
  * Run commands `runs` times, interleaved (A B C, A B C, ...) so that a change in the machine's load hits them
- * alike. Each spec: { row, cmd, args, stdout, unavailable?, after? }. A row keeps the median wall time and the
- * highest peak RSS; a row whose run fails stops there. `unavailable`: a reason recorded instead of running.
+ * alike. Each spec: { row, cmd, args, stdout, unavailable?, before?, after? }. A row keeps the median wall time
+ * and the highest peak RSS; a row whose run fails stops there. `unavailable`: a reason recorded instead of
+ * running. `before(i)` prepares run i (untimed, e.g. a fresh copy of an input the tool modifies).
  */
 async function benchRows(specs, { runs, timeoutS, maxRssMB }) {
   const live = [];
@@ -210,6 +217,7 @@ async function benchRows(specs, { runs, timeoutS, maxRssMB }) {
     for (const sp of live) {
       const { row } = sp;
       if (row.runs.length && !row.runs[row.runs.length - 1].ok) continue;
+      if (sp.before) await sp.before(i);
       log(`${row.name}: run ${i + 1}/${runs}: ${row.command}`);
       const r = await measure(sp.cmd, sp.args, { stdout: sp.stdout ?? 'ignore', timeoutMs: timeoutS * 1000, maxRssBytes: maxRssMB * MB, cwd: REPO_ROOT });
       if (sp.cmd === process.execPath && buildStamp() !== startStamp) {
@@ -233,8 +241,8 @@ async function benchRows(specs, { runs, timeoutS, maxRssMB }) {
   return specs.map((sp) => sp.row);
 }
 
-async function benchRow(row, cmd, args, { stdout, unavailable, after, ...opts } = {}) {
-  const [r] = await benchRows([{ row, cmd, args, stdout, unavailable, after }], opts);
+async function benchRow(row, cmd, args, { stdout, unavailable, before, after, ...opts } = {}) {
+  const [r] = await benchRows([{ row, cmd, args, stdout, unavailable, before, after }], opts);
   return r;
 }
 
@@ -253,17 +261,25 @@ function finishRow(row) {
   if (row.runs.some((r) => r.buildChanged)) row.note = [row.note, 'dist rebuilt during the bench: mixed builds'].filter(Boolean).join('; ');
 }
 
-function compare(row, ref, target) {
+/**
+ * Ratios of `row` to the reference row and the target verdict. `rssBaseBytes`: the RSS ours is compared with,
+ * when it is not the reference's peak (replay: redis-server's RSS holding the data). Targets: maxTimeRatio,
+ * maxRssMB, maxRssRatio (peak RSS / that base).
+ */
+function compare(row, ref, target, { rssBaseBytes } = {}) {
   if (row.status === 'ok' && ref && ref.status === 'ok') {
     row.timeRatio = row.wallS / ref.wallS;
-    if (row.peakRssBytes && ref.peakRssBytes) row.rssRatio = row.peakRssBytes / ref.peakRssBytes;
+    const base = rssBaseBytes ?? ref.peakRssBytes;
+    if (row.peakRssBytes && base) row.rssRatio = row.peakRssBytes / base;
     if (row.cpuS && ref.cpuS) row.cpuRatio = row.cpuS / ref.cpuS;
   }
   if (target) {
     row.target = target.text;
     if (row.status === 'ok') {
       const okTime = target.maxTimeRatio === undefined || (row.timeRatio !== undefined && row.timeRatio <= target.maxTimeRatio);
-      const okRss = target.maxRssMB === undefined || (row.peakRssBytes !== null && row.peakRssBytes < target.maxRssMB * MB);
+      const okRss =
+        (target.maxRssMB === undefined || (row.peakRssBytes !== null && row.peakRssBytes < target.maxRssMB * MB)) &&
+        (target.maxRssRatio === undefined || (row.rssRatio !== undefined && row.rssRatio <= target.maxRssRatio));
       row.targetMet = okTime && okRss;
       row.targetDetail = { time: okTime, rss: okRss };
     }
@@ -506,6 +522,306 @@ async function suiteWriter(opts, inputs) {
   if (!opts.keep) rmTemp(outDir);
 }
 
+// ---------------------------------------------------------------------------------------------- replay suite
+// redis-server options for the AOF runs: load the generated multi-part AOF directory, rewrite only when asked.
+const REDIS_AOF_ARGS = [
+  '--appendonly', 'yes', '--appenddirname', REPLAY_AOF_DIRNAME, '--aof-use-rdb-preamble', 'yes',
+  '--auto-aof-rewrite-percentage', '0', '--enable-debug-command', 'local',
+];
+
+/** Copy an AOF directory (fsynced, so no dirty pages of the copy are written back during a measurement). */
+function copyAofDir(src, dst) {
+  fs.rmSync(dst, { recursive: true, force: true });
+  fs.mkdirSync(dst, { recursive: true });
+  for (const name of fs.readdirSync(src)) {
+    fs.copyFileSync(path.join(src, name), path.join(dst, name));
+    const fd = fs.openSync(path.join(dst, name), 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+  }
+}
+
+function dirBytes(dir) {
+  let n = 0;
+  for (const name of fs.readdirSync(dir)) n += Math.max(0, fileSize(path.join(dir, name)));
+  return n;
+}
+
+/** INFO <section> of a live server as { field: value }. */
+async function info(server, section) {
+  const text = await server.client.call('INFO', section);
+  if (typeof text !== 'string') throw new Error(`INFO ${section} replied ${JSON.stringify(text)}`);
+  const o = {};
+  for (const line of text.split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0 && !line.startsWith('#')) o[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return o;
+}
+
+/** Keys per db (INFO keyspace) and the server's whole-dataset digest (DEBUG DIGEST: encoding-independent). */
+async function keyspaceOf(server, { digest = true } = {}) {
+  const ks = await info(server, 'keyspace');
+  const perDb = {};
+  let keys = 0;
+  let expires = 0;
+  for (const [db, v] of Object.entries(ks)) {
+    const m = /keys=(\d+),expires=(\d+)/.exec(v);
+    if (!/^db\d+$/.test(db) || !m) continue;
+    perDb[db] = Number(m[1]);
+    keys += Number(m[1]);
+    expires += Number(m[2]);
+  }
+  const r = { keys, expires, perDb };
+  if (digest) {
+    const d = await server.client.call('DEBUG', 'DIGEST');
+    r.digest = typeof d === 'string' ? d : `error: ${JSON.stringify(d)}`;
+  }
+  return r;
+}
+
+const sameKeys = (a, b) => JSON.stringify(a.perDb) === JSON.stringify(b.perDb);
+const digestUsable = (k) => typeof k.digest === 'string' && /^[0-9a-f]{40}$/.test(k.digest);
+
+async function ensureReplay(opts) {
+  const target = Math.round(opts.replayMB * MB);
+  const dir = path.join(DATA_DIR, `bench-${opts.replayMB}mb.v${REPLAY_GENERATOR_VERSION}.replay`);
+  const aofDir = path.join(dir, REPLAY_AOF_DIRNAME);
+  const incr = path.join(aofDir, REPLAY_INCR_FILE);
+  const metaFile = dir + '.meta.json';
+  const meta = readJson(metaFile);
+  if (!opts.regen && meta && meta.generator === REPLAY_GENERATOR_VERSION && meta.bytes === fileSize(incr) && meta.verified) {
+    log(`replay input: ${path.relative(REPO_ROOT, aofDir)} (${fmtMB(meta.bytes)} MB, ${meta.keys} keys, cached)`);
+    return { dir, aofDir, meta };
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(metaFile, { force: true });
+  const partial = dir + '.partial';
+  fs.rmSync(partial, { recursive: true, force: true });
+  partials.add(partial);
+  fs.mkdirSync(partial, { recursive: true });
+  log(`generating a multi-part AOF of ${opts.replayMB} MB -> ${path.relative(REPO_ROOT, aofDir)}`);
+  const t0 = Date.now();
+  const stats = await generateReplayAof(partial, target, { onProgress: (b) => log(`  AOF ${fmtMB(b)} MB`) });
+  const genS = (Date.now() - t0) / 1000;
+  log(`  generated ${stats.commands} commands in ${genS.toFixed(1)} s; verifying with redis-check-aof and redis-server`);
+  const v = sh('redis-check-aof', [path.join(partial, REPLAY_AOF_DIRNAME, REPLAY_INCR_FILE)]);
+  if (v.code !== 0 || !/is valid/.test(v.out)) {
+    throw new Error(`generated AOF is not valid according to redis-check-aof (exit ${v.code}): ${v.out.trim()}`);
+  }
+  // redis-server must load it (on a copy: a server with appendonly yes opens the incr file for appending).
+  const tmp = mkTemp('replay-gen-');
+  let server;
+  let loaded;
+  try {
+    copyAofDir(path.join(partial, REPLAY_AOF_DIRNAME), path.join(tmp, REPLAY_AOF_DIRNAME));
+    server = await startRedis({ dir: tmp, extra: REDIS_AOF_ARGS, readyTimeoutMs: opts.timeoutS * 1000 });
+    loaded = await keyspaceOf(server, { digest: false });
+    loaded.loadS = server.readyS;
+    loaded.usedMemoryRss = Number((await info(server, 'memory')).used_memory_rss);
+    const logText = redisLog(server);
+    if (!/DB loaded from append only file/.test(logText)) throw new Error(`redis-server did not report loading the AOF: ${logText}`);
+  } finally {
+    if (server) await stopRedis(server);
+    rmTemp(tmp);
+  }
+  if (!loaded.keys) throw new Error('redis-server loaded no keys from the generated AOF');
+  fs.renameSync(partial, dir);
+  partials.delete(partial);
+  const m = {
+    generator: REPLAY_GENERATOR_VERSION, targetBytes: target, ...stats, generateS: genS, verified: true,
+    verifyOutput: v.out.trim().split('\n').pop(), keys: loaded.keys, expires: loaded.expires, keysPerDb: loaded.perDb,
+    redisLoadS: loaded.loadS, redisUsedMemoryRss: loaded.usedMemoryRss,
+  };
+  log(`  valid; redis-server loads ${m.keys} keys (${JSON.stringify(m.keysPerDb)}) in ${m.redisLoadS.toFixed(1)} s, RSS ${fmtMB(m.redisUsedMemoryRss)} MB`);
+  writeJson(metaFile, m);
+  return { dir, aofDir, meta: m };
+}
+
+async function suiteReplay(opts, inputs) {
+  const { aofDir, meta } = await ensureReplay(opts);
+  inputs.replay = { dir: path.relative(REPO_ROOT, aofDir), bytes: meta.bytes, commands: meta.commands, keys: meta.keys, meta };
+  warm(path.join(aofDir, REPLAY_INCR_FILE));
+  const inMB = meta.bytes / MB;
+
+  // Yardstick: redis-server loads the AOF dir (spawn -> answers PING), then BGREWRITEAOF until it is done.
+  const ref = { suite: 'replay', name: 'redis-server load + BGREWRITEAOF', kind: 'reference', command: `redis-server ${REDIS_AOF_ARGS.join(' ')} (copy of the dir) + BGREWRITEAOF`, runs: [] };
+  let refKeyspace = null;
+  for (let i = 0; i < opts.runs; i++) {
+    const dir = mkTemp('replay-ref-');
+    let server;
+    const run = { loadavgBefore: loadavg() };
+    try {
+      copyAofDir(aofDir, path.join(dir, REPLAY_AOF_DIRNAME));
+      log(`${ref.name}: run ${i + 1}/${opts.runs}`);
+      server = await startRedis({ dir, extra: REDIS_AOF_ARGS, readyTimeoutMs: opts.timeoutS * 1000 });
+      run.loadS = server.readyS;
+      const m = /DB loaded from append only file: ([\d.]+) seconds/.exec(redisLog(server));
+      if (m) run.loadLoggedS = Number(m[1]);
+      run.rssAfterLoadBytes = Number((await info(server, 'memory')).used_memory_rss);
+      const before = await info(server, 'persistence');
+      if (before.aof_rewrite_in_progress !== '0' || before.aof_rewrite_scheduled !== '0') {
+        run.oddity = 'a rewrite was already under way after loading';
+        log(`  note: ${run.oddity}`);
+      }
+      const t0 = process.hrtime.bigint();
+      const r = await server.client.call('BGREWRITEAOF');
+      if (typeof r !== 'string' || !/rewriting (started|scheduled)/i.test(r)) throw new Error(`BGREWRITEAOF replied ${JSON.stringify(r)}`);
+      const deadline = Date.now() + opts.timeoutS * 1000;
+      let p;
+      for (;;) {
+        p = await info(server, 'persistence');
+        if (p.aof_rewrite_in_progress === '0' && p.aof_rewrite_scheduled === '0') break;
+        if (Date.now() > deadline) throw new Error(`BGREWRITEAOF not done after ${opts.timeoutS} s`);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      run.rewriteS = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (p.aof_last_bgrewrite_status !== 'ok') throw new Error(`BGREWRITEAOF failed (aof_last_bgrewrite_status:${p.aof_last_bgrewrite_status}): ${redisLog(server).slice(-400)}`);
+      run.peakRssBytes = readPeakRss(server.proc.pid);
+      run.cpuS = readCpuS(server.proc.pid, { withChildren: true }); // + the rewrite child's CPU
+      run.wallS = run.loadS + run.rewriteS;
+      run.outBytes = dirBytes(path.join(dir, REPLAY_AOF_DIRNAME));
+      run.ok = true;
+      run.status = 'ok';
+      log(`  -> load ${run.loadS.toFixed(2)} s (log: ${run.loadLoggedS ?? '?'} s), BGREWRITEAOF ${run.rewriteS.toFixed(2)} s, RSS after load ${fmtMB(run.rssAfterLoadBytes)} MB, peak RSS ${fmtMB(run.peakRssBytes)} MB`);
+      if (i === opts.runs - 1) {
+        refKeyspace = await keyspaceOf(server); // not timed
+        log(`  ${refKeyspace.keys} keys ${JSON.stringify(refKeyspace.perDb)}, digest ${refKeyspace.digest}`);
+      }
+    } catch (err) {
+      run.ok = false;
+      run.status = `failed (${err.message})`;
+      log(`  -> ${run.status}`);
+    } finally {
+      if (server) await stopRedis(server);
+      rmTemp(dir);
+    }
+    run.loadavgAfter = loadavg();
+    ref.runs.push(run);
+    if (!run.ok) break;
+  }
+  finishRow(ref);
+  let rssBase;
+  if (ref.status === 'ok') {
+    ref.loadS = median(ref.runs.map((r) => r.loadS));
+    ref.rewriteS = median(ref.runs.map((r) => r.rewriteS));
+    ref.rssAfterLoadBytes = rssBase = median(ref.runs.map((r) => r.rssAfterLoadBytes));
+    ref.rssRatio = ref.peakRssBytes / rssBase; // every RSS ratio of the suite is against the RSS holding the data
+    ref.keyspace = refKeyspace;
+    ref.mbPerS = inMB / ref.wallS;
+    ref.keysPerS = refKeyspace.keys / ref.wallS;
+    ref.note = `load ${ref.loadS.toFixed(2)} s + BGREWRITEAOF ${ref.rewriteS.toFixed(2)} s; RSS after load (used_memory_rss) ${fmtMB(rssBase)} MB; ${refKeyspace.keys} keys`;
+    const odd = ref.runs.find((r) => r.oddity);
+    if (odd) ref.note += `; ${odd.oddity}`;
+  }
+  results.push(ref);
+
+  const rewrite = toolAvailable(AOF_TOOL, 'rewrite');
+  const toRdb = toolAvailable(AOF_TOOL, 'to-rdb');
+  const work = mkTemp('replay-ours-');
+  const rwDir = path.join(work, 'rewrite', REPLAY_AOF_DIRNAME);
+  const rdbIn = path.join(work, 'to-rdb', REPLAY_AOF_DIRNAME);
+  const rdbOut = path.join(work, 'out.rdb');
+  const keptDir = path.join(work, 'rewritten', REPLAY_AOF_DIRNAME);
+  const keptRdb = path.join(work, 'verify.rdb');
+  const target = { text: 'peak RSS ≤ 3× redis-server RSS', maxRssRatio: 3 };
+  const [rw, tr] = await benchRows([
+    {
+      row: { suite: 'replay', name: 'aof-tool rewrite', kind: 'ours' },
+      cmd: process.execPath, args: [AOF_TOOL, 'rewrite', '--no-backup', '--json', rwDir], stdout: 'capture',
+      unavailable: rewrite.ok ? undefined : rewrite.why,
+      before: () => copyAofDir(aofDir, rwDir), // the rewrite replaces the dir's files: a fresh copy each run
+      after: (r, i) => {
+        r.outBytes = dirBytes(rwDir);
+        if (i === opts.runs - 1) {
+          fs.mkdirSync(path.dirname(keptDir), { recursive: true });
+          fs.renameSync(rwDir, keptDir);
+        }
+      },
+    },
+    {
+      row: { suite: 'replay', name: 'aof-tool to-rdb', kind: 'ours' },
+      cmd: process.execPath, args: [AOF_TOOL, 'to-rdb', rdbIn, rdbOut], stdout: 'capture',
+      unavailable: toRdb.ok ? undefined : toRdb.why,
+      before: (i) => {
+        if (i === 0) copyAofDir(aofDir, rdbIn); // read only, but never the cached input itself
+        fs.rmSync(rdbOut, { force: true });
+      },
+      after: (r, i) => {
+        r.outBytes = fileSize(rdbOut);
+        if (i === opts.runs - 1) fs.renameSync(rdbOut, keptRdb);
+      },
+    },
+  ], opts);
+  for (const row of [rw, tr]) {
+    compare(row, ref, target, { rssBaseBytes: rssBase });
+    if (row.status !== 'ok') continue;
+    row.outBytes = row.runs[row.runs.length - 1].outBytes;
+    row.mbPerS = inMB / row.wallS;
+    if (refKeyspace) row.keysPerS = refKeyspace.keys / row.wallS;
+  }
+
+  // Verification (not timed): what redis-server loads from our outputs is what it loaded from the AOF.
+  const verdict = (got, what) => {
+    if (!refKeyspace) return `${got.keys} keys (no reference to compare)`;
+    const keys = `${got.keys}/${refKeyspace.keys} keys${sameKeys(got, refKeyspace) ? '' : ` (per db ${JSON.stringify(got.perDb)} vs ${JSON.stringify(refKeyspace.perDb)}: MISMATCH)`}`;
+    const digest = !digestUsable(refKeyspace) || !digestUsable(got) ? `DEBUG DIGEST not available (${String(digestUsable(got) ? refKeyspace.digest : got.digest).slice(0, 80)})` : got.digest === refKeyspace.digest ? 'same DEBUG DIGEST' : `DEBUG DIGEST DIFFERS (${got.digest} vs ${refKeyspace.digest})`;
+    return `${what}: ${keys}, ${digest}`;
+  };
+  const loadAndCompare = async (dir, extra, what) => {
+    let server;
+    try {
+      server = await startRedis({ dir, extra, readyTimeoutMs: opts.timeoutS * 1000 });
+      const got = await keyspaceOf(server);
+      got.loadS = server.readyS;
+      const ok = !!refKeyspace && sameKeys(got, refKeyspace) && (!digestUsable(refKeyspace) || got.digest === refKeyspace.digest);
+      return { ...got, ok, text: verdict(got, what) };
+    } catch (err) {
+      return { ok: false, text: `${what}: FAILED (${err.message.slice(0, 300)})` };
+    } finally {
+      if (server) await stopRedis(server);
+    }
+  };
+  if (rw.status === 'ok' && fs.existsSync(keptDir)) {
+    log(`  checking the rewritten dir (${fmtMB(dirBytes(keptDir))} MB) with redis-check-aof and redis-server (not timed)`);
+    const files = fs.readdirSync(keptDir).sort();
+    const manifest = files.find((f) => f.endsWith('.manifest'));
+    const parts = [];
+    let report = null;
+    try {
+      report = JSON.parse(rw.runs[rw.runs.length - 1].stdoutTail);
+    } catch {
+      /* not JSON: leave it */
+    }
+    if (report && typeof report.keys === 'number') rw.reportedKeys = report.keys;
+    const base = manifest ? /^file (\S+) seq \d+ type b$/m.exec(fs.readFileSync(path.join(keptDir, manifest), 'latin1'))?.[1] : undefined;
+    parts.push(`out ${fmtMB(rw.outBytes)} MB${base ? ` (base ${base})` : ''}`);
+    if (manifest) {
+      const c = sh('redis-check-aof', [path.join(keptDir, manifest)], { timeout: 1800000 });
+      const valid = c.code === 0 && /is valid/.test(c.out);
+      parts.push(`${valid ? 'valid' : 'INVALID'} per redis-check-aof`);
+      rw.outputCheck = { valid, tail: c.out.trim().split('\n').slice(-2).join(' | ') };
+    } else parts.push('NO MANIFEST');
+    const v = await loadAndCompare(path.dirname(keptDir), REDIS_AOF_ARGS, 'redis-server loads');
+    parts.push(v.text);
+    rw.verified = v.ok;
+    rw.verify = v;
+    rw.note = [rw.note, parts.join(', ')].filter(Boolean).join('; ');
+  }
+  if (tr.status === 'ok' && fs.existsSync(keptRdb)) {
+    log(`  checking the RDB (${fmtMB(fileSize(keptRdb))} MB) with redis-check-rdb and redis-server (not timed)`);
+    const c = verifyRdb(keptRdb);
+    tr.outputCheck = c;
+    const keysNote = c.keys !== null ? `, ${c.keys}/${refKeyspace?.keys ?? '?'} keys` : '';
+    const v = await loadAndCompare(work, ['--dbfilename', path.basename(keptRdb), '--enable-debug-command', 'local'], 'redis-server loads');
+    tr.verified = c.valid && v.ok;
+    tr.verify = v;
+    tr.note = [tr.note, `out ${fmtMB(tr.outBytes)} MB, ${c.valid ? 'valid' : 'INVALID'} per redis-check-rdb${keysNote}, ${v.text}`].filter(Boolean).join('; ');
+  }
+  if (!opts.keep) rmTemp(work);
+  else log(`  outputs kept in ${path.relative(REPO_ROOT, work)}`);
+}
+
 // ---------------------------------------------------------------------------------------------- report
 function fmtRow(r) {
   const ok = r.status === 'ok';
@@ -562,7 +878,8 @@ function mdTable(rows, env, inputs) {
   ];
   const inputName = (s) =>
     s === 'aof' && inputs.aof ? `AOF ${fmtMB(inputs.aof.bytes)} MB` :
-    (s === 'rdb' || s === 'writer') && inputs.rdb ? `RDB ${fmtMB(inputs.rdb.bytes)} MB, ${(inputs.rdb.keys / 1e6).toFixed(2)}M keys` : s;
+    (s === 'rdb' || s === 'writer') && inputs.rdb ? `RDB ${fmtMB(inputs.rdb.bytes)} MB, ${(inputs.rdb.keys / 1e6).toFixed(2)}M keys` :
+    s === 'replay' && inputs.replay ? `AOF dir ${fmtMB(inputs.replay.bytes)} MB, ${(inputs.replay.keys / 1e6).toFixed(2)}M keys` : s;
   for (const c of cells) out.push(`| ${[inputName(c.suite), ...COLS.map(([k]) => c[k])].map(esc).join(' | ')} |`);
   const lines = [
     `Benchmark (\`pnpm bench\`), ${env.date}: ${env.cpus}× ${env.cpuModel}, ${env.memGB} GB RAM, Node ${env.node}, ${env.redis}, commit ${env.commit}${env.dirty ? ' (uncommitted changes)' : ''}.`,
@@ -573,6 +890,10 @@ function mdTable(rows, env, inputs) {
   ];
   if (inputs.aof) lines.push(`- AOF: ${fmtMB(inputs.aof.bytes)} MB, ${inputs.aof.commands} commands of generated write traffic (all types, 4 dbs, MULTI/EXEC, PEXPIREAT, FLUSHALL, values up to 2 MB), valid per redis-check-aof.`);
   if (inputs.rdb) lines.push(`- RDB: ${fmtMB(inputs.rdb.bytes)} MB written by redis-server 7.0.15 (RDB 10), ${inputs.rdb.keys} keys in 4 dbs (all types incl. streams with groups, a function library; ${hugeText(inputs.rdb.meta)}).`);
+  if (inputs.replay) {
+    const m = inputs.replay.meta ?? {};
+    lines.push(`- AOF dir (replay): a manifest + one incr file of ${fmtMB(inputs.replay.bytes)} MB, ${inputs.replay.commands} commands of generated write traffic whose data mostly survives (all types, ${m.dbs ?? '?'} dbs, ${m.bigCollections ?? 'a few'} big collections, MULTI/EXEC, PEXPIREAT far ahead, no FLUSHALL), valid per redis-check-aof; redis-server 7.0.15 loads ${inputs.replay.keys} keys from it. The replay rows' \`RSS vs ref\` is peak RSS / redis-server's \`used_memory_rss\` after loading (the RSS holding the data), for the reference row too.`);
+  }
   if (inputs.jsonl) lines.push(`- JSONL: ${fmtMB(inputs.jsonl.bytes)} MB, made by \`rdb-tool dump\` of that RDB (${inputs.jsonl.order ?? '?'} order, build of commit ${inputs.jsonl.commit ?? '?'}; reused while the RDB is unchanged, \`--regen\` remakes it).`);
   return lines.join('\n') + '\n';
 }
@@ -624,8 +945,8 @@ async function main() {
   startStamp = buildStamp();
 
   const inputs = {};
-  const suites = { aof: suiteAof, rdb: suiteRdb, writer: suiteWriter };
-  for (const s of ['aof', 'rdb', 'writer']) {
+  const suites = { aof: suiteAof, rdb: suiteRdb, writer: suiteWriter, replay: suiteReplay };
+  for (const s of SUITES) {
     if (!opts.only.includes(s)) continue;
     try {
       await suites[s](opts, inputs);
@@ -641,13 +962,12 @@ async function main() {
   const stamp = env.date;
   for (const r of results) r.date ??= stamp;
   const prev = readJson(path.join(BENCH_DIR, 'results.json'));
-  if (prev && Array.isArray(prev.results) && opts.only.length < 3) {
+  if (prev && Array.isArray(prev.results) && opts.only.length < SUITES.length) {
     const kept = prev.results.filter((r) => !opts.only.includes(r.suite));
     for (const r of kept) r.earlier = true;
     results.unshift(...kept);
-    for (const k of ['aof', 'rdb', 'jsonl']) if (!inputs[k] && prev.inputs?.[k] && kept.length) inputs[k] = prev.inputs[k];
-    const order = { aof: 0, rdb: 1, writer: 2 };
-    results.sort((a, b) => order[a.suite] - order[b.suite]);
+    for (const k of ['aof', 'rdb', 'jsonl', 'replay']) if (!inputs[k] && prev.inputs?.[k] && kept.length) inputs[k] = prev.inputs[k];
+    results.sort((a, b) => SUITES.indexOf(a.suite) - SUITES.indexOf(b.suite));
   }
 
   const table = textTable(results);

@@ -24,8 +24,11 @@ export function readPeakRss(pid) {
  * @param {{stdout?: 'ignore'|'capture'|string, timeoutMs?: number, maxRssBytes?: number, cwd?: string, env?: object}} opts
  *   stdout: 'ignore' sends it to /dev/null, 'capture' keeps the last 64 KB, a path writes it to that file.
  */
-/** User + system CPU seconds of a live process (from /proc/<pid>/stat); null when gone. */
-export function readCpuS(pid) {
+/**
+ * User + system CPU seconds of a live process (from /proc/<pid>/stat); null when gone. `withChildren`: add the
+ * CPU of its children that it has waited for (cutime + cstime), e.g. redis-server's rewrite/save fork.
+ */
+export function readCpuS(pid, { withChildren = false } = {}) {
   let text;
   try {
     text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -34,7 +37,8 @@ export function readCpuS(pid) {
   }
   // fields after the ")" of the command name: state is field 3; utime 14, stime 15 (1-based)
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(rest[11]) + Number(rest[12]);
+  let ticks = Number(rest[11]) + Number(rest[12]);
+  if (withChildren) ticks += Number(rest[13]) + Number(rest[14]);
   return Number.isFinite(ticks) ? ticks / CLK_TCK : null;
 }
 const CLK_TCK = 100; // USER_HZ on Linux
