@@ -804,6 +804,7 @@ async function suiteReplay(opts, inputs) {
     } else parts.push('NO MANIFEST');
     const v = await loadAndCompare(path.dirname(keptDir), REDIS_AOF_ARGS, 'redis-server loads');
     parts.push(v.text);
+    if (rw.reportedKeys !== undefined && refKeyspace && rw.reportedKeys !== refKeyspace.keys) parts.push(`its report says ${rw.reportedKeys} keys`);
     rw.verified = v.ok;
     rw.verify = v;
     rw.note = [rw.note, parts.join(', ')].filter(Boolean).join('; ');
