@@ -21,7 +21,7 @@ import {
 } from './lib/common.mjs';
 import { AOF_GENERATOR_VERSION, generateAof } from './lib/gen-aof.mjs';
 import { RDB_GENERATOR_VERSION, generateRdb } from './lib/gen-rdb.mjs';
-import { REPLAY_AOF_DIRNAME, REPLAY_GENERATOR_VERSION, REPLAY_INCR_FILE, generateReplayAof } from './lib/gen-replay.mjs';
+import { REPLAY_AOF_BASENAME, REPLAY_AOF_DIRNAME, REPLAY_GENERATOR_VERSION, REPLAY_INCR_FILE, generateReplayAof } from './lib/gen-replay.mjs';
 import { killAllChildren, measure, readCpuS, readPeakRss } from './lib/measure.mjs';
 import { killAllServers, redisLog, startRedis, stopRedis } from './lib/redis.mjs';
 
@@ -590,7 +590,8 @@ async function ensureReplay(opts) {
   const incr = path.join(aofDir, REPLAY_INCR_FILE);
   const metaFile = dir + '.meta.json';
   const meta = readJson(metaFile);
-  if (!opts.regen && meta && meta.generator === REPLAY_GENERATOR_VERSION && meta.bytes === fileSize(incr) && meta.verified) {
+  const complete = meta && meta.bytes === fileSize(incr) && fs.existsSync(path.join(aofDir, `${REPLAY_AOF_BASENAME}.manifest`));
+  if (!opts.regen && complete && meta.generator === REPLAY_GENERATOR_VERSION && meta.verified) {
     log(`replay input: ${path.relative(REPO_ROOT, aofDir)} (${fmtMB(meta.bytes)} MB, ${meta.keys} keys, cached)`);
     return { dir, aofDir, meta };
   }
