@@ -49,6 +49,8 @@ export interface ReadAofOptions {
    * saves copying them (statistics, filters on names). SELECT always has its arguments.
    */
   argsFor?: (name: Uint8Array) => boolean;
+  /** Bytes read at a time (default 64 KiB): also about how many bytes of commands a batch holds. */
+  chunkSize?: number;
 }
 
 const SELECT = 'select';
@@ -99,6 +101,15 @@ function failureError(scanner: AofScanner, file: string): AofError {
  * before it was yielded.
  */
 export async function* readAof(input: string, options: ReadAofOptions = {}): AsyncGenerator<AofCommand> {
+  for await (const batch of readAofBatches(input, options)) yield* batch;
+}
+
+/**
+ * The commands of an AOF in load order, in batches (the commands of one read chunk): the same commands as
+ * {@link readAof} with one promise per batch instead of one per command. A batch is only handed out once; the
+ * array is not reused.
+ */
+export async function* readAofBatches(input: string, options: ReadAofOptions = {}): AsyncGenerator<AofCommand[]> {
   const target = await resolveAofInput(input);
   const jobs: { file: string; path: string; rdbAllowed: boolean }[] = [];
   if (target.layout === 'single') jobs.push({ file: input, path: target.path, rdbAllowed: true });
@@ -127,15 +138,16 @@ export async function* readAof(input: string, options: ReadAofOptions = {}): Asy
     const collectArgs = argsFor ? (name: Uint8Array) => isSelect(name) || argsFor(name) : true;
     const scanner = new AofScanner({ collectArgs, startOffset: start, path: job.path, maxArgLength: options.maxArgLength });
     const events: AofScanEvent[] = [];
-    for await (const chunk of readFileChunks(job.path, { start })) {
+    for await (const chunk of readFileChunks(job.path, { start, chunkSize: options.chunkSize ?? 1 << 16 })) {
       events.length = 0;
       scanner.push(chunk, events);
+      const batch: AofCommand[] = [];
       for (const ev of events) {
         if (ev.type === 'annotation') ctx.annotation(ev);
-        else {
-          yield ctx.toCommand(ev);
-        }
+        else batch.push(ctx.toCommand(ev));
       }
+      events.length = 0;
+      if (batch.length > 0) yield batch;
       if (scanner.done) break;
     }
     events.length = 0;

@@ -1,14 +1,8 @@
 // A hash map keyed by byte strings, without a JS string per key: keys and values sit in dense arrays, an
 // open-addressing table (linear probing, backward-shift deletion) of indexes finds them. Iteration order is
-// insertion order until a deletion moves the last entry into the hole (callers sort when order matters).
-
-function hashBytes(b: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  return (h ^ (h >>> 12)) >>> 0;
-}
+// insertion order until a deletion moves the last entry into the hole (callers sort when order matters). Used for
+// the few small maps that hold JS objects (stream groups, consumers).
+import { hashBytes } from './column.js';
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -2,9 +2,23 @@
 // as Redis would, or throws CommandFailed (Redis answered an error and changed nothing).
 import { decodeDumpPayload } from '@redis-persist/rdb-writer';
 import { BytesMap } from './bytes-map.js';
+import { ByteColumn } from './column.js';
 import { pfadd, pfcountCache, pfmerge, isHll } from './hll.js';
 import { type ReplayKeyspace, CommandFailed, WRONGTYPE, fail, lower, zsetOrder } from './keyspace.js';
-import { type Entry, type GroupState, type Value, StreamState, SEQ_BITS, SEQ_MASK, MAX_ID } from './model.js';
+import {
+  type GroupState,
+  type HashValue,
+  type SetValue,
+  type ZsetValue,
+  StreamState,
+  SEQ_BITS,
+  SEQ_MASK,
+  MAX_ID,
+  newHash,
+  newSet,
+  newZset,
+  own,
+} from './model.js';
 import { ascii, formatFloatResult, inInt64, parseDouble, parseInt64, parseIntArg, text } from './numbers.js';
 
 export interface CommandContext {
@@ -55,42 +69,38 @@ function expireGeneric(unit: 's' | 'ms', absolute: boolean): Handler {
     arity(a, 3);
     const when = expireArg(c, unit, absolute, a[2]);
     let nx = false, xx = false, gt = false, lt = false;
-    for (const o of a.slice(3)) {
-      const s = lower(o);
+    for (let i = 3; i < a.length; i++) {
+      const s = lower(a[i]);
       if (s === 'nx') nx = true;
       else if (s === 'xx') xx = true;
       else if (s === 'gt') gt = true;
       else if (s === 'lt') lt = true;
-      else fail(`ERR Unsupported option ${text(o)}`);
+      else fail(`ERR Unsupported option ${text(a[i])}`);
     }
-    const e = c.ks.lookup(c.db, a[1]);
-    if (e === undefined) return;
-    const cur = e.expireAt;
+    const cur = c.ks.expireOf(c.db, a[1]);
+    if (cur === undefined) return;
     if (nx && cur !== null) return;
     if (xx && cur === null) return;
     if (gt && (cur === null || when <= cur)) return;
     if (lt && cur !== null && when >= cur) return;
     // While loading, a time in the past does not delete the key (it expires after the load).
-    e.expireAt = when;
+    c.ks.setExpire(c.db, a[1], when);
   };
 }
 
 const DEL: Handler = (c, a) => {
   arity(a, 2);
-  for (const k of a.slice(1)) c.ks.delete(c.db, k);
+  for (let i = 1; i < a.length; i++) c.ks.delete(c.db, a[i]);
 };
 
 function rename(nx: boolean): Handler {
   return (c, a) => {
     arity(a, 3, true);
-    const e = c.ks.lookup(c.db, a[1]);
-    if (e === undefined) fail('ERR no such key');
-    if (c.ks.lookup(c.db, a[2]) !== undefined) {
-      if (nx) return;
-    }
+    if (!c.ks.exists(c.db, a[1])) fail('ERR no such key');
+    if (nx && c.ks.exists(c.db, a[2])) return;
     if (Buffer.compare(a[1], a[2]) === 0) return;
-    c.ks.delete(c.db, a[1]);
-    c.ks.db(c.db).set(a[2], e);
+    const t = c.ks.take(c.db, a[1])!;
+    c.ks.setKey(c.db, a[2], t.value, t.expireAt);
   };
 }
 
@@ -105,20 +115,19 @@ const COPY: Handler = (c, a) => {
     else fail('ERR syntax error');
   }
   if (dst === c.db && Buffer.compare(a[1], a[2]) === 0) fail('ERR source and destination objects are the same');
-  const e = c.ks.lookup(c.db, a[1]);
-  if (e === undefined) return;
-  if (c.ks.lookup(dst, a[2]) !== undefined && !replace) return;
-  c.ks.setKey(dst, a[2], c.ks.copyValue(e.value), e.expireAt);
+  const v = c.ks.value(c.db, a[1]);
+  if (v === undefined) return;
+  if (c.ks.exists(dst, a[2]) && !replace) return;
+  c.ks.setKey(dst, a[2], c.ks.copyValue(v), c.ks.expireOf(c.db, a[1])!);
 };
 
 const MOVE: Handler = (c, a) => {
   arity(a, 3, true);
   const dst = dbIndex(a[2]);
   if (dst === c.db) fail('ERR source and destination objects are the same');
-  const e = c.ks.lookup(c.db, a[1]);
-  if (e === undefined || c.ks.lookup(dst, a[1]) !== undefined) return;
-  c.ks.delete(c.db, a[1]);
-  c.ks.db(dst).set(a[1], e);
+  if (!c.ks.exists(c.db, a[1]) || c.ks.exists(dst, a[1])) return;
+  const t = c.ks.take(c.db, a[1])!;
+  c.ks.setKey(dst, a[1], t.value, t.expireAt);
 };
 
 const SWAPDB: Handler = (c, a) => {
@@ -141,20 +150,18 @@ const FLUSHALL: Handler = (c) => {
 
 const PERSIST: Handler = (c, a) => {
   arity(a, 2, true);
-  const e = c.ks.lookup(c.db, a[1]);
-  if (e !== undefined) e.expireAt = null;
+  if (c.ks.expireOf(c.db, a[1]) !== undefined) c.ks.setExpire(c.db, a[1], null);
 };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Strings
 
 function str(c: CommandContext, key: Uint8Array): Uint8Array | undefined {
-  return c.ks.typed(c.db, key, 'string')?.value.v;
+  return c.ks.typed(c.db, key, 'string');
 }
 
 function setString(c: CommandContext, key: Uint8Array, v: Uint8Array, keepTtl = false): void {
-  const e = c.ks.lookup(c.db, key);
-  c.ks.setKey(c.db, key, { type: 'string', v }, keepTtl && e !== undefined ? e.expireAt : null);
+  c.ks.setString(c.db, key, v, keepTtl);
 }
 
 const SET: Handler = (c, a) => {
@@ -174,19 +181,19 @@ const SET: Handler = (c, a) => {
     } else fail('ERR syntax error');
   }
   if ((nx && xx) || (keepTtl && expireAt !== null)) fail('ERR syntax error');
-  const e = c.ks.lookup(c.db, a[1]);
-  if (lower(a[a.length - 1]) === 'get' || a.some((x, i) => i >= 3 && lower(x) === 'get')) {
-    if (e !== undefined && e.value.type !== 'string') fail(WRONGTYPE);
+  const t = c.ks.typeOf(c.db, a[1]);
+  if (a.some((x, i) => i >= 3 && lower(x) === 'get')) {
+    if (t !== undefined && t !== 'string') fail(WRONGTYPE);
   }
-  if (nx && e !== undefined) return;
-  if (xx && e === undefined) return;
-  const ttl = expireAt !== null ? expireAt : keepTtl && e !== undefined ? e.expireAt : null;
-  c.ks.setKey(c.db, a[1], { type: 'string', v: a[2] }, ttl);
+  if (nx && t !== undefined) return;
+  if (xx && t === undefined) return;
+  if (expireAt !== null) c.ks.setKey(c.db, a[1], { type: 'string', v: a[2] }, expireAt);
+  else c.ks.setString(c.db, a[1], a[2], keepTtl);
 };
 
 const SETNX: Handler = (c, a) => {
   arity(a, 3, true);
-  if (c.ks.lookup(c.db, a[1]) === undefined) setString(c, a[1], a[2]);
+  if (!c.ks.exists(c.db, a[1])) setString(c, a[1], a[2]);
 };
 
 function setex(unit: 's' | 'ms'): Handler {
@@ -205,7 +212,7 @@ const MSET: Handler = (c, a) => {
 
 const MSETNX: Handler = (c, a) => {
   if (a.length < 3 || a.length % 2 === 0) fail("ERR wrong number of arguments for 'msetnx' command");
-  for (let i = 1; i < a.length; i += 2) if (c.ks.lookup(c.db, a[i]) !== undefined) return;
+  for (let i = 1; i < a.length; i += 2) if (c.ks.exists(c.db, a[i])) return;
   for (let i = 1; i < a.length; i += 2) setString(c, a[i], a[i + 1]);
 };
 
@@ -297,7 +304,7 @@ const GETEX: Handler = (c, a) => {
       expireAt = s === 'ex' ? c.now + v * 1000 : s === 'px' ? c.now + v : s === 'exat' ? v * 1000 : v;
     } else fail('ERR syntax error');
   }
-  if (e !== undefined && expireAt !== undefined) e.expireAt = expireAt;
+  if (e !== undefined && expireAt !== undefined) c.ks.setExpire(c.db, a[1], expireAt);
 };
 
 const SETBIT: Handler = (c, a) => {
@@ -467,8 +474,8 @@ const BITFIELD: Handler = (c, a) => {
 // ---------------------------------------------------------------------------------------------------------------
 // Lists
 
-function list(c: CommandContext, key: Uint8Array): Uint8Array[] | undefined {
-  return c.ks.typed(c.db, key, 'list')?.value.v;
+function list(c: CommandContext, key: Uint8Array): ByteColumn | undefined {
+  return c.ks.typed(c.db, key, 'list');
 }
 
 function push(left: boolean, onlyIfExists: boolean): Handler {
@@ -477,12 +484,12 @@ function push(left: boolean, onlyIfExists: boolean): Handler {
     let l = list(c, a[1]);
     if (l === undefined) {
       if (onlyIfExists) return;
-      l = [];
+      l = new ByteColumn(a.length - 2);
       c.ks.setKey(c.db, a[1], { type: 'list', v: l });
     }
-    for (const x of a.slice(2)) {
-      if (left) l.unshift(x);
-      else l.push(x);
+    for (let i = 2; i < a.length; i++) {
+      if (left) l.unshift(a[i]);
+      else l.push(a[i]);
     }
   };
 }
@@ -497,9 +504,9 @@ const LINSERT: Handler = (c, a) => {
   if (w !== 'before' && w !== 'after') fail('ERR syntax error');
   const l = list(c, a[1]);
   if (l === undefined) return;
-  const i = l.findIndex((x) => Buffer.compare(x, a[3]) === 0);
+  const i = l.indexOf(a[3]);
   if (i < 0) return;
-  l.splice(w === 'before' ? i : i + 1, 0, a[4]);
+  l.insert(w === 'before' ? i : i + 1, a[4]);
 };
 
 const LSET: Handler = (c, a) => {
@@ -508,7 +515,7 @@ const LSET: Handler = (c, a) => {
   if (l === undefined) fail('ERR no such key');
   const i = normIndex(int(a[2]), l.length);
   if (i < 0 || i >= l.length) fail('ERR index out of range');
-  l[i] = a[3];
+  l.set(i, a[3]);
 };
 
 const LREM: Handler = (c, a) => {
@@ -516,22 +523,15 @@ const LREM: Handler = (c, a) => {
   const count = int(a[2]);
   const l = list(c, a[1]);
   if (l === undefined) return;
-  let left = count === 0 ? Infinity : Math.abs(count);
+  const want = count === 0 ? Infinity : Math.abs(count);
+  const doomed: number[] = [];
   if (count >= 0) {
-    for (let i = 0; i < l.length && left > 0; ) {
-      if (Buffer.compare(l[i], a[3]) === 0) {
-        l.splice(i, 1);
-        left--;
-      } else i++;
-    }
+    for (let i = 0; i < l.length && doomed.length < want; i++) if (l.equalsAt(i, a[3])) doomed.push(i);
   } else {
-    for (let i = l.length - 1; i >= 0 && left > 0; i--) {
-      if (Buffer.compare(l[i], a[3]) === 0) {
-        l.splice(i, 1);
-        left--;
-      }
-    }
+    for (let i = l.length - 1; i >= 0 && doomed.length < want; i--) if (l.equalsAt(i, a[3])) doomed.push(i);
+    doomed.reverse();
   }
+  l.removeSorted(doomed);
   c.ks.dropIfEmpty(c.db, a[1]);
 };
 
@@ -545,11 +545,11 @@ const LTRIM: Handler = (c, a) => {
   if (start < 0) start = len + start;
   if (end < 0) end = len + end;
   if (start < 0) start = 0;
-  if (start > end || start >= len) l.length = 0;
+  if (start > end || start >= len) l.remove(0, len);
   else {
     if (end >= len) end = len - 1;
-    l.splice(end + 1);
-    l.splice(0, start);
+    l.remove(end + 1, len - end - 1);
+    l.remove(0, start);
   }
   c.ks.dropIfEmpty(c.db, a[1]);
 };
@@ -565,8 +565,9 @@ function pop(left: boolean): Handler {
     }
     const l = list(c, a[1]);
     if (l === undefined) return;
-    if (left) l.splice(0, count);
-    else l.splice(Math.max(0, l.length - count));
+    const k = Math.min(count, l.length);
+    if (left) l.remove(0, k);
+    else l.remove(l.length - k, k);
     c.ks.dropIfEmpty(c.db, a[1]);
   };
 }
@@ -575,10 +576,12 @@ function lmove(c: CommandContext, src: Uint8Array, dst: Uint8Array, from: string
   const s = list(c, src);
   if (s === undefined || s.length === 0) return;
   const d = list(c, dst);
-  const v = from === 'left' ? s.shift()! : s.pop()!;
+  const at = from === 'left' ? 0 : s.length - 1;
+  const v = s.get(at); // a snapshot: stays valid after the removal
+  s.remove(at, 1);
   let target = d;
   if (target === undefined) {
-    target = [];
+    target = new ByteColumn(1);
     c.ks.setKey(c.db, dst, { type: 'list', v: target });
   }
   if (to === 'left') target.unshift(v);
@@ -604,25 +607,25 @@ const RPOPLPUSH: Handler = (c, a) => {
 // ---------------------------------------------------------------------------------------------------------------
 // Sets
 
-function set(c: CommandContext, key: Uint8Array): BytesMap<true> | undefined {
-  return c.ks.typed(c.db, key, 'set')?.value.v;
+function set(c: CommandContext, key: Uint8Array): SetValue | undefined {
+  return c.ks.typed(c.db, key, 'set');
 }
 
 const SADD: Handler = (c, a) => {
   arity(a, 3);
   let s = set(c, a[1]);
   if (s === undefined) {
-    s = new BytesMap<true>();
+    s = newSet(a.length - 2);
     c.ks.setKey(c.db, a[1], { type: 'set', v: s });
   }
-  for (const m of a.slice(2)) s.set(m, true);
+  for (let i = 2; i < a.length; i++) s.add(a[i]);
 };
 
 const SREM: Handler = (c, a) => {
   arity(a, 3);
   const s = set(c, a[1]);
   if (s === undefined) return;
-  for (const m of a.slice(2)) s.delete(m);
+  for (let i = 2; i < a.length; i++) s.delete(a[i]);
   c.ks.dropIfEmpty(c.db, a[1]);
 };
 
@@ -635,28 +638,35 @@ const SMOVE: Handler = (c, a) => {
   s.delete(a[3]);
   c.ks.dropIfEmpty(c.db, a[1]);
   if (d === undefined) {
-    const n = new BytesMap<true>();
-    n.set(a[3], true);
+    const n = newSet(1);
+    n.add(a[3]);
     c.ks.setKey(c.db, a[2], { type: 'set', v: n });
-  } else d.set(a[3], true);
+  } else d.add(a[3]);
 };
 
 function setOp(op: 'inter' | 'union' | 'diff'): Handler {
   return (c, a) => {
     arity(a, 3);
     const srcs = a.slice(2).map((k) => set(c, k));
-    const out = new BytesMap<true>();
+    const out = newSet();
     if (op === 'union') {
-      for (const s of srcs) if (s) for (const m of s.keys) out.set(m, true);
+      for (const s of srcs) if (s) for (let i = 0; i < s.size; i++) out.add(s.keys.get(i));
     } else if (op === 'diff') {
       const first = srcs[0];
       if (first)
-        for (const m of first.keys) {
-          if (!srcs.slice(1).some((s) => s?.has(m))) out.set(m, true);
+        for (let i = 0; i < first.size; i++) {
+          const m = first.keys.get(i);
+          let found = false;
+          for (let j = 1; j < srcs.length && !found; j++) found = srcs[j]?.has(m) ?? false;
+          if (!found) out.add(m);
         }
     } else if (srcs.every((s) => s !== undefined)) {
-      const sorted = (srcs as BytesMap<true>[]).slice().sort((x, y) => x.size - y.size);
-      for (const m of sorted[0].keys) if (sorted.every((s) => s.has(m))) out.set(m, true);
+      const sorted = (srcs as SetValue[]).slice().sort((x, y) => x.size - y.size);
+      const first = sorted[0];
+      for (let i = 0; i < first.size; i++) {
+        const m = first.keys.get(i);
+        if (sorted.every((s) => s.has(m))) out.add(m);
+      }
     }
     if (out.size === 0) c.ks.delete(c.db, a[1]);
     else c.ks.setKey(c.db, a[1], { type: 'set', v: out });
@@ -666,14 +676,14 @@ function setOp(op: 'inter' | 'union' | 'diff'): Handler {
 // ---------------------------------------------------------------------------------------------------------------
 // Sorted sets
 
-function zset(c: CommandContext, key: Uint8Array): BytesMap<number> | undefined {
-  return c.ks.typed(c.db, key, 'zset')?.value.v;
+function zset(c: CommandContext, key: Uint8Array): ZsetValue | undefined {
+  return c.ks.typed(c.db, key, 'zset');
 }
 
-function zsetOrCreate(c: CommandContext, key: Uint8Array): BytesMap<number> {
+function zsetOrCreate(c: CommandContext, key: Uint8Array, capacity = 0): ZsetValue {
   let z = zset(c, key);
   if (z === undefined) {
-    z = new BytesMap<number>();
+    z = newZset(capacity);
     c.ks.setKey(c.db, key, { type: 'zset', v: z });
   }
   return z;
@@ -698,29 +708,32 @@ const ZADD: Handler = (c, a) => {
   if (nx && xx) fail('ERR XX and NX options at the same time are not compatible');
   if ((gt && nx) || (lt && nx) || (gt && lt)) fail('ERR GT, LT, and/or NX options at the same time are not compatible');
   if (incr && rest > 2) fail('ERR INCR option supports a single increment-element pair');
-  const pairs: [number, Uint8Array][] = [];
+  const scores: number[] = [];
   for (let j = i; j < a.length; j += 2) {
     const s = parseDouble(a[j]);
     if (s === null) fail('ERR value is not a valid float');
-    pairs.push([s, a[j + 1]]);
+    scores.push(s);
   }
   const existing = zset(c, a[1]);
   if (existing === undefined && xx) return;
-  const z = existing ?? zsetOrCreate(c, a[1]);
-  for (const [score, m] of pairs) {
-    const cur = z.get(m);
-    if (cur !== undefined) {
+  if (incr && existing !== undefined) {
+    const k = existing.indexOf(a[i + 1]);
+    if (k >= 0 && !nx && Number.isNaN(existing.nums![k] + scores[0])) fail('ERR resulting score is not a number (NaN)');
+  }
+  const z = existing ?? zsetOrCreate(c, a[1], rest / 2);
+  for (let p = 0; p < scores.length; p++) {
+    const score = scores[p];
+    const m = a[i + 2 * p + 1];
+    const k = z.indexOf(m);
+    if (k >= 0) {
       if (nx) continue;
-      let ns = score;
-      if (incr) {
-        ns = cur + score;
-        if (Number.isNaN(ns)) fail('ERR resulting score is not a number (NaN)');
-      }
+      const cur = z.nums![k];
+      const ns = incr ? cur + score : score;
       if ((gt && ns <= cur) || (lt && ns >= cur)) continue;
-      z.set(m, ns);
+      z.nums![k] = ns;
     } else {
       if (xx) continue;
-      z.set(m, score);
+      z.addNumber(m, score);
     }
   }
   c.ks.dropIfEmpty(c.db, a[1]);
@@ -730,17 +743,18 @@ const ZINCRBY: Handler = (c, a) => {
   arity(a, 4, true);
   const by = dbl(a[2]);
   const z = zset(c, a[1]);
-  const cur = z?.get(a[3]);
-  const ns = cur === undefined ? by : cur + by;
+  const k = z?.indexOf(a[3]) ?? -1;
+  const ns = k < 0 ? by : z!.nums![k] + by;
   if (Number.isNaN(ns)) fail('ERR resulting score is not a number (NaN)');
-  zsetOrCreate(c, a[1]).set(a[3], ns);
+  const zz = zsetOrCreate(c, a[1], 1);
+  zz.addNumber(a[3], ns);
 };
 
 const ZREM: Handler = (c, a) => {
   arity(a, 3);
   const z = zset(c, a[1]);
   if (z === undefined) return;
-  for (const m of a.slice(2)) z.delete(m);
+  for (let i = 2; i < a.length; i++) z.delete(a[i]);
   c.ks.dropIfEmpty(c.db, a[1]);
 };
 
@@ -779,48 +793,53 @@ function lexBound(b: Uint8Array): LexBound {
   fail('ERR min or max not valid string range item');
 }
 
-function gteMin(m: Uint8Array, min: LexBound): boolean {
-  if (min.inf === -1) return true;
-  if (min.inf === 1) return false;
-  const c = Buffer.compare(m, min.v!);
-  return min.excl ? c > 0 : c >= 0;
+/** Whether member i of z lies within [min, max] in lex order. */
+function inLex(z: ZsetValue, i: number, min: LexBound, max: LexBound): boolean {
+  if (min.inf === 1 || max.inf === -1) return false;
+  if (min.inf === 0) {
+    const c = z.keys.compareAt(i, min.v!);
+    if (min.excl ? c <= 0 : c < 0) return false;
+  }
+  if (max.inf === 0) {
+    const c = z.keys.compareAt(i, max.v!);
+    if (max.excl ? c >= 0 : c > 0) return false;
+  }
+  return true;
 }
 
-function lteMax(m: Uint8Array, max: LexBound): boolean {
-  if (max.inf === 1) return true;
-  if (max.inf === -1) return false;
-  const c = Buffer.compare(m, max.v!);
-  return max.excl ? c < 0 : c <= 0;
+/** Deletes the members at indexes `doomed` (indexes shift as members go, so members are looked up by bytes). */
+function deleteMembers(z: ZsetValue, doomed: number[]): void {
+  const members = doomed.map((i) => z.keys.get(i)); // snapshots: valid after deletions
+  for (const m of members) z.delete(m);
 }
 
 function zremRange(kind: 'score' | 'rank' | 'lex'): Handler {
   return (c, a) => {
     arity(a, 4, true);
-    let pred: (m: Uint8Array, s: number, rank: number, len: number) => boolean;
+    let pick: (z: ZsetValue, order: number[]) => number[];
     if (kind === 'score') {
       const min = scoreBound(a[2]);
       const max = scoreBound(a[3]);
-      pred = (_m, s) => inScore(s, min, max);
+      pick = (z, order) => order.filter((i) => inScore(z.nums![i], min, max));
     } else if (kind === 'lex') {
       const min = lexBound(a[2]);
       const max = lexBound(a[3]);
-      pred = (m) => gteMin(m, min) && lteMax(m, max);
+      pick = (z, order) => order.filter((i) => inLex(z, i, min, max));
     } else {
       const start0 = int(a[2]);
       const end0 = int(a[3]);
-      pred = (_m, _s, r, len) => {
+      pick = (_z, order) => {
+        const len = order.length;
         let start = start0 < 0 ? len + start0 : start0;
         let end = end0 < 0 ? len + end0 : end0;
         if (start < 0) start = 0;
         if (end >= len) end = len - 1;
-        return r >= start && r <= end;
+        return start > end ? [] : order.slice(start, end + 1);
       };
     }
     const z = zset(c, a[1]);
     if (z === undefined) return;
-    const order = zsetOrder(z);
-    const doomed = order.filter((idx, r) => pred(z.keys[idx], z.values[idx], r, order.length)).map((idx) => z.keys[idx]);
-    for (const m of doomed) z.delete(m);
+    deleteMembers(z, pick(z, zsetOrder(z)));
     c.ks.dropIfEmpty(c.db, a[1]);
   };
 }
@@ -836,8 +855,7 @@ function zpop(max: boolean): Handler {
     const z = zset(c, a[1]);
     if (z === undefined) return;
     const order = zsetOrder(z);
-    const pick = max ? order.slice(Math.max(0, order.length - count)) : order.slice(0, count);
-    for (const m of pick.map((i) => z.keys[i])) z.delete(m);
+    deleteMembers(z, max ? order.slice(Math.max(0, order.length - count)) : order.slice(0, count));
     c.ks.dropIfEmpty(c.db, a[1]);
   };
 }
@@ -879,13 +897,13 @@ const GEOADD: Handler = (c, a) => {
 };
 
 /** A source of ZUNIONSTORE & co: a zset, a set (scores 1) or nothing. */
-function zsource(c: CommandContext, key: Uint8Array): BytesMap<number> | undefined {
-  const e = c.ks.lookup(c.db, key);
-  if (e === undefined) return undefined;
-  if (e.value.type === 'zset') return e.value.v;
-  if (e.value.type === 'set') {
-    const m = new BytesMap<number>();
-    for (const k of e.value.v.keys) m.set(k, 1);
+function zsource(c: CommandContext, key: Uint8Array): ZsetValue | undefined {
+  const v = c.ks.value(c.db, key);
+  if (v === undefined) return undefined;
+  if (v.type === 'zset') return v.v;
+  if (v.type === 'set') {
+    const m = newZset(v.v.size);
+    for (let i = 0; i < v.v.size; i++) m.addNumber(v.v.keys.get(i), 1);
     return m;
   }
   fail(WRONGTYPE);
@@ -915,7 +933,7 @@ function zstore(op: 'union' | 'inter' | 'diff'): Handler {
       } else fail('ERR syntax error');
     }
     const srcs = a.slice(3, 3 + n).map((k) => zsource(c, k));
-    const out = new BytesMap<number>();
+    const out = newZset();
     const weighted = (s: number, w: number): number => {
       const r = s * w;
       return Number.isNaN(r) ? 0 : r;
@@ -931,32 +949,35 @@ function zstore(op: 'union' | 'inter' | 'diff'): Handler {
       srcs.forEach((s, j) => {
         if (!s) return;
         for (let i = 0; i < s.size; i++) {
-          const v = weighted(s.values[i], weights[j]);
-          const cur = out.get(s.keys[i]);
-          out.set(s.keys[i], cur === undefined ? v : combine(cur, v));
+          const v = weighted(s.nums![i], weights[j]);
+          const k = out.add(s.keys.get(i));
+          out.nums![k] = out.added ? v : combine(out.nums![k], v);
         }
       });
     } else if (op === 'inter') {
       if (srcs.every((s) => s !== undefined)) {
         const first = srcs[0]!;
         for (let i = 0; i < first.size; i++) {
-          const m = first.keys[i];
-          let acc = weighted(first.values[i], weights[0]);
+          const m = first.keys.get(i);
+          let acc = weighted(first.nums![i], weights[0]);
           let ok = true;
           for (let j = 1; j < n && ok; j++) {
-            const v = srcs[j]!.get(m);
-            if (v === undefined) ok = false;
-            else acc = combine(acc, weighted(v, weights[j]));
+            const s = srcs[j]!;
+            const k = s.indexOf(m);
+            if (k < 0) ok = false;
+            else acc = combine(acc, weighted(s.nums![k], weights[j]));
           }
-          if (ok) out.set(m, acc);
+          if (ok) out.addNumber(m, acc);
         }
       }
     } else {
       const first = srcs[0];
       if (first)
         for (let i = 0; i < first.size; i++) {
-          const m = first.keys[i];
-          if (!srcs.slice(1).some((s) => s?.has(m))) out.set(m, first.values[i]);
+          const m = first.keys.get(i);
+          let found = false;
+          for (let j = 1; j < n && !found; j++) found = srcs[j]?.has(m) ?? false;
+          if (!found) out.addNumber(m, first.nums![i]);
         }
     }
     if (out.size === 0) c.ks.delete(c.db, a[1]);
@@ -1001,11 +1022,11 @@ const ZRANGESTORE: Handler = (c, a) => {
       if (by === 'score') {
         const min = scoreBound(lo);
         const max = scoreBound(hi);
-        pred = (i) => inScore(src.values[i], min, max);
+        pred = (i) => inScore(src.nums![i], min, max);
       } else {
         const min = lexBound(lo);
         const max = lexBound(hi);
-        pred = (i) => gteMin(src.keys[i], min) && lteMax(src.keys[i], max);
+        pred = (i) => inLex(src, i, min, max);
       }
       picked = order.filter(pred);
       if (offset < 0) picked = [];
@@ -1013,61 +1034,64 @@ const ZRANGESTORE: Handler = (c, a) => {
     }
   }
   if (picked.length === 0) return void c.ks.delete(c.db, a[1]);
-  const out = new BytesMap<number>();
-  for (const i of picked) out.set(src!.keys[i], src!.values[i]);
+  const out = newZset(picked.length);
+  for (const i of picked) out.addNumber(src!.keys.get(i), src!.nums![i]);
   c.ks.setKey(c.db, a[1], { type: 'zset', v: out });
 };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Hashes
 
-function hash(c: CommandContext, key: Uint8Array): Extract<Value, { type: 'hash' }> | undefined {
-  return c.ks.typed(c.db, key, 'hash')?.value;
+function hash(c: CommandContext, key: Uint8Array): HashValue | undefined {
+  return c.ks.typed(c.db, key, 'hash');
 }
 
-function hashOrCreate(c: CommandContext, key: Uint8Array): Extract<Value, { type: 'hash' }> {
+function hashOrCreate(c: CommandContext, key: Uint8Array, capacity = 0): HashValue {
   let h = hash(c, key);
   if (h === undefined) {
-    h = { type: 'hash', v: new BytesMap<Uint8Array>(), ttl: null };
-    c.ks.setKey(c.db, key, h);
+    h = newHash(capacity);
+    c.ks.setKey(c.db, key, { type: 'hash', v: h });
   }
   return h;
 }
 
-function hset(h: Extract<Value, { type: 'hash' }>, f: Uint8Array, v: Uint8Array): void {
-  h.v.set(f, v);
-  h.ttl?.delete(f);
+/** Sets a field's value; `keepTtl` keeps the field's TTL (HINCRBY), otherwise a new value has none (HSET). */
+function hset(h: HashValue, f: Uint8Array, v: Uint8Array, keepTtl = false): void {
+  const i = h.add(f);
+  h.vals!.set(i, v);
+  if (!keepTtl && h.nums !== null) h.nums[i] = NaN;
 }
 
 const HSET: Handler = (c, a) => {
   if (a.length < 4 || a.length % 2 !== 0) fail(`ERR wrong number of arguments for '${text(a[0])}' command`);
-  const h = hashOrCreate(c, a[1]);
+  const h = hashOrCreate(c, a[1], (a.length - 2) / 2);
   for (let i = 2; i < a.length; i += 2) hset(h, a[i], a[i + 1]);
 };
 
 const HSETNX: Handler = (c, a) => {
   arity(a, 4, true);
   const h = hash(c, a[1]);
-  if (h?.v.has(a[2])) return;
-  hset(hashOrCreate(c, a[1]), a[2], a[3]);
+  if (h?.has(a[2])) return;
+  hset(hashOrCreate(c, a[1], 1), a[2], a[3]);
 };
 
 const HDEL: Handler = (c, a) => {
   arity(a, 3);
   const h = hash(c, a[1]);
   if (h === undefined) return;
-  for (const f of a.slice(2)) {
-    h.v.delete(f);
-    h.ttl?.delete(f);
-  }
+  for (let i = 2; i < a.length; i++) h.delete(a[i]);
   c.ks.dropIfEmpty(c.db, a[1]);
 };
+
+function hget(h: HashValue | undefined, f: Uint8Array): Uint8Array | undefined {
+  const i = h?.indexOf(f) ?? -1;
+  return i < 0 ? undefined : h!.vals!.get(i);
+}
 
 const HINCRBY: Handler = (c, a) => {
   arity(a, 4, true);
   const by = incrArg(a[3]);
-  const h = hash(c, a[1]);
-  const cur = h?.v.get(a[2]);
+  const cur = hget(hash(c, a[1]), a[2]);
   let n = 0n;
   if (cur !== undefined) {
     const p = parseInt64(cur);
@@ -1076,20 +1100,18 @@ const HINCRBY: Handler = (c, a) => {
   }
   const r = n + by;
   if (!inInt64(r)) fail('ERR increment or decrement would overflow');
-  const hh = hashOrCreate(c, a[1]);
-  hh.v.set(a[2], ascii(r.toString())); // keeps the field's TTL
+  hset(hashOrCreate(c, a[1], 1), a[2], ascii(r.toString()), true);
 };
 
 const HINCRBYFLOAT: Handler = (c, a) => {
   arity(a, 4, true);
   const by = dbl(a[3]);
-  const h = hash(c, a[1]);
-  const cur = h?.v.get(a[2]);
+  const cur = hget(hash(c, a[1]), a[2]);
   const base = cur === undefined ? 0 : parseDouble(cur);
   if (base === null) fail('ERR hash value is not a float');
   const r = base + by;
   if (!Number.isFinite(r)) fail('ERR increment would produce NaN or Infinity');
-  hashOrCreate(c, a[1]).v.set(a[2], ascii(formatFloatResult(r)));
+  hset(hashOrCreate(c, a[1], 1), a[2], ascii(formatFloatResult(r)), true);
 };
 
 /** HEXPIRE / HPEXPIRE / HEXPIREAT / HPEXPIREAT key time [NX|XX|GT|LT] FIELDS n f... */
@@ -1109,14 +1131,16 @@ function hexpire(unit: 's' | 'ms', absolute: boolean): Handler {
     if (n < 1 || i + 2 + n !== a.length) fail('ERR The `numfields` parameter must match the number of arguments');
     const h = hash(c, a[1]);
     if (h === undefined) return;
-    for (const f of a.slice(i + 2)) {
-      if (!h.v.has(f)) continue;
-      const cur = h.ttl?.get(f) ?? null;
+    for (let j = i + 2; j < a.length; j++) {
+      const k = h.indexOf(a[j]);
+      if (k < 0) continue;
+      const t = h.nums === null ? NaN : h.nums[k];
+      const cur = Number.isNaN(t) ? null : t;
       if (cond === 'nx' && cur !== null) continue;
       if (cond === 'xx' && cur === null) continue;
       if (cond === 'gt' && (cur === null || when <= cur)) continue;
       if (cond === 'lt' && cur !== null && when >= cur) continue;
-      (h.ttl ??= new BytesMap<number>()).set(f, when);
+      h.enableNumbers()[k] = when;
     }
   };
 }
@@ -1125,15 +1149,18 @@ const HPERSIST: Handler = (c, a) => {
   arity(a, 5);
   if (lower(a[2]) !== 'fields') fail('ERR Mandatory argument FIELDS is missing or not at the right position');
   const h = hash(c, a[1]);
-  if (h === undefined) return;
-  for (const f of a.slice(4)) h.ttl?.delete(f);
+  if (h === undefined || h.nums === null) return;
+  for (let j = 4; j < a.length; j++) {
+    const k = h.indexOf(a[j]);
+    if (k >= 0) h.nums[k] = NaN;
+  }
 };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Streams
 
 function stream(c: CommandContext, key: Uint8Array): StreamState | undefined {
-  return c.ks.typed(c.db, key, 'stream')?.value.v;
+  return c.ks.typed(c.db, key, 'stream');
 }
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -1196,10 +1223,7 @@ function trim(s: StreamState, t: TrimSpec): void {
   let cut = 0;
   if (t.strategy === 'maxlen') cut = Math.max(0, s.ids.length - Number(t.threshold));
   else cut = s.lowerBound(t.threshold);
-  if (cut > 0) {
-    s.ids.splice(0, cut);
-    s.fields.splice(0, cut);
-  }
+  s.remove(0, cut);
 }
 
 const XADD: Handler = (c, a) => {
@@ -1242,8 +1266,7 @@ const XADD: Handler = (c, a) => {
   }
   if (last === MAX_ID) fail('ERR The stream has exhausted the last possible ID, unable to add more items');
   s ??= streamOrCreate(c, a[1]);
-  s.ids.push(id);
-  s.fields.push(fv);
+  s.append(id, fv);
   s.lastId = id;
   s.entriesAdded++;
   if (trimSpec) trim(s, trimSpec);
@@ -1265,8 +1288,7 @@ const XDEL: Handler = (c, a) => {
   for (const id of ids) {
     const i = s.lowerBound(id);
     if (i < s.ids.length && s.ids[i] === id) {
-      s.ids.splice(i, 1);
-      s.fields.splice(i, 1);
+      s.remove(i, 1);
       if (id > s.maxDeletedId) s.maxDeletedId = id;
     }
   }
@@ -1305,8 +1327,8 @@ function group(s: StreamState, name: Uint8Array): GroupState {
 function consumerOf(c: CommandContext, g: GroupState, name: Uint8Array) {
   let con = g.consumers.get(name);
   if (con === undefined) {
-    con = { name, seenTime: c.now, activeTime: null };
-    g.consumers.set(name, con);
+    con = { name: own(name), seenTime: c.now, activeTime: null };
+    g.consumers.set(con.name, con);
   }
   return con;
 }
@@ -1317,9 +1339,7 @@ const XGROUP: Handler = (c, a) => {
   if (sub === 'help') return;
   arity(a, 4);
   const key = a[2];
-  const e = c.ks.lookup(c.db, key);
-  if (e !== undefined && e.value.type !== 'stream') fail(WRONGTYPE);
-  let s = e?.value.type === 'stream' ? e.value.v : undefined;
+  let s = stream(c, key);
   const name = a[3];
   if (sub === 'create' || sub === 'setid') {
     arity(a, 5);
@@ -1340,7 +1360,8 @@ const XGROUP: Handler = (c, a) => {
     if (sub === 'create') {
       if (s?.groups.has(name)) fail('BUSYGROUP Consumer Group name already exists');
       s ??= streamOrCreate(c, key);
-      s.groups.set(name, { name, lastId: id, entriesRead, pel: new Map(), consumers: new BytesMap() });
+      const ownName = own(name);
+      s.groups.set(ownName, { name: ownName, lastId: id, entriesRead, pel: new Map(), consumers: new BytesMap() });
     } else {
       const g = group(s!, name);
       g.lastId = id;
@@ -1446,7 +1467,7 @@ const RESTORE: Handler = (c, a) => {
   }
   const ttl = int(a[2]);
   if (ttl < 0) fail('ERR Invalid TTL value, must be >= 0');
-  if (!replace && c.ks.lookup(c.db, a[1]) !== undefined) fail('BUSYKEY Target key name already exists.');
+  if (!replace && c.ks.exists(c.db, a[1])) fail('BUSYKEY Target key name already exists.');
   let decoded;
   try {
     decoded = decodeDumpPayload(a[3]);
@@ -1484,7 +1505,7 @@ const FUNCTION: Handler = (c, a) => {
     const code = a[a.length - 1];
     const [engine, library] = libraryName(code);
     if (c.ks.functions.has(library) && !replace) fail(`ERR Library '${library}' already exists`);
-    c.ks.functions.set(library, { library, engine, code });
+    c.ks.functions.set(library, { library, engine, code: own(code) });
   } else if (sub === 'delete') {
     arity(a, 3, true);
     const name = text(a[2]);
@@ -1612,4 +1633,3 @@ export const HANDLERS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
 ]);
 
 export { CommandFailed };
-export type { Entry };

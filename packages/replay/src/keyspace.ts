@@ -1,9 +1,28 @@
-// The keyspace a replay builds, and the commands that change it, with Redis 7.x semantics as an AOF load
-// applies them (nothing expires while loading; relative times count from `now`).
-import type { FunctionRecord, KeyRecord, KeyValue, KeyspaceRecord, StreamValue } from '@redis-persist/keyspace';
+// The keyspace a replay builds, with Redis 7.x semantics as an AOF load applies them (nothing expires while
+// loading; relative times count from `now`). Each database is one PackedMap: key bytes and string values packed in
+// ByteColumns, the expiry (Unix ms, NaN: none) in a float64 column, the type in a tag, collections as objects.
+import type { FunctionRecord, HashField, KeyRecord, KeyValue, KeyspaceRecord, StreamValue } from '@redis-persist/keyspace';
 import { BytesMap, bytesEqual } from './bytes-map.js';
-import { type Entry, type Value, StreamState, cloneValue, idText, parseIdText } from './model.js';
+import { ByteColumn, EMPTY } from './column.js';
+import {
+  type Value,
+  type ValueOf,
+  type ValueType,
+  type HashValue,
+  type ZsetValue,
+  StreamState,
+  TAG,
+  TYPE_TAGS,
+  cloneValue,
+  idText,
+  newHash,
+  newSet,
+  newZset,
+  own,
+  parseIdText,
+} from './model.js';
 import { text } from './numbers.js';
+import { PackedMap } from './packed-map.js';
 
 /** A command Redis would answer with an error: it changes nothing. */
 export class CommandFailed extends Error {}
@@ -19,49 +38,140 @@ export interface RecordsOptions {
   dropExpiredAt?: number;
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(a, b);
+type Collection = Exclude<Value, { type: 'string' }>['v'];
+
+/** One database: key -> (tag, string bytes | collection, expiry). */
+export class Db extends PackedMap<Collection> {
+  constructor() {
+    super({ values: true, numbers: true, tags: true, objects: true });
+  }
+
+  typeAt(i: number): ValueType {
+    return TYPE_TAGS[this.tags![i]];
+  }
+
+  /** The value at index i (a string's bytes are a view). */
+  valueAt(i: number): Value {
+    const type = this.typeAt(i);
+    return (type === 'string' ? { type, v: this.vals!.get(i) } : { type, v: this.objs![i] }) as Value;
+  }
+
+  expireAt(i: number): number | null {
+    const t = this.nums![i];
+    return Number.isNaN(t) ? null : t;
+  }
+
+  /** Stores value under key (copying string bytes), with an expiry. */
+  put(key: Uint8Array, value: Value, expireAt: number | null): void {
+    const i = this.add(key);
+    this.tags![i] = TAG[value.type];
+    if (value.type === 'string') {
+      this.vals!.set(i, value.v);
+      this.objs![i] = undefined;
+    } else {
+      if (!this.added && this.vals!.lengthAt(i) !== 0) this.vals!.set(i, EMPTY);
+      this.objs![i] = value.v;
+    }
+    this.nums![i] = expireAt ?? NaN;
+  }
 }
 
 export class ReplayKeyspace {
-  readonly dbs = new Map<number, BytesMap<Entry>>();
+  readonly dbs = new Map<number, Db>();
   readonly functions = new Map<string, FunctionRecord>();
 
-  db(n: number): BytesMap<Entry> {
+  db(n: number): Db {
     let d = this.dbs.get(n);
-    if (d === undefined) this.dbs.set(n, (d = new BytesMap<Entry>()));
+    if (d === undefined) this.dbs.set(n, (d = new Db()));
     return d;
   }
 
-  lookup(db: number, key: Uint8Array): Entry | undefined {
-    return this.dbs.get(db)?.get(key);
+  /** Index of key in its database, or -1 (valid until the next change). */
+  find(db: number, key: Uint8Array): number {
+    return this.dbs.get(db)?.indexOf(key) ?? -1;
+  }
+
+  exists(db: number, key: Uint8Array): boolean {
+    return this.find(db, key) >= 0;
+  }
+
+  typeOf(db: number, key: Uint8Array): ValueType | undefined {
+    const d = this.dbs.get(db);
+    const i = d?.indexOf(key) ?? -1;
+    return i < 0 ? undefined : d!.typeAt(i);
+  }
+
+  /** The key's value (a string as a view), or undefined. */
+  value(db: number, key: Uint8Array): Value | undefined {
+    const d = this.dbs.get(db);
+    const i = d?.indexOf(key) ?? -1;
+    return i < 0 ? undefined : d!.valueAt(i);
   }
 
   /** The value of `type` at key, undefined when absent; a CommandFailed WRONGTYPE for another type. */
-  typed<T extends Value['type']>(db: number, key: Uint8Array, type: T): (Entry & { value: Extract<Value, { type: T }> }) | undefined {
-    const e = this.lookup(db, key);
-    if (e === undefined) return undefined;
-    if (e.value.type !== type) fail(WRONGTYPE);
-    return e as Entry & { value: Extract<Value, { type: T }> };
+  typed<T extends ValueType>(db: number, key: Uint8Array, type: T): ValueOf<T> | undefined {
+    const d = this.dbs.get(db);
+    if (d === undefined) return undefined;
+    const i = d.indexOf(key);
+    if (i < 0) return undefined;
+    if (d.tags![i] !== TAG[type]) fail(WRONGTYPE);
+    return (type === 'string' ? d.vals!.get(i) : d.objs![i]) as unknown as ValueOf<T>;
   }
 
-  /** Sets a key's value, clearing its expiry (setKey without KEEPTTL). */
+  /** The key's expiry: a Unix ms time, null for none, undefined when the key is absent. */
+  expireOf(db: number, key: Uint8Array): number | null | undefined {
+    const d = this.dbs.get(db);
+    const i = d?.indexOf(key) ?? -1;
+    return i < 0 ? undefined : d!.expireAt(i);
+  }
+
+  /** Sets an existing key's expiry (null: persist). */
+  setExpire(db: number, key: Uint8Array, expireAt: number | null): void {
+    const d = this.dbs.get(db);
+    const i = d?.indexOf(key) ?? -1;
+    if (i >= 0) d!.nums![i] = expireAt ?? NaN;
+  }
+
+  /** Sets a key's value with an expiry (null: none). String bytes are copied. */
   setKey(db: number, key: Uint8Array, value: Value, expireAt: number | null = null): void {
-    this.db(db).set(key, { value, expireAt });
+    this.db(db).put(key, value, expireAt);
+  }
+
+  /** A string value, keeping the key's expiry when keepTtl. */
+  setString(db: number, key: Uint8Array, v: Uint8Array, keepTtl = false): void {
+    const d = this.db(db);
+    const i = d.add(key);
+    const ttl = keepTtl && !d.added ? d.nums![i] : NaN;
+    d.tags![i] = TAG.string;
+    d.objs![i] = undefined;
+    d.vals!.set(i, v);
+    d.nums![i] = ttl;
   }
 
   delete(db: number, key: Uint8Array): boolean {
-    return this.dbs.get(db)?.delete(key) !== undefined;
+    return this.dbs.get(db)?.delete(key) ?? false;
+  }
+
+  /** Removes the key and returns its value (a string as an own copy) and expiry. */
+  take(db: number, key: Uint8Array): { value: Value; expireAt: number | null } | undefined {
+    const d = this.dbs.get(db);
+    const i = d?.indexOf(key) ?? -1;
+    if (i < 0) return undefined;
+    const v = d!.valueAt(i);
+    const value = v.type === 'string' ? { type: 'string' as const, v: own(v.v) } : v;
+    const expireAt = d!.expireAt(i);
+    d!.deleteAt(i);
+    return { value, expireAt };
   }
 
   /** Deletes the key when its collection became empty. */
   dropIfEmpty(db: number, key: Uint8Array): void {
-    const e = this.lookup(db, key);
-    if (e === undefined) return;
-    const v = e.value;
-    const empty =
-      (v.type === 'list' && v.v.length === 0) || ((v.type === 'set' || v.type === 'zset' || v.type === 'hash') && v.v.size === 0);
-    if (empty) this.delete(db, key);
+    const d = this.dbs.get(db);
+    const i = d?.indexOf(key) ?? -1;
+    if (i < 0) return;
+    const o = d!.objs![i];
+    const empty = o instanceof ByteColumn ? o.length === 0 : o instanceof PackedMap ? o.size === 0 : false;
+    if (empty) d!.deleteAt(i);
   }
 
   flushAll(): void {
@@ -81,7 +191,13 @@ export class ReplayKeyspace {
 
   /** Whether some hash field carries its own expiry (Redis 7.4+, RDB 12). */
   hasHashFieldTtls(): boolean {
-    for (const d of this.dbs.values()) for (const e of d.values) if (e.value.type === 'hash' && e.value.ttl !== null && e.value.ttl.size > 0) return true;
+    for (const d of this.dbs.values()) {
+      for (let i = 0; i < d.size; i++) {
+        if (d.tags![i] !== TAG.hash) continue;
+        const h = d.objs![i] as HashValue;
+        if (h.nums !== null) for (let j = 0; j < h.size; j++) if (!Number.isNaN(h.nums[j])) return true;
+      }
+    }
     return false;
   }
 
@@ -93,7 +209,8 @@ export class ReplayKeyspace {
 
   /**
    * The keyspace as records in canonical order: function libraries by name, then keys by db and key bytes,
-   * collections in canonical element order.
+   * collections in canonical element order. Byte strings in the records are views: use each record before the
+   * keyspace changes again.
    */
   *records(options: RecordsOptions = {}): Generator<KeyspaceRecord> {
     const fns = [...this.functions.values()].sort((a, b) => (a.library < b.library ? -1 : a.library > b.library ? 1 : 0));
@@ -101,11 +218,10 @@ export class ReplayKeyspace {
     const cut = options.dropExpiredAt;
     for (const n of [...this.dbs.keys()].sort((a, b) => a - b)) {
       const d = this.dbs.get(n)!;
-      const order = Array.from({ length: d.size }, (_, i) => i).sort((a, b) => compareBytes(d.keys[a], d.keys[b]));
-      for (const i of order) {
-        const e = d.values[i];
-        if (cut !== undefined && e.expireAt !== null && e.expireAt <= cut) continue;
-        const rec = toKeyRecord(n, d.keys[i], e, cut);
+      for (const i of d.sortedByKey()) {
+        const expireAt = d.expireAt(i);
+        if (cut !== undefined && expireAt !== null && expireAt <= cut) continue;
+        const rec = toKeyRecord(n, d.keys.get(i), d.valueAt(i), expireAt, cut);
         if (rec !== null) yield { kind: 'key', ...rec };
       }
     }
@@ -118,33 +234,34 @@ export class ReplayKeyspace {
   }
 }
 
-function sortedKeys(m: BytesMap<unknown>): number[] {
-  return Array.from({ length: m.size }, (_, i) => i).sort((a, b) => compareBytes(m.keys[a], m.keys[b]));
+export function zsetOrder(m: ZsetValue): number[] {
+  const s = m.nums!;
+  const k = m.keys;
+  return Array.from({ length: m.size }, (_, i) => i).sort((a, b) => s[a] - s[b] || k.compareItems(a, b));
 }
 
-export function zsetOrder(m: BytesMap<number>): number[] {
-  return Array.from({ length: m.size }, (_, i) => i).sort((a, b) => m.values[a] - m.values[b] || compareBytes(m.keys[a], m.keys[b]));
-}
-
-function toKeyRecord(db: number, key: Uint8Array, e: Entry, cut: number | undefined): KeyRecord | null {
-  const base = { db, key, expireAt: e.expireAt };
-  const v = e.value;
+function toKeyRecord(db: number, key: Uint8Array, v: Value, expireAt: number | null, cut: number | undefined): KeyRecord | null {
+  const base = { db, key, expireAt };
   switch (v.type) {
     case 'string':
       return { ...base, type: 'string', value: v.v };
-    case 'list':
-      return { ...base, type: 'list', value: v.v.slice() };
+    case 'list': {
+      const out: Uint8Array[] = new Array(v.v.length);
+      for (let i = 0; i < out.length; i++) out[i] = v.v.get(i);
+      return { ...base, type: 'list', value: out };
+    }
     case 'set':
-      return { ...base, type: 'set', value: sortedKeys(v.v).map((i) => v.v.keys[i]) };
+      return { ...base, type: 'set', value: v.v.sortedByKey().map((i) => v.v.keys.get(i)) };
     case 'zset':
-      return { ...base, type: 'zset', value: zsetOrder(v.v).map((i) => [v.v.keys[i], v.v.values[i]] as [Uint8Array, number]) };
+      return { ...base, type: 'zset', value: zsetOrder(v.v).map((i) => [v.v.keys.get(i), v.v.nums![i]] as [Uint8Array, number]) };
     case 'hash': {
-      const fields = [];
-      for (const i of sortedKeys(v.v)) {
-        const f = v.v.keys[i];
-        const ttl = v.ttl?.get(f) ?? null;
+      const h = v.v;
+      const fields: HashField[] = [];
+      for (const i of h.sortedByKey()) {
+        const t = h.nums === null ? NaN : h.nums[i];
+        const ttl = Number.isNaN(t) ? null : t;
         if (cut !== undefined && ttl !== null && ttl <= cut) continue;
-        fields.push({ field: f, value: v.v.values[i], expireAt: ttl });
+        fields.push({ field: h.keys.get(i), value: h.vals!.get(i), expireAt: ttl });
       }
       if (fields.length === 0) return null;
       return { ...base, type: 'hash', value: fields };
@@ -156,9 +273,13 @@ function toKeyRecord(db: number, key: Uint8Array, e: Entry, cut: number | undefi
   }
 }
 
+function sortedKeys(m: BytesMap<unknown>): number[] {
+  return Array.from({ length: m.size }, (_, i) => i).sort((a, b) => Buffer.compare(m.keys[a], m.keys[b]));
+}
+
 function streamValue(s: StreamState): StreamValue {
   const entries = s.ids.map((id, i) => {
-    const flat = s.fields[i];
+    const flat = s.fieldsAt(i);
     const fields: [Uint8Array, Uint8Array][] = [];
     for (let j = 0; j + 1 < flat.length; j += 2) fields.push([flat[j], flat[j + 1]]);
     return { id: idText(id), fields };
@@ -189,46 +310,54 @@ function fromKeyValue(value: KeyValue): Value | null {
   switch (value.type) {
     case 'string':
       return { type: 'string', v: value.value };
-    case 'list':
-      return value.value.length === 0 ? null : { type: 'list', v: value.value.slice() };
+    case 'list': {
+      if (value.value.length === 0) return null;
+      const l = new ByteColumn(value.value.length);
+      for (const x of value.value) l.push(x);
+      return { type: 'list', v: l };
+    }
     case 'set': {
-      const m = new BytesMap<true>();
-      for (const x of value.value) m.set(x, true);
+      const m = newSet(value.value.length);
+      for (const x of value.value) m.add(x);
       return m.size === 0 ? null : { type: 'set', v: m };
     }
     case 'zset': {
-      const m = new BytesMap<number>();
-      for (const [x, s] of value.value) m.set(x, s);
+      const m = newZset(value.value.length);
+      for (const [x, s] of value.value) m.addNumber(x, s);
       return m.size === 0 ? null : { type: 'zset', v: m };
     }
     case 'hash': {
-      const m = new BytesMap<Uint8Array>();
-      let ttl: BytesMap<number> | null = null;
+      const m = newHash(value.value.length);
       for (const h of value.value) {
-        m.set(h.field, h.value);
-        if (h.expireAt !== null && h.expireAt !== undefined) (ttl ??= new BytesMap<number>()).set(h.field, h.expireAt);
+        const i = m.add(h.field);
+        m.vals!.set(i, h.value);
+        if (h.expireAt !== null && h.expireAt !== undefined) m.enableNumbers()[i] = h.expireAt;
+        else if (m.nums !== null) m.nums[i] = NaN;
       }
-      return m.size === 0 ? null : { type: 'hash', v: m, ttl };
+      return m.size === 0 ? null : { type: 'hash', v: m };
     }
     case 'stream': {
       const sv = value.value;
       const s = new StreamState();
-      for (const e of sv.entries) {
-        s.ids.push(parseIdText(e.id));
-        s.fields.push(e.fields.flat());
-      }
+      for (const e of sv.entries) s.append(parseIdText(e.id), e.fields.flat());
       s.lastId = parseIdText(sv.lastId);
       s.maxDeletedId = parseIdText(sv.maxDeletedId);
       s.entriesAdded = sv.entriesAdded;
       for (const g of sv.groups) {
         const consumers = new BytesMap<{ name: Uint8Array; seenTime: number; activeTime: number | null }>();
-        for (const c of g.consumers) consumers.set(c.name, { name: c.name, seenTime: c.seenTime, activeTime: c.activeTime });
+        for (const c of g.consumers) {
+          const name = own(c.name);
+          consumers.set(name, { name, seenTime: c.seenTime, activeTime: c.activeTime });
+        }
         const pel = new Map<bigint, { consumer: Uint8Array; deliveryTime: number; deliveryCount: number }>();
         for (const p of g.pending) {
-          pel.set(parseIdText(p.id), { consumer: p.consumer, deliveryTime: p.deliveryTime, deliveryCount: p.deliveryCount });
-          if (!consumers.has(p.consumer)) consumers.set(p.consumer, { name: p.consumer, seenTime: p.deliveryTime, activeTime: null });
+          const known = consumers.get(p.consumer);
+          const consumer = known?.name ?? own(p.consumer);
+          pel.set(parseIdText(p.id), { consumer, deliveryTime: p.deliveryTime, deliveryCount: p.deliveryCount });
+          if (known === undefined) consumers.set(consumer, { name: consumer, seenTime: p.deliveryTime, activeTime: null });
         }
-        s.groups.set(g.name, { name: g.name, lastId: parseIdText(g.lastDeliveredId), entriesRead: g.entriesRead ?? -1, pel, consumers });
+        const name = own(g.name);
+        s.groups.set(name, { name, lastId: parseIdText(g.lastDeliveredId), entriesRead: g.entriesRead ?? -1, pel, consumers });
       }
       return { type: 'stream', v: s };
     }

@@ -1,12 +1,70 @@
-// The replayed keyspace in compact form: byte strings stay Uint8Array, collections keyed by bytes use BytesMap
-// (no JS string per element), stream IDs are 128-bit BigInts (ms << 64 | seq).
+// The replayed keyspace in compact form. Elements of collections live packed in ByteColumns (no JS object per
+// element): lists are ByteColumns, sets/zsets/hashes PackedMaps (zset scores and hash field TTLs in a float64
+// column), stream entries one packed blob each. Stream IDs are 128-bit BigInts (ms << 64 | seq).
 import type { ModuleValue } from '@redis-persist/keyspace';
 import { BytesMap } from './bytes-map.js';
+import { ByteColumn } from './column.js';
+import { PackedMap } from './packed-map.js';
+
+/** An own copy of bytes that may be a view into a reader's buffer (Buffer#slice would not copy). */
+export function own(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b);
+}
+
+// ----------------------------------------------------------------------------------------------- streams
+
+let scratch = new Uint8Array(256);
+
+function putVarint(buf: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    buf[at++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buf[at++] = v;
+  return at;
+}
+
+/** field, value, field, value... as one blob: varint count, then varint length + bytes each. */
+function encodeFields(fv: Uint8Array[]): Uint8Array {
+  let size = 5;
+  for (const x of fv) size += 5 + x.length;
+  if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
+  const buf = scratch;
+  let at = putVarint(buf, 0, fv.length);
+  for (const x of fv) {
+    at = putVarint(buf, at, x.length);
+    buf.set(x, at);
+    at += x.length;
+  }
+  return buf.subarray(0, at);
+}
+
+function decodeFields(blob: Uint8Array): Uint8Array[] {
+  let at = 0;
+  const varint = (): number => {
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      const b = blob[at++];
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 128;
+    }
+  };
+  const n = varint();
+  const out: Uint8Array[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const len = varint();
+    out[i] = blob.subarray(at, at + len);
+    at += len;
+  }
+  return out;
+}
 
 export class StreamState {
-  ids: bigint[] = [];
-  /** Per entry: field, value, field, value... */
-  fields: Uint8Array[][] = [];
+  readonly ids: bigint[] = [];
+  /** Per entry: its fields and values, packed (see encodeFields). */
+  readonly entries = new ByteColumn();
   lastId = 0n;
   maxDeletedId = 0n;
   entriesAdded = 0;
@@ -14,6 +72,24 @@ export class StreamState {
 
   get length(): number {
     return this.ids.length;
+  }
+
+  /** Appends an entry (the caller checks the ID order). */
+  append(id: bigint, fieldsAndValues: Uint8Array[]): void {
+    this.ids.push(id);
+    this.entries.push(encodeFields(fieldsAndValues));
+  }
+
+  /** field, value, field, value... of entry i (views). */
+  fieldsAt(i: number): Uint8Array[] {
+    return decodeFields(this.entries.get(i));
+  }
+
+  /** Removes `count` entries from index i. */
+  remove(i: number, count = 1): void {
+    if (count <= 0) return;
+    this.ids.splice(i, count);
+    this.entries.remove(i, count);
   }
 
   /** Index of the first entry with id >= `id`. */
@@ -35,8 +111,10 @@ export class StreamState {
 
   clone(): StreamState {
     const s = new StreamState();
-    s.ids = this.ids.slice();
-    s.fields = this.fields.slice();
+    for (let i = 0; i < this.ids.length; i++) {
+      s.ids.push(this.ids[i]);
+      s.entries.push(this.entries.get(i));
+    }
     s.lastId = this.lastId;
     s.maxDeletedId = this.maxDeletedId;
     s.entriesAdded = this.entriesAdded;
@@ -72,19 +150,44 @@ export interface GroupState {
   consumers: BytesMap<ConsumerState>;
 }
 
+// ----------------------------------------------------------------------------------------------- values
+
+/** A set: keys only. */
+export type SetValue = PackedMap;
+/** A sorted set: member -> score in `nums`. */
+export type ZsetValue = PackedMap;
+/** A hash: field -> value in `vals`; a field's TTL (Unix ms) in `nums` (NaN: none; `nums` null: no TTLs). */
+export type HashValue = PackedMap;
+
+export const newSet = (capacity = 0): SetValue => new PackedMap({}, capacity);
+export const newZset = (capacity = 0): ZsetValue => new PackedMap({ numbers: true }, capacity);
+export const newHash = (capacity = 0): HashValue => new PackedMap({ values: true }, capacity);
+
 export type Value =
   | { type: 'string'; v: Uint8Array }
-  | { type: 'list'; v: Uint8Array[] }
-  | { type: 'set'; v: BytesMap<true> }
-  | { type: 'zset'; v: BytesMap<number> }
-  | { type: 'hash'; v: BytesMap<Uint8Array>; ttl: BytesMap<number> | null }
+  | { type: 'list'; v: ByteColumn }
+  | { type: 'set'; v: SetValue }
+  | { type: 'zset'; v: ZsetValue }
+  | { type: 'hash'; v: HashValue }
   | { type: 'stream'; v: StreamState }
   | { type: 'module'; v: ModuleValue };
 
-export interface Entry {
-  value: Value;
-  expireAt: number | null;
+export type ValueType = Value['type'];
+
+/** The collection (or string bytes) each type keeps. */
+export interface ValueTypes {
+  string: Uint8Array;
+  list: ByteColumn;
+  set: SetValue;
+  zset: ZsetValue;
+  hash: HashValue;
+  stream: StreamState;
+  module: ModuleValue;
 }
+export type ValueOf<T extends ValueType> = ValueTypes[T];
+
+export const TYPE_TAGS: readonly ValueType[] = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'];
+export const TAG: Record<ValueType, number> = { string: 0, list: 1, set: 2, zset: 3, hash: 4, stream: 5, module: 6 };
 
 export const SEQ_BITS = 64n;
 export const SEQ_MASK = (1n << 64n) - 1n;
@@ -99,34 +202,43 @@ export function parseIdText(s: string): bigint {
   return (BigInt(s.slice(0, dash)) << SEQ_BITS) | BigInt(s.slice(dash + 1));
 }
 
+function copyMap(m: PackedMap): PackedMap {
+  const out = new PackedMap({ values: m.vals !== null, numbers: m.nums !== null }, m.size);
+  for (let i = 0; i < m.size; i++) {
+    const j = out.add(m.keys.get(i));
+    if (m.vals !== null) out.vals!.set(j, m.vals.get(i));
+    if (m.nums !== null) out.nums![j] = m.nums[i];
+  }
+  return out;
+}
+
 export function cloneValue(v: Value): Value {
   switch (v.type) {
     case 'string':
+      return { type: 'string', v: own(v.v) };
     case 'module':
       return v;
     case 'list':
-      return { type: 'list', v: v.v.slice() };
-    case 'set': {
-      const m = new BytesMap<true>();
-      for (const k of v.v.keys) m.set(k, true);
-      return { type: 'set', v: m };
-    }
-    case 'zset': {
-      const m = new BytesMap<number>();
-      for (let i = 0; i < v.v.size; i++) m.set(v.v.keys[i], v.v.values[i]);
-      return { type: 'zset', v: m };
-    }
-    case 'hash': {
-      const m = new BytesMap<Uint8Array>();
-      for (let i = 0; i < v.v.size; i++) m.set(v.v.keys[i], v.v.values[i]);
-      let ttl: BytesMap<number> | null = null;
-      if (v.ttl !== null && v.ttl.size > 0) {
-        ttl = new BytesMap<number>();
-        for (let i = 0; i < v.ttl.size; i++) ttl.set(v.ttl.keys[i], v.ttl.values[i]);
-      }
-      return { type: 'hash', v: m, ttl };
-    }
+      return { type: 'list', v: v.v.clone() };
+    case 'set':
+    case 'zset':
+    case 'hash':
+      return { type: v.type, v: copyMap(v.v) } as Value;
     case 'stream':
       return { type: 'stream', v: v.v.clone() };
+  }
+}
+
+/** Elements of a collection value (0 for strings and modules). */
+export function valueSize(v: Value): number {
+  switch (v.type) {
+    case 'list':
+      return v.v.length;
+    case 'set':
+    case 'zset':
+    case 'hash':
+      return v.v.size;
+    default:
+      return 1;
   }
 }

@@ -1,6 +1,6 @@
 // Replaying an AOF (single file, or a multi-part directory in manifest order) into a ReplayKeyspace: what a
 // Redis 7.x restart would load.
-import { AofError, loadedFiles, readAof, readManifest, resolveAofInput, type AofRdbPart } from '@redis-persist/aof';
+import { AofError, loadedFiles, readAofBatches, readManifest, resolveAofInput, type AofRdbPart } from '@redis-persist/aof';
 import { parseRdb } from '@redis-persist/rdb';
 import { HANDLERS, Unsupported, type CommandContext } from './commands.js';
 import { ReplayError } from './errors.js';
@@ -119,17 +119,7 @@ export class Replayer {
       return;
     }
     this.ctx.db = db;
-    // The reader's arguments may be views into its read buffers: what the keyspace keeps must not pin them. One
-    // buffer per command (not per argument: a small typed array with its own buffer costs ~300 bytes of heap).
-    let total = 0;
-    for (let i = 1; i < args.length; i++) total += args[i].byteLength;
-    const own = new Uint8Array(total);
-    for (let i = 1, at = 0; i < args.length; i++) {
-      const x = args[i];
-      own.set(x, at);
-      args[i] = own.subarray(at, at + x.byteLength);
-      at += x.byteLength;
-    }
+    // The arguments may be views into the reader's buffers: the keyspace copies what it keeps into its own storage.
     try {
       h(this.ctx, args);
     } catch (err) {
@@ -175,7 +165,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
     multi = null;
   };
 
-  const iter = readAof(input, {
+  const iter = readAofBatches(input, {
     onRdbPart: (p) => {
       parts.push(p);
       queued.push(p);
@@ -189,7 +179,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
   let multiOffset = 0;
   const lastFile = await lastLoadedFile(input);
   try {
-  for await (const cmd of iter) {
+  reading: for await (const batch of iter) for (const cmd of batch) {
     while (queued.length > 0) await loadRdbPart(ks, queued.shift()!);
     if (files[files.length - 1] !== cmd.file) {
       closeFile();
@@ -197,7 +187,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
     }
     if (until !== undefined && cmd.timestamp !== undefined && cmd.timestamp > until) {
       stoppedAt = { file: cmd.file, offset: cmd.offset, timestamp: cmd.timestamp };
-      break;
+      break reading;
     }
     if (cmd.timestamp !== undefined) lastTimestamp = cmd.timestamp;
     commands++;

@@ -1,0 +1,200 @@
+// The packed storage of the replayed keyspace against plain JS models: ByteColumn as an array of byte strings,
+// PackedMap (and BytesMap) as a Map, through random operations that cross the arena's compaction and own-segment
+// paths.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { BytesMap } from '../src/bytes-map.js';
+import { ByteColumn } from '../src/column.js';
+import { PackedMap } from '../src/packed-map.js';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** Mostly short values, some long enough to get a segment of their own (>= 32 KiB). */
+const bytes = fc.oneof(
+  { weight: 20, arbitrary: fc.uint8Array({ maxLength: 12 }) },
+  { weight: 3, arbitrary: fc.uint8Array({ minLength: 100, maxLength: 3000 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 32 * 1024, max: 70 * 1024 }).map((n) => new Uint8Array(n).fill(n & 0xff)) },
+);
+
+type ColumnOp =
+  | { op: 'push' | 'unshift'; b: Uint8Array }
+  | { op: 'set' | 'insert'; at: number; b: Uint8Array }
+  | { op: 'remove'; at: number; n: number }
+  | { op: 'swapRemove'; at: number }
+  | { op: 'removeSorted'; picks: number[] };
+
+const columnOp: fc.Arbitrary<ColumnOp> = fc.oneof(
+  fc.record({ op: fc.constantFrom('push' as const, 'unshift' as const), b: bytes }),
+  fc.record({ op: fc.constantFrom('set' as const, 'insert' as const), at: fc.nat(), b: bytes }),
+  fc.record({ op: fc.constant('remove' as const), at: fc.nat(), n: fc.nat({ max: 6 }) }),
+  fc.record({ op: fc.constant('swapRemove' as const), at: fc.nat() }),
+  fc.record({ op: fc.constant('removeSorted' as const), picks: fc.array(fc.nat(), { maxLength: 8 }) }),
+);
+
+function applyColumn(c: ByteColumn, ref: Uint8Array[], o: ColumnOp): void {
+  const len = ref.length;
+  switch (o.op) {
+    case 'push':
+      c.push(o.b);
+      ref.push(o.b);
+      break;
+    case 'unshift':
+      c.unshift(o.b);
+      ref.unshift(o.b);
+      break;
+    case 'set':
+      if (len === 0) return;
+      c.set(o.at % len, o.b);
+      ref[o.at % len] = o.b;
+      break;
+    case 'insert':
+      c.insert(o.at % (len + 1), o.b);
+      ref.splice(o.at % (len + 1), 0, o.b);
+      break;
+    case 'remove': {
+      if (len === 0) return;
+      const at = o.at % len;
+      const n = Math.min(o.n, len - at);
+      c.remove(at, n);
+      ref.splice(at, n);
+      break;
+    }
+    case 'swapRemove': {
+      if (len === 0) return;
+      const at = o.at % len;
+      c.swapRemove(at);
+      ref[at] = ref[len - 1];
+      ref.pop();
+      break;
+    }
+    case 'removeSorted': {
+      if (len === 0) return;
+      const picks = [...new Set(o.picks.map((p) => p % len))].sort((a, b) => a - b);
+      c.removeSorted(picks);
+      for (let k = picks.length - 1; k >= 0; k--) ref.splice(picks[k], 1);
+      break;
+    }
+  }
+}
+
+describe('ByteColumn', () => {
+  it('behaves like an array of byte strings through any mix of operations', () => {
+    fc.assert(
+      fc.property(fc.array(columnOp, { maxLength: 300 }), (ops) => {
+        const c = new ByteColumn(1);
+        const ref: Uint8Array[] = [];
+        const views: [Uint8Array, string][] = [];
+        for (const o of ops) {
+          applyColumn(c, ref, o);
+          expect(c.length).toBe(ref.length);
+          if (ref.length > 0) {
+            // A view handed out stays a snapshot of what it was, whatever happens to the column afterwards.
+            const v = c.get(ref.length - 1);
+            views.push([v, hex(v)]);
+          }
+        }
+        expect(Array.from({ length: c.length }, (_, i) => hex(c.get(i)))).toEqual(ref.map(hex));
+        expect(c.liveBytes).toBe(ref.reduce((s, b) => s + b.length, 0));
+        for (const [v, h] of views) expect(hex(v)).toBe(h);
+        for (let i = 0; i < ref.length; i++) {
+          expect(c.equalsAt(i, ref[i])).toBe(true);
+          expect(Math.sign(c.compareAt(i, ref[0]))).toBe(Math.sign(Buffer.compare(ref[i], ref[0])));
+          expect(Math.sign(c.compareItems(i, 0))).toBe(Math.sign(Buffer.compare(ref[i], ref[0])));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reclaims garbage: a queue that turns over many times holds about its live bytes', () => {
+    const c = new ByteColumn();
+    const item = new Uint8Array(1000).fill(7);
+    for (let i = 0; i < 20_000; i++) {
+      c.push(item);
+      if (c.length > 100) c.remove(0, 1);
+    }
+    expect(c.length).toBe(100);
+    expect(c.liveBytes).toBe(100_000);
+    const held = (c as unknown as { segs: (Uint8Array | null)[] }).segs.reduce((s, x) => s + (x?.byteLength ?? 0), 0);
+    expect(held).toBeLessThan(8 * 100_000);
+  });
+  it('compacts: elements rewritten in place over and over keep their bytes, and the garbage is reclaimed', () => {
+    const c = new ByteColumn();
+    const ref: Uint8Array[] = [];
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let i = 0; i < 300; i++) {
+      const b = new Uint8Array(1 + rnd(200)).fill(i & 0xff);
+      c.push(b);
+      ref.push(b);
+    }
+    for (let k = 0; k < 50_000; k++) {
+      const i = rnd(ref.length);
+      const b = new Uint8Array(1 + rnd(200)).map(() => rnd(256));
+      c.set(i, b);
+      ref[i] = b;
+    }
+    expect(Array.from({ length: c.length }, (_, i) => hex(c.get(i)))).toEqual(ref.map(hex));
+    const held = (c as unknown as { segs: (Uint8Array | null)[] }).segs.reduce((s, x) => s + (x?.byteLength ?? 0), 0);
+    expect(held).toBeLessThan(6 * c.liveBytes);
+  });
+});
+
+describe('PackedMap', () => {
+  it('behaves like a Map from bytes to (bytes, number), through any mix of adds and deletes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.uint8Array({ maxLength: 3 }), bytes, fc.double({ noNaN: true })), { maxLength: 400 }), (ops) => {
+        const m = new PackedMap({ values: true, numbers: true });
+        const ref = new Map<string, [string, number]>();
+        for (const [del, k, v, x] of ops) {
+          const id = hex(k);
+          if (del) expect(m.delete(k)).toBe(ref.delete(id));
+          else {
+            const i = m.add(k);
+            expect(m.added).toBe(!ref.has(id));
+            m.vals!.set(i, v);
+            m.nums![i] = x;
+            ref.set(id, [hex(v), x]);
+          }
+          expect(m.size).toBe(ref.size);
+        }
+        for (const [id, [v, x]] of ref) {
+          const i = m.indexOf(Buffer.from(id, 'hex'));
+          expect(i).toBeGreaterThanOrEqual(0);
+          expect(hex(m.vals!.get(i))).toBe(v);
+          expect(m.nums![i]).toBe(x);
+        }
+        const seen = new Map(Array.from({ length: m.size }, (_, i) => [hex(m.keyAt(i)), [hex(m.vals!.get(i)), m.nums![i]] as [string, number]]));
+        expect(seen).toEqual(ref);
+        expect(m.sortedByKey().map((i) => hex(m.keyAt(i)))).toEqual([...ref.keys()].sort((a, b) => Buffer.compare(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'))));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('BytesMap', () => {
+  it('behaves like a Map keyed by the bytes, through any mix of sets and deletes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.uint8Array({ maxLength: 3 }), fc.integer()), { maxLength: 400 }), (ops) => {
+        const m = new BytesMap<number>();
+        const ref = new Map<string, number>();
+        for (const [del, k, v] of ops) {
+          const id = hex(k);
+          if (del) expect(m.delete(k)).toBe(ref.get(id));
+          else expect(m.set(k, v)).toBe(!ref.has(id));
+          if (del) ref.delete(id);
+          else ref.set(id, v);
+          expect(m.size).toBe(ref.size);
+        }
+        for (const [id, v] of ref) expect(m.get(Buffer.from(id, 'hex'))).toBe(v);
+        const seen = new Map(m.keys.map((k, i) => [hex(k), m.values[i]]));
+        expect(seen).toEqual(ref);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
