@@ -281,15 +281,38 @@ export async function* writeRdb(
 ): AsyncGenerator<Uint8Array> {
   let parts: Uint8Array[] = [writer.header()];
   let size = parts[0].length;
-  for await (const rec of records) {
-    const bytes = writer.record(rec);
-    if (bytes.length === 0) continue;
-    parts.push(bytes);
-    size += bytes.length;
-    if (size >= CHUNK) {
+  if (Symbol.iterator in records) {
+    // A synchronous source is drained a chunk at a time without a promise per record.
+    const it = records[Symbol.iterator]();
+    for (;;) {
+      let done = false;
+      while (size < CHUNK) {
+        const r = it.next();
+        if (r.done) {
+          done = true;
+          break;
+        }
+        const bytes = writer.record(r.value);
+        if (bytes.length === 0) continue;
+        parts.push(bytes);
+        size += bytes.length;
+      }
+      if (done) break;
       yield parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
       parts = [];
       size = 0;
+    }
+  } else {
+    for await (const rec of records) {
+      const bytes = writer.record(rec);
+      if (bytes.length === 0) continue;
+      parts.push(bytes);
+      size += bytes.length;
+      if (size >= CHUNK) {
+        yield parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+        parts = [];
+        size = 0;
+      }
     }
   }
   parts.push(writer.end());

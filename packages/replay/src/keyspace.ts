@@ -23,6 +23,20 @@ import {
 } from './model.js';
 import { text } from './numbers.js';
 import { PackedMap } from './packed-map.js';
+import { packValue, packedHashHasTtl, unpackValue } from './pack.js';
+
+/** Tag bit: the collection is packed into the entry's value bytes (see pack.ts). */
+const PACKED = 0x80;
+/** Collections a replay has unpacked or created recently and keeps as objects (packed again when evicted). */
+const KEEP_UNPACKED = 2048;
+
+export interface ReplayKeyspaceOptions {
+  /**
+   * How many recently used small collections stay unpacked between commands (default 2048). Fewer saves a little
+   * memory and costs time; 0 packs every small collection after every command.
+   */
+  keepUnpacked?: number;
+}
 
 /** A command Redis would answer with an error: it changes nothing. */
 export class CommandFailed extends Error {}
@@ -47,13 +61,51 @@ export class Db extends PackedMap<Collection> {
   }
 
   typeAt(i: number): ValueType {
-    return TYPE_TAGS[this.tags![i]];
+    return TYPE_TAGS[this.tags![i] & ~PACKED];
   }
 
-  /** The value at index i (a string's bytes are a view). */
+  /**
+   * The value at index i (a string's bytes are a view). A packed collection comes unpacked into a new object that
+   * the database does not keep (see objectAt).
+   */
   valueAt(i: number): Value {
     const type = this.typeAt(i);
-    return (type === 'string' ? { type, v: this.vals!.get(i) } : { type, v: this.objs![i] }) as Value;
+    if (type === 'string') return { type, v: this.vals!.get(i) };
+    if ((this.tags![i] & PACKED) !== 0) return { type, v: unpackValue(type, this.vals!.get(i)) } as Value;
+    return { type, v: this.objs![i] } as Value;
+  }
+
+  /** The collection at index i as the object the database keeps (unpacking it for good if it was packed). */
+  objectAt(i: number): Collection {
+    if ((this.tags![i] & PACKED) !== 0) {
+      const type = this.typeAt(i);
+      this.objs![i] = unpackValue(type, this.vals!.get(i));
+      this.vals!.set(i, EMPTY);
+      this.tags![i] = TAG[type];
+    }
+    return this.objs![i]!;
+  }
+
+  /** Packs the collection at index i if it is small enough; returns whether it did. */
+  pack(i: number): boolean {
+    const tag = this.tags![i];
+    if ((tag & PACKED) !== 0 || tag === TAG.string || tag === TAG.module) return false;
+    const blob = packValue(TYPE_TAGS[tag], this.objs![i]);
+    if (blob === null) return false;
+    this.vals!.set(i, blob);
+    this.objs![i] = undefined;
+    this.tags![i] = tag | PACKED;
+    return true;
+  }
+
+  /** Whether entry i is a hash with a field TTL. */
+  hashHasTtl(i: number): boolean {
+    const tag = this.tags![i];
+    if (tag === (TAG.hash | PACKED)) return packedHashHasTtl(this.vals!.get(i));
+    if (tag !== TAG.hash) return false;
+    const h = this.objs![i] as HashValue;
+    if (h.nums !== null) for (let j = 0; j < h.size; j++) if (!Number.isNaN(h.nums[j])) return true;
+    return false;
   }
 
   expireAt(i: number): number | null {
@@ -79,6 +131,42 @@ export class Db extends PackedMap<Collection> {
 export class ReplayKeyspace {
   readonly dbs = new Map<number, Db>();
   readonly functions = new Map<string, FunctionRecord>();
+  /** Collections kept as objects for now, oldest first (see settle). */
+  private readonly recent = new Map<Collection, { db: number; key: Uint8Array }>();
+  private readonly keepUnpacked: number;
+
+  constructor(options: ReplayKeyspaceOptions = {}) {
+    this.keepUnpacked = Math.max(0, options.keepUnpacked ?? KEEP_UNPACKED);
+  }
+
+  /** Remembers that the collection under key is held as an object (re-touching makes it the newest). */
+  private touch(db: number, key: Uint8Array, obj: Collection): void {
+    const seen = this.recent.get(obj);
+    if (seen !== undefined) {
+      this.recent.delete(obj);
+      if (seen.db === db && bytesEqual(seen.key, key)) {
+        this.recent.set(obj, seen);
+        return;
+      }
+    }
+    this.recent.set(obj, { db, key: own(key) });
+  }
+
+  /**
+   * Packs the collections not touched lately (all of them with `all`), so the keyspace holds most small
+   * collections packed and only a bounded number as objects. Call between commands, never during one.
+   */
+  settle(all = false): void {
+    const keep = all ? 0 : this.keepUnpacked >> 1;
+    if (!all && this.recent.size <= this.keepUnpacked) return;
+    for (const [obj, at] of this.recent) {
+      if (this.recent.size <= keep) break;
+      this.recent.delete(obj);
+      const d = this.dbs.get(at.db);
+      const i = d?.indexOf(at.key) ?? -1;
+      if (i >= 0 && d!.objs![i] === obj) d!.pack(i);
+    }
+  }
 
   db(n: number): Db {
     let d = this.dbs.get(n);
@@ -114,8 +202,11 @@ export class ReplayKeyspace {
     if (d === undefined) return undefined;
     const i = d.indexOf(key);
     if (i < 0) return undefined;
-    if (d.tags![i] !== TAG[type]) fail(WRONGTYPE);
-    return (type === 'string' ? d.vals!.get(i) : d.objs![i]) as unknown as ValueOf<T>;
+    if ((d.tags![i] & ~PACKED) !== TAG[type]) fail(WRONGTYPE);
+    if (type === 'string') return d.vals!.get(i) as ValueOf<T>;
+    const obj = d.objectAt(i);
+    this.touch(db, key, obj);
+    return obj as ValueOf<T>;
   }
 
   /** The key's expiry: a Unix ms time, null for none, undefined when the key is absent. */
@@ -135,6 +226,7 @@ export class ReplayKeyspace {
   /** Sets a key's value with an expiry (null: none). String bytes are copied. */
   setKey(db: number, key: Uint8Array, value: Value, expireAt: number | null = null): void {
     this.db(db).put(key, value, expireAt);
+    if (value.type !== 'string' && value.type !== 'module') this.touch(db, key, value.v);
   }
 
   /** A string value, keeping the key's expiry when keepTtl. */
@@ -169,13 +261,14 @@ export class ReplayKeyspace {
     const d = this.dbs.get(db);
     const i = d?.indexOf(key) ?? -1;
     if (i < 0) return;
-    const o = d!.objs![i];
+    const o = (d!.tags![i] & PACKED) !== 0 ? undefined : d!.objs![i];
     const empty = o instanceof ByteColumn ? o.length === 0 : o instanceof PackedMap ? o.size === 0 : false;
     if (empty) d!.deleteAt(i);
   }
 
   flushAll(): void {
     this.dbs.clear();
+    this.recent.clear();
   }
 
   copyValue(v: Value): Value {
@@ -191,13 +284,7 @@ export class ReplayKeyspace {
 
   /** Whether some hash field carries its own expiry (Redis 7.4+, RDB 12). */
   hasHashFieldTtls(): boolean {
-    for (const d of this.dbs.values()) {
-      for (let i = 0; i < d.size; i++) {
-        if (d.tags![i] !== TAG.hash) continue;
-        const h = d.objs![i] as HashValue;
-        if (h.nums !== null) for (let j = 0; j < h.size; j++) if (!Number.isNaN(h.nums[j])) return true;
-      }
-    }
+    for (const d of this.dbs.values()) for (let i = 0; i < d.size; i++) if (d.hashHasTtl(i)) return true;
     return false;
   }
 

@@ -25,6 +25,8 @@ export interface ReplayOptions {
    * `aof-load-truncated no`. A truncated file that is not the last one always fails, as in Redis.
    */
   loadTruncated?: boolean;
+  /** Recently used small collections kept unpacked between commands (default 2048; see ReplayKeyspaceOptions). */
+  keepUnpacked?: number;
   /** Called every 64k commands. */
   onProgress?: (p: { file: string; offset: number; commands: number }) => void;
 }
@@ -71,7 +73,10 @@ interface Pending {
 async function loadRdbPart(ks: ReplayKeyspace, part: AofRdbPart): Promise<void> {
   for await (const r of parseRdb(part.path, { values: true, stopAtEnd: true })) {
     if (r.kind === 'key') {
-      if (r.value !== undefined) ks.loadKey(r.db, r.key, r.value, r.expireAt);
+      if (r.value !== undefined) {
+        ks.loadKey(r.db, r.key, r.value, r.expireAt);
+        ks.settle();
+      }
     } else if (r.kind === 'function') ks.functions.set(r.function.library, r.function);
   }
 }
@@ -84,7 +89,7 @@ function commandLabel(args: Uint8Array[]): string {
 
 /** Replays one command into the keyspace, without MULTI/SELECT handling (for callers building keyspaces). */
 export class Replayer {
-  readonly ks = new ReplayKeyspace();
+  readonly ks: ReplayKeyspace;
   private readonly ctx: CommandContext;
   failed = 0;
   readonly failures: ReplayFailure[] = [];
@@ -92,6 +97,7 @@ export class Replayer {
   readonly skippedByCommand: Record<string, number> = {};
 
   constructor(private readonly options: ReplayOptions = {}) {
+    this.ks = new ReplayKeyspace({ keepUnpacked: options.keepUnpacked });
     this.ctx = { ks: this.ks, db: 0, now: options.now ?? Date.now(), hllSparseMaxBytes: options.hllSparseMaxBytes ?? 3000 };
   }
 
@@ -130,6 +136,7 @@ export class Replayer {
         this.unknown(args, file, offset, `cannot replay ${commandLabel(args)}: ${err.message}`, 'unsupported');
       } else throw err;
     }
+    this.ks.settle();
   }
 }
 
@@ -224,6 +231,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
   }
   while (queued.length > 0) await loadRdbPart(ks, queued.shift()!);
   closeFile();
+  ks.settle(true);
   for (const p of parts) if (!files.includes(p.file)) files.splice(parts.indexOf(p), 0, p.file);
   if (until !== undefined && !sawTimestamp && lastTimestamp === null) {
     throw new ReplayError('input', 'the AOF has no #TS: annotations, so --until has nothing to go by (enable aof-timestamp-enabled)', input);

@@ -1,0 +1,225 @@
+// Small collections packed into one byte string, as Redis keeps them in a listpack: a database holds most of its
+// lists, sets, sorted sets, hashes and streams (without consumer groups) of up to 128 elements this way, so they
+// cost a few bytes per element and no JS object. A command unpacks one into its object form; the keyspace packs it
+// again once it has not been touched for a while (see ReplayKeyspace).
+//
+// Layout: varint count, then per element varint length + bytes; a zset element is followed by its score (float64
+// LE); a hash starts with a flags byte (1: fields carry a TTL, a float64 LE after each value, NaN for none); a
+// stream starts with its last ID, max deleted ID (16 bytes each: ms, seq as u64 LE), entries added (float64), then
+// per entry its ID and its packed fields.
+import { ByteColumn } from './column.js';
+import { type HashValue, type SetValue, type ZsetValue, StreamState, newHash, newSet, newZset, SEQ_BITS, SEQ_MASK } from './model.js';
+
+/** Collections of more elements, or of a larger packed size, stay objects. */
+export const PACK_MAX_COUNT = 128;
+export const PACK_MAX_BYTES = 4096;
+
+class Out {
+  buf = new Uint8Array(512);
+  at = 0;
+  private view = new DataView(this.buf.buffer);
+
+  reset(): void {
+    this.at = 0;
+  }
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const b = new Uint8Array(Math.max(this.at + n, this.buf.length * 2));
+    b.set(this.buf.subarray(0, this.at));
+    this.buf = b;
+    this.view = new DataView(b.buffer);
+  }
+
+  varint(v: number): void {
+    this.room(8);
+    while (v >= 0x80) {
+      this.buf[this.at++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    this.buf[this.at++] = v;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.varint(b.length);
+    this.room(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+
+  f64(x: number): void {
+    this.room(8);
+    this.view.setFloat64(this.at, x, true);
+    this.at += 8;
+  }
+
+  u8(x: number): void {
+    this.room(1);
+    this.buf[this.at++] = x;
+  }
+
+  id(id: bigint): void {
+    this.room(16);
+    this.view.setBigUint64(this.at, id >> SEQ_BITS, true);
+    this.view.setBigUint64(this.at + 8, id & SEQ_MASK, true);
+    this.at += 16;
+  }
+
+  result(): Uint8Array | null {
+    return this.at > PACK_MAX_BYTES ? null : this.buf.subarray(0, this.at);
+  }
+}
+
+class In {
+  at = 0;
+  private readonly view: DataView;
+
+  constructor(private readonly b: Uint8Array) {
+    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+
+  varint(): number {
+    let v = 0;
+    let mul = 1;
+    for (;;) {
+      const x = this.b[this.at++];
+      v += (x & 0x7f) * mul;
+      if (x < 0x80) return v;
+      mul *= 128;
+    }
+  }
+
+  bytes(): Uint8Array {
+    const n = this.varint();
+    const out = this.b.subarray(this.at, this.at + n);
+    this.at += n;
+    return out;
+  }
+
+  f64(): number {
+    const x = this.view.getFloat64(this.at, true);
+    this.at += 8;
+    return x;
+  }
+
+  u8(): number {
+    return this.b[this.at++];
+  }
+
+  id(): bigint {
+    const ms = this.view.getBigUint64(this.at, true);
+    const seq = this.view.getBigUint64(this.at + 8, true);
+    this.at += 16;
+    return (ms << SEQ_BITS) | seq;
+  }
+}
+
+const out = new Out();
+
+/** The packed form of a collection, or null when it is too big (or a stream with consumer groups). The bytes are
+ * only valid until the next call. */
+export function packValue(type: string, v: unknown): Uint8Array | null {
+  out.reset();
+  switch (type) {
+    case 'list': {
+      const l = v as ByteColumn;
+      if (l.length > PACK_MAX_COUNT || l.liveBytes > PACK_MAX_BYTES) return null;
+      out.varint(l.length);
+      for (let i = 0; i < l.length; i++) out.bytes(l.get(i));
+      return out.result();
+    }
+    case 'set':
+    case 'zset':
+    case 'hash': {
+      const m = v as SetValue;
+      if (m.size > PACK_MAX_COUNT || m.keys.liveBytes + (m.vals?.liveBytes ?? 0) > PACK_MAX_BYTES) return null;
+      let ttl = false;
+      if (type === 'hash' && m.nums !== null) for (let i = 0; i < m.size && !ttl; i++) ttl = !Number.isNaN(m.nums[i]);
+      if (type === 'hash') out.u8(ttl ? 1 : 0);
+      out.varint(m.size);
+      for (let i = 0; i < m.size; i++) {
+        out.bytes(m.keys.get(i));
+        if (type === 'zset') out.f64(m.nums![i]);
+        else if (type === 'hash') {
+          out.bytes(m.vals!.get(i));
+          if (ttl) out.f64(m.nums![i]);
+        }
+      }
+      return out.result();
+    }
+    case 'stream': {
+      const s = v as StreamState;
+      if (s.groups.size > 0 || s.length > PACK_MAX_COUNT || s.entries.liveBytes > PACK_MAX_BYTES) return null;
+      out.id(s.lastId);
+      out.id(s.maxDeletedId);
+      out.f64(s.entriesAdded);
+      out.varint(s.length);
+      for (let i = 0; i < s.length; i++) {
+        out.id(s.ids[i]);
+        out.bytes(s.entries.get(i));
+      }
+      return out.result();
+    }
+    default:
+      return null;
+  }
+}
+
+/** The object form of a packed collection (its bytes are copied). */
+export function unpackValue(type: string, blob: Uint8Array): ByteColumn | SetValue | ZsetValue | HashValue | StreamState {
+  const r = new In(blob);
+  switch (type) {
+    case 'list': {
+      const n = r.varint();
+      const l = new ByteColumn(n);
+      for (let i = 0; i < n; i++) l.push(r.bytes());
+      return l;
+    }
+    case 'set': {
+      const n = r.varint();
+      const m = newSet(n);
+      for (let i = 0; i < n; i++) m.add(r.bytes());
+      return m;
+    }
+    case 'zset': {
+      const n = r.varint();
+      const m = newZset(n);
+      for (let i = 0; i < n; i++) {
+        const k = r.bytes();
+        m.addNumber(k, r.f64());
+      }
+      return m;
+    }
+    case 'hash': {
+      const ttl = r.u8() === 1;
+      const n = r.varint();
+      const m = newHash(n);
+      const nums = ttl ? m.enableNumbers() : null;
+      for (let i = 0; i < n; i++) {
+        const j = m.add(r.bytes());
+        m.vals!.set(j, r.bytes());
+        if (nums !== null) m.nums![j] = r.f64();
+      }
+      return m;
+    }
+    case 'stream': {
+      const s = new StreamState();
+      s.lastId = r.id();
+      s.maxDeletedId = r.id();
+      s.entriesAdded = r.f64();
+      const n = r.varint();
+      for (let i = 0; i < n; i++) {
+        s.ids.push(r.id());
+        s.entries.push(r.bytes());
+      }
+      return s;
+    }
+    default:
+      throw new Error(`cannot unpack a ${type}`);
+  }
+}
+
+/** Whether a packed hash has fields with a TTL. */
+export function packedHashHasTtl(blob: Uint8Array): boolean {
+  return blob[0] === 1;
+}
