@@ -7,6 +7,9 @@
  * in use is cleared, so the many small collections of a file cost no allocation.
  * Integers hash as their decimal text, so an integer entry and a string entry with the same digits collide.
  */
+/** Tables up to this many 32-bit words (1 MiB) are kept between collections whatever their size. */
+const KEEP = 1 << 18;
+
 export class DupCheck {
   private t = new Uint32Array(32);
   private active = false;
@@ -25,9 +28,11 @@ export class DupCheck {
     this.active = expected > 1 && expected <= this.max;
     if (!this.active) return;
     let cap = 16;
+    const want = expected * 2;
+    // the table of a huge collection is not kept for the small ones after it (it would stay for the whole file)
+    if (this.t.length > KEEP && want * 8 < this.t.length) this.t = new Uint32Array(32);
     // a length field can lie: start small and grow as members arrive, unless the table already holds the room
     const room = this.t.length >>> 1;
-    const want = expected * 2;
     while (cap < want && (cap < 131072 || cap * 2 <= room)) cap *= 2;
     if (cap * 2 > this.t.length) this.t = new Uint32Array(cap * 2);
     else this.t.fill(0, 0, cap * 2);
