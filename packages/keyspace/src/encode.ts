@@ -30,8 +30,9 @@ export class ChunkWriter {
   private done: Uint8Array[] = [];
   private doneBytes = 0;
 
-  constructor(private readonly chunkSize: number = CHUNK_SIZE) {
-    this.buf = Buffer.allocUnsafe(chunkSize);
+  /** `newChunk` supplies the buffers (of `chunkSize` bytes) that fill up, e.g. recycled ones; default fresh ones. */
+  constructor(private readonly chunkSize: number = CHUNK_SIZE, private readonly newChunk?: () => Buffer) {
+    this.buf = newChunk ? newChunk() : Buffer.allocUnsafe(chunkSize);
   }
 
   get pendingBytes(): number {
@@ -42,7 +43,7 @@ export class ChunkWriter {
     if (this.pos === 0) return;
     this.done.push(this.buf.subarray(0, this.pos));
     this.doneBytes += this.pos;
-    this.buf = Buffer.allocUnsafe(this.chunkSize);
+    this.buf = this.newChunk ? this.newChunk() : Buffer.allocUnsafe(this.chunkSize);
     this.pos = 0;
   }
 

@@ -24,6 +24,11 @@ export interface KeyspaceJsonlStreamOptions extends EncodeOptions {
   tmpDir?: string;
   /** Canonical order: called when the same db and key come twice (after the first one was written). */
   onDuplicateKey?: (db: number, key: Bytes) => void;
+  /**
+   * Each chunk is only valid until the next one is asked for (write it out first): the 64 KiB buffers are then
+   * recycled instead of left to the garbage collector (which lets dead ones pile up to tens of MB). Default false.
+   */
+  reuseChunks?: boolean;
 }
 
 const DEFAULT_BUDGET = 64 * 1024 * 1024;
@@ -260,7 +265,8 @@ class ByteSorter {
   private itemSlab = new Int32Array(1024);
   private itemOff = new Int32Array(1024);
   private n = 0;
-  private held = 0;
+  /** Bytes of slabs in use, plus the index arrays and what sorting them will take (see {@link recordItem}). */
+  private held = 1024 * 8;
   private runs: string[] = [];
   count = 0;
 
@@ -293,16 +299,19 @@ class ByteSorter {
 
   private recordItem(slab: number, off: number): void {
     if (this.n === this.itemSlab.length) {
-      const s = new Int32Array(this.n * 2);
+      const cap = this.n * 2;
+      const s = new Int32Array(cap);
       s.set(this.itemSlab);
       this.itemSlab = s;
-      const o = new Int32Array(this.n * 2);
+      const o = new Int32Array(cap);
       o.set(this.itemOff);
       this.itemOff = o;
+      this.held += this.n * 8;
     }
     this.itemSlab[this.n] = slab;
     this.itemOff[this.n] = off;
     this.n++;
+    // the sort's order array and its merge scratch: 4 + 4 bytes per item
     this.held += 8;
   }
 
@@ -319,22 +328,68 @@ class ByteSorter {
     if (this.held >= this.budget) await this.spill();
   }
 
-  /** Item indices in key order (stable). */
+  /** Adds an item that is all key (no payload). */
+  async addKey(key: Uint8Array): Promise<void> {
+    const [slab, at] = this.place(HDR + key.length);
+    writeHeader(slab, at, key.length, 0);
+    slab.set(key, at + HDR);
+    this.count++;
+    if (this.held >= this.budget) await this.spill();
+  }
+
+  /** Item indices in key order (stable): a merge sort on typed arrays (no per-item heap values). */
   private sortedOrder(): Uint32Array {
-    const order = new Uint32Array(this.n);
-    for (let i = 0; i < this.n; i++) order[i] = i;
+    const n = this.n;
+    let a = new Uint32Array(n);
+    for (let i = 0; i < n; i++) a[i] = i;
+    if (n < 2) return a;
+    let b = new Uint32Array(n);
     const slabs = this.slabs;
     const is = this.itemSlab;
     const io = this.itemOff;
-    order.sort((x, y) => {
-      const a = slabs[is[x]!]!;
-      const b = slabs[is[y]!]!;
+    const less = (x: number, y: number): boolean => {
+      const sa = slabs[is[x]!]!;
+      const sb = slabs[is[y]!]!;
       const oa = io[x]!;
       const ob = io[y]!;
-      const c = compareItemKeys(a, oa + HDR, b, ob + HDR, keyLenAt(a, oa), keyLenAt(b, ob));
-      return c !== 0 ? c : x - y;
-    });
-    return order;
+      const c = compareItemKeys(sa, oa + HDR, sb, ob + HDR, keyLenAt(sa, oa), keyLenAt(sb, ob));
+      return c < 0 || (c === 0 && x < y);
+    };
+    // runs of 8 by insertion sort, then bottom-up merges between a and b
+    const RUN = 8;
+    for (let lo = 0; lo < n; lo += RUN) {
+      const hi = Math.min(lo + RUN, n);
+      for (let i = lo + 1; i < hi; i++) {
+        const v = a[i]!;
+        let j = i - 1;
+        while (j >= lo && less(v, a[j]!)) {
+          a[j + 1] = a[j]!;
+          j--;
+        }
+        a[j + 1] = v;
+      }
+    }
+    for (let width = RUN; width < n; width *= 2) {
+      for (let lo = 0; lo < n; lo += 2 * width) {
+        const mid = Math.min(lo + width, n);
+        const hi = Math.min(lo + 2 * width, n);
+        let i = lo;
+        let j = mid;
+        let k = lo;
+        if (mid >= hi || !less(a[mid]!, a[mid - 1]!)) {
+          // already in order (or nothing to merge with)
+          b.set(a.subarray(lo, hi), lo);
+          continue;
+        }
+        while (i < mid && j < hi) b[k++] = less(a[j]!, a[i]!) ? a[j++]! : a[i++]!;
+        while (i < mid) b[k++] = a[i++]!;
+        while (j < hi) b[k++] = a[j++]!;
+      }
+      const t = a;
+      a = b;
+      b = t;
+    }
+    return a;
   }
 
   private itemBytes(i: number): Uint8Array {
@@ -350,11 +405,11 @@ class ByteSorter {
     this.slabs = [];
     this.cur = -1;
     this.n = 0;
-    this.held = 0;
     if (this.itemSlab.length > 1024 * 64) {
       this.itemSlab = new Int32Array(1024);
       this.itemOff = new Int32Array(1024);
     }
+    this.held = this.itemSlab.length * 8;
   }
 
   /** A run holding one item whose payload is written in pieces (for a line too big to hold). */
@@ -394,29 +449,8 @@ class ByteSorter {
     this.runs.push(f.path);
   }
 
-  /**
-   * The payloads in key order as pieces (each valid until the next is asked for), `sep` between two, `onEqual(key)`
-   * for an item whose key equals the one before. The sorter is empty afterwards; `lastUse` lets the slab pool go
-   * before a merge.
-   */
-  async *drain(sep?: Uint8Array, onEqual?: (key: Uint8Array) => void, lastUse = false): AsyncGenerator<Uint8Array> {
-    this.count = 0;
-    if (this.runs.length === 0) {
-      const order = this.sortedOrder();
-      let prev: Uint8Array | null = null;
-      for (let i = 0; i < order.length; i++) {
-        const it = this.itemBytes(order[i]!);
-        const kl = keyLen(it);
-        if (prev !== null) {
-          if (sep) yield sep;
-          if (onEqual && compareItems(prev, it) === 0) onEqual(it.subarray(HDR, HDR + kl));
-        }
-        prev = it;
-        yield it.subarray(HDR + kl);
-      }
-      this.release();
-      return;
-    }
+  /** Spills what is held and merges the runs in groups until at most FAN_IN are left (the caller removes those). */
+  private async mergeableRuns(lastUse: boolean): Promise<string[]> {
     await this.spill();
     if (lastUse) this.pool.clear();
     let runs = this.runs;
@@ -447,6 +481,58 @@ class ByteSorter {
         }
         runs = next;
       }
+    } catch (err) {
+      await Promise.all(runs.map((p) => rm(p, { force: true })));
+      throw err;
+    }
+    return runs;
+  }
+
+  /** The keys of items added with {@link addKey}, in order (each valid until the next is asked for). */
+  async *drainKeys(lastUse = false): AsyncGenerator<Uint8Array> {
+    this.count = 0;
+    if (this.runs.length === 0) {
+      const order = this.sortedOrder();
+      for (let i = 0; i < order.length; i++) {
+        const it = this.itemBytes(order[i]!);
+        yield it.subarray(HDR, HDR + keyLen(it));
+      }
+      this.release();
+      return;
+    }
+    const runs = await this.mergeableRuns(lastUse);
+    try {
+      for await (const r of mergeRuns(runs)) yield r.key;
+    } finally {
+      await Promise.all(runs.map((p) => rm(p, { force: true })));
+    }
+  }
+
+  /**
+   * The payloads in key order as pieces (each valid until the next is asked for), `sep` between two, `onEqual(key)`
+   * for an item whose key equals the one before. The sorter is empty afterwards; `lastUse` lets the slab pool go
+   * before a merge.
+   */
+  async *drain(sep?: Uint8Array, onEqual?: (key: Uint8Array) => void, lastUse = false): AsyncGenerator<Uint8Array> {
+    this.count = 0;
+    if (this.runs.length === 0) {
+      const order = this.sortedOrder();
+      let prev: Uint8Array | null = null;
+      for (let i = 0; i < order.length; i++) {
+        const it = this.itemBytes(order[i]!);
+        const kl = keyLen(it);
+        if (prev !== null) {
+          if (sep) yield sep;
+          if (onEqual && compareItems(prev, it) === 0) onEqual(it.subarray(HDR, HDR + kl));
+        }
+        prev = it;
+        yield it.subarray(HDR + kl);
+      }
+      this.release();
+      return;
+    }
+    const runs = await this.mergeableRuns(lastUse);
+    try {
       let prevBuf = Buffer.allocUnsafe(256);
       let prevLen = -1;
       for await (const r of mergeRuns(runs)) {
@@ -516,10 +602,28 @@ function recordSortKey(rec: KeyspaceRecord): Uint8Array {
 
 const scoreView = new DataView(new ArrayBuffer(8));
 
-/** Sort key of a zset element: the score as order-preserving bytes, then the member. */
+let zkeyScratch = Buffer.allocUnsafe(256);
+
+/** The score a {@link zsetSortKey} holds. */
+function zsetKeyScore(k: Uint8Array): Score {
+  let hi = ((k[0]! << 24) | (k[1]! << 16) | (k[2]! << 8) | k[3]!) >>> 0;
+  let lo = ((k[4]! << 24) | (k[5]! << 16) | (k[6]! << 8) | k[7]!) >>> 0;
+  if (hi & 0x80000000) {
+    hi = (hi & 0x7fffffff) >>> 0;
+  } else {
+    hi = ~hi >>> 0;
+    lo = ~lo >>> 0;
+  }
+  scoreView.setUint32(0, hi);
+  scoreView.setUint32(4, lo);
+  return scoreView.getFloat64(0);
+}
+
+/** Sort key of a zset element: the score as order-preserving bytes, then the member (valid until the next call). */
 function zsetSortKey(m: Bytes, s: Score): Uint8Array {
   scoreView.setFloat64(0, s === 0 ? 0 : s);
-  const k = Buffer.allocUnsafe(8 + m.length);
+  if (8 + m.length > zkeyScratch.length) zkeyScratch = Buffer.allocUnsafe(Math.max(8 + m.length, zkeyScratch.length * 2));
+  const k = zkeyScratch;
   const hi = scoreView.getUint32(0);
   const lo = scoreView.getUint32(4);
   if (hi & 0x80000000) {
@@ -530,7 +634,7 @@ function zsetSortKey(m: Bytes, s: Score): Uint8Array {
     k.writeUInt32BE(lo, 4);
   }
   k.set(m, 8);
-  return k;
+  return k.subarray(0, 8 + m.length);
 }
 
 const COMMA = Uint8Array.of(0x2c);
@@ -569,7 +673,10 @@ class HugeKey {
   private sorter: ByteSorter | null;
   private head: KeyRecord;
   private headWritten = false;
-  constructor(first: KeyRecord & { type: Collection }, private readonly w: ChunkWriter, budget: number, tmp: TempDir, pool: SlabPool) {
+  /**
+   * `lastUse`: nothing needs the slab pool after this key (file order), so it is let go before a merge.
+   */
+  constructor(first: KeyRecord & { type: Collection }, private readonly w: ChunkWriter, budget: number, tmp: TempDir, pool: SlabPool, private readonly lastUse = false) {
     this.head = first;
     this.sorter = first.type === 'list' ? null : new ByteSorter(budget, tmp, pool);
   }
@@ -598,11 +705,25 @@ class HugeKey {
       yield* this.w.takeDone();
       return;
     }
-    for (const el of els) {
-      const key = type === 'zset' ? zsetSortKey((el as [Bytes, Score])[0], (el as [Bytes, Score])[1]) : type === 'hash' ? (el as HashField).field : (el as Bytes);
-      writeElement(this.w, type, el);
-      await this.sorter.add(key, this.w);
-      this.n++;
+    // a set member or a zset (score, member) is all in its sort key: the JSON is written when drained
+    if (type === 'set') {
+      for (const el of els) {
+        await this.sorter.addKey(el as Bytes);
+        this.n++;
+      }
+    } else if (type === 'zset') {
+      for (const el of els) {
+        const [m, sc] = el as [Bytes, Score];
+        if (typeof sc !== 'number' || Number.isNaN(sc)) writeScore(this.w, sc); // its error
+        await this.sorter.addKey(zsetSortKey(m, sc));
+        this.n++;
+      }
+    } else {
+      for (const el of els) {
+        writeElement(this.w, type, el);
+        await this.sorter.add((el as HashField).field, this.w);
+        this.n++;
+      }
     }
   }
 
@@ -613,10 +734,30 @@ class HugeKey {
     if (this.sorter !== null) {
       writeKeyHead(this.w, this.head);
       this.w.byte(0x5b);
-      for await (const p of this.sorter.drain(COMMA)) {
-        this.w.raw(p); // copied: a drained piece is only valid until the next one
-        yield* this.w.takeDone();
+      const type = this.head.type;
+      if (type === 'set' || type === 'zset') {
+        let first = true;
+        for await (const k of this.sorter.drainKeys(this.lastUse)) {
+          if (!first) this.w.byte(0x2c);
+          first = false;
+          if (type === 'set') {
+            writeStr(this.w, k);
+          } else {
+            this.w.byte(0x5b);
+            writeStr(this.w, k.subarray(8));
+            this.w.byte(0x2c);
+            writeScore(this.w, zsetKeyScore(k));
+            this.w.byte(0x5d);
+          }
+          if (this.w.pendingBytes >= OUT_CHUNK) yield* this.w.takeDone();
+        }
+      } else {
+        for await (const p of this.sorter.drain(COMMA, undefined, this.lastUse)) {
+          this.w.raw(p); // copied: a drained piece is only valid until the next one
+          yield* this.w.takeDone();
+        }
       }
+      yield* this.w.takeDone();
     }
     this.w.byte(0x5d);
     writeKeyTail(this.w, last, options);
@@ -633,6 +774,15 @@ function isCollection(rec: KeyspaceRecord): rec is { kind: 'key' } & KeyRecord &
   return rec.kind === 'key' && (rec.type === 'list' || rec.type === 'set' || rec.type === 'zset' || rec.type === 'hash');
 }
 
+/** Output buffers handed back after use (see `reuseChunks`). */
+class ChunkPool {
+  private free: Buffer[] = [];
+  take = (): Buffer => this.free.pop() ?? Buffer.allocUnsafe(OUT_CHUNK);
+  give(c: Uint8Array): void {
+    if (c.byteOffset === 0 && c.buffer.byteLength === OUT_CHUNK && this.free.length < 4) this.free.push(Buffer.from(c.buffer, 0, OUT_CHUNK));
+  }
+}
+
 /**
  * Keyspace JSON Lines bytes (about 64 KiB per chunk) for records in any order, with bounded memory.
  * `order: 'canonical'` sorts them (external merge sort on encoded lines); `file` keeps the order given. Records
@@ -643,10 +793,27 @@ export async function* keyspaceJsonlStream(
   records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
   options: KeyspaceJsonlStreamOptions = {},
 ): AsyncGenerator<Uint8Array> {
+  if (!options.reuseChunks) {
+    yield* jsonlChunks(records, options, null);
+    return;
+  }
+  const chunks = new ChunkPool();
+  for await (const c of jsonlChunks(records, options, chunks)) {
+    yield c;
+    chunks.give(c); // the consumer asked for the next one: this one is done with
+  }
+}
+
+async function* jsonlChunks(
+  records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
+  options: KeyspaceJsonlStreamOptions,
+  chunks: ChunkPool | null,
+): AsyncGenerator<Uint8Array> {
+  const newChunk = chunks?.take;
   const budget = options.memoryBudgetBytes ?? DEFAULT_BUDGET;
   const canonical = (options.order ?? 'canonical') === 'canonical';
   const tmp = new TempDir(options.tmpDir ?? tmpdir());
-  const w = new ChunkWriter(OUT_CHUNK);
+  const w = new ChunkWriter(OUT_CHUNK, newChunk);
   const ew = new ChunkWriter(OUT_CHUNK);
   const pool = new SlabPool();
   const main = canonical ? new ByteSorter(budget, tmp, pool) : null;
@@ -658,7 +825,10 @@ export async function* keyspaceJsonlStream(
         if (!huge.matches(r)) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
         const out = r.partial ? huge.add(r as KeyRecord) : huge.finish(r as KeyRecord, options);
         if (hugeItem !== null) {
-          for await (const b of out) await hugeItem.write(b);
+          for await (const b of out) {
+            await hugeItem.write(b);
+            chunks?.give(b);
+          }
         } else {
           // file order: the line goes out as it is made (w holds at most the unfinished chunk of earlier lines)
           yield* w.takeAll();
@@ -666,18 +836,23 @@ export async function* keyspaceJsonlStream(
         }
         if (!r.partial) {
           if (hugeItem !== null) await hugeItem.finish(huge.kept());
+          // file order has no other use for the slabs: let them go rather than hold the budget to the end
+          else pool.clear();
           huge = null;
           hugeItem = null;
         }
         continue;
       }
       if (r.partial && isCollection(r)) {
-        huge = new HugeKey(r, main !== null ? new ChunkWriter(OUT_CHUNK) : w, budget, tmp, pool);
+        huge = new HugeKey(r, main !== null ? new ChunkWriter(OUT_CHUNK, newChunk) : w, budget, tmp, pool, main === null);
         if (main !== null) {
           // the collection's elements get the whole budget (and the same slabs)
           await main.spill();
           hugeItem = await main.openItem(recordSortKey(r));
-          for await (const b of huge.add(r)) await hugeItem.write(b);
+          for await (const b of huge.add(r)) {
+            await hugeItem.write(b);
+            chunks?.give(b);
+          }
         } else {
           yield* w.takeAll();
           yield* huge.add(r);
@@ -700,7 +875,8 @@ export async function* keyspaceJsonlStream(
     }
     // Sorted output: payloads copied into fresh 64 KiB chunks.
     const onDup = options.onDuplicateKey;
-    let buf = Buffer.allocUnsafe(OUT_CHUNK);
+    const fresh = newChunk ?? (() => Buffer.allocUnsafe(OUT_CHUNK));
+    let buf = fresh();
     let pos = 0;
     for await (const p of main.drain(
       undefined,
@@ -719,7 +895,7 @@ export async function* keyspaceJsonlStream(
         i += n;
         if (pos === OUT_CHUNK) {
           yield buf;
-          buf = Buffer.allocUnsafe(OUT_CHUNK);
+          buf = fresh();
           pos = 0;
         }
       }

@@ -101,6 +101,36 @@ describe('keyspaceJsonlStream', () => {
     }
   });
 
+  it('big sets, zsets and hashes in pieces: sorted in memory (merge sort) and through spilled runs alike', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ks-stream-test-'));
+    try {
+      const memberArb = fc.uint8Array({ minLength: 0, maxLength: 12 }).map((b) => (b.length % 3 === 0 ? Buffer.from(`m${b.length}:${Buffer.from(b).toString('hex')}`) : b));
+      const scoreArb = fc.oneof(fc.double({ noNaN: true }), fc.integer({ min: -5, max: 5 }), fc.constantFrom(0, -0, Infinity, -Infinity));
+      const [members, scores] = fc.sample(
+        fc.tuple(fc.uniqueArray(memberArb, { minLength: 1500, maxLength: 1500, selector: (b) => Buffer.from(b).toString('hex') }), fc.array(scoreArb, { minLength: 1500, maxLength: 1500 })),
+        { numRuns: 1, seed: 7 },
+      )[0]!;
+      const recs: KeyspaceRecord[] = [
+        { kind: 'key', db: 1, key: u8('set'), type: 'set', expireAt: null, value: members },
+        { kind: 'key', db: 1, key: u8('zset'), type: 'zset', expireAt: 5, value: members.map((m, i) => [m, scores[i]!] as [Uint8Array, number]) },
+        { kind: 'key', db: 1, key: u8('hash'), type: 'hash', expireAt: null, value: members.map((m, i) => ({ field: m, value: members[(i * 7) % members.length]!, expireAt: i % 5 === 0 ? 1e12 + i : null })) },
+        { kind: 'key', db: 0, key: u8('str'), type: 'string', expireAt: null, value: u8('v') },
+      ];
+      const canonical = await bytesOf(keyspaceJsonlChunks(recs.map((r) => canonicalizeRecord(r)).sort(compareKeyspaceRecords)));
+      const fileOrder = await bytesOf(keyspaceJsonlChunks(recs));
+      for (const size of [400, 1500]) {
+        for (const budget of [undefined, 30_000]) {
+          const opts = { memoryBudgetBytes: budget, tmpDir: tmp };
+          expect(await bytesOf(keyspaceJsonlStream(inPieces(recs, size), opts))).toEqual(canonical);
+          expect(await bytesOf(keyspaceJsonlStream(inPieces(recs, size), { ...opts, order: 'file' }))).toEqual(fileOrder);
+        }
+      }
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   it('a collection whose pieces are all empty (expired hash fields) writes nothing', async () => {
     const pieces: KeyspacePiece[] = [
       { kind: 'key', db: 0, key: u8('h'), type: 'hash', expireAt: null, value: [], partial: true },
