@@ -40,8 +40,10 @@ export class ByteColumn {
   private aSeg = 0;
   private aOff = 0;
 
-  constructor(capacity = 4) {
+  /** `bytes`: how many bytes the elements will take, to size the first segment. */
+  constructor(capacity = 4, bytes = 0) {
     this.meta = new Int32Array(Math.max(1, capacity) * 3);
+    if (bytes > 0 && bytes < OWN_SEGMENT) this.tail = this.newSegment(nextPow2(bytes));
   }
 
   get length(): number {
@@ -136,6 +138,23 @@ export class ByteColumn {
     this.reserveBack(1);
     this.write(this.head + this.n, b);
     this.n++;
+  }
+
+  /** Appends src[off, off + len) as an element. */
+  pushRange(src: Uint8Array, off: number, len: number): void {
+    this.reserveBack(1);
+    this.write(this.head + this.n, src, off, len);
+    this.n++;
+  }
+
+  /** Copies element i into dst at `at`; returns its length. */
+  copyInto(i: number, dst: Uint8Array, at: number): number {
+    const m = (this.head + i) * 3;
+    const len = this.meta[m + 2];
+    if (len === 0) return 0;
+    const off = this.meta[m + 1];
+    dst.set(this.segs[this.meta[m]]!.subarray(off, off + len), at);
+    return len;
   }
 
   unshift(b: Uint8Array): void {
@@ -234,9 +253,9 @@ export class ByteColumn {
 
   // ------------------------------------------------------------------------------------------- internals
 
-  private write(slot: number, b: Uint8Array): void {
+  private write(slot: number, b: Uint8Array, from = 0, count = b.length - from): void {
     const m = slot * 3;
-    const len = b.length;
+    const len = count;
     if (len === 0) {
       this.meta[m] = 0;
       this.meta[m + 1] = 0;
@@ -244,7 +263,9 @@ export class ByteColumn {
       return;
     }
     this.alloc(len);
-    this.segs[this.aSeg]!.set(b, this.aOff);
+    const seg = this.segs[this.aSeg]!;
+    if (from === 0 && len === b.length) seg.set(b, this.aOff);
+    else for (let k = 0; k < len; k++) seg[this.aOff + k] = b[from + k];
     this.meta[m] = this.aSeg;
     this.meta[m + 1] = this.aOff;
     this.meta[m + 2] = len;

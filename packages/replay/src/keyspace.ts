@@ -23,16 +23,16 @@ import {
 } from './model.js';
 import { text } from './numbers.js';
 import { PackedMap } from './packed-map.js';
-import { packValue, packedHashHasTtl, unpackValue } from './pack.js';
+import { PACK_MAX_COUNT, packValue, packedHashHasTtl, unpackValue } from './pack.js';
 
 /** Tag bit: the collection is packed into the entry's value bytes (see pack.ts). */
 const PACKED = 0x80;
 /** Collections a replay has unpacked or created recently and keeps as objects (packed again when evicted). */
-const KEEP_UNPACKED = 2048;
+const KEEP_UNPACKED = 8192;
 
 export interface ReplayKeyspaceOptions {
   /**
-   * How many recently used small collections stay unpacked between commands (default 2048). Fewer saves a little
+   * How many recently used small collections stay unpacked between commands (default 8192). Fewer saves a little
    * memory and costs time; 0 packs every small collection after every command.
    */
   keepUnpacked?: number;
@@ -141,6 +141,7 @@ export class ReplayKeyspace {
 
   /** Remembers that the collection under key is held as an object (re-touching makes it the newest). */
   private touch(db: number, key: Uint8Array, obj: Collection): void {
+    if (!packable(obj)) return;
     const seen = this.recent.get(obj);
     if (seen !== undefined) {
       this.recent.delete(obj);
@@ -153,12 +154,18 @@ export class ReplayKeyspace {
   }
 
   /**
-   * Packs the collections not touched lately (all of them with `all`), so the keyspace holds most small
+   * Packs the collections not touched lately (every small one with `all`), so the keyspace holds most small
    * collections packed and only a bounded number as objects. Call between commands, never during one.
    */
   settle(all = false): void {
-    const keep = all ? 0 : this.keepUnpacked >> 1;
-    if (!all && this.recent.size <= this.keepUnpacked) return;
+    if (all) {
+      // Everything small, including collections that shrank while no one was tracking them.
+      this.recent.clear();
+      for (const d of this.dbs.values()) for (let i = 0; i < d.size; i++) d.pack(i);
+      return;
+    }
+    const keep = this.keepUnpacked >> 1;
+    if (this.recent.size <= this.keepUnpacked) return;
     for (const [obj, at] of this.recent) {
       if (this.recent.size <= keep) break;
       this.recent.delete(obj);
@@ -319,6 +326,14 @@ export class ReplayKeyspace {
     const v = fromKeyValue(value);
     if (v !== null) this.setKey(db, key, v, expireAt);
   }
+}
+
+/** Whether a collection is small enough that packing it may succeed (packValue has the last word). */
+function packable(obj: Collection): boolean {
+  if (obj instanceof ByteColumn) return obj.length <= PACK_MAX_COUNT;
+  if (obj instanceof PackedMap) return obj.size <= PACK_MAX_COUNT;
+  if (obj instanceof StreamState) return obj.length <= PACK_MAX_COUNT && obj.groups.size === 0;
+  return false;
 }
 
 export function zsetOrder(m: ZsetValue): number[] {

@@ -159,9 +159,9 @@ export type ZsetValue = PackedMap;
 /** A hash: field -> value in `vals`; a field's TTL (Unix ms) in `nums` (NaN: none; `nums` null: no TTLs). */
 export type HashValue = PackedMap;
 
-export const newSet = (capacity = 0): SetValue => new PackedMap({}, capacity);
-export const newZset = (capacity = 0): ZsetValue => new PackedMap({ numbers: true }, capacity);
-export const newHash = (capacity = 0): HashValue => new PackedMap({ values: true }, capacity);
+export const newSet = (capacity = 0, bytes = 0): SetValue => new PackedMap({}, capacity, bytes);
+export const newZset = (capacity = 0, bytes = 0): ZsetValue => new PackedMap({ numbers: true }, capacity, bytes);
+export const newHash = (capacity = 0, bytes = 0): HashValue => new PackedMap({ values: true }, capacity, bytes);
 
 export type Value =
   | { type: 'string'; v: Uint8Array }

@@ -47,6 +47,14 @@ class Out {
     this.at += b.length;
   }
 
+  /** Element i of a column, as bytes() would write it. */
+  element(c: ByteColumn, i: number): void {
+    const len = c.lengthAt(i);
+    this.varint(len);
+    this.room(len);
+    this.at += c.copyInto(i, this.buf, this.at);
+  }
+
   f64(x: number): void {
     this.room(8);
     this.view.setFloat64(this.at, x, true);
@@ -96,6 +104,13 @@ class In {
     return out;
   }
 
+  /** The next element appended to a column (no view made). */
+  pushTo(c: ByteColumn): void {
+    const n = this.varint();
+    c.pushRange(this.b, this.at, n);
+    this.at += n;
+  }
+
   f64(): number {
     const x = this.view.getFloat64(this.at, true);
     this.at += 8;
@@ -125,7 +140,7 @@ export function packValue(type: string, v: unknown): Uint8Array | null {
       const l = v as ByteColumn;
       if (l.length > PACK_MAX_COUNT || l.liveBytes > PACK_MAX_BYTES) return null;
       out.varint(l.length);
-      for (let i = 0; i < l.length; i++) out.bytes(l.get(i));
+      for (let i = 0; i < l.length; i++) out.element(l, i);
       return out.result();
     }
     case 'set':
@@ -138,10 +153,10 @@ export function packValue(type: string, v: unknown): Uint8Array | null {
       if (type === 'hash') out.u8(ttl ? 1 : 0);
       out.varint(m.size);
       for (let i = 0; i < m.size; i++) {
-        out.bytes(m.keys.get(i));
+        out.element(m.keys, i);
         if (type === 'zset') out.f64(m.nums![i]);
         else if (type === 'hash') {
-          out.bytes(m.vals!.get(i));
+          out.element(m.vals!, i);
           if (ttl) out.f64(m.nums![i]);
         }
       }
@@ -156,7 +171,7 @@ export function packValue(type: string, v: unknown): Uint8Array | null {
       out.varint(s.length);
       for (let i = 0; i < s.length; i++) {
         out.id(s.ids[i]);
-        out.bytes(s.entries.get(i));
+        out.element(s.entries, i);
       }
       return out.result();
     }
@@ -171,19 +186,19 @@ export function unpackValue(type: string, blob: Uint8Array): ByteColumn | SetVal
   switch (type) {
     case 'list': {
       const n = r.varint();
-      const l = new ByteColumn(n);
-      for (let i = 0; i < n; i++) l.push(r.bytes());
+      const l = new ByteColumn(n, blob.length);
+      for (let i = 0; i < n; i++) r.pushTo(l);
       return l;
     }
     case 'set': {
       const n = r.varint();
-      const m = newSet(n);
+      const m = newSet(n, blob.length);
       for (let i = 0; i < n; i++) m.add(r.bytes());
       return m;
     }
     case 'zset': {
       const n = r.varint();
-      const m = newZset(n);
+      const m = newZset(n, blob.length - (n * 8));
       for (let i = 0; i < n; i++) {
         const k = r.bytes();
         m.addNumber(k, r.f64());
@@ -193,7 +208,7 @@ export function unpackValue(type: string, blob: Uint8Array): ByteColumn | SetVal
     case 'hash': {
       const ttl = r.u8() === 1;
       const n = r.varint();
-      const m = newHash(n);
+      const m = newHash(n, blob.length);
       const nums = ttl ? m.enableNumbers() : null;
       for (let i = 0; i < n; i++) {
         const j = m.add(r.bytes());
@@ -210,7 +225,7 @@ export function unpackValue(type: string, blob: Uint8Array): ByteColumn | SetVal
       const n = r.varint();
       for (let i = 0; i < n; i++) {
         s.ids.push(r.id());
-        s.entries.push(r.bytes());
+        r.pushTo(s.entries);
       }
       return s;
     }

@@ -50,9 +50,11 @@ export class PackedMap<O = unknown> {
   /** Set by add(): whether the last add created the entry. */
   added = false;
 
-  constructor(options: PackedMapOptions = {}, capacity = 0) {
-    this.keys = new ByteColumn(Math.max(2, capacity));
-    this.vals = options.values ? new ByteColumn(Math.max(2, capacity)) : null;
+  /** `bytes`: about how many bytes keys (and values) will take, to size their first segments. */
+  constructor(options: PackedMapOptions = {}, capacity = 0, bytes = 0) {
+    const share = options.values ? bytes >> 1 : bytes;
+    this.keys = new ByteColumn(Math.max(2, capacity), share);
+    this.vals = options.values ? new ByteColumn(Math.max(2, capacity), share) : null;
     this.nums = options.numbers ? new Float64Array(Math.max(2, capacity)).fill(NaN) : null;
     this.tags = options.tags ? new Uint8Array(Math.max(2, capacity)) : null;
     this.objs = options.objects ? [] : null;

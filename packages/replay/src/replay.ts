@@ -25,7 +25,7 @@ export interface ReplayOptions {
    * `aof-load-truncated no`. A truncated file that is not the last one always fails, as in Redis.
    */
   loadTruncated?: boolean;
-  /** Recently used small collections kept unpacked between commands (default 2048; see ReplayKeyspaceOptions). */
+  /** Recently used small collections kept unpacked between commands (default 8192; see ReplayKeyspaceOptions). */
   keepUnpacked?: number;
   /** Called every 64k commands. */
   onProgress?: (p: { file: string; offset: number; commands: number }) => void;

@@ -1,10 +1,12 @@
 // The packed storage of the replayed keyspace against plain JS models: ByteColumn as an array of byte strings,
 // PackedMap (and BytesMap) as a Map, through random operations that cross the arena's compaction and own-segment
-// paths.
+// paths; the packed form of small collections round-trips.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BytesMap } from '../src/bytes-map.js';
 import { ByteColumn } from '../src/column.js';
+import { type HashValue, type SetValue, type ZsetValue, StreamState, newHash, newSet, newZset } from '../src/model.js';
+import { PACK_MAX_BYTES, PACK_MAX_COUNT, packValue, packedHashHasTtl, unpackValue } from '../src/pack.js';
 import { PackedMap } from '../src/packed-map.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -196,5 +198,70 @@ describe('BytesMap', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('packed small collections', () => {
+  const elems = fc.uniqueArray(fc.uint8Array({ maxLength: 20 }), { maxLength: 40, selector: (b) => hex(b) });
+
+  it('unpack(pack(x)) = x for lists, sets, sorted sets, hashes (with and without field TTLs) and streams', () => {
+    fc.assert(
+      fc.property(elems, fc.array(fc.double()), fc.boolean(), (items, nums, ttl) => {
+        const num = (i: number): number => nums[i % Math.max(1, nums.length)] ?? 0;
+        const list = new ByteColumn();
+        for (const x of items) list.push(x);
+        const back = unpackValue('list', packValue('list', list)!.slice()) as ByteColumn;
+        expect(Array.from({ length: back.length }, (_, i) => hex(back.get(i)))).toEqual(items.map(hex));
+
+        const zset = newZset();
+        items.forEach((x, i) => zset.addNumber(x, num(i)));
+        const z = unpackValue('zset', packValue('zset', zset)!.slice()) as ZsetValue;
+        expect(z.size).toBe(items.length);
+        items.forEach((x, i) => expect(Object.is(z.nums![z.indexOf(x)], num(i))).toBe(true));
+
+        const set = newSet();
+        for (const x of items) set.add(x);
+        const s = unpackValue('set', packValue('set', set)!.slice()) as SetValue;
+        expect(s.sortedByKey().map((i) => hex(s.keyAt(i)))).toEqual(set.sortedByKey().map((i) => hex(set.keyAt(i))));
+
+        const hash = newHash();
+        items.forEach((x, i) => {
+          const k = hash.add(x);
+          hash.vals!.set(k, items[(i + 1) % items.length]);
+          if (ttl && i % 2 === 0) hash.enableNumbers()[k] = 1_700_000_000_000 + i;
+        });
+        const packedHash = packValue('hash', hash)!.slice();
+        const h = unpackValue('hash', packedHash) as HashValue;
+        expect(packedHashHasTtl(packedHash)).toBe(ttl && items.length > 0);
+        items.forEach((x, i) => {
+          const k = h.indexOf(x);
+          expect(hex(h.vals!.get(k))).toBe(hex(items[(i + 1) % items.length]));
+          expect(h.nums === null ? NaN : h.nums[k]).toBe(ttl && i % 2 === 0 ? 1_700_000_000_000 + i : NaN);
+        });
+
+        const stream = new StreamState();
+        items.forEach((x, i) => stream.append((BigInt(i + 1) << 64n) | BigInt(i), [x, items[0]]));
+        stream.lastId = (1n << 127n) | 5n;
+        stream.maxDeletedId = 3n;
+        stream.entriesAdded = items.length + 2;
+        const st = unpackValue('stream', packValue('stream', stream)!.slice()) as StreamState;
+        expect(st.ids).toEqual(stream.ids);
+        expect([st.lastId, st.maxDeletedId, st.entriesAdded]).toEqual([stream.lastId, stream.maxDeletedId, stream.entriesAdded]);
+        for (let i = 0; i < items.length; i++) expect(st.fieldsAt(i).map(hex)).toEqual([items[i], items[0]].map(hex));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('leaves big collections and streams with consumer groups as objects', () => {
+    const list = new ByteColumn();
+    for (let i = 0; i <= PACK_MAX_COUNT; i++) list.push(new Uint8Array([i]));
+    expect(packValue('list', list)).toBeNull();
+    const set = newSet();
+    set.add(new Uint8Array(PACK_MAX_BYTES + 1));
+    expect(packValue('set', set)).toBeNull();
+    const stream = new StreamState();
+    stream.groups.set(new Uint8Array([1]), { name: new Uint8Array([1]), lastId: 0n, entriesRead: -1, pel: new Map(), consumers: new BytesMap() });
+    expect(packValue('stream', stream)).toBeNull();
   });
 });
