@@ -32,12 +32,15 @@ export interface KeyspaceJsonlStreamOptions extends EncodeOptions {
 }
 
 const DEFAULT_BUDGET = 64 * 1024 * 1024;
-const SLAB = 1024 * 1024;
+const SLAB_BITS = 20;
+const SLAB = 2 ** SLAB_BITS;
+const OFF_MASK = SLAB - 1;
 const HDR = 12; // u32 key length, u32 payload length low, u32 payload length high
 const OUT_CHUNK = 64 * 1024;
 const READ_BUF = 128 * 1024;
 const FAN_IN = 48;
 const TWO32 = 2 ** 32;
+const EMPTY = new Uint8Array(0);
 
 function ioError(what: string, path: string, err: unknown): FsioError {
   return new FsioError(`cannot ${what} ${path}: ${describeIoError(err)}`, path, err);
@@ -217,6 +220,16 @@ class RunReader {
     this.payloadLeft = plen;
     return true;
   }
+  /** The rest of the current payload in one piece (valid until the next call; the buffer grows to hold it). */
+  async payloadWhole(): Promise<Uint8Array> {
+    const n = this.payloadLeft;
+    if (!(await this.fill(n))) throw new FsioError(`sort run ${this.path} ends inside an item`, this.path);
+    const piece = this.buf.subarray(this.start, this.start + n);
+    this.start += n;
+    this.payloadLeft = 0;
+    return piece;
+  }
+
   /** The next piece of the current payload (valid until the next call), or null when it is all read. */
   async payloadPiece(): Promise<Uint8Array | null> {
     if (this.payloadLeft === 0) return null;
@@ -254,19 +267,23 @@ class SlabPool {
   }
 }
 
+/** Slabs one sorter may hold: an item's position (slab index * SLAB + offset) must fit in 32 bits. */
+const MAX_SLABS = 2 ** 32 / SLAB - 1;
+
 /**
- * External sort of (key, payload) byte items: held in slabs up to a budget (items addressed by slab and offset
- * in typed arrays, so no per-item JS object), spilled as sorted runs, merged. Equal keys keep their input order.
+ * External sort of (key, payload) byte items: held in slabs up to a budget (items addressed by their position in
+ * the slabs, a 32-bit number in a typed array, so no per-item JS object), spilled as sorted runs, merged. Equal keys
+ * keep their input order (positions grow in input order).
  */
 class ByteSorter {
   private slabs: Buffer[] = [];
   private slabPos = 0;
   private cur = -1;
-  private itemSlab = new Int32Array(1024);
-  private itemOff = new Int32Array(1024);
+  /** Positions of the items, in input order: slab index * SLAB + offset in the slab. */
+  private items = new Uint32Array(1024);
   private n = 0;
-  /** Bytes of slabs in use, plus the index arrays and what sorting them will take (see {@link recordItem}). */
-  private held = 1024 * 8;
+  /** Bytes of slabs in use, plus the position array and what sorting it takes (see {@link recordItem}). */
+  private held = 1024 * 4;
   private runs: string[] = [];
   count = 0;
 
@@ -282,6 +299,8 @@ class ByteSorter {
       this.slabs.push(big);
       this.held += len;
       this.recordItem(this.slabs.length - 1, 0);
+      // the next small item opens a new slab, after this one: positions keep growing in input order
+      this.cur = -1;
       return [big, 0];
     }
     if (this.cur < 0 || this.slabPos + len > SLAB) {
@@ -292,27 +311,25 @@ class ByteSorter {
     }
     const slab = this.slabs[this.cur]!;
     const at = this.slabPos;
-    this.slabPos += (len + 7) & ~7;
+    this.slabPos += len; // no alignment: items are read bytewise
     this.recordItem(this.cur, at);
     return [slab, at];
   }
 
   private recordItem(slab: number, off: number): void {
-    if (this.n === this.itemSlab.length) {
-      const cap = this.n * 2;
-      const s = new Int32Array(cap);
-      s.set(this.itemSlab);
-      this.itemSlab = s;
-      const o = new Int32Array(cap);
-      o.set(this.itemOff);
-      this.itemOff = o;
-      this.held += this.n * 8;
+    if (this.n === this.items.length) {
+      const grown = new Uint32Array(this.n * 2);
+      grown.set(this.items);
+      this.items = grown;
+      this.held += this.n * 4;
     }
-    this.itemSlab[this.n] = slab;
-    this.itemOff[this.n] = off;
-    this.n++;
-    // the sort's order array and its merge scratch: 4 + 4 bytes per item
-    this.held += 8;
+    this.items[this.n++] = slab * SLAB + off;
+    // the sort's scratch array: 4 bytes per item
+    this.held += 4;
+  }
+
+  private full(): boolean {
+    return this.held >= this.budget || this.slabs.length >= MAX_SLABS;
   }
 
   /** Adds an item whose key is `key` and whose payload is what `w` holds (then reset). */
@@ -325,33 +342,36 @@ class ByteSorter {
     w.copyTo(slab, at + HDR + key.length);
     w.reset();
     this.count++;
-    if (this.held >= this.budget) await this.spill();
+    if (this.full()) await this.spill();
   }
 
-  /** Adds an item that is all key (no payload). */
-  async addKey(key: Uint8Array): Promise<void> {
-    const [slab, at] = this.place(HDR + key.length);
-    writeHeader(slab, at, key.length, 0);
+  /** Adds an item made of `key` and a payload of `head[0..headLen)` then `tail` (a small item needs no writer). */
+  async addItem(key: Uint8Array, head: Uint8Array = EMPTY, headLen = 0, tail: Uint8Array = EMPTY): Promise<void> {
+    const plen = headLen + tail.length;
+    const [slab, at] = this.place(HDR + key.length + plen);
+    writeHeader(slab, at, key.length, plen);
     slab.set(key, at + HDR);
+    for (let i = 0; i < headLen; i++) slab[at + HDR + key.length + i] = head[i]!;
+    slab.set(tail, at + HDR + key.length + headLen);
     this.count++;
-    if (this.held >= this.budget) await this.spill();
+    if (this.full()) await this.spill();
   }
 
-  /** Item indices in key order (stable): a merge sort on typed arrays (no per-item heap values). */
+  /**
+   * The item positions in key order, ties in input order: a merge sort of the position array itself (with one
+   * scratch array; no per-item heap values).
+   */
   private sortedOrder(): Uint32Array {
     const n = this.n;
-    let a = new Uint32Array(n);
-    for (let i = 0; i < n; i++) a[i] = i;
+    let a = this.items.subarray(0, n);
     if (n < 2) return a;
     let b = new Uint32Array(n);
     const slabs = this.slabs;
-    const is = this.itemSlab;
-    const io = this.itemOff;
     const less = (x: number, y: number): boolean => {
-      const sa = slabs[is[x]!]!;
-      const sb = slabs[is[y]!]!;
-      const oa = io[x]!;
-      const ob = io[y]!;
+      const sa = slabs[x >>> SLAB_BITS]!;
+      const sb = slabs[y >>> SLAB_BITS]!;
+      const oa = x & OFF_MASK;
+      const ob = y & OFF_MASK;
       const c = compareItemKeys(sa, oa + HDR, sb, ob + HDR, keyLenAt(sa, oa), keyLenAt(sb, ob));
       return c < 0 || (c === 0 && x < y);
     };
@@ -392,9 +412,10 @@ class ByteSorter {
     return a;
   }
 
-  private itemBytes(i: number): Uint8Array {
-    const slab = this.slabs[this.itemSlab[i]!]!;
-    const off = this.itemOff[i]!;
+  /** The bytes of the item at `pos`. */
+  private itemBytes(pos: number): Uint8Array {
+    const slab = this.slabs[pos >>> SLAB_BITS]!;
+    const off = pos & OFF_MASK;
     const v = new DataView(slab.buffer, slab.byteOffset + off, HDR);
     const len = HDR + v.getUint32(0, true) + v.getUint32(4, true) + v.getUint32(8, true) * TWO32;
     return slab.subarray(off, off + len);
@@ -405,11 +426,8 @@ class ByteSorter {
     this.slabs = [];
     this.cur = -1;
     this.n = 0;
-    if (this.itemSlab.length > 1024 * 64) {
-      this.itemSlab = new Int32Array(1024);
-      this.itemOff = new Int32Array(1024);
-    }
-    this.held = this.itemSlab.length * 8;
+    if (this.items.length > 1024 * 64) this.items = new Uint32Array(1024);
+    this.held = this.items.length * 4;
   }
 
   /** A run holding one item whose payload is written in pieces (for a line too big to hold). */
@@ -488,21 +506,32 @@ class ByteSorter {
     return runs;
   }
 
-  /** The keys of items added with {@link addKey}, in order (each valid until the next is asked for). */
-  async *drainKeys(lastUse = false): AsyncGenerator<Uint8Array> {
+  /**
+   * The items in key order, each whole (key and payload; both valid until the next is asked for), in one object
+   * that is reused.
+   */
+  async *drainItems(lastUse = false): AsyncGenerator<{ key: Uint8Array; payload: Uint8Array }> {
     this.count = 0;
+    const cur: { key: Uint8Array; payload: Uint8Array } = { key: EMPTY, payload: EMPTY };
     if (this.runs.length === 0) {
       const order = this.sortedOrder();
       for (let i = 0; i < order.length; i++) {
         const it = this.itemBytes(order[i]!);
-        yield it.subarray(HDR, HDR + keyLen(it));
+        const kl = keyLen(it);
+        cur.key = it.subarray(HDR, HDR + kl);
+        cur.payload = it.subarray(HDR + kl);
+        yield cur;
       }
       this.release();
       return;
     }
     const runs = await this.mergeableRuns(lastUse);
     try {
-      for await (const r of mergeRuns(runs)) yield r.key;
+      for await (const r of mergeRuns(runs)) {
+        cur.key = r.key;
+        cur.payload = await r.payloadWhole();
+        yield cur;
+      }
     } finally {
       await Promise.all(runs.map((p) => rm(p, { force: true })));
     }
@@ -637,7 +666,6 @@ function zsetSortKey(m: Bytes, s: Score): Uint8Array {
   return k.subarray(0, 8 + m.length);
 }
 
-const COMMA = Uint8Array.of(0x2c);
 
 /** Writes one element of a collection (no separator). */
 function writeElement(w: ChunkWriter, type: 'list' | 'set' | 'zset' | 'hash', el: Bytes | [Bytes, Score] | HashField): void {
@@ -666,6 +694,11 @@ function writeElement(w: ChunkWriter, type: 'list' | 'set' | 'zset' | 'hash', el
 }
 
 type Collection = 'list' | 'set' | 'zset' | 'hash';
+
+/** A hash element's sort payload starts with a flag byte (1: an expire time follows, as a little-endian double). */
+const hashHead = new Uint8Array(9);
+const hashHeadView = new DataView(hashHead.buffer);
+const hashScratch: HashField = { field: EMPTY, value: EMPTY, expireAt: null };
 
 /** A huge collection arriving in pieces: its elements streamed out (list) or externally sorted first. */
 class HugeKey {
@@ -705,23 +738,32 @@ class HugeKey {
       yield* this.w.takeDone();
       return;
     }
-    // a set member or a zset (score, member) is all in its sort key: the JSON is written when drained
+    // elements are sorted as their bytes (a set member; a zset's score and member; a hash field, then its value
+    // and expire time): the JSON is written when they are drained
     if (type === 'set') {
       for (const el of els) {
-        await this.sorter.addKey(el as Bytes);
+        await this.sorter.addItem(el as Bytes);
         this.n++;
       }
     } else if (type === 'zset') {
       for (const el of els) {
         const [m, sc] = el as [Bytes, Score];
         if (typeof sc !== 'number' || Number.isNaN(sc)) writeScore(this.w, sc); // its error
-        await this.sorter.addKey(zsetSortKey(m, sc));
+        await this.sorter.addItem(zsetSortKey(m, sc));
         this.n++;
       }
     } else {
+      const head = hashHead;
       for (const el of els) {
-        writeElement(this.w, type, el);
-        await this.sorter.add((el as HashField).field, this.w);
+        const h = el as HashField;
+        let headLen = 1;
+        if (h.expireAt === null || h.expireAt === undefined) head[0] = 0;
+        else {
+          head[0] = 1;
+          hashHeadView.setFloat64(1, h.expireAt, true);
+          headLen = 9;
+        }
+        await this.sorter.addItem(h.field, head, headLen, h.value);
         this.n++;
       }
     }
@@ -735,27 +777,27 @@ class HugeKey {
       writeKeyHead(this.w, this.head);
       this.w.byte(0x5b);
       const type = this.head.type;
-      if (type === 'set' || type === 'zset') {
-        let first = true;
-        for await (const k of this.sorter.drainKeys(this.lastUse)) {
-          if (!first) this.w.byte(0x2c);
-          first = false;
-          if (type === 'set') {
-            writeStr(this.w, k);
-          } else {
-            this.w.byte(0x5b);
-            writeStr(this.w, k.subarray(8));
-            this.w.byte(0x2c);
-            writeScore(this.w, zsetKeyScore(k));
-            this.w.byte(0x5d);
-          }
-          if (this.w.pendingBytes >= OUT_CHUNK) yield* this.w.takeDone();
+      let first = true;
+      for await (const { key: k, payload: p } of this.sorter.drainItems(this.lastUse)) {
+        if (!first) this.w.byte(0x2c);
+        first = false;
+        if (type === 'set') {
+          writeStr(this.w, k);
+        } else if (type === 'zset') {
+          this.w.byte(0x5b);
+          writeStr(this.w, k.subarray(8));
+          this.w.byte(0x2c);
+          writeScore(this.w, zsetKeyScore(k));
+          this.w.byte(0x5d);
+        } else {
+          const withExpire = p[0] === 1;
+          const h = hashScratch;
+          h.field = k;
+          h.value = p.subarray(withExpire ? 9 : 1);
+          h.expireAt = withExpire ? Buffer.from(p.buffer, p.byteOffset, p.length).readDoubleLE(1) : null;
+          writeElement(this.w, 'hash', h);
         }
-      } else {
-        for await (const p of this.sorter.drain(COMMA, undefined, this.lastUse)) {
-          this.w.raw(p); // copied: a drained piece is only valid until the next one
-          yield* this.w.takeDone();
-        }
+        if (this.w.pendingBytes >= OUT_CHUNK) yield* this.w.takeDone();
       }
       yield* this.w.takeDone();
     }

@@ -107,7 +107,7 @@ describe('keyspaceJsonlStream', () => {
       const memberArb = fc.uint8Array({ minLength: 0, maxLength: 12 }).map((b) => (b.length % 3 === 0 ? Buffer.from(`m${b.length}:${Buffer.from(b).toString('hex')}`) : b));
       const scoreArb = fc.oneof(fc.double({ noNaN: true }), fc.integer({ min: -5, max: 5 }), fc.constantFrom(0, -0, Infinity, -Infinity));
       const [members, scores] = fc.sample(
-        fc.tuple(fc.uniqueArray(memberArb, { minLength: 1500, maxLength: 1500, selector: (b) => Buffer.from(b).toString('hex') }), fc.array(scoreArb, { minLength: 1500, maxLength: 1500 })),
+        fc.tuple(fc.uniqueArray(memberArb, { minLength: 800, maxLength: 800, selector: (b) => Buffer.from(b).toString('hex') }), fc.array(scoreArb, { minLength: 800, maxLength: 800 })),
         { numRuns: 1, seed: 7 },
       )[0]!;
       const recs: KeyspaceRecord[] = [
@@ -118,8 +118,8 @@ describe('keyspaceJsonlStream', () => {
       ];
       const canonical = await bytesOf(keyspaceJsonlChunks(recs.map((r) => canonicalizeRecord(r)).sort(compareKeyspaceRecords)));
       const fileOrder = await bytesOf(keyspaceJsonlChunks(recs));
-      for (const size of [400, 1500]) {
-        for (const budget of [undefined, 30_000]) {
+      for (const size of [300, 800]) {
+        for (const budget of [undefined, 20_000]) {
           const opts = { memoryBudgetBytes: budget, tmpDir: tmp };
           expect(await bytesOf(keyspaceJsonlStream(inPieces(recs, size), opts))).toEqual(canonical);
           expect(await bytesOf(keyspaceJsonlStream(inPieces(recs, size), { ...opts, order: 'file' }))).toEqual(fileOrder);
