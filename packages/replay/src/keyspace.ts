@@ -23,7 +23,7 @@ import {
 } from './model.js';
 import { text } from './numbers.js';
 import { PackedMap } from './packed-map.js';
-import { PACK_MAX_COUNT, packValue, packedHashHasTtl, unpackValue } from './pack.js';
+import { PACK_MAX_COUNT, packValue, packedHashHasTtl, packedKeyValue, unpackValue } from './pack.js';
 
 /** Tag bit: the collection is packed into the entry's value bytes (see pack.ts). */
 const PACKED = 0x80;
@@ -73,6 +73,10 @@ export class Db extends PackedMap<Collection> {
     if (type === 'string') return { type, v: this.vals!.get(i) };
     if ((this.tags![i] & PACKED) !== 0) return { type, v: unpackValue(type, this.vals!.get(i)) } as Value;
     return { type, v: this.objs![i] } as Value;
+  }
+
+  isPacked(i: number): boolean {
+    return (this.tags![i] & PACKED) !== 0;
   }
 
   /** The collection at index i as the object the database keeps (unpacking it for good if it was packed). */
@@ -315,6 +319,11 @@ export class ReplayKeyspace {
       for (const i of d.sortedByKey()) {
         const expireAt = d.expireAt(i);
         if (cut !== undefined && expireAt !== null && expireAt <= cut) continue;
+        if (d.isPacked(i)) {
+          const kv = packedKeyValue(d.typeAt(i), d.vals!.get(i), cut);
+          if (kv !== null) yield { kind: 'key', db: n, key: d.keys.get(i), expireAt, ...kv } as KeyspaceRecord;
+          continue;
+        }
         const rec = toKeyRecord(n, d.keys.get(i), d.valueAt(i), expireAt, cut);
         if (rec !== null) yield { kind: 'key', ...rec };
       }

@@ -7,8 +7,9 @@
 // LE); a hash starts with a flags byte (1: fields carry a TTL, a float64 LE after each value, NaN for none); a
 // stream starts with its last ID, max deleted ID (16 bytes each: ms, seq as u64 LE), entries added (float64), then
 // per entry its ID and its packed fields.
+import type { HashField, KeyValue, StreamEntry } from '@redis-persist/keyspace';
 import { ByteColumn } from './column.js';
-import { type HashValue, type SetValue, type ZsetValue, StreamState, newHash, newSet, newZset, SEQ_BITS, SEQ_MASK } from './model.js';
+import { type HashValue, type SetValue, type ZsetValue, StreamState, idText, newHash, newSet, newZset, SEQ_BITS, SEQ_MASK } from './model.js';
 
 /** Collections of more elements, or of a larger packed size, stay objects. */
 export const PACK_MAX_COUNT = 128;
@@ -237,4 +238,74 @@ export function unpackValue(type: string, blob: Uint8Array): ByteColumn | SetVal
 /** Whether a packed hash has fields with a TTL. */
 export function packedHashHasTtl(blob: Uint8Array): boolean {
   return blob[0] === 1;
+}
+
+/**
+ * A packed collection straight as the keyspace model's value, elements in canonical order, without building the
+ * object form (byte strings are views into `blob`). Hash fields whose TTL is at or before `cut` are left out; null
+ * when none remains.
+ */
+export function packedKeyValue(type: string, blob: Uint8Array, cut: number | undefined): KeyValue | null {
+  const r = new In(blob);
+  switch (type) {
+    case 'list': {
+      const n = r.varint();
+      const value: Uint8Array[] = new Array(n);
+      for (let i = 0; i < n; i++) value[i] = r.bytes();
+      return { type: 'list', value };
+    }
+    case 'set': {
+      const n = r.varint();
+      const value: Uint8Array[] = new Array(n);
+      for (let i = 0; i < n; i++) value[i] = r.bytes();
+      return { type: 'set', value: value.sort(Buffer.compare) };
+    }
+    case 'zset': {
+      const n = r.varint();
+      const value: [Uint8Array, number][] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const m = r.bytes();
+        value[i] = [m, r.f64()];
+      }
+      return { type: 'zset', value: value.sort((a, b) => a[1] - b[1] || Buffer.compare(a[0], b[0])) };
+    }
+    case 'hash': {
+      const ttl = r.u8() === 1;
+      const n = r.varint();
+      const value: HashField[] = [];
+      for (let i = 0; i < n; i++) {
+        const field = r.bytes();
+        const v = r.bytes();
+        const t = ttl ? r.f64() : NaN;
+        const expireAt = Number.isNaN(t) ? null : t;
+        if (cut !== undefined && expireAt !== null && expireAt <= cut) continue;
+        value.push({ field, value: v, expireAt });
+      }
+      if (value.length === 0) return null;
+      return { type: 'hash', value: value.sort((a, b) => Buffer.compare(a.field, b.field)) };
+    }
+    case 'stream': {
+      const lastId = r.id();
+      const maxDeletedId = r.id();
+      const entriesAdded = r.f64();
+      const n = r.varint();
+      const entries: StreamEntry[] = new Array(n);
+      let firstId = 0n;
+      for (let i = 0; i < n; i++) {
+        const id = r.id();
+        if (i === 0) firstId = id;
+        const inner = new In(r.bytes());
+        const k = inner.varint();
+        const fields: [Uint8Array, Uint8Array][] = [];
+        for (let j = 0; j + 1 < k; j += 2) fields.push([inner.bytes(), inner.bytes()]);
+        entries[i] = { id: idText(id), fields };
+      }
+      return {
+        type: 'stream',
+        value: { entries, length: n, lastId: idText(lastId), firstId: idText(firstId), maxDeletedId: idText(maxDeletedId), entriesAdded, groups: [] },
+      };
+    }
+    default:
+      throw new Error(`cannot read a packed ${type}`);
+  }
 }
