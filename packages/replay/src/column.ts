@@ -340,18 +340,23 @@ export class ByteColumn {
     this.aOff = 0;
   }
 
-  /** Compacts when garbage outweighs live bytes. */
+  /** Compacts when garbage passes half the live bytes (a third of what the segments hold). */
   private settle(): void {
-    if (this.garbage > GARBAGE_FLOOR && this.garbage > this.live) this.compact();
+    if (this.garbage > GARBAGE_FLOOR && this.garbage * 2 > this.live) this.compact();
   }
 
-  /** Moves the elements of segments that are mostly garbage into fresh segments and drops those segments. */
+  /**
+   * Moves the elements of the segments with at least the average share of garbage into fresh segments and drops
+   * those segments (there is always one, so every compaction reclaims at least a third of what it moves).
+   */
   private compact(): void {
     const sparse: boolean[] = [];
+    const share = this.garbage / (this.garbage + this.live);
     let moving = 0;
     for (let s = 0; s < this.segs.length; s++) {
       const seg = this.segs[s];
-      const isSparse = seg !== null && this.liveIn[s] * 2 < this.used[s];
+      const dead = this.used[s] - this.liveIn[s];
+      const isSparse = seg !== null && dead > 0 && dead >= share * this.used[s];
       sparse.push(isSparse);
       if (isSparse) moving += this.liveIn[s];
     }

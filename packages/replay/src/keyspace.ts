@@ -1,7 +1,7 @@
 // The keyspace a replay builds, with Redis 7.x semantics as an AOF load applies them (nothing expires while
 // loading; relative times count from `now`). Each database is one PackedMap: key bytes and string values packed in
 // ByteColumns, the expiry (Unix ms, NaN: none) in a float64 column, the type in a tag, collections as objects.
-import type { FunctionRecord, HashField, KeyRecord, KeyValue, KeyspaceRecord, StreamValue } from '@redis-persist/keyspace';
+import type { FunctionRecord, HashField, KeyValue, KeyspaceRecord, StreamValue } from '@redis-persist/keyspace';
 import { BytesMap, bytesEqual } from './bytes-map.js';
 import { ByteColumn, EMPTY } from './column.js';
 import {
@@ -321,11 +321,12 @@ export class ReplayKeyspace {
         if (cut !== undefined && expireAt !== null && expireAt <= cut) continue;
         if (d.isPacked(i)) {
           const kv = packedKeyValue(d.typeAt(i), d.vals!.get(i), cut);
-          if (kv !== null) yield { kind: 'key', db: n, key: d.keys.get(i), expireAt, ...kv } as KeyspaceRecord;
+          // No object spread here: V8 allocates spread results in old space, which made a rewrite's heap balloon.
+          if (kv !== null) yield { kind: 'key', db: n, key: d.keys.get(i), expireAt, type: kv.type, value: kv.value } as KeyspaceRecord;
           continue;
         }
         const rec = toKeyRecord(n, d.keys.get(i), d.valueAt(i), expireAt, cut);
-        if (rec !== null) yield { kind: 'key', ...rec };
+        if (rec !== null) yield rec;
       }
     }
   }
@@ -351,20 +352,20 @@ export function zsetOrder(m: ZsetValue): number[] {
   return Array.from({ length: m.size }, (_, i) => i).sort((a, b) => s[a] - s[b] || k.compareItems(a, b));
 }
 
-function toKeyRecord(db: number, key: Uint8Array, v: Value, expireAt: number | null, cut: number | undefined): KeyRecord | null {
-  const base = { db, key, expireAt };
+function toKeyRecord(db: number, key: Uint8Array, v: Value, expireAt: number | null, cut: number | undefined): KeyspaceRecord | null {
+  const kind = 'key';
   switch (v.type) {
     case 'string':
-      return { ...base, type: 'string', value: v.v };
+      return { kind, db, key, expireAt, type: 'string', value: v.v };
     case 'list': {
       const out: Uint8Array[] = new Array(v.v.length);
       for (let i = 0; i < out.length; i++) out[i] = v.v.get(i);
-      return { ...base, type: 'list', value: out };
+      return { kind, db, key, expireAt, type: 'list', value: out };
     }
     case 'set':
-      return { ...base, type: 'set', value: v.v.sortedByKey().map((i) => v.v.keys.get(i)) };
+      return { kind, db, key, expireAt, type: 'set', value: v.v.sortedByKey().map((i) => v.v.keys.get(i)) };
     case 'zset':
-      return { ...base, type: 'zset', value: zsetOrder(v.v).map((i) => [v.v.keys.get(i), v.v.nums![i]] as [Uint8Array, number]) };
+      return { kind, db, key, expireAt, type: 'zset', value: zsetOrder(v.v).map((i) => [v.v.keys.get(i), v.v.nums![i]] as [Uint8Array, number]) };
     case 'hash': {
       const h = v.v;
       const fields: HashField[] = [];
@@ -375,12 +376,12 @@ function toKeyRecord(db: number, key: Uint8Array, v: Value, expireAt: number | n
         fields.push({ field: h.keys.get(i), value: h.vals!.get(i), expireAt: ttl });
       }
       if (fields.length === 0) return null;
-      return { ...base, type: 'hash', value: fields };
+      return { kind, db, key, expireAt, type: 'hash', value: fields };
     }
     case 'stream':
-      return { ...base, type: 'stream', value: streamValue(v.v) };
+      return { kind, db, key, expireAt, type: 'stream', value: streamValue(v.v) };
     case 'module':
-      return { ...base, type: 'module', value: v.v };
+      return { kind, db, key, expireAt, type: 'module', value: v.v };
   }
 }
 
