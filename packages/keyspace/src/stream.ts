@@ -252,15 +252,40 @@ function readerLess(a: RunReader, b: RunReader): boolean {
   return c < 0 || (c === 0 && a.index < b.index);
 }
 
+/**
+ * glibc's malloc gives a block its own mmap when it is at least its mmap threshold, and on freeing one of up to
+ * 32 MiB raises that threshold to its size: after a 16 MiB array is dropped, every 1-16 MiB buffer comes from the
+ * heap, whose freed middle is never returned (tens of MB of RSS on the bench RDB). Arrays of 1 MiB and more that
+ * come and go are therefore carved from (or given) at least this much, which is always mapped and unmapped on its
+ * own; pages never touched cost no memory.
+ */
+const MAPPED_MIN = 33 * SLAB;
+
+/** A Uint32Array of `n` zeros; from its own mapping when it is big (see {@link MAPPED_MIN}). */
+function bigUint32Array(n: number): Uint32Array<ArrayBuffer> {
+  return n * 4 >= SLAB ? new Uint32Array(new ArrayBuffer(Math.max(n * 4, MAPPED_MIN)), 0, n) : new Uint32Array(n);
+}
+
 /** Recycled 1 MiB slabs: a spilled sorter's memory is reused at once instead of waiting for a major GC. */
 class SlabPool {
   private free: Buffer[] = [];
+  /** Slabs are cut from blocks of MAPPED_MIN bytes (see there), as they are needed. */
+  private block: Buffer | null = null;
+  private cut = 0;
   take(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafe(SLAB);
+    const s = this.free.pop();
+    if (s !== undefined) return s;
+    if (this.block === null || this.cut + SLAB > this.block.length) {
+      this.block = Buffer.allocUnsafe(MAPPED_MIN);
+      this.cut = 0;
+    }
+    this.cut += SLAB;
+    return this.block.subarray(this.cut - SLAB, this.cut);
   }
   /** Lets the free slabs go (before a merge, which needs none). */
   clear(): void {
     this.free = [];
+    this.block = null;
   }
   give(slabs: Buffer[]): void {
     for (const s of slabs) if (s.length === SLAB) this.free.push(s);
@@ -318,7 +343,7 @@ class ByteSorter {
 
   private recordItem(slab: number, off: number): void {
     if (this.n === this.items.length) {
-      const grown = new Uint32Array(this.n * 2);
+      const grown = bigUint32Array(this.n * 2);
       grown.set(this.items);
       this.items = grown;
       this.held += this.n * 4;
@@ -328,12 +353,13 @@ class ByteSorter {
     this.held += 4;
   }
 
-  private full(): boolean {
+  /** True when what is held reached the budget: the caller spills (`spill()`) before adding more. */
+  full(): boolean {
     return this.held >= this.budget || this.slabs.length >= MAX_SLABS;
   }
 
-  /** Adds an item whose key is `key` and whose payload is what `w` holds (then reset). */
-  async add(key: Uint8Array, w: ChunkWriter): Promise<void> {
+  /** Adds an item whose key is `key` and whose payload is what `w` holds (then reset); see {@link full}. */
+  add(key: Uint8Array, w: ChunkWriter): void {
     const plen = w.pendingBytes;
     const len = HDR + key.length + plen;
     const [slab, at] = this.place(len);
@@ -342,11 +368,13 @@ class ByteSorter {
     w.copyTo(slab, at + HDR + key.length);
     w.reset();
     this.count++;
-    if (this.full()) await this.spill();
   }
 
-  /** Adds an item made of `key` and a payload of `head[0..headLen)` then `tail` (a small item needs no writer). */
-  async addItem(key: Uint8Array, head: Uint8Array = EMPTY, headLen = 0, tail: Uint8Array = EMPTY): Promise<void> {
+  /**
+   * Adds an item made of `key` and a payload of `head[0..headLen)` then `tail` (a small item needs no writer); see
+   * {@link full}.
+   */
+  addItem(key: Uint8Array, head: Uint8Array = EMPTY, headLen = 0, tail: Uint8Array = EMPTY): void {
     const plen = headLen + tail.length;
     const [slab, at] = this.place(HDR + key.length + plen);
     writeHeader(slab, at, key.length, plen);
@@ -354,7 +382,6 @@ class ByteSorter {
     for (let i = 0; i < headLen; i++) slab[at + HDR + key.length + i] = head[i]!;
     slab.set(tail, at + HDR + key.length + headLen);
     this.count++;
-    if (this.full()) await this.spill();
   }
 
   /**
@@ -365,7 +392,7 @@ class ByteSorter {
     const n = this.n;
     let a = this.items.subarray(0, n);
     if (n < 2) return a;
-    let b = new Uint32Array(n);
+    let b = bigUint32Array(n);
     const slabs = this.slabs;
     const less = (x: number, y: number): boolean => {
       const sa = slabs[x >>> SLAB_BITS]!;
@@ -742,14 +769,16 @@ class HugeKey {
     // and expire time): the JSON is written when they are drained
     if (type === 'set') {
       for (const el of els) {
-        await this.sorter.addItem(el as Bytes);
+        this.sorter.addItem(el as Bytes);
+        if (this.sorter.full()) await this.sorter.spill();
         this.n++;
       }
     } else if (type === 'zset') {
       for (const el of els) {
         const [m, sc] = el as [Bytes, Score];
         if (typeof sc !== 'number' || Number.isNaN(sc)) writeScore(this.w, sc); // its error
-        await this.sorter.addItem(zsetSortKey(m, sc));
+        this.sorter.addItem(zsetSortKey(m, sc));
+        if (this.sorter.full()) await this.sorter.spill();
         this.n++;
       }
     } else {
@@ -763,7 +792,8 @@ class HugeKey {
           hashHeadView.setFloat64(1, h.expireAt, true);
           headLen = 9;
         }
-        await this.sorter.addItem(h.field, head, headLen, h.value);
+        this.sorter.addItem(h.field, head, headLen, h.value);
+        if (this.sorter.full()) await this.sorter.spill();
         this.n++;
       }
     }
@@ -903,7 +933,8 @@ async function* jsonlChunks(
         const rec = canonicalizeRecord(r);
         writeRecord(ew, rec, options);
         ew.byte(0x0a);
-        await main.add(recordSortKey(rec), ew);
+        main.add(recordSortKey(rec), ew);
+        if (main.full()) await main.spill();
       } else {
         writeRecord(w, r, options);
         w.byte(0x0a);

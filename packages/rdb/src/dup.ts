@@ -10,6 +10,15 @@
 /** Tables up to this many 32-bit words (1 MiB) are kept between collections whatever their size. */
 const KEEP = 1 << 18;
 
+/**
+ * A zeroed table of `n` words. One of 1 MiB or more gets at least 33 MiB (untouched pages cost nothing): glibc maps
+ * such a block on its own and unmaps it when freed, while freeing a smaller mapped block raises malloc's mmap
+ * threshold to its size, and every buffer under it then comes from the heap, which keeps its freed memory.
+ */
+function table(n: number): Uint32Array<ArrayBuffer> {
+  return n * 4 >= 1 << 20 ? new Uint32Array(new ArrayBuffer(Math.max(n * 4, 33 << 20)), 0, n) : new Uint32Array(n);
+}
+
 export class DupCheck {
   private t = new Uint32Array(32);
   private active = false;
@@ -34,7 +43,7 @@ export class DupCheck {
     // a length field can lie: start small and grow as members arrive, unless the table already holds the room
     const room = this.t.length >>> 1;
     while (cap < want && (cap < 131072 || cap * 2 <= room)) cap *= 2;
-    if (cap * 2 > this.t.length) this.t = new Uint32Array(cap * 2);
+    if (cap * 2 > this.t.length) this.t = table(cap * 2);
     else this.t.fill(0, 0, cap * 2);
     this.cap = cap;
   }
@@ -104,7 +113,7 @@ export class DupCheck {
     const oldCap = this.cap;
     const old = this.t;
     this.cap *= 2;
-    const t = new Uint32Array(this.cap * 2);
+    const t = table(this.cap * 2);
     const mask = this.cap - 1;
     for (let k = 0; k < oldCap * 2; k += 2) {
       const a = old[k];
