@@ -49,7 +49,7 @@ export interface ReadAofOptions {
    * saves copying them (statistics, filters on names). SELECT always has its arguments.
    */
   argsFor?: (name: Uint8Array) => boolean;
-  /** Bytes read at a time (default 64 KiB): also about how many bytes of commands a batch holds. */
+  /** Bytes read at a time (default 1 MiB): also about how many bytes of commands a batch holds. */
   chunkSize?: number;
 }
 
@@ -138,7 +138,7 @@ export async function* readAofBatches(input: string, options: ReadAofOptions = {
     const collectArgs = argsFor ? (name: Uint8Array) => isSelect(name) || argsFor(name) : true;
     const scanner = new AofScanner({ collectArgs, startOffset: start, path: job.path, maxArgLength: options.maxArgLength });
     const events: AofScanEvent[] = [];
-    for await (const chunk of readFileChunks(job.path, { start, chunkSize: options.chunkSize ?? 1 << 16 })) {
+    for await (const chunk of readFileChunks(job.path, { start, chunkSize: options.chunkSize })) {
       events.length = 0;
       scanner.push(chunk, events);
       const batch: AofCommand[] = [];

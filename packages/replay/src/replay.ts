@@ -172,7 +172,9 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
     multi = null;
   };
 
+  // Small batches: a batch's commands stay alive until replayed, and big ones would survive into V8's old space.
   const iter = readAofBatches(input, {
+    chunkSize: 1 << 16,
     onRdbPart: (p) => {
       parts.push(p);
       queued.push(p);
