@@ -4,7 +4,7 @@ import { decodeDumpPayload } from '@redis-persist/rdb-writer';
 import { BytesMap } from './bytes-map.js';
 import { ByteColumn } from './column.js';
 import { pfadd, pfcountCache, pfmerge, isHll } from './hll.js';
-import { type ReplayKeyspace, CommandFailed, WRONGTYPE, fail, lower, zsetOrder } from './keyspace.js';
+import { type ReplayKeyspace, CommandFailed, WRONGTYPE, fail, lower } from './keyspace.js';
 import {
   type GroupState,
   type HashValue,
@@ -19,6 +19,7 @@ import {
   newZset,
   own,
 } from './model.js';
+import { zsetDelete, zsetOrder, zsetPut, zsetRankRange } from './zset-order.js';
 import { ascii, formatFloatResult, inInt64, parseDouble, parseInt64, parseIntArg, text } from './numbers.js';
 
 export interface CommandContext {
@@ -730,10 +731,10 @@ const ZADD: Handler = (c, a) => {
       const cur = z.nums![k];
       const ns = incr ? cur + score : score;
       if ((gt && ns <= cur) || (lt && ns >= cur)) continue;
-      z.nums![k] = ns;
+      zsetPut(z, m, ns);
     } else {
       if (xx) continue;
-      z.addNumber(m, score);
+      zsetPut(z, m, score);
     }
   }
   c.ks.dropIfEmpty(c.db, a[1]);
@@ -747,14 +748,14 @@ const ZINCRBY: Handler = (c, a) => {
   const ns = k < 0 ? by : z!.nums![k] + by;
   if (Number.isNaN(ns)) fail('ERR resulting score is not a number (NaN)');
   const zz = zsetOrCreate(c, a[1], 1);
-  zz.addNumber(a[3], ns);
+  zsetPut(zz, a[3], ns);
 };
 
 const ZREM: Handler = (c, a) => {
   arity(a, 3);
   const z = zset(c, a[1]);
   if (z === undefined) return;
-  for (let i = 2; i < a.length; i++) z.delete(a[i]);
+  for (let i = 2; i < a.length; i++) zsetDelete(z, a[i]);
   c.ks.dropIfEmpty(c.db, a[1]);
 };
 
@@ -810,36 +811,36 @@ function inLex(z: ZsetValue, i: number, min: LexBound, max: LexBound): boolean {
 /** Deletes the members at indexes `doomed` (indexes shift as members go, so members are looked up by bytes). */
 function deleteMembers(z: ZsetValue, doomed: number[]): void {
   const members = doomed.map((i) => z.keys.get(i)); // snapshots: valid after deletions
-  for (const m of members) z.delete(m);
+  for (const m of members) zsetDelete(z, m);
 }
 
 function zremRange(kind: 'score' | 'rank' | 'lex'): Handler {
   return (c, a) => {
     arity(a, 4, true);
-    let pick: (z: ZsetValue, order: number[]) => number[];
+    let pick: (z: ZsetValue) => number[];
     if (kind === 'score') {
       const min = scoreBound(a[2]);
       const max = scoreBound(a[3]);
-      pick = (z, order) => order.filter((i) => inScore(z.nums![i], min, max));
+      pick = (z) => zsetOrder(z).filter((i) => inScore(z.nums![i], min, max));
     } else if (kind === 'lex') {
       const min = lexBound(a[2]);
       const max = lexBound(a[3]);
-      pick = (z, order) => order.filter((i) => inLex(z, i, min, max));
+      pick = (z) => zsetOrder(z).filter((i) => inLex(z, i, min, max));
     } else {
       const start0 = int(a[2]);
       const end0 = int(a[3]);
-      pick = (_z, order) => {
-        const len = order.length;
+      pick = (z) => {
+        const len = z.size;
         let start = start0 < 0 ? len + start0 : start0;
         let end = end0 < 0 ? len + end0 : end0;
         if (start < 0) start = 0;
         if (end >= len) end = len - 1;
-        return start > end ? [] : order.slice(start, end + 1);
+        return zsetRankRange(z, start, end);
       };
     }
     const z = zset(c, a[1]);
     if (z === undefined) return;
-    deleteMembers(z, pick(z, zsetOrder(z)));
+    deleteMembers(z, pick(z));
     c.ks.dropIfEmpty(c.db, a[1]);
   };
 }
@@ -854,8 +855,9 @@ function zpop(max: boolean): Handler {
     } else if (a.length > 3) fail('ERR syntax error');
     const z = zset(c, a[1]);
     if (z === undefined) return;
-    const order = zsetOrder(z);
-    deleteMembers(z, max ? order.slice(Math.max(0, order.length - count)) : order.slice(0, count));
+    const len = z.size;
+    const k = Math.min(count, len);
+    deleteMembers(z, max ? zsetRankRange(z, len - k, len - 1) : zsetRankRange(z, 0, k - 1));
     c.ks.dropIfEmpty(c.db, a[1]);
   };
 }

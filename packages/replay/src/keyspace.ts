@@ -23,6 +23,7 @@ import {
 } from './model.js';
 import { text } from './numbers.js';
 import { PackedMap } from './packed-map.js';
+import { zsetOrder } from './zset-order.js';
 import { PACK_MAX_COUNT, packValue, packedHashHasTtl, packedKeyValue, unpackValue } from './pack.js';
 
 /** Tag bit: the collection is packed into the entry's value bytes (see pack.ts). */
@@ -344,12 +345,6 @@ function packable(obj: Collection): boolean {
   if (obj instanceof PackedMap) return obj.size <= PACK_MAX_COUNT;
   if (obj instanceof StreamState) return obj.length <= PACK_MAX_COUNT && obj.groups.size === 0;
   return false;
-}
-
-export function zsetOrder(m: ZsetValue): number[] {
-  const s = m.nums!;
-  const k = m.keys;
-  return Array.from({ length: m.size }, (_, i) => i).sort((a, b) => s[a] - s[b] || k.compareItems(a, b));
 }
 
 function toKeyRecord(db: number, key: Uint8Array, v: Value, expireAt: number | null, cut: number | undefined): KeyspaceRecord | null {

@@ -8,6 +8,7 @@ import { ByteColumn } from '../src/column.js';
 import { type HashValue, type SetValue, type ZsetValue, StreamState, newHash, newSet, newZset } from '../src/model.js';
 import { PACK_MAX_BYTES, PACK_MAX_COUNT, packValue, packedHashHasTtl, unpackValue } from '../src/pack.js';
 import { PackedMap } from '../src/packed-map.js';
+import { ORDER_MIN_SIZE, zsetDelete, zsetOrder, zsetPut, zsetRankRange } from '../src/zset-order.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -263,5 +264,51 @@ describe('packed small collections', () => {
     const stream = new StreamState();
     stream.groups.set(new Uint8Array([1]), { name: new Uint8Array([1]), lastId: 0n, entriesRead: -1, pel: new Map(), consumers: new BytesMap() });
     expect(packValue('stream', stream)).toBeNull();
+  });
+});
+
+describe('rank order of big sorted sets', () => {
+  it('stays the sorted order through adds, score changes, deletions and pops (swapped entries included)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: 5 }), fc.nat({ max: 4000 }), fc.integer({ min: -50, max: 50 })), { minLength: 200, maxLength: 600 }),
+        (ops) => {
+          const z = newZset();
+          const ref = new Map<string, number>();
+          const member = (n: number): Uint8Array => Buffer.from(`m${n}`);
+          for (let n = 0; n < ORDER_MIN_SIZE + 500; n++) {
+            zsetPut(z, member(n), n % 97);
+            ref.set(`m${n}`, n % 97);
+          }
+          const refOrder = (): string[] =>
+            [...ref].sort((a, b) => a[1] - b[1] || Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0]))).map((e) => e[0]);
+          const ours = (): string[] => zsetOrder(z).map((i) => Buffer.from(z.keyAt(i)).toString());
+          expect(ours()).toEqual(refOrder()); // builds the index
+          for (const [op, n, score] of ops) {
+            if (op <= 1) {
+              zsetPut(z, member(n), score);
+              ref.set(`m${n}`, score);
+            } else if (op === 2) {
+              expect(zsetDelete(z, member(n))).toBe(ref.delete(`m${n}`));
+            } else {
+              // pop 1..4 from the low (op 3) or high (op 4) end, or a rank range from the middle (op 5)
+              const k = 1 + (n % 4);
+              const len = z.size;
+              const [start, end] = op === 3 ? [0, k - 1] : op === 4 ? [len - k, len - 1] : [n % len, Math.min(len - 1, (n % len) + k)];
+              const picked = zsetRankRange(z, start, end).map((i) => Buffer.from(z.keyAt(i)).toString());
+              expect(picked).toEqual(refOrder().slice(start, end + 1));
+              for (const m of picked) {
+                zsetDelete(z, Buffer.from(m));
+                ref.delete(m);
+              }
+            }
+          }
+          expect(z.size).toBe(ref.size);
+          expect(ours()).toEqual(refOrder());
+          for (const [m, s] of ref) expect(z.nums![z.indexOf(Buffer.from(m))]).toBe(s);
+        },
+      ),
+      { numRuns: 15 },
+    );
   });
 });
