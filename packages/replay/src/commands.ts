@@ -1,6 +1,8 @@
 // The write commands an AOF can hold, applied to a ReplayKeyspace. Each handler either changes the keyspace
 // as Redis would, or throws CommandFailed (Redis answered an error and changed nothing).
-import { decodeDumpPayload } from '@redis-persist/rdb-writer';
+import type { FunctionRecord } from '@redis-persist/keyspace';
+import { DONE, RdbParser } from '@redis-persist/rdb';
+import { decodeDumpPayload, splitDumpPayload } from '@redis-persist/rdb-writer';
 import { BytesMap } from './bytes-map.js';
 import { ByteColumn } from './column.js';
 import { pfadd, pfcountCache, pfmerge, isHll } from './hll.js';
@@ -1498,6 +1500,39 @@ function libraryName(code: Uint8Array): [string, string] {
   return [m[1].toUpperCase(), name];
 }
 
+/** The libraries of a FUNCTION DUMP payload (function records as an RDB holds them, then version and CRC64). */
+function restoredFunctions(payload: Uint8Array): FunctionRecord[] {
+  let version: number;
+  try {
+    version = splitDumpPayload(payload).rdbVersion;
+  } catch {
+    fail('ERR payload version or checksum are wrong');
+  }
+  // Read as the body of an RDB file: header, the records, EOF and a zero (unchecked) checksum.
+  const head = ascii(`REDIS${String(Math.max(10, version)).padStart(4, '0')}`);
+  const bodyEnd = payload.length - 10;
+  const rdb = new Uint8Array(head.length + bodyEnd + 9);
+  rdb.set(head);
+  rdb.set(payload.subarray(0, bodyEnd), head.length);
+  rdb[head.length + bodyEnd] = 0xff;
+  const parser = new RdbParser({ values: true, file: 'FUNCTION RESTORE payload' });
+  const out: FunctionRecord[] = [];
+  try {
+    parser.push(rdb);
+    parser.finish();
+    for (;;) {
+      const r = parser.read();
+      if (r === DONE || typeof r === 'string') break;
+      if (r.kind === 'function') out.push(r.function);
+      else if (r.kind === 'key') fail('ERR given type is not a function');
+    }
+  } catch (err) {
+    if (err instanceof CommandFailed) throw err;
+    fail(`ERR payload is not a valid function dump (${(err as Error).message})`);
+  }
+  return out;
+}
+
 const FUNCTION: Handler = (c, a) => {
   arity(a, 2);
   const sub = lower(a[1]);
@@ -1515,7 +1550,16 @@ const FUNCTION: Handler = (c, a) => {
   } else if (sub === 'flush') {
     c.ks.functions.clear();
   } else if (sub === 'restore') {
-    throw new Unsupported('FUNCTION RESTORE (a serialized function payload) is not implemented');
+    arity(a, 3);
+    if (a.length > 4) fail('ERR syntax error');
+    const policy = a.length === 4 ? lower(a[3]) : 'append';
+    if (policy !== 'append' && policy !== 'replace' && policy !== 'flush') {
+      fail('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
+    }
+    const libs = restoredFunctions(a[2]);
+    if (policy === 'append') for (const f of libs) if (c.ks.functions.has(f.library)) fail(`ERR Library ${f.library} already exists`);
+    if (policy === 'flush') c.ks.functions.clear();
+    for (const f of libs) c.ks.functions.set(f.library, { library: f.library, engine: f.engine, code: own(f.code) });
   } else throw new Unsupported(`FUNCTION ${text(a[1])}`);
 };
 

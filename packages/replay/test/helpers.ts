@@ -137,6 +137,17 @@ export async function sendExtras(c: RedisClient, seed: number): Promise<void> {
     await c.call('RESTORE', `x${seed}:restored`, 600000000000, dump, 'REPLACE');
   }
   await c.call('SELECT', 0);
+  // FUNCTION RESTORE with each policy (APPEND collides: an error, part of the traffic).
+  const functions = await c.callBuffer('FUNCTION', 'DUMP');
+  if (functions) {
+    await c.pipeline([
+      ['FUNCTION', 'RESTORE', functions],
+      ['FUNCTION', 'DELETE', `keep${seed}`],
+      ['FUNCTION', 'RESTORE', functions, 'REPLACE'],
+      ['FUNCTION', 'LOAD', `#!lua name=gone${seed}\nredis.register_function('g${seed}', function() return 4 end)`],
+      ...(seed % 2 === 0 ? [['FUNCTION', 'RESTORE', functions, 'FLUSH']] : []),
+    ]);
+  }
 }
 
 export async function collect(it: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>): Promise<KeyspaceRecord[]> {
