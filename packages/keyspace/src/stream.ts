@@ -443,8 +443,7 @@ class ByteSorter {
   private itemBytes(pos: number): Uint8Array {
     const slab = this.slabs[pos >>> SLAB_BITS]!;
     const off = pos & OFF_MASK;
-    const v = new DataView(slab.buffer, slab.byteOffset + off, HDR);
-    const len = HDR + v.getUint32(0, true) + v.getUint32(4, true) + v.getUint32(8, true) * TWO32;
+    const len = HDR + keyLenAt(slab, off) + keyLenAt(slab, off + 4) + keyLenAt(slab, off + 8) * TWO32;
     return slab.subarray(off, off + len);
   }
 
@@ -538,20 +537,12 @@ class ByteSorter {
    * that is reused.
    */
   async *drainItems(lastUse = false): AsyncGenerator<{ key: Uint8Array; payload: Uint8Array }> {
-    this.count = 0;
-    const cur: { key: Uint8Array; payload: Uint8Array } = { key: EMPTY, payload: EMPTY };
     if (this.runs.length === 0) {
-      const order = this.sortedOrder();
-      for (let i = 0; i < order.length; i++) {
-        const it = this.itemBytes(order[i]!);
-        const kl = keyLen(it);
-        cur.key = it.subarray(HDR, HDR + kl);
-        cur.payload = it.subarray(HDR + kl);
-        yield cur;
-      }
-      this.release();
+      yield* this.drainHeld();
       return;
     }
+    this.count = 0;
+    const cur: { key: Uint8Array; payload: Uint8Array } = { key: EMPTY, payload: EMPTY };
     const runs = await this.mergeableRuns(lastUse);
     try {
       for await (const r of mergeRuns(runs)) {
@@ -562,6 +553,26 @@ class ByteSorter {
     } finally {
       await Promise.all(runs.map((p) => rm(p, { force: true })));
     }
+  }
+
+  /** True when nothing was spilled: {@link drainHeld} then gives every item, without an await per item. */
+  get allHeld(): boolean {
+    return this.runs.length === 0;
+  }
+
+  /** {@link drainItems} when {@link allHeld}: a synchronous walk of the held items. */
+  *drainHeld(): Generator<{ key: Uint8Array; payload: Uint8Array }> {
+    this.count = 0;
+    const cur: { key: Uint8Array; payload: Uint8Array } = { key: EMPTY, payload: EMPTY };
+    const order = this.sortedOrder();
+    for (let i = 0; i < order.length; i++) {
+      const it = this.itemBytes(order[i]!);
+      const kl = keyLen(it);
+      cur.key = it.subarray(HDR, HDR + kl);
+      cur.payload = it.subarray(HDR + kl);
+      yield cur;
+    }
+    this.release();
   }
 
   /**
@@ -807,29 +818,41 @@ class HugeKey {
       writeKeyHead(this.w, this.head);
       this.w.byte(0x5b);
       const type = this.head.type;
+      const w = this.w;
       let first = true;
-      for await (const { key: k, payload: p } of this.sorter.drainItems(this.lastUse)) {
-        if (!first) this.w.byte(0x2c);
+      const put = (k: Uint8Array, p: Uint8Array): void => {
+        if (!first) w.byte(0x2c);
         first = false;
         if (type === 'set') {
-          writeStr(this.w, k);
+          writeStr(w, k);
         } else if (type === 'zset') {
-          this.w.byte(0x5b);
-          writeStr(this.w, k.subarray(8));
-          this.w.byte(0x2c);
-          writeScore(this.w, zsetKeyScore(k));
-          this.w.byte(0x5d);
+          w.byte(0x5b);
+          writeStr(w, k.subarray(8));
+          w.byte(0x2c);
+          writeScore(w, zsetKeyScore(k));
+          w.byte(0x5d);
         } else {
           const withExpire = p[0] === 1;
           const h = hashScratch;
           h.field = k;
           h.value = p.subarray(withExpire ? 9 : 1);
           h.expireAt = withExpire ? Buffer.from(p.buffer, p.byteOffset, p.length).readDoubleLE(1) : null;
-          writeElement(this.w, 'hash', h);
+          writeElement(w, 'hash', h);
         }
-        if (this.w.pendingBytes >= OUT_CHUNK) yield* this.w.takeDone();
+      };
+      if (this.sorter.allHeld) {
+        // no await per element: a million of them made as much garbage as the rest of the line
+        for (const { key, payload } of this.sorter.drainHeld()) {
+          put(key, payload);
+          if (w.pendingBytes >= OUT_CHUNK) yield* w.takeDone();
+        }
+      } else {
+        for await (const { key, payload } of this.sorter.drainItems(this.lastUse)) {
+          put(key, payload);
+          if (w.pendingBytes >= OUT_CHUNK) yield* w.takeDone();
+        }
       }
-      yield* this.w.takeDone();
+      yield* w.takeDone();
     }
     this.w.byte(0x5d);
     writeKeyTail(this.w, last, options);
