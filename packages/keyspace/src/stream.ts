@@ -91,11 +91,17 @@ function compareItems(a: Uint8Array, b: Uint8Array): number {
   return compareItemKeys(a, HDR, b, HDR, keyLen(a), keyLen(b));
 }
 
+function putU32(dst: Uint8Array, at: number, v: number): void {
+  dst[at] = v & 0xff;
+  dst[at + 1] = (v >>> 8) & 0xff;
+  dst[at + 2] = (v >>> 16) & 0xff;
+  dst[at + 3] = (v >>> 24) & 0xff;
+}
+
 function writeHeader(dst: Uint8Array, at: number, klen: number, plen: number): void {
-  const v = new DataView(dst.buffer, dst.byteOffset + at, HDR);
-  v.setUint32(0, klen, true);
-  v.setUint32(4, plen % TWO32, true);
-  v.setUint32(8, Math.floor(plen / TWO32), true);
+  putU32(dst, at, klen);
+  putU32(dst, at + 4, plen % TWO32);
+  putU32(dst, at + 8, Math.floor(plen / TWO32));
 }
 
 /** Buffered writer of a run file. */
