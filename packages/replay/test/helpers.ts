@@ -131,6 +131,17 @@ export function extraCommands(seed: number): RedisArg[][] {
     ['SORT', `${s}sl`, 'LIMIT', 50, 2, 'STORE', `${s}so2`],
     ['SORT', `${s}sl`, 'STORE'],
     ['SORT', `${s}h`, 'STORE', `${s}so3`],
+    // Geo searches that store (STORE keeps geohash scores, STOREDIST distances).
+    ['GEOADD', `${s}geo`, ...geoPoints(seed)],
+    ['GEOSEARCHSTORE', `${s}gs1`, `${s}geo`, 'FROMLONLAT', 13.4, 52.5, 'BYRADIUS', 300, 'km'],
+    ['GEOSEARCHSTORE', `${s}gs2`, `${s}geo`, 'FROMMEMBER', 'p3', 'BYBOX', 800, 500, 'km', 'DESC', 'COUNT', 5],
+    ['GEOSEARCHSTORE', `${s}gs3`, `${s}geo`, 'FROMLONLAT', 2.35, 48.85, 'BYRADIUS', 900, 'mi', 'STOREDIST'],
+    ['GEOSEARCHSTORE', `${s}gs4`, `${s}geo`, 'FROMMEMBER', 'p7', 'BYBOX', 2000, 2000, 'km', 'ASC', 'COUNT', 3, 'STOREDIST'],
+    ['GEORADIUS', `${s}geo`, -0.12, 51.5, 1000, 'km', 'STORE', `${s}gr1`],
+    ['GEORADIUS', `${s}geo`, -0.12, 51.5, 2000000, 'ft', 'COUNT', 4, 'STOREDIST', `${s}gr2`],
+    ['GEORADIUSBYMEMBER', `${s}geo`, 'p1', 700, 'km', 'DESC', 'STORE', `${s}gr3`],
+    ['GEOSEARCHSTORE', `${s}gs1`, `${s}geo`, 'FROMLONLAT', 170, -80, 'BYRADIUS', 1, 'm'],
+    ['GEOSEARCHSTORE', `${s}gs5`, `${s}nogeo`, 'FROMMEMBER', 'x', 'BYRADIUS', 1, 'm'],
     ['EXPIRE', `${s}a`, 900000000, 'NX'],
     ['EXPIRE', `${s}a`, 800000000, 'GT'],
     ['PEXPIRE', `${s}a`, 700000000000, 'LT'],
@@ -148,6 +159,18 @@ export function extraCommands(seed: number): RedisArg[][] {
     ['FUNCTION', 'DELETE', `tmp${seed}`],
     ['SELECT', 0],
   ];
+}
+
+/** GEOADD arguments: 40 points around Europe, different for each seed. */
+function geoPoints(seed: number): (string | number)[] {
+  const out: (string | number)[] = [];
+  let x = seed * 7919 + 17;
+  const next = (): number => {
+    x = (x * 48271) % 2147483647;
+    return x / 2147483647;
+  };
+  for (let i = 0; i < 40; i++) out.push((-10 + next() * 40).toFixed(6), (36 + next() * 24).toFixed(6), `p${i}`);
+  return out;
 }
 
 /** Sends the commands (errors are part of the traffic) and makes a DUMP/RESTORE pair. */
