@@ -1457,7 +1457,7 @@ const XDEL: Handler = (c, a) => {
   if (s === undefined) return;
   for (const id of ids) {
     const i = s.lowerBound(id);
-    if (i < s.ids.length && s.ids[i] === id) {
+    if (i < s.ids.length && s.ids.get(i) === id) {
       s.remove(i, 1);
       if (id > s.maxDeletedId) s.maxDeletedId = id;
     }
@@ -1481,7 +1481,7 @@ const XSETID: Handler = (c, a) => {
   }
   const s = stream(c, a[1]);
   if (s === undefined) fail('ERR no such key');
-  if (s.ids.length > 0 && id < s.ids[s.ids.length - 1]) fail('ERR The ID specified in XSETID is smaller than the target stream top item');
+  if (s.ids.length > 0 && id < s.ids.get(s.ids.length - 1)) fail('ERR The ID specified in XSETID is smaller than the target stream top item');
   if (added >= 0 && added < s.ids.length) fail('ERR The entries_added specified in XSETID is smaller than the target stream length');
   s.lastId = id;
   if (added >= 0) s.entriesAdded = added;

@@ -385,11 +385,11 @@ function sortedKeys(m: BytesMap<unknown>): number[] {
 }
 
 function streamValue(s: StreamState): StreamValue {
-  const entries = s.ids.map((id, i) => {
+  const entries = Array.from({ length: s.ids.length }, (_, i) => {
     const flat = s.fieldsAt(i);
     const fields: [Uint8Array, Uint8Array][] = [];
     for (let j = 0; j + 1 < flat.length; j += 2) fields.push([flat[j], flat[j + 1]]);
-    return { id: idText(id), fields };
+    return { id: idText(s.ids.get(i)), fields };
   });
   const groups = sortedKeys(s.groups).map((gi) => {
     const g = s.groups.values[gi];
@@ -406,7 +406,7 @@ function streamValue(s: StreamState): StreamValue {
     entries,
     length: s.ids.length,
     lastId: idText(s.lastId),
-    firstId: idText(s.ids.length > 0 ? s.ids[0] : 0n),
+    firstId: idText(s.ids.length > 0 ? s.ids.get(0) : 0n),
     maxDeletedId: idText(s.maxDeletedId),
     entriesAdded: s.entriesAdded,
     groups,

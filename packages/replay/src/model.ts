@@ -61,8 +61,54 @@ function decodeFields(blob: Uint8Array): Uint8Array[] {
   return out;
 }
 
+/** Stream IDs as two u64 columns (ms, seq) instead of a BigInt object each; a deque, for trimming from the front. */
+export class IdColumn {
+  private ms = new BigUint64Array(4);
+  private seq = new BigUint64Array(4);
+  private head = 0;
+  private n = 0;
+
+  get length(): number {
+    return this.n;
+  }
+
+  get(i: number): bigint {
+    const k = this.head + i;
+    return (this.ms[k] << SEQ_BITS) | this.seq[k];
+  }
+
+  push(id: bigint): void {
+    if (this.head + this.n === this.ms.length) {
+      const cap = this.n * 2 <= this.ms.length ? this.ms.length : Math.max(4, this.n * 2);
+      const ms = cap === this.ms.length ? this.ms : new BigUint64Array(cap);
+      const seq = cap === this.seq.length ? this.seq : new BigUint64Array(cap);
+      ms.set(this.ms.subarray(this.head, this.head + this.n));
+      seq.set(this.seq.subarray(this.head, this.head + this.n));
+      this.ms = ms;
+      this.seq = seq;
+      this.head = 0;
+    }
+    const k = this.head + this.n++;
+    this.ms[k] = id >> SEQ_BITS;
+    this.seq[k] = id & SEQ_MASK;
+  }
+
+  /** Removes `count` IDs from index i. */
+  remove(i: number, count: number): void {
+    if (i === 0) this.head += count;
+    else {
+      const from = this.head + i;
+      const end = this.head + this.n;
+      this.ms.copyWithin(from, from + count, end);
+      this.seq.copyWithin(from, from + count, end);
+    }
+    this.n -= count;
+    if (this.n === 0) this.head = 0;
+  }
+}
+
 export class StreamState {
-  readonly ids: bigint[] = [];
+  readonly ids = new IdColumn();
   /** Per entry: its fields and values, packed (see encodeFields). */
   readonly entries = new ByteColumn();
   lastId = 0n;
@@ -88,7 +134,7 @@ export class StreamState {
   /** Removes `count` entries from index i. */
   remove(i: number, count = 1): void {
     if (count <= 0) return;
-    this.ids.splice(i, count);
+    this.ids.remove(i, count);
     this.entries.remove(i, count);
   }
 
@@ -98,7 +144,7 @@ export class StreamState {
     let hi = this.ids.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.ids[mid] < id) lo = mid + 1;
+      if (this.ids.get(mid) < id) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -106,13 +152,13 @@ export class StreamState {
 
   has(id: bigint): boolean {
     const i = this.lowerBound(id);
-    return i < this.ids.length && this.ids[i] === id;
+    return i < this.ids.length && this.ids.get(i) === id;
   }
 
   clone(): StreamState {
     const s = new StreamState();
     for (let i = 0; i < this.ids.length; i++) {
-      s.ids.push(this.ids[i]);
+      s.ids.push(this.ids.get(i));
       s.entries.push(this.entries.get(i));
     }
     s.lastId = this.lastId;

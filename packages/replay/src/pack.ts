@@ -171,7 +171,7 @@ export function packValue(type: string, v: unknown): Uint8Array | null {
       out.f64(s.entriesAdded);
       out.varint(s.length);
       for (let i = 0; i < s.length; i++) {
-        out.id(s.ids[i]);
+        out.id(s.ids.get(i));
         out.element(s.entries, i);
       }
       return out.result();

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BytesMap } from '../src/bytes-map.js';
 import { ByteColumn } from '../src/column.js';
-import { type HashValue, type SetValue, type ZsetValue, StreamState, newHash, newSet, newZset } from '../src/model.js';
+import { type HashValue, type SetValue, type ZsetValue, IdColumn, StreamState, newHash, newSet, newZset } from '../src/model.js';
 import { PACK_MAX_BYTES, PACK_MAX_COUNT, packValue, packedHashHasTtl, unpackValue } from '../src/pack.js';
 import { PackedMap } from '../src/packed-map.js';
 import { ORDER_MIN_SIZE, zsetDelete, zsetOrder, zsetPut, zsetRankRange } from '../src/zset-order.js';
@@ -246,7 +246,8 @@ describe('packed small collections', () => {
         stream.maxDeletedId = 3n;
         stream.entriesAdded = items.length + 2;
         const st = unpackValue('stream', packValue('stream', stream)!.slice()) as StreamState;
-        expect(st.ids).toEqual(stream.ids);
+        const ids = (x: StreamState): bigint[] => Array.from({ length: x.ids.length }, (_, i) => x.ids.get(i));
+        expect(ids(st)).toEqual(ids(stream));
         expect([st.lastId, st.maxDeletedId, st.entriesAdded]).toEqual([stream.lastId, stream.maxDeletedId, stream.entriesAdded]);
         for (let i = 0; i < items.length; i++) expect(st.fieldsAt(i).map(hex)).toEqual([items[i], items[0]].map(hex));
       }),
@@ -309,6 +310,31 @@ describe('rank order of big sorted sets', () => {
         },
       ),
       { numRuns: 15 },
+    );
+  });
+});
+
+describe('IdColumn', () => {
+  it('behaves like an array of 128-bit stream IDs through pushes and removals anywhere', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), fc.nat(), fc.nat({ max: 5 })), { maxLength: 300 }), (ops) => {
+        const c = new IdColumn();
+        const ref: bigint[] = [];
+        for (const [add, id, at, n] of ops) {
+          if (add || ref.length === 0) {
+            c.push(id);
+            ref.push(id);
+          } else {
+            const i = at % ref.length;
+            const k = Math.min(n, ref.length - i);
+            c.remove(i, k);
+            ref.splice(i, k);
+          }
+          expect(c.length).toBe(ref.length);
+        }
+        expect(Array.from({ length: c.length }, (_, i) => c.get(i))).toEqual(ref);
+      }),
+      { numRuns: 200 },
     );
   });
 });
