@@ -1031,37 +1031,36 @@ function geoStore(kind: 'radius' | 'radiusbymember' | 'searchstore'): Handler {
     if (dst === null) return; // GEORADIUS without STORE reads only
     if (withOpts) fail('ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options');
     const z = c.ks.typed(c.db, src, 'zset');
+    if (z === undefined) return void c.ks.delete(c.db, dst); // no source: the destination goes
+    if (fromMember !== null) {
+      const m = z.indexOf(fromMember);
+      if (m < 0) fail('ERR could not decode requested zset member');
+      center = geohashPosition(z.nums![m]);
+    }
+    const [cx, cy] = center!;
     const found: { i: number; dist: number }[] = [];
-    if (z !== undefined) {
-      if (fromMember !== null) {
-        const m = z.indexOf(fromMember);
-        if (m < 0) fail('ERR could not decode requested zset member');
-        center = geohashPosition(z.nums![m]);
+    for (let k = 0; k < z.size; k++) {
+      const [x, y] = geohashPosition(z.nums![k]);
+      let dist: number;
+      if (box === null) {
+        dist = geoDistance(cx, cy, x, y);
+        if (dist > radius * unit) continue;
+      } else {
+        if (geoDistance(x, y, cx, y) > (box[0] * unit) / 2 || geoDistance(x, y, x, cy) > (box[1] * unit) / 2) continue;
+        dist = geoDistance(cx, cy, x, y);
       }
-      const [cx, cy] = center!;
-      for (let k = 0; k < z.size; k++) {
-        const [x, y] = geohashPosition(z.nums![k]);
-        let dist: number;
-        if (box === null) {
-          dist = geoDistance(cx, cy, x, y);
-          if (dist > radius * unit) continue;
-        } else {
-          if (geoDistance(x, y, cx, y) > (box[0] * unit) / 2 || geoDistance(x, y, x, cy) > (box[1] * unit) / 2) continue;
-          dist = geoDistance(cx, cy, x, y);
-        }
-        found.push({ i: k, dist });
-      }
-    } else if (fromMember !== null) return void c.ks.delete(c.db, dst);
+      found.push({ i: k, dist });
+    }
     if (any && found.length > count) throw new Unsupported('COUNT ... ANY keeps the first members of Redis\' geohash box scan, whose order is not reproduced');
     if (sort === 'none' && count > 0 && !any) sort = 'asc';
     if (sort !== 'none') {
       const sign = sort === 'asc' ? 1 : -1;
-      found.sort((p, q) => sign * (p.dist - q.dist) || z!.keys.compareItems(p.i, q.i));
+      found.sort((p, q) => sign * (p.dist - q.dist) || z.keys.compareItems(p.i, q.i));
     }
     const kept = count > 0 ? found.slice(0, count) : found;
     if (kept.length === 0) return void c.ks.delete(c.db, dst);
     const out = newZset(kept.length);
-    for (const f of kept) out.addNumber(z!.keys.get(f.i), storeDist ? f.dist / unit : z!.nums![f.i]);
+    for (const f of kept) out.addNumber(z.keys.get(f.i), storeDist ? f.dist / unit : z.nums![f.i]);
     c.ks.setKey(c.db, dst, { type: 'zset', v: out });
   };
 }
