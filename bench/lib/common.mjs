@@ -185,3 +185,21 @@ export function fileSize(file) {
     return -1;
   }
 }
+
+/**
+ * For generators writing many MB in a loop: `await pace(bytesWritten)` yields to the event loop every 8 MiB (so
+ * signals such as Ctrl-C get through) and reports progress every 64 MiB.
+ */
+export function makePacer(onProgress) {
+  let nextYield = 8 << 20;
+  let nextProgress = 64 << 20;
+  return async (bytes) => {
+    if (bytes <= nextYield) return;
+    nextYield += 8 << 20;
+    await new Promise((r) => setImmediate(r));
+    if (bytes > nextProgress) {
+      nextProgress += 64 << 20;
+      onProgress?.(bytes);
+    }
+  };
+}

@@ -3,7 +3,7 @@
 // PEXPIREAT / SET ... PXAT, FLUSHALL/FLUSHDB now and then, some large values. RESP bytes are produced directly
 // into a fixed 4 MB buffer and written with fs.writeSync, so memory stays bounded whatever the size.
 import fs from 'node:fs';
-import { Rng, RespWriter, makeBytePool } from './common.mjs';
+import { Rng, RespWriter, makeBytePool, makePacer } from './common.mjs';
 
 export const AOF_GENERATOR_VERSION = 1;
 
@@ -90,8 +90,7 @@ export async function generateAof(file, targetBytes, { seed = 42, onProgress } =
   };
   writeSelect(0);
   let nextFlush = 150 << 20; // a FLUSHALL roughly every 150 MB
-  let nextProgress = 64 << 20;
-  let nextYield = 8 << 20;
+  const pace = makePacer(onProgress);
   while (w.bytes < targetBytes) {
     if (rng.chance(0.01)) writeSelect(rng.int(DBS) === db ? (db + 1) % DBS : rng.int(DBS));
     if (w.bytes > nextFlush) {
@@ -112,14 +111,7 @@ export async function generateAof(file, targetBytes, { seed = 42, onProgress } =
     } else {
       one();
     }
-    if (w.bytes > nextYield) {
-      nextYield += 8 << 20;
-      await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) through
-      if (w.bytes > nextProgress) {
-        nextProgress += 64 << 20;
-        onProgress?.(w.bytes);
-      }
-    }
+    await pace(w.bytes);
   }
   w.end();
   fs.fsyncSync(fd);

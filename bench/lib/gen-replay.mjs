@@ -14,7 +14,7 @@
 // a few seconds per 100 MB.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Rng, RespWriter, makeBytePool } from './common.mjs';
+import { Rng, RespWriter, makeBytePool, makePacer } from './common.mjs';
 
 export const REPLAY_GENERATOR_VERSION = 1;
 export const REPLAY_AOF_DIRNAME = 'appendonlydir';
@@ -209,8 +209,7 @@ export async function generateReplayAof(dir, targetBytes, { seed = 1307, onProgr
   };
 
   select(0);
-  let nextProgress = 64 << 20;
-  let nextYield = 8 << 20;
+  const pace = makePacer(onProgress);
   while (w.bytes < targetBytes) {
     if (rng.chance(0.01)) {
       const d = pickDb();
@@ -222,14 +221,7 @@ export async function generateReplayAof(dir, targetBytes, { seed = 1307, onProgr
       for (let i = rng.range(2, 6); i > 0; i--) one();
       w.cmd(['EXEC']);
     } else one();
-    if (w.bytes > nextYield) {
-      nextYield += 8 << 20;
-      await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) through
-      if (w.bytes > nextProgress) {
-        nextProgress += 64 << 20;
-        onProgress?.(w.bytes);
-      }
-    }
+    await pace(w.bytes);
   }
   w.end();
   fs.fsyncSync(fd);
