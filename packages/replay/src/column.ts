@@ -66,11 +66,6 @@ export class ByteColumn {
     return this.segs[this.meta[m]]!.subarray(off, off + len);
   }
 
-  /** An own copy of element i. */
-  copy(i: number): Uint8Array {
-    return this.get(i).slice();
-  }
-
   lengthAt(i: number): number {
     return this.meta[(this.head + i) * 3 + 2];
   }
@@ -229,19 +224,6 @@ export class ByteColumn {
     this.n--;
     if (this.n === 0) this.head = 0;
     this.settle();
-  }
-
-  clear(): void {
-    this.meta = new Int32Array(12);
-    this.head = 0;
-    this.n = 0;
-    this.segs = [];
-    this.used = [];
-    this.liveIn = [];
-    this.tail = -1;
-    this.freeSegs = [];
-    this.live = 0;
-    this.garbage = 0;
   }
 
   /** A copy of the whole column. */

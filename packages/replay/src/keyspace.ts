@@ -473,10 +473,6 @@ function fromKeyValue(value: KeyValue): Value | null {
   }
 }
 
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return bytesEqual(a, b);
-}
-
 /** Lower-case ASCII text of a (short) argument: command names and options. */
 export function lower(b: Uint8Array): string {
   if (b.length > 24) return text(b).toLowerCase();

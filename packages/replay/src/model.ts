@@ -274,17 +274,3 @@ export function cloneValue(v: Value): Value {
       return { type: 'stream', v: v.v.clone() };
   }
 }
-
-/** Elements of a collection value (0 for strings and modules). */
-export function valueSize(v: Value): number {
-  switch (v.type) {
-    case 'list':
-      return v.v.length;
-    case 'set':
-    case 'zset':
-    case 'hash':
-      return v.v.size;
-    default:
-      return 1;
-  }
-}

@@ -171,17 +171,6 @@ export class PackedMap<O = unknown> {
     return true;
   }
 
-  clear(): void {
-    this.keys.clear();
-    this.vals?.clear();
-    if (this.nums !== null) this.nums = new Float64Array(2).fill(NaN);
-    if (this.tags !== null) this.tags = new Uint8Array(2);
-    if (this.objs !== null) this.objs = [];
-    this.table = null;
-    this.hashes = null;
-    this.mask = 0;
-  }
-
   /** Indexes sorted by key bytes. */
   sortedByKey(): number[] {
     const k = this.keys;
