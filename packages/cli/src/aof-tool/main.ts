@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { runProgram } from '../common/index.js';
+import { addExamples } from '../common/examples.js';
 import { registerCat } from './cat.js';
 import { registerCheck } from './check.js';
 import { registerFix } from './fix.js';
@@ -19,6 +20,7 @@ export function buildAofTool(): Command {
   registerStats(program);
   registerRewrite(program);
   registerToRdb(program);
+  addExamples(program); // after every register*: each command's --help ends with its examples
   return program;
 }
 

@@ -54,6 +54,8 @@ export async function runProgram(program: Command, argv: string[]): Promise<numb
   } catch (err) {
     if (interrupted) return ExitCode.Interrupted;
     if (err instanceof CommanderError) {
+      // A bare `aof-tool` (no command) gets the help on stderr from commander, with exit code 1: a usage error.
+      if (err.code === 'commander.help' && err.exitCode !== 0) return ExitCode.Usage;
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return ExitCode.Ok;
       return ExitCode.Usage;
     }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { runProgram } from '../common/index.js';
+import { addExamples } from '../common/examples.js';
 import { registerCheck } from './check.js';
 import { registerDump } from './dump.js';
 import { registerInfo } from './info.js';
@@ -18,6 +19,7 @@ export function buildRdbTool(): Command {
   registerConvert(program);
   registerToAof(program);
   registerInspectDir(program);
+  addExamples(program); // after every register*: each command's --help ends with its examples
   return program;
 }
 

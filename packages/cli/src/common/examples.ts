@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+
+/** One example of a `--help`: a command line that works as written, and what it does in one line. */
+export interface Example {
+  /** The command line, starting with the program and subcommand names (`aof-tool check ...`). */
+  run: string;
+  /** What it does, one line. */
+  does: string;
+}
+
+// The paths under examples/ are the files shipped in the repository (run from its root); help.test.ts runs
+// every example that names one of them, so keep them true. The others show a typical data directory.
+const CRASHED = 'examples/crashed/appendonly.aof';
+const FLUSHALL = 'examples/flushall/appendonlydir';
+const BASE_RDB = 'examples/flushall/appendonlydir/appendonly.aof.2.base.rdb';
+
+/**
+ * The examples every `--help` ends with, keyed by the full command name (`program subcommand`).
+ * A command registered without an entry here fails packages/cli/test/help.test.ts: add two or three.
+ */
+export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
+  'aof-tool': [
+    { run: 'aof-tool check /var/lib/redis', does: 'can Redis load the AOF of this data directory? (exit 0 valid, 1 damaged)' },
+    { run: `aof-tool fix --yes ${CRASHED}`, does: 'repair a crashed AOF as redis-check-aof --fix does (original kept as .bak)' },
+    { run: `aof-tool strip --dry-run FLUSHALL ${FLUSHALL}`, does: 'list the stray FLUSHALL a strip would remove; change nothing' },
+  ],
+  'aof-tool check': [
+    { run: `aof-tool check ${CRASHED}`, does: 'a crashed AOF: exit 1, where the damage is and how many bytes a fix would cut' },
+    { run: `aof-tool check --json ${FLUSHALL}`, does: 'a Redis 7+ multi-part AOF (manifest, RDB base, incr files) as one JSON report' },
+    { run: 'aof-tool check --quiet --junit report.xml backups/*.aof', does: 'CI: check many AOFs, print only the damaged ones, write a JUnit report' },
+  ],
+  'aof-tool fix': [
+    { run: `aof-tool fix --yes ${CRASHED}`, does: 'cut the damaged tail without asking; the original is kept as appendonly.aof.bak' },
+    { run: 'aof-tool fix --salvage /var/lib/redis/appendonly.aof', does: 'damage in the middle: show a plan that keeps the commands after it, ask before applying' },
+    { run: 'aof-tool fix --truncate-to-timestamp 1767225600 --yes /var/lib/redis', does: 'point-in-time recovery: cut at the first #TS annotation after that Unix time' },
+  ],
+  'aof-tool strip': [
+    { run: `aof-tool strip --dry-run FLUSHALL ${FLUSHALL}`, does: 'list every FLUSHALL that would be removed (file:offset); change nothing' },
+    { run: `aof-tool strip FLUSHALL FLUSHDB ${FLUSHALL} -o rescued`, does: 'write a copy without FLUSHALL and FLUSHDB to rescued/; the input is left untouched' },
+    { run: 'aof-tool strip --last FLUSHALL /var/lib/redis', does: 'remove only the last FLUSHALL, in place (stop Redis first; originals kept as .bak)' },
+  ],
+  'aof-tool cat': [
+    { run: `aof-tool cat ${FLUSHALL}`, does: 'every command in load order, with its database, file and offset' },
+    { run: `aof-tool cat --json --command set --key-pattern 'after:*' ${FLUSHALL}`, does: 'the SETs of keys matching after:*, one JSON object per command' },
+    { run: 'aof-tool cat --db 0 --command del --command unlink /var/lib/redis', does: 'who deleted keys in db 0: every DEL and UNLINK of the data directory\'s AOF' },
+  ],
+  'aof-tool stats': [
+    { run: `aof-tool stats ${FLUSHALL}`, does: 'commands by name and by database, with the files and their sizes' },
+    { run: 'aof-tool stats --json /var/lib/redis', does: 'the same for the AOF of a data directory, as one JSON report' },
+  ],
+  'aof-tool rewrite': [
+    { run: `aof-tool rewrite ${FLUSHALL}`, does: 'BGREWRITEAOF offline: new RDB base, empty incr file; old files kept in appendonlydir.bak-<time>/' },
+    { run: 'aof-tool rewrite --base aof /var/lib/redis', does: 'stop Redis first; a base of RESP commands, as with aof-use-rdb-preamble no' },
+  ],
+  'aof-tool to-rdb': [
+    { run: `aof-tool to-rdb ${FLUSHALL} dump.rdb`, does: 'replay the AOF and write the keyspace Redis would load as dump.rdb' },
+    { run: `aof-tool to-rdb --rdb-version 9 ${CRASHED} dump.rdb`, does: 'an RDB for Redis 5/6 from a crashed AOF (its damaged tail is left out, as Redis does)' },
+    { run: 'aof-tool to-rdb --until 2026-01-01T00:00:00Z /var/lib/redis before.rdb', does: 'the keyspace as of that time (needs aof-timestamp-enabled yes)' },
+  ],
+  'rdb-tool': [
+    { run: 'rdb-tool check /var/lib/redis/dump.rdb', does: 'verify a snapshot as redis-check-rdb does (exit 0 valid, 1 damaged)' },
+    { run: `rdb-tool info --top 3 ${BASE_RDB}`, does: 'version, aux fields, keys by type and encoding, the 3 largest keys' },
+    { run: 'rdb-tool inspect-dir --config /etc/redis/redis.conf /var/lib/redis', does: 'what Redis will load from its data directory at the next restart' },
+  ],
+  'rdb-tool check': [
+    { run: `rdb-tool check ${BASE_RDB}`, does: 'structure, every encoding and the CRC64 (an AOF\'s RDB base is an RDB file too)' },
+    { run: 'rdb-tool check --json /var/lib/redis/dump.rdb', does: 'one JSON report (ok, keys per db, checksum, error offset) for monitoring' },
+    { run: 'rdb-tool check --quiet --junit report.xml backups/*.rdb', does: 'CI: check many snapshots, print only the damaged ones, write a JUnit report' },
+  ],
+  'rdb-tool info': [
+    { run: `rdb-tool info --top 3 ${BASE_RDB}`, does: 'version, aux fields, keys per db by type and encoding, the 3 largest keys' },
+    { run: 'rdb-tool info --json /var/lib/redis/dump.rdb', does: 'the same as one JSON document' },
+  ],
+  'rdb-tool dump': [
+    { run: `rdb-tool dump --key 'user:1*' ${BASE_RDB}`, does: 'the keys matching user:1* as canonical JSON Lines' },
+    { run: 'rdb-tool dump --format resp dump.rdb | redis-cli --pipe', does: 'load a snapshot into a running server as commands' },
+    { run: 'rdb-tool dump --salvage -o rescued.jsonl damaged.rdb', does: 'export every key that can still be read from a damaged snapshot' },
+  ],
+  'rdb-tool convert': [
+    { run: `rdb-tool convert --rdb-version 9 ${BASE_RDB} dump-v9.rdb`, does: 'downgrade a snapshot for Redis 5/6 (RDB 9)' },
+    { run: `rdb-tool convert ${FLUSHALL} keyspace.jsonl`, does: 'replay an AOF as Redis would load it and write the keyspace as JSON Lines' },
+    { run: 'rdb-tool convert --valkey keyspace.jsonl dump.rdb', does: 'build a snapshot for Valkey from keyspace JSON Lines' },
+  ],
+  'rdb-tool to-aof': [
+    { run: `rdb-tool to-aof ${BASE_RDB} appendonlydir`, does: 'a Redis 7+ multi-part AOF directory (manifest, base, empty incr file)' },
+    { run: 'rdb-tool to-aof /var/lib/redis/dump.rdb appendonly.aof', does: 'a single-file AOF, as Redis before 7 writes it' },
+  ],
+  'rdb-tool inspect-dir': [
+    { run: 'rdb-tool inspect-dir --appendonly yes examples/flushall', does: 'with appendonly yes: which files Redis loads, in what order, valid or not, keys' },
+    { run: 'rdb-tool inspect-dir --config /etc/redis/redis.conf /var/lib/redis', does: 'what the server will load at its next restart, with its own configuration' },
+  ],
+};
+
+/** `aof-tool`, `aof-tool check`, ...: the name an EXAMPLES entry is keyed by. */
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** The help text of a list of examples: an "Examples:" section, each example a `# what` line then a `$ command` line. */
+export function formatExamples(examples: readonly Example[]): string {
+  return ['', 'Examples:', ...examples.flatMap((e) => [`  # ${e.does}`, `  $ ${e.run}`])].join('\n');
+}
+
+/**
+ * Ends the help of the program and of each of its (sub)commands with its examples from EXAMPLES.
+ * Returns the commands that have none (the help test fails on them), so that nothing breaks at run time.
+ */
+export function addExamples(program: Command): string[] {
+  const missing: string[] = [];
+  const all: Command[] = [program];
+  for (let i = 0; i < all.length; i++) all.push(...all[i].commands);
+  for (const cmd of all) {
+    const examples = EXAMPLES[commandPath(cmd)];
+    if (!examples || examples.length === 0) missing.push(commandPath(cmd));
+    else cmd.addHelpText('after', formatExamples(examples));
+  }
+  return missing;
+}
