@@ -213,6 +213,19 @@ export function loadedFiles(manifest: AofManifest): AofManifestEntry[] {
 }
 
 /**
+ * The first file name a manifest lists twice (base, history or incr), or null. Redis loads such a manifest (the
+ * file is replayed twice), but an edit would apply its cuts to the one file twice: every editing command refuses it.
+ */
+export function duplicateManifestEntry(manifest: AofManifest): string | null {
+  const seen = new Set<string>();
+  for (const e of [...(manifest.base ? [manifest.base] : []), ...manifest.history, ...manifest.incr]) {
+    if (seen.has(e.name)) return e.name;
+    seen.add(e.name);
+  }
+  return null;
+}
+
+/**
  * redis-check-aof (7.2.5+, 8.0, Valkey 8) treats a file as a manifest when its first line that does not start
  * with '#' starts with the bytes `file`. (7.0.x looked at every line.) `head` is the start of the file.
  */

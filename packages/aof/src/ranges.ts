@@ -1,7 +1,7 @@
 // Byte-range plumbing shared by repairs and filters: copy chosen ranges of a file into a new file atomically,
 // keeping the original as a backup.
 import { open, type FileHandle } from 'node:fs/promises';
-import { AtomicFile, FsioError, backupFile, describeIoError, readFileChunks } from '@redis-persist/fsio';
+import { AtomicFile, FsioError, backupFile, describeIoError, readFileChunks, resolvePath } from '@redis-persist/fsio';
 
 /** A half-open byte range [start, end). */
 export type ByteRange = [number, number];
@@ -23,13 +23,16 @@ export interface RewriteResult {
 /**
  * Replaces `path` by the concatenation of `ranges` of its current content: written to a temp file, fsynced,
  * renamed over `path`. With `backup` the original stays under a fresh `<path>.bak` name (a hard link to the
- * untouched original inode when the file system allows).
+ * untouched original inode when the file system allows). A symbolic link is resolved: the file it points to is
+ * edited, never replaced by a regular file.
  */
 export async function rewriteWithRanges(path: string, ranges: readonly ByteRange[], backup: boolean): Promise<RewriteResult> {
-  const out = await AtomicFile.create(path);
+  // a symbolic link is followed: the real file is edited and its backup sits beside it
+  const real = await resolvePath(path);
+  const out = await AtomicFile.create(real, { inPlace: true });
   try {
-    await copyRanges(path, ranges, out);
-    const backupPath = backup ? await backupFile(path) : null;
+    await copyRanges(real, ranges, out);
+    const backupPath = backup ? await backupFile(real) : null;
     await out.commit();
     return { backup: backupPath, bytesWritten: out.bytesWritten };
   } catch (err) {

@@ -1,13 +1,13 @@
 // `aof-tool strip`: remove every occurrence of the named commands (a stray FLUSHALL...) and nothing else. The
 // surviving bytes are copied verbatim; inside MULTI/EXEC only the command goes, and a transaction left empty
 // goes entirely. Only files that change are rewritten (temp + fsync + rename, original kept as a backup).
-import { mkdir, readdir, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { AtomicFile, FsioError, describeIoError, readFileChunks, writeFileAtomic } from '@redis-persist/fsio';
+import { stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { AtomicDir, AtomicFile, checkOutput, readFileChunks, requireRegularFile, writeFileAtomic } from '@redis-persist/fsio';
 import { checkAof, type AofCheckReport } from './check.js';
 import { AofError } from './errors.js';
 import { isRdbHead, readHead, readManifest, resolveAofInput } from './input.js';
-import { formatManifest, loadedFiles } from './manifest.js';
+import { duplicateManifestEntry, formatManifest, loadedFiles } from './manifest.js';
 import { copyRanges, rewriteWithRanges, type ByteRange } from './ranges.js';
 import { AofScanner, type AofScanEvent } from './scanner.js';
 import { checkRdbPart } from './rdb-part.js';
@@ -33,6 +33,8 @@ export interface StripOptions {
   dryRun?: boolean;
   /** Keep the originals as `<name>.bak` when editing in place (default true). */
   backup?: boolean;
+  /** Replace an existing `output` (kept as `<output>.bak` first). */
+  force?: boolean;
   onRemoved?: (cmd: StrippedCommand) => void;
   onProgress?: (done: number, total: number) => void;
 }
@@ -53,6 +55,8 @@ export interface StripResult {
   files: StripFileResult[];
   dryRun: boolean;
   output: string | null;
+  /** Where an output that `force` replaced now lives. */
+  replacedBackup: string | null;
 }
 
 const FORBIDDEN = new Set(['multi', 'exec', 'select']);
@@ -156,6 +160,8 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
     if (FORBIDDEN.has(n)) throw new AofError('unsupported', `stripping ${n.toUpperCase()} would change what the other commands mean; it is not allowed`);
   }
   if (names.size === 0) throw new AofError('unsupported', 'no command to strip was given');
+  // an output is checked before any work: never the input, never an existing file without force
+  if (options.output !== undefined && !options.dryRun) await checkOutput(options.output, { force: options.force, inputs: [input] }, 'dir');
   const check = await checkAof(input);
   if (!check.ok) throw new AofError('unsupported', `the AOF is damaged, refusing to edit it: ${describeDamage(check)}. Run 'aof-tool fix' first`, input);
   const target = await resolveAofInput(input);
@@ -164,17 +170,23 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
   if (target.layout === 'single') jobs.push({ file: input, path: target.path, role: 'single' });
   else {
     manifest = await readManifest(target.manifestPath);
+    const twice = duplicateManifestEntry(manifest);
+    if (twice !== null) throw new AofError('manifest', `the manifest lists ${twice} twice; refusing to edit (fix the manifest first)`, target.manifestPath);
     for (const e of loadedFiles(manifest)) jobs.push({ file: e.name, path: join(target.dir, e.name), role: e.type === 'base' ? 'base' : 'incr' });
   }
   const progress = { done: 0, total: check.totals.bytes };
   const ts = { ts: null as number | null };
   const plans: FilePlan[] = [];
-  for (const job of jobs) plans.push(await planFile(job, names, options, ts, progress));
+  for (const job of jobs) {
+    await requireRegularFile(job.path, 'strip');
+    plans.push(await planFile(job, names, options, ts, progress));
+  }
   const result: StripResult = {
     removed: plans.reduce((n, p) => n + p.removed, 0),
     files: [],
     dryRun: Boolean(options.dryRun),
     output: options.output ?? null,
+    replacedBackup: null,
   };
   const fileResult = (p: FilePlan, writtenTo: string | null, backup: string | null): StripFileResult => ({
     file: p.file,
@@ -200,10 +212,9 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
     }
     return result;
   }
-  const out = resolve(options.output);
+  const policy = { force: options.force, inputs: [input, ...jobs.map((j) => j.path)] };
   if (target.layout === 'single') {
-    if (out === resolve(target.path)) throw new AofError('unsupported', 'the output is the input; leave out -o to edit in place (a backup is kept)', input);
-    const file = await AtomicFile.create(out);
+    const file = await AtomicFile.create(options.output, policy);
     try {
       await copyRanges(target.path, keptRanges(plans[0].size, plans[0].remove), file);
       await file.commit();
@@ -211,30 +222,32 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
       await file.abort();
       throw err;
     }
-    result.files.push(fileResult(plans[0], out, null));
+    result.files.push(fileResult(plans[0], options.output, null));
+    result.replacedBackup = file.replacedBackup;
     return result;
   }
-  // multi-part: a new directory holding the manifest (history entries dropped: Redis never loads them) and every loaded file
-  if (out === resolve(target.dir)) throw new AofError('unsupported', 'the output directory is the input directory; leave out -o to edit in place', input);
+  // multi-part: a new directory holding the manifest (history entries dropped: Redis never loads them) and every
+  // loaded file, built under a temp name and renamed into place whole (a killed run leaves nothing to trip on)
+  const out = await AtomicDir.create(options.output, policy);
   try {
-    await mkdir(out, { recursive: true });
-    if ((await readdir(out)).length > 0) throw new AofError('unsupported', `output directory ${out} is not empty`);
-  } catch (err) {
-    if (err instanceof AofError) throw err;
-    throw new FsioError(`cannot create ${out}: ${describeIoError(err)}`, out, err);
-  }
-  for (const p of plans) {
-    const dest = join(out, basename(p.path));
-    const file = await AtomicFile.create(dest);
-    try {
-      await copyRanges(p.path, keptRanges(p.size, p.remove), file);
-      await file.commit();
-    } catch (err) {
-      await file.abort();
-      throw err;
+    for (const p of plans) {
+      const dest = out.path(basename(p.path));
+      const file = await AtomicFile.create(dest, { lock: false });
+      try {
+        await copyRanges(p.path, keptRanges(p.size, p.remove), file);
+        await file.commit();
+      } catch (err) {
+        await file.abort();
+        throw err;
+      }
+      result.files.push(fileResult(p, join(options.output, basename(p.path)), null));
     }
-    result.files.push(fileResult(p, dest, null));
+    await writeFileAtomic(out.path(basename(target.manifestPath)), formatManifest({ ...manifest!, history: [] }), { lock: false });
+    await out.commit();
+  } catch (err) {
+    await out.abort();
+    throw err;
   }
-  await writeFileAtomic(join(out, basename(target.manifestPath)), formatManifest({ ...manifest!, history: [] }));
+  result.replacedBackup = out.replacedBackup;
   return result;
 }

@@ -1,8 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { copyFile, link, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { FsioError, describeIoError } from './errors.js';
+// Writing without ever destroying data. Every output is written under a temporary name beside it, fsynced and
+// renamed into place; an existing output is refused unless the caller forces it, and then kept as `<out>.bak`;
+// an output that names an input is refused always. Temp names are fixed (`.<name>.tmp`) and taken under a lock
+// (`.<name>.lock`), so a run killed half-way leaves nothing that a rerun trips on: the rerun finds the stale temp
+// file, says so, and removes it.
+import { constants, type Stats } from 'node:fs';
+import { copyFile, link, lstat, mkdir, open, readdir, realpath, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { FsioError, describeIoError, notice } from './errors.js';
+import { acquireLock, forgetOnExit, removeOnExit, type FileLock } from './lock.js';
 
 const FLUSH_AT = 1 << 20;
 
@@ -19,10 +24,101 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** What a command may do with its outputs. */
+export interface OutputPolicy {
+  /** Replace an existing output; the old one is first kept as `<out>.bak` (`.bak.N` when taken) beside it. */
+  force?: boolean;
+  /**
+   * The paths the command reads. An output that is one of them (by path, through a link, or as another hard
+   * link to the same file) or a directory holding one is refused, `force` or not.
+   */
+  inputs?: readonly string[];
+}
+
+/** The temp name used for `target`: `.<name>.tmp` beside it. */
+export function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.tmp`);
+}
+
+/** `path` with symbolic links resolved: the whole path when it exists, else its directory. */
+export async function resolvePath(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    try {
+      return join(await realpath(dirname(resolve(path))), basename(path));
+    } catch {
+      return resolve(path);
+    }
+  }
+}
+
+const isInside = (dir: string, path: string) => path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+
 /**
- * A file written next to its final path under a temporary name, then fsynced and renamed into place by
- * {@link commit}. Until then the target is untouched; {@link abort} (or a crash) leaves at most a stray temp
- * file named `.<name>.tmp-<pid>-<random>`. Small writes are batched into 1 MiB writes.
+ * Applies the output rules to `target` before any work is done: refuses an output that is an input (always)
+ * and an existing output without `force` (an empty directory counts as absent for a directory output).
+ * Returns whether the output exists now.
+ */
+export async function checkOutput(target: string, policy: OutputPolicy = {}, kind: 'file' | 'dir' = 'file'): Promise<boolean> {
+  const out = await resolvePath(target);
+  const outStat = await stat(out).catch(() => null);
+  for (const input of policy.inputs ?? []) {
+    const inPath = await resolvePath(input);
+    const inStat = await stat(inPath).catch(() => null);
+    const same = inPath === out || (inStat !== null && outStat !== null && inStat.dev === outStat.dev && inStat.ino === outStat.ino);
+    if (same) throw new FsioError(`refusing to write ${target}: it is the input ${input}; choose another output`, target, undefined, 'output-is-input');
+    if (outStat?.isDirectory() && isInside(out, inPath)) {
+      throw new FsioError(`refusing to write ${target}: it holds the input ${input}; choose another output`, target, undefined, 'output-is-input');
+    }
+  }
+  if (outStat === null) return false;
+  if (kind === 'dir' && outStat.isDirectory() && (await readdir(out).catch(() => ['?'])).length === 0) return false;
+  if (!policy.force) {
+    throw new FsioError(
+      `${target} already exists: choose another output, or pass --force to replace it (the old one is kept as ${basename(target)}.bak)`,
+      target,
+      undefined,
+      'output-exists',
+    );
+  }
+  return true;
+}
+
+/** Creates `dir` and its parents, with an error that names it and says what was being done. */
+async function makeDirectory(dir: string, forWhat: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new FsioError(`cannot create the directory ${dir} for ${forWhat}: ${describeIoError(err)}`, dir, err);
+  }
+}
+
+/** Removes a temp file or directory a killed run left, saying so. Only called under the lock. */
+async function removeStale(tempPath: string, target: string): Promise<void> {
+  const s = await lstat(tempPath).catch(() => null);
+  if (!s) return;
+  notice(`removed ${tempPath}, a ${s.isDirectory() ? 'temporary directory' : `temporary file of ${s.size} bytes`} left by an interrupted run writing ${target}`);
+  await rm(tempPath, { recursive: true, force: true });
+}
+
+export interface AtomicFileOptions extends OutputPolicy {
+  /** File mode of a new file (default: the mode of the file replaced, else 0644). */
+  mode?: number;
+  /**
+   * The target is replaced on purpose (an in-place edit whose caller has kept a backup): no output checks and
+   * no `.bak` of its own.
+   */
+  inPlace?: boolean;
+  /** Take the lock on the target (default true; false for files inside a directory already locked). */
+  lock?: boolean;
+}
+
+/**
+ * A file written next to its final path under the temporary name `.<name>.tmp`, then fsynced and renamed into
+ * place by {@link commit}. Until then the target is untouched; {@link abort} removes the temp file, and so
+ * does the process's exit; a SIGKILL leaves it for the next run to remove. A target that is a symbolic link is
+ * resolved: the real file is written, and its backup sits beside it. Small writes are batched into 1 MiB writes.
  */
 export class AtomicFile {
   private pending: Uint8Array[] = [];
@@ -30,28 +126,38 @@ export class AtomicFile {
   private done = false;
   /** Bytes written so far. */
   bytesWritten = 0;
+  /** Where the output that was replaced now lives (with `force`), once committed. */
+  replacedBackup: string | null = null;
 
   private constructor(
     readonly target: string,
     readonly tempPath: string,
     private readonly fh: FileHandle,
+    private readonly lock: FileLock | null,
+    private readonly options: AtomicFileOptions,
   ) {}
 
-  static async create(target: string, mode?: number): Promise<AtomicFile> {
-    const tempPath = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-    let fileMode = mode;
-    if (fileMode === undefined) {
-      try {
-        fileMode = (await stat(target)).mode & 0o7777;
-      } catch {
-        fileMode = 0o644;
-      }
-    }
+  static async create(target: string, options: AtomicFileOptions = {}): Promise<AtomicFile> {
+    const real = await resolvePath(target);
+    if (!options.inPlace) await checkOutput(target, options);
+    await makeDirectory(dirname(real), target);
+    const lock = options.lock === false ? null : await acquireLock(real);
     try {
-      const fh = await open(tempPath, 'wx', fileMode);
-      return new AtomicFile(target, tempPath, fh);
+      const tempPath = tempPathFor(real);
+      await removeStale(tempPath, target);
+      let fileMode = options.mode;
+      if (fileMode === undefined) fileMode = ((await stat(real).catch(() => null))?.mode ?? 0o644) & 0o7777;
+      let fh: FileHandle;
+      try {
+        fh = await open(tempPath, 'wx', fileMode);
+      } catch (err) {
+        throw new FsioError(`cannot create a temporary file next to ${target}: ${describeIoError(err)}`, target, err);
+      }
+      removeOnExit(tempPath);
+      return new AtomicFile(real, tempPath, fh, lock, options);
     } catch (err) {
-      throw new FsioError(`cannot create a temporary file next to ${target}: ${describeIoError(err)}`, target, err);
+      await lock?.release();
+      throw err;
     }
   }
 
@@ -75,11 +181,14 @@ export class AtomicFile {
         off += bytesWritten;
       }
     } catch (err) {
-      throw new FsioError(`cannot write ${this.tempPath}: ${describeIoError(err)}`, this.target, err);
+      throw new FsioError(`cannot write ${this.target} (temporary file ${this.tempPath}): ${describeIoError(err)}`, this.target, err);
     }
   }
 
-  /** Flushes, fsyncs, closes and renames the temp file over the target, then fsyncs the directory. */
+  /**
+   * Flushes, fsyncs and closes the temp file, keeps a replaced output as `.bak` (with `force`), renames the temp
+   * file over the target and fsyncs the directory.
+   */
   async commit(): Promise<void> {
     if (this.done) return;
     try {
@@ -87,12 +196,20 @@ export class AtomicFile {
       await this.fh.sync();
       await this.fh.close();
       this.done = true;
+      if (!this.options.inPlace && (await lstat(this.target).catch(() => null))) {
+        // it may have appeared since create(): the same rules again, then a backup that shares the inode
+        await checkOutput(this.target, this.options);
+        this.replacedBackup = await backupFile(this.target);
+      }
       await rename(this.tempPath, this.target);
+      forgetOnExit(this.tempPath);
       await fsyncDirectory(dirname(this.target));
     } catch (err) {
       await this.abort();
       if (err instanceof FsioError) throw err;
       throw new FsioError(`cannot write ${this.target}: ${describeIoError(err)}`, this.target, err);
+    } finally {
+      await this.lock?.release();
     }
   }
 
@@ -103,12 +220,14 @@ export class AtomicFile {
       await this.fh.close().catch(() => undefined);
     }
     await unlink(this.tempPath).catch(() => undefined);
+    forgetOnExit(this.tempPath);
+    await this.lock?.release();
   }
 }
 
-/** Writes `data` (bytes or a chunk iterator) to `target` atomically. */
-export async function writeFileAtomic(target: string, data: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
-  const file = await AtomicFile.create(target);
+/** Writes `data` (bytes or a chunk iterator) to `target` atomically, under the output rules of `options`. */
+export async function writeFileAtomic(target: string, data: Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: AtomicFileOptions = {}): Promise<number> {
+  const file = await AtomicFile.create(target, options);
   try {
     if (data instanceof Uint8Array) await file.write(data);
     else for await (const chunk of data) await file.write(chunk);
@@ -117,6 +236,89 @@ export async function writeFileAtomic(target: string, data: Uint8Array | AsyncIt
   } catch (err) {
     await file.abort();
     throw err;
+  }
+}
+
+/**
+ * A directory output built under the temporary name `.<name>.tmp` beside it and renamed into place by
+ * {@link commit}, under the same rules as {@link AtomicFile}: an existing non-empty directory is refused unless
+ * `force`, which first moves it whole to `<dir>.bak` (`.bak.N`); a killed run leaves only the temp directory,
+ * which the next run removes.
+ */
+export class AtomicDir {
+  private done = false;
+  /** Where the directory that was replaced now lives (with `force`), once committed. */
+  replacedBackup: string | null = null;
+
+  private constructor(
+    readonly target: string,
+    /** Write the directory's files here (with `lock: false`, the directory itself is locked). */
+    readonly tempPath: string,
+    private readonly lock: FileLock,
+    private readonly options: OutputPolicy,
+  ) {}
+
+  static async create(target: string, options: OutputPolicy = {}): Promise<AtomicDir> {
+    const real = await resolvePath(target);
+    await checkOutput(target, options, 'dir');
+    await makeDirectory(dirname(real), target);
+    const lock = await acquireLock(real);
+    try {
+      const tempPath = tempPathFor(real);
+      await removeStale(tempPath, target);
+      try {
+        await mkdir(tempPath);
+      } catch (err) {
+        throw new FsioError(`cannot create a temporary directory next to ${target}: ${describeIoError(err)}`, target, err);
+      }
+      removeOnExit(tempPath, 'dir');
+      return new AtomicDir(real, tempPath, lock, options);
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  /** A path inside the temporary directory. */
+  path(name: string): string {
+    return join(this.tempPath, name);
+  }
+
+  async commit(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    try {
+      await fsyncDirectory(this.tempPath);
+      const existing: Stats | null = await lstat(this.target).catch(() => null);
+      if (existing) {
+        if (await checkOutput(this.target, this.options, 'dir')) {
+          const backup = await nextBackupPath(this.target);
+          await rename(this.target, backup);
+          this.replacedBackup = backup;
+        } else {
+          await rmdir(this.target); // empty
+        }
+      }
+      await rename(this.tempPath, this.target);
+      forgetOnExit(this.tempPath);
+      await fsyncDirectory(dirname(this.target));
+    } catch (err) {
+      await rm(this.tempPath, { recursive: true, force: true });
+      forgetOnExit(this.tempPath);
+      if (err instanceof FsioError) throw err;
+      throw new FsioError(`cannot write the directory ${this.target}: ${describeIoError(err)}`, this.target, err);
+    } finally {
+      await this.lock.release();
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (!this.done) {
+      this.done = true;
+      await rm(this.tempPath, { recursive: true, force: true });
+      forgetOnExit(this.tempPath);
+    }
+    await this.lock.release();
   }
 }
 
@@ -133,7 +335,7 @@ export async function pathExists(path: string): Promise<boolean> {
 /** The first of `<path>.bak`, `<path>.bak.1`, `<path>.bak.2`, ... that does not exist yet. */
 export async function nextBackupPath(path: string, suffix = '.bak'): Promise<string> {
   let candidate = path + suffix;
-  for (let n = 1; await pathExists(candidate); n++) candidate = `${path}${suffix}.${n}`;
+  for (let n = 1; await lstat(candidate).then(() => true, () => false); n++) candidate = `${path}${suffix}.${n}`;
   return candidate;
 }
 

@@ -1,10 +1,23 @@
-/** The one error class of @redis-persist/fsio: an I/O failure on a named file. */
+/**
+ * Machine-readable reason of an {@link FsioError}:
+ * - `io`: the operating system refused a read, write, rename... (see `cause`)
+ * - `output-exists`: an output is already there and `force` was not given
+ * - `output-is-input`: an output names an input (same path, another link to the same file, or a directory
+ *   holding it); refused even with `force`
+ * - `locked`: another run of the tool holds the lock on the file or directory
+ * - `in-use`: a running process (a Redis server) holds the file open, or a server answers for its directory
+ * - `not-regular`: the command needs a regular file and got a FIFO, a device or a directory
+ */
+export type FsioErrorCode = 'io' | 'output-exists' | 'output-is-input' | 'locked' | 'in-use' | 'not-regular';
+
+/** The one error class of @redis-persist/fsio: an I/O failure or a refusal on a named file. */
 export class FsioError extends Error {
   override readonly name = 'FsioError';
   constructor(
     message: string,
     readonly file: string,
     override readonly cause?: unknown,
+    readonly code: FsioErrorCode = 'io',
   ) {
     super(message);
   }
@@ -22,8 +35,28 @@ export function describeIoError(err: unknown): string {
       ENOSPC: 'no space left on device',
       EEXIST: 'already exists',
       EROFS: 'read-only file system',
+      EBUSY: 'device or resource busy',
+      ENOTEMPTY: 'directory not empty',
+      EXDEV: 'cross-device link not permitted',
+      ESPIPE: 'not seekable (a pipe or a FIFO)',
+      EMFILE: 'too many open files',
+      ELOOP: 'too many levels of symbolic links',
     };
     return known[code] ?? code;
   }
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Receives what fsio wants a person to know (a stale temp file removed, a wait for a FIFO writer...). */
+export type NoticeHandler = (message: string) => void;
+
+let noticeHandler: NoticeHandler = () => undefined;
+
+/** Where fsio's notices go (the CLI prints them on stderr); by default they are dropped. */
+export function setNoticeHandler(handler: NoticeHandler): void {
+  noticeHandler = handler;
+}
+
+export function notice(message: string): void {
+  noticeHandler(message);
 }

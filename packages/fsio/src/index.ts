@@ -1,12 +1,20 @@
-export { FsioError, describeIoError } from './errors.js';
-export { readFileChunks, type ReadChunksOptions } from './read.js';
+export { FsioError, describeIoError, setNoticeHandler, type FsioErrorCode, type NoticeHandler } from './errors.js';
+export { readFileChunks, requireRegularFile, type ReadChunksOptions } from './read.js';
 export {
   AtomicFile,
+  AtomicDir,
   writeFileAtomic,
+  checkOutput,
+  resolvePath,
+  tempPathFor,
   backupFile,
   nextBackupPath,
   truncateFile,
   removeFile,
   fsyncDirectory,
   pathExists,
+  type AtomicFileOptions,
+  type OutputPolicy,
 } from './atomic.js';
+export { acquireLock, lockPathFor, type FileLock, type LockOptions } from './lock.js';
+export { findHolders, type FileHolder, type HoldersReport } from './holders.js';

@@ -39,16 +39,16 @@ describe('atomic writes and backups', () => {
   it('leaves the target untouched until commit, and no temp file after abort', async () => {
     const target = join(dir, 'target.txt');
     writeFileSync(target, 'old');
-    const f = await AtomicFile.create(target);
+    const f = await AtomicFile.create(target, { inPlace: true });
     await f.write(Buffer.from('new content'));
     expect(readFileSync(target, 'utf8')).toBe('old');
     await f.abort();
     expect(readFileSync(target, 'utf8')).toBe('old');
-    expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    expect(readdirSync(dir).filter((n) => n.includes('.tmp') || n.includes('.lock'))).toEqual([]);
     await writeFileAtomic(target, (async function* () {
       yield Buffer.from('new ');
       yield Buffer.from('content');
-    })());
+    })(), { inPlace: true });
     expect(readFileSync(target, 'utf8')).toBe('new content');
   });
 
@@ -56,9 +56,9 @@ describe('atomic writes and backups', () => {
     const path = join(dir, 'appendonly.aof');
     writeFileSync(path, 'v1');
     const b1 = await backupFile(path);
-    await writeFileAtomic(path, Buffer.from('v2'));
+    await writeFileAtomic(path, Buffer.from('v2'), { inPlace: true });
     const b2 = await backupFile(path);
-    await writeFileAtomic(path, Buffer.from('v3'));
+    await writeFileAtomic(path, Buffer.from('v3'), { inPlace: true });
     expect([b1, b2]).toEqual([`${path}.bak`, `${path}.bak.1`]);
     expect(readFileSync(b1, 'utf8')).toBe('v1');
     expect(readFileSync(b2, 'utf8')).toBe('v2');

@@ -1,5 +1,5 @@
 import { Crc64 } from '@redis-persist/bytes';
-import { AtomicFile } from '@redis-persist/fsio';
+import { AtomicFile, type AtomicFileOptions } from '@redis-persist/fsio';
 import type { FunctionRecord, KeyRecord, KeyspaceRecord } from '@redis-persist/keyspace';
 import { RdbWriterError, describeKey } from './errors.js';
 import { ValueEncoder } from './object.js';
@@ -57,6 +57,8 @@ export interface RdbWriteSummary {
   functions: number;
   dropped: DropInfo[];
   rdbVersion: number;
+  /** Where an existing output replaced with `file.force` now lives (writeRdbFile only). */
+  replacedBackup?: string | null;
 }
 
 const OP_FUNCTION2 = 0xf5;
@@ -320,16 +322,17 @@ export async function* writeRdb(
 }
 
 /**
- * Writes an RDB file atomically (temporary file, fsync, rename). On any error — including a refused key —
- * the temporary file is removed and `path` is left untouched.
+ * Writes an RDB file atomically (temporary file, fsync, rename), under fsio's output rules: an existing file is
+ * refused unless `file.force` (then kept as `<path>.bak`), an input named in `file.inputs` always. On any error
+ * — including a refused key — the temporary file is removed and `path` is left untouched.
  */
 export async function writeRdbFile(
   path: string,
   records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>,
-  options: RdbWriteOptions = {},
+  options: RdbWriteOptions & { file?: AtomicFileOptions } = {},
 ): Promise<RdbWriteSummary> {
   const writer = new RdbWriter(options);
-  const file = await AtomicFile.create(path);
+  const file = await AtomicFile.create(path, options.file);
   try {
     for await (const chunk of writeRdb(records, options, writer)) {
       await file.write(chunk);
@@ -350,5 +353,6 @@ export async function writeRdbFile(
     functions: writer.functions,
     dropped: writer.dropped,
     rdbVersion: writer.target.version,
+    replacedBackup: file.replacedBackup,
   };
 }

@@ -1,8 +1,8 @@
 // Conversions built on the replay: AOF -> RDB, RDB -> AOF, an offline BGREWRITEAOF, and keyspace records as RESP.
-import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatManifest, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
-import { AtomicFile, backupFile, fsyncDirectory, writeFileAtomic, pathExists } from '@redis-persist/fsio';
+import { AtomicDir, AtomicFile, backupFile, checkOutput, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
 import { commandsForFunction, commandsForKey, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
@@ -57,6 +57,8 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
 }
 
 export interface AofToRdbOptions extends ReplayOptions {
+  /** Replace an existing output (kept as `<output>.bak` first). The input is never an output. */
+  force?: boolean;
   rdbVersion?: number;
   valkey?: boolean;
   dropUnsupported?: boolean;
@@ -68,8 +70,11 @@ export interface AofToRdbOptions extends ReplayOptions {
  * writer's (10, Redis 7.0), or 12 when a hash field has its own TTL.
  */
 export async function aofToRdb(input: string, output: string, options: AofToRdbOptions = {}): Promise<{ replay: ReplayResult; rdb: RdbWriteSummary }> {
+  const file: OutputPolicy = { force: options.force, inputs: await aofInputPaths(input) };
+  await checkOutput(output, file);
   const replay = await replayAof(input, options);
   const rdb = await writeRdbFile(output, replay.keyspace.records(), {
+    file,
     rdbVersion: options.rdbVersion ?? (replay.keyspace.hasHashFieldTtls() ? 12 : undefined),
     valkey: options.valkey,
     dropUnsupported: options.dropUnsupported,
@@ -79,7 +84,15 @@ export async function aofToRdb(input: string, output: string, options: AofToRdbO
 }
 
 
+/** The paths an AOF input reads: what was named, and the directory or file it resolves to. */
+export async function aofInputPaths(input: string): Promise<string[]> {
+  const t = await resolveAofInput(input);
+  return [input, t.layout === 'single' ? t.path : t.dir];
+}
+
 export interface RdbToAofOptions {
+  /** Replace an existing output (kept as `<output>.bak` first, a directory whole). The input is never an output. */
+  force?: boolean;
   /** `file`: one RESP AOF; `dir`: a Redis 7 multi-part directory (manifest, RESP base, empty incr). */
   layout: 'file' | 'dir';
   /** The appendfilename the directory's files are named after (default `appendonly.aof`). */
@@ -95,6 +108,8 @@ export interface RdbToAofResult {
   keys: number;
   functions: number;
   bytes: number;
+  /** Where an output replaced with `force` now lives. */
+  replacedBackup: string | null;
 }
 
 async function* counting(src: AsyncIterable<KeyspaceRecord>, n: { keys: number; functions: number }): AsyncGenerator<KeyspaceRecord> {
@@ -105,42 +120,46 @@ async function* counting(src: AsyncIterable<KeyspaceRecord>, n: { keys: number; 
   }
 }
 
-/** Writes a fresh multi-part AOF directory (refusing an existing non-empty one), made in a temp dir then renamed. */
-async function writeNewAofDir(output: string, appendFilename: string, base: AsyncIterable<Uint8Array>, baseExt: 'aof' | 'rdb'): Promise<{ files: string[]; bytes: number }> {
-  if (await pathExists(output)) {
-    const names = await readdir(output).catch(() => null);
-    if (names === null || names.length > 0) throw new ReplayError('input', `${output} already exists: choose a new directory`, output);
-    await rmdir(output);
-  }
-  const temp = join(dirname(output), `.${basename(output)}.tmp-${process.pid}`);
-  await rm(temp, { recursive: true, force: true });
-  await mkdir(temp, { recursive: true });
+/**
+ * Writes a fresh multi-part AOF directory, built under a temp name and renamed into place (fsio's AtomicDir: an
+ * existing non-empty directory is refused unless `force`, which keeps it whole as `<dir>.bak`).
+ */
+async function writeNewAofDir(output: string, appendFilename: string, base: AsyncIterable<Uint8Array>, baseExt: 'aof' | 'rdb', policy: OutputPolicy): Promise<{ files: string[]; bytes: number; replacedBackup: string | null }> {
+  const dir = await AtomicDir.create(output, policy);
   try {
     const baseName = `${appendFilename}.1.base.${baseExt}`;
     const incrName = `${appendFilename}.1.incr.aof`;
-    const bytes = await writeFileAtomic(join(temp, baseName), base);
-    await writeFileAtomic(join(temp, incrName), new Uint8Array(0));
+    const bytes = await writeFileAtomic(dir.path(baseName), base, { lock: false });
+    await writeFileAtomic(dir.path(incrName), new Uint8Array(0), { lock: false });
     const manifest: AofManifest = { base: { name: baseName, seq: 1, type: 'base', line: 1 }, history: [], incr: [{ name: incrName, seq: 1, type: 'incr', line: 2 }] };
-    await writeFileAtomic(join(temp, `${appendFilename}.manifest`), formatManifest(manifest));
-    await rename(temp, output);
-    await fsyncDirectory(dirname(output));
-    return { files: [baseName, incrName, `${appendFilename}.manifest`].map((n) => join(output, n)), bytes };
+    await writeFileAtomic(dir.path(`${appendFilename}.manifest`), formatManifest(manifest), { lock: false });
+    await dir.commit();
+    return { files: [baseName, incrName, `${appendFilename}.manifest`].map((n) => join(output, n)), bytes, replacedBackup: dir.replacedBackup };
   } catch (err) {
-    await rm(temp, { recursive: true, force: true });
+    await dir.abort();
     throw err;
   }
 }
 
 /** Converts an RDB file to an AOF in the RESP form BGREWRITEAOF writes (a single file, or a multi-part dir). */
 export async function rdbToAof(input: string, output: string, options: RdbToAofOptions): Promise<RdbToAofResult> {
+  const policy: OutputPolicy = { force: options.force, inputs: [input] };
+  await checkOutput(output, policy, options.layout === 'dir' ? 'dir' : 'file');
   const n = { keys: 0, functions: 0 };
   const records = counting(rdbKeyspaceRecords(input, { dropExpiredBefore: options.now ?? Date.now() }), n);
   if (options.layout === 'file') {
-    const bytes = await writeFileAtomic(output, respChunks(records));
-    return { layout: 'file', files: [output], ...n, bytes };
+    const file = await AtomicFile.create(output, policy);
+    try {
+      for await (const c of respChunks(records)) await file.write(c);
+      await file.commit();
+    } catch (err) {
+      await file.abort();
+      throw err;
+    }
+    return { layout: 'file', files: [output], ...n, bytes: file.bytesWritten, replacedBackup: file.replacedBackup };
   }
-  const { files, bytes } = await writeNewAofDir(output, options.appendFilename ?? 'appendonly.aof', respChunks(records), 'aof');
-  return { layout: 'dir', files, ...n, bytes };
+  const { files, bytes, replacedBackup } = await writeNewAofDir(output, options.appendFilename ?? 'appendonly.aof', respChunks(records), 'aof', policy);
+  return { layout: 'dir', files, ...n, bytes, replacedBackup };
 }
 
 export interface RewriteAofOptions extends ReplayOptions {
@@ -194,9 +213,10 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
   }
 
   if (target.layout === 'single') {
-    const path = target.path;
+    // a symbolic link is followed: the real file is rewritten, its backup beside it
+    const path = await resolvePath(target.path);
     const saved = backup ? await backupFile(path) : null;
-    const file = await AtomicFile.create(path);
+    const file = await AtomicFile.create(path, { inPlace: true });
     try {
       const chunks =
         baseKind === 'rdb' ? writeRdb(records(), { rdbVersion, aux: { 'aof-preamble': '1' } }) : respChunks(records());
@@ -243,7 +263,7 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
     // The old manifest is copied (hard link) before it is replaced.
     await backupFile(target.manifestPath).then((b) => rename(b, join(backupDir!, manifestName)));
   }
-  await writeFileAtomic(target.manifestPath, formatManifest(manifest));
+  await writeFileAtomic(target.manifestPath, formatManifest(manifest), { inPlace: true });
   for (const name of oldNames) {
     if (backupDir !== null) await rename(join(dir, name), join(backupDir, name));
     else await rm(join(dir, name), { force: true });

@@ -7,6 +7,7 @@ export {
   aofToRdb,
   rdbToAof,
   rewriteAof,
+  aofInputPaths,
   type RespChunksOptions,
   type AofToRdbOptions,
   type RdbToAofOptions,

@@ -15,6 +15,10 @@ export interface PersistenceConfig {
   appendfilename: string;
   appenddirname: string;
   aofLoadTruncated: boolean;
+  /** TCP port (0: none). */
+  port: number;
+  /** Unix socket path, if any. */
+  unixsocket: string | null;
 }
 
 export const DEFAULT_PERSISTENCE_CONFIG: PersistenceConfig = {
@@ -24,6 +28,8 @@ export const DEFAULT_PERSISTENCE_CONFIG: PersistenceConfig = {
   appendfilename: 'appendonly.aof',
   appenddirname: 'appendonlydir',
   aofLoadTruncated: true,
+  port: 6379,
+  unixsocket: null,
 };
 
 /** Splits a redis.conf line as sdssplitargs does for the common cases (bare words, "..." and '...'). */
@@ -65,6 +71,12 @@ export function parsePersistenceConfig(text: string): PersistenceConfig {
         break;
       case 'aof-load-truncated':
         c.aofLoadTruncated = v.toLowerCase() === 'yes';
+        break;
+      case 'port':
+        if (/^\d+$/.test(v)) c.port = Number(v);
+        break;
+      case 'unixsocket':
+        c.unixsocket = v;
         break;
     }
   }

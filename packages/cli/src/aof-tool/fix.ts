@@ -1,6 +1,6 @@
 import { applyFix, planFix, type AofFixPlan } from '@redis-persist/aof';
 import type { Command } from 'commander';
-import { ExitCode, Progress, confirm, createOutput, formatBytes, type Output } from '../common/index.js';
+import { ExitCode, Progress, confirm, createOutput, formatBytes, guardInPlaceEdit, type Output } from '../common/index.js';
 import { printCheckReport } from './check.js';
 import { intOption } from './shared.js';
 
@@ -10,6 +10,8 @@ interface FixOptions {
   salvage?: boolean;
   truncateToTimestamp?: string;
   json?: boolean;
+  force?: boolean;
+  config?: string;
 }
 
 function printPlan(o: Output, plan: AofFixPlan): void {
@@ -34,6 +36,8 @@ export function registerFix(program: Command): void {
     .option('--no-backup', 'do not keep the original (truncate in place, like redis-check-aof)')
     .option('--salvage', 'skip damaged regions and keep the well-formed commands after them, instead of cutting everything after the damage')
     .option('--truncate-to-timestamp <unix>', 'cut at the first #TS annotation later than this time (point-in-time recovery)')
+    .option('--force', 'repair although a Redis server seems to use the files (it would keep writing to the old file)')
+    .option('--config <redis.conf>', "the server's redis.conf: refuse while a server answers on its port (default: <data dir>/redis.conf when present)")
     .option('--json', 'print one JSON report (implies no prompt: use --yes to apply)')
     .action(async (path: string, opts: FixOptions) => {
       const o = createOutput();
@@ -62,7 +66,13 @@ export function registerFix(program: Command): void {
         process.exitCode = ExitCode.Problem;
         return;
       }
-      const result = await applyFix(plan, { backup: opts.backup });
+      const lock = await guardInPlaceEdit(path, { force: opts.force, config: opts.config, purpose: 'aof-tool fix', note: (m) => o.err(`aof-tool: note: ${m}`) });
+      let result;
+      try {
+        result = await applyFix(plan, { backup: opts.backup });
+      } finally {
+        await lock.release();
+      }
       if (opts.json) o.json({ report, plan, applied: true, result });
       else {
         o.out(o.c.green(`repaired ${result.path}: ${formatBytes(result.before)} -> ${formatBytes(result.after)} (${result.before - result.after} bytes removed)`));

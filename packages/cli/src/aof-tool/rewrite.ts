@@ -1,7 +1,7 @@
 import { RdbWriterError } from '@redis-persist/rdb-writer';
 import { rewriteAof } from '@redis-persist/replay';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, createOutput, formatBytes, usageError } from '../common/index.js';
+import { CliExit, ExitCode, Progress, createOutput, formatBytes, guardInPlaceEdit, usageError } from '../common/index.js';
 import { parseRdbVersion, replayCliError, replayNotes, replaySummary } from './to-rdb.js';
 
 interface RewriteOpts {
@@ -10,6 +10,8 @@ interface RewriteOpts {
   backup: boolean;
   skipUnknown?: boolean;
   json?: boolean;
+  force?: boolean;
+  config?: string;
 }
 
 export function registerRewrite(program: Command): void {
@@ -21,12 +23,15 @@ export function registerRewrite(program: Command): void {
     .option('--rdb-version <n>', 'RDB version of an rdb base (default: that of the base being replaced, else 10; 12 with hash-field TTLs)')
     .option('--no-backup', 'remove the replaced files instead of moving them to <dir>.bak-<time>/ (or <file>.bak)')
     .option('--skip-unknown', 'go on past commands this tool cannot replay (they are LOST from the rewritten AOF)')
+    .option('--force', 'rewrite although a Redis server seems to use the files (it would keep writing to the old files)')
+    .option('--config <redis.conf>', "the server's redis.conf: refuse while a server answers on its port (default: <data dir>/redis.conf when present)")
     .option('--json', 'print one JSON report')
     .action(async (input: string, opts: RewriteOpts) => {
       const o = createOutput();
       if (opts.base !== 'rdb' && opts.base !== 'aof') throw usageError(`--base must be rdb or aof, got ${JSON.stringify(opts.base)}`);
       const rdbVersion = parseRdbVersion(opts.rdbVersion);
       if (rdbVersion !== undefined && opts.base !== 'rdb') throw usageError('--rdb-version only applies to --base rdb');
+      const lock = await guardInPlaceEdit(input, { force: opts.force, config: opts.config, purpose: 'aof-tool rewrite', note: (m) => o.err(`aof-tool: note: ${m}`) });
       const progress = new Progress('replaying', 0);
       let r;
       try {
@@ -36,6 +41,7 @@ export function registerRewrite(program: Command): void {
         throw replayCliError(err);
       } finally {
         progress.done();
+        await lock.release();
       }
       if (opts.json) {
         o.json({ input, layout: r.layout, base: opts.base, written: r.written, replaced: r.replaced, backup: r.backup, keys: r.keys, functions: r.functions, baseBytes: r.baseBytes, replay: replaySummary(r.replay) });

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { RdbWriterError, type DropInfo } from '@redis-persist/rdb-writer';
 import { aofToRdb, type ReplayResult } from '@redis-persist/replay';
 import type { Command } from 'commander';
@@ -59,6 +58,7 @@ interface ToRdbOpts {
   skipUnknown?: boolean;
   dropUnsupported?: boolean;
   json?: boolean;
+  force?: boolean;
 }
 
 export function registerToRdb(program: Command): void {
@@ -72,12 +72,12 @@ export function registerToRdb(program: Command): void {
     .option('--until <time>', 'point in time: replay only up to the first #TS: annotation later than this (Unix seconds or ISO date)')
     .option('--skip-unknown', 'go on past commands this tool cannot replay, counting them (the result is then not what Redis would load)')
     .option('--drop-unsupported', 'leave out keys the target RDB version cannot hold (each is reported)')
+    .option('--force', 'replace an existing output (the old one is kept as <out>.bak)')
     .option('--json', 'print one JSON report')
     .action(async (input: string, output: string, opts: ToRdbOpts) => {
       const o = createOutput();
       const rdbVersion = parseRdbVersion(opts.rdbVersion);
       const until = parseUntil(opts.until);
-      if (resolve(input) === resolve(output)) throw usageError(`refusing to overwrite the input ${input}`);
       const progress = new Progress('replaying', 0);
       const dropped: DropInfo[] = [];
       let res;
@@ -88,6 +88,7 @@ export function registerToRdb(program: Command): void {
           until,
           skipUnknown: opts.skipUnknown,
           dropUnsupported: opts.dropUnsupported,
+          force: opts.force,
           onDrop: (d) => dropped.push(d),
           onProgress: (p) => progress.update(p.commands),
         });
@@ -101,13 +102,14 @@ export function registerToRdb(program: Command): void {
       }
       const { replay, rdb } = res;
       if (opts.json) {
-        o.json({ input, output, rdbVersion: rdb.rdbVersion, keys: rdb.keys, functions: rdb.functions, bytes: rdb.bytes, dropped: dropped.map((d) => d.message), replay: replaySummary(replay) });
+        o.json({ input, output, replacedBackup: rdb.replacedBackup ?? null, rdbVersion: rdb.rdbVersion, keys: rdb.keys, functions: rdb.functions, bytes: rdb.bytes, dropped: dropped.map((d) => d.message), replay: replaySummary(replay) });
       } else {
         replayNotes(o, replay);
         for (const d of dropped) o.err(o.e.yellow(`dropped: ${d.message}`));
         if (replay.stoppedAt) o.out(`point in time: stopped before ${replay.stoppedAt.file}:${replay.stoppedAt.offset} (#TS:${replay.stoppedAt.timestamp})`);
         o.out(`replayed ${replay.commands} commands from ${replay.files.length} file(s)`);
         o.out(`${o.c.green('wrote')} ${output}: RDB ${rdb.rdbVersion}, ${rdb.keys} keys, ${rdb.functions} functions, ${rdb.bytes} bytes`);
+        if (rdb.replacedBackup) o.out(`previous ${output} kept as ${rdb.replacedBackup}`);
       }
       process.exitCode = replay.skipped > 0 ? ExitCode.Problem : ExitCode.Ok;
     });

@@ -3,3 +3,4 @@ export { createOutput, useColor, jsonReplacer, bytesToDisplay, formatBytes, type
 export { Progress } from './progress.js';
 export { runProgram, describeError } from './run.js';
 export { confirm } from './confirm.js';
+export { guardInPlaceEdit, redisAnswers, type InPlaceGuardOptions } from './guard.js';

@@ -1,4 +1,5 @@
 import { CommanderError, type Command } from 'commander';
+import { setNoticeHandler } from '@redis-persist/fsio';
 import { CliExit, ExitCode } from './exit.js';
 
 interface DataErrorLike {
@@ -6,6 +7,18 @@ interface DataErrorLike {
   file?: string;
   offset?: number;
   code?: string;
+}
+
+/**
+ * fsio's refusals are not I/O failures: an output that exists or is the input, or a FIFO where a file is needed,
+ * is a usage error (2); a file a server holds or another run has locked is a problem found (1).
+ */
+function refusalExitCode(err: unknown): ExitCode | null {
+  if (!(err instanceof Error) || err.name !== 'FsioError') return null;
+  const code = (err as { code?: unknown }).code;
+  if (code === 'output-exists' || code === 'output-is-input' || code === 'not-regular') return ExitCode.Usage;
+  if (code === 'locked' || code === 'in-use') return ExitCode.Problem;
+  return null;
 }
 
 /** Errors of our libraries carry a `code`; the I/O ones come from fsio (or Node itself). */
@@ -38,6 +51,7 @@ export async function runProgram(program: Command, argv: string[]): Promise<numb
     cmd.exitOverride();
     cmd.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   }
+  setNoticeHandler((message) => process.stderr.write(`${program.name()}: note: ${message}\n`));
   let interrupted = false;
   const onSigint = () => {
     interrupted = true;
@@ -64,6 +78,11 @@ export async function runProgram(program: Command, argv: string[]): Promise<numb
     if (err instanceof CliExit) {
       if (err.message) process.stderr.write(`${name}: ${err.message}\n`);
       return err.exitCode;
+    }
+    const refused = refusalExitCode(err);
+    if (refused !== null) {
+      process.stderr.write(`${name}: ${describeError(err)}\n`);
+      return refused;
     }
     if (isIoError(err)) {
       process.stderr.write(`${name}: ${describeError(err)}\n`);

@@ -1,13 +1,13 @@
 import { open, stat } from 'node:fs/promises';
 import { resolveAofInput } from '@redis-persist/aof';
-import { extname, resolve } from 'node:path';
-import { FsioError, AtomicFile, describeIoError } from '@redis-persist/fsio';
+import { extname } from 'node:path';
+import { FsioError, AtomicFile, checkOutput, describeIoError, type OutputPolicy } from '@redis-persist/fsio';
 import { keyspaceJsonlStream, readKeyspaceJsonl, sortKeyspace, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { DEFAULT_RDB_VERSION, RdbWriterError, resolveTarget, writeRdbFile, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, Progress, bytesToDisplay, createOutput, usageError } from '../common/index.js';
-import { replayAof, respChunks } from '@redis-persist/replay';
+import { aofInputPaths, replayAof, respChunks } from '@redis-persist/replay';
 
 type Format = 'rdb' | 'jsonl' | 'resp';
 type InputFormat = Format | 'aof';
@@ -20,6 +20,7 @@ interface ConvertOpts {
   dropUnsupported?: boolean;
   lossy?: boolean;
   json?: boolean;
+  force?: boolean;
 }
 
 const EXTENSIONS: Record<string, Format> = { '.rdb': 'rdb', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.aof': 'resp', '.resp': 'resp' };
@@ -46,18 +47,6 @@ async function detectInput(path: string): Promise<InputFormat> {
   }
 }
 
-/** Refuses an output that is the input (same path, or another name for the same file). */
-async function refuseSameFile(input: string, output: string): Promise<void> {
-  if (resolve(input) === resolve(output)) throw usageError(`refusing to overwrite the input ${input}: choose another output file`);
-  try {
-    const [a, b] = await Promise.all([stat(input), stat(output)]);
-    if (a.dev === b.dev && a.ino === b.ino) throw usageError(`refusing to overwrite the input: ${output} is the same file as ${input}`);
-  } catch (err) {
-    if (err instanceof CliExit) throw err;
-    // the output does not exist yet
-  }
-}
-
 async function* toAsync<T>(items: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {
   yield* items;
 }
@@ -78,6 +67,7 @@ export function registerConvert(program: Command): void {
     .option('--no-compress', 'do not LZF-compress strings (like rdbcompression no)')
     .option('--drop-unsupported', 'leave out keys/functions the target version cannot hold (each is reported) instead of refusing')
     .option('--lossy', 'keep keys whose only problem is metadata the target lacks (stream metadata, consumer active-time, hash-field TTLs) and write them without it, reporting each')
+    .option('--force', 'replace an existing output (the old one is kept as <out>.bak)')
     .option('--json', 'print one JSON document describing the result')
     .action(async (input: string, output: string, opts: ConvertOpts) => {
       const o = createOutput();
@@ -105,8 +95,9 @@ export function registerConvert(program: Command): void {
           throw err;
         }
       }
-      await refuseSameFile(input, output);
       const from = await detectInput(input);
+      const policy: OutputPolicy = { force: opts.force, inputs: from === 'aof' ? await aofInputPaths(input) : [input] };
+      await checkOutput(output, policy);
       let records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>;
       if (from === 'aof') {
         // what Redis would hold after loading the AOF (a damaged tail is cut as with aof-load-truncated yes)
@@ -125,6 +116,7 @@ export function registerConvert(program: Command): void {
         let summary;
         try {
           summary = await writeRdbFile(output, records, {
+            file: policy,
             rdbVersion,
             valkey: opts.valkey ?? false,
             compress: opts.compress,
@@ -207,7 +199,7 @@ export function registerConvert(program: Command): void {
       }
       // JSON Lines: lines encoded once and sorted as bytes (bounded memory); RESP: the record sort
       const chunks = to === 'jsonl' ? keyspaceJsonlStream(counted(toAsync(records))) : respChunks(counted(sortKeyspace(toAsync(records))));
-      const file = await AtomicFile.create(output);
+      const file = await AtomicFile.create(output, policy);
       const progress = new Progress('converting', 0);
       try {
         for await (const c of chunks) {

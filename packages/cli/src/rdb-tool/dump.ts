@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { keyspaceJsonlStream, sortKeyspace, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
-import { AtomicFile } from '@redis-persist/fsio';
+import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, usageError } from '../common/index.js';
 import { respChunks } from '@redis-persist/replay';
@@ -22,6 +22,7 @@ interface DumpOpts {
   output?: string;
   sortMemory?: string;
   streamMeta?: string;
+  force?: boolean;
 }
 
 /** Sorted records with the same db and key twice: Redis refuses such a file ("RDB has duplicated key"), so do we. */
@@ -49,6 +50,7 @@ export function registerDump(program: Command): void {
     .option('--encoding', 'add each key\'s encoding in the file as an "encoding" member (jsonl; not canonical)')
     .option('--keep-expired', 'keep keys and hash fields whose expiry is already past (default: drop them, as a loading master does)')
     .option('-o, --output <file>', 'write to this file (atomically: temp file, fsync, rename) instead of stdout')
+    .option('--force', 'with -o: replace an existing file (the old one is kept as <file>.bak)')
     .option('--sort-memory <MiB>', 'memory for the canonical sort before spilling runs to temp files', '64')
     .option('--stream-meta <view>', 'streams of RDB <= 9 files (no first id, max-deleted id, entries added/read in the file): file (null, as Redis 5/6 report them; default for jsonl) or derived (what Redis 7 derives on load)')
     .action(async (file: string, opts: DumpOpts) => {
@@ -63,6 +65,9 @@ export function registerDump(program: Command): void {
         if (!TYPES.includes(t as KeyType)) throw usageError(`--type must be one of ${TYPES.join(', ')}, got ${JSON.stringify(t)}`);
         return t as KeyType;
       });
+      // -o is checked before any work: never the input, never an existing file without --force
+      const policy = { force: opts.force, inputs: [file] };
+      if (opts.output) await checkOutput(opts.output, policy);
       const sortMiB = Number(opts.sortMemory);
       if (!(sortMiB > 0)) throw usageError(`--sort-memory wants a positive number of MiB`);
       const filtered = dbs !== undefined || types !== undefined || opts.key !== undefined;
@@ -99,7 +104,7 @@ export function registerDump(program: Command): void {
         chunks = respChunks(records);
       }
       if (opts.output) {
-        const out = await AtomicFile.create(opts.output);
+        const out = await AtomicFile.create(opts.output, policy);
         try {
           for await (const c of chunks) await out.write(c);
           await out.commit();
