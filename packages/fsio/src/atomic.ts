@@ -90,7 +90,9 @@ async function makeDirectory(dir: string, forWhat: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
-    throw new FsioError(`cannot create the directory ${dir} for ${forWhat}: ${describeIoError(err)}`, dir, err);
+    // mkdir -p says EEXIST when a part of the path is a file
+    const why = (err as { code?: string }).code === 'EEXIST' ? 'a part of that path is not a directory' : describeIoError(err);
+    throw new FsioError(`cannot write ${forWhat}: cannot create the directory ${dir}: ${why}`, dir, err);
   }
 }
 
