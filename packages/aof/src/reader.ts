@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseCanonicalSafeInt } from '@redis-persist/bytes';
 import { readFileChunks } from '@redis-persist/fsio';
 import { AofError } from './errors.js';
-import { isRdbHead, readHead, readManifest, resolveAofInput } from './input.js';
+import { isRdbHead, openAofFile, readManifest, resolveAofInput } from './input.js';
 import { loadedFiles } from './manifest.js';
 import { checkRdbPart } from './rdb-part.js';
 import { AofScanner, type AofScanEvent } from './scanner.js';
@@ -24,6 +24,11 @@ export interface AofCommand {
   file: string;
   /** Unix seconds of the last `#TS:` annotation before it, if the AOF has annotations. */
   timestamp?: number;
+  /**
+   * Set on the commands of a transaction that damage cut off (its MULTI and what followed, no EXEC): they come
+   * just before the error, and Redis would discard them.
+   */
+  inUnfinishedMulti?: true;
 }
 
 /** An RDB part met while reading (a multi-part base, or the preamble of a single file). */
@@ -51,6 +56,8 @@ export interface ReadAofOptions {
   argsFor?: (name: Uint8Array) => boolean;
   /** Bytes read at a time (default 1 MiB): also about how many bytes of commands a batch holds. */
   chunkSize?: number;
+  /** Called once a file has been read to its end, with its size (a FIFO's is only known then). */
+  onFileRead?: (file: { file: string; path: string; bytes: number }) => void;
 }
 
 const SELECT = 'select';
@@ -58,6 +65,23 @@ const SELECT = 'select';
 function isSelect(name: Uint8Array): boolean {
   if (name.length !== 6) return false;
   for (let i = 0; i < 6; i++) if ((name[i] | 0x20) !== SELECT.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * Whether a command name is MULTI or EXEC by the scanner's (redis-check-aof's) rule: the name's first 8 bytes
+ * read as a C string (up to a NUL), compared without case.
+ */
+function isWord(name: Uint8Array, word: string): boolean {
+  const lim = Math.min(name.length, 8);
+  let n = 0;
+  while (n < lim && name[n] !== 0) n++;
+  if (n !== word.length) return false;
+  for (let i = 0; i < n; i++) {
+    let b = name[i];
+    if (b >= 0x41 && b <= 0x5a) b += 0x20;
+    if (b !== word.charCodeAt(i)) return false;
+  }
   return true;
 }
 
@@ -97,8 +121,15 @@ function failureError(scanner: AofScanner, file: string): AofError {
 
 /**
  * The commands of an AOF in load order. `input` is a file, a manifest, an AOF directory or a Redis data
- * directory. Damage stops the iteration with an {@link AofError} (file, offset) after every complete command
- * before it was yielded.
+ * directory.
+ *
+ * Damage never hides what came before it: every command complete before the damage is yielded, and only then
+ * the iteration stops with an {@link AofError} (file, offset, what was expected). A command is yielded once it
+ * is complete, except inside MULTI/EXEC: the commands of a transaction are held until its EXEC is read (Redis
+ * queues them the same way, so this holds no more than Redis itself does) and handed out together. When the
+ * damage cuts a transaction off (a MULTI without its EXEC before the damage), its commands are still yielded
+ * before the error, marked `inUnfinishedMulti` (Redis would discard them). Nothing else is buffered: memory
+ * stays about one read chunk plus the open transaction.
  */
 export async function* readAof(input: string, options: ReadAofOptions = {}): AsyncGenerator<AofCommand> {
   for await (const batch of readAofBatches(input, options)) yield* batch;
@@ -107,7 +138,7 @@ export async function* readAof(input: string, options: ReadAofOptions = {}): Asy
 /**
  * The commands of an AOF in load order, in batches (the commands of one read chunk): the same commands as
  * {@link readAof} with one promise per batch instead of one per command. A batch is only handed out once; the
- * array is not reused.
+ * array is not reused. A transaction comes whole in the batch of the chunk that holds its EXEC.
  */
 export async function* readAofBatches(input: string, options: ReadAofOptions = {}): AsyncGenerator<AofCommand[]> {
   const target = await resolveAofInput(input);
@@ -119,15 +150,12 @@ export async function* readAofBatches(input: string, options: ReadAofOptions = {
   }
   let timestamp: number | undefined;
   for (const job of jobs) {
-    let size: number;
-    try {
-      size = (await stat(job.path)).size;
-    } catch {
-      throw new AofError('missing', 'listed in the manifest but missing', job.file);
-    }
+    // one pass per file: a FIFO or a device is read once, as a stream (closed when its reading ends)
+    const src = await openAofFile(job.path);
+    if (src === null) throw new AofError('missing', 'listed in the manifest but missing', job.file);
     let start = 0;
-    if (job.rdbAllowed && isRdbHead(await readHead(job.path, 8), size)) {
-      const rdb = await checkRdbPart(job.path, job.file);
+    if (job.rdbAllowed && isRdbHead(src.head, src.size ?? src.head.length)) {
+      const rdb = await src.checkRdbPart(job.file);
       if (!rdb.ok) throw new AofError('rdb', `damaged RDB ${job.rdbAllowed ? 'part' : ''}: ${rdb.error?.message ?? 'unknown error'}`, job.file, rdb.error?.offset);
       options.onRdbPart?.({ file: job.file, path: job.path, end: rdb.endOffset, keys: rdb.keys, version: rdb.version });
       start = rdb.endOffset;
@@ -138,22 +166,58 @@ export async function* readAofBatches(input: string, options: ReadAofOptions = {
     const collectArgs = argsFor ? (name: Uint8Array) => isSelect(name) || argsFor(name) : true;
     const scanner = new AofScanner({ collectArgs, startOffset: start, path: job.path, maxArgLength: options.maxArgLength });
     const events: AofScanEvent[] = [];
-    for await (const chunk of readFileChunks(job.path, { start, chunkSize: options.chunkSize })) {
-      events.length = 0;
-      scanner.push(chunk, events);
-      const batch: AofCommand[] = [];
-      for (const ev of events) {
-        if (ev.type === 'annotation') ctx.annotation(ev);
-        else batch.push(ctx.toCommand(ev));
+    // the commands ready to hand out, and those of the open transaction (from its MULTI), held until its EXEC
+    let out: AofCommand[] = [];
+    const open: { tx: AofCommand[] | null } = { tx: null };
+    const handle = (ev: AofScanEvent) => {
+      if (ev.type === 'annotation') {
+        ctx.annotation(ev);
+        return;
+      }
+      const cmd = ctx.toCommand(ev);
+      if (open.tx !== null) {
+        open.tx.push(cmd);
+        if (isWord(ev.name, 'exec')) {
+          for (const c of open.tx) out.push(c);
+          open.tx = null;
+        }
+      } else if (isWord(ev.name, 'multi')) open.tx = [cmd];
+      else out.push(cmd);
+    };
+    let failure: unknown = null;
+    try {
+      for await (const chunk of src.chunks(start, { chunkSize: options.chunkSize })) {
+        events.length = 0;
+        scanner.push(chunk, events);
+        for (const ev of events) handle(ev);
+        events.length = 0;
+        if (out.length > 0) {
+          const batch = out;
+          out = [];
+          yield batch;
+        }
+        if (scanner.done) break;
       }
       events.length = 0;
-      if (batch.length > 0) yield batch;
-      if (scanner.done) break;
+      if (!scanner.done) scanner.finish(events);
+      for (const ev of events) handle(ev);
+      if (scanner.failure) failure = failureError(scanner, job.file);
+    } catch (err) {
+      // a bad SELECT, or a read that failed: the commands complete before it still go out first
+      failure = err;
     }
-    events.length = 0;
-    if (!scanner.done) scanner.finish(events);
-    for (const ev of events) if (ev.type === 'annotation') ctx.annotation(ev);
-    if (scanner.failure) throw failureError(scanner, job.file);
+    if (failure !== null) {
+      if (open.tx !== null) {
+        for (const c of open.tx) {
+          c.inUnfinishedMulti = true;
+          out.push(c);
+        }
+      }
+      if (out.length > 0) yield out;
+      throw failure;
+    }
+    if (out.length > 0) yield out;
+    options.onFileRead?.({ file: job.file, path: job.path, bytes: await src.totalSize() });
     timestamp = ctx.timestamp;
   }
 }

@@ -39,21 +39,34 @@ export function registerCat(program: Command): void {
       const onRdbPart = (p: { file: string; end: number; keys: number }) => {
         if (!opts.json) pending.push(`# ${p.file}: RDB part of ${p.end} bytes with ${p.keys} keys (see: rdb-tool dump ${p.file})\n`);
       };
-      for await (const cmd of readAof(path, { onRdbPart })) {
-        const name = cmd.args.length ? Buffer.from(cmd.args[0]).toString('latin1').toUpperCase() : '';
-        if (dbs.size && !dbs.has(cmd.db)) continue;
-        if (names.size && !names.has(name)) continue;
-        if (pattern && !commandKeys(cmd.args).some((k) => matchGlob(pattern, k))) continue;
-        let line: string;
-        if (opts.json) {
-          line = JSON.stringify({ db: cmd.db, args: cmd.args, offset: cmd.offset, file: cmd.file, timestamp: cmd.timestamp ?? null }, jsonReplacer) + '\n';
-        } else {
-          const ts = cmd.timestamp !== undefined ? ` ${isoSeconds(cmd.timestamp)}` : '';
-          line = `[${cmd.db} ${cmd.file}:${cmd.offset}${ts}] ${cmd.args.map(quoteArg).join(' ')}\n`;
+      // Damage never hides what came before it: every command complete before it is printed and flushed (whole
+      // lines only), then the error goes to stderr with exit 1. Commands of a transaction the damage cut off are
+      // shown, marked: Redis would discard them.
+      let unfinished = 0;
+      try {
+        for await (const cmd of readAof(path, { onRdbPart })) {
+          const name = cmd.args.length ? Buffer.from(cmd.args[0]).toString('latin1').toUpperCase() : '';
+          if (dbs.size && !dbs.has(cmd.db)) continue;
+          if (names.size && !names.has(name)) continue;
+          if (pattern && !commandKeys(cmd.args).some((k) => matchGlob(pattern, k))) continue;
+          let line: string;
+          if (opts.json) {
+            const record: Record<string, unknown> = { db: cmd.db, args: cmd.args, offset: cmd.offset, file: cmd.file, timestamp: cmd.timestamp ?? null };
+            if (cmd.inUnfinishedMulti) record.inUnfinishedMulti = true;
+            line = JSON.stringify(record, jsonReplacer) + '\n';
+          } else {
+            const ts = cmd.timestamp !== undefined ? ` ${isoSeconds(cmd.timestamp)}` : '';
+            line = `[${cmd.db} ${cmd.file}:${cmd.offset}${ts}] ${cmd.args.map(quoteArg).join(' ')}${cmd.inUnfinishedMulti ? ' (in unfinished MULTI)' : ''}\n`;
+          }
+          if (cmd.inUnfinishedMulti) unfinished++;
+          pending.push(line);
+          pendingBytes += line.length;
+          if (pendingBytes > 1 << 16) await flush();
         }
-        pending.push(line);
-        pendingBytes += line.length;
-        if (pendingBytes > 1 << 16) await flush();
+      } catch (err) {
+        await flush();
+        if (unfinished > 0) o.err(`aof-tool: note: ${unfinished} command(s) shown are marked (in unfinished MULTI): the damage cut their transaction off before its EXEC, and Redis discards them`);
+        throw err;
       }
       await flush();
       process.exitCode = ExitCode.Ok;
