@@ -34,7 +34,7 @@ async function aofFiles(input: string): Promise<{ target: string; files: string[
 }
 
 /** True when something speaking RESP answers PING on this TCP port of 127.0.0.1 (or this Unix socket). */
-export function redisAnswers(where: { port: number } | { socket: string }, timeoutMs = 500): Promise<boolean> {
+export function redisAnswers(where: { port: number } | { socket: string }, timeoutMs = 2000): Promise<boolean> {
   return new Promise((resolveAnswer) => {
     const sock = 'port' in where ? createConnection({ host: '127.0.0.1', port: where.port }) : createConnection({ path: where.socket });
     let done = false;
