@@ -2,11 +2,11 @@
 // multi-part directories, plus what a repair would cut. Reads every file once, with bounded memory.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFileChunks } from '@redis-persist/fsio';
+import { readFileChunks, requireRegularFile } from '@redis-persist/fsio';
 import { AofError } from './errors.js';
-import { isRdbHead, readHead, readManifest, resolveAofInput, type AofInput } from './input.js';
+import { isRdbHead, openAofFile, readManifest, resolveAofInput, type AofFilePass, type AofInput } from './input.js';
 import { loadedFiles, type AofManifest } from './manifest.js';
-import { checkRdbPart, type RdbPartResult } from './rdb-part.js';
+import { type RdbPartResult } from './rdb-part.js';
 import { AofScanner, type AofScanEvent } from './scanner.js';
 
 export type AofFileStatus =
@@ -118,27 +118,37 @@ async function checkOneFile(job: FileJob, startLine: number, options: CheckAofOp
     timestampCut: null,
     warnings: [],
   };
-  let size: number;
-  try {
-    size = (await stat(job.path)).size;
-  } catch {
+  // a cut at a timestamp counts the commands it drops in a second pass
+  if (options.truncateToTimestamp) await requireRegularFile(job.path, 'a cut at a timestamp');
+  // one pass: a FIFO or a device is read once, as a stream (its size is known at the end)
+  const src = await openAofFile(job.path);
+  if (src === null) {
     report.status = 'missing';
     report.error = { offset: 0, message: null, explanation: `${job.file} is listed in the manifest but does not exist`, kind: 'missing' };
     return report;
   }
-  report.size = size;
-  if (size === 0) {
+  try {
+    return await checkOpenFile(job, src, report, startLine, options, progress);
+  } finally {
+    await src.close();
+  }
+}
+
+async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileReport, startLine: number, options: CheckAofOptions, progress: { done: number; total: number }): Promise<AofFileReport> {
+  const head = src.head;
+  report.size = src.size ?? head.length;
+  if (head.length === 0) {
     report.format = 'empty';
     report.status = 'empty';
     return report;
   }
-  const head = await readHead(job.path, 8);
   let start = 0;
-  if (job.role !== 'incr' && isRdbHead(head, size)) {
+  if (job.role !== 'incr' && isRdbHead(head, src.size ?? head.length)) {
     report.format = 'rdb';
-    const rdb = await checkRdbPart(job.path, job.file);
+    const rdb = await src.checkRdbPart(job.file);
     report.rdb = rdb;
     if (!rdb.ok) {
+      report.size = await src.totalSize();
       report.status = 'rdb-invalid';
       report.error = {
         offset: rdb.error?.offset ?? 0,
@@ -160,7 +170,12 @@ async function checkOneFile(job: FileJob, startLine: number, options: CheckAofOp
   });
   const events: AofScanEvent[] = [];
   // The scanner keeps no reference to a chunk in check mode (annotations are copied), so buffers are recycled.
-  for await (const chunk of readFileChunks(job.path, { start, reuseBuffers: true })) {
+  for await (const chunk of src.chunks(start, { reuseBuffers: true })) {
+    if (scanner.done) {
+      // a stream is read to its end all the same: its size says what a repair would cut
+      progress.done += chunk.length;
+      continue;
+    }
     events.length = 0;
     scanner.push(chunk, events);
     for (const ev of events) {
@@ -174,9 +189,11 @@ async function checkOneFile(job: FileJob, startLine: number, options: CheckAofOp
     }
     progress.done += chunk.length;
     options.onProgress?.(progress.done, progress.total);
-    if (scanner.done) break;
+    if (scanner.done && src.size !== null) break;
   }
   if (!scanner.done) scanner.finish();
+  const size = await src.totalSize();
+  report.size = size;
   report.commands = scanner.commands;
   report.annotations = scanner.annotations;
   report.okUpTo = scanner.okUpTo;

@@ -1,9 +1,11 @@
 // What the user pointed at: a single AOF file, a manifest, an AOF directory, or a Redis data directory.
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { FsioError, describeIoError } from '@redis-persist/fsio';
+import { ChunkCursor, FsioError, describeIoError, readFileChunks, type ReadChunksOptions } from '@redis-persist/fsio';
+import { checkRdb } from '@redis-persist/rdb';
 import { AofError } from './errors.js';
 import { looksLikeManifest, parseManifest, type AofManifest } from './manifest.js';
+import { checkRdbPart, type RdbPartResult } from './rdb-part.js';
 
 export type AofInput =
   | { layout: 'single'; path: string }
@@ -59,6 +61,8 @@ export async function resolveAofInput(path: string): Promise<AofInput> {
     if (names.includes('appendonly.aof')) return { layout: 'single', path: join(path, 'appendonly.aof') };
     throw new AofError('missing', 'no AOF here: expected an appendonly.aof.manifest, an appendonlydir/ or an appendonly.aof', path);
   }
+  // a FIFO or a device is read once, as a stream: a single AOF (looking at its head here would consume it)
+  if (!st.isFile()) return { layout: 'single', path };
   const head = await readHead(path, 64 * 1024);
   if (looksLikeManifest(head)) return { layout: 'multi-part', dir: dirname(path), manifestPath: path };
   return { layout: 'single', path };
@@ -83,4 +87,98 @@ export function isRdbHead(head: Uint8Array, size: number): boolean {
   if (size < 8) return false;
   const magic = Buffer.from(head.subarray(0, 6)).toString('latin1');
   return magic.startsWith('REDIS') || magic === 'VALKEY';
+}
+
+/**
+ * One file of an AOF opened for a single front-to-back pass. A regular file is stat'ed and read at offsets; a FIFO
+ * or a device is read once as a stream (its size is only known at the end: {@link totalSize}), its head peeked
+ * and its RDB part checked from the same stream, the commands continuing where the RDB ends.
+ */
+export interface AofFilePass {
+  /** The size of a regular file; null for a stream. */
+  readonly size: number | null;
+  /** The first 8 bytes (fewer when the file is shorter). */
+  readonly head: Uint8Array;
+  /** Checks the RDB part at the start (as {@link checkRdbPart}); {@link chunks} then starts at its end. */
+  checkRdbPart(file: string): Promise<RdbPartResult>;
+  /**
+   * The bytes from `start` on (for a stream, `start` must be where the previous read stopped, and the stream is
+   * closed when this read ends, even early: read a stream to its end to learn its size).
+   */
+  chunks(start: number, options?: Pick<ReadChunksOptions, 'reuseBuffers' | 'chunkSize'>): AsyncIterable<Uint8Array>;
+  /** The size of the file: a stream's rest is read (and counted) first, if it is still open. */
+  totalSize(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Opens one file of an AOF for a single pass (see {@link AofFilePass}); null when it does not exist. */
+export async function openAofFile(path: string): Promise<AofFilePass | null> {
+  const st = await stat(path).catch(() => null);
+  if (st === null) return null;
+  if (st.isFile()) {
+    const size = st.size;
+    const head = size === 0 ? new Uint8Array(0) : await readHead(path, 8);
+    return {
+      size,
+      head,
+      checkRdbPart: (file) => checkRdbPart(path, file),
+      chunks: (start, options = {}) => readFileChunks(path, { start, ...options }),
+      totalSize: async () => size,
+      close: async () => undefined,
+    };
+  }
+  const cursor = ChunkCursor.open(path);
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await cursor.close();
+  };
+  let head: Uint8Array;
+  try {
+    head = await cursor.peek(8);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return {
+    size: null,
+    head,
+    async checkRdbPart(file) {
+      let r;
+      try {
+        r = await checkRdb(cursor.chunks(), { stopAtEnd: true, file });
+      } catch (err) {
+        await close();
+        throw err;
+      }
+      const endOffset = r.endOffset ?? r.reachedOffset;
+      if (r.ok) cursor.unread(endOffset);
+      else await close();
+      return {
+        ok: r.ok,
+        endOffset,
+        version: r.version,
+        keys: r.keys,
+        error: r.error ? { offset: r.error.offset, message: r.error.message, truncated: r.error.truncated } : null,
+      };
+    },
+    // the stream closes when its reader is done with it (at its end, or when the reader stops early)
+    async *chunks(start) {
+      try {
+        if (start !== cursor.offset) throw new FsioError(`cannot read ${path} from offset ${start}: it is read as a stream, now at offset ${cursor.offset}`, path);
+        yield* cursor.chunks();
+      } finally {
+        await close();
+      }
+    },
+    async totalSize() {
+      if (!closed) {
+        for await (const c of cursor.chunks()) void c;
+        await close();
+      }
+      return cursor.offset;
+    },
+    close,
+  };
 }

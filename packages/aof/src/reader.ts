@@ -1,14 +1,11 @@
 // Reading the commands of an AOF (a single file or a Redis 7 multi-part directory, in the order Redis loads
 // them), with the SELECT context and `#TS:` annotations tracked. An async iterator for files, and a synchronous
 // parser for callers that hold the bytes.
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCanonicalSafeInt } from '@redis-persist/bytes';
-import { readFileChunks } from '@redis-persist/fsio';
 import { AofError } from './errors.js';
 import { isRdbHead, openAofFile, readManifest, resolveAofInput } from './input.js';
 import { loadedFiles } from './manifest.js';
-import { checkRdbPart } from './rdb-part.js';
 import { AofScanner, type AofScanEvent } from './scanner.js';
 
 /** One command of an AOF. */

@@ -1,6 +1,7 @@
 // `aof-tool stats`: what an AOF holds, counted in one streaming pass.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FsioError, describeIoError } from '@redis-persist/fsio';
 import { readManifest, resolveAofInput } from './input.js';
 import { loadedFiles } from './manifest.js';
 import { readAof, type AofRdbPart } from './reader.js';
@@ -17,6 +18,14 @@ export interface AofStats {
   firstTimestamp: number | null;
   lastTimestamp: number | null;
   transactions: number;
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    throw new FsioError(`cannot read the size of ${path}: ${describeIoError(err)}`, path, err);
+  }
 }
 
 /** Counts commands by name and database, annotations, timestamps and bytes of an AOF (file or directory). */
@@ -44,7 +53,9 @@ export async function aofStats(input: string, options: { onProgress?: (file: str
   };
   let n = 0;
   // names are enough to count: no command's arguments are copied
-  for await (const cmd of readAof(input, { onRdbPart: (p) => rdbParts.set(p.file, p), onAnnotation, argsFor: () => false })) {
+  const sizes = new Map<string, number>();
+  const onFileRead = (f: { file: string; bytes: number }) => sizes.set(f.file, f.bytes);
+  for await (const cmd of readAof(input, { onRdbPart: (p) => rdbParts.set(p.file, p), onAnnotation, onFileRead, argsFor: () => false })) {
     const name = cmd.args.length > 0 ? Buffer.from(cmd.args[0]).toString('latin1').toUpperCase() : '';
     stats.commands++;
     stats.byCommand[name] = (stats.byCommand[name] ?? 0) + 1;
@@ -56,7 +67,8 @@ export async function aofStats(input: string, options: { onProgress?: (file: str
   const target = await resolveAofInput(input);
   const list = target.layout === 'single' ? [{ file: input, path: target.path }] : loadedFiles(await readManifest(target.manifestPath)).map((e) => ({ file: e.name, path: join(target.dir, e.name) }));
   for (const f of list) {
-    const bytes = (await stat(f.path)).size;
+    // the sizes of the files read (a FIFO's is only known once read); stat for the others
+    const bytes = sizes.get(f.file) ?? (await sizeOf(f.path));
     const part = rdbParts.get(f.file);
     stats.files.push({ file: f.file, bytes, rdbPart: part ? { end: part.end, keys: part.keys } : null });
     stats.bytes += bytes;

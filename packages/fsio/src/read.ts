@@ -113,3 +113,96 @@ async function* readStream(fh: FileHandle, path: string, chunkSize: number, star
     await fh.close();
   }
 }
+
+/** True when `path` can only be read as a stream (a FIFO, a character device, a socket): once, front to back. */
+export async function isStreamPath(path: string): Promise<boolean> {
+  const s = await stat(path).catch(() => null);
+  return s !== null && !s.isFile() && !s.isDirectory();
+}
+
+/**
+ * One front-to-back read of a file (made for FIFOs and devices, which cannot be read twice or at an offset):
+ * the first bytes can be looked at before they are consumed ({@link peek}), and a consumer that stopped inside
+ * the chunks it took can give back what it did not use ({@link unread}), for the next consumer. {@link close} it.
+ */
+export class ChunkCursor {
+  private readonly it: AsyncIterator<Uint8Array>;
+  /** Chunks read from the file and not handed out yet (peeked, or given back). */
+  private ahead: Uint8Array[] = [];
+  private aheadBytes = 0;
+  private ended = false;
+  /** The last chunks handed out, with their offsets (what {@link unread} can give back). */
+  private recent: { at: number; bytes: Uint8Array }[] = [];
+  /** Offset of the next byte {@link chunks} hands out. */
+  offset = 0;
+
+  constructor(
+    source: AsyncIterable<Uint8Array>,
+    /** How many handed-out chunks stay available to {@link unread}. */
+    private readonly keep = 4,
+  ) {
+    this.it = source[Symbol.asyncIterator]();
+  }
+
+  /** A cursor over the file at `path` (read with {@link readFileChunks}: a FIFO waits for its writer, and says so). */
+  static open(path: string, options: Pick<ReadChunksOptions, 'chunkSize'> = {}): ChunkCursor {
+    return new ChunkCursor(readFileChunks(path, { chunkSize: options.chunkSize }));
+  }
+
+  private async pull(): Promise<boolean> {
+    if (this.ended) return false;
+    const r = await this.it.next();
+    if (r.done) {
+      this.ended = true;
+      return false;
+    }
+    this.ahead.push(r.value);
+    this.aheadBytes += r.value.length;
+    return true;
+  }
+
+  /** The next `n` bytes (fewer at the end of the file), without consuming them. */
+  async peek(n: number): Promise<Uint8Array> {
+    while (this.aheadBytes < n && (await this.pull()));
+    const all = this.ahead.length === 1 ? this.ahead[0] : Buffer.concat(this.ahead);
+    if (this.ahead.length > 1) this.ahead = [all];
+    return all.subarray(0, Math.min(n, all.length));
+  }
+
+  /** The bytes from {@link offset} on, in chunks the caller may keep. Stopping early leaves the rest for later. */
+  async *chunks(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      if (this.ahead.length === 0 && !(await this.pull())) return;
+      const chunk = this.ahead.shift()!;
+      this.aheadBytes -= chunk.length;
+      this.recent.push({ at: this.offset, bytes: chunk });
+      if (this.recent.length > this.keep) this.recent.shift();
+      this.offset += chunk.length;
+      yield chunk;
+    }
+  }
+
+  /** Moves back to `offset` (inside the last chunks handed out): the bytes from there on come again. */
+  unread(offset: number): void {
+    if (offset === this.offset) return;
+    const first = this.recent[0];
+    if (first === undefined || offset < first.at || offset > this.offset) throw new RangeError(`cannot go back to offset ${offset} (at ${this.offset})`);
+    const back: Uint8Array[] = [];
+    while (this.recent.length > 0 && this.recent[this.recent.length - 1].at + this.recent[this.recent.length - 1].bytes.length > offset) {
+      const c = this.recent.pop()!;
+      back.unshift(c.at >= offset ? c.bytes : c.bytes.subarray(offset - c.at));
+      if (c.at < offset) {
+        this.recent.push({ at: c.at, bytes: c.bytes.subarray(0, offset - c.at) });
+        break;
+      }
+    }
+    for (const b of back) this.aheadBytes += b.length;
+    this.ahead.unshift(...back);
+    this.offset = offset;
+  }
+
+  /** Closes the file. */
+  async close(): Promise<void> {
+    await this.it.return?.();
+  }
+}
