@@ -180,12 +180,12 @@ describe.skipIf(!built || !corpus)('aof-tool to-rdb / rewrite, rdb-tool to-aof /
     expect(a.stdout).toMatch(/3\. .*appendonly\.aof\.2\.incr\.aof \[aof-incr, resp/);
     expect(a.stdout).toMatch(/ignored: .*dump\.rdb/);
     expect(a.stdout).toMatch(/keys after load: 357 \(db0=/);
-    const j = JSON.parse(run(rdbTool, ['inspect-dir', '--json', d]).stdout);
+    const j = JSON.parse(run(rdbTool, ['inspect-dir', '--json', '--appendonly', 'no', d]).stdout);
     expect(j).toMatchObject({ source: 'rdb', loads: true, totalKeys: 357, functions: 2 });
     expect(j.files.map((f: { role: string }) => f.role)).toEqual(['rdb']);
     const rdb = readFileSync(join(d, 'dump.rdb'));
     writeFileSync(join(d, 'dump.rdb'), rdb.subarray(0, rdb.length - 100));
-    const bad = run(rdbTool, ['inspect-dir', d]);
+    const bad = run(rdbTool, ['inspect-dir', '--appendonly', 'no', d]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/truncated/);
     expect(run(rdbTool, ['inspect-dir', '--appendonly', 'maybe', d]).code).toBe(2);

@@ -17,6 +17,15 @@ export {
 } from './convert.js';
 export {
   inspectDataDir,
+  resolveDataDirSource,
+  loadDataDirConfig,
+  describeAppendonly,
+  isDataDir,
+  type DataDirSource,
+  type DataDirSourceOptions,
+  type DataDirConfig,
+  type DataDirConfigOptions,
+  type AppendonlyFrom,
   parsePersistenceConfig,
   DEFAULT_PERSISTENCE_CONFIG,
   type InspectOptions,

@@ -1,6 +1,6 @@
 // Which files a Redis 7 server would load from a data directory at restart, in what order, whether each is
 // valid, and the keyspace that results.
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkAof, type AofCheckReport } from '@redis-persist/aof';
 import { describeIoError, FsioError, pathExists } from '@redis-persist/fsio';
@@ -43,6 +43,16 @@ function splitLine(line: string): string[] {
     else if (m[3] !== undefined) out.push(m[3]);
   }
   return out;
+}
+
+/** Whether a redis.conf sets `name` (with a value), read as {@link parsePersistenceConfig} reads it. */
+function setsDirective(text: string, name: string): boolean {
+  return text.split(/\r?\n/).some((raw) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return false;
+    const [k, v] = splitLine(line);
+    return v !== undefined && k.toLowerCase() === name;
+  });
 }
 
 /** Reads the persistence directives of a redis.conf (later lines win, as in Redis; `include` is not followed). */
@@ -97,6 +107,10 @@ export interface InspectFile {
 export interface InspectReport {
   dir: string;
   config: PersistenceConfig;
+  /** The redis.conf read (`--config`, else `<dir>/redis.conf` when present), or null (Redis' defaults). */
+  configFile: string | null;
+  /** Where `appendonly` came from: an explicit override, that redis.conf, or Redis' default (no). */
+  appendonlyFrom: AppendonlyFrom;
   /** What Redis loads: the AOF (appendonly yes), the RDB, or nothing (it starts empty). */
   source: 'aof' | 'rdb' | 'none';
   /** The files Redis would read, in load order. */
@@ -124,12 +138,149 @@ async function sizeOf(path: string): Promise<number | null> {
 }
 
 
-export interface InspectOptions {
-  /** Path of the server's redis.conf (its persistence directives decide what is loaded). */
+export interface InspectOptions extends DataDirConfigOptions {
+  now?: number;
+}
+
+export interface DataDirConfigOptions {
+  /**
+   * Path of the server's redis.conf (its persistence directives decide what is loaded). Default:
+   * `<dir>/redis.conf` when there is one, else Redis' defaults (appendonly no, dump.rdb, appendonlydir).
+   */
   config?: string;
   /** Override appendonly (default: from the config, else no, as Redis). */
   appendonly?: boolean;
-  now?: number;
+}
+
+export type AppendonlyFrom = 'option' | 'config' | 'default';
+
+/** The persistence directives that apply to a data directory, and where they come from. */
+export interface DataDirConfig {
+  config: PersistenceConfig;
+  /** The redis.conf read, or null when none was given and `<dir>/redis.conf` does not exist. */
+  configFile: string | null;
+  appendonlyFrom: AppendonlyFrom;
+}
+
+/**
+ * The persistence directives for the data directory `dir`: from `options.config`, else from `<dir>/redis.conf`
+ * when it exists, else Redis' defaults; `options.appendonly` overrides appendonly. An unreadable `--config` is an
+ * FsioError naming it.
+ */
+export async function loadDataDirConfig(dir: string, options: DataDirConfigOptions = {}): Promise<DataDirConfig> {
+  let config = { ...DEFAULT_PERSISTENCE_CONFIG };
+  let configFile: string | null = null;
+  const candidate = options.config ?? join(dir, 'redis.conf');
+  let text: string | null = null;
+  try {
+    text = await readFile(candidate, 'utf8');
+  } catch (err) {
+    if (options.config !== undefined) throw new FsioError(`cannot read the config ${options.config}: ${describeIoError(err)}`, options.config, err);
+    // no <dir>/redis.conf: Redis' defaults
+  }
+  if (text !== null) {
+    config = parsePersistenceConfig(text);
+    configFile = candidate;
+  }
+  let appendonlyFrom: AppendonlyFrom = text !== null && setsDirective(text, 'appendonly') ? 'config' : 'default';
+  if (options.appendonly !== undefined) {
+    config.appendonly = options.appendonly;
+    appendonlyFrom = 'option';
+  }
+  return { config, configFile, appendonlyFrom };
+}
+
+/** "appendonly yes in /data/redis.conf", "appendonly no, Redis' default"... */
+export function describeAppendonly(c: DataDirConfig): string {
+  const v = `appendonly ${c.config.appendonly ? 'yes' : 'no'}`;
+  if (c.appendonlyFrom === 'option') return `${v}, as asked`;
+  if (c.appendonlyFrom === 'config') return `${v} in ${c.configFile}`;
+  return `${v}, Redis' default${c.configFile !== null ? ` (${c.configFile} does not set it)` : ''}`;
+}
+
+/** What a command reading a data directory reads: see {@link resolveDataDirSource}. */
+export interface DataDirSource {
+  /** The data directory. */
+  dir: string;
+  /** What is read: the RDB file, the AOF, or nothing (Redis would start with an empty keyspace). */
+  kind: 'rdb' | 'aof' | 'none';
+  /** The kind the rule (or `from`) picked; for `none`, the kind that is missing. */
+  wanted: 'rdb' | 'aof';
+  /**
+   * The file to read: `<dir>/<dbfilename>`, the AOF's manifest `<dir>/<appenddirname>/<appendfilename>.manifest`
+   * or the old single `<dir>/<appendfilename>`; for `none`, what is missing.
+   */
+  path: string;
+  /** Why, for people: "what Redis loads: appendonly no, Redis' default". */
+  reason: string;
+  /** Whether `path` is what Redis itself would load (false when `from` asked for the other file). */
+  redisLoads: boolean;
+  /** The other persistence file present in the directory that is not read, if any (e.g. dump.rdb beside the AOF). */
+  ignored: string | null;
+  config: PersistenceConfig;
+  configFile: string | null;
+  appendonlyFrom: AppendonlyFrom;
+}
+
+export interface DataDirSourceOptions extends DataDirConfigOptions {
+  /** Read this kind whatever Redis would load (e.g. the AOF of a server running with appendonly no). */
+  from?: 'rdb' | 'aof';
+}
+
+const isFile = async (path: string) => (await sizeOf(path)) !== null;
+
+/** True for a directory that is not itself an AOF directory (one holding a `*.manifest`): a Redis data directory. */
+export async function isDataDir(path: string): Promise<boolean> {
+  const s = await stat(path).catch(() => null);
+  if (!s?.isDirectory()) return false;
+  let names: string[];
+  try {
+    names = await readdir(path);
+  } catch (err) {
+    throw new FsioError(`cannot read the directory ${path}: ${describeIoError(err)}`, path, err);
+  }
+  return !names.some((n) => n.endsWith('.manifest') && !n.startsWith('temp-'));
+}
+
+/**
+ * The rule every command that takes a data directory follows, that of {@link inspectDataDir}: with `appendonly yes`
+ * (from `options.config`, else `<dir>/redis.conf`, else Redis' default `no`) Redis loads the AOF (the manifest in
+ * `appenddirname`, else the old single `appendfilename`), otherwise `dbfilename`. `from` picks a kind regardless
+ * (the reason then says what Redis itself would load).
+ */
+export async function resolveDataDirSource(dir: string, options: DataDirSourceOptions = {}): Promise<DataDirSource> {
+  const s = await stat(dir).catch((err: unknown) => {
+    throw new FsioError(`cannot open ${dir}: ${describeIoError(err)}`, dir, err);
+  });
+  if (!s.isDirectory()) throw new FsioError(`${dir} is not a directory`, dir, undefined, 'not-regular');
+  const cfg = await loadDataDirConfig(dir, options);
+  const { config } = cfg;
+  const rdbPath = join(dir, config.dbfilename);
+  const manifestPath = join(dir, config.appenddirname, `${config.appendfilename}.manifest`);
+  const oldAof = join(dir, config.appendfilename);
+  const aofPath = (await isFile(manifestPath)) ? manifestPath : (await isFile(oldAof)) ? oldAof : null;
+  const rdbThere = await isFile(rdbPath);
+  const redisKind: 'rdb' | 'aof' = config.appendonly ? 'aof' : 'rdb';
+  const kind = options.from ?? redisKind;
+  const redisLoads = kind === redisKind;
+  const loads = describeAppendonly(cfg);
+  const reason = redisLoads
+    ? `what Redis loads: ${loads}`
+    : `asked for the ${kind === 'aof' ? 'AOF' : 'RDB'}; Redis itself loads the ${redisKind === 'aof' ? 'AOF' : config.dbfilename} (${loads})`;
+  const base = { dir, wanted: kind, redisLoads, config, configFile: cfg.configFile, appendonlyFrom: cfg.appendonlyFrom };
+  if (kind === 'aof') {
+    if (aofPath === null) {
+      const noAof = `no AOF in ${dir} (neither ${join(config.appenddirname, `${config.appendfilename}.manifest`)} nor ${config.appendfilename})`;
+      return { ...base, kind: 'none', path: manifestPath, reason: redisLoads ? `${noAof}: Redis starts with an empty keyspace (${loads})` : noAof, ignored: rdbThere ? rdbPath : null };
+    }
+    return { ...base, kind: 'aof', path: aofPath, reason, ignored: rdbThere ? rdbPath : null };
+  }
+  const ignored = aofPath === null ? null : aofPath === manifestPath ? join(dir, config.appenddirname) : aofPath;
+  if (!rdbThere) {
+    const noRdb = `no ${config.dbfilename} in ${dir}`;
+    return { ...base, kind: 'none', path: rdbPath, reason: redisLoads ? `${noRdb}: Redis starts with an empty keyspace (${loads})` : noRdb, ignored };
+  }
+  return { ...base, kind: 'rdb', path: rdbPath, reason, ignored };
 }
 
 function countKeys(report: InspectReport, replay: ReplayResult, now: number): void {
@@ -145,20 +296,10 @@ function countKeys(report: InspectReport, replay: ReplayResult, now: number): vo
 
 /** Inspects a Redis data directory: what a restart would load (see {@link InspectReport}). */
 export async function inspectDataDir(dir: string, options: InspectOptions = {}): Promise<InspectReport> {
-  let config = { ...DEFAULT_PERSISTENCE_CONFIG };
-  if (options.config !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(options.config, 'utf8');
-    } catch (err) {
-      throw new FsioError(`cannot read ${options.config}: ${describeIoError(err)}`, options.config, err);
-    }
-    config = parsePersistenceConfig(text);
-  }
-  if (options.appendonly !== undefined) config.appendonly = options.appendonly;
   if (!(await pathExists(dir))) throw new FsioError(`cannot open ${dir}: no such directory`, dir);
+  const { config, configFile, appendonlyFrom } = await loadDataDirConfig(dir, options);
   const now = options.now ?? Date.now();
-  const report: InspectReport = { dir, config, source: 'none', files: [], ignored: [], loads: true, problem: null, keys: [], totalKeys: 0, expiredKeys: 0, functions: 0 };
+  const report: InspectReport = { dir, config, configFile, appendonlyFrom, source: 'none', files: [], ignored: [], loads: true, problem: null, keys: [], totalKeys: 0, expiredKeys: 0, functions: 0 };
   const rdbPath = join(dir, config.dbfilename);
   const aofDir = join(dir, config.appenddirname);
   const manifestPath = join(aofDir, `${config.appendfilename}.manifest`);

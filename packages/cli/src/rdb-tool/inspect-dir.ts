@@ -1,4 +1,4 @@
-import { inspectDataDir } from '@redis-persist/replay';
+import { describeAppendonly, inspectDataDir } from '@redis-persist/replay';
 import type { Command } from 'commander';
 import { ExitCode, createOutput, formatBytes, usageError } from '../common/index.js';
 
@@ -13,8 +13,8 @@ export function registerInspectDir(program: Command): void {
     .command('inspect-dir')
     .description('which files Redis would load from a data directory at restart, in what order, whether each is valid, and the key counts')
     .argument('<dir>', "the server's data directory (its `dir`)")
-    .option('--config <redis.conf>', 'the redis.conf the server runs with (appendonly, dbfilename, appendfilename, appenddirname, aof-load-truncated)')
-    .option('--appendonly <yes|no>', 'override appendonly (default: from --config, else no, as Redis)')
+    .option('--config <redis.conf>', 'the redis.conf the server runs with (appendonly, dbfilename, appendfilename, appenddirname, aof-load-truncated); default: <dir>/redis.conf when present')
+    .option('--appendonly <yes|no>', 'override appendonly (default: from the redis.conf, else no, as Redis)')
     .option('--json', 'print one JSON report')
     .action(async (dir: string, opts: InspectOpts) => {
       const o = createOutput();
@@ -29,7 +29,7 @@ export function registerInspectDir(program: Command): void {
         o.json(r);
         return;
       }
-      o.out(`${dir}: appendonly ${r.config.appendonly ? 'yes' : 'no'}${opts.config ? ` (from ${opts.config})` : ''}; Redis loads ${r.source === 'aof' ? 'the AOF' : r.source === 'rdb' ? r.config.dbfilename : 'nothing'}`);
+      o.out(`${dir}: ${describeAppendonly(r)}; Redis loads ${r.source === 'aof' ? 'the AOF' : r.source === 'rdb' ? r.config.dbfilename : 'nothing'}`);
       r.files.forEach((f, i) => {
         const status = f.status === 'valid' || f.status === 'empty' ? o.c.green(f.status) : o.c.red(f.status);
         o.out(`  ${i + 1}. ${f.path} [${f.role}, ${f.format}, ${formatBytes(f.size)}] ${status}${f.message ? `: ${f.message}` : ''}`);

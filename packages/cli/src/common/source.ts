@@ -1,0 +1,100 @@
+// What a command reads when it is given a Redis data directory: what Redis would load from it (the rule of
+// `rdb-tool inspect-dir`, `resolveDataDirSource` of @redis-persist/replay), said in one line on stderr.
+import { stat } from 'node:fs/promises';
+import { describeIoError, FsioError, requireRegularFile } from '@redis-persist/fsio';
+import { describeAppendonly, isDataDir, resolveDataDirSource, type DataDirSource } from '@redis-persist/replay';
+import { CliExit, ExitCode, usageError } from './exit.js';
+import type { Output } from './output.js';
+
+export interface SourceCliOptions {
+  /** `--config <redis.conf>` (default: `<dir>/redis.conf` when present). */
+  config?: string;
+  /** `--from rdb|aof`: read that file of the data directory whatever Redis would load. */
+  from?: string;
+}
+
+/** Checks a `--from` value. */
+export function parseFrom(from: string | undefined): 'rdb' | 'aof' | undefined {
+  if (from === undefined) return undefined;
+  if (from !== 'rdb' && from !== 'aof') throw usageError(`--from must be rdb or aof, got ${JSON.stringify(from)}`);
+  return from;
+}
+
+/** The `source` member of --json reports: the file read in a data directory and why (null for any other input). */
+export function sourceJson(src: DataDirSource | null): Record<string, unknown> | null {
+  if (src === null) return null;
+  return {
+    dataDir: src.dir,
+    kind: src.kind,
+    path: src.path,
+    redisLoads: src.redisLoads,
+    reason: src.reason,
+    appendonly: src.config.appendonly,
+    config: src.configFile,
+    ignored: src.ignored,
+  };
+}
+
+/** The error for a data directory that holds nothing of the kind the rule picked (exit 1). */
+function nothingToRead(src: DataDirSource, fromOption: boolean): CliExit {
+  let hint = '';
+  if (src.ignored !== null) hint = fromOption ? `; ${src.ignored} is there: pass --from ${src.wanted === 'aof' ? 'rdb' : 'aof'} to read it` : `; ${src.ignored} is there`;
+  return new CliExit(ExitCode.Problem, `${src.reason}; nothing to read${hint}`);
+}
+
+/**
+ * A directory given as the input of an rdb-tool command: a data directory resolves to what Redis would load from
+ * it (or to `--from`'s kind) and the command says so on stderr (`rdb-tool: using /data/dump.rdb (what Redis
+ * loads: appendonly no, Redis' default)`). A directory that is itself an AOF directory (it holds a manifest) is
+ * an AOF. Returns null for anything else (a file), which the command reads as before. A data directory from which
+ * Redis would load nothing fails with exit 1, naming the other file when there is one.
+ */
+export async function dataDirSource(tool: string, input: string, opts: SourceCliOptions, o: Output): Promise<DataDirSource | null> {
+  const from = parseFrom(opts.from);
+  if (!(await isDataDir(input))) {
+    if (from !== undefined && (await stat(input).catch(() => null))?.isDirectory() !== true) {
+      throw usageError(`--from picks a file of a data directory; ${input} is not one`);
+    }
+    return null;
+  }
+  const src = await resolveDataDirSource(input, { config: opts.config, from });
+  if (src.kind === 'none') throw nothingToRead(src, true);
+  noteSource(o, tool, src);
+  return src;
+}
+
+/** Prints which file of a data directory is read, and why: one line on stderr. */
+export function noteSource(o: Output, tool: string, src: DataDirSource): void {
+  const why = src.redisLoads
+    ? src.reason
+    : `${src.kind === 'aof' ? 'the AOF' : src.config.dbfilename} of ${src.dir}, as asked; Redis itself loads ${src.config.appendonly ? 'the AOF' : src.config.dbfilename}: ${describeAppendonly(src)}`;
+  o.err(`${tool}: using ${src.path} (${why})`);
+}
+
+/**
+ * The AOF an aof-tool command reads: `input` itself, or for a data directory its AOF as the server's config names
+ * it (appenddirname/appendfilename; the manifest, else the old single file), said on stderr with whether Redis
+ * would load it (`aof-tool: using /data/appendonlydir/appendonly.aof.manifest (the AOF of /data; Redis itself loads
+ * dump.rdb: appendonly no, Redis' default)`). `source` is null when `input` is not a data directory.
+ */
+export async function aofSource(tool: string, input: string, opts: { config?: string }, o: Output): Promise<{ path: string; source: DataDirSource | null }> {
+  if (!(await isDataDir(input))) return { path: input, source: null };
+  const src = await resolveDataDirSource(input, { config: opts.config, from: 'aof' });
+  if (src.kind === 'none') throw nothingToRead(src, false);
+  noteSource(o, tool, src);
+  return { path: src.path, source: src };
+}
+
+/**
+ * Refuses a FIFO, a device or a socket (FsioError `not-regular`, exit 2) for work that reads its input twice or
+ * in place; a directory (an AOF directory, a data directory) is left to the command.
+ */
+export async function requireRegularInput(path: string, forWhat: string): Promise<void> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch (err) {
+    throw new FsioError(`cannot open ${path}: ${describeIoError(err)}`, path, err);
+  }
+  if (!s.isDirectory()) await requireRegularFile(path, forWhat);
+}
