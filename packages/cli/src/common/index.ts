@@ -4,4 +4,4 @@ export { Progress } from './progress.js';
 export { runProgram, describeError } from './run.js';
 export { confirm } from './confirm.js';
 export { guardInPlaceEdit, redisAnswers, type InPlaceGuardOptions } from './guard.js';
-export { dataDirSource, aofSource, noteSource, sourceJson, parseFrom, requireRegularInput, type SourceCliOptions } from './source.js';
+export { dataDirSource, aofSource, noteSource, otherFileHint, sourceJson, parseFrom, requireRegularInput, type SourceCliOptions, type DataDirAccepts } from './source.js';

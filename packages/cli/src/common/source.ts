@@ -49,7 +49,7 @@ function nothingToRead(src: DataDirSource, fromOption: boolean): CliExit {
  * an AOF. Returns null for anything else (a file), which the command reads as before. A data directory from which
  * Redis would load nothing fails with exit 1, naming the other file when there is one.
  */
-export async function dataDirSource(tool: string, input: string, opts: SourceCliOptions, o: Output): Promise<DataDirSource | null> {
+export async function dataDirSource(tool: string, input: string, opts: SourceCliOptions, o: Output, accepts?: DataDirAccepts): Promise<DataDirSource | null> {
   const from = parseFrom(opts.from);
   if (!(await isDataDir(input))) {
     if (from !== undefined && (await stat(input).catch(() => null))?.isDirectory() !== true) {
@@ -59,8 +59,29 @@ export async function dataDirSource(tool: string, input: string, opts: SourceCli
   }
   const src = await resolveDataDirSource(input, { config: opts.config, from });
   if (src.kind === 'none') throw nothingToRead(src, true);
+  if (accepts && src.kind !== accepts.kind) {
+    const what = src.kind === 'aof' ? `the AOF ${src.path}` : src.path;
+    const loads = src.redisLoads ? `Redis loads ${what} (${describeAppendonly(src)})` : `--from ${src.kind} picks ${what}`;
+    throw usageError(`${input} is a data directory and ${loads}, but ${accepts.why}: ${accepts.instead(src)}`);
+  }
   noteSource(o, tool, src);
   return src;
+}
+
+/** "pass --from rdb to read /data/dump.rdb", or that there is no such file, for the file the rule did not pick. */
+export function otherFileHint(src: DataDirSource): string {
+  const other = src.kind === 'aof' ? 'rdb' : 'aof';
+  if (src.ignored !== null) return `pass --from ${other} to read ${src.ignored}`;
+  return `there is no ${other === 'rdb' ? src.config.dbfilename : 'AOF'} in ${src.dir} to read instead`;
+}
+
+/** A command that reads one kind only: why, and what to run instead when the rule picks the other (exit 2). */
+export interface DataDirAccepts {
+  kind: 'rdb' | 'aof';
+  /** "info describes an RDB file" */
+  why: string;
+  /** "pass --from rdb to read dump.rdb, or ..." */
+  instead: (src: DataDirSource) => string;
 }
 
 /** Prints which file of a data directory is read, and why: one line on stderr. */

@@ -1,12 +1,12 @@
 import { open, stat } from 'node:fs/promises';
 import { resolveAofInput } from '@redis-persist/aof';
 import { extname } from 'node:path';
-import { FsioError, AtomicFile, checkOutput, describeIoError, type OutputPolicy } from '@redis-persist/fsio';
+import { ChunkCursor, FsioError, AtomicFile, checkOutput, describeIoError, requireRegularFile, type OutputPolicy } from '@redis-persist/fsio';
 import { keyspaceJsonlStream, readKeyspaceJsonl, sortKeyspace, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { DEFAULT_RDB_VERSION, RdbWriterError, resolveTarget, writeRdbFile, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, bytesToDisplay, createOutput, usageError } from '../common/index.js';
+import { CliExit, ExitCode, Progress, bytesToDisplay, createOutput, dataDirSource, sourceJson, usageError, type Output } from '../common/index.js';
 import { aofInputPaths, replayAof, respChunks } from '@redis-persist/replay';
 
 type Format = 'rdb' | 'jsonl' | 'resp';
@@ -21,24 +21,79 @@ interface ConvertOpts {
   lossy?: boolean;
   json?: boolean;
   force?: boolean;
+  config?: string;
+  from?: string;
 }
 
 const EXTENSIONS: Record<string, Format> = { '.rdb': 'rdb', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.aof': 'resp', '.resp': 'resp' };
 
+/** What was detected; a FIFO or a device is read once: `chunks` continues the read that looked at its head. */
+interface Detected {
+  format: InputFormat;
+  chunks?: AsyncIterable<Uint8Array>;
+}
+
+/** An empty input: converting it would write an empty keyspace that nothing asked for. */
+function emptyInput(path: string): CliExit {
+  return new CliExit(ExitCode.Problem, `${path} is empty (0 bytes): nothing to convert; nothing was written`);
+}
+
+const looksLikeAof = (path: string, text: string) => extname(path).toLowerCase() === '.aof' || text.startsWith('*') || text.startsWith('#');
+
 /**
  * An AOF (a directory, a manifest, a `.aof` file, or a file of RESP commands / annotations), an RDB file (REDIS or
- * VALKEY magic), else keyspace JSON Lines.
+ * VALKEY magic), else keyspace JSON Lines. An empty file is refused. A FIFO or a device is read once: an RDB or
+ * JSON Lines streams through, an AOF (read twice by the replay: its RDB part, then its commands) is refused.
  */
-async function detectInput(path: string): Promise<InputFormat> {
-  if ((await stat(path).catch(() => null))?.isDirectory()) return 'aof';
-  if ((await resolveAofInput(path)).layout === 'multi-part') return 'aof';
+async function detectInput(path: string): Promise<Detected> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch (err) {
+    throw new FsioError(`cannot open ${path}: ${describeIoError(err)}`, path, err);
+  }
+  if (st.isDirectory()) return { format: 'aof' };
+  if (!st.isFile()) return detectStream(path);
+  if (st.size === 0) throw emptyInput(path);
+  if ((await resolveAofInput(path)).layout === 'multi-part') return { format: 'aof' };
+  return { format: await sniffFile(path) };
+}
+
+async function detectStream(path: string): Promise<Detected> {
+  const forAof = 'converting an AOF (the replay reads it twice: its RDB part, then its commands)';
+  if (extname(path).toLowerCase() === '.aof') await requireRegularFile(path, forAof);
+  const cursor = ChunkCursor.open(path);
+  let text: string;
+  try {
+    text = Buffer.from(await cursor.peek(6)).toString('latin1');
+  } catch (err) {
+    await cursor.close();
+    throw err;
+  }
+  if (text === '' || looksLikeAof(path, text)) {
+    await cursor.close();
+    if (text === '') throw emptyInput(path);
+    await requireRegularFile(path, forAof);
+  }
+  // the cursor closes itself when its chunks are read to the end (or the reader stops)
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    try {
+      yield* cursor.chunks();
+    } finally {
+      await cursor.close();
+    }
+  }
+  return { format: text.startsWith('REDIS') || text === 'VALKEY' ? 'rdb' : 'jsonl', chunks: rest() };
+}
+
+async function sniffFile(path: string): Promise<InputFormat> {
   let fh;
   try {
     fh = await open(path, 'r');
     const head = Buffer.alloc(6);
     const { bytesRead } = await fh.read(head, 0, 6, 0);
     const text = head.subarray(0, bytesRead).toString('latin1');
-    if (extname(path).toLowerCase() === '.aof' || text.startsWith('*') || text.startsWith('#')) return 'aof';
+    if (looksLikeAof(path, text)) return 'aof';
     return text.startsWith('REDIS') || text === 'VALKEY' ? 'rdb' : 'jsonl';
   } catch (err) {
     throw new FsioError(`cannot read ${path}: ${describeIoError(err)}`, path, err);
@@ -49,6 +104,11 @@ async function detectInput(path: string): Promise<InputFormat> {
 
 async function* toAsync<T>(items: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {
   yield* items;
+}
+
+/** The --json document of a conversion refused before anything was read (an empty input). */
+function refusedJson(o: Output, r: { input: string; source: unknown; output: string; code: string; message: string }): void {
+  o.json({ input: r.input, source: r.source, output: r.output, written: false, error: { code: r.code, message: r.message } });
 }
 
 function dropLine(d: DropInfo): string {
@@ -68,6 +128,8 @@ export function registerConvert(program: Command): void {
     .option('--drop-unsupported', 'leave out keys/functions the target version cannot hold (each is reported) instead of refusing')
     .option('--lossy', 'keep keys whose only problem is metadata the target lacks (stream metadata, consumer active-time, hash-field TTLs) and write them without it, reporting each')
     .option('--force', 'replace an existing output (the old one is kept as <out>.bak)')
+    .option('--config <redis.conf>', "when <in> is a data directory: the server's redis.conf, whose appendonly decides what Redis loads (default: <in>/redis.conf when present, else appendonly no)")
+    .option('--from <rdb|aof>', 'when <in> is a data directory: read its RDB file or its AOF, whatever Redis would load')
     .option('--json', 'print one JSON document describing the result')
     .action(async (input: string, output: string, opts: ConvertOpts) => {
       const o = createOutput();
@@ -95,19 +157,34 @@ export function registerConvert(program: Command): void {
           throw err;
         }
       }
-      const from = await detectInput(input);
-      const policy: OutputPolicy = { force: opts.force, inputs: from === 'aof' ? await aofInputPaths(input) : [input] };
+      // a data directory: what Redis would load from it (said on stderr), else the input itself
+      const src = await dataDirSource('rdb-tool', input, opts, o);
+      const source = sourceJson(src);
+      const path = src?.path ?? input;
+      let detected: Detected;
+      try {
+        if (src?.kind === 'aof') detected = { format: 'aof' };
+        else if (src?.kind === 'rdb') detected = { ...(await detectInput(path)), format: 'rdb' }; // dbfilename is an RDB (an empty one is refused)
+        else detected = await detectInput(path);
+      } catch (err) {
+        if (opts.json && err instanceof CliExit) refusedJson(o, { input, source, output, code: 'empty', message: err.message });
+        throw err;
+      }
+      const from = detected.format;
+      const policy: OutputPolicy = { force: opts.force, inputs: from === 'aof' ? await aofInputPaths(path) : [path] };
       await checkOutput(output, policy);
       let records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>;
       if (from === 'aof') {
         // what Redis would hold after loading the AOF (a damaged tail is cut as with aof-load-truncated yes)
-        const replayed = await replayAof(input);
+        const replayed = await replayAof(path);
         if (replayed.truncated) o.err(o.e.yellow(`warning: ${replayed.truncated.file} ends early; commands from offset ${replayed.truncated.offset} on were not replayed (${replayed.truncated.message})`));
         if (replayed.failed > 0) o.err(o.e.yellow(`warning: ${replayed.failed} command(s) of the AOF fail in Redis too and changed nothing`));
         records = replayed.keyspace.records();
       } else {
         // JSON Lines output streams a huge collection in pieces (its elements externally sorted where needed)
-        records = from === 'rdb' ? rdbKeyspaceRecords(input, to === 'jsonl' ? { chunkElements: 10_000 } : {}) : readKeyspaceJsonl(input);
+        // (a FIFO streams on from the read that looked at its head)
+        const bytes = detected.chunks ?? path;
+        records = from === 'rdb' ? rdbKeyspaceRecords(bytes, { file: path, ...(to === 'jsonl' ? { chunkElements: 10_000 } : {}) }) : readKeyspaceJsonl(bytes, { file: path });
       }
 
       if (to === 'rdb') {
@@ -134,6 +211,7 @@ export function registerConvert(program: Command): void {
           if (opts.json && err instanceof RdbWriterError) {
             o.json({
               input,
+              source,
               inputFormat: from,
               output,
               format: 'rdb',
@@ -159,6 +237,7 @@ export function registerConvert(program: Command): void {
         if (opts.json) {
           o.json({
             input,
+            source,
             inputFormat: from,
             output,
             format: 'rdb',
@@ -213,7 +292,7 @@ export function registerConvert(program: Command): void {
       } finally {
         progress.done();
       }
-      if (opts.json) o.json({ input, inputFormat: from, output, format: to, keys, functions, bytes: file.bytesWritten, dropped: [] });
+      if (opts.json) o.json({ input, source, inputFormat: from, output, format: to, keys, functions, bytes: file.bytesWritten, dropped: [] });
       else o.out(`${o.c.green('wrote')} ${output}: ${to === 'jsonl' ? 'keyspace JSON Lines' : 'RESP commands'}, ${keys} keys, ${functions} functions, ${file.bytesWritten} bytes`);
     });
 }

@@ -4,7 +4,8 @@ import { keyspaceJsonlStream, sortKeyspace, type KeyType, type KeyspaceRecord } 
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, usageError } from '../common/index.js';
+import { CliExit, ExitCode, createOutput, dataDirSource, usageError } from '../common/index.js';
+import { dumpReplayedAof } from './dump-aof.js';
 import { respChunks } from '@redis-persist/replay';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -23,6 +24,8 @@ interface DumpOpts {
   sortMemory?: string;
   streamMeta?: string;
   force?: boolean;
+  config?: string;
+  from?: string;
 }
 
 /** Sorted records with the same db and key twice: Redis refuses such a file ("RDB has duplicated key"), so do we. */
@@ -41,7 +44,7 @@ export function registerDump(program: Command): void {
   program
     .command('dump')
     .description('write the keyspace of an RDB file as canonical JSON Lines or as RESP commands that rebuild it')
-    .argument('<file>', 'the RDB file')
+    .argument('<file>', 'the RDB file, or a Redis data directory (what Redis would load from it)')
     .option('--format <fmt>', 'jsonl (canonical keyspace JSON Lines) or resp (commands for redis-cli --pipe / an AOF)', 'jsonl')
     .option('--db <n>', 'only this database (repeat for several)', collect)
     .option('--key <glob>', 'only keys matching this Redis glob pattern')
@@ -52,6 +55,8 @@ export function registerDump(program: Command): void {
     .option('-o, --output <file>', 'write to this file (atomically: temp file, fsync, rename) instead of stdout')
     .option('--force', 'with -o: replace an existing file (the old one is kept as <file>.bak)')
     .option('--sort-memory <MiB>', 'memory for the canonical sort before spilling runs to temp files', '64')
+    .option('--config <redis.conf>', "when <file> is a data directory: the server's redis.conf, whose appendonly decides what Redis loads (default: <file>/redis.conf when present, else appendonly no)")
+    .option('--from <rdb|aof>', 'when <file> is a data directory: dump its RDB file, or the keyspace replayed from its AOF, whatever Redis would load')
     .option('--stream-meta <view>', 'streams of RDB <= 9 files (no first id, max-deleted id, entries added/read in the file): file (null, as Redis 5/6 report them; default for jsonl) or derived (what Redis 7 derives on load)')
     .action(async (file: string, opts: DumpOpts) => {
       if (opts.format !== 'jsonl' && opts.format !== 'resp') throw usageError(`--format must be jsonl or resp, got ${JSON.stringify(opts.format)}`);
@@ -65,6 +70,10 @@ export function registerDump(program: Command): void {
         if (!TYPES.includes(t as KeyType)) throw usageError(`--type must be one of ${TYPES.join(', ')}, got ${JSON.stringify(t)}`);
         return t as KeyType;
       });
+      // a data directory: what Redis would load (said on stderr); from an AOF, the keyspace replayed as convert does
+      const src = await dataDirSource('rdb-tool', file, opts, createOutput());
+      if (src?.kind === 'aof') return dumpReplayedAof(src, opts, { dbs, types });
+      if (src) file = src.path;
       // -o is checked before any work: never the input, never an existing file without --force
       const policy = { force: opts.force, inputs: [file] };
       if (opts.output) await checkOutput(opts.output, policy);

@@ -1,6 +1,6 @@
 import { parseRdb } from '@redis-persist/rdb';
 import type { Command } from 'commander';
-import { Progress, bytesToDisplay, createOutput, formatBytes, usageError } from '../common/index.js';
+import { Progress, bytesToDisplay, createOutput, dataDirSource, formatBytes, otherFileHint, sourceJson, usageError } from '../common/index.js';
 
 interface DbInfo {
   db: number;
@@ -98,18 +98,28 @@ export function registerInfo(program: Command): void {
   program
     .command('info')
     .description('summarise an RDB file: version, aux fields, keys per db by type and encoding, expiries, largest keys, functions')
-    .argument('<file>', 'the RDB file')
+    .argument('<file>', 'the RDB file, or a data directory (its dbfilename, when that is what Redis loads)')
     .option('--json', 'print one JSON document')
     .option('--top <n>', 'how many of the largest keys (by serialized size) to list', '10')
-    .action(async (file: string, opts: { json?: boolean; top: string }) => {
+    .option('--config <redis.conf>', "when <file> is a data directory: the server's redis.conf, whose appendonly decides what Redis loads (default: <file>/redis.conf when present, else appendonly no)")
+    .option('--from <rdb>', "when <file> is a data directory: read its RDB file even when Redis would load the AOF ('rdb')")
+    .action(async (input: string, opts: { json?: boolean; top: string; config?: string; from?: string }) => {
       const top = Number(opts.top);
       if (!Number.isInteger(top) || top < 0) throw usageError(`--top wants a whole number, got ${JSON.stringify(opts.top)}`);
       const o = createOutput();
+      if (opts.from === 'aof') throw usageError('--from aof: info describes an RDB file; for an AOF see aof-tool stats, or rdb-tool inspect-dir for what a restart loads');
+      // a data directory: its RDB file when that is what Redis loads (said on stderr); the AOF is refused
+      const src = await dataDirSource('rdb-tool', input, opts, o, {
+        kind: 'rdb',
+        why: 'info describes an RDB file',
+        instead: (s) => `${otherFileHint(s)}; for the AOF run aof-tool stats ${s.path}, or rdb-tool inspect-dir ${input} for the keys a restart would load`,
+      });
+      const file = src?.path ?? input;
       const progress = new Progress('reading', 0);
       const info = await rdbInfo(file, top, (n) => progress.update(n));
       progress.done();
       if (opts.json) {
-        o.json(info);
+        o.json({ ...info, source: sourceJson(src) });
         return;
       }
       o.out(`${o.c.bold(file)}: RDB version ${info.version} (${info.magic}), ${formatBytes(info.size)}, checksum ${info.checksum}`);

@@ -1,27 +1,39 @@
 import { extname } from 'node:path';
 import { rdbToAof } from '@redis-persist/replay';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, createOutput, usageError } from '../common/index.js';
+import { CliExit, ExitCode, createOutput, dataDirSource, otherFileHint, sourceJson, usageError } from '../common/index.js';
 
 interface ToAofOpts {
   layout?: string;
   appendFilename: string;
   json?: boolean;
   force?: boolean;
+  config?: string;
+  from?: string;
 }
 
 export function registerToAof(program: Command): void {
   program
     .command('to-aof')
     .description('convert an RDB file to an AOF in the form BGREWRITEAOF writes (a single file, or a Redis 7 multi-part directory)')
-    .argument('<in.rdb>', 'the RDB file (keys already expired are left out, as a loading master drops them)')
+    .argument('<in.rdb>', 'the RDB file (keys already expired are left out, as a loading master drops them), or a data directory (its dbfilename, when that is what Redis loads)')
     .argument('<out>', 'a file (appendonly.aof) or a new directory (appendonlydir) to create')
     .option('--layout <kind>', 'file or dir (default: file when <out> ends in .aof, else dir)')
     .option('--append-filename <name>', 'appendfilename the directory files are named after', 'appendonly.aof')
     .option('--force', 'replace an existing output (the old file or directory is kept as <out>.bak)')
+    .option('--config <redis.conf>', "when <in.rdb> is a data directory: the server's redis.conf, whose appendonly decides what Redis loads (default: <in>/redis.conf when present, else appendonly no)")
+    .option('--from <rdb>', "when <in.rdb> is a data directory: convert its RDB file even when Redis would load the AOF ('rdb')")
     .option('--json', 'print one JSON report')
-    .action(async (input: string, output: string, opts: ToAofOpts) => {
+    .action(async (given: string, output: string, opts: ToAofOpts) => {
       const o = createOutput();
+      if (opts.from === 'aof') throw usageError('--from aof: to-aof converts an RDB file; an AOF is one already (rdb-tool convert <dir> out.aof writes it compacted, aof-tool rewrite in place)');
+      // a data directory: its RDB file when that is what Redis loads (said on stderr); the AOF is refused
+      const src = await dataDirSource('rdb-tool', given, opts, o, {
+        kind: 'rdb',
+        why: 'to-aof converts an RDB file',
+        instead: (s) => `${otherFileHint(s)}; for a compacted copy of the AOF run rdb-tool convert ${given} out.aof, or aof-tool rewrite ${s.path} to compact it in place`,
+      });
+      const input = src?.path ?? given;
       const layout = opts.layout ?? (extname(output).toLowerCase() === '.aof' ? 'file' : 'dir');
       if (layout !== 'file' && layout !== 'dir') throw usageError(`--layout must be file or dir, got ${JSON.stringify(opts.layout)}`);
       let r;
@@ -31,7 +43,7 @@ export function registerToAof(program: Command): void {
         if (err instanceof Error && err.name === 'ReplayError') throw new CliExit(ExitCode.Usage, err.message);
         throw err;
       }
-      if (opts.json) o.json({ input, output, ...r });
+      if (opts.json) o.json({ input: given, source: sourceJson(src), output, ...r });
       else {
         o.out(`${o.c.green('wrote')} ${layout === 'file' ? output : `${output}/`}: ${r.keys} keys, ${r.functions} functions, ${r.bytes} bytes of RESP`);
         if (layout === 'dir') for (const f of r.files) o.out(`  ${f}`);
