@@ -1,7 +1,21 @@
-import { stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeIoError } from '@redis-persist/fsio';
 import { checkRdb, type RdbCheckReport } from '@redis-persist/rdb';
+import { parsePersistenceConfig } from '@redis-persist/replay';
 import type { Command } from 'commander';
-import { ExitCode, Progress, createOutput, formatBytes, type Output } from '../common/index.js';
+import { Progress, createOutput, formatBytes, type Output } from '../common/index.js';
+import {
+  captureOutput,
+  expandInputs,
+  listDirectory,
+  runBatch,
+  runSingle,
+  type BatchOptions,
+  type BatchTool,
+  type Checked,
+  type DirectoryPlan,
+} from '../common/batch.js';
 
 function typeCounts(byType: Record<string, number | undefined>): string {
   return Object.entries(byType)
@@ -36,25 +50,90 @@ export function printRdbCheck(o: Output, r: RdbCheckReport): void {
   if (e.code === 'checksum') o.out(`  stored CRC64 ${r.storedChecksum}, computed ${r.computedChecksum}`);
 }
 
+/** The message of an RDB error without the `file: offset N: code: ` its RdbError starts with. */
+const bareMessage = (message: string) => message.replace(/^.*?: offset \d+: [a-z]+: /, '');
+
+const MAX_DEPTH = 32;
+
+/**
+ * What `rdb-tool check <dir>` checks: every `*.rdb` file in it and below (sorted; symbolic links to directories
+ * not followed; Redis's in-progress `temp-<pid>.rdb` skipped), plus the `dbfilename` of a `redis.conf` found in
+ * it when that name does not end in `.rdb`.
+ */
+export async function planRdbDirectory(dir: string): Promise<DirectoryPlan> {
+  const paths: string[] = [];
+  const unreadable: { path: string; message: string }[] = [];
+  const walk = async (d: string, depth: number): Promise<void> => {
+    let entries;
+    try {
+      entries = await listDirectory(d);
+    } catch (err) {
+      if (depth === 0) throw err;
+      unreadable.push({ path: d, message: `cannot read the directory: ${describeIoError(err)}` });
+      return;
+    }
+    for (const e of entries) {
+      if (e.dir) {
+        if (!e.link && depth < MAX_DEPTH) await walk(e.path, depth + 1);
+      } else if (e.name.endsWith('.rdb') && !/^temp-\d+\.rdb$/.test(e.name)) paths.push(e.path);
+    }
+  };
+  await walk(dir, 0);
+  const conf = await readFile(join(dir, 'redis.conf'), 'utf8').catch(() => null);
+  if (conf !== null) {
+    const name = parsePersistenceConfig(conf).dbfilename;
+    const path = join(dir, name);
+    if (!name.endsWith('.rdb') && !name.includes('/') && (await lstat(path).catch(() => null))) paths.push(path);
+  }
+  return { kind: 'list', paths, unreadable, nothing: 'nothing to check: no *.rdb file in this directory or below' };
+}
+
+/** One RDB file checked, for the batch report; `empty` when a regular file has no byte at all. */
+export function rdbChecked(r: RdbCheckReport, emptyFile: boolean): Checked<RdbCheckReport> {
+  const { o, lines } = captureOutput();
+  printRdbCheck(o, r);
+  if (r.ok) {
+    const notes = [`RDB ${r.version ?? '?'}`, `${r.keys} keys`, formatBytes(r.size)];
+    if (r.checksum === 'disabled') notes.push('checksum disabled');
+    if (r.warnings.length) notes.push(`${r.warnings.length} warning(s)`);
+    return { ok: true, verdict: 'valid', error: null, report: r, note: notes.join(', '), details: lines };
+  }
+  if (emptyFile && r.size === 0) {
+    return { ok: false, verdict: 'empty', error: { message: 'the file is empty (0 bytes): not an RDB snapshot', offset: 0 }, report: r, note: '', details: lines };
+  }
+  const e = r.error;
+  if (!e) return { ok: false, verdict: 'damaged', error: { message: 'not valid' }, report: r, note: '', details: lines };
+  return { ok: false, verdict: e.code, error: { message: bareMessage(e.message), offset: e.offset }, report: r, note: '', details: lines };
+}
+
+export const rdbCheckTool: BatchTool<RdbCheckReport> = {
+  name: 'rdb-tool check',
+  planDirectory: planRdbDirectory,
+  async check(file) {
+    // the checker reports an unreadable file itself (FsioError, with today's message)
+    const st = await stat(file).catch(() => null);
+    const progress = new Progress(`checking ${file}`, st?.size ?? 0);
+    try {
+      const report = await checkRdb(file, { onProgress: (n) => progress.update(n) });
+      return rdbChecked(report, st?.isFile() ?? false);
+    } finally {
+      progress.done();
+    }
+  },
+};
+
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description('verify an RDB file as redis-check-rdb does (structure, every encoding, CRC64); exit 0 valid, 1 damaged')
-    .argument('<file>', 'the RDB file (dump.rdb)')
-    .option('--json', 'print one JSON report')
-    .action(async (file: string, opts: { json?: boolean }) => {
+    .description('verify RDB files as redis-check-rdb does (structure, every encoding, CRC64); exit 0 all valid, 1 damaged, 3 unreadable')
+    .argument('<paths...>', 'RDB files (dump.rdb), directories (every *.rdb in them and below) or quoted globs (backups/*.rdb, backups/**/*.rdb)')
+    .option('--json', 'one JSON document: the report of the file for one file, else { ok, summary, results }')
+    .option('-q, --quiet', 'print only the problems (nothing when every file is valid)')
+    .option('--junit <file>', 'also write a JUnit XML report to <file> (replaced on every run; the previous one kept as <file>.bak)')
+    .action(async (paths: string[], opts: BatchOptions) => {
       const o = createOutput();
-      let total = 0;
-      try {
-        total = (await stat(file)).size;
-      } catch {
-        // checkRdb reports the I/O error itself
-      }
-      const progress = new Progress('checking', total);
-      const report = await checkRdb(file, { onProgress: (n) => progress.update(n) });
-      progress.done();
-      if (opts.json) o.json(report);
-      else printRdbCheck(o, report);
-      process.exitCode = report.ok ? ExitCode.Ok : ExitCode.Problem;
+      const { inputs, batch } = await expandInputs(paths, planRdbDirectory);
+      if (batch) await runBatch(o, rdbCheckTool, inputs, opts);
+      else await runSingle(o, rdbCheckTool, paths[0], opts, (c) => printRdbCheck(o, c.report));
     });
 }
