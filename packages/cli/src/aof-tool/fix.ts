@@ -1,6 +1,6 @@
 import { applyFix, planFix, type AofFixPlan } from '@redis-persist/aof';
 import type { Command } from 'commander';
-import { ExitCode, Progress, confirm, createOutput, formatBytes, guardInPlaceEdit, type Output } from '../common/index.js';
+import { ExitCode, Progress, aofSource, confirm, createOutput, formatBytes, guardInPlaceEdit, requireRegularInput, sourceJson, type Output } from '../common/index.js';
 import { printCheckReport } from './check.js';
 import { intOption } from './shared.js';
 
@@ -39,15 +39,18 @@ export function registerFix(program: Command): void {
     .option('--force', 'repair although a Redis server seems to use the files (it would keep writing to the old file)')
     .option('--config <redis.conf>', "the server's redis.conf: refuse while a server answers on its port (default: <data dir>/redis.conf when present)")
     .option('--json', 'print one JSON report (implies no prompt: use --yes to apply)')
-    .action(async (path: string, opts: FixOptions) => {
+    .action(async (input: string, opts: FixOptions) => {
       const o = createOutput();
+      // a data directory: its AOF (said on stderr); a FIFO or a device cannot be repaired
+      const { path, source } = await aofSource('aof-tool', input, opts, o);
+      await requireRegularInput(path, 'a repair (it reads the AOF twice, then changes it in place)');
       const ts = opts.truncateToTimestamp !== undefined ? intOption('--truncate-to-timestamp', opts.truncateToTimestamp) : undefined;
       const progress = new Progress('checking', 0);
       const { report, plan } = await planFix(path, { salvage: opts.salvage, truncateToTimestamp: ts, onProgress: (d, t) => progress.update(d, t) });
       progress.done();
       if (!opts.json) printCheckReport(o, report);
       if (!plan) {
-        if (opts.json) o.json({ report, plan: null, applied: false, result: null });
+        if (opts.json) o.json({ report, plan: null, applied: false, result: null, source: sourceJson(source) });
         if (report.ok) {
           if (!opts.json) o.out(report.timestampNote ?? 'nothing to repair');
           process.exitCode = ExitCode.Ok;
@@ -61,7 +64,7 @@ export function registerFix(program: Command): void {
       let go = Boolean(opts.yes);
       if (!go && !opts.json && process.stdin.isTTY) go = await confirm(`Apply this repair to ${plan.file}${opts.backup ? ' (a backup is kept)' : ' WITHOUT a backup'}?`);
       if (!go) {
-        if (opts.json) o.json({ report, plan, applied: false, result: null });
+        if (opts.json) o.json({ report, plan, applied: false, result: null, source: sourceJson(source) });
         else o.err('not applied: re-run with --yes to repair');
         process.exitCode = ExitCode.Problem;
         return;
@@ -73,7 +76,7 @@ export function registerFix(program: Command): void {
       } finally {
         await lock.release();
       }
-      if (opts.json) o.json({ report, plan, applied: true, result });
+      if (opts.json) o.json({ report, plan, applied: true, result, source: sourceJson(source) });
       else {
         o.out(o.c.green(`repaired ${result.path}: ${formatBytes(result.before)} -> ${formatBytes(result.after)} (${result.before - result.after} bytes removed)`));
         if (result.backup) o.out(`original kept as ${result.backup}`);

@@ -1,7 +1,7 @@
 import { RdbWriterError } from '@redis-persist/rdb-writer';
 import { rewriteAof } from '@redis-persist/replay';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, createOutput, formatBytes, guardInPlaceEdit, usageError } from '../common/index.js';
+import { CliExit, ExitCode, Progress, aofSource, createOutput, formatBytes, guardInPlaceEdit, requireRegularInput, sourceJson, usageError } from '../common/index.js';
 import { parseRdbVersion, replayCliError, replayNotes, replaySummary } from './to-rdb.js';
 
 interface RewriteOpts {
@@ -26,11 +26,14 @@ export function registerRewrite(program: Command): void {
     .option('--force', 'rewrite although a Redis server seems to use the files (it would keep writing to the old files)')
     .option('--config <redis.conf>', "the server's redis.conf: refuse while a server answers on its port (default: <data dir>/redis.conf when present)")
     .option('--json', 'print one JSON report')
-    .action(async (input: string, opts: RewriteOpts) => {
+    .action(async (given: string, opts: RewriteOpts) => {
       const o = createOutput();
       if (opts.base !== 'rdb' && opts.base !== 'aof') throw usageError(`--base must be rdb or aof, got ${JSON.stringify(opts.base)}`);
       const rdbVersion = parseRdbVersion(opts.rdbVersion);
       if (rdbVersion !== undefined && opts.base !== 'rdb') throw usageError('--rdb-version only applies to --base rdb');
+      // a data directory: its AOF (said on stderr); a FIFO or a device cannot be rewritten
+      const { path: input, source } = await aofSource('aof-tool', given, opts, o);
+      await requireRegularInput(input, 'a rewrite (it replays the AOF, then replaces it in place)');
       const lock = await guardInPlaceEdit(input, { force: opts.force, config: opts.config, purpose: 'aof-tool rewrite', note: (m) => o.err(`aof-tool: note: ${m}`) });
       const progress = new Progress('replaying', 0);
       let r;
@@ -44,7 +47,7 @@ export function registerRewrite(program: Command): void {
         await lock.release();
       }
       if (opts.json) {
-        o.json({ input, layout: r.layout, base: opts.base, written: r.written, replaced: r.replaced, backup: r.backup, keys: r.keys, functions: r.functions, baseBytes: r.baseBytes, replay: replaySummary(r.replay) });
+        o.json({ input, source: sourceJson(source), layout: r.layout, base: opts.base, written: r.written, replaced: r.replaced, backup: r.backup, keys: r.keys, functions: r.functions, baseBytes: r.baseBytes, replay: replaySummary(r.replay) });
       } else {
         replayNotes(o, r.replay);
         o.out(`replayed ${r.replay.commands} commands from ${r.replay.files.length} file(s): ${r.keys} keys, ${r.functions} functions`);

@@ -1,6 +1,6 @@
 import { aofStats } from '@redis-persist/aof';
 import type { Command } from 'commander';
-import { ExitCode, createOutput, formatBytes } from '../common/index.js';
+import { ExitCode, aofSource, createOutput, formatBytes, sourceJson } from '../common/index.js';
 import { isoSeconds } from './shared.js';
 
 export function registerStats(program: Command): void {
@@ -8,12 +8,15 @@ export function registerStats(program: Command): void {
     .command('stats')
     .description('count the commands of an AOF by name and database, with bytes, files, annotations and time span')
     .argument('<path>', 'appendonly.aof, an appendonlydir/, its manifest, or a Redis data directory')
+    .option('--config <redis.conf>', "when <path> is a data directory: the server's redis.conf (appenddirname, appendfilename; default: <path>/redis.conf when present)")
     .option('--json', 'print one JSON report')
-    .action(async (path: string, opts: { json?: boolean }) => {
+    .action(async (input: string, opts: { json?: boolean; config?: string }) => {
       const o = createOutput();
+      // a data directory: its AOF (said on stderr); a FIFO is read once, as a stream
+      const { path, source } = await aofSource('aof-tool', input, opts, o);
       const s = await aofStats(path);
       if (opts.json) {
-        o.json(s);
+        o.json({ ...s, source: sourceJson(source) });
         process.exitCode = ExitCode.Ok;
         return;
       }

@@ -1,7 +1,7 @@
 import { RdbWriterError, type DropInfo } from '@redis-persist/rdb-writer';
 import { aofToRdb, type ReplayResult } from '@redis-persist/replay';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, createOutput, type Output, usageError } from '../common/index.js';
+import { CliExit, ExitCode, Progress, aofSource, createOutput, requireRegularInput, sourceJson, type Output, usageError } from '../common/index.js';
 
 /** ReplayError is a data problem (exit 1), or a usage problem for `input`; the common runner does not know it. */
 export function replayCliError(err: unknown): unknown {
@@ -59,6 +59,7 @@ interface ToRdbOpts {
   dropUnsupported?: boolean;
   json?: boolean;
   force?: boolean;
+  config?: string;
 }
 
 export function registerToRdb(program: Command): void {
@@ -73,11 +74,15 @@ export function registerToRdb(program: Command): void {
     .option('--skip-unknown', 'go on past commands this tool cannot replay, counting them (the result is then not what Redis would load)')
     .option('--drop-unsupported', 'leave out keys the target RDB version cannot hold (each is reported)')
     .option('--force', 'replace an existing output (the old one is kept as <out>.bak)')
+    .option('--config <redis.conf>', "when <aof> is a data directory: the server's redis.conf (appenddirname, appendfilename; default: <aof>/redis.conf when present)")
     .option('--json', 'print one JSON report')
-    .action(async (input: string, output: string, opts: ToRdbOpts) => {
+    .action(async (given: string, output: string, opts: ToRdbOpts) => {
       const o = createOutput();
       const rdbVersion = parseRdbVersion(opts.rdbVersion);
       const until = parseUntil(opts.until);
+      // a data directory: its AOF (said on stderr); a FIFO or a device cannot be replayed (read twice)
+      const { path: input, source } = await aofSource('aof-tool', given, opts, o);
+      await requireRegularInput(input, 'to-rdb (the replay reads the AOF twice: its RDB part, then its commands)');
       const progress = new Progress('replaying', 0);
       const dropped: DropInfo[] = [];
       let res;
@@ -102,7 +107,7 @@ export function registerToRdb(program: Command): void {
       }
       const { replay, rdb } = res;
       if (opts.json) {
-        o.json({ input, output, replacedBackup: rdb.replacedBackup ?? null, rdbVersion: rdb.rdbVersion, keys: rdb.keys, functions: rdb.functions, bytes: rdb.bytes, dropped: dropped.map((d) => d.message), replay: replaySummary(replay) });
+        o.json({ input, source: sourceJson(source), output, replacedBackup: rdb.replacedBackup ?? null, rdbVersion: rdb.rdbVersion, keys: rdb.keys, functions: rdb.functions, bytes: rdb.bytes, dropped: dropped.map((d) => d.message), replay: replaySummary(replay) });
       } else {
         replayNotes(o, replay);
         for (const d of dropped) o.err(o.e.yellow(`dropped: ${d.message}`));

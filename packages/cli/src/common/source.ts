@@ -64,7 +64,7 @@ export async function dataDirSource(tool: string, input: string, opts: SourceCli
     const loads = src.redisLoads ? `Redis loads ${what} (${describeAppendonly(src)})` : `--from ${src.kind} picks ${what}`;
     throw usageError(`${input} is a data directory and ${loads}, but ${accepts.why}: ${accepts.instead(src)}`);
   }
-  noteSource(o, tool, src);
+  noteSource(o, tool, src, from !== undefined ? `--from ${from}` : null);
   return src;
 }
 
@@ -84,11 +84,14 @@ export interface DataDirAccepts {
   instead: (src: DataDirSource) => string;
 }
 
-/** Prints which file of a data directory is read, and why: one line on stderr. */
-export function noteSource(o: Output, tool: string, src: DataDirSource): void {
-  const why = src.redisLoads
-    ? src.reason
-    : `${src.kind === 'aof' ? 'the AOF' : src.config.dbfilename} of ${src.dir}, as asked; Redis itself loads ${src.config.appendonly ? 'the AOF' : src.config.dbfilename}: ${describeAppendonly(src)}`;
+/**
+ * Prints which file of a data directory is read, and why: one line on stderr. `asked` says what chose it when it
+ * is not what Redis loads ("--from rdb"; null for a tool that reads one kind only).
+ */
+export function noteSource(o: Output, tool: string, src: DataDirSource, asked: string | null = null): void {
+  const what = `${src.kind === 'aof' ? 'the AOF' : src.config.dbfilename} of ${src.dir}`;
+  const redis = `Redis itself loads ${src.config.appendonly ? 'the AOF' : src.config.dbfilename}, not this: ${describeAppendonly(src)}`;
+  const why = src.redisLoads ? src.reason : `${what}${asked !== null ? `, as ${asked} asks` : ''}; ${redis}`;
   o.err(`${tool}: using ${src.path} (${why})`);
 }
 
@@ -102,7 +105,7 @@ export async function aofSource(tool: string, input: string, opts: { config?: st
   if (!(await isDataDir(input))) return { path: input, source: null };
   const src = await resolveDataDirSource(input, { config: opts.config, from: 'aof' });
   if (src.kind === 'none') throw nothingToRead(src, false);
-  noteSource(o, tool, src);
+  noteSource(o, tool, src, null);
   return { path: src.path, source: src };
 }
 
