@@ -41,13 +41,17 @@ describe('streaming and atomic output', () => {
       { kind: 'key', db: 0, key: b('a'), type: 'string', expireAt: null, value: b('x') },
       { kind: 'key', db: 3, key: b('s'), type: 'stream', expireAt: null, value: { entries: [], length: 0, lastId: '1-0', firstId: null, maxDeletedId: '0-0', entriesAdded: 0, groups: [] } },
     ];
-    const err = await writeRdbFile(target, recs, { rdbVersion: 8 }).catch((e: unknown) => e);
+    // an existing target is refused unless forced (fsio's output policy)
+    expect(await writeRdbFile(target, recs.slice(0, 1)).catch((e: unknown) => (e as { code?: string }).code)).toBe('output-exists');
+    const err = await writeRdbFile(target, recs, { rdbVersion: 8, file: { force: true } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RdbWriterError);
     expect((err as RdbWriterError).file).toBe(target);
     expect((err as RdbWriterError).message).toMatch(/out\.rdb: db 3 key "s": streams need RDB 9/);
     expect(readdirSync(dir)).toEqual(['out.rdb']);
     expect(readFileSync(target, 'utf8')).toBe('old content');
-    const ok = await writeRdbFile(target, recs.slice(0, 1), { rdbVersion: 8 });
+    const ok = await writeRdbFile(target, recs.slice(0, 1), { rdbVersion: 8, file: { force: true } });
+    expect(ok.replacedBackup).toBe(`${target}.bak`);
+    expect(readFileSync(`${target}.bak`, 'utf8')).toBe('old content');
     expect(ok).toMatchObject({ keys: 1, functions: 0, dropped: [], rdbVersion: 8 });
     expect(readFileSync(target).subarray(0, 9).toString()).toBe('REDIS0008');
     expect(readFileSync(target).length).toBe(ok.bytes);
