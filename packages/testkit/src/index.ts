@@ -3,6 +3,7 @@ export { connect, RedisReplyError, type RedisClient, type RedisArg } from './cli
 export {
   startRedis,
   freePort,
+  freeClusterPort,
   waitForPersistence,
   redisServerVersion,
   type RedisServer,
@@ -10,3 +11,4 @@ export {
 } from './server.js';
 export { dumpLiveKeyspace, streamFromXinfoFull, parseScore, type DumpOptions } from './dump.js';
 export { randomTraffic, type RandomTrafficOptions, type TrafficType } from './traffic.js';
+export { startCluster, clusterAvailable, type TestCluster, type StartClusterOptions } from './cluster.js';

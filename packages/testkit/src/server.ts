@@ -18,6 +18,8 @@ export interface StartRedisOptions {
   expectFailure?: boolean;
   /** How long to wait for the server to answer PING. Default 15 s. */
   timeoutMs?: number;
+  /** Picks the port (default {@link freePort}); a cluster node needs port + 10000 free too ({@link freeClusterPort}). */
+  pickPort?: () => Promise<number>;
 }
 
 export interface RedisServer {
@@ -83,6 +85,27 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port that was free a moment ago together with port + 10000 (a cluster node's bus port), below 55536 so that
+ * the bus port exists.
+ */
+export async function freeClusterPort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 25000);
+    if ((await canBind(port)) && (await canBind(port + 10000))) return port;
+  }
+  throw new Error('freeClusterPort: no free port pair found');
 }
 
 function quote(value: string): string {
@@ -175,7 +198,7 @@ class Server implements RedisServer {
     if (bin === null) throw new Error('redis-server is not on PATH');
     const timeout = this.options.timeoutMs ?? 15_000;
     for (let attempt = 0; ; attempt++) {
-      if (this.port === 0 || attempt > 0) this.port = await freePort();
+      if (this.port === 0 || attempt > 0) this.port = await (this.options.pickPort ?? freePort)();
       writeFileSync(this.configFile, configText(this.port, this.dir, this.logFile, this.options.config ?? {}));
       const logBefore = this.log().length;
       const wrapper = deathSignalWrapper();
