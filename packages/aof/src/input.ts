@@ -23,6 +23,8 @@ export async function readHead(path: string, n: number): Promise<Uint8Array> {
     const buf = Buffer.alloc(n);
     const { bytesRead } = await fh.read(buf, 0, n, 0);
     return buf.subarray(0, bytesRead);
+  } catch (err) {
+    throw new FsioError(`cannot read the first bytes of ${path}: ${describeIoError(err)}`, path, err);
   } finally {
     await fh.close();
   }

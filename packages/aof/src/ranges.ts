@@ -46,13 +46,14 @@ export class RandomReader {
   private constructor(
     private readonly fh: FileHandle,
     readonly size: number,
+    readonly path: string,
   ) {}
 
   static async open(path: string): Promise<RandomReader> {
     try {
       const fh = await open(path, 'r');
       const { size } = await fh.stat();
-      return new RandomReader(fh, size);
+      return new RandomReader(fh, size, path);
     } catch (err) {
       throw new FsioError(`cannot open ${path}: ${describeIoError(err)}`, path, err);
     }
@@ -63,7 +64,12 @@ export class RandomReader {
     const buf = Buffer.allocUnsafe(n);
     let done = 0;
     while (done < n) {
-      const { bytesRead } = await this.fh.read(buf, done, n - done, position + done);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await this.fh.read(buf, done, n - done, position + done));
+      } catch (err) {
+        throw new FsioError(`cannot read ${this.path} at offset ${position + done}: ${describeIoError(err)}`, this.path, err);
+      }
       if (bytesRead === 0) break;
       done += bytesRead;
     }

@@ -2,7 +2,7 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatManifest, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
-import { AtomicDir, AtomicFile, backupFile, checkOutput, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
+import { AtomicDir, AtomicFile, FsioError, backupFile, checkOutput, describeIoError, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
 import { commandsForFunction, commandsForKey, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
@@ -233,7 +233,7 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
   const manifestName = basename(target.manifestPath);
   const appendFilename = manifestName.replace(/\.manifest$/, '');
   const old = await readManifest(target.manifestPath);
-  const existing = new Set(await readdir(dir));
+  const existing = new Set(await fsStep(`read the directory ${dir}`, dir, () => readdir(dir)));
   let baseSeq = (old.base?.seq ?? 0) + 1;
   const ext = baseKind === 'rdb' ? 'rdb' : 'aof';
   while (existing.has(`${appendFilename}.${baseSeq}.base.${ext}`)) baseSeq++;
@@ -249,8 +249,8 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
     else baseBytes = await writeFileAtomic(basePath, respChunks(records()));
     await writeFileAtomic(incrPath, new Uint8Array(0));
   } catch (err) {
-    await rm(basePath, { force: true });
-    await rm(incrPath, { force: true });
+    await rm(basePath, { force: true }).catch(() => undefined);
+    await rm(incrPath, { force: true }).catch(() => undefined);
     throw err;
   }
   // Commit point: the manifest now names only the new base and incr.
@@ -259,14 +259,26 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
   let backupDir: string | null = null;
   if (backup) {
     backupDir = join(dirname(dir), `${basename(dir)}.bak-${stamp()}`);
-    await mkdir(backupDir, { recursive: false });
-    // The old manifest is copied (hard link) before it is replaced.
-    await backupFile(target.manifestPath).then((b) => rename(b, join(backupDir!, manifestName)));
+    const bak = backupDir;
+    const notYet = '; the AOF is unchanged';
+    try {
+      await fsStep(`create the backup directory ${bak}`, bak, () => mkdir(bak, { recursive: false }), notYet);
+      // The old manifest is copied (hard link) before it is replaced.
+      const copy = await backupFile(target.manifestPath);
+      await fsStep(`move the copy of the old manifest to ${bak}`, bak, () => rename(copy, join(bak, manifestName)), notYet);
+    } catch (err) {
+      // not committed: the new base and incr go (the manifest still names the old files)
+      await rm(basePath, { force: true }).catch(() => undefined);
+      await rm(incrPath, { force: true }).catch(() => undefined);
+      throw err;
+    }
   }
   await writeFileAtomic(target.manifestPath, formatManifest(manifest), { inPlace: true });
+  const committed = `; the rewrite itself is committed (the manifest names the new files): ${backupDir !== null ? `move the remaining old files to ${backupDir}` : 'remove the remaining old files'} by hand`;
   for (const name of oldNames) {
-    if (backupDir !== null) await rename(join(dir, name), join(backupDir, name));
-    else await rm(join(dir, name), { force: true });
+    const from = join(dir, name);
+    if (backupDir !== null) await fsStep(`move the old ${from} to ${backupDir}`, from, () => rename(from, join(backupDir!, name)), committed);
+    else await fsStep(`remove the old ${from}`, from, () => rm(from, { force: true }), committed);
   }
   if (backupDir !== null) await fsyncDirectory(backupDir);
   await fsyncDirectory(dir);
@@ -279,6 +291,15 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
     ...n,
     baseBytes,
   };
+}
+
+/** One file-system step of a rewrite: a failure names the file, what was being done and where that leaves things. */
+async function fsStep<T>(what: string, path: string, fn: () => Promise<T>, after = ''): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new FsioError(`cannot ${what}: ${describeIoError(err)}${after}`, path, err);
+  }
 }
 
 async function* toAsync<T>(it: Iterable<T>): AsyncGenerator<T> {
