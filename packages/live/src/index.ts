@@ -1,2 +1,2 @@
-// The public API of @redis-persist/live (filled in by the modules it exports).
-export {};
+export { LiveError, type LiveErrorCode } from './errors.js';
+export { parseRedisUrl, formatAddress, type RedisAddress } from './url.js';

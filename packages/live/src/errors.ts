@@ -1,0 +1,25 @@
+/**
+ * Machine-readable reason of a {@link LiveError}:
+ * - `url`: the server address cannot be understood
+ * - `connect`: no connection (refused, timed out, TLS handshake failed)
+ * - `auth`: the server refused the credentials (WRONGPASS, NOAUTH)
+ * - `noperm`: the user lacks a permission (-NOPERM)
+ * - `protocol`: the server said something this client does not expect
+ * - `reply`: the server answered a command with an error reply
+ * - `closed`: the connection ended while a reply was awaited
+ * - `cluster`: the cluster cannot serve a request (no owner for a slot, too many redirections)
+ */
+export type LiveErrorCode = 'url' | 'connect' | 'auth' | 'noperm' | 'protocol' | 'reply' | 'closed' | 'cluster';
+
+/** The one error class of @redis-persist/live. `server` names the `host:port` it concerns, when there is one. */
+export class LiveError extends Error {
+  override readonly name = 'LiveError';
+  constructor(
+    readonly code: LiveErrorCode,
+    message: string,
+    readonly server?: string,
+    override readonly cause?: unknown,
+  ) {
+    super(server !== undefined ? `${server}: ${message}` : message);
+  }
+}
