@@ -1,0 +1,47 @@
+/**
+ * Machine-readable reason of a {@link ClusterError}:
+ * - `uncovered`: a slot map leaves slots without an owner (the message names them)
+ * - `overlap`: two nodes claim the same slots (the message names the slots and both nodes)
+ * - `bad-reply`: a CLUSTER SHARDS / CLUSTER SLOTS reply is not what Redis sends
+ * - `bad-nodes-conf`: a nodes.conf line cannot be read (the message names the line)
+ * - `bad-ranges`: a slot range list (`0-5460,5461-16383`) cannot be read
+ * - `other-db`: a key outside the database a cluster holds (cluster nodes have only db 0)
+ * - `duplicate-key`: the same key in two merged inputs (the message names both files)
+ * - `duplicate-function`: two different function libraries of the same name in merged inputs
+ * - `unsupported`: the input holds something the output cannot carry (a module AUX record when re-encoding)
+ * - `input`: the inputs do not fit together (no inputs, different RDB versions where one is needed)
+ */
+export type ClusterErrorCode =
+  | 'uncovered'
+  | 'overlap'
+  | 'bad-reply'
+  | 'bad-nodes-conf'
+  | 'bad-ranges'
+  | 'other-db'
+  | 'duplicate-key'
+  | 'duplicate-function'
+  | 'unsupported'
+  | 'input';
+
+/** The one error class of @redis-persist/cluster. */
+export class ClusterError extends Error {
+  override readonly name = 'ClusterError';
+  /** The slots concerned (`uncovered`, `overlap`), as inclusive ranges. */
+  slots?: { first: number; last: number }[];
+  /** The key concerned (`other-db`, `duplicate-key`) and its database. */
+  key?: Uint8Array;
+  db?: number;
+  /** The input files concerned (`duplicate-key`: the earlier and the later one; `other-db`: the input). */
+  files?: string[];
+  constructor(
+    readonly code: ClusterErrorCode,
+    message: string,
+    details: { slots?: { first: number; last: number }[]; key?: Uint8Array; db?: number; files?: string[] } = {},
+  ) {
+    super(message);
+    if (details.slots) this.slots = details.slots;
+    if (details.key) this.key = details.key;
+    if (details.db !== undefined) this.db = details.db;
+    if (details.files) this.files = details.files;
+  }
+}
