@@ -6,14 +6,17 @@
  * - `noperm`: the user lacks a permission (-NOPERM)
  * - `protocol`: the server said something this client does not expect
  * - `reply`: the server answered a command with an error reply
- * - `closed`: the connection ended while a reply was awaited
+ * - `closed`: the connection ended while a reply was awaited (or a command was sent after close())
+ * - `timeout`: a connected server sent nothing for `timeoutMs` while a reply was awaited
  * - `cluster`: the cluster cannot serve a request (no owner for a slot, too many redirections)
  */
-export type LiveErrorCode = 'url' | 'connect' | 'auth' | 'noperm' | 'protocol' | 'reply' | 'closed' | 'cluster';
+export type LiveErrorCode = 'url' | 'connect' | 'auth' | 'noperm' | 'protocol' | 'reply' | 'closed' | 'timeout' | 'cluster';
 
 /** The one error class of @redis-persist/live. `server` names the `host:port` it concerns, when there is one. */
 export class LiveError extends Error {
   override readonly name = 'LiveError';
+  /** The server's error reply as it sent it (`NOPERM User ...`), for codes reply/noperm/auth/cluster when there was one. */
+  reply?: string;
   constructor(
     readonly code: LiveErrorCode,
     message: string,
