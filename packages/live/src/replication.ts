@@ -1,0 +1,606 @@
+// Fetching a snapshot the way a replica does: the replication handshake (PING, AUTH, REPLCONF, PSYNC or SYNC)
+// written as RESP on a raw socket, the replies read with the RESP decoder until the payload starts, then the payload
+// as raw bytes: `$<len>\r\n<len bytes>` (disk-based sync) or `$EOF:<40-byte mark>\r\n<bytes><mark>` (diskless),
+// with the newline keep-alives a master sends while it prepares the RDB. Nothing is buffered beyond the chunk being
+// handed out: the socket is read only as fast as the consumer takes the chunks.
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { AtomicFile, type OutputPolicy } from '@redis-persist/fsio';
+import { DONE, NEED_MORE, RdbError, RdbParser, type RdbMagic } from '@redis-persist/rdb';
+import { RespDecoder, encodeCommand, type CommandArg, type RespValue } from '@redis-persist/resp';
+import { LiveError } from './errors.js';
+import { formatAddress, parseRedisUrl, type RedisAddress } from './url.js';
+
+/** Length of the diskless transfer's end mark (`$EOF:<mark>`), as Redis' CONFIG_RUN_ID_SIZE. */
+export const EOF_MARK_LENGTH = 40;
+const MAX_LINE = 64 * 1024;
+
+/** How the sync is going, for {@link FetchSnapshotOptions.onProgress}. */
+export interface SnapshotProgress {
+  /**
+   * `handshake`: connected, commands being sent; `waiting`: the master is preparing the RDB (a keep-alive newline
+   * came); `transfer`: payload bytes are arriving; `done`: the whole payload arrived.
+   */
+  phase: 'handshake' | 'waiting' | 'transfer' | 'done';
+  /** Payload bytes received so far (the diskless end mark not counted). */
+  bytes: number;
+  /** The payload's size when the master announced it (`$<len>`), else null (diskless: known only at the end). */
+  total: number | null;
+  /** Keep-alive newlines received so far. */
+  keepalives: number;
+  /** Milliseconds since the connection was opened. */
+  elapsedMs: number;
+}
+
+export interface FetchSnapshotOptions {
+  /**
+   * TLS: `true`, or Node TLS options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`...). A `rediss://`
+   * address uses TLS in any case.
+   */
+  tls?: boolean | TlsConnectionOptions;
+  /** Ask for the functions only (`REPLCONF rdb-filter-only functions`, Redis 7.0+): an RDB without keys. */
+  functionsOnly?: boolean;
+  /** Called at each step and for each chunk received. */
+  onProgress?: (progress: SnapshotProgress) => void;
+  /** Aborts the fetch: the connection is closed and the iteration throws the signal's reason. */
+  signal?: AbortSignal;
+  /** How long to wait for the TCP (and TLS) connection. Default 10 s. */
+  connectTimeoutMs?: number;
+  /**
+   * How long the server may send nothing at all (not even a keep-alive newline, which masters send every second
+   * while they prepare the RDB) before the fetch fails. Default 60 s (Redis' repl-timeout).
+   */
+  timeoutMs?: number;
+  /** The port sent as `REPLCONF listening-port` (what INFO replication and the master's log show). Default: the local port of the connection. */
+  listeningPort?: number;
+}
+
+/** What the master said about the sync, known once the payload starts. */
+export interface SnapshotInfo {
+  /** `host:port` of the server. */
+  server: string;
+  /** `psync` (Redis 2.8+: `+FULLRESYNC <replid> <offset>`) or `sync` (older servers: no replid or offset). */
+  command: 'psync' | 'sync';
+  /** The master's replication id, for PSYNC. */
+  replid: string | null;
+  /** The replication offset the snapshot corresponds to, for PSYNC. */
+  offset: number | null;
+  /** `bulk`: `$<len>` (disk-based sync); `eof`: `$EOF:<mark>` (diskless sync, or a functions-only RDB). */
+  format: 'bulk' | 'eof';
+  /** The announced payload size (`bulk`), else null. */
+  size: number | null;
+  /** The server accepted `REPLCONF rdb-only 1` (Redis 6.2+): it closes the link after the RDB, no command stream. */
+  rdbOnly: boolean;
+  /** A functions-only RDB was asked for (and accepted). */
+  functionsOnly: boolean;
+  /** Keep-alive newlines received before the payload. */
+  keepalives: number;
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('the fetch was aborted', 'AbortError');
+}
+
+/** An error reply's text, classified the way the handshake needs it. */
+function replyError(server: string, what: string, text: string, address: RedisAddress): LiveError {
+  let err: LiveError;
+  if (/^NOAUTH\b/.test(text)) {
+    err = new LiveError('auth', `the server needs a password (${text}): put it in the address, redis://:PASSWORD@host:port or redis://USER:PASSWORD@host:port`, server);
+  } else if (/^WRONGPASS\b/.test(text) || /^ERR (invalid password|invalid username-password pair)/i.test(text) || (what === 'AUTH' && /^ERR\b/.test(text))) {
+    const who = address.username !== undefined ? `user ${JSON.stringify(address.username)}` : 'the password';
+    err = new LiveError('auth', `authentication failed for ${who}: ${text}`, server);
+  } else if (/^NOPERM\b/.test(text)) {
+    const who = address.username !== undefined ? `user ${JSON.stringify(address.username)}` : 'the default user';
+    err = new LiveError(
+      'noperm',
+      `${who} may not run ${what}: ${text}. Fetching a snapshot needs the replication commands; grant them with ` +
+        `ACL SETUSER ${address.username ?? 'default'} +psync +sync +replconf +ping`,
+      server,
+    );
+  } else {
+    err = new LiveError('reply', `${what}: ${text}`, server);
+  }
+  err.reply = text;
+  return err;
+}
+
+/** Reads a socket as lines (the handshake) and then as raw chunks (the payload). */
+class SocketReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly it: AsyncIterator<Buffer>;
+
+  constructor(
+    socket: Socket,
+    private readonly wrap: (err: unknown) => unknown,
+  ) {
+    this.it = socket[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  }
+
+  /** The next chunk from the socket, or null at its end. */
+  private async read(): Promise<Buffer | null> {
+    let r: IteratorResult<Buffer>;
+    try {
+      r = await this.it.next();
+    } catch (err) {
+      throw this.wrap(err);
+    }
+    return r.done ? null : r.value;
+  }
+
+  /** One line without its CR LF (an empty string for a keep-alive newline); null when the connection ended first. */
+  async line(): Promise<string | null> {
+    for (;;) {
+      const lf = this.buf.indexOf(0x0a);
+      if (lf >= 0) {
+        const end = lf > 0 && this.buf[lf - 1] === 0x0d ? lf - 1 : lf;
+        const text = this.buf.toString('latin1', 0, end);
+        this.buf = this.buf.subarray(lf + 1);
+        return text;
+      }
+      if (this.buf.length > MAX_LINE) throw new LiveError('protocol', `a reply line longer than ${MAX_LINE} bytes`);
+      const chunk = await this.read();
+      if (chunk === null) return null;
+      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    }
+  }
+
+  /** The bytes read past the last line first, then the socket's next chunk; null at its end. */
+  async chunk(): Promise<Buffer | null> {
+    if (this.buf.length > 0) {
+      const b = this.buf;
+      this.buf = Buffer.alloc(0);
+      return b;
+    }
+    return this.read();
+  }
+
+  /** Bytes read past the last line. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
+  async close(): Promise<void> {
+    await this.it.return?.().catch(() => undefined);
+  }
+}
+
+/**
+ * A snapshot being fetched: iterate it once for the payload's chunks (the RDB file's bytes, in order; the
+ * diskless end mark is not among them). {@link info} is set once the payload starts; {@link bytes} counts what was
+ * handed out. Memory stays bounded: the socket is read only when the next chunk is asked for.
+ */
+export class SnapshotStream implements AsyncIterable<Uint8Array> {
+  readonly address: RedisAddress;
+  /** `host:port` of the server. */
+  readonly server: string;
+  /** Set once the payload starts. */
+  info: SnapshotInfo | null = null;
+  /** Payload bytes handed out so far. */
+  bytes = 0;
+  /** Whether the whole payload arrived. */
+  complete = false;
+  private started = false;
+
+  constructor(
+    address: string | RedisAddress,
+    private readonly options: FetchSnapshotOptions = {},
+  ) {
+    this.address = typeof address === 'string' ? parseRedisUrl(address) : address;
+    this.server = formatAddress(this.address);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    if (this.started) throw new LiveError('protocol', 'a snapshot stream can be iterated only once', this.server);
+    this.started = true;
+    return this.run();
+  }
+
+  private async connect(): Promise<Socket> {
+    const { address: a, options, server } = this;
+    const useTls = a.tls || options.tls === true || (typeof options.tls === 'object' && options.tls !== null);
+    const tlsOptions: TlsConnectionOptions = typeof options.tls === 'object' && options.tls !== null ? { ...options.tls } : {};
+    if (useTls && tlsOptions.servername === undefined && isIP(a.host) === 0) tlsOptions.servername = a.host;
+    const socket: Socket = useTls ? tlsConnect({ ...tlsOptions, host: a.host, port: a.port }) : netConnect({ host: a.host, port: a.port });
+    const connectTimeout = options.connectTimeoutMs ?? 10_000;
+    const signal = options.signal;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new LiveError('connect', `no connection after ${connectTimeout} ms`, server)), connectTimeout);
+        const onAbort = () => {
+          done();
+          reject(abortReason(signal!));
+        };
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          socket.off('error', onError);
+        };
+        const onError = (err: Error) => {
+          done();
+          reject(new LiveError('connect', `cannot connect${useTls ? ' (TLS)' : ''}: ${err.message}`, server, err));
+        };
+        socket.once(useTls ? 'secureConnect' : 'connect', () => {
+          done();
+          resolve();
+        });
+        socket.once('error', onError);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 10_000);
+    return socket;
+  }
+
+  private async *run(): AsyncGenerator<Uint8Array, void, undefined> {
+    const { options, server, address } = this;
+    const signal = options.signal;
+    if (signal?.aborted) throw abortReason(signal);
+    const startedAt = Date.now();
+    const socket = await this.connect();
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    let timedOut = false;
+    socket.setTimeout(timeoutMs, () => {
+      timedOut = true;
+      socket.destroy(new LiveError('timeout', `the server sent nothing for ${timeoutMs} ms`, server));
+    });
+    const onAbort = () => socket.destroy(abortReason(signal!) as Error);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const wrap = (err: unknown): unknown => {
+      if (err instanceof LiveError) return err;
+      if (signal?.aborted) return abortReason(signal);
+      if (timedOut) return new LiveError('timeout', `the server sent nothing for ${timeoutMs} ms`, server);
+      return new LiveError('closed', `the connection failed: ${err instanceof Error ? err.message : String(err)}`, server, err);
+    };
+    const reader = new SocketReader(socket, wrap);
+    let keepalives = 0;
+    let bytes = 0;
+    let total: number | null = null;
+    const progress = (phase: SnapshotProgress['phase']) =>
+      options.onProgress?.({ phase, bytes, total, keepalives, elapsedMs: Date.now() - startedAt });
+    const decoder = new RespDecoder();
+
+    const send = (args: readonly CommandArg[]) => {
+      socket.write(encodeCommand(args));
+    };
+    /** The reply to a handshake command: a one-line reply, decoded. */
+    const reply = async (what: string): Promise<RespValue> => {
+      for (;;) {
+        const line = await reader.line();
+        if (line === null) throw new LiveError('closed', `the server closed the connection; ${what} got no reply`, server);
+        if (line === '') continue; // a newline is no reply (servers send them as keep-alives)
+        decoder.push(Buffer.from(`${line}\r\n`, 'latin1'));
+        let v: RespValue | undefined;
+        try {
+          v = decoder.next();
+        } catch (err) {
+          throw new LiveError('protocol', `${what}: unreadable reply ${JSON.stringify(line.slice(0, 200))}`, server, err);
+        }
+        if (v === undefined || v.type === 'bulk' || v.type === 'array') {
+          throw new LiveError('protocol', `${what}: unexpected reply ${JSON.stringify(line.slice(0, 200))}`, server);
+        }
+        return v;
+      }
+    };
+    const errorText = (v: RespValue): string | null => (v.type === 'error' ? v.value : null);
+
+    try {
+      progress('handshake');
+      // PING: a server that needs a password says NOAUTH (that is fine when we have one to give).
+      send(['PING']);
+      const ping = errorText(await reply('PING'));
+      const hasCredentials = address.password !== undefined || address.username !== undefined;
+      if (ping !== null && !(hasCredentials && /^(NOAUTH|NOPERM)\b|^ERR operation not permitted/.test(ping))) {
+        throw replyError(server, 'PING', ping, address);
+      }
+      if (hasCredentials) {
+        send(address.username !== undefined ? ['AUTH', address.username, address.password ?? ''] : ['AUTH', address.password ?? '']);
+        const auth = errorText(await reply('AUTH'));
+        if (auth !== null) {
+          if (address.username !== undefined && /wrong number of arguments/i.test(auth)) {
+            throw new LiveError('auth', `the server has no ACL users (Redis before 6.0): give only a password, redis://:PASSWORD@host:port (${auth})`, server);
+          }
+          throw replyError(server, 'AUTH', auth, address);
+        }
+        if (ping !== null) {
+          // the PING refused before AUTH: make sure the user may run it now
+          send(['PING']);
+          const again = errorText(await reply('PING'));
+          if (again !== null) throw replyError(server, 'PING', again, address);
+        }
+      }
+      /** A REPLCONF whose error reply older servers give: fatal only for credentials and permissions. */
+      const replconf = async (args: string[]): Promise<string | null> => {
+        send(['REPLCONF', ...args]);
+        const err = errorText(await reply(`REPLCONF ${args[0]}`));
+        if (err !== null && /^(NOAUTH|NOPERM|WRONGPASS)\b/.test(err)) throw replyError(server, `REPLCONF ${args[0]}`, err, address);
+        return err;
+      };
+      await replconf(['listening-port', String(options.listeningPort ?? socket.localPort ?? 0)]);
+      const capaErr = await replconf(['capa', 'eof', 'capa', 'psync2']);
+      const rdbOnly = (await replconf(['rdb-only', '1'])) === null;
+      if (options.functionsOnly) {
+        const err = await replconf(['rdb-filter-only', 'functions']);
+        if (err !== null || capaErr !== null) {
+          throw new LiveError('reply', `the server cannot send the functions alone (REPLCONF rdb-filter-only needs Redis 7.0 or later): ${err ?? capaErr}`, server);
+        }
+      }
+
+      // PSYNC ? -1 asks for a full resynchronization; servers before 2.8 only know SYNC.
+      let command: SnapshotInfo['command'] = 'psync';
+      let replid: string | null = null;
+      let offset: number | null = null;
+      send(['PSYNC', '?', '-1']);
+      let header: string | null = null;
+      for (;;) {
+        const line = await reader.line();
+        if (line === null) throw new LiveError('closed', 'the server closed the connection before the snapshot started (see its log: a failed BGSAVE closes the replicas waiting for it)', server);
+        if (line === '') {
+          keepalives++;
+          progress('waiting');
+          continue;
+        }
+        if (line.startsWith('-')) {
+          const text = line.slice(1);
+          if (command === 'psync' && /^ERR unknown command/i.test(text)) {
+            command = 'sync';
+            send(['SYNC']);
+            continue;
+          }
+          throw replyError(server, command.toUpperCase(), text, address);
+        }
+        if (command === 'psync' && replid === null && line.startsWith('+')) {
+          const m = /^\+FULLRESYNC ([0-9a-zA-Z]{40}) (\d+)$/.exec(line);
+          if (!m) {
+            if (line.startsWith('+CONTINUE')) throw new LiveError('protocol', `PSYNC ? -1 answered ${JSON.stringify(line)}: a partial resync was not asked for`, server);
+            throw new LiveError('protocol', `PSYNC: unexpected reply ${JSON.stringify(line.slice(0, 200))} (expected +FULLRESYNC <replid> <offset>)`, server);
+          }
+          replid = m[1];
+          offset = Number(m[2]);
+          progress('waiting');
+          continue;
+        }
+        if (line.startsWith('$')) {
+          header = line;
+          break;
+        }
+        throw new LiveError('protocol', `${command.toUpperCase()}: unexpected reply ${JSON.stringify(line.slice(0, 200))}`, server);
+      }
+      if (command === 'psync' && replid === null) throw new LiveError('protocol', 'PSYNC: the payload came without +FULLRESYNC', server);
+
+      let mark: Buffer | null = null;
+      if (header.startsWith('$EOF:')) {
+        if (header.length !== 5 + EOF_MARK_LENGTH) throw new LiveError('protocol', `a diskless payload header with a mark of ${header.length - 5} bytes (expected ${EOF_MARK_LENGTH})`, server);
+        mark = Buffer.from(header.slice(5), 'latin1');
+      } else {
+        if (!/^\$\d{1,15}$/.test(header)) throw new LiveError('protocol', `unreadable payload header ${JSON.stringify(header.slice(0, 200))}`, server);
+        total = Number(header.slice(1));
+      }
+      if (options.functionsOnly && mark === null) {
+        throw new LiveError('protocol', 'the server sent a disk-based payload although a functions-only (diskless) one was asked for', server);
+      }
+      this.info = {
+        server,
+        command,
+        replid,
+        offset,
+        format: mark === null ? 'bulk' : 'eof',
+        size: total,
+        rdbOnly,
+        functionsOnly: options.functionsOnly === true,
+        keepalives,
+      };
+      progress('transfer');
+
+      const out = (c: Buffer) => {
+        bytes += c.length;
+        this.bytes = bytes;
+        progress('transfer');
+        return c;
+      };
+      if (mark === null) {
+        let remaining = total!;
+        while (remaining > 0) {
+          const c = await reader.chunk();
+          if (c === null) throw new LiveError('closed', `the server closed the connection after ${bytes} of ${total} payload bytes`, server);
+          const take = c.length <= remaining ? c : c.subarray(0, remaining);
+          remaining -= take.length;
+          yield out(take);
+        }
+      } else {
+        // Everything but the last 40 bytes seen is payload; the transfer ends when the last 40 bytes are the mark.
+        let held: Buffer = Buffer.alloc(0);
+        for (;;) {
+          const c = await reader.chunk();
+          if (c === null) throw new LiveError('closed', `the server closed the connection after ${bytes} payload bytes, before the end mark`, server);
+          if (c.length === 0) continue;
+          const all = held.length + c.length;
+          if (all >= EOF_MARK_LENGTH) {
+            const last = c.length >= EOF_MARK_LENGTH ? c.subarray(c.length - EOF_MARK_LENGTH) : Buffer.concat([held.subarray(held.length - (EOF_MARK_LENGTH - c.length)), c]);
+            if (last.equals(mark)) {
+              const payloadEnd = all - EOF_MARK_LENGTH;
+              if (payloadEnd > 0) {
+                if (payloadEnd <= held.length) yield out(held.subarray(0, payloadEnd));
+                else {
+                  if (held.length > 0) yield out(held);
+                  yield out(c.subarray(0, payloadEnd - held.length));
+                }
+              }
+              break;
+            }
+          }
+          if (c.length >= EOF_MARK_LENGTH) {
+            if (held.length > 0) yield out(held);
+            if (c.length > EOF_MARK_LENGTH) yield out(c.subarray(0, c.length - EOF_MARK_LENGTH));
+            held = Buffer.from(c.subarray(c.length - EOF_MARK_LENGTH));
+          } else {
+            const joined = Buffer.concat([held, c]);
+            const keep = Math.min(EOF_MARK_LENGTH, joined.length);
+            if (joined.length > keep) yield out(joined.subarray(0, joined.length - keep));
+            held = joined.subarray(joined.length - keep);
+          }
+        }
+      }
+      this.complete = true;
+      progress('done');
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      socket.setTimeout(0);
+      await reader.close();
+      socket.destroy();
+    }
+  }
+}
+
+/**
+ * Fetches a snapshot from a live server the way a replica does (`redis-cli --rdb`): iterate the result for the RDB
+ * file's bytes. Works with disk-based and diskless sync, Redis 2.6 (SYNC) to 7.x; asks for `rdb-only` where the
+ * server has it (6.2+), so no command stream follows the RDB. Errors are {@link LiveError}s: `connect`, `auth`,
+ * `noperm` (an ACL user without the replication commands), `reply`, `protocol`, `closed`, `timeout`.
+ */
+export function fetchSnapshot(url: string | RedisAddress, options: FetchSnapshotOptions = {}): SnapshotStream {
+  return new SnapshotStream(url, options);
+}
+
+/** What {@link SnapshotVerifier} found in a complete snapshot. */
+export interface SnapshotCheck {
+  bytes: number;
+  rdbVersion: number;
+  magic: RdbMagic;
+  keys: number;
+  /** Keys per database, in database order. */
+  dbs: { db: number; keys: number }[];
+  functions: number;
+  /** `ok`, or `disabled` (rdbchecksum no: stored as 0), or `absent` (RDB before version 5). */
+  checksum: 'ok' | 'disabled' | 'absent';
+  aux: Record<string, string>;
+}
+
+/**
+ * Verifies an RDB while it streams: fed the same chunks as the file (they are copied), it checks the structure,
+ * every encoding and the CRC64 as it goes, and throws {@link RdbError} at the first problem. {@link finish} at the
+ * end says whether the RDB ended exactly where the bytes did.
+ */
+export class SnapshotVerifier {
+  private readonly parser: RdbParser;
+  private bytes = 0;
+  private keys = 0;
+  private readonly perDb = new Map<number, number>();
+  private functions = 0;
+  private readonly aux: Record<string, string> = {};
+  private endOffset = -1;
+  private checksum: SnapshotCheck['checksum'] | null = null;
+
+  constructor(private readonly name = 'snapshot') {
+    this.parser = new RdbParser({ values: false, skipEmpty: false, file: name });
+    this.parser.setKeySink((db) => this.count(db));
+  }
+
+  private count(db: number): void {
+    this.keys++;
+    this.perDb.set(db, (this.perDb.get(db) ?? 0) + 1);
+  }
+
+  push(chunk: Uint8Array): void {
+    this.bytes += chunk.length;
+    if (this.endOffset >= 0) return; // past the end: counted as trailing bytes in finish()
+    this.parser.push(chunk);
+    this.drain();
+  }
+
+  private drain(): void {
+    for (;;) {
+      const r = this.parser.read();
+      if (r === NEED_MORE || r === DONE) return;
+      switch (r.kind) {
+        case 'aux':
+          this.aux[Buffer.from(r.key).toString('utf8')] = Buffer.from(r.value).toString('utf8');
+          break;
+        case 'key':
+          this.count(r.db);
+          break;
+        case 'function':
+          this.functions++;
+          break;
+        case 'end':
+          // the parser throws a CRC64 mismatch itself (verifyChecksum is on); this is belt and braces
+          if (r.checksum === 'mismatch') throw new RdbError('checksum', r.offset, `CRC64 mismatch: the file says ${r.stored}, the content gives ${r.computed}`, this.name);
+          this.checksum = r.checksum;
+          this.endOffset = r.endOffset;
+          return;
+        default:
+          break;
+      }
+    }
+  }
+
+  /** Call once every chunk was pushed: the summary, or RdbError when the RDB is cut short or followed by bytes. */
+  finish(): SnapshotCheck {
+    if (this.endOffset < 0) {
+      this.parser.finish();
+      this.drain();
+      if (this.endOffset < 0) throw new RdbError('truncated', this.parser.offset, `the RDB has no end (${this.bytes} bytes)`, this.name);
+    }
+    if (this.bytes !== this.endOffset) {
+      throw new RdbError('corrupt', this.endOffset, `${this.bytes - this.endOffset} bytes follow the end of the RDB`, this.name);
+    }
+    return {
+      bytes: this.bytes,
+      rdbVersion: this.parser.version,
+      magic: this.parser.magic,
+      keys: this.keys,
+      dbs: [...this.perDb.entries()].sort((a, b) => a[0] - b[0]).map(([db, keys]) => ({ db, keys })),
+      functions: this.functions,
+      checksum: this.checksum!,
+      aux: this.aux,
+    };
+  }
+}
+
+export interface FetchToFileOptions extends FetchSnapshotOptions, OutputPolicy {
+  /** Verify the RDB while it streams (default true); a snapshot that fails leaves no file. */
+  verify?: boolean;
+  /** Take the lock on the output (default true; false inside a directory already locked). */
+  lock?: boolean;
+}
+
+/** What {@link fetchSnapshotToFile} wrote. */
+export interface FetchResult {
+  path: string;
+  server: string;
+  bytes: number;
+  /** From the verification (null with `verify: false`). */
+  check: SnapshotCheck | null;
+  info: SnapshotInfo;
+  seconds: number;
+  /** Where the output that was replaced now lives (`force`), else null. */
+  backup: string | null;
+}
+
+/**
+ * Fetches a snapshot into `path` under the output policy: written as `.<name>.tmp`, verified while it streams
+ * (structure and CRC64), fsynced and renamed into place; an existing `path` is refused unless `force` (then kept as
+ * `.bak`). On any failure nothing is left at `path`: the error is a {@link LiveError} (the server or the link), an
+ * RdbError (the snapshot failed verification) or an FsioError (the file system).
+ */
+export async function fetchSnapshotToFile(url: string | RedisAddress, path: string, options: FetchToFileOptions = {}): Promise<FetchResult> {
+  const started = Date.now();
+  const stream = fetchSnapshot(url, options);
+  const file = await AtomicFile.create(path, { force: options.force, inputs: options.inputs, lock: options.lock });
+  const verifier = options.verify === false ? null : new SnapshotVerifier(`snapshot from ${stream.server}`);
+  try {
+    for await (const chunk of stream) {
+      verifier?.push(chunk);
+      await file.write(chunk);
+    }
+    const check = verifier?.finish() ?? null;
+    await file.commit();
+    return { path, server: stream.server, bytes: stream.bytes, check, info: stream.info!, seconds: (Date.now() - started) / 1000, backup: file.replacedBackup };
+  } catch (err) {
+    await file.abort();
+    throw err;
+  }
+}
