@@ -13,3 +13,4 @@ export {
   type TlsOptions,
   type PipelineOptions,
 } from './connection.js';
+export { fetchSlotMap, fetchSlotMapFrom } from './slotmap.js';
