@@ -14,3 +14,22 @@ export {
   type PipelineOptions,
 } from './connection.js';
 export { fetchSlotMap, fetchSlotMapFrom } from './slotmap.js';
+export {
+  fetchSnapshot,
+  fetchSnapshotToFile,
+  fetchClusterSnapshots,
+  clusterBackupNodes,
+  formatNodesJson,
+  SnapshotStream,
+  SnapshotVerifier,
+  EOF_MARK_LENGTH,
+  type FetchSnapshotOptions,
+  type FetchToFileOptions,
+  type FetchResult,
+  type SnapshotInfo,
+  type SnapshotProgress,
+  type SnapshotCheck,
+  type ClusterFetchOptions,
+  type ClusterFetchResult,
+  type ClusterBackupNode,
+} from './replication.js';

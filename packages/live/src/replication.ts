@@ -5,10 +5,13 @@
 // handed out: the socket is read only as fast as the consumer takes the chunks.
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { AtomicFile, type OutputPolicy } from '@redis-persist/fsio';
+import type { SlotMap } from '@redis-persist/cluster';
+import { AtomicDir, AtomicFile, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
 import { DONE, NEED_MORE, RdbError, RdbParser, type RdbMagic } from '@redis-persist/rdb';
 import { RespDecoder, encodeCommand, type CommandArg, type RespValue } from '@redis-persist/resp';
+import { connectRedis, type TlsOptions } from './connection.js';
 import { LiveError } from './errors.js';
+import { fetchSlotMapFrom } from './slotmap.js';
 import { formatAddress, parseRedisUrl, type RedisAddress } from './url.js';
 
 /** Length of the diskless transfer's end mark (`$EOF:<mark>`), as Redis' CONFIG_RUN_ID_SIZE. */
@@ -601,6 +604,191 @@ export async function fetchSnapshotToFile(url: string | RedisAddress, path: stri
     return { path, server: stream.server, bytes: stream.bytes, check, info: stream.info!, seconds: (Date.now() - started) / 1000, backup: file.replacedBackup };
   } catch (err) {
     await file.abort();
+    throw err;
+  }
+}
+
+// ---- a whole cluster ----------------------------------------------------------------------------------------------
+
+/** One entry of `nodes.json`, in the shape `redis-cli --cluster backup` writes. */
+export interface ClusterBackupNode {
+  /** The node id. */
+  name: string;
+  host: string;
+  port: number;
+  /** The master's id for a replica, else null. */
+  replicate: string | null;
+  /** Slot ranges as `[first, last]`, or `[slot]` for a single slot. */
+  slots: number[][];
+  slots_count: number;
+  /** The flags of CLUSTER NODES without `myself` (`master`, `slave`...), comma-separated. */
+  flags: string;
+  /** The node's config epoch. */
+  current_epoch: number;
+  /** Slots being migrated away: slot → destination node id. */
+  migrating?: Record<string, string>;
+  /** Slots being imported: slot → source node id. */
+  importing?: Record<string, string>;
+}
+
+/**
+ * The nodes of a `CLUSTER NODES` reply as `redis-cli --cluster backup` lists them in `nodes.json`: the node asked
+ * first, then the others in the reply's order, leaving out those that are failed, disconnected or without an
+ * address (as redis-cli does).
+ */
+export function clusterBackupNodes(clusterNodes: string): ClusterBackupNode[] {
+  const out: ClusterBackupNode[] = [];
+  for (const line of clusterNodes.split('\n')) {
+    const f = line.trim().split(' ');
+    if (f.length < 8) continue;
+    const [id, addr, flagText, master, , , epoch] = f;
+    const flags = flagText.split(',');
+    if (flags.some((x) => x === 'noaddr' || x === 'fail' || x === 'handshake') || f[7] === 'disconnected') continue;
+    const at = addr.split(',')[0].split('@')[0];
+    const colon = at.lastIndexOf(':');
+    const host = at.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    const port = Number(at.slice(colon + 1));
+    if (host === '' || !port) continue;
+    const node: ClusterBackupNode = {
+      name: id,
+      host,
+      port,
+      replicate: master !== '-' && flags.includes('slave') ? master : null,
+      slots: [],
+      slots_count: 0,
+      flags: flags.filter((x) => x !== 'myself').join(','),
+      current_epoch: Number(epoch) || 0,
+    };
+    for (const def of f.slice(8)) {
+      const mig = /^\[(\d+)->-([0-9a-f]+)\]$/.exec(def);
+      const imp = /^\[(\d+)-<-([0-9a-f]+)\]$/.exec(def);
+      if (mig) (node.migrating ??= {})[mig[1]] = mig[2];
+      else if (imp) (node.importing ??= {})[imp[1]] = imp[2];
+      else {
+        const m = /^(\d+)(?:-(\d+))?$/.exec(def);
+        if (!m) continue;
+        const first = Number(m[1]);
+        const last = m[2] === undefined ? first : Number(m[2]);
+        node.slots.push(first === last ? [first] : [first, last]);
+        node.slots_count += last - first + 1;
+      }
+    }
+    if (flags.includes('myself')) out.unshift(node);
+    else out.push(node);
+  }
+  return out;
+}
+
+/** `nodes.json` as redis-cli lays it out (a slot list on one line), with a final newline. */
+export function formatNodesJson(nodes: readonly ClusterBackupNode[]): string {
+  const q = (s: string) => JSON.stringify(s);
+  const map = (m: Record<string, string>) => `{${Object.entries(m).map(([k, v]) => `${q(k)}: ${q(v)}`).join(',')}}`;
+  const one = (n: ClusterBackupNode) => {
+    const fields = [
+      `"name": ${q(n.name)}`,
+      `"host": ${q(n.host)}`,
+      `"port": ${n.port}`,
+      `"replicate": ${n.replicate === null ? 'null' : q(n.replicate)}`,
+      `"slots": [${n.slots.map((r) => `[${r.join(',')}]`).join(',')}]`,
+      `"slots_count": ${n.slots_count}`,
+      `"flags": ${q(n.flags)}`,
+      `"current_epoch": ${n.current_epoch}`,
+    ];
+    if (n.migrating) fields.push(`"migrating": ${map(n.migrating)}`);
+    if (n.importing) fields.push(`"importing": ${map(n.importing)}`);
+    return `  {\n${fields.map((f) => `    ${f}`).join(',\n')}\n  }`;
+  };
+  return `[\n${nodes.map(one).join(',\n')}\n]\n`;
+}
+
+/** The masters and their slots, as text, to see whether the map moved. */
+function ownersText(nodes: readonly ClusterBackupNode[]): string {
+  return nodes
+    .filter((n) => n.slots_count > 0)
+    .map((n) => `${n.name}:${n.slots.map((r) => r.join('-')).join(',')}`)
+    .sort()
+    .join(' ');
+}
+
+export interface ClusterFetchOptions extends FetchSnapshotOptions, OutputPolicy {
+  /** Called before each master's fetch (no `result`) and after it (with it). */
+  onNode?: (event: { node: ClusterBackupNode; index: number; count: number; result?: FetchResult }) => void;
+}
+
+/** What {@link fetchClusterSnapshots} wrote. */
+export interface ClusterFetchResult {
+  dir: string;
+  /** One per master, in slot order: its snapshot `<dir>/<node id>.rdb`. */
+  masters: { node: ClusterBackupNode; file: string; result: FetchResult }[];
+  /** `nodes.json` as written. */
+  nodes: ClusterBackupNode[];
+  seconds: number;
+  /** Where the directory that was replaced now lives (`force`), else null. */
+  backup: string | null;
+}
+
+/**
+ * Fetches every master's snapshot of the cluster that `seed` belongs to into `dir` (`<node id>.rdb` each, verified
+ * as {@link fetchSnapshotToFile} does) plus `nodes.json`, the slot map as `redis-cli --cluster backup` writes it.
+ * The directory is built beside its target and renamed into place only when every snapshot is complete and the slot
+ * map is the same after the fetches as before (else LiveError('cluster'): a failover or resharding happened; fetch
+ * again). The masters are fetched one after another, so each file is a consistent point of its own master, not of
+ * the cluster as a whole (as with redis-cli). The seed's credentials and TLS settings are used for every node.
+ */
+export async function fetchClusterSnapshots(seed: string | RedisAddress, dir: string, options: ClusterFetchOptions = {}): Promise<ClusterFetchResult> {
+  const started = Date.now();
+  const seedAddress = typeof seed === 'string' ? parseRedisUrl(seed) : seed;
+  const connectTls = options.tls === true ? {} : typeof options.tls === 'object' && options.tls !== null ? (options.tls as TlsOptions) : undefined;
+  const readMap = async (): Promise<{ map: SlotMap; nodes: ClusterBackupNode[] }> => {
+    const conn = await connectRedis(seedAddress, { tls: connectTls, db: 0, timeoutMs: options.timeoutMs ?? 10_000 });
+    try {
+      const map = await fetchSlotMapFrom(conn);
+      const text = await conn.callText('CLUSTER', 'NODES');
+      return { map, nodes: clusterBackupNodes(text ?? '') };
+    } finally {
+      await conn.close();
+    }
+  };
+  const before = await readMap();
+  const server = formatAddress(seedAddress);
+  // the masters as the slot map names them, each with its line of CLUSTER NODES
+  const byId = new Map(before.nodes.map((n) => [n.name, n]));
+  const masters = before.map.nodes.map((n) => {
+    const entry = byId.get(n.id);
+    if (!entry) throw new LiveError('cluster', `the slot map names ${n.id} (${n.host}:${n.port}) but CLUSTER NODES does not list it: the cluster is changing; try again`, server);
+    return { slotNode: n, entry };
+  });
+  const fromMap = ownersText(
+    before.map.nodes.map((n) => {
+      const ranges = before.map.ranges.filter((r) => r.node.id === n.id).map((r) => (r.first === r.last ? [r.first] : [r.first, r.last]));
+      return { name: n.id, host: n.host, port: n.port, replicate: null, slots: ranges, slots_count: 1, flags: '', current_epoch: 0 };
+    }),
+  );
+  if (fromMap !== ownersText(before.nodes)) {
+    throw new LiveError('cluster', 'the slot map and CLUSTER NODES disagree on the slot owners: the cluster is changing; try again', server);
+  }
+
+  const out = await AtomicDir.create(dir, { force: options.force, inputs: options.inputs });
+  try {
+    const results: ClusterFetchResult['masters'] = [];
+    for (let i = 0; i < masters.length; i++) {
+      const { slotNode, entry } = masters[i];
+      options.onNode?.({ node: entry, index: i, count: masters.length });
+      const address: RedisAddress = { ...seedAddress, host: slotNode.host, port: slotNode.port };
+      const file = `${slotNode.id}.rdb`;
+      const result = await fetchSnapshotToFile(address, out.path(file), { ...options, force: false, inputs: undefined, lock: false });
+      results.push({ node: entry, file, result });
+      options.onNode?.({ node: entry, index: i, count: masters.length, result });
+    }
+    const after = await readMap();
+    if (ownersText(after.nodes) !== ownersText(before.nodes)) {
+      throw new LiveError('cluster', 'the slot map changed while the snapshots were fetched (a failover or a resharding): nothing was written; fetch again', server);
+    }
+    await writeFileAtomic(out.path('nodes.json'), Buffer.from(formatNodesJson(before.nodes)), { lock: false });
+    await out.commit();
+    return { dir, masters: results, nodes: before.nodes, seconds: (Date.now() - started) / 1000, backup: out.replacedBackup };
+  } catch (err) {
+    await out.abort();
     throw err;
   }
 }
