@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ChunkCursor } from '@redis-persist/fsio';
 import { readKeyspaceJsonl, sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { checkRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const aofTool = join(root, 'packages/cli/bin/aof-tool.js');
@@ -303,6 +304,57 @@ describe.skipIf(!built)('empty inputs, outputs that are inputs, outputs that can
       expect(r.code, `${args[0]}: ${r.stderr}`).toBe(3);
       expect(r.stderr).toContain(`cannot open ${nope}: no such`);
       noRawNodeError(r.stderr);
+    }
+  });
+});
+
+describe('ChunkCursor: one read, a peeked head, bytes handed back', () => {
+  /** `bytes` cut at random places (chunks of 1..max bytes), from a seeded generator. */
+  async function* pieces(bytes: Uint8Array, seed: number, max: number): AsyncGenerator<Uint8Array> {
+    let x = seed;
+    for (let i = 0; i < bytes.length; ) {
+      x = (x * 1103515245 + 12345) & 0x7fffffff;
+      const n = 1 + (x % max);
+      yield bytes.slice(i, i + n);
+      i += n;
+    }
+  }
+  async function rest(c: ChunkCursor): Promise<Buffer> {
+    const out: Uint8Array[] = [];
+    for await (const b of c.chunks()) out.push(b);
+    return Buffer.concat(out);
+  }
+
+  it('an RDB preamble checked from the stream, then the commands from where it ends, at any chunk boundaries', async () => {
+    const rdb = readFileSync(BASE);
+    const aof = Buffer.concat([rdb, readFileSync(INCR)]);
+    for (let seed = 1; seed <= 60; seed++) {
+      const c = new ChunkCursor(pieces(aof, seed, seed % 3 === 0 ? 7 : 300));
+      expect(Buffer.from(await c.peek(8)).equals(aof.subarray(0, 8))).toBe(true);
+      const report = await checkRdb(c.chunks(), { stopAtEnd: true, file: 'x' });
+      expect(report.ok).toBe(true);
+      expect(report.endOffset).toBe(rdb.length);
+      c.unread(report.endOffset!);
+      expect(c.offset).toBe(rdb.length);
+      expect((await rest(c)).equals(aof.subarray(rdb.length))).toBe(true);
+      await c.close();
+    }
+  });
+
+  it('unread to any offset within the last chunks handed out; further back is refused', async () => {
+    const data = Buffer.from(Array.from({ length: 5000 }, (_, i) => i & 0xff));
+    for (let seed = 1; seed <= 40; seed++) {
+      const c = new ChunkCursor(pieces(data, seed, 100), 4);
+      const seen: number[] = [];
+      for await (const b of c.chunks()) {
+        seen.push(b.length);
+        if (c.offset > 2000) break;
+      }
+      const last4 = seen.slice(-4).reduce((a, b) => a + b, 0);
+      const back = c.offset - ((seed * 37) % (last4 + 1));
+      c.unread(back);
+      expect((await rest(c)).equals(data.subarray(back))).toBe(true);
+      expect(() => c.unread(0)).toThrow(RangeError);
     }
   });
 });
