@@ -197,9 +197,19 @@ export class RedisConnection {
    * is full.
    */
   async request(args: Command): Promise<RespValue> {
-    while (this.failure === null && this.inFlight >= this.maxInFlight) await new Promise<void>((r) => this.slotWaiters.push(r));
-    if (this.failure === null && this.socket.writableNeedDrain) await this.drained();
+    await this.ready();
     return this.send(args);
+  }
+
+  /**
+   * Resolves once `n` more commands may be sent: fewer than maxInFlight - n + 1 are awaited and the socket's write
+   * buffer is not full (resolves at once after a failure: {@link send} then rejects). Sending right after it, in the
+   * same tick, keeps commands in the order of the calls (`await c.ready(2); c.send(['ASKING']); c.send(cmd)`).
+   */
+  async ready(n = 1): Promise<void> {
+    const room = Math.max(0, this.maxInFlight - Math.min(n, this.maxInFlight));
+    while (this.failure === null && this.inFlight > room) await new Promise<void>((r) => this.slotWaiters.push(r));
+    if (this.failure === null && this.socket.writableNeedDrain) await this.drained();
   }
 
   /**
@@ -293,7 +303,11 @@ export class RedisConnection {
     return new Promise<void>((r) => this.drainWaiters.push(r));
   }
 
-  private send(args: Command): Promise<RespValue> {
+  /**
+   * Sends one command at once (no waiting for a slot: see {@link ready}) and resolves with its reply, error replies
+   * included; rejects only when the connection fails.
+   */
+  send(args: Command): Promise<RespValue> {
     if (this.failure !== null) return Promise.reject(this.failure);
     let bytes: Uint8Array;
     try {

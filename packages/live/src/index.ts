@@ -14,6 +14,7 @@ export {
   type PipelineOptions,
 } from './connection.js';
 export { fetchSlotMap, fetchSlotMapFrom } from './slotmap.js';
+export { ClusterRouter, type ClusterRouterOptions, type RoutedCommand, type RouterStats } from './router.js';
 export {
   fetchSnapshot,
   fetchSnapshotToFile,
