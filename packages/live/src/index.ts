@@ -34,3 +34,15 @@ export {
   type ClusterFetchResult,
   type ClusterBackupNode,
 } from './replication.js';
+export {
+  restoreKeys,
+  RestoreTarget,
+  RestoreError,
+  rdbVersionForServer,
+  encodeFunctionPayload,
+  type RestoreOptions,
+  type RestoreTargetOptions,
+  type RestoreProgress,
+  type RestoreSummary,
+  type RestoreServer,
+} from './restore.js';

@@ -198,6 +198,11 @@ export class ClusterRouter {
    * connection failure rejects.
    */
   async request(cmd: RoutedCommand): Promise<RespValue> {
+    return (await this.route(cmd)).reply;
+  }
+
+  /** Like {@link request}, also saying which node (`host:port`) gave the reply. */
+  async route(cmd: RoutedCommand): Promise<{ reply: RespValue; server: string }> {
     const args = argsOf(cmd);
     const slot = keyHashSlot(keyOf(cmd));
     let target = this.nodeOf(this.owners[slot]);
@@ -221,7 +226,7 @@ export class ClusterRouter {
         reply = await conn.send(args);
       }
       asking = false;
-      if (reply.type !== 'error') return reply;
+      if (reply.type !== 'error') return { reply, server: conn.server };
       const text = reply.value;
       const redirect = text.startsWith('MOVED ') || text.startsWith('ASK ') ? parseRedirect(text, conn.address.host) : null;
       if (redirect !== null) {
@@ -250,7 +255,7 @@ export class ClusterRouter {
       if (word === 'TRYAGAIN' || word === 'CLUSTERDOWN') {
         if (word === 'TRYAGAIN') this.stats.tryAgain++;
         else this.stats.clusterDown++;
-        if (++retries > this.maxRetries) return reply;
+        if (++retries > this.maxRetries) return { reply, server: conn.server };
         await sleep(Math.min(1000, this.retryDelayMs * 2 ** Math.min(retries - 1, 10)));
         if (word === 'CLUSTERDOWN') {
           await this.refresh().catch(() => undefined);
@@ -258,7 +263,7 @@ export class ClusterRouter {
         }
         continue;
       }
-      return reply;
+      return { reply, server: conn.server };
     }
   }
 
