@@ -45,3 +45,14 @@ export class ClusterError extends Error {
     if (details.files) this.files = details.files;
   }
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A key for messages: its text in quotes when it is UTF-8, else `0x` and its hex. */
+export function describeKey(key: Uint8Array): string {
+  try {
+    return JSON.stringify(utf8.decode(key));
+  } catch {
+    return `0x${Buffer.from(key).toString('hex')}`;
+  }
+}

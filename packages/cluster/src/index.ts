@@ -17,3 +17,7 @@ export {
   type ClusterNode,
   type RespReply,
 } from './slot-map.js';
+export { splitRdb, splitKeyspace, type SplitOptions, type SplitResult, type SplitPart } from './split.js';
+export { KeyDigestSet } from './digest.js';
+export { mergeRdb, type MergeInput, type MergeOptions, type MergeResult, type MergeInputSummary } from './merge.js';
+export { readRdbRaw, type RawEvent, type RawRecord, type RawKeyPart, type ReadRawOptions, type RawReadMode, type RawReadInfo } from './raw-reader.js';
