@@ -438,11 +438,16 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
     throw new StripSelectionError('at', `--since (${options.since}) is later than --until (${options.until}): the window is empty`);
   }
   const places = (options.at ?? []).map((a) => (typeof a === 'string' ? { text: a, place: parseStripPlace(a) } : { text: `${a.file}:${a.offset}`, place: a }));
-  // an output is checked before any work: never the input, never an existing file without force
-  if (options.output !== undefined && !options.dryRun) await checkOutput(options.output, { force: options.force, inputs: [input] }, 'dir');
+  // a FIFO or device is refused before it is waited on (strip reads each file twice: check, then copy)
+  const target = await resolveAofInput(input);
+  if (target.layout === 'single') await requireRegularFile(target.path, 'strip');
+  // an output is checked before any work: never the input (named or as its AOF files), never an existing file
+  // without force
+  if (options.output !== undefined && !options.dryRun) {
+    await checkOutput(options.output, { force: options.force, inputs: [input, target.layout === 'single' ? target.path : target.dir] }, 'dir');
+  }
   const check = await checkAof(input);
   if (!check.ok) throw new AofError('unsupported', `the AOF is damaged, refusing to edit it: ${describeDamage(check)}. Run 'aof-tool fix' first`, input);
-  const target = await resolveAofInput(input);
   const jobs: Job[] = [];
   let manifest = null;
   if (target.layout === 'single') jobs.push({ file: input, path: target.path, role: 'single' });

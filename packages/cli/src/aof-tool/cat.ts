@@ -1,7 +1,7 @@
 import { commandKeys, readAof } from '@redis-persist/aof';
 import { matchGlob } from '@redis-persist/bytes';
 import type { Command } from 'commander';
-import { ExitCode, createOutput, jsonReplacer } from '../common/index.js';
+import { ExitCode, aofSource, createOutput, jsonReplacer } from '../common/index.js';
 import { intOption, isoSeconds, quoteArg } from './shared.js';
 
 interface CatOptions {
@@ -9,6 +9,7 @@ interface CatOptions {
   db: string[];
   command: string[];
   keyPattern?: string;
+  config?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -22,8 +23,11 @@ export function registerCat(program: Command): void {
     .option('--db <n>', 'only commands run in this database (repeatable)', collect, [])
     .option('--command <name>', 'only this command, case-insensitive (repeatable)', collect, [])
     .option('--key-pattern <glob>', 'only commands touching a key that matches this Redis glob')
-    .action(async (path: string, opts: CatOptions) => {
+    .option('--config <redis.conf>', "for a data directory: the server's redis.conf naming its AOF (default: <dir>/redis.conf when present)")
+    .action(async (given: string, opts: CatOptions) => {
       const o = createOutput();
+      // a data directory means its AOF as the server's config names it (said on stderr)
+      const { path } = await aofSource('aof-tool', given, opts, o);
       const dbs = new Set(opts.db.map((d) => intOption('--db', d)));
       const names = new Set(opts.command.map((c) => c.toUpperCase()));
       const pattern = opts.keyPattern !== undefined ? Buffer.from(opts.keyPattern, 'utf8') : null;

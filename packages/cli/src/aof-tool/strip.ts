@@ -1,6 +1,6 @@
 import { StripSelectionError, stripAof, type StripOptions, type StrippedCommand } from '@redis-persist/aof';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, confirm, createOutput, guardInPlaceEdit, jsonReplacer, usageError } from '../common/index.js';
+import { CliExit, ExitCode, Progress, aofSource, confirm, createOutput, guardInPlaceEdit, jsonReplacer, usageError } from '../common/index.js';
 import { isoSeconds, quoteArg } from './shared.js';
 
 interface StripCliOptions {
@@ -62,11 +62,12 @@ export function registerStrip(program: Command): void {
     .option('--json', 'machine-readable output (one JSON object per removed command, then a summary)')
     .action(async (words: string[], opts: StripCliOptions) => {
       if (words.length < 2) throw usageError('strip needs at least one command name and a path, e.g. aof-tool strip FLUSHALL appendonly.aof');
-      const path = words[words.length - 1];
       const commands = words.slice(0, -1);
       const structural = commands.find((c) => ['multi', 'exec', 'select'].includes(c.toLowerCase()));
       if (structural) throw usageError(`${structural.toUpperCase()} cannot be stripped: the commands around it would change meaning`);
       const o = createOutput();
+      // a data directory means its AOF as the server's config names it (said on stderr)
+      const { path } = await aofSource('aof-tool', words[words.length - 1], opts, o);
       const progress = new Progress('stripping', 0);
       const verb = opts.dryRun ? 'would remove' : 'removed';
       const since = parseTime('--since', opts.since);
