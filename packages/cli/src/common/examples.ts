@@ -85,6 +85,11 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { run: `rdb-tool to-aof ${BASE_RDB} appendonlydir`, does: 'a Redis 7+ multi-part AOF directory (manifest, base, empty incr file)' },
     { run: 'rdb-tool to-aof /var/lib/redis/dump.rdb appendonly.aof', does: 'a single-file AOF, as Redis before 7 writes it' },
   ],
+  'rdb-tool fetch': [
+    { run: 'rdb-tool fetch redis://127.0.0.1:6379 -o dump.rdb', does: 'a snapshot of a live server as a replica gets it, verified while it streams (as redis-cli --rdb)' },
+    { run: 'rdb-tool fetch --cacert ca.crt rediss://backup:secret@redis.internal:6380 -o dump.rdb', does: 'over TLS, as an ACL user allowed +psync +replconf +ping' },
+    { run: 'rdb-tool fetch --cluster redis://127.0.0.1:7000 -o backup/', does: 'every master of a cluster into backup/<node id>.rdb, plus nodes.json (as redis-cli --cluster backup)' },
+  ],
   'rdb-tool inspect-dir': [
     { run: 'rdb-tool inspect-dir --appendonly yes examples/flushall', does: 'with appendonly yes: which files Redis loads, in what order, valid or not, keys' },
     { run: 'rdb-tool inspect-dir --config /etc/redis/redis.conf /var/lib/redis', does: 'what the server will load at its next restart, with its own configuration' },

@@ -7,6 +7,7 @@ import { registerInfo } from './info.js';
 import { registerConvert } from './convert.js';
 import { registerToAof } from './to-aof.js';
 import { registerInspectDir } from './inspect-dir.js';
+import { registerFetch } from './fetch.js';
 
 export function buildRdbTool(): Command {
   const program = new Command('rdb-tool')
@@ -19,6 +20,7 @@ export function buildRdbTool(): Command {
   registerConvert(program);
   registerToAof(program);
   registerInspectDir(program);
+  registerFetch(program);
   addExamples(program); // after every register*: each command's --help ends with its examples
   return program;
 }
