@@ -90,6 +90,15 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { run: 'rdb-tool fetch --cacert ca.crt rediss://backup:secret@redis.internal:6380 -o dump.rdb', does: 'over TLS, as an ACL user allowed +psync +replconf +ping' },
     { run: 'rdb-tool fetch --cluster redis://127.0.0.1:7000 -o backup/', does: 'every master of a cluster into backup/<node id>.rdb, plus nodes.json (as redis-cli --cluster backup)' },
   ],
+  'rdb-tool split': [
+    { run: 'rdb-tool split --cluster redis://127.0.0.1:7000 dump.rdb -o parts', does: 'one RDB per master of the live cluster (parts/<node id>.rdb), keys copied verbatim' },
+    { run: `rdb-tool split --slots 0-8191,8192-16383 ${FLUSHALL} -o parts`, does: 'replay an AOF and split its keyspace by slot: parts/0-8191.rdb and parts/8192-16383.rdb' },
+    { run: 'rdb-tool split --nodes-conf /var/lib/redis/nodes.conf --db 0 dump.rdb -o parts', does: "by the slot map of a node's nodes.conf; keys of dbs other than 0 are left out" },
+  ],
+  'rdb-tool merge': [
+    { run: 'rdb-tool merge backup/ -o dump.rdb', does: 'the per-node snapshots of a cluster backup as one snapshot for a standalone server' },
+    { run: 'rdb-tool merge --on-duplicate last old.rdb new.rdb -o merged.rdb', does: 'a key in both files: keep the one of new.rdb (without the option: exit 1 naming both files)' },
+  ],
   'rdb-tool inspect-dir': [
     { run: 'rdb-tool inspect-dir --appendonly yes examples/flushall', does: 'with appendonly yes: which files Redis loads, in what order, valid or not, keys' },
     { run: 'rdb-tool inspect-dir --config /etc/redis/redis.conf /var/lib/redis', does: 'what the server will load at its next restart, with its own configuration' },

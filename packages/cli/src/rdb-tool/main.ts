@@ -7,6 +7,8 @@ import { registerInfo } from './info.js';
 import { registerConvert } from './convert.js';
 import { registerToAof } from './to-aof.js';
 import { registerInspectDir } from './inspect-dir.js';
+import { registerSplit } from './split.js';
+import { registerMerge } from './merge.js';
 import { registerFetch } from './fetch.js';
 
 export function buildRdbTool(): Command {
@@ -20,6 +22,8 @@ export function buildRdbTool(): Command {
   registerConvert(program);
   registerToAof(program);
   registerInspectDir(program);
+  registerSplit(program);
+  registerMerge(program);
   registerFetch(program);
   addExamples(program); // after every register*: each command's --help ends with its examples
   return program;
