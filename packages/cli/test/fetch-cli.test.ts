@@ -383,9 +383,10 @@ describe.skipIf(!built || !hasRedis || !clusterAvailable())('rdb-tool fetch --cl
       }
       expect([...union].sort()).toEqual([...written].sort());
 
-      // the directory exists now: refused without --force
-      const again = await fetchCli('--cluster', `redis://${cluster.addresses[0]}`, '-o', out);
+      // the directory exists now: refused without --force, before any server is asked (port 1: nothing there)
+      const again = await fetchCli('--cluster', 'redis://127.0.0.1:1', '-o', out);
       expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/already exists/);
     } finally {
       await cluster.stop();
     }

@@ -6,7 +6,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { SlotMap } from '@redis-persist/cluster';
-import { AtomicDir, AtomicFile, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
+import { AtomicDir, AtomicFile, checkOutput, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
 import { DONE, NEED_MORE, RdbError, RdbParser, type RdbMagic } from '@redis-persist/rdb';
 import { RespDecoder, encodeCommand, type CommandArg, type RespValue } from '@redis-persist/resp';
 import { connectRedis, type TlsOptions } from './connection.js';
@@ -738,6 +738,8 @@ export interface ClusterFetchResult {
 export async function fetchClusterSnapshots(seed: string | RedisAddress, dir: string, options: ClusterFetchOptions = {}): Promise<ClusterFetchResult> {
   const started = Date.now();
   const seedAddress = typeof seed === 'string' ? parseRedisUrl(seed) : seed;
+  // the output rules first: an existing directory is refused before any server is asked anything
+  await checkOutput(dir, { force: options.force, inputs: options.inputs }, 'dir');
   const connectTls = options.tls === true ? {} : typeof options.tls === 'object' && options.tls !== null ? (options.tls as TlsOptions) : undefined;
   const readMap = async (): Promise<{ map: SlotMap; nodes: ClusterBackupNode[] }> => {
     const conn = await connectRedis(seedAddress, { tls: connectTls, db: 0, timeoutMs: options.timeoutMs ?? 10_000 });
