@@ -228,3 +228,56 @@ describe('KeyDigestSet', () => {
     expect(s.memory).toBeLessThan(300_001 * 30);
   });
 });
+
+describe('SLOT_INFO', () => {
+  it('goes with the keys of its slot to their owner (RDB 12), and is left out for older targets', async () => {
+    const { readRdbRaw } = await import('@redis-persist/cluster');
+    const { parseRdb } = await import('@redis-persist/rdb');
+    const { Crc64 } = await import('@redis-persist/bytes');
+    const a = Buffer.from('a'); // slot 15495
+    const b = Buffer.from('b'); // slot 3300
+    const records: KeyspaceRecord[] = [
+      { kind: 'key', db: 0, key: a, type: 'string', expireAt: 4_000_000_000_000, value: Buffer.from('1') },
+      { kind: 'key', db: 0, key: b, type: 'string', expireAt: null, value: Buffer.from('2') },
+    ];
+    // a cluster node's save: each slot's keys after a SLOT_INFO (slot, keys, expires)
+    const raws = new Map<string, Buffer>();
+    for await (const ev of readRdbRaw(await rdbBytes(records, 12))) {
+      if (ev.kind === 'record' && ev.rec.kind === 'key') raws.set(Buffer.from(ev.rec.key).toString(), Buffer.concat(ev.raw));
+    }
+    const body = Buffer.concat([
+      Buffer.from('REDIS0012'),
+      Buffer.from([0xfe, 0x00]),
+      Buffer.from([0xf4, 0x40 | (15495 >> 8), 15495 & 0xff, 1, 1]),
+      raws.get('a')!,
+      Buffer.from([0xf4, 0x40 | (3300 >> 8), 3300 & 0xff, 1, 0]),
+      raws.get('b')!,
+      Buffer.from([0xff]),
+    ]);
+    const crc = Buffer.alloc(8);
+    new Crc64().update(body).writeLE(crc, 0);
+    const input = fresh('slots.rdb');
+    writeFileSync(input, Buffer.concat([body, crc]));
+    expect(keyHashSlot(a)).toBe(15495);
+    expect(keyHashSlot(b)).toBe(3300);
+    const slotInfos = async (path: string) => {
+      const out: [number, number, number][] = [];
+      for await (const r of parseRdb(path, { values: false })) if (r.kind === 'slot-info') out.push([r.slot, r.size, r.expires]);
+      return out;
+    };
+    const m2 = slotMapFromRanges('0-8191,8192-16383');
+    const out = fresh('split');
+    const res = await splitRdb(input, { map: m2, output: out });
+    expect(res.verbatim).toBe(true);
+    expect(await slotInfos(join(out, '0-8191.rdb'))).toEqual([[3300, 1, 0]]);
+    expect(await slotInfos(join(out, '8192-16383.rdb'))).toEqual([[15495, 1, 1]]);
+    const merged = fresh('m.rdb');
+    await mergeRdb([join(out, '0-8191.rdb'), join(out, '8192-16383.rdb')], { output: merged });
+    expect(await slotInfos(merged)).toEqual([[3300, 1, 0], [15495, 1, 1]]);
+    const old = fresh('split');
+    const r11 = await splitRdb(input, { map: m2, output: old, rdbVersion: 11 });
+    expect(r11.verbatim).toBe(false);
+    expect(await slotInfos(join(old, '8192-16383.rdb'))).toEqual([]);
+    expect(sameKeyspace(await read(join(old, '8192-16383.rdb')), records.slice(0, 1)).equal).toBe(true);
+  });
+});
