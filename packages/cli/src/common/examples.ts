@@ -99,6 +99,11 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { run: 'rdb-tool merge backup/ -o dump.rdb', does: 'the per-node snapshots of a cluster backup as one snapshot for a standalone server' },
     { run: 'rdb-tool merge --on-duplicate last old.rdb new.rdb -o merged.rdb', does: 'a key in both files: keep the one of new.rdb (without the option: exit 1 naming both files)' },
   ],
+  'rdb-tool restore': [
+    { run: 'rdb-tool restore dump.rdb redis://127.0.0.1:6379', does: 'load a snapshot into a running server, keys with their expiry (refused if it holds keys: --replace or --flush)' },
+    { run: 'rdb-tool restore --cluster redis://127.0.0.1:7000 backup/*.rdb', does: 'every key of the snapshots to the master owning its slot, functions to every master' },
+    { run: 'rdb-tool restore --db-map 0:3 --replace /backup/appendonlydir redis://:secret@10.0.0.5:6379', does: 'replay an AOF offline and restore its db 0 into db 3, overwriting keys of the same name' },
+  ],
   'rdb-tool inspect-dir': [
     { run: 'rdb-tool inspect-dir --appendonly yes examples/flushall', does: 'with appendonly yes: which files Redis loads, in what order, valid or not, keys' },
     { run: 'rdb-tool inspect-dir --config /etc/redis/redis.conf /var/lib/redis', does: 'what the server will load at its next restart, with its own configuration' },

@@ -1,16 +1,14 @@
-import { open, stat } from 'node:fs/promises';
-import { resolveAofInput } from '@redis-persist/aof';
 import { extname } from 'node:path';
-import { ChunkCursor, FsioError, AtomicFile, checkOutput, describeIoError, requireRegularFile, type OutputPolicy } from '@redis-persist/fsio';
+import { AtomicFile, checkOutput, type OutputPolicy } from '@redis-persist/fsio';
 import { keyspaceJsonlStream, readKeyspaceJsonl, sortKeyspace, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { DEFAULT_RDB_VERSION, RdbWriterError, resolveTarget, writeRdbFile, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, Progress, bytesToDisplay, createOutput, dataDirSource, sourceJson, usageError, type Output } from '../common/index.js';
 import { aofInputPaths, replayAof, respChunks } from '@redis-persist/replay';
+import { detectInput, type Detected } from '../common/input.js';
 
 type Format = 'rdb' | 'jsonl' | 'resp';
-type InputFormat = Format | 'aof';
 
 interface ConvertOpts {
   rdbVersion?: string;
@@ -26,81 +24,6 @@ interface ConvertOpts {
 }
 
 const EXTENSIONS: Record<string, Format> = { '.rdb': 'rdb', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.aof': 'resp', '.resp': 'resp' };
-
-/** What was detected; a FIFO or a device is read once: `chunks` continues the read that looked at its head. */
-interface Detected {
-  format: InputFormat;
-  chunks?: AsyncIterable<Uint8Array>;
-}
-
-/** An empty input: converting it would write an empty keyspace that nothing asked for. */
-function emptyInput(path: string): CliExit {
-  return new CliExit(ExitCode.Problem, `${path} is empty (0 bytes): nothing to convert; nothing was written`);
-}
-
-const looksLikeAof = (path: string, text: string) => extname(path).toLowerCase() === '.aof' || text.startsWith('*') || text.startsWith('#');
-
-/**
- * An AOF (a directory, a manifest, a `.aof` file, or a file of RESP commands / annotations), an RDB file (REDIS or
- * VALKEY magic), else keyspace JSON Lines. An empty file is refused. A FIFO or a device is read once: an RDB or
- * JSON Lines streams through, an AOF (read twice by the replay: its RDB part, then its commands) is refused.
- */
-async function detectInput(path: string): Promise<Detected> {
-  let st;
-  try {
-    st = await stat(path);
-  } catch (err) {
-    throw new FsioError(`cannot open ${path}: ${describeIoError(err)}`, path, err);
-  }
-  if (st.isDirectory()) return { format: 'aof' };
-  if (!st.isFile()) return detectStream(path);
-  if (st.size === 0) throw emptyInput(path);
-  if ((await resolveAofInput(path)).layout === 'multi-part') return { format: 'aof' };
-  return { format: await sniffFile(path) };
-}
-
-async function detectStream(path: string): Promise<Detected> {
-  const forAof = 'converting an AOF (the replay reads it twice: its RDB part, then its commands)';
-  if (extname(path).toLowerCase() === '.aof') await requireRegularFile(path, forAof);
-  const cursor = ChunkCursor.open(path);
-  let text: string;
-  try {
-    text = Buffer.from(await cursor.peek(6)).toString('latin1');
-  } catch (err) {
-    await cursor.close();
-    throw err;
-  }
-  if (text === '' || looksLikeAof(path, text)) {
-    await cursor.close();
-    if (text === '') throw emptyInput(path);
-    await requireRegularFile(path, forAof);
-  }
-  // the cursor closes itself when its chunks are read to the end (or the reader stops)
-  async function* rest(): AsyncGenerator<Uint8Array> {
-    try {
-      yield* cursor.chunks();
-    } finally {
-      await cursor.close();
-    }
-  }
-  return { format: text.startsWith('REDIS') || text === 'VALKEY' ? 'rdb' : 'jsonl', chunks: rest() };
-}
-
-async function sniffFile(path: string): Promise<InputFormat> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-    const head = Buffer.alloc(6);
-    const { bytesRead } = await fh.read(head, 0, 6, 0);
-    const text = head.subarray(0, bytesRead).toString('latin1');
-    if (looksLikeAof(path, text)) return 'aof';
-    return text.startsWith('REDIS') || text === 'VALKEY' ? 'rdb' : 'jsonl';
-  } catch (err) {
-    throw new FsioError(`cannot read ${path}: ${describeIoError(err)}`, path, err);
-  } finally {
-    await fh?.close();
-  }
-}
 
 async function* toAsync<T>(items: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {
   yield* items;

@@ -7,6 +7,7 @@ import { registerInfo } from './info.js';
 import { registerConvert } from './convert.js';
 import { registerToAof } from './to-aof.js';
 import { registerInspectDir } from './inspect-dir.js';
+import { registerRestore } from './restore.js';
 import { registerSplit } from './split.js';
 import { registerMerge } from './merge.js';
 import { registerFetch } from './fetch.js';
@@ -22,6 +23,7 @@ export function buildRdbTool(): Command {
   registerConvert(program);
   registerToAof(program);
   registerInspectDir(program);
+  registerRestore(program);
   registerSplit(program);
   registerMerge(program);
   registerFetch(program);
