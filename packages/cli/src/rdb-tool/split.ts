@@ -174,7 +174,7 @@ async function detect(path: string): Promise<'rdb' | 'aof'> {
 function nodeLabel(p: SplitResult['parts'][number]): string {
   const n = p.node;
   if (!n.host && !n.port) return '';
-  return ` ${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.port}${n.name ? ` (${n.name})` : ''}`;
+  return `  ${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.port}${n.name ? ` (${n.name})` : ''}`;
 }
 
 function printResult(o: Output, r: SplitResult, shownOut: string): void {
