@@ -1,8 +1,26 @@
 // RedisConnection against a real redis-server on 127.0.0.1: AUTH (requirepass, ACL user), SELECT, NOPERM,
 // error replies, pipelining with a bounded window, timeouts, a refused port, a silent server, detach().
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, redisAvailable, startRedis, type RedisServer } from '@redis-persist/testkit';
+
+/** A CA and a server certificate for 127.0.0.1 (openssl), or null without openssl. */
+function makeCerts(dir: string): { ca: string; cert: string; key: string } | null {
+  try {
+    const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore', timeout: 20_000 });
+    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test-ca']);
+    run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+    execFileSync('sh', ['-c', "printf 'subjectAltName=IP:127.0.0.1\n' > ext.cnf"], { cwd: dir, timeout: 5000 });
+    run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf']);
+    return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
+  } catch {
+    return null;
+  }
+}
 import { LiveError, connectRedis, replyText, type Command } from '@redis-persist/live';
 
 const text = (v: { type: string; value: unknown }) => replyText(v as never);
@@ -199,5 +217,37 @@ describe.skipIf(!redisAvailable())('RedisConnection', () => {
     expect(got).toBe('$3\r\nraw\r\n');
     socket.destroy();
     expect((await rejection(c.call('PING'))).code).toBe('closed');
+  });
+
+  it('speaks TLS (rediss://) with a CA, and refuses a certificate it cannot verify with code connect', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'live-tls-'));
+    const certs = makeCerts(dir);
+    if (certs === null) {
+      rmSync(dir, { recursive: true, force: true });
+      console.warn('[connection tests] openssl is missing: TLS test skipped');
+      return;
+    }
+    const tlsPort = await freePort();
+    const tlsServer = await startRedis({
+      config: { 'tls-port': String(tlsPort), 'tls-cert-file': certs.cert, 'tls-key-file': certs.key, 'tls-ca-cert-file': certs.ca, 'tls-auth-clients': 'no' },
+    });
+    try {
+      const c = await connectRedis(`rediss://127.0.0.1:${tlsPort}`, { tls: { ca: readFileSync(certs.ca) } });
+      try {
+        expect(c.address.tls).toBe(true);
+        expect(text(await c.call('PING'))).toBe('PONG');
+        const big = new Uint8Array(300_000).map((_, i) => i & 0xff);
+        await c.call('SET', 'big', big);
+        expect(await c.call('GET', 'big')).toEqual({ type: 'bulk', value: big });
+      } finally {
+        await c.close();
+      }
+      const untrusted = await rejection(connectRedis(`rediss://127.0.0.1:${tlsPort}`));
+      expect(untrusted.code).toBe('connect');
+      expect(untrusted.message).toMatch(/TLS connection failed/);
+    } finally {
+      await tlsServer.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
