@@ -21,6 +21,18 @@ function refusalExitCode(err: unknown): ExitCode | null {
   return null;
 }
 
+/**
+ * A live server's errors: a bad address is a usage error (2); no connection, or one that ended, an I/O error (3);
+ * what the server refused or answered (auth, permissions, replies, protocol, cluster state) a problem found (1).
+ */
+function liveExitCode(err: unknown): ExitCode | null {
+  if (!(err instanceof Error) || err.name !== 'LiveError') return null;
+  const code = (err as { code?: unknown }).code;
+  if (code === 'url') return ExitCode.Usage;
+  if (code === 'connect' || code === 'closed' || code === 'timeout') return ExitCode.Io;
+  return ExitCode.Problem;
+}
+
 /** Errors of our libraries carry a `code`; the I/O ones come from fsio (or Node itself). */
 function isIoError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
@@ -30,7 +42,7 @@ function isIoError(err: unknown): boolean {
 }
 
 function isDataError(err: unknown): err is DataErrorLike {
-  return err instanceof Error && /^(Resp|Aof|Rdb|RdbWriter|Keyspace|Bytes|Replay)Error$/.test(err.name);
+  return err instanceof Error && /^(Resp|Aof|Rdb|RdbWriter|Keyspace|Bytes|Replay|Cluster)Error$/.test(err.name);
 }
 
 /** One-line description of an error; library errors already name the file and offset. */
@@ -79,7 +91,7 @@ export async function runProgram(program: Command, argv: string[]): Promise<numb
       if (err.message) process.stderr.write(`${name}: ${err.message}\n`);
       return err.exitCode;
     }
-    const refused = refusalExitCode(err);
+    const refused = refusalExitCode(err) ?? liveExitCode(err);
     if (refused !== null) {
       process.stderr.write(`${name}: ${describeError(err)}\n`);
       return refused;
