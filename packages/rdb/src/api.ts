@@ -76,6 +76,11 @@ export async function* parseRdb(source: RdbSource, options: ParseRdbOptions = {}
         if (options.stopAtEnd) return;
       }
     }
+  } catch (err) {
+    // only the parser's own errors land here (a consumer's never enter the generator)
+    if (!options.onDamage || !(err instanceof RdbError)) throw err;
+    const cur = parser.current;
+    options.onDamage(err, cur && { key: cur.key, rdbType: cur.rdbType, typeName: rdbTypeName(cur.rdbType), offset: cur.offset });
   } finally {
     await it.return?.();
   }

@@ -14,6 +14,8 @@ export type {
   RdbFunctionRecord,
   RdbModuleAuxRecord,
   RdbEndRecord,
+  RdbSkip,
+  RdbKeyBeingRead,
 } from './types.js';
 export { RdbParser, NEED_MORE, DONE, RDB_MAX_VERSION, rdbTypeName } from './parser.js';
 export { parseRdb, checkRdb, decodeRdbValue, type RdbSource, type RdbCheckReport, type RdbDbStats, type CheckRdbOptions } from './api.js';

@@ -24,7 +24,7 @@ import {
 import { DupCheck } from './dup.js';
 import { RdbError, type RdbErrorCode } from './errors.js';
 
-import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
+import type { ParseRdbOptions, RdbMagic, RdbRecord, RdbSkip } from './types.js';
 
 /** Thrown by the primitive readers when the buffered bytes end inside the unit being read. */
 const NEED: unique symbol = Symbol('need more bytes');
@@ -120,6 +120,10 @@ interface ParserConfig {
   streamMetaFromFile: boolean;
   skipEmpty: boolean;
   chunk: number;
+  verifyChecksum: boolean;
+  salvage: boolean;
+  onSkip: ((skip: RdbSkip) => void) | null;
+  maxSalvage: number;
   dbs: Set<number> | null;
   keyGlob: Uint8Array | null;
   types: Set<KeyType> | null;
@@ -155,7 +159,19 @@ export class RdbParser {
   private finished = false;
   private done = false;
   private readonly crc = new Crc64();
-  private crcFrom = 0;
+  /** Absolute offset up to which the CRC covers the file (a salvaged key's bytes are read twice, counted once). */
+  private crcDone = 0;
+  /**
+   * `salvage`: the bytes of the value being read from absolute offset `pinStart` are kept (in `pinned` up to
+   * absolute offset `pinDone`, the rest still in the queue) so that a damaged one can be walked again to its end;
+   * `pinDone` is -1 when nothing is kept (no value being read, or one too big to keep).
+   */
+  private pinStart = 0;
+  private pinDone = -1;
+  private pinned: Uint8Array[] = [];
+  private pinnedBytes = 0;
+  /** While a damaged value is walked again to find its end: the error found in it (inner checks are off). */
+  private walking: RdbError | null = null;
   private readonly gen: Generator<number | RdbRecord, void, void>;
   /** The key being decoded, for the partial records of chunked values. */
   private partialCtx: Omit<Extract<RdbRecord, { kind: 'key' }>, 'size' | 'elements' | 'empty' | 'value'> | null = null;
@@ -231,6 +247,10 @@ export class RdbParser {
       streamMetaFromFile: options.streamMeta === 'file',
       skipEmpty: options.skipEmpty ?? (options.values ?? true),
       chunk: options.chunkElements && options.chunkElements > 0 ? options.chunkElements : 0,
+      verifyChecksum: options.verifyChecksum ?? true,
+      salvage: options.salvage ?? false,
+      onSkip: options.onSkip ?? null,
+      maxSalvage: options.limits?.maxSalvageBytes ?? 256 * 1024 * 1024,
       dbs: f?.dbs ? new Set(f.dbs) : null,
       keyGlob: f?.key === undefined ? null : typeof f.key === 'string' ? Buffer.from(f.key, 'utf8') : f.key,
       types: f?.types ? new Set(f.types) : null,
@@ -263,9 +283,9 @@ export class RdbParser {
   push(chunk: Uint8Array): void {
     if (this.done || chunk.length === 0) return;
     this.flushCrc();
+    if (this.pinDone >= 0) this.savePinned();
     this.saveKeys();
     this.q.push(chunk);
-    this.crcFrom = this.q.start;
   }
 
   /** Declares the end of input: a record still incomplete is then reported as truncated. */
@@ -292,6 +312,8 @@ export class RdbParser {
     if (typeof r.value === 'number') {
       if (this.finished) {
         this.done = true;
+        // a damaged value whose framing runs past the end of the file: the damage is what to report
+        if (this.walking) throw this.walking;
         const endAt = this.q.offset + this.q.length;
         throw this.error('truncated', this.needAt, `expected ${this.needWhat} (${this.needBytes} bytes from offset ${this.needAt}), file ends at offset ${endAt}`, this.needWhat);
       }
@@ -304,10 +326,71 @@ export class RdbParser {
     return new RdbError(code, offset, message, this.cfg.file, expected);
   }
 
+  /** Adds the bytes read since the last call to the CRC (they are still in the queue: only a push drops bytes). */
   private flushCrc(): void {
     const q = this.q;
-    if (q.start > this.crcFrom) this.crc.update(q.buf, this.crcFrom, q.start);
-    this.crcFrom = q.start;
+    const at = q.offset;
+    if (at > this.crcDone) {
+      this.crc.update(q.buf, q.start - (at - this.crcDone), q.start);
+      this.crcDone = at;
+    }
+  }
+
+  /** `salvage`: starts keeping the bytes of the value that starts here. */
+  private pin(): void {
+    this.pinStart = this.pinDone = this.q.offset;
+    this.pinned = [];
+    this.pinnedBytes = 0;
+  }
+
+  private unpin(): void {
+    this.pinDone = -1;
+    this.pinned = [];
+    this.pinnedBytes = 0;
+  }
+
+  /** Keeps the value's bytes read since the last call (before a push may drop them), up to `maxSalvageBytes`. */
+  private savePinned(): void {
+    const q = this.q;
+    const at = q.offset;
+    const n = at - this.pinDone;
+    if (n <= 0) return;
+    this.pinnedBytes += n;
+    if (this.pinnedBytes > this.cfg.maxSalvage) {
+      this.unpin();
+      return;
+    }
+    this.pinned.push(q.buf.slice(q.start - n, q.start));
+    this.pinDone = at;
+  }
+
+  /**
+   * `salvage`: the value of type `op` that was being read is damaged (`err`). Its bytes are put back in front of the
+   * queue and walked again structurally (SKIP: lengths only, inner checks off) to its end. Throws `err` when that
+   * walk fails too: the framing itself is lost.
+   */
+  private *skipDamaged(op: number, err: RdbError): Generator<number | RdbRecord, void, void> {
+    const q = this.q;
+    this.flushCrc();
+    this.saveKeys();
+    this.savePinned();
+    if (this.pinDone < 0) throw err;
+    const parts = this.pinned;
+    parts.push(q.buf.slice(q.start, q.end));
+    const from = this.pinStart;
+    this.unpin();
+    q.reset(from);
+    for (const p of parts) q.push(p);
+    this.capture = null;
+    this.walking = err;
+    try {
+      yield* this.value(op, SKIP);
+    } catch (e) {
+      if (e instanceof RdbError) throw err;
+      throw e;
+    } finally {
+      this.walking = null;
+    }
   }
 
   private absPos(): number {
@@ -619,7 +702,7 @@ export class RdbParser {
           }
           return EMPTY;
         }
-        if (ulen > clen * 88 + 64) this.corrupt(`LZF string claims ${ulen} bytes from ${clen} compressed bytes`, at);
+        if (ulen > clen * 88 + 64 && !this.walking) this.corrupt(`LZF string claims ${ulen} bytes from ${clen} compressed bytes`, at);
         this.need(clen);
         // DROP: walk the LZF stream without writing its output (a damaged one is decompressed below for the error)
         if (mode === SKIP || (mode === DROP && lzfValid(this.q.buf, this.pos, this.pos + clen, ulen))) {
@@ -768,7 +851,10 @@ export class RdbParser {
             const hex = (v: bigint) => v.toString(16).padStart(16, '0');
             if (s === 0n) rec = { kind: 'end', checksum: 'disabled', stored: hex(s), computed: hex(computed), endOffset: this.q.offset, offset: opAt };
             else if (s !== computed) {
-              throw this.error('checksum', opAt + 1, `wrong RDB checksum: file says ${hex(s)}, content gives ${hex(computed)}`, `CRC64 ${hex(computed)}`);
+              if (this.cfg.verifyChecksum) {
+                throw this.error('checksum', opAt + 1, `wrong RDB checksum: file says ${hex(s)}, content gives ${hex(computed)}`, `CRC64 ${hex(computed)}`);
+              }
+              rec = { kind: 'end', checksum: 'mismatch', stored: hex(s), computed: hex(computed), endOffset: this.q.offset, offset: opAt };
             } else rec = { kind: 'end', checksum: 'ok', stored: hex(s), computed: hex(computed), endOffset: this.q.offset, offset: opAt };
           } else {
             rec = { kind: 'end', checksum: 'absent', endOffset: this.q.offset, offset: opAt };
@@ -908,21 +994,45 @@ export class RdbParser {
           this.inKey = true;
           // the common small values (a string or one packed blob, already buffered) skip the value generator
           let res: ValueResult | typeof NEED = NEED;
-          if (op === 0 || (op >= 9 && op <= 20 && op !== 14 && op !== 15 && op !== 18 && op !== 19)) {
-            const blob = this.now(this.strFns[mode === VALUE ? (op === 0 ? VALUE : CHECK) : op === 0 && mode === CHECK ? DROP : mode]);
-            if (blob !== NEED) {
-              if (op === 0) res = mode === VALUE ? { value: { type: 'string', value: blob }, elements: 1, empty: false } : STRING_RESULT;
-              else res = mode === SKIP ? SKIPPED_RESULT : this.decodeBlob(op, blob, mode === VALUE);
+          // salvage: a damaged value whose lengths still say where it ends is skipped (a walked-over one cannot be)
+          const salvage = cfg.salvage && mode !== SKIP;
+          if (salvage) this.pin();
+          let damage: RdbError | null = null;
+          try {
+            if (op === 0 || (op >= 9 && op <= 20 && op !== 14 && op !== 15 && op !== 18 && op !== 19)) {
+              const blob = this.now(this.strFns[mode === VALUE ? (op === 0 ? VALUE : CHECK) : op === 0 && mode === CHECK ? DROP : mode]);
+              if (blob !== NEED) {
+                if (op === 0) res = mode === VALUE ? { value: { type: 'string', value: blob }, elements: 1, empty: false } : STRING_RESULT;
+                else res = mode === SKIP ? SKIPPED_RESULT : this.decodeBlob(op, blob, mode === VALUE);
+              }
             }
+            if (res === NEED) {
+              if (cfg.chunk > 0) {
+                this.partialCtx = { kind: 'key', db, key, type: desc.type, rdbType: op, encoding: desc.encoding, expireAt, offset: keyStart };
+                if (idle !== undefined) this.partialCtx.idle = idle;
+                if (freq !== undefined) this.partialCtx.freq = freq;
+              }
+              this.partials = 0;
+              res = yield* this.value(op, mode);
+            }
+          } catch (err) {
+            if (!salvage || !(err instanceof RdbError) || err.code !== 'corrupt') throw err;
+            yield* this.skipDamaged(op, err);
+            damage = err;
           }
-          if (res === NEED) {
-            if (cfg.chunk > 0) {
-              this.partialCtx = { kind: 'key', db, key, type: desc.type, rdbType: op, encoding: desc.encoding, expireAt, offset: keyStart };
-              if (idle !== undefined) this.partialCtx.idle = idle;
-              if (freq !== undefined) this.partialCtx.freq = freq;
-            }
+          if (salvage) this.unpin();
+          if (damage !== null || res === NEED) {
+            const skipped = sink ? this.keyCopy(this.keyBuf, this.keyAt, this.keyLen) : key;
+            const partial = this.partials > 0;
+            this.inKey = false;
+            this.curKey = EMPTY;
             this.partials = 0;
-            res = yield* this.value(op, mode);
+            this.partialCtx = null;
+            cfg.onSkip?.({ start: keyStart, end: this.q.offset, db, key: skipped, rdbType: op, typeName: rdbTypeName(op), partial, error: damage! });
+            expireAt = null;
+            idle = freq = undefined;
+            keyStart = -1;
+            continue;
           }
           this.inKey = false;
           this.curKey = EMPTY;
@@ -1075,7 +1185,7 @@ export class RdbParser {
           let ms = this.now(zf);
           if (ms === NEED) ms = yield* this.u(zf, 'a sorted set member and score');
           const [m, score] = ms;
-          if (Number.isNaN(score)) fail('sorted set score is NaN');
+          if (Number.isNaN(score) && !this.walking) fail('sorted set score is NaN');
           if (dup && dup.seen(m)) fail('duplicate sorted set member');
           if (want) {
             out.push([m, score]);
@@ -1198,7 +1308,7 @@ export class RdbParser {
           if (valkey) exp = ttl === -1 ? null : ttl;
           else if (ttl === 0) exp = null;
           else exp = t === 24 ? ttl + minExpire - 1 : ttl;
-          if (exp !== null && (exp < 0 || exp > 2 ** 48 - 1)) fail(`hash field expire time ${exp} is out of range`);
+          if (exp !== null && (exp < 0 || exp > 2 ** 48 - 1) && !this.walking) fail(`hash field expire time ${exp} is out of range`);
           if (dup && dup.seen(f)) fail('duplicate hash field');
           if (want) {
             out.push({ field: f, value: v, expireAt: exp });
@@ -1278,8 +1388,8 @@ export class RdbParser {
     // Redis reads it with sscanf("%lg") on a NUL-terminated copy: the longest numeric prefix counts
     const nul = text.indexOf('\0');
     const v = strtodPrefix(nul < 0 ? text : text.slice(0, nul), null);
-    if (v === null) this.corrupt(`invalid sorted set score ${JSON.stringify(text)}`);
-    return v;
+    if (v === null && !this.walking) this.corrupt(`invalid sorted set score ${JSON.stringify(text)}`);
+    return v ?? NaN;
   }
 
   private decodeBlob(t: number, blob: Uint8Array, want: boolean): ValueResult {

@@ -1,4 +1,5 @@
 import type { FunctionRecord, KeyType, KeyValue } from '@redis-persist/keyspace';
+import type { RdbError } from './errors.js';
 
 /** The signature at the start of the file. */
 export type RdbMagic = 'REDIS' | 'VALKEY';
@@ -11,6 +12,8 @@ export interface RdbLimits {
   maxDbIndex?: number;
   /** Collections up to this many members are checked for duplicates (8-16 bytes of memory per member). Default 16_000_000. */
   maxDuplicateCheck?: number;
+  /** With `salvage`: the most bytes of one key kept to skip it should it prove damaged. Default 256 MiB. */
+  maxSalvageBytes?: number;
 }
 
 export interface RdbFilter {
@@ -57,6 +60,56 @@ export interface ParseRdbOptions {
   chunkElements?: number;
   /** Skip keys whose collection is empty (Redis 6.2.6+/7.0+ loaders skip them). Default true when `values`. */
   skipEmpty?: boolean;
+  /**
+   * Check the CRC64 at the end (default true). `false` (librdb's `rdb-cli -i`): a mismatch is no error, the end
+   * record says `checksum: 'mismatch'`.
+   */
+  verifyChecksum?: boolean;
+  /**
+   * Go on after a damaged key where the file's framing allows: when a key's value is corrupt inside (a ziplist,
+   * listpack, intset, LZF string, quicklist node, duplicate member, bad score...) but its lengths still say where
+   * it ends, the key is skipped (reported to {@link onSkip}) and parsing continues at the next record. Where the
+   * framing itself is lost (or the damage is not inside a value: a truncated file, an unknown opcode), the error is
+   * thrown as without `salvage`. The bytes of the key being read are kept until it ends, up to
+   * `limits.maxSalvageBytes` (default 256 MiB; a bigger damaged key stops the parse). A key already handed out in
+   * part (`chunkElements`) and then skipped simply gets no last piece: consumers drop the pieces they got.
+   */
+  salvage?: boolean;
+  /** Called for each key skipped by {@link salvage}, before the next record is returned. */
+  onSkip?: (skip: RdbSkip) => void;
+  /**
+   * `parseRdb` (and `rdbKeyspaceRecords`): damaged data ends the records instead of being thrown. Every record read
+   * before the damage comes out whole (with `chunkElements`, the key being read may have handed out pieces without
+   * its last one: a consumer drops those), then the iteration ends and this is called with the error and the key
+   * being read, if any; the caller reports it once it has written the records. I/O errors are still thrown.
+   */
+  onDamage?: (error: RdbError, reading: RdbKeyBeingRead | null) => void;
+}
+
+/** The key a parser was reading when it stopped. */
+export interface RdbKeyBeingRead {
+  key: Uint8Array;
+  rdbType: number;
+  /** Redis' name of the type (`zset-v2`, ...). */
+  typeName: string;
+  /** Offset of the key's record. */
+  offset: number;
+}
+
+/** A key left out by the `salvage` option. */
+export interface RdbSkip {
+  /** The key's record: its first byte (its first prefix opcode, or the type byte) and the offset just past it. */
+  start: number;
+  end: number;
+  db: number;
+  key: Uint8Array;
+  /** RDB object type byte and Redis' name for it (`list-ziplist`, `zset-v2`, ...). */
+  rdbType: number;
+  typeName: string;
+  /** Pieces of the key were already handed out (`chunkElements`) before the damage was found. */
+  partial: boolean;
+  /** What is wrong with it (`error.offset` is where). */
+  error: RdbError;
 }
 
 export interface RdbHeaderRecord {
@@ -136,8 +189,11 @@ export interface RdbModuleAuxRecord {
 }
 export interface RdbEndRecord {
   kind: 'end';
-  /** `ok`: CRC64 matches; `disabled`: stored as 0 (rdbchecksum no); `absent`: RDB version < 5 has none. */
-  checksum: 'ok' | 'disabled' | 'absent';
+  /**
+   * `ok`: CRC64 matches; `disabled`: stored as 0 (rdbchecksum no); `absent`: RDB version < 5 has none;
+   * `mismatch`: it does not match and `verifyChecksum: false` said that is no error.
+   */
+  checksum: 'ok' | 'disabled' | 'absent' | 'mismatch';
   /** The stored and computed CRC64, as 16 hex digits. */
   stored?: string;
   computed?: string;
