@@ -125,6 +125,8 @@ export interface AtomicFileOptions extends OutputPolicy {
 export class AtomicFile {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  /** Bytes in the temp file (the rest of `bytesWritten` is pending). */
+  private flushedBytes = 0;
   private done = false;
   /** Bytes written so far. */
   bytesWritten = 0;
@@ -179,12 +181,43 @@ export class AtomicFile {
     try {
       let off = 0;
       while (off < data.length) {
-        const { bytesWritten } = await this.fh.write(data, off, data.length - off);
+        const { bytesWritten } = await this.fh.write(data, off, data.length - off, this.flushedBytes + off);
         off += bytesWritten;
       }
+      this.flushedBytes += data.length;
     } catch (err) {
       throw new FsioError(`cannot write ${this.target} (temporary file ${this.tempPath}): ${describeIoError(err)}`, this.target, err);
     }
+  }
+
+  /**
+   * Cuts what was written back to its first `length` bytes; later writes go on from there (for a writer that
+   * finds the end of what it wrote must not be kept, e.g. a record its input ended inside of).
+   */
+  async truncate(length: number): Promise<void> {
+    if (length >= this.bytesWritten) return;
+    if (length >= this.flushedBytes) {
+      // only pending chunks go
+      let keep = length - this.flushedBytes;
+      const kept: Uint8Array[] = [];
+      for (const c of this.pending) {
+        if (keep <= 0) break;
+        kept.push(c.length <= keep ? c : c.subarray(0, keep));
+        keep -= c.length;
+      }
+      this.pending = kept;
+      this.pendingBytes = length - this.flushedBytes;
+    } else {
+      this.pending = [];
+      this.pendingBytes = 0;
+      try {
+        await this.fh.truncate(length);
+      } catch (err) {
+        throw new FsioError(`cannot truncate ${this.target} (temporary file ${this.tempPath}): ${describeIoError(err)}`, this.target, err);
+      }
+      this.flushedBytes = length;
+    }
+    this.bytesWritten = length;
   }
 
   /**
