@@ -24,3 +24,4 @@ export { sortKeyspace, estimateRecordBytes, DEFAULT_SORT_BUDGET, type SortKeyspa
 export { sameKeyspace, type SameKeyspaceIgnore, type SameKeyspaceOptions, type SameKeyspaceResult } from './same.js';
 export { commandsForKey, commandsForFunction, formatScore, type RewriteOptions } from './commands.js';
 export { keyspaceJsonlStream, type KeyspaceJsonlStreamOptions, type KeyspacePiece } from './stream.js';
+export type { PieceOutput } from './pieces.js';

@@ -11,6 +11,7 @@ import { canonicalizeRecord } from './canonical.js';
 import { KeyspaceError } from './errors.js';
 import { ChunkWriter, writeKeyHead, writeKeyTail, writeRecord, writeScore, writeStr, type EncodeOptions } from './encode.js';
 import type { Bytes, HashField, KeyRecord, KeyspaceRecord, Score } from './model.js';
+import type { PieceOutput } from './pieces.js';
 
 /** A record as a chunking producer hands it out: `partial: true` means more pieces of the same key follow. */
 export type KeyspacePiece = KeyspaceRecord & { partial?: boolean };
@@ -29,6 +30,12 @@ export interface KeyspaceJsonlStreamOptions extends EncodeOptions {
    * recycled instead of left to the garbage collector (which lets dead ones pile up to tens of MB). Default false.
    */
   reuseChunks?: boolean;
+  /**
+   * Where the output of a key in pieces lies (file order: its line goes out as it is made), and which keys were
+   * left unfinished: with it, pieces that stop before their last one (the input was damaged) are dropped instead
+   * of being an error. See {@link PieceOutput}.
+   */
+  pieces?: PieceOutput;
 }
 
 const DEFAULT_BUDGET = 64 * 1024 * 1024;
@@ -463,7 +470,7 @@ class ByteSorter {
   }
 
   /** A run holding one item whose payload is written in pieces (for a line too big to hold). */
-  async openItem(sortKey: Uint8Array): Promise<{ write: (b: Uint8Array) => Promise<void>; finish: (keep: boolean) => Promise<void> }> {
+  async openItem(sortKey: Uint8Array): Promise<{ write: (b: Uint8Array) => Promise<void>; finish: (keep: boolean) => Promise<void>; abort: () => Promise<void> }> {
     const key = Buffer.from(sortKey);
     const f = await RunFile.create(await this.tmp.path());
     const hdr = Buffer.alloc(HDR);
@@ -482,6 +489,11 @@ class ByteSorter {
         } else {
           await rm(f.path, { force: true });
         }
+      },
+      // an item left unfinished (its key's pieces stopped, or the stream failed): closed and gone
+      abort: async () => {
+        await f.close().catch(() => undefined);
+        await rm(f.path, { force: true });
       },
     };
   }
@@ -894,12 +906,18 @@ export async function* keyspaceJsonlStream(
   records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
   options: KeyspaceJsonlStreamOptions = {},
 ): AsyncGenerator<Uint8Array> {
+  // bytes handed out so far (the offsets of options.pieces)
+  const handed = { bytes: 0 };
   if (!options.reuseChunks) {
-    yield* jsonlChunks(records, options, null);
+    for await (const c of jsonlChunks(records, options, null, handed)) {
+      handed.bytes += c.length;
+      yield c;
+    }
     return;
   }
   const chunks = new ChunkPool();
-  for await (const c of jsonlChunks(records, options, chunks)) {
+  for await (const c of jsonlChunks(records, options, chunks, handed)) {
+    handed.bytes += c.length;
     yield c;
     chunks.give(c); // the consumer asked for the next one: this one is done with
   }
@@ -909,6 +927,7 @@ async function* jsonlChunks(
   records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
   options: KeyspaceJsonlStreamOptions,
   chunks: ChunkPool | null,
+  handed: { bytes: number },
 ): AsyncGenerator<Uint8Array> {
   const newChunk = chunks?.take;
   const budget = options.memoryBudgetBytes ?? DEFAULT_BUDGET;
@@ -920,10 +939,35 @@ async function* jsonlChunks(
   const main = canonical ? new ByteSorter(budget, tmp, pool) : null;
   let huge: HugeKey | null = null;
   let hugeItem: Awaited<ReturnType<ByteSorter['openItem']>> | null = null;
+  // the first piece of the huge key, and (file order) where its line starts in the output
+  let hugeFirst: KeyRecord | null = null;
+  let hugeAt = 0;
+  const pieces = options.pieces;
+  /** The huge key's pieces stopped before its last one (options.pieces): it is left out of the output. */
+  const dropHuge = async (): Promise<void> => {
+    const first = hugeFirst!;
+    huge = null;
+    hugeFirst = null;
+    if (hugeItem !== null) {
+      const item = hugeItem;
+      hugeItem = null;
+      await item.abort();
+      pieces!.drop?.(first.db, first.key, null);
+    } else {
+      // the line's bytes not handed out yet go; those that were, the writer drops (w held nothing else: see below)
+      w.reset();
+      pool.clear();
+      handed.bytes = hugeAt;
+      pieces!.drop?.(first.db, first.key, hugeAt);
+    }
+  };
   try {
     for await (const r of records) {
+      if (huge !== null && !huge.matches(r)) {
+        if (!pieces) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
+        await dropHuge();
+      }
       if (huge !== null) {
-        if (!huge.matches(r)) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
         const out = r.partial ? huge.add(r as KeyRecord) : huge.finish(r as KeyRecord, options);
         if (hugeItem !== null) {
           for await (const b of out) {
@@ -937,15 +981,20 @@ async function* jsonlChunks(
         }
         if (!r.partial) {
           if (hugeItem !== null) await hugeItem.finish(huge.kept());
-          // file order has no other use for the slabs: let them go rather than hold the budget to the end
-          else pool.clear();
+          else {
+            // file order has no other use for the slabs: let them go rather than hold the budget to the end
+            pool.clear();
+            pieces?.close?.(handed.bytes);
+          }
           huge = null;
           hugeItem = null;
+          hugeFirst = null;
         }
         continue;
       }
       if (r.partial && isCollection(r)) {
         huge = new HugeKey(r, main !== null ? new ChunkWriter(OUT_CHUNK, newChunk) : w, budget, tmp, pool, main === null);
+        hugeFirst = r as KeyRecord;
         if (main !== null) {
           // the collection's elements get the whole budget (and the same slabs)
           await main.spill();
@@ -956,6 +1005,8 @@ async function* jsonlChunks(
           }
         } else {
           yield* w.takeAll();
+          hugeAt = handed.bytes;
+          pieces?.open?.(hugeAt);
           yield* huge.add(r);
         }
       } else if (main !== null) {
@@ -970,7 +1021,10 @@ async function* jsonlChunks(
         yield* w.takeDone();
       }
     }
-    if (huge !== null) throw new KeyspaceError('schema', 'the records end inside a partial key');
+    if (huge !== null) {
+      if (!pieces) throw new KeyspaceError('schema', 'the records end inside a partial key');
+      await dropHuge();
+    }
     if (main === null) {
       yield* w.takeAll();
       return;
@@ -1004,6 +1058,8 @@ async function* jsonlChunks(
     }
     if (pos > 0) yield buf.subarray(0, pos);
   } finally {
+    // a huge key's run still being written when the records failed (or the consumer stopped) holds a file open
+    if (hugeItem !== null) await (hugeItem as { abort: () => Promise<void> }).abort().catch(() => undefined);
     await tmp.remove();
   }
 }
