@@ -3,8 +3,8 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatManifest, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
 import { AtomicDir, AtomicFile, FsioError, backupFile, checkOutput, describeIoError, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
-import { commandsForFunction, commandsForKey, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { commandsForFunction, commandsForKey, type KeyspacePiece, type KeyspaceRecord, type PieceOutput } from '@redis-persist/keyspace';
+import { rdbKeyspaceRecords, type RdbError, type RdbKeyBeingRead } from '@redis-persist/rdb';
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
 import { CommandEncoder } from '@redis-persist/resp';
 import { ReplayError } from './errors.js';
@@ -17,6 +17,12 @@ export interface RespChunksOptions {
   timestamp?: number;
   /** Elements per variadic command (default 64, Redis' AOF_REWRITE_ITEMS_PER_CMD). */
   itemsPerCommand?: number;
+  /**
+   * Where the commands of a key in pieces (`partial: true` records) lie in the output, and which keys were left
+   * unfinished: with it, pieces that stop before their last one (a damaged input) are dropped instead of being
+   * written as if the key were whole. See {@link PieceOutput}.
+   */
+  pieces?: PieceOutput;
 }
 
 /**
@@ -30,29 +36,71 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
   if (options.timestamp !== undefined) pending.push(Buffer.from(`#TS:${options.timestamp}\r\n`));
   let db = -1;
   const rewrite = { itemsPerCommand: options.itemsPerCommand ?? 64 };
+  const pieces = options.pieces;
+  // with options.pieces: bytes handed out, and the key in pieces being written (where its commands start, the db
+  // selected before them)
+  let handed = 0;
+  let open: { db: number; key: Uint8Array; at: number; dbBefore: number } | null = null;
+  const dropOpen = (): void => {
+    const o = open!;
+    open = null;
+    if (o.at >= handed) {
+      // still pending here: cut
+      let keep = o.at - handed;
+      const kept: Uint8Array[] = [];
+      for (const p of pending) {
+        if (keep <= 0) break;
+        kept.push(p.length <= keep ? p : p.subarray(0, keep));
+        keep -= p.length;
+      }
+      pending = kept;
+      size = o.at - handed;
+    } else {
+      // partly handed out: the writer drops it from o.at on
+      pending = [];
+      size = 0;
+      handed = o.at;
+    }
+    db = o.dbBefore;
+    pieces!.drop?.(o.db, o.key, o.at);
+  };
   for await (const r of records) {
+    if (pieces) {
+      if (open !== null && (r.kind !== 'key' || r.db !== open.db || !Buffer.from(r.key.buffer, r.key.byteOffset, r.key.length).equals(open.key))) dropOpen();
+      if (open === null && r.kind === 'key' && (r as KeyspacePiece).partial) {
+        open = { db: r.db, key: r.key, at: handed + size, dbBefore: db };
+        pieces.open?.(open.at);
+      }
+    }
     if (r.kind === 'function') {
       for (const c of commandsForFunction(r)) enc.add(c);
     } else {
       const cmds = commandsForKey(r, rewrite);
-      if (cmds.length === 0) continue;
-      if (r.db !== db) {
-        db = r.db;
-        enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
+      if (cmds.length > 0) {
+        if (r.db !== db) {
+          db = r.db;
+          enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
+        }
+        for (const c of cmds) enc.add(c);
       }
-      for (const c of cmds) enc.add(c);
     }
     const bytes = enc.take();
     if (bytes.length > 0) {
       pending.push(bytes.slice());
       size += bytes.length;
     }
+    if (open !== null && !(r as KeyspacePiece).partial) {
+      open = null;
+      pieces!.close?.(handed + size);
+    }
     if (size >= CHUNK) {
+      handed += size;
       yield Buffer.concat(pending);
       pending = [];
       size = 0;
     }
   }
+  if (open !== null) dropOpen();
   if (pending.length > 0) yield Buffer.concat(pending);
 }
 
@@ -99,6 +147,11 @@ export interface RdbToAofOptions {
   appendFilename?: string;
   /** Keys whose expiry is at or before this Unix ms time are left out, as a loading master drops them (default now). */
   now?: number;
+  /**
+   * A damaged RDB: the records before the damage are written (and the output committed) and the error is passed
+   * here instead of being thrown (see `onDamage` of `@redis-persist/rdb`). Default: thrown, nothing written.
+   */
+  onDamage?: (error: RdbError, reading: RdbKeyBeingRead | null) => void;
 }
 
 export interface RdbToAofResult {
@@ -146,7 +199,7 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
   const policy: OutputPolicy = { force: options.force, inputs: [input] };
   await checkOutput(output, policy, options.layout === 'dir' ? 'dir' : 'file');
   const n = { keys: 0, functions: 0 };
-  const records = counting(rdbKeyspaceRecords(input, { dropExpiredBefore: options.now ?? Date.now() }), n);
+  const records = counting(rdbKeyspaceRecords(input, { dropExpiredBefore: options.now ?? Date.now(), onDamage: options.onDamage }), n);
   if (options.layout === 'file') {
     const file = await AtomicFile.create(output, policy);
     try {
