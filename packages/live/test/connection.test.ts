@@ -177,9 +177,12 @@ describe.skipIf(!redisAvailable())('RedisConnection', () => {
     } finally {
       await d.close();
     }
-    const f = await connectRedis(url, { timeoutMs: 300 });
+    await server.client.call('PING'); // answered once the DEBUG SLEEP above is over
+    const f = await connectRedis(url, { timeoutMs: 2000 });
     try {
-      f.setReplyTimeout(5000);
+      f.setReplyTimeout(300);
+      expect(text(await f.call('PING'))).toBe('PONG');
+      f.setReplyTimeout(5000); // raised around a command known to take longer than 300 ms
       expect(text(await f.call('DEBUG', 'SLEEP', '0.5'))).toBe('OK');
     } finally {
       await f.close();
