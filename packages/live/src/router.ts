@@ -269,9 +269,9 @@ export class ClusterRouter {
 
   /** Like {@link request}, but an error reply rejects with a LiveError carrying the server's text. */
   async call(cmd: RoutedCommand): Promise<RespValue> {
-    const v = await this.request(cmd);
-    if (v.type === 'error') throw replyError(v.value, this.owners[this.slotOf(keyOf(cmd))], commandName(argsOf(cmd)));
-    return v;
+    const { reply, server } = await this.route(cmd);
+    if (reply.type === 'error') throw replyError(reply.value, server, commandName(argsOf(cmd)));
+    return reply;
   }
 
   /**
