@@ -12,3 +12,4 @@ export {
 export { dumpLiveKeyspace, streamFromXinfoFull, parseScore, type DumpOptions } from './dump.js';
 export { randomTraffic, type RandomTrafficOptions, type TrafficType } from './traffic.js';
 export { startCluster, clusterAvailable, type TestCluster, type StartClusterOptions } from './cluster.js';
+export { startSentinels, startMasterReplica, waitForReplicaLink, type TestSentinels, type StartSentinelsOptions, type ReplicatedServers } from './sentinel.js';
