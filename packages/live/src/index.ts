@@ -46,3 +46,21 @@ export {
   type RestoreSummary,
   type RestoreServer,
 } from './restore.js';
+export {
+  parseSentinelList,
+  resolveMaster,
+  masterResolver,
+  watchMaster,
+  askSentinel,
+  serverRole,
+  MasterWatch,
+  SentinelError,
+  SENTINEL_DEFAULT_PORT,
+  type SentinelAddress,
+  type SentinelOptions,
+  type SentinelAnswer,
+  type ResolvedMaster,
+  type MasterSwitch,
+  type SentinelEvent,
+  type WatchMasterOptions,
+} from './sentinel.js';
