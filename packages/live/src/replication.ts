@@ -56,6 +56,19 @@ export interface FetchSnapshotOptions {
   timeoutMs?: number;
   /** The port sent as `REPLCONF listening-port` (what INFO replication and the master's log show). Default: the local port of the connection. */
   listeningPort?: number;
+  /**
+   * Stay a replica after the snapshot (continuation mode): no `REPLCONF rdb-only`, and once the payload has been
+   * iterated (or right away after `+CONTINUE`) {@link SnapshotStream.link} holds the connection, which carries the
+   * master's command stream ({@link ReplicationLink}). Needs PSYNC (Redis 2.8+).
+   */
+  stream?: boolean;
+  /**
+   * With `stream`: ask to continue a replication history rather than for a snapshot, `PSYNC <replid> <offset + 1>`,
+   * where `offset` is the replication offset just past the last command kept (a replica's `master_repl_offset`).
+   * The master answers `+CONTINUE [<replid>]` ({@link SnapshotStream.continued} is set, the iteration yields no
+   * chunk) or `+FULLRESYNC` and a snapshot, as for a first sync.
+   */
+  continueFrom?: { replid: string; offset: number };
 }
 
 /** What the master said about the sync, known once the payload starts. */
@@ -162,6 +175,12 @@ class SocketReader {
     return this.buf.length;
   }
 
+  /** Puts bytes back in front of what is read next (what followed the payload in the same chunk). */
+  unshift(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    this.buf = this.buf.length === 0 ? bytes : Buffer.concat([bytes, this.buf]);
+  }
+
   async close(): Promise<void> {
     await this.it.return?.().catch(() => undefined);
   }
@@ -182,6 +201,17 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
   bytes = 0;
   /** Whether the whole payload arrived. */
   complete = false;
+  /**
+   * Continuation mode: set when the master answered `PSYNC <replid> <offset+1>` with `+CONTINUE`. `replid` is the
+   * history the stream now belongs to (the master's own id, which differs from the one asked for after a failover:
+   * the promoted replica keeps the old history as its second id); `offset` is the offset asked to continue from.
+   */
+  continued: { replid: string; offset: number; replidChanged: boolean } | null = null;
+  /**
+   * Continuation mode (`stream: true`): the connection, handed over once the payload has been iterated to its end
+   * (or at once after `+CONTINUE`): read the command stream from it. Null before that, and when the sync failed.
+   */
+  link: ReplicationLink | null = null;
   private started = false;
 
   constructor(
@@ -322,9 +352,13 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
         if (err !== null && /^(NOAUTH|NOPERM|WRONGPASS)\b/.test(err)) throw replyError(server, `REPLCONF ${args[0]}`, err, address);
         return err;
       };
+      const streaming = options.stream === true;
+      if (streaming && options.functionsOnly) throw new LiveError('protocol', 'a functions-only snapshot cannot be followed by a command stream', server);
+      if (!streaming && options.continueFrom) throw new LiveError('protocol', 'continueFrom needs stream: true', server);
       await replconf(['listening-port', String(options.listeningPort ?? socket.localPort ?? 0)]);
       const capaErr = await replconf(['capa', 'eof', 'capa', 'psync2']);
-      const rdbOnly = (await replconf(['rdb-only', '1'])) === null;
+      // a follower stays for the command stream: no rdb-only
+      const rdbOnly = streaming ? false : (await replconf(['rdb-only', '1'])) === null;
       if (options.functionsOnly) {
         const err = await replconf(['rdb-filter-only', 'functions']);
         if (err !== null || capaErr !== null) {
@@ -332,11 +366,16 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
         }
       }
 
-      // PSYNC ? -1 asks for a full resynchronization; servers before 2.8 only know SYNC.
+      // PSYNC ? -1 asks for a full resynchronization (PSYNC <replid> <offset+1> to continue a history); servers
+      // before 2.8 only know SYNC.
       let command: SnapshotInfo['command'] = 'psync';
       let replid: string | null = null;
       let offset: number | null = null;
-      send(['PSYNC', '?', '-1']);
+      const from = options.continueFrom;
+      if (from !== undefined && (!/^[0-9a-zA-Z]{40}$/.test(from.replid) || !Number.isSafeInteger(from.offset) || from.offset < 0)) {
+        throw new LiveError('protocol', `cannot continue from replid ${JSON.stringify(from.replid)} offset ${from.offset}`, server);
+      }
+      send(from !== undefined ? ['PSYNC', from.replid, String(from.offset + 1)] : ['PSYNC', '?', '-1']);
       let header: string | null = null;
       for (;;) {
         const line = await reader.line();
@@ -349,11 +388,19 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
         if (line.startsWith('-')) {
           const text = line.slice(1);
           if (command === 'psync' && /^ERR unknown command/i.test(text)) {
+            if (streaming) throw new LiveError('unsupported', `the server has no PSYNC (Redis before 2.8): its stream cannot be followed (${text})`, server);
             command = 'sync';
             send(['SYNC']);
             continue;
           }
           throw replyError(server, command.toUpperCase(), text, address);
+        }
+        if (command === 'psync' && replid === null && from !== undefined && /^\+CONTINUE( |$)/.test(line)) {
+          const m = /^\+CONTINUE(?: ([0-9a-zA-Z]{40}))?$/.exec(line);
+          if (!m) throw new LiveError('protocol', `PSYNC: unexpected reply ${JSON.stringify(line.slice(0, 200))}`, server);
+          const id = m[1] ?? from.replid;
+          this.continued = { replid: id, offset: from.offset, replidChanged: id !== from.replid };
+          break;
         }
         if (command === 'psync' && replid === null && line.startsWith('+')) {
           const m = /^\+FULLRESYNC ([0-9a-zA-Z]{40}) (\d+)$/.exec(line);
@@ -372,6 +419,12 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
         }
         throw new LiveError('protocol', `${command.toUpperCase()}: unexpected reply ${JSON.stringify(line.slice(0, 200))}`, server);
       }
+      if (this.continued !== null) {
+        // +CONTINUE: no payload; the command stream follows at once (the finally block hands the link over)
+        progress('done');
+        return;
+      }
+      if (header === null) throw new LiveError('protocol', 'PSYNC: no payload header', server);
       if (command === 'psync' && replid === null) throw new LiveError('protocol', 'PSYNC: the payload came without +FULLRESYNC', server);
 
       let mark: Buffer | null = null;
@@ -410,6 +463,8 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
           const c = await reader.chunk();
           if (c === null) throw new LiveError('closed', `the server closed the connection after ${bytes} of ${total} payload bytes`, server);
           const take = c.length <= remaining ? c : c.subarray(0, remaining);
+          // a disk-based payload is followed at once by the command stream (continuation mode): keep those bytes
+          if (c.length > remaining) reader.unshift(c.subarray(remaining));
           remaining -= take.length;
           yield out(take);
         }
@@ -452,10 +507,146 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
     } finally {
       signal?.removeEventListener('abort', onAbort);
       socket.setTimeout(0);
-      await reader.close();
-      socket.destroy();
+      const handOver = options.stream === true && (this.complete || this.continued !== null) && !signal?.aborted && !socket.destroyed;
+      if (handOver) {
+        socket.removeAllListeners('timeout');
+        const startOffset = this.continued !== null ? this.continued.offset : this.info!.offset!;
+        const id = this.continued !== null ? this.continued.replid : this.info!.replid!;
+        this.link = new ReplicationLink(socket, reader, server, id, startOffset, { timeoutMs, signal });
+      } else {
+        await reader.close();
+        socket.destroy();
+      }
     }
   }
+}
+
+/** One command of a master's replication stream. */
+export interface ReplicationCommand {
+  /** The command's name and arguments, as bytes. */
+  args: Uint8Array[];
+  /** The command exactly as the master sent it (RESP), to be written to an AOF as it is. */
+  raw: Uint8Array;
+  /** The replication offset just past this command (what a replica's `master_repl_offset` is once it applied it). */
+  end: number;
+}
+
+const ACK_PREFIX = Buffer.from('*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n');
+
+/**
+ * The command stream of a master, after a full sync or a `+CONTINUE` (see {@link FetchSnapshotOptions.stream}):
+ * {@link read} hands out the complete commands received, each with the replication offset just past it, and
+ * {@link ack} reports the offset processed (`REPLCONF ACK <offset>`). The socket is read only as fast as
+ * {@link read} is called. Note: after a diskless full sync the master sends nothing until the first ACK.
+ */
+export class ReplicationLink {
+  private readonly decoder = new RespDecoder();
+  private pending: ReplicationCommand[] = [];
+  private closed = false;
+  /** Replication offset of the first byte this link received (the decoder counts from 0). */
+  private readonly base: number;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly reader: SocketReader,
+    /** `host:port` of the master. */
+    readonly server: string,
+    /** The replication id the stream belongs to. */
+    readonly replid: string,
+    /** The replication offset the stream starts after. */
+    readonly startOffset: number,
+    private readonly options: { timeoutMs: number; signal?: AbortSignal },
+  ) {
+    this.base = startOffset;
+    // a write after the master closed the link must not become an unhandled 'error' event
+    socket.on('error', () => undefined);
+    if (options.timeoutMs > 0) {
+      socket.setTimeout(options.timeoutMs, () => {
+        socket.destroy(new LiveError('timeout', `the master sent nothing for ${options.timeoutMs} ms (not even a PING)`, server));
+      });
+    }
+    const signal = options.signal;
+    if (signal) {
+      const onAbort = () => socket.destroy(abortReason(signal) as Error);
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        socket.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
+    }
+  }
+
+  /** Replication offset just past the last complete command handed out (or the start offset). */
+  get offset(): number {
+    return this.base + this.decodedEnd;
+  }
+  private decodedEnd = 0;
+
+  /**
+   * The next complete commands (at least one), in order. Throws LiveError `closed` when the master ends the link,
+   * `timeout` when it is silent for `timeoutMs`, `protocol` for anything but arrays of bulk strings, or the
+   * signal's reason once aborted.
+   */
+  async read(): Promise<ReplicationCommand[]> {
+    for (;;) {
+      if (this.pending.length > 0) {
+        const out = this.pending;
+        this.pending = [];
+        return out;
+      }
+      if (this.closed) throw new LiveError('closed', 'the replication link was closed', this.server);
+      this.drain();
+      if (this.pending.length > 0) continue;
+      const chunk = await this.reader.chunk();
+      if (chunk === null) throw new LiveError('closed', 'the master closed the replication link', this.server);
+      this.decoder.push(chunk);
+      this.drain();
+    }
+  }
+
+  private drain(): void {
+    for (;;) {
+      let v: RespValue | undefined;
+      try {
+        v = this.decoder.next();
+      } catch (err) {
+        throw new LiveError('protocol', `unreadable replication stream at offset ${this.base + this.decoder.valueOffset}: ${err instanceof Error ? err.message : String(err)}`, this.server, err);
+      }
+      if (v === undefined) return;
+      const start = this.decoder.valueOffset;
+      const end = this.decoder.offset;
+      if (v.type !== 'array' || v.value === null || v.value.length === 0 || v.value.some((x) => x.type !== 'bulk' || x.value === null)) {
+        throw new LiveError('protocol', `the replication stream holds something other than a command at offset ${this.base + start} (${v.type})`, this.server);
+      }
+      const args = v.value.map((x) => (x as { value: Uint8Array }).value);
+      const raw = encodeCommand(args);
+      if (raw.length !== end - start) {
+        // the master writes every command as *<n> $<len> ...: anything else would make our offsets wrong
+        throw new LiveError('protocol', `a command at offset ${this.base + start} is not in the canonical form (${end - start} bytes, ${raw.length} re-encoded)`, this.server);
+      }
+      this.decodedEnd = end;
+      this.pending.push({ args, raw, end: this.base + end });
+    }
+  }
+
+  /** Sends `REPLCONF ACK <offset>` (ignored once the link is down). */
+  ack(offset: number): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.socket.write(Buffer.concat([ACK_PREFIX, encodeBulk(String(offset))]));
+  }
+
+  /** Closes the connection (a pending read rejects). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.setTimeout(0);
+    this.socket.destroy();
+    void this.reader.close();
+  }
+}
+
+function encodeBulk(text: string): Buffer {
+  return Buffer.from(`$${Buffer.byteLength(text)}\r\n${text}\r\n`);
 }
 
 /**
