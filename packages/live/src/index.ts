@@ -23,6 +23,8 @@ export {
   formatNodesJson,
   SnapshotStream,
   SnapshotVerifier,
+  ReplicationLink,
+  type ReplicationCommand,
   EOF_MARK_LENGTH,
   type FetchSnapshotOptions,
   type FetchToFileOptions,
@@ -64,3 +66,16 @@ export {
   type SentinelEvent,
   type WatchMasterOptions,
 } from './sentinel.js';
+export {
+  followReplication,
+  Follower,
+  scanIncrFile,
+  FOLLOW_STATE_FILE,
+  REPL_ANNOTATION,
+  type FollowOptions,
+  type FollowEvent,
+  type FollowSummary,
+  type FollowState,
+  type FsyncPolicy,
+  type IncrScan,
+} from './follow.js';
