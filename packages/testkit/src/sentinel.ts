@@ -366,6 +366,8 @@ export async function waitForReplicaLink(server: RedisServer, timeoutMs = 30_000
  * A master and `replicas` replicas (default 1), each a {@link startRedis} server, the replicas attached with
  * `REPLICAOF 127.0.0.1 <master port>` and waited for until their link is up (bounded). `config` goes to every
  * server; with `password`, `requirepass` and `masterauth` are set on each (CONFIG SET, after it started).
+ * Note: a sentinel that reconfigures a server (a failover) ends its normal clients (`CLIENT KILL TYPE normal`), the
+ * `client` of its RedisServer included: connect anew (testkit `connect`) after a failover.
  */
 export async function startMasterReplica(options: { replicas?: number; config?: Record<string, string>; password?: string; timeoutMs?: number } = {}): Promise<ReplicatedServers> {
   // the password is set once each server answers PING (startRedis waits for PING without AUTH); the testkit client

@@ -5,7 +5,6 @@ import {
   LiveError,
   fetchClusterSnapshots,
   fetchSnapshotToFile,
-  parseRedisUrl,
   type ClusterFetchResult,
   type FetchResult,
   type RedisAddress,
@@ -13,8 +12,9 @@ import {
 } from '@redis-persist/live';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, createOutput, formatBytes, usageError, type Output } from '../common/index.js';
+import { addLiveTargetOptions, liveTarget, resolveLiveTarget, type LiveTargetCliOptions } from '../common/live-target.js';
 
-interface FetchOpts {
+interface FetchOpts extends LiveTargetCliOptions {
   output?: string;
   cluster?: boolean;
   functionsOnly?: boolean;
@@ -123,10 +123,10 @@ function printFailure(o: Output, json: boolean, base: Record<string, unknown>, e
 }
 
 export function registerFetch(program: Command): void {
-  program
+  const cmd = program
     .command('fetch')
     .description('fetch a snapshot from a live server the way a replica does (as redis-cli --rdb), verify it while it streams (structure, CRC64) and write it atomically; --cluster: every master of a cluster')
-    .argument('<url>', 'the server: redis://[user:pass@]host:port, rediss://... for TLS (the password may also come from REDISCLI_AUTH)')
+    .argument('[url]', 'the server: redis://[user:pass@]host:port, rediss://... for TLS (the password may also come from REDISCLI_AUTH); or --sentinel with --master')
     .requiredOption('-o, --output <path>', 'the RDB file to write (with --cluster: a directory, <node id>.rdb per master and nodes.json)')
     .option('--cluster', 'the address is a seed node: fetch every master of its cluster into the directory -o, with nodes.json (as redis-cli --cluster backup)')
     .option('--functions-only', 'only the functions, no keys (as redis-cli --functions-rdb; Redis 7.0+)')
@@ -136,19 +136,15 @@ export function registerFetch(program: Command): void {
     .option('--insecure', 'TLS: do not verify the server certificate')
     .option('--timeout <seconds>', 'fail when the server sends nothing (not even a keep-alive) for this long', '60')
     .option('--force', 'replace an existing output (the old one is kept as <out>.bak)')
-    .option('--json', 'print one JSON document describing the result')
-    .action(async (url: string, opts: FetchOpts) => {
+    .option('--json', 'print one JSON document describing the result');
+  addLiveTargetOptions(cmd).action(async (url: string | undefined, opts: FetchOpts) => {
       const o = createOutput();
       const output = opts.output!;
-      let address: RedisAddress;
-      try {
-        address = parseRedisUrl(url);
-      } catch (err) {
-        if (err instanceof LiveError) throw usageError(err.message);
-        throw err;
-      }
-      if (address.password === undefined && process.env.REDISCLI_AUTH) address = { ...address, password: process.env.REDISCLI_AUTH };
       const tlsFiles = opts.cacert !== undefined || opts.cert !== undefined || opts.key !== undefined || opts.insecure;
+      const live = liveTarget(url, opts, { tls: Boolean(tlsFiles) });
+      if (live.kind === 'sentinel' && opts.cluster) throw usageError('--cluster takes a seed node URL, not --sentinel (a cluster has no sentinels)');
+      let address: RedisAddress = await resolveLiveTarget(live, o);
+      if (address.password === undefined && process.env.REDISCLI_AUTH) address = { ...address, password: process.env.REDISCLI_AUTH };
       if (tlsFiles && !address.tls) throw usageError('--cacert, --cert, --key and --insecure are for TLS: use a rediss:// address');
       if ((opts.cert === undefined) !== (opts.key === undefined)) throw usageError('--cert and --key go together');
       const timeoutSeconds = Number(opts.timeout);

@@ -6,11 +6,12 @@ import type { KeyspaceRecord } from '@redis-persist/keyspace';
 import { readKeyspaceJsonl } from '@redis-persist/keyspace';
 import { parseRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { replayAof } from '@redis-persist/replay';
-import { LiveError, RestoreError, RestoreTarget, formatAddress, parseRedisUrl, rdbVersionForServer, restoreKeys, type ConnectOptions, type RestoreSummary } from '@redis-persist/live';
+import { LiveError, RestoreError, RestoreTarget, formatAddress, rdbVersionForServer, restoreKeys, type ConnectOptions, type RestoreSummary } from '@redis-persist/live';
 import { CliExit, ExitCode, createOutput, dataDirSource, sourceJson, usageError, type Output } from '../common/index.js';
 import { detectInput, type InputFormat } from '../common/input.js';
+import { addLiveTargetOptions, liveTarget, resolveLiveTarget, type LiveTargetCliOptions } from '../common/live-target.js';
 
-interface RestoreOpts {
+interface RestoreOpts extends LiveTargetCliOptions {
   cluster?: string;
   replace?: boolean;
   flush?: boolean;
@@ -154,10 +155,10 @@ function summaryJson(s: RestoreSummary) {
 }
 
 export function registerRestore(program: Command): void {
-  program
+  const cmd = program
     .command('restore')
     .description('restore RDB files, AOFs (replayed offline) or keyspace JSON Lines into a live server, or into a cluster with each key at the master owning its slot (RESTORE ... ABSTTL)')
-    .argument('<args...>', 'inputs (RDB files, AOF files or directories, keyspace JSON Lines, data directories), then the target redis://[user:pass@]host:port (rediss:// for TLS) unless --cluster is given')
+    .argument('<args...>', 'inputs (RDB files, AOF files or directories, keyspace JSON Lines, data directories), then the target redis://[user:pass@]host:port (rediss:// for TLS) unless --cluster or --sentinel is given')
     .option('--cluster <seed>', 'restore into the cluster this node (redis://host:port) belongs to: every key to the master owning its slot, functions to every master')
     .option('--replace', 'overwrite keys (and function libraries) of the same name already there (RESTORE ... REPLACE); other keys stay')
     .option('--flush', 'empty the target first: FLUSHALL and FUNCTION FLUSH on every master')
@@ -169,12 +170,17 @@ export function registerRestore(program: Command): void {
     .option('--timeout <ms>', 'connecting, and the longest silence while a reply is awaited (default 10000)')
     .option('--config <redis.conf>', "for a data directory given as input: the server's redis.conf, whose appendonly decides what Redis loads")
     .option('--from <rdb|aof>', 'for a data directory given as input: read its RDB file or its AOF, whatever Redis would load')
-    .option('--json', 'print one JSON document describing the result')
-    .action(async (args: string[], opts: RestoreOpts) => {
+    .option('--json', 'print one JSON document describing the result');
+  addLiveTargetOptions(cmd).action(async (args: string[], opts: RestoreOpts) => {
       const o = createOutput();
-      let url: string;
+      let url: string | undefined;
       let paths: string[];
-      if (opts.cluster !== undefined) {
+      if (opts.cluster !== undefined && opts.sentinel !== undefined) throw usageError('--cluster and --sentinel: a cluster has no sentinels, choose one');
+      if (opts.sentinel !== undefined) {
+        paths = args;
+        const stray = paths.find((p) => /^rediss?:\/\//i.test(p));
+        if (stray !== undefined) throw usageError(`${stray}: with --sentinel the target is the master the sentinels name; the other arguments are inputs`);
+      } else if (opts.cluster !== undefined) {
         url = opts.cluster;
         paths = args;
         const stray = paths.find((p) => /^rediss?:\/\//i.test(p));
@@ -185,13 +191,11 @@ export function registerRestore(program: Command): void {
         if (!/^rediss?:\/\//i.test(url)) throw usageError(`the last argument must be the target server (redis://host:port, rediss:// for TLS) or give --cluster redis://seed; got ${JSON.stringify(url)}`);
       }
       if (paths.length === 0) throw usageError('no input: name RDB files, AOFs or keyspace JSON Lines before the target');
-      let address;
-      try {
-        address = parseRedisUrl(url);
-      } catch (e) {
-        throw usageError((e as Error).message);
-      }
-      const target = formatAddress(address);
+      const tlsFiles = opts.cacert !== undefined || opts.cert !== undefined || opts.key !== undefined;
+      const live = liveTarget(url, opts, { tls: tlsFiles, ...(opts.timeout !== undefined && /^\d+$/.test(opts.timeout) ? { timeoutMs: Number(opts.timeout) } : {}) });
+      // with --sentinel: asked now (an unknown name fails before the inputs are read) and again before connecting
+      let address = await resolveLiveTarget(live, o);
+      let target = formatAddress(address);
       const cluster = opts.cluster !== undefined;
       if (address.db !== 0) {
         throw usageError(cluster ? `a cluster has only database 0: drop /${address.db} from ${target}` : `keys keep their database: instead of /${address.db} in the URL use --db-map (--db-map 0:${address.db})`);
@@ -248,6 +252,10 @@ export function registerRestore(program: Command): void {
       }
 
       // 2. the target, then the keys
+      if (live.kind === 'sentinel') {
+        address = await resolveLiveTarget(live, o, address);
+        target = formatAddress(address);
+      }
       let opened: RestoreTarget;
       try {
         opened = await RestoreTarget.open(address, { cluster, connect });
