@@ -371,6 +371,9 @@ interface HeldTx {
   commands: ReplicationCommand[];
 }
 
+/** The directories followed in this process (the lock file is re-entrant within a process). */
+const activeDirs = new Set<string>();
+
 function isFatal(err: unknown): boolean {
   if (err instanceof LiveError) return !['connect', 'closed', 'timeout', 'reply'].includes(err.code);
   return true; // file system, verification, anything unexpected
@@ -426,6 +429,17 @@ export class Follower extends EventEmitter {
     return this.done;
   }
 
+  /**
+   * Drops the current link and connects again (the master is resolved again): for a failover seen elsewhere, e.g. a
+   * Sentinel `+switch-master`. The history is continued with `PSYNC <replid> <R+1>` as after any lost link.
+   */
+  reconnect(reason = 'reconnect requested'): void {
+    this.reconnectReason = reason;
+    this.link?.close();
+  }
+  private reconnectReason: string | null = null;
+  private link: ReplicationLink | null = null;
+
   /** R: the offset just past the last command written (null before the first sync). */
   get offset(): number | null {
     return this.fileOffset;
@@ -452,14 +466,21 @@ export class Follower extends EventEmitter {
 
   private async run(): Promise<FollowSummary> {
     const dir = this.dir;
+    let real: string | null = null;
     try {
-      await mkdir(dirname(await resolvePath(dir)), { recursive: true }).catch(() => undefined);
-      this.lock = await acquireLock(await resolvePath(dir), { purpose: 'aof-tool follow' });
+      const resolved = await resolvePath(dir);
+      await mkdir(dirname(resolved), { recursive: true }).catch(() => undefined);
+      // the lock file keeps other processes out; it is re-entrant within this one, hence the set
+      if (activeDirs.has(resolved)) throw new FsioError(`${dir} is being followed already (in this process)`, dir, undefined, 'locked');
+      this.lock = await acquireLock(resolved, { purpose: 'aof-tool follow' });
+      activeDirs.add(resolved);
+      real = resolved;
       await this.prepare();
       await this.loop();
       return this.summary;
     } finally {
       await this.finish().catch(() => undefined);
+      if (real !== null) activeDirs.delete(real);
       await this.lock?.release();
     }
   }
@@ -567,19 +588,26 @@ export class Follower extends EventEmitter {
       try {
         const address = await this.resolveMaster();
         this.server = formatAddress(address);
+        this.reconnectReason = null;
         link = await this.sync(address, attempt);
         failures = 0;
+        this.link = link;
+        if (this.reconnectReason !== null) link.close(); // asked for while the sync was under way
         await this.follow(link);
       } catch (err) {
         link?.close();
+        this.link = null;
         await this.dropHeld();
         if (this.stopped) break;
-        if (isFatal(err)) throw err;
-        failures++;
+        const asked = this.reconnectReason;
+        this.reconnectReason = null;
+        if (asked === null && isFatal(err)) throw err;
+        failures = asked !== null ? 0 : failures + 1;
         this.summary.disconnects++;
         if (retry.maxAttempts !== undefined && failures >= retry.maxAttempts) throw err;
-        const wait = Math.min(maxDelay, minDelay * 2 ** Math.min(failures - 1, 20));
-        this.emitEvent({ type: 'disconnect', server: this.server, error: err as Error, attempt: failures, retryInMs: wait });
+        const wait = asked !== null ? 0 : Math.min(maxDelay, minDelay * 2 ** Math.min(failures - 1, 20));
+        const error = asked !== null ? new LiveError('closed', asked, this.server ?? undefined) : (err as Error);
+        this.emitEvent({ type: 'disconnect', server: this.server, error, attempt: failures, retryInMs: wait });
         await sleep(wait, this.stopper.signal);
       }
     }

@@ -87,11 +87,11 @@ function libraries(reply: RespValue): string {
 }
 
 /** Loads a copy of the directory in a fresh redis-server; returns its DEBUG DIGEST, function libraries and key count. */
-async function loadCopy(dir: string): Promise<{ digest: string; functions: string; keys: number; log: string }> {
+async function loadCopy(dir: string, appendfilename = 'appendonly.aof'): Promise<{ digest: string; functions: string; keys: number; log: string }> {
   const data = tmp();
   const name = basename(dir);
   cpSync(dir, join(data, name), { recursive: true });
-  const s = await startRedis({ dir: data, config: { appendonly: 'yes', appenddirname: name } });
+  const s = await startRedis({ dir: data, config: { appendonly: 'yes', appenddirname: name, appendfilename } });
   try {
     const digest = (await s.client.callText('DEBUG', 'DIGEST'))!;
     const functions = libraries(await s.client.call('FUNCTION', 'LIST', 'WITHCODE'));
@@ -109,8 +109,8 @@ async function sourceState(s: RedisServer) {
   };
 }
 
-function manifestOf(dir: string) {
-  return parseManifest(readFileSync(join(dir, 'appendonly.aof.manifest')));
+function manifestOf(dir: string, appendfilename = 'appendonly.aof') {
+  return parseManifest(readFileSync(join(dir, `${appendfilename}.manifest`)));
 }
 
 /** The names of every command in the loaded files, lower case. */
@@ -254,4 +254,125 @@ describe.skipIf(!hasRedis)('followReplication against redis-server 7.0.15', () =
       expect(r.stdout, r.stderr).toMatch(/is valid/);
     }
   }, 90_000);
+
+  it('a backlog overflow and a source restarted with a new replid each start a new base; the old files stay; the result equals the source', async () => {
+    const s = await source({ 'repl-backlog-size': '16kb' });
+    const c = s.client;
+    await randomTraffic(c, { seed: 11, commands: 800, dbs: [0, 1], multi: true, expiries: true });
+    const dir = join(tmp(), 'backup');
+    // the master through a resolver (as Sentinel would give it): the restarted source may come back on another port
+    const resolver = async () => ({ host: '127.0.0.1', port: s.port, tls: false, db: 0 });
+    const run1 = follow(s.port, dir, { master: resolver });
+    await waitFor('the snapshot', () => run1.events.some((e) => e.type === 'snapshot'));
+    await randomTraffic(c, { seed: 12, commands: 600, dbs: [0, 1], multi: true, expiries: true });
+    await caughtUp(s, run1.follower);
+    const sum1 = await run1.follower.stop();
+    const replid1 = await masterReplid(c);
+
+    // while nobody follows, more than the 16 KiB backlog goes by
+    const before = await masterOffset(c);
+    await randomTraffic(c, { seed: 13, commands: 1500, dbs: [0, 1], multi: true, expiries: true });
+    expect((await masterOffset(c)) - before).toBeGreaterThan(16 * 1024);
+    const run2 = follow(s.port, dir, { master: resolver });
+    await waitFor('the new base', () => run2.events.some((e) => e.type === 'snapshot'));
+    expect(run2.events.find((e) => e.type === 'connect')).toMatchObject({ continueFrom: { replid: replid1, offset: sum1.offset } });
+    expect(run2.events.find((e) => e.type === 'resync')).toMatchObject({ previous: { replid: replid1, offset: sum1.offset }, replid: replid1 });
+    expect(run2.events.find((e) => e.type === 'snapshot')).toMatchObject({
+      file: 'appendonly.aof.2.base.rdb',
+      incr: 'appendonly.aof.2.incr.aof',
+      previousManifest: 'appendonly.aof.manifest.gen1',
+    });
+    expect(manifestOf(dir)).toMatchObject({ base: { name: 'appendonly.aof.2.base.rdb', seq: 2 }, history: [], incr: [{ name: 'appendonly.aof.2.incr.aof', seq: 2 }] });
+    // the first generation is kept as it was, with its manifest
+    for (const f of ['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof']) expect(existsSync(join(dir, f)), f).toBe(true);
+    expect(readFileSync(join(dir, 'appendonly.aof.manifest.gen1'), 'latin1')).toBe(
+      'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
+    );
+    await randomTraffic(c, { seed: 14, commands: 500, dbs: [0, 1], multi: true, expiries: true });
+    await caughtUp(s, run2.follower);
+    expect((await loadCopy(dir)).digest).toBe((await sourceState(s)).digest);
+
+    // the source restarted without its data: a new replid; the follower, still running, gets a full resync
+    await s.restart({ save: false });
+    await waitFor('the third base', () => run2.events.filter((e) => e.type === 'snapshot').length >= 2, 30_000);
+    // (a master takes a new replid when its first replica comes)
+    const replid2 = await masterReplid(s.client);
+    expect(replid2).not.toBe(replid1);
+    expect(run2.events.some((e) => e.type === 'disconnect')).toBe(true);
+    expect(run2.events.filter((e) => e.type === 'resync').pop()).toMatchObject({ previous: { replid: replid1 }, replid: replid2 });
+    await randomTraffic(s.client, { seed: 15, commands: 600, dbs: [0, 1], multi: true, expiries: true });
+    await caughtUp(s, run2.follower);
+    const sum2 = await run2.follower.stop();
+    expect(sum2).toMatchObject({ fullSyncs: 2, replid: replid2 });
+    expect(manifestOf(dir).base?.name).toBe('appendonly.aof.3.base.rdb');
+    expect(existsSync(join(dir, 'appendonly.aof.manifest.gen2'))).toBe(true);
+    const got = await loadCopy(dir);
+    expect(got.digest).toBe((await sourceState(s)).digest);
+    expect(got.keys).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('rotates incr files past rotateBytes (manifest updated, each file self-describing), fsync always, a custom appendfilename; WAIT sees the ACKs; reconnect() continues', async () => {
+    const s = await source();
+    const c = s.client;
+    const dir = join(tmp(), 'rotating');
+    const run = follow(s.port, dir, { rotateBytes: 16 * 1024, fsync: 'always', appendFilename: 'backup.aof' });
+    await waitFor('the snapshot', () => run.events.some((e) => e.type === 'snapshot'));
+    await randomTraffic(c, { seed: 21, commands: 3000, dbs: [0, 1, 5], multi: true, expiries: true, flushAll: true });
+    await c.call('SELECT', 5);
+    await c.call('SET', 'in-db-5', 'x');
+    // WAIT: the master asks for an ACK (REPLCONF GETACK) and the follower's reaches the write
+    expect((await c.call('WAIT', 1, 5000)).type).toBe('integer');
+    expect(await c.callInt('WAIT', 1, 5000)).toBe(1n);
+    await c.call('SELECT', 0);
+    run.follower.reconnect('a test asked');
+    await waitFor('the continuation', () => run.events.some((e) => e.type === 'continue'));
+    await randomTraffic(c, { seed: 22, commands: 1500, dbs: [0, 1, 5], multi: true, expiries: true });
+    await caughtUp(s, run.follower);
+    const sum = await run.follower.stop();
+    expect(sum.fullSyncs).toBe(1);
+    expect(sum.partialSyncs).toBe(1);
+    const rotations = run.events.filter((e) => e.type === 'rotate');
+    expect(rotations.length).toBeGreaterThanOrEqual(3);
+    const m = manifestOf(dir, 'backup.aof');
+    expect(m.base?.name).toBe('backup.aof.1.base.rdb');
+    expect(m.incr.map((e) => e.name)).toEqual(Array.from({ length: rotations.length + 1 }, (_, i) => `backup.aof.${i + 1}.incr.aof`));
+    expect(readdirSync(dir).filter((n) => n.endsWith('.incr.aof')).length).toBe(m.incr.length);
+    for (const [i, e] of m.incr.entries()) {
+      const head = readFileSync(join(dir, e.name)).toString('latin1', 0, 200);
+      // #TS first, then (after the first file, once a database is known) the SELECT, then where the stream stands
+      expect(head, e.name).toMatch(i === 0 ? /^#TS:\d+\r\n#REPL:[0-9a-f]{40}:\d+\r\n/ : /^#TS:\d+\r\n\*2\r\n\$6\r\nSELECT\r\n\$1\r\n\d\r\n#REPL:[0-9a-f]{40}:\d+\r\n/);
+      checkAnnotations(join(dir, e.name));
+    }
+    // R at the end of each file is where the next one starts
+    for (let i = 0; i + 1 < m.incr.length; i++) {
+      const scan = await scanIncrFile(join(dir, m.incr[i].name));
+      const next = /#REPL:[0-9a-f]{40}:(\d+)/.exec(readFileSync(join(dir, m.incr[i + 1].name)).toString('latin1', 0, 300))!;
+      expect(Number(next[1]), m.incr[i + 1].name).toBe(scan.offset);
+    }
+    const got = await loadCopy(dir, 'backup.aof');
+    expect(got.digest).toBe((await sourceState(s)).digest);
+  }, 90_000);
+
+  it('refuses a second follower on the same directory and a directory it did not write (unless force, which keeps it as .bak)', async () => {
+    const s = await source();
+    const dir = join(tmp(), 'locked');
+    const run = follow(s.port, dir);
+    await waitFor('the snapshot', () => run.events.some((e) => e.type === 'snapshot'));
+    const second = follow(s.port, dir);
+    await expect(second.follower.done).rejects.toMatchObject({ name: 'FsioError', code: 'locked' });
+    await run.follower.stop();
+    expect(existsSync(join(dir, FOLLOW_STATE_FILE))).toBe(true);
+
+    const foreign = join(tmp(), 'foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'notes.txt'), 'mine');
+    const refused = follow(s.port, foreign);
+    await expect(refused.follower.done).rejects.toMatchObject({ name: 'FsioError', code: 'output-exists' });
+    expect(readdirSync(foreign)).toEqual(['notes.txt']);
+    const forced = follow(s.port, foreign, { force: true });
+    await waitFor('the snapshot', () => forced.events.some((e) => e.type === 'snapshot'));
+    await forced.follower.stop();
+    expect(readFileSync(join(`${foreign}.bak`, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(readdirSync(foreign).sort()).toEqual(['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof', 'appendonly.aof.manifest', FOLLOW_STATE_FILE]);
+  }, 60_000);
 });
