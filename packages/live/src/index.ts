@@ -47,7 +47,22 @@ export {
   type RestoreProgress,
   type RestoreSummary,
   type RestoreServer,
+  type RestoreFilter,
+  type RestoreCheckpointing,
 } from './restore.js';
+export { slotTag, tempKeyName, pieceCommands, DEFAULT_MAX_BULK_LENGTH, CONCAT_CALL_SCRIPT, CONCAT_STRING_SCRIPT, type PieceOptions } from './restore-pieces.js';
+export { rdbRestoreRecords, findOversizedElement, type RestoreRecord, type OversizedElement } from './restore-input.js';
+export {
+  inputIdentity,
+  readCheckpoint,
+  writeCheckpoint,
+  removeCheckpoint,
+  checkpointMismatch,
+  defaultCheckpointPath,
+  type InputIdentity,
+  type RestoreCheckpoint,
+} from './restore-checkpoint.js';
+export { RateLimiter } from './restore-rate.js';
 export {
   parseSentinelList,
   resolveMaster,

@@ -1,14 +1,19 @@
 // Restore a keyspace (records of @redis-persist/keyspace) into a live server or cluster: each key with
-// `RESTORE key <abs-ms> <payload> ABSTTL [REPLACE]` at the node owning its slot, the payload encoded for the
-// server's RDB version; function libraries with FUNCTION RESTORE on every master.
-import { Crc64 } from '@redis-persist/bytes';
-import type { KeyRecord, KeyspaceRecord } from '@redis-persist/keyspace';
+// `RESTORE key <abs-ms> <payload> ABSTTL [REPLACE] [IDLETIME s | FREQ n]` at the node owning its slot, the payload
+// encoded for the server's RDB version; a key whose payload is longer than the target's proto-max-bulk-len built
+// with commands under a temporary name in its slot and renamed into place; function libraries with FUNCTION
+// RESTORE on every master. Filters, a rate limit, and a checkpoint to resume from.
+import { Crc64, matchGlob } from '@redis-persist/bytes';
+import type { KeyRecord, KeyspaceRecord, KeyType } from '@redis-persist/keyspace';
 import { encodeDumpPayload, RdbWriterError } from '@redis-persist/rdb-writer';
 import type { RespValue } from '@redis-persist/resp';
-import { connectRedis, parseInfo, replyError, replyText, type Command, type ConnectOptions, type RedisConnection } from './connection.js';
+import { commandName, connectRedis, parseInfo, replyError, replyText, type Command, type ConnectOptions, type RedisConnection } from './connection.js';
 import { LiveError } from './errors.js';
 import { ClusterRouter } from './router.js';
 import { formatAddress, parseRedisUrl, type RedisAddress } from './url.js';
+import { DEFAULT_MAX_BULK_LENGTH, longestElement, pieceCommands, pieceSize, sizeCommand, tempKeyName, type PieceOptions } from './restore-pieces.js';
+import { RateLimiter } from './restore-rate.js';
+import type { RestoreRecord } from './restore-input.js';
 
 /** One server written to (a master of a cluster, or the one server). */
 export interface RestoreServer {
@@ -26,6 +31,12 @@ export interface RestoreServer {
   dbs: number[];
   /** Function libraries it held before the restore. */
   libraries: number;
+  /** Its proto-max-bulk-len (`CONFIG GET`), or null when CONFIG was refused (then 512 MB is assumed). */
+  maxBulkLength: number | null;
+  /** Why `CONFIG GET proto-max-bulk-len` gave nothing (the server's reply), when it did not. */
+  configRefused?: string;
+  /** Null when it runs scripts (`EVAL "return 1" 0` answered), else its refusal. */
+  scriptingRefused: string | null;
 }
 
 export interface RestoreTargetOptions {
@@ -52,6 +63,46 @@ export interface RestoreOptions {
   onProgress?: (p: RestoreProgress) => void;
   /** The clock keys' expiry is checked against (default Date.now). */
   now?: () => number;
+  /** Only keys matching these (of the input, before `dbMap`); function libraries always go. */
+  filter?: RestoreFilter;
+  /** Most commands sent per second (RESTORE, each command of a key in pieces, SELECT...), with a burst of a tenth of it. */
+  maxOpsPerSecond?: number;
+  /** `RESTORE ... IDLETIME` / `FREQ` from the records' `idle` / `freq` (RDB inputs; Redis 5.0+). Default true. */
+  hints?: boolean;
+  /** The proto-max-bulk-len to respect instead of the servers' (the smallest of them; 512 MB where CONFIG is refused). */
+  maxBulkLength?: number;
+  /** How keys in pieces are cut (bytes and elements per command, bytes per EVAL step). */
+  pieces?: Pick<PieceOptions, 'batchBytes' | 'batchItems' | 'evalBytes'>;
+  /** Progress saved as it goes, and a resume. */
+  checkpoint?: RestoreCheckpointing;
+}
+
+/** Which keys of the input are restored (all that are given must match). */
+export interface RestoreFilter {
+  /** Redis globs (`user:*`, `[a-c]?`), matched on the raw key bytes: the key matches one of them. */
+  keys?: (string | Uint8Array)[];
+  types?: KeyType[];
+  /** Databases of the input. */
+  dbs?: number[];
+}
+
+/**
+ * Records are numbered from 0 in the order given, each function library and each key once (a key handed out in
+ * pieces once), those filtered out or expired too. `save(done)` is called with how many records from the start
+ * are restored (every one of them answered OK, or skipped) whenever that count moved on by `every` (default 1000)
+ * or a second has passed, and once at the end (also after a failure); record `done + window` is never sent before
+ * a save saying `done` has resolved, so an interrupted run sent nothing from `saved + window` on. A resume passes
+ * `resumeFrom: saved` (those records are read and skipped; the target is neither checked for emptiness nor
+ * flushed) and `replaceBefore: saved + window`: those records are restored with REPLACE semantics (a key restored
+ * in pieces is RENAMEd over the old one), so a key the interrupted run wrote is written again exactly.
+ */
+export interface RestoreCheckpointing {
+  resumeFrom?: number;
+  replaceBefore?: number;
+  save?: (done: number, summary: RestoreSummary) => Promise<void>;
+  every?: number;
+  /** Default 10000 (at least `every`). */
+  window?: number;
 }
 
 export interface RestoreProgress {
@@ -60,9 +111,11 @@ export interface RestoreProgress {
   /** Keys skipped because their expiry had passed. */
   expired: number;
   functions: number;
-  /** Payload bytes sent. */
+  /** Payload bytes sent (RESTORE payloads, and the arguments of keys sent in pieces). */
   bytes: number;
   elapsedMs: number;
+  /** Commands sent. */
+  commands: number;
 }
 
 export interface RestoreSummary extends RestoreProgress {
@@ -77,6 +130,20 @@ export interface RestoreSummary extends RestoreProgress {
   /** Redirections followed (cluster). */
   moved: number;
   ask: number;
+  /** Keys restored in pieces (their payload was longer than `maxBulkLength`, or they came in pieces). */
+  inPieces: number;
+  /** Keys left out by the filter. */
+  filtered: number;
+  /** Keys whose pieces stopped before their last one (a damaged input): nothing of them was kept. */
+  dropped: number;
+  /** Records skipped because a checkpoint said they were restored (`resumeFrom`). */
+  resumed: number;
+  /** The proto-max-bulk-len respected. */
+  maxBulkLength: number;
+  /** Servers whose proto-max-bulk-len could not be read (CONFIG refused): 512 MB was assumed. */
+  maxBulkLengthAssumed: string[];
+  /** Records from the start known to be restored (what the last checkpoint save said, or would say). */
+  done: number;
 }
 
 /** A restore that stopped part way: `summary` says what was restored before. */
@@ -164,7 +231,20 @@ async function describeServer(conn: RedisConnection): Promise<RestoreServer> {
     const v = await conn.request(['FUNCTION', 'LIST']);
     if (v.type === 'array') libraries = v.value?.length ?? 0;
   }
-  return { server: conn.server, version, valkey, rdbVersion, keys, dbs, libraries };
+  // proto-max-bulk-len: longer payloads go in pieces
+  let maxBulkLength: number | null = null;
+  let configRefused: string | undefined;
+  const cfg = await conn.request(['CONFIG', 'GET', 'proto-max-bulk-len']);
+  if (cfg.type === 'array' && cfg.value !== null && cfg.value.length >= 2) {
+    const n = Number(replyText(cfg.value[1]!) ?? '');
+    if (Number.isSafeInteger(n) && n > 0) maxBulkLength = n;
+    else configRefused = `CONFIG GET proto-max-bulk-len answered ${JSON.stringify(replyText(cfg.value[1]!))}`;
+  } else configRefused = cfg.type === 'error' ? cfg.value : 'CONFIG GET proto-max-bulk-len answered nothing';
+  const probe = await conn.request(['EVAL', 'return 1', 0]);
+  const scriptingRefused = probe.type === 'error' ? probe.value : null;
+  const server: RestoreServer = { server: conn.server, version, valkey, rdbVersion, keys, dbs, libraries, maxBulkLength, scriptingRefused };
+  if (configRefused !== undefined) server.configRefused = configRefused;
+  return server;
 }
 
 /**
@@ -248,7 +328,7 @@ class Gate {
  * what had been restored.
  */
 export async function restoreKeys(
-  records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>,
+  records: AsyncIterable<RestoreRecord | KeyspaceRecord> | Iterable<RestoreRecord | KeyspaceRecord>,
   target: string | RestoreTarget,
   options: RestoreOptions & RestoreTargetOptions = {},
 ): Promise<RestoreSummary> {
@@ -270,7 +350,221 @@ function mapDb(db: number, dbMap: ReadonlyMap<number, number> | undefined, clust
   return to;
 }
 
-async function restoreInto(records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>, t: RestoreTarget, options: RestoreOptions): Promise<RestoreSummary> {
+/** A key's bytes equal. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+}
+
+/** `host:port` (or `[v6]:port`) back to an address. */
+function nodeOfServer(server: string): { host: string; port: number } {
+  const at = server.lastIndexOf(':');
+  return { host: server.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(server.slice(at + 1)) };
+}
+
+/** Thrown by a key in pieces whose commands were redirected (cluster, pipelined on one node): redo it. */
+class Redirected extends Error {}
+
+/** What the restore of one key in pieces needs from the run. */
+interface PieceContext {
+  t: RestoreTarget;
+  summary: RestoreSummary;
+  limiter: RateLimiter | null;
+  pieceOptions: PieceOptions;
+  scriptingRefused: { server: string; reply: string } | null;
+  /** The single server's selected database (outside a cluster). */
+  selected: { db: number };
+}
+
+/**
+ * One key built in pieces under its temporary name: `DEL tmp` first (what an interrupted run left goes), the
+ * commands of each piece, then (once every reply was OK) a size check, `PEXPIREAT` for a TTL and `RENAME` (or
+ * `RENAMENX` without replace) into place. Outside a cluster the commands are pipelined on the connection; in a
+ * cluster pipelined on the connection of the node that answered the first one (a redirection then redoes the key),
+ * or (`sequential`) each routed alone and awaited, following MOVED/ASK.
+ */
+class PieceSession {
+  private pending = 0;
+  private readonly idle = new Gate();
+  private error: LiveError | null = null;
+  private redirected = false;
+  private expected = 0;
+  private checkSize = true;
+  private conn: RedisConnection | null = null;
+  server = '';
+  readonly tmp: Uint8Array;
+
+  constructor(
+    private readonly cx: PieceContext,
+    private readonly rec: KeyRecord,
+    private readonly db: number,
+    private readonly sequential: boolean,
+  ) {
+    this.tmp = tempKeyName(db, rec.key);
+  }
+
+  private describe(): string {
+    return `key ${showKey(this.rec.key)}${this.cx.t.cluster ? '' : ` (db ${this.db})`}`;
+  }
+
+  async start(): Promise<void> {
+    const { t } = this.cx;
+    if (t.connection !== null) {
+      const c = t.connection;
+      this.server = c.server;
+      if (this.cx.selected.db !== this.db) {
+        await this.cx.limiter?.take();
+        this.cx.summary.commands++;
+        this.cx.selected.db = this.db;
+        await c.call('SELECT', this.db);
+      }
+      this.conn = c;
+      await this.call(['DEL', this.tmp]);
+      return;
+    }
+    const router = t.router!;
+    await this.cx.limiter?.take();
+    this.cx.summary.commands++;
+    const { reply, server } = await router.route({ key: this.tmp, args: ['DEL', this.tmp] });
+    if (reply.type === 'error') throw this.fail('DEL', reply.value, server);
+    this.server = server;
+    if (!this.sequential) this.conn = await router.connectionFor(nodeOfServer(server));
+  }
+
+  private fail(cmd: string, reply: string, server: string): LiveError {
+    const e = replyError(reply, server, cmd);
+    const err = new RestoreError(e.code, `restoring ${this.describe()} in pieces: ${cmd} failed: ${reply}`, server);
+    err.reply = reply;
+    return err;
+  }
+
+  /** The reply of `cmd`, error replies as values, after the commands sent before it. */
+  private async call(cmd: Command): Promise<RespValue> {
+    await this.cx.limiter?.take();
+    this.cx.summary.commands++;
+    if (this.conn !== null) {
+      await this.conn.ready();
+      return this.conn.send(cmd);
+    }
+    const { reply, server } = await this.cx.t.router!.route({ key: this.tmp, args: cmd });
+    this.server = server;
+    return reply;
+  }
+
+  private check(cmd: Command, v: RespValue): void {
+    if (v.type !== 'error' || this.error !== null) return;
+    if (this.cx.t.cluster && !this.sequential && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(v.value)) {
+      this.redirected = true;
+      this.error = new LiveError('cluster', v.value, this.server);
+      return;
+    }
+    this.error = this.fail(commandName(cmd), v.value, this.server);
+  }
+
+  /** Sends the commands of one piece (the whole key, or the next piece of it). */
+  async add(piece: KeyRecord): Promise<void> {
+    const refused = this.cx.scriptingRefused;
+    if (refused !== null) {
+      const longest = longestElement(piece);
+      if (longest > this.cx.pieceOptions.maxBulkLength) {
+        throw new RestoreError('unsupported', `${this.describe()} holds a ${piece.type === 'string' ? 'string' : 'member or value'} of ${longest} bytes, longer than the target's proto-max-bulk-len (${this.cx.pieceOptions.maxBulkLength}): only EVAL can build it there, and ${refused.server} refuses EVAL (${refused.reply})`, refused.server);
+      }
+    }
+    if (piece.type === 'hash' && piece.value.some((h) => h.expireAt !== null && h.expireAt !== undefined)) this.checkSize = false;
+    this.expected += pieceSize(piece);
+    for (const cmd of pieceCommands(piece, this.tmp, this.cx.pieceOptions)) {
+      if (this.error !== null) return;
+      let bytes = 0;
+      for (let i = 2; i < cmd.length; i++) bytes += cmd[i]!.length;
+      this.cx.summary.bytes += bytes;
+      if (this.conn === null) {
+        this.check(cmd, await this.call(cmd));
+        continue;
+      }
+      const sent = this.call(cmd);
+      this.pending++;
+      sent.then(
+        (v) => {
+          this.pending--;
+          this.check(cmd, v);
+          this.idle.kick();
+        },
+        (e: unknown) => {
+          this.pending--;
+          this.error ??= e instanceof LiveError ? e : new LiveError('closed', String(e), this.server);
+          this.idle.kick();
+        },
+      );
+      // keep the loop from running far ahead of the replies (the connection bounds what is unanswered too)
+      if (this.pending >= 64) await this.idle.until(() => this.pending < 32);
+    }
+  }
+
+  /**
+   * Once every piece is there: checks the replies and the size, sets the TTL and renames into place. 'expired'
+   * when the key's TTL passed meanwhile (nothing is left). A failure deletes the temporary key and throws.
+   */
+  async finish(expireAt: number | null, replace: boolean): Promise<'ok' | 'expired'> {
+    await this.idle.until(() => this.pending === 0);
+    try {
+      if (this.redirected) throw new Redirected(this.error!.message);
+      if (this.error !== null) throw this.error;
+      const size = sizeCommand(this.rec.type, this.tmp);
+      if (size !== null && this.checkSize) {
+        const v = await this.call(size);
+        if (v.type === 'error') throw this.fail(commandName(size), v.value, this.server);
+        if (Number(v.value) !== this.expected) {
+          throw new RestoreError('reply', `restoring ${this.describe()} in pieces: the temporary key ${showKey(this.tmp)} holds ${String(v.value)} where ${this.expected} were sent (was it evicted or written by someone else?)`, this.server);
+        }
+      }
+      if (expireAt !== null) {
+        const v = await this.call(['PEXPIREAT', this.tmp, expireAt]);
+        if (v.type === 'error') throw this.fail('PEXPIREAT', v.value, this.server);
+      }
+      const rename: Command = replace ? ['RENAME', this.tmp, this.rec.key] : ['RENAMENX', this.tmp, this.rec.key];
+      const v = await this.call(rename);
+      if (v.type === 'error') {
+        if (expireAt !== null && /no such key/i.test(v.value)) return 'expired';
+        throw this.fail(commandName(rename), v.value, this.server);
+      }
+      if (!replace && v.type === 'integer' && Number(v.value) === 0) {
+        const err = new RestoreError('reply', `restoring ${this.describe()} in pieces: BUSYKEY the key exists already (RENAMENX refused; pass replace to overwrite it)`, this.server);
+        err.reply = 'BUSYKEY Target key name already exists.';
+        throw err;
+      }
+      return 'ok';
+    } catch (e) {
+      await this.abort();
+      throw e;
+    }
+  }
+
+  /** Deletes the temporary key (best effort: a lost connection leaves it for a resume to delete). */
+  async abort(): Promise<void> {
+    await this.idle.until(() => this.pending === 0);
+    try {
+      const router = this.cx.t.router;
+      if (router !== null) await router.route({ key: this.tmp, args: ['DEL', this.tmp] });
+      else await this.cx.t.connection!.request(['DEL', this.tmp]);
+      this.cx.summary.commands++;
+    } catch {
+      // the connection is gone: nothing more to do here
+    }
+  }
+}
+
+/** A key handed out in pieces whose next records continue it. */
+interface OpenItem {
+  index: number;
+  db: number;
+  key: Uint8Array;
+  type: KeyRecord['type'];
+  expireAt: number | null;
+  replace: boolean;
+  /** Null: its pieces are read and ignored (skipped, filtered out, expired). */
+  session: PieceSession | null;
+}
+
+async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<RestoreRecord>, t: RestoreTarget, options: RestoreOptions): Promise<RestoreSummary> {
   const started = Date.now();
   const now = options.now ?? Date.now;
   const servers = t.servers;
@@ -280,9 +574,24 @@ async function restoreInto(records: AsyncIterable<KeyspaceRecord> | Iterable<Key
   if (options.dbMap && t.cluster) {
     for (const [from, to] of options.dbMap) if (to !== 0) throw new LiveError('cluster', `--db-map ${from}:${to}: a cluster has only database 0`);
   }
-  const absTtl = servers.every((s) => s.valkey || versionAtLeast(s.version, 5, 0));
-  const canReplace = servers.every((s) => s.valkey || versionAtLeast(s.version, 3, 0));
+  const atLeast = (major: number, minor: number) => servers.every((s) => s.valkey || versionAtLeast(s.version, major, minor));
+  const absTtl = atLeast(5, 0);
+  const canReplace = atLeast(3, 0);
+  const hints = (options.hints ?? true) && atLeast(5, 0);
   if (options.replace && !canReplace) throw new LiveError('unsupported', `RESTORE ... REPLACE needs Redis 3.0+ (${oldest.server} runs ${oldest.version})`, oldest.server);
+  const maxBulkLength = options.maxBulkLength ?? Math.min(...servers.map((s) => s.maxBulkLength ?? DEFAULT_MAX_BULK_LENGTH));
+  const refusing = servers.find((s) => s.scriptingRefused !== null);
+  const cp = options.checkpoint;
+  const resuming = cp?.resumeFrom !== undefined;
+  const resumeFrom = cp?.resumeFrom ?? 0;
+  const replaceBefore = cp?.replaceBefore ?? resumeFrom;
+  const every = Math.max(1, cp?.every ?? 1000);
+  const window = Math.max(every, cp?.window ?? 10000);
+  const limiter = options.maxOpsPerSecond !== undefined ? new RateLimiter(options.maxOpsPerSecond) : null;
+  const patterns = options.filter?.keys?.map((k) => (typeof k === 'string' ? new TextEncoder().encode(k) : k));
+  const types = options.filter?.types ? new Set<string>(options.filter.types) : null;
+  const dbs = options.filter?.dbs ? new Set(options.filter.dbs) : null;
+  const wanted = (rec: KeyRecord) => (dbs === null || dbs.has(rec.db)) && (types === null || types.has(rec.type)) && (patterns === undefined || patterns.length === 0 || patterns.some((p) => matchGlob(p, rec.key)));
 
   const summary: RestoreSummary = {
     cluster: t.cluster,
@@ -294,9 +603,17 @@ async function restoreInto(records: AsyncIterable<KeyspaceRecord> | Iterable<Key
     functions: 0,
     bytes: 0,
     elapsedMs: 0,
+    commands: 0,
     perServer: {},
     moved: 0,
     ask: 0,
+    inPieces: 0,
+    filtered: 0,
+    dropped: 0,
+    resumed: 0,
+    maxBulkLength,
+    maxBulkLengthAssumed: options.maxBulkLength !== undefined ? [] : servers.filter((s) => s.maxBulkLength === null).map((s) => s.server),
+    done: resumeFrom,
   };
   const fail = (e: unknown): never => {
     summary.elapsedMs = Date.now() - started;
@@ -310,9 +627,11 @@ async function restoreInto(records: AsyncIterable<KeyspaceRecord> | Iterable<Key
     throw err;
   };
 
-  // refuse a target that holds data, or empty it first
+  // refuse a target that holds data, or empty it first (a resume does neither: the target holds what was restored)
   const busy = servers.filter((s) => s.keys > 0 || s.libraries > 0);
-  if (options.flush) {
+  if (resuming) {
+    // nothing to check
+  } else if (options.flush) {
     const masters = await t.masters();
     await Promise.all(
       masters.map(async (m, i) => {
@@ -337,13 +656,58 @@ async function restoreInto(records: AsyncIterable<KeyspaceRecord> | Iterable<Key
     const at = Date.now();
     if (options.onProgress && at - lastProgress >= 100) {
       lastProgress = at;
-      options.onProgress({ keys: summary.keys, expired: summary.expired, functions: summary.functions, bytes: summary.bytes, elapsedMs: at - started });
+      options.onProgress({ keys: summary.keys, expired: summary.expired, functions: summary.functions, bytes: summary.bytes, commands: summary.commands, elapsedMs: at - started });
     }
   };
   const single = t.connection;
-  let currentDb = t.address.db;
+  const selected = { db: t.address.db };
+  const cx: PieceContext = {
+    t,
+    summary,
+    limiter,
+    pieceOptions: { ...options.pieces, maxBulkLength, streams7: atLeast(7, 0), trimMinId: atLeast(6, 2) },
+    scriptingRefused: refusing ? { server: refusing.server, reply: refusing.scriptingRefused! } : null,
+    selected,
+  };
 
-  const settle = (rec: KeyRecord, db: number, size: number, server: string) => (v: RespValue) => {
+  // records done: `done` counts them from the start without a gap, `ahead` holds those done past a gap
+  let done = resumeFrom;
+  const ahead = new Set<number>();
+  let saved = resumeFrom;
+  let saving: Promise<void> | null = null;
+  let lastSave = Date.now();
+  const maybeSave = () => {
+    if (cp?.save === undefined || saving !== null || failure !== null) return;
+    if (done > saved && (done - saved >= every || Date.now() - lastSave >= 1000)) {
+      const at = done;
+      summary.done = at;
+      saving = cp.save(at, summary).then(
+        () => {
+          saved = at;
+          lastSave = Date.now();
+          saving = null;
+          gate.kick();
+          maybeSave();
+        },
+        (e: unknown) => {
+          saving = null;
+          failure ??= e;
+          gate.kick();
+        },
+      );
+    }
+  };
+  const markDone = (i: number) => {
+    if (i !== done) {
+      ahead.add(i);
+      return;
+    }
+    done++;
+    while (ahead.delete(done)) done++;
+    maybeSave();
+  };
+
+  const settle = (rec: KeyRecord, db: number, size: number, index: number) => (v: RespValue, server: string) => {
     inFlight--;
     inFlightBytes -= size;
     if (v.type === 'error') {
@@ -354,6 +718,7 @@ async function restoreInto(records: AsyncIterable<KeyspaceRecord> | Iterable<Key
     } else {
       summary.keys++;
       summary.perServer[server] = (summary.perServer[server] ?? 0) + 1;
+      markDone(index);
     }
     gate.kick();
   };
@@ -363,78 +728,219 @@ async function restoreInto(records: AsyncIterable<KeyspaceRecord> | Iterable<Key
     gate.kick();
   };
 
-  for await (const rec of records as AsyncIterable<KeyspaceRecord>) {
-    if (failure !== null) break;
-    if (rec.kind === 'function') {
-      // libraries before the keys that may call them: wait for nothing, FUNCTION RESTORE is independent of keys
-      if (!servers.every((s) => s.valkey || versionAtLeast(s.version, 7, 0))) {
-        fail(new LiveError('unsupported', `function library ${JSON.stringify(rec.library)}: functions need Redis 7.0+ (${oldest.server} runs ${oldest.version})`, oldest.server));
-      }
-      const payload = encodeFunctionPayload(rec.code, Math.max(10, rdbVersion === 80 ? 11 : rdbVersion));
-      const args: Command = options.replace ? ['FUNCTION', 'RESTORE', payload, 'REPLACE'] : ['FUNCTION', 'RESTORE', payload];
+  /** A whole key in pieces; in a cluster redone (each command routed alone) when its node redirected it. */
+  const restoreInPieces = async (rec: KeyRecord, db: number, replace: boolean): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      const session = new PieceSession(cx, rec, db, attempt > 0);
       try {
-        await Promise.all((await t.masters()).map((m) => m.call(...args)));
+        await session.start();
+        await session.add(rec);
+        const r = await session.finish(rec.expireAt, replace);
+        if (r === 'expired') summary.expired++;
+        else {
+          summary.keys++;
+          summary.inPieces++;
+          summary.perServer[session.server] = (summary.perServer[session.server] ?? 0) + 1;
+        }
+        return;
       } catch (e) {
-        fail(e instanceof LiveError ? new LiveError(e.code, `FUNCTION RESTORE of library ${JSON.stringify(rec.library)} failed: ${e.reply ?? e.message}`, e.server) : e);
+        if (e instanceof Redirected && attempt < 2 && t.router !== null) {
+          await t.router.refresh().catch(() => undefined);
+          continue;
+        }
+        if (e instanceof Redirected) throw new RestoreError('cluster', `restoring key ${showKey(rec.key)} in pieces: redirected again and again (${e.message})`);
+        throw e;
       }
-      summary.functions++;
-      continue;
     }
-    let db: number;
-    try {
-      db = mapDb(rec.db, options.dbMap, t.cluster, rec.key);
-    } catch (e) {
-      failure = e;
-      break;
+  };
+
+  let next = 0;
+  let open: OpenItem | null = null;
+  /** The pieces of `open` stopped before its last one: nothing of it stays. */
+  const dropOpen = async (item: OpenItem) => {
+    if (item.session !== null) {
+      await item.session.abort();
+      summary.dropped++;
     }
-    const at = now();
-    if (rec.expireAt !== null && rec.expireAt <= at) {
-      summary.expired++;
-      continue;
-    }
-    let payload: Uint8Array;
-    try {
-      payload = encodeDumpPayload(rec, rdbVersion, { valkey });
-    } catch (e) {
-      if (e instanceof RdbWriterError) {
-        failure = new LiveError('unsupported', `key ${showKey(rec.key)} (db ${rec.db}) cannot be restored as RDB ${rdbVersion}: ${e.message}`);
+    markDone(item.index);
+  };
+
+  try {
+    for await (const rec of records as AsyncIterable<RestoreRecord>) {
+      if (failure !== null) break;
+      if (open !== null) {
+        const item: OpenItem = open;
+        if (rec.kind === 'key' && rec.db === item.db && rec.type === item.type && sameBytes(rec.key, item.key)) {
+          if (item.session !== null) await item.session.add(rec);
+          if (!rec.partial) {
+            open = null;
+            if (item.session !== null) {
+              const r = await item.session.finish(item.expireAt, item.replace);
+              if (r === 'expired') summary.expired++;
+              else {
+                summary.keys++;
+                summary.inPieces++;
+                summary.perServer[item.session.server] = (summary.perServer[item.session.server] ?? 0) + 1;
+              }
+            }
+            markDone(item.index);
+          }
+          progress();
+          continue;
+        }
+        open = null;
+        await dropOpen(item);
+      }
+      const i = next++;
+      const partial = rec.partial === true;
+      if (i < resumeFrom) {
+        summary.resumed++;
+        if (partial && rec.kind === 'key') open = { index: i, db: rec.db, key: rec.key, type: rec.type, expireAt: rec.expireAt, replace: false, session: null };
+        else markDone(i);
+        continue;
+      }
+      // an interrupted run never sent past its last checkpoint + window: neither do we
+      if (cp?.save !== undefined) await gate.until(() => failure !== null || i < saved + window);
+      if (failure !== null) break;
+      const replace = options.replace === true || i < replaceBefore;
+      if (rec.kind === 'function') {
+        // libraries before the keys that may call them: wait for nothing, FUNCTION RESTORE is independent of keys
+        if (!atLeast(7, 0)) {
+          fail(new LiveError('unsupported', `function library ${JSON.stringify(rec.library)}: functions need Redis 7.0+ (${oldest.server} runs ${oldest.version})`, oldest.server));
+        }
+        const payload = encodeFunctionPayload(rec.code, Math.max(10, rdbVersion === 80 ? 11 : rdbVersion));
+        if (payload.length > maxBulkLength) {
+          fail(new LiveError('unsupported', `function library ${JSON.stringify(rec.library)}: its FUNCTION RESTORE payload of ${payload.length} bytes is longer than the target's proto-max-bulk-len (${maxBulkLength})`));
+        }
+        const args: Command = replace ? ['FUNCTION', 'RESTORE', payload, 'REPLACE'] : ['FUNCTION', 'RESTORE', payload];
+        try {
+          const masters = await t.masters();
+          await limiter?.take(masters.length);
+          summary.commands += masters.length;
+          await Promise.all(masters.map((m) => m.call(...args)));
+        } catch (e) {
+          fail(e instanceof LiveError ? new LiveError(e.code, `FUNCTION RESTORE of library ${JSON.stringify(rec.library)} failed: ${e.reply ?? e.message}`, e.server) : e);
+        }
+        summary.functions++;
+        markDone(i);
+        continue;
+      }
+      const ignore = (): void => {
+        if (partial) open = { index: i, db: rec.db, key: rec.key, type: rec.type, expireAt: rec.expireAt, replace, session: null };
+        else markDone(i);
+      };
+      if (!wanted(rec)) {
+        summary.filtered++;
+        ignore();
+        continue;
+      }
+      let db: number;
+      try {
+        db = mapDb(rec.db, options.dbMap, t.cluster, rec.key);
+      } catch (e) {
+        failure = e;
         break;
       }
-      throw e;
-    }
-    const ttl = rec.expireAt === null ? 0 : absTtl ? rec.expireAt : Math.max(1, rec.expireAt - at);
-    const args: (string | number | Uint8Array)[] = ['RESTORE', rec.key, ttl, payload];
-    if (absTtl && rec.expireAt !== null) args.push('ABSTTL');
-    if (options.replace) args.push('REPLACE');
-    // bounded: count and payload bytes of unanswered RESTOREs (one oversized payload still goes alone)
-    await gate.until(() => failure !== null || (inFlight < maxCount && (inFlight === 0 || inFlightBytes + payload.length <= maxBytes)));
-    if (failure !== null) break;
-    inFlight++;
-    inFlightBytes += payload.length;
-    summary.bytes += payload.length;
-    if (single !== null) {
-      await single.ready(db !== currentDb ? 2 : 1);
-      if (db !== currentDb) {
-        // SELECT and the RESTORE go out back to back; its reply is checked with the next replies
-        currentDb = db;
-        inFlight++;
-        single.send(['SELECT', db]).then((v) => {
-          inFlight--;
-          if (v.type === 'error') failure ??= replyError(v.value, single.server, `SELECT ${db}`);
-          gate.kick();
-        }, broken);
+      const at = now();
+      if (rec.expireAt !== null && rec.expireAt <= at) {
+        summary.expired++;
+        ignore();
+        continue;
       }
-      single.send(args).then(settle(rec, db, payload.length, single.server), broken);
-    } else {
-      const router = t.router!;
-      router.route({ key: rec.key, args }).then(({ reply, server }) => settle(rec, db, payload.length, server)(reply), broken);
+      if (rec.key.length > maxBulkLength) {
+        failure = new RestoreError('unsupported', `key ${showKey(rec.key)} (db ${rec.db}) is a name of ${rec.key.length} bytes, longer than the target's proto-max-bulk-len (${maxBulkLength}): it cannot be sent`);
+        break;
+      }
+      if (partial) {
+        // a key handed out in pieces: built under its temporary name as they come
+        const session = new PieceSession(cx, rec, db, false);
+        open = { index: i, db: rec.db, key: rec.key, type: rec.type, expireAt: rec.expireAt, replace, session };
+        await session.start();
+        await session.add(rec);
+        progress();
+        continue;
+      }
+      let payload: Uint8Array;
+      try {
+        payload = encodeDumpPayload(rec, rdbVersion, { valkey });
+      } catch (e) {
+        if (e instanceof RdbWriterError) {
+          failure = new LiveError('unsupported', `key ${showKey(rec.key)} (db ${rec.db}) cannot be restored as RDB ${rdbVersion}: ${e.message}`);
+          break;
+        }
+        throw e;
+      }
+      if (payload.length > maxBulkLength) {
+        // wait for what is under way: the key's commands then go alone (and a failure before stops us first)
+        await gate.until(() => failure !== null || inFlight === 0);
+        if (failure !== null) break;
+        await restoreInPieces(rec, db, replace);
+        markDone(i);
+        progress();
+        continue;
+      }
+      const ttl = rec.expireAt === null ? 0 : absTtl ? rec.expireAt : Math.max(1, rec.expireAt - at);
+      const args: (string | number | Uint8Array)[] = ['RESTORE', rec.key, ttl, payload];
+      if (absTtl && rec.expireAt !== null) args.push('ABSTTL');
+      if (replace) args.push('REPLACE');
+      if (hints) {
+        if (rec.freq !== undefined) args.push('FREQ', rec.freq);
+        else if (rec.idle !== undefined) args.push('IDLETIME', rec.idle);
+      }
+      // bounded: count and payload bytes of unanswered RESTOREs (one oversized payload still goes alone)
+      await gate.until(() => failure !== null || (inFlight < maxCount && (inFlight === 0 || inFlightBytes + payload.length <= maxBytes)));
+      if (failure !== null) break;
+      const switching = single !== null && db !== selected.db;
+      await limiter?.take(switching ? 2 : 1);
+      inFlight++;
+      inFlightBytes += payload.length;
+      summary.bytes += payload.length;
+      summary.commands += switching ? 2 : 1;
+      const settled = settle(rec, db, payload.length, i);
+      if (single !== null) {
+        await single.ready(db !== selected.db ? 2 : 1);
+        if (db !== selected.db) {
+          // SELECT and the RESTORE go out back to back; its reply is checked with the next replies
+          selected.db = db;
+          inFlight++;
+          single.send(['SELECT', db]).then((v) => {
+            inFlight--;
+            if (v.type === 'error') failure ??= replyError(v.value, single.server, `SELECT ${db}`);
+            gate.kick();
+          }, broken);
+        }
+        single.send(args).then((v) => settled(v, single.server), broken);
+      } else {
+        const router = t.router!;
+        router.route({ key: rec.key, args }).then(({ reply, server }) => settled(reply, server), broken);
+      }
+      progress();
     }
-    progress();
+    if (open !== null && failure === null) {
+      // the records ended inside a key (a damaged input): nothing of it stays
+      const item: OpenItem = open;
+      open = null;
+      await dropOpen(item);
+    }
+  } catch (e) {
+    failure ??= e;
   }
+  if (open !== null) await (open as OpenItem).session?.abort();
   await gate.until(() => inFlight === 0);
+  // the last checkpoint: what is done now (also after a failure)
+  while (saving !== null) await saving;
+  summary.done = done;
+  if (cp?.save !== undefined && done > saved) {
+    try {
+      await cp.save(done, summary);
+      saved = done;
+    } catch (e) {
+      failure ??= e;
+    }
+  }
   summary.elapsedMs = Date.now() - started;
   if (t.router) Object.assign(summary, { moved: t.router.stats.moved, ask: t.router.stats.ask });
   if (failure !== null) fail(failure);
-  options.onProgress?.({ keys: summary.keys, expired: summary.expired, functions: summary.functions, bytes: summary.bytes, elapsedMs: summary.elapsedMs });
+  options.onProgress?.({ keys: summary.keys, expired: summary.expired, functions: summary.functions, bytes: summary.bytes, commands: summary.commands, elapsedMs: summary.elapsedMs });
   return summary;
 }
