@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { CliExit, ExitCode, Progress, bytesToDisplay, createOutput, dataDirSource, sourceJson, usageError, type Output } from '../common/index.js';
 import { aofInputPaths, replayAof, respChunks } from '@redis-persist/replay';
 import { detectInput, type Detected } from '../common/input.js';
+import { WholeKeyOutput, damageMessage, type Damage } from './damage.js';
 
 type Format = 'rdb' | 'jsonl' | 'resp';
 
@@ -97,6 +98,10 @@ export function registerConvert(program: Command): void {
       const policy: OutputPolicy = { force: opts.force, inputs: from === 'aof' ? await aofInputPaths(path) : [path] };
       await checkOutput(output, policy);
       let records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>;
+      // a damaged RDB: the records before the damage are written (and committed), then it is reported: exit 1
+      let damage: Damage | null = null;
+      const damaged = (): Damage | null => damage;
+      const damageJson = (d: Damage) => ({ code: d.error.code, offset: d.error.offset, message: d.error.message, complete: d.error.code === 'checksum' });
       if (from === 'aof') {
         // what Redis would hold after loading the AOF (a damaged tail is cut as with aof-load-truncated yes)
         const replayed = await replayAof(path);
@@ -107,7 +112,10 @@ export function registerConvert(program: Command): void {
         // JSON Lines output streams a huge collection in pieces (its elements externally sorted where needed)
         // (a FIFO streams on from the read that looked at its head)
         const bytes = detected.chunks ?? path;
-        records = from === 'rdb' ? rdbKeyspaceRecords(bytes, { file: path, ...(to === 'jsonl' ? { chunkElements: 10_000 } : {}) }) : readKeyspaceJsonl(bytes, { file: path });
+        const onDamage = (error: Damage['error'], reading: Damage['reading']) => {
+          damage = { error, reading };
+        };
+        records = from === 'rdb' ? rdbKeyspaceRecords(bytes, { file: path, onDamage, ...(to === 'jsonl' ? { chunkElements: 10_000 } : {}) }) : readKeyspaceJsonl(bytes, { file: path });
       }
 
       if (to === 'rdb') {
@@ -157,6 +165,7 @@ export function registerConvert(program: Command): void {
           throw err;
         }
         progress.done();
+        const d = damaged();
         if (opts.json) {
           o.json({
             input,
@@ -164,6 +173,7 @@ export function registerConvert(program: Command): void {
             inputFormat: from,
             output,
             format: 'rdb',
+            ...(d ? { error: damageJson(d) } : {}),
             rdbVersion: summary.rdbVersion,
             valkey: opts.valkey ?? false,
             keys: summary.keys,
@@ -185,6 +195,8 @@ export function registerConvert(program: Command): void {
               (dropped.some((d) => d.kind === 'data') ? o.c.yellow(`, ${dropped.filter((d) => d.kind === 'data').length} written without newer metadata`) : ''),
           );
         }
+        // the RDB written holds the records before the damage (and ends with EOF and its own CRC64)
+        if (d) throw new CliExit(ExitCode.Problem, damageMessage(d, output, true));
         return;
       }
 
@@ -200,22 +212,28 @@ export function registerConvert(program: Command): void {
         }
       }
       // JSON Lines: lines encoded once and sorted as bytes (bounded memory); RESP: the record sort
-      const chunks = to === 'jsonl' ? keyspaceJsonlStream(counted(toAsync(records))) : respChunks(counted(sortKeyspace(toAsync(records))));
       const file = await AtomicFile.create(output, policy);
+      // a key in pieces cut by a damage is left out (the file cut back, when its bytes were written)
+      const sink = new WholeKeyOutput({ kind: 'file', file });
+      const chunks = to === 'jsonl' ? keyspaceJsonlStream(counted(toAsync(records)), { pieces: sink }) : respChunks(counted(sortKeyspace(toAsync(records))), { pieces: sink });
       const progress = new Progress('converting', 0);
       try {
         for await (const c of chunks) {
-          await file.write(c);
+          await sink.write(c);
           progress.update(file.bytesWritten);
         }
+        await sink.finish();
         await file.commit();
       } catch (err) {
         await file.abort();
         throw err;
       } finally {
         progress.done();
+        await sink.dispose();
       }
-      if (opts.json) o.json({ input, source, inputFormat: from, output, format: to, keys, functions, bytes: file.bytesWritten, dropped: [] });
+      const d = damaged();
+      if (opts.json) o.json({ input, source, inputFormat: from, output, format: to, ...(d ? { error: damageJson(d) } : {}), keys, functions, bytes: file.bytesWritten, dropped: [] });
       else o.out(`${o.c.green('wrote')} ${output}: ${to === 'jsonl' ? 'keyspace JSON Lines' : 'RESP commands'}, ${keys} keys, ${functions} functions, ${file.bytesWritten} bytes`);
+      if (d) throw new CliExit(ExitCode.Problem, damageMessage(d, output, true));
     });
 }

@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { keyspaceJsonlStream, sortKeyspace, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { AtomicFile, checkOutput } from '@redis-persist/fsio';
@@ -7,6 +5,7 @@ import type { Command } from 'commander';
 import { CliExit, ExitCode, createOutput, dataDirSource, usageError } from '../common/index.js';
 import { dumpReplayedAof } from './dump-aof.js';
 import { respChunks } from '@redis-persist/replay';
+import { WholeKeyOutput, damageMessage, skipLine, writeStdout, type Damage } from './damage.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
@@ -26,6 +25,8 @@ interface DumpOpts {
   force?: boolean;
   config?: string;
   from?: string;
+  salvage?: boolean;
+  ignoreChecksum?: boolean;
 }
 
 /** Sorted records with the same db and key twice: Redis refuses such a file ("RDB has duplicated key"), so do we. */
@@ -57,6 +58,8 @@ export function registerDump(program: Command): void {
     .option('--sort-memory <MiB>', 'memory for the canonical sort before spilling runs to temp files', '64')
     .option('--config <redis.conf>', "when <file> is a data directory: the server's redis.conf, whose appendonly decides what Redis loads (default: <file>/redis.conf when present, else appendonly no)")
     .option('--from <rdb|aof>', 'when <file> is a data directory: dump its RDB file, or the keyspace replayed from its AOF, whatever Redis would load')
+    .option('--salvage', 'go on after a damaged key whose lengths still say where it ends (skipped and reported; exit 1)')
+    .option('--ignore-checksum', 'a CRC64 that does not match is no error (as rdb-cli -i)')
     .option('--stream-meta <view>', 'streams of RDB <= 9 files (no first id, max-deleted id, entries added/read in the file): file (null, as Redis 5/6 report them; default for jsonl) or derived (what Redis 7 derives on load)')
     .action(async (file: string, opts: DumpOpts) => {
       if (opts.format !== 'jsonl' && opts.format !== 'resp') throw usageError(`--format must be jsonl or resp, got ${JSON.stringify(opts.format)}`);
@@ -83,6 +86,9 @@ export function registerDump(program: Command): void {
       if (opts.streamMeta !== undefined && opts.streamMeta !== 'file' && opts.streamMeta !== 'derived') throw usageError(`--stream-meta must be file or derived, got ${JSON.stringify(opts.streamMeta)}`);
       // RESP rebuilds need values for XSETID / XGROUP ENTRIESREAD: always the derived ones there
       const streamMeta = opts.format === 'resp' ? 'derived' : ((opts.streamMeta ?? 'file') as 'file' | 'derived');
+      // damaged input: the records before the damage are written whole, then the error is reported (below)
+      let damage: Damage | null = null;
+      let skipped = 0;
       let records: AsyncIterable<KeyspaceRecord> = rdbKeyspaceRecords(file, {
         filter: { dbs, types, key: opts.key },
         encoding: opts.encoding,
@@ -94,8 +100,20 @@ export function registerDump(program: Command): void {
         // Small pieces die young: with 10k elements a piece often outlived a scavenge and was promoted, and the old
         // space V8 then grew for that garbage cost ~30 MB of peak RSS (measured on the 60 MB bench RDB).
         chunkElements: opts.format === 'jsonl' || opts.order === 'file' ? 1_000 : undefined,
+        verifyChecksum: !opts.ignoreChecksum,
+        salvage: opts.salvage,
+        onSkip: (s) => {
+          skipped++;
+          process.stderr.write(`rdb-tool: ${skipLine(s)}\n`);
+        },
+        onDamage: (error, reading) => {
+          damage = { error, reading };
+        },
       });
       const memoryBudgetBytes = sortMiB * 1024 * 1024;
+      // the output never keeps part of a key: a file is cut back, stdout holds a key in pieces until its last one
+      const out = opts.output ? await AtomicFile.create(opts.output, policy) : null;
+      const sink = new WholeKeyOutput(out ? { kind: 'file', file: out } : { kind: 'stream', write: writeStdout });
       let chunks: AsyncIterable<Uint8Array>;
       if (opts.format === 'jsonl') {
         chunks = keyspaceJsonlStream(records, {
@@ -104,34 +122,34 @@ export function registerDump(program: Command): void {
           memoryBudgetBytes,
           // stdout gets each chunk written before the next is made (below); AtomicFile holds on to chunks
           reuseChunks: !opts.output,
+          pieces: sink,
           onDuplicateKey: (db, key) => {
             throw new CliExit(ExitCode.Problem, `${file}: duplicated key ${JSON.stringify(Buffer.from(key).toString('utf8'))} in db ${db}: Redis refuses to load this file`);
           },
         });
       } else {
         if (opts.order === 'canonical') records = refuseDuplicateKeys(sortKeyspace(records, { memoryBudgetBytes }), file);
-        chunks = respChunks(records);
+        chunks = respChunks(records, { pieces: sink });
       }
-      if (opts.output) {
-        const out = await AtomicFile.create(opts.output, policy);
-        try {
-          for await (const c of chunks) await out.write(c);
-          await out.commit();
-        } catch (err) {
-          await out.abort();
-          throw err;
-        }
-        return;
+      // one chunk at a time, each written out before the next is asked for (the JSONL stream reuses its buffers);
+      // on stdout EPIPE ends the process quietly (runProgram's stdout error handler)
+      try {
+        for await (const c of chunks) await sink.write(c);
+        await sink.finish();
+        await out?.commit();
+      } catch (err) {
+        await out?.abort();
+        throw err;
+      } finally {
+        await sink.dispose();
       }
-      if (opts.format === 'jsonl') {
-        // one chunk at a time, each written out before the next is asked for (the JSONL stream reuses its buffers);
-        // EPIPE ends the process quietly (runProgram's stdout error handler)
-        for await (const c of chunks) {
-          await new Promise<void>((resolve, reject) => process.stdout.write(c, (err) => (err ? reject(err) : resolve())));
-        }
-        return;
+      const where = opts.output ?? 'the output above';
+      const d = damage as Damage | null;
+      if (d !== null && d.error.code === 'checksum' && skipped > 0) {
+        // a file with damaged keys cannot have a matching checksum: the skipped keys are the news
+        throw new CliExit(ExitCode.Problem, `${d.error.message}\n${file}: ${skipped} damaged key(s) skipped (--salvage); ${where} holds every other record`);
       }
-      // stream.pipeline handles back-pressure and EPIPE without piling up listeners on stdout
-      await pipeline(Readable.from(chunks, { objectMode: false }), process.stdout, { end: false });
+      if (d !== null) throw new CliExit(ExitCode.Problem, damageMessage(d, where, out !== null));
+      if (skipped > 0) throw new CliExit(ExitCode.Problem, `${file}: ${skipped} damaged key(s) skipped (--salvage); ${where} holds every other record`);
     });
 }

@@ -2,6 +2,7 @@ import { extname } from 'node:path';
 import { rdbToAof } from '@redis-persist/replay';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, createOutput, dataDirSource, otherFileHint, sourceJson, usageError } from '../common/index.js';
+import { damageMessage, type Damage } from './damage.js';
 
 interface ToAofOpts {
   layout?: string;
@@ -37,18 +38,30 @@ export function registerToAof(program: Command): void {
       const layout = opts.layout ?? (extname(output).toLowerCase() === '.aof' ? 'file' : 'dir');
       if (layout !== 'file' && layout !== 'dir') throw usageError(`--layout must be file or dir, got ${JSON.stringify(opts.layout)}`);
       let r;
+      // a damaged RDB: the records before the damage are written (and committed), then it is reported: exit 1
+      let damage: Damage | null = null;
       try {
-        r = await rdbToAof(input, output, { layout, appendFilename: opts.appendFilename, force: opts.force });
+        r = await rdbToAof(input, output, {
+          layout,
+          appendFilename: opts.appendFilename,
+          force: opts.force,
+          onDamage: (error, reading) => {
+            damage = { error, reading };
+          },
+        });
       } catch (err) {
         if (err instanceof Error && err.name === 'ReplayError') throw new CliExit(ExitCode.Usage, err.message);
         throw err;
       }
-      if (opts.json) o.json({ input: given, source: sourceJson(src), output, ...r });
+      const d = damage as Damage | null;
+      const error = d && { code: d.error.code, offset: d.error.offset, message: d.error.message, complete: d.error.code === 'checksum' };
+      if (opts.json) o.json({ input: given, source: sourceJson(src), output, ...(error ? { error } : {}), ...r });
       else {
         o.out(`${o.c.green('wrote')} ${layout === 'file' ? output : `${output}/`}: ${r.keys} keys, ${r.functions} functions, ${r.bytes} bytes of RESP`);
         if (layout === 'dir') for (const f of r.files) o.out(`  ${f}`);
         if (r.replacedBackup) o.out(`previous ${output} kept as ${r.replacedBackup}`);
       }
+      if (d) throw new CliExit(ExitCode.Problem, damageMessage(d, layout === 'file' ? output : `${output}/`, true));
       process.exitCode = ExitCode.Ok;
     });
 }
