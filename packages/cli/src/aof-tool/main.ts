@@ -8,6 +8,7 @@ import { registerStats } from './stats.js';
 import { registerStrip } from './strip.js';
 import { registerRewrite } from './rewrite.js';
 import { registerToRdb } from './to-rdb.js';
+import { registerFollow } from './follow.js';
 
 export function buildAofTool(): Command {
   const program = new Command('aof-tool')
@@ -20,6 +21,7 @@ export function buildAofTool(): Command {
   registerStats(program);
   registerRewrite(program);
   registerToRdb(program);
+  registerFollow(program);
   addExamples(program); // after every register*: each command's --help ends with its examples
   return program;
 }

@@ -57,6 +57,11 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { run: `aof-tool to-rdb --rdb-version 9 ${CRASHED} dump.rdb`, does: 'an RDB for Redis 5/6 from a crashed AOF (its damaged tail is left out, as Redis does)' },
     { run: 'aof-tool to-rdb --until 2026-01-01T00:00:00Z /var/lib/redis before.rdb', does: 'the keyspace as of that time (needs aof-timestamp-enabled yes)' },
   ],
+  'aof-tool follow': [
+    { run: 'aof-tool follow redis://backup:secret@10.0.0.5:6379 /backups/redis', does: 'continuous backup as a replica: RDB base + incr files Redis loads; run again to resume (PSYNC, no gap)' },
+    { run: 'aof-tool follow --rotate 256 --fsync always --json redis://10.0.0.5:6379 /backups/redis', does: 'a new incr file every 256 MiB, fsync after each write, one JSON line per event' },
+    { run: 'aof-tool follow --sentinel 10.0.0.7:26379,10.0.0.8:26379 --master mymaster /backups/redis', does: 'follow whichever server Sentinel names master, through failovers' },
+  ],
   'rdb-tool': [
     { run: 'rdb-tool check /var/lib/redis/dump.rdb', does: 'verify a snapshot as redis-check-rdb does (exit 0 valid, 1 damaged)' },
     { run: `rdb-tool info --top 3 ${BASE_RDB}`, does: 'version, aux fields, keys by type and encoding, the 3 largest keys' },
