@@ -15,8 +15,10 @@
 // transaction torn by a kill is cut off there), and R and the replication id are read there. Redis and
 // redis-check-aof skip any line starting with '#', so the annotations cost nothing when the directory is loaded.
 // Transactions are held until their EXEC and written in one write, so a kill never leaves half of one behind
-// R; trailing PINGs (and a failed-over master's PINGs and PUBLISHes that its successor never saw) are past R, which
-// is why the offset asked for is R + 1 and not the raw offset of the last byte received.
+// R; a SELECT is held until a command runs in its database (a replica's AOF writes SELECT the same way). So
+// trailing PINGs, PUBLISHes and the SELECT before them (a failed-over master goes on sending those for a few
+// seconds, and its successor never saw them) are past R: the offset asked for is R + 1, not the raw offset of the
+// last byte received, and the promoted replica can serve it.
 import { EventEmitter } from 'node:events';
 import { open, mkdir, readdir, rename, stat, readFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -616,6 +618,7 @@ export class Follower extends EventEmitter {
   /** A transaction cut by a lost link is not written: R stays before its MULTI and the master sends it again. */
   private async dropHeld(): Promise<void> {
     this.held = null;
+    this.heldSelect = null;
   }
 
   /** Connects and syncs: +CONTINUE keeps the files, +FULLRESYNC writes a new generation. Returns the link. */
@@ -725,6 +728,7 @@ export class Follower extends EventEmitter {
     this.acked = offset;
     this.db = -1; // the master SELECTs before its first command after a full sync
     this.held = null;
+    this.heldSelect = null;
     const writer = await IncrWriter.create(this.dir, gen.incr, this.fileHeader());
     if (this.manifest !== null && gen.previousManifest !== null) {
       await writeFileAtomic(join(this.dir, gen.previousManifest), formatManifest(this.manifest), { lock: false });
@@ -864,6 +868,19 @@ export class Follower extends EventEmitter {
       const name = lowerAscii(c.args[0]);
       if (name === 'select') this.db = dbOf(c.args[1]);
     };
+    // A SELECT is written only before a command that runs in that database (as a replica's AOF does): one followed
+    // by nothing but PINGs or PUBLISHes (a sentinel's hello after a failover, say) must not count in R either.
+    const flushSelect = () => {
+      const sel = this.heldSelect;
+      this.heldSelect = null;
+      if (sel === null) return;
+      if (dbOf(sel.args[1]) === this.db) {
+        skipped++;
+        return;
+      }
+      annotateIfNeeded(sel.end - sel.raw.length);
+      put(sel);
+    };
     for (const c of batch) {
       const name = lowerAscii(c.args[0]);
       const start = c.end - c.raw.length;
@@ -871,10 +888,11 @@ export class Follower extends EventEmitter {
         if (name === 'exec') {
           const tx = this.held.commands;
           this.held = null;
-          const data = tx.slice(1).filter((x) => !SKIPPED.has(lowerAscii(x.args[0])));
+          const data = tx.slice(1).filter((x) => !SKIPPED.has(lowerAscii(x.args[0])) && lowerAscii(x.args[0]) !== 'select');
           if (data.length === 0) {
             skipped += tx.length + 1; // an empty transaction is no command for an AOF
           } else {
+            flushSelect();
             for (const x of tx) {
               if (SKIPPED.has(lowerAscii(x.args[0]))) {
                 skipped++;
@@ -896,6 +914,12 @@ export class Follower extends EventEmitter {
         this.held = { commands: [c] };
         continue;
       }
+      if (name === 'select') {
+        if (this.heldSelect !== null) skipped++;
+        this.heldSelect = c;
+        processed = c.end;
+        continue;
+      }
       if (SKIPPED.has(name)) {
         skipped++;
         if (name === 'replconf' && c.args.length >= 2 && lowerAscii(c.args[1]) === 'getack') {
@@ -906,6 +930,7 @@ export class Follower extends EventEmitter {
         processed = c.end;
         continue;
       }
+      flushSelect();
       annotateIfNeeded(start);
       put(c);
       processed = c.end;
@@ -931,6 +956,8 @@ export class Follower extends EventEmitter {
     }
   }
   private pendingGetack = false;
+  /** A SELECT received and not written yet (see handle()). */
+  private heldSelect: ReplicationCommand | null = null;
 
   /** At the stop: fsync and close the incr file, write the state file. */
   private async finish(): Promise<void> {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseManifest, readAof } from '@redis-persist/aof';
-import { dumpLiveKeyspace, randomTraffic, redisAvailable, redisToolAvailable, startRedis, type RedisClient, type RedisServer } from '@redis-persist/testkit';
+import { connect, dumpLiveKeyspace, randomTraffic, redisAvailable, redisToolAvailable, startRedis, type RedisClient, type RedisServer } from '@redis-persist/testkit';
 import type { RespValue } from '@redis-persist/resp';
 import { FOLLOW_STATE_FILE, followReplication, scanIncrFile, type FollowEvent, type FollowOptions, type Follower } from '../src/follow.js';
 
@@ -181,8 +181,18 @@ describe.skipIf(!hasRedis)('followReplication against redis-server 7.0.15', () =
     await c.call('PUBLISH', 'news', 'not for the AOF');
     await c.call('EVAL', "redis.call('SET', KEYS[1], 'x'); redis.call('PUBLISH', 'ch', 'y'); return 1", 1, 'scripted');
     await randomTraffic(c, { seed: 3, commands: 800, dbs: [0, 1, 2], multi: true, expiries: true });
+    // the last write in db 2, then a PUBLISH from db 0: the master sends SELECT 0 + PUBLISH, and neither is written
+    // nor counted in R (a promoted replica would not have them: see the Sentinel case in the issue)
+    const other = await connect(s.port);
+    await other.call('SELECT', 2);
+    await other.call('SET', 'last-write', 'db2');
+    await other.close();
+    const lastWrite = await masterOffset(c);
+    await c.call('PUBLISH', 'news', 'trailing');
+    expect(await masterOffset(c)).toBeGreaterThan(lastWrite);
     await caughtUp(s, run1.follower);
     const sum1 = await run1.follower.stop();
+    expect(sum1.offset).toBe(lastWrite);
     expect(run1.events.filter((e) => e.type === 'disconnect')).toEqual([]);
     expect(sum1).toMatchObject({ fullSyncs: 1, partialSyncs: 0, file: 'appendonly.aof.1.incr.aof' });
     expect(sum1.offset).toBeLessThanOrEqual(await masterOffset(c));
