@@ -35,23 +35,61 @@ const num = (n: number) => A(String(n));
 
 let slotTags: string[] | null = null;
 
+const TAG_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
 /**
- * A short tag whose hash slot is `slot`: `{tag}anything` lies in that slot. The table (16384 entries, the first
- * base-36 numbers that hash to each slot) is made on first use, in a few milliseconds.
+ * A short tag whose hash slot is `slot`: `{tag}anything` lies in that slot. The table (16384 entries: the first
+ * tags of 1-4 letters and digits, shortest first, that hash to each slot) is made on first use, the CRC16 carried
+ * from a tag's prefix to the tags extending it.
  */
 export function slotTag(slot: number): string {
   if (slotTags === null) {
-    const tags = new Array<string>(16384);
+    // CRC16/XMODEM one byte at a time, carried from a tag's prefix to the tags extending it
+    const table = new Uint16Array(256);
+    for (let i = 0; i < 256; i++) {
+      let c = i << 8;
+      for (let k = 0; k < 8; k++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
+      table[i] = c;
+    }
+    const n = TAG_ALPHABET.length;
+    const code = Array.from(TAG_ALPHABET, (c) => c.charCodeAt(0));
+    const step = (crc: number, i: number) => ((crc << 8) & 0xffff) ^ table[((crc >> 8) ^ code[i]!) & 0xff]!;
+    const found = new Int32Array(16384).fill(-1); // the tag as digits of base 62, 1-3 of them, + 62^3 * (length - 1)
     let left = 16384;
-    for (let n = 0; left > 0; n++) {
-      const t = n.toString(36);
-      const s = keyHashSlot(A(t));
-      if (tags[s] === undefined) {
-        tags[s] = t;
-        left--;
+    const L2 = n ** 3;
+    for (let a = 0; a < n; a++) {
+      const s = step(0, a) & 0x3fff;
+      if (found[s] === -1) (found[s] = a), left--;
+    }
+    for (let a = 0; a < n && left > 0; a++) {
+      const ca = step(0, a);
+      for (let b = 0; b < n; b++) {
+        const s = step(ca, b) & 0x3fff;
+        if (found[s] === -1) (found[s] = L2 + a * n + b), left--;
       }
     }
-    slotTags = tags;
+    for (let a = 0; a < n && left > 0; a++) {
+      const ca = step(0, a);
+      for (let b = 0; b < n && left > 0; b++) {
+        const cb = step(ca, b);
+        for (let c = 0; c < n; c++) {
+          const s = step(cb, c) & 0x3fff;
+          if (found[s] === -1) (found[s] = 2 * L2 + (a * n + b) * n + c), left--;
+        }
+      }
+    }
+    // (62^3 three-character tags cover every slot: checked by the tests)
+    if (left > 0) throw new Error(`slotTag: ${left} slots without a tag`);
+    slotTags = Array.from(found, (f) => {
+      const len = Math.floor(f / L2) + 1;
+      let v = f % L2;
+      let t = '';
+      for (let i = 0; i < len; i++) {
+        t = TAG_ALPHABET[v % n]! + t;
+        v = Math.floor(v / n);
+      }
+      return t;
+    });
   }
   return slotTags[slot]!;
 }

@@ -97,6 +97,11 @@ export interface RestoreFilter {
  * in pieces is RENAMEd over the old one), so a key the interrupted run wrote is written again exactly.
  */
 export interface RestoreCheckpointing {
+  /**
+   * Called once the target was found fit (empty, or `replace`/`flush`/resuming), before it is flushed or anything
+   * is written: where a first checkpoint is saved (a run killed after the flush must not leave an older one).
+   */
+  begin?: () => Promise<void>;
   resumeFrom?: number;
   replaceBefore?: number;
   save?: (done: number, summary: RestoreSummary) => Promise<void>;
@@ -629,9 +634,16 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
 
   // refuse a target that holds data, or empty it first (a resume does neither: the target holds what was restored)
   const busy = servers.filter((s) => s.keys > 0 || s.libraries > 0);
-  if (resuming) {
-    // nothing to check
-  } else if (options.flush) {
+  if (!resuming && !options.flush && busy.length > 0 && !options.replace) {
+    const what = busy.map((s) => `${s.server} holds ${s.keys} key(s)${s.dbs.length > 0 ? ` (db ${s.dbs.join(', ')})` : ''}${s.libraries > 0 ? ` and ${s.libraries} function librar${s.libraries === 1 ? 'y' : 'ies'}` : ''}`);
+    fail(new LiveError('not-empty', `the target is not empty: ${what.join('; ')}; nothing was written. Pass --replace to overwrite keys of the same name (others stay), or --flush to empty it first`));
+  }
+  try {
+    await cp?.begin?.();
+  } catch (e) {
+    fail(e);
+  }
+  if (options.flush && !resuming) {
     const masters = await t.masters();
     await Promise.all(
       masters.map(async (m, i) => {
@@ -640,9 +652,6 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
       }),
     );
     summary.flushed = true;
-  } else if (busy.length > 0 && !options.replace) {
-    const what = busy.map((s) => `${s.server} holds ${s.keys} key(s)${s.dbs.length > 0 ? ` (db ${s.dbs.join(', ')})` : ''}${s.libraries > 0 ? ` and ${s.libraries} function librar${s.libraries === 1 ? 'y' : 'ies'}` : ''}`);
-    fail(new LiveError('not-empty', `the target is not empty: ${what.join('; ')}; nothing was written. Pass --replace to overwrite keys of the same name (others stay), or --flush to empty it first`));
   }
 
   const maxBytes = options.maxInFlightBytes ?? 64 * 1024 * 1024;
