@@ -2,11 +2,26 @@
 // keyspace JSON Lines into a live server or cluster, each key with RESTORE ... ABSTTL at the node owning its slot.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { KeyspaceRecord } from '@redis-persist/keyspace';
+import type { KeyType, KeyspaceRecord } from '@redis-persist/keyspace';
 import { readKeyspaceJsonl } from '@redis-persist/keyspace';
-import { parseRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { matchGlob } from '@redis-persist/bytes';
+import { parseRdb } from '@redis-persist/rdb';
 import { replayAof } from '@redis-persist/replay';
 import { LiveError, RestoreError, RestoreTarget, formatAddress, rdbVersionForServer, restoreKeys, type ConnectOptions, type RestoreSummary } from '@redis-persist/live';
+import {
+  DEFAULT_MAX_BULK_LENGTH,
+  checkpointMismatch,
+  defaultCheckpointPath,
+  findOversizedElement,
+  inputIdentity,
+  rdbRestoreRecords,
+  readCheckpoint,
+  removeCheckpoint,
+  writeCheckpoint,
+  type RestoreCheckpoint,
+  type RestoreFilter,
+  type RestoreRecord,
+} from '@redis-persist/live';
 import { CliExit, ExitCode, createOutput, dataDirSource, sourceJson, usageError, type Output } from '../common/index.js';
 import { detectInput, type InputFormat } from '../common/input.js';
 import { addLiveTargetOptions, liveTarget, resolveLiveTarget, type LiveTargetCliOptions } from '../common/live-target.js';
@@ -24,6 +39,42 @@ interface RestoreOpts extends LiveTargetCliOptions {
   config?: string;
   from?: string;
   json?: boolean;
+  keyPattern?: string[];
+  type?: string[];
+  db?: string[];
+  maxOps?: string;
+  resume?: boolean;
+  checkpoint?: string | false;
+  hints?: boolean;
+}
+
+const TYPES: KeyType[] = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'];
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** `--key-pattern`, `--type`, `--db` as a filter (undefined without any). */
+function parseFilter(opts: RestoreOpts): RestoreFilter | undefined {
+  const filter: RestoreFilter = {};
+  if (opts.keyPattern !== undefined && opts.keyPattern.length > 0) filter.keys = opts.keyPattern;
+  if (opts.type !== undefined && opts.type.length > 0) {
+    for (const t of opts.type) if (!TYPES.includes(t as KeyType)) throw usageError(`--type must be one of ${TYPES.join(', ')}, got ${JSON.stringify(t)}`);
+    filter.types = opts.type as KeyType[];
+  }
+  if (opts.db !== undefined && opts.db.length > 0) {
+    filter.dbs = opts.db.map((d) => {
+      if (!/^\d+$/.test(d)) throw usageError(`--db wants a database number, got ${JSON.stringify(d)}`);
+      return Number(d);
+    });
+  }
+  return Object.keys(filter).length > 0 ? filter : undefined;
+}
+
+/** Whether a key passes the filter. */
+function wanted(filter: RestoreFilter | undefined, db: number, key: Uint8Array, type: string): boolean {
+  if (filter === undefined) return true;
+  if (filter.dbs !== undefined && !filter.dbs.includes(db)) return false;
+  if (filter.types !== undefined && !filter.types.includes(type as KeyType)) return false;
+  const enc = new TextEncoder();
+  return filter.keys === undefined || filter.keys.some((p) => matchGlob(typeof p === 'string' ? enc.encode(p) : p, key));
 }
 
 /** One input, detected, with what a first read found in it. */
@@ -36,7 +87,7 @@ interface Input {
   chunks?: AsyncIterable<Uint8Array>;
   /** An AOF replayed once, its records read twice. */
   replayed?: Awaited<ReturnType<typeof replayAof>>;
-  /** Keys per database and functions (unknown for a FIFO). */
+  /** Keys per database (those the filter keeps) and functions (unknown for a FIFO). */
   dbs: Map<number, number> | null;
   functions: number;
 }
@@ -82,7 +133,7 @@ function exitCodeOf(e: LiveError): (typeof ExitCode)[keyof typeof ExitCode] {
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** A first read of an input: keys per database and functions (damage found here leaves the target untouched). */
-async function survey(input: Input): Promise<void> {
+async function survey(input: Input, filter?: RestoreFilter): Promise<void> {
   const dbs = new Map<number, number>();
   let functions = 0;
   if (input.chunks !== undefined) {
@@ -91,13 +142,13 @@ async function survey(input: Input): Promise<void> {
   }
   if (input.format === 'rdb') {
     for await (const r of parseRdb(input.path, { values: false, file: input.path })) {
-      if (r.kind === 'key') dbs.set(r.db, (dbs.get(r.db) ?? 0) + 1);
+      if (r.kind === 'key' && wanted(filter, r.db, r.key, r.type)) dbs.set(r.db, (dbs.get(r.db) ?? 0) + 1);
       else if (r.kind === 'function') functions++;
     }
   } else {
     for await (const r of records(input)) {
-      if (r.kind === 'key') dbs.set(r.db, (dbs.get(r.db) ?? 0) + 1);
-      else functions++;
+      if (r.kind === 'key' && wanted(filter, r.db, r.key, r.type)) dbs.set(r.db, (dbs.get(r.db) ?? 0) + 1);
+      else if (r.kind === 'function') functions++;
     }
   }
   input.dbs = dbs;
@@ -105,15 +156,16 @@ async function survey(input: Input): Promise<void> {
 }
 
 /** The records of an input, read from its start. */
-function records(input: Input): AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord> {
+function records(input: Input): AsyncIterable<RestoreRecord | KeyspaceRecord> | Iterable<RestoreRecord | KeyspaceRecord> {
   if (input.format === 'aof') return input.replayed!.keyspace.records();
   const bytes = input.chunks ?? input.path;
   input.chunks = undefined; // a FIFO is read once
-  if (input.format === 'rdb') return rdbKeyspaceRecords(bytes, { file: input.path });
+  // an RDB's keys come with their LRU/LFU hints (RESTORE ... IDLETIME / FREQ)
+  if (input.format === 'rdb') return rdbRestoreRecords(bytes, { file: input.path });
   return readKeyspaceJsonl(bytes, { file: input.path });
 }
 
-async function* allRecords(inputs: Input[]): AsyncGenerator<KeyspaceRecord> {
+async function* allRecords(inputs: Input[]): AsyncGenerator<RestoreRecord | KeyspaceRecord> {
   for (const input of inputs) yield* records(input);
 }
 
@@ -151,6 +203,51 @@ function summaryJson(s: RestoreSummary) {
     flushed: s.flushed,
     perServer: s.perServer,
     ...(s.cluster ? { moved: s.moved, ask: s.ask } : {}),
+    commands: s.commands,
+    inPieces: s.inPieces,
+    filtered: s.filtered,
+    dropped: s.dropped,
+    resumed: s.resumed,
+    done: s.done,
+    maxBulkLength: s.maxBulkLength,
+    maxBulkLengthAssumed: s.maxBulkLengthAssumed,
+  };
+}
+
+/**
+ * The library's checkpointing for a checkpoint file: written (atomically) before anything is sent, then as the
+ * restore goes on; a resume starts from what it says, redoing the window the interrupted run may have sent.
+ */
+function checkpointing(
+  path: string,
+  resumed: RestoreCheckpoint | null,
+  run: Pick<RestoreCheckpoint, 'inputs' | 'target' | 'settings' | 'flushed'>,
+) {
+  const window = 10_000;
+  const base = resumed ?? { keys: 0, functions: 0 };
+  const cp: RestoreCheckpoint = {
+    format: 'redis-persist restore checkpoint',
+    version: 1,
+    ...run,
+    flushed: resumed?.flushed ?? run.flushed,
+    done: resumed?.done ?? 0,
+    window,
+    keys: base.keys,
+    functions: base.functions,
+    startedAt: resumed?.startedAt ?? new Date().toISOString(),
+    updatedAt: '',
+  };
+  return {
+    every: 1000,
+    window,
+    ...(resumed !== null ? { resumeFrom: resumed.done, replaceBefore: resumed.done + resumed.window } : {}),
+    begin: () => writeCheckpoint(path, cp),
+    save: async (done: number, s: RestoreSummary) => {
+      cp.done = done;
+      cp.keys = base.keys + s.keys;
+      cp.functions = base.functions + s.functions;
+      await writeCheckpoint(path, cp);
+    },
   };
 }
 
@@ -170,7 +267,15 @@ export function registerRestore(program: Command): void {
     .option('--timeout <ms>', 'connecting, and the longest silence while a reply is awaited (default 10000)')
     .option('--config <redis.conf>', "for a data directory given as input: the server's redis.conf, whose appendonly decides what Redis loads")
     .option('--from <rdb|aof>', 'for a data directory given as input: read its RDB file or its AOF, whatever Redis would load')
-    .option('--json', 'print one JSON document describing the result');
+    .option('--json', 'print one JSON document describing the result')
+    .option('--key-pattern <glob>', 'only keys matching this Redis glob (raw key bytes; repeat for several: any of them)', collect)
+    .option('--type <t>', `only keys of this type (${TYPES.join(', ')}; repeat for several)`, collect)
+    .option('--db <n>', 'only keys of this database of the input (repeat for several; before --db-map)', collect)
+    .option('--max-ops <n>', 'send at most n commands per second (RESTOREs, the commands of keys sent in pieces...), bursts of at most n/10')
+    .option('--checkpoint <file>', 'where progress is saved while restoring (default <first input>.restore-checkpoint.json; removed once done)')
+    .option('--no-checkpoint', 'save no progress (a stopped restore then cannot be resumed)')
+    .option('--resume', "go on after an interrupted restore: skip what its checkpoint says was restored, redo what may have been in flight (REPLACE); the inputs, target and filters must be the same")
+    .option('--no-hints', "no IDLETIME/FREQ from the RDB's LRU/LFU records");
   addLiveTargetOptions(cmd).action(async (args: string[], opts: RestoreOpts) => {
       const o = createOutput();
       let url: string | undefined;
@@ -204,6 +309,13 @@ export function registerRestore(program: Command): void {
       const dbMap = parseDbMap(opts.dbMap);
       if (cluster && dbMap) for (const [from, to] of dbMap) if (to !== 0) throw usageError(`--db-map ${from}:${to}: a cluster has only database 0 (map to 0, --db-map ${from}:0)`);
       const rdbVersion = parseTargetVersion(opts.targetVersion);
+      const filter = parseFilter(opts);
+      let maxOps: number | undefined;
+      if (opts.maxOps !== undefined) {
+        if (!/^\d+(\.\d+)?$/.test(opts.maxOps) || !(Number(opts.maxOps) > 0)) throw usageError(`--max-ops wants a number of commands per second above 0, got ${JSON.stringify(opts.maxOps)}`);
+        maxOps = Number(opts.maxOps);
+      }
+      if (opts.resume && opts.checkpoint === false) throw usageError('--resume reads the checkpoint: drop --no-checkpoint');
       let timeoutMs: number | undefined;
       if (opts.timeout !== undefined) {
         if (!/^\d+$/.test(opts.timeout)) throw usageError(`--timeout wants milliseconds, got ${JSON.stringify(opts.timeout)}`);
@@ -233,7 +345,7 @@ export function registerRestore(program: Command): void {
           if (r.truncated) o.err(o.e.yellow(`warning: ${r.truncated.file} ends early; commands from offset ${r.truncated.offset} on were not replayed (${r.truncated.message})`));
           if (r.failed > 0) o.err(o.e.yellow(`warning: ${r.failed} command(s) of the AOF fail in Redis too and changed nothing`));
         }
-        await survey(input);
+        await survey(input, filter);
         inputs.push(input);
       }
       let total: number | null = 0;
@@ -251,6 +363,31 @@ export function registerRestore(program: Command): void {
         }
       }
 
+      // the checkpoint: where it goes, and (--resume) what it says was restored
+      let checkpointPath: string | null = null;
+      if (opts.checkpoint !== false) {
+        if (inputs.some((i) => i.chunks !== undefined)) {
+          if (opts.resume || typeof opts.checkpoint === 'string') throw usageError('an input is a pipe (read once): a restore from it cannot be resumed; drop --resume/--checkpoint');
+        } else checkpointPath = typeof opts.checkpoint === 'string' ? opts.checkpoint : defaultCheckpointPath(inputs[0].path);
+      }
+      const cpTarget = { address: opts.sentinel !== undefined ? `sentinel master ${opts.master}` : target, cluster };
+      const settings = { dbMap: dbMap ? [...dbMap] : null, filter: filter ?? null, rdbVersion: rdbVersion ?? null };
+      let identities: Awaited<ReturnType<typeof inputIdentity>>[] = [];
+      let checkpoint: RestoreCheckpoint | null = null;
+      try {
+        if (checkpointPath !== null) identities = await Promise.all(inputs.map((i) => inputIdentity(i.path)));
+        if (opts.resume) {
+          checkpoint = await readCheckpoint(checkpointPath!);
+          if (checkpoint === null) throw new CliExit(ExitCode.Problem, `--resume: there is no checkpoint ${checkpointPath} (a restore that finished removes it; --checkpoint names another)`);
+          const why = checkpointMismatch(checkpoint, identities, cpTarget, settings);
+          if (why !== null) throw new CliExit(ExitCode.Problem, `--resume: the checkpoint ${checkpointPath} is not this restore's: ${why}`);
+          if (opts.flush) o.err(o.e.yellow('note: --resume does not flush the target again'));
+        }
+      } catch (e) {
+        if (e instanceof LiveError) throw new CliExit(ExitCode.Problem, e.message);
+        throw e;
+      }
+
       // 2. the target, then the keys
       if (live.kind === 'sentinel') {
         address = await resolveLiveTarget(live, o, address);
@@ -266,6 +403,22 @@ export function registerRestore(program: Command): void {
         }
         throw e;
       }
+      for (const s of opened.servers) {
+        if (s.maxBulkLength === null) o.err(o.e.yellow(`warning: ${s.server} did not tell its proto-max-bulk-len (${s.configRefused}): assuming ${DEFAULT_MAX_BULK_LENGTH / 1024 / 1024} MB; a longer payload it would refuse`));
+      }
+      // an element no command can carry unless the target runs EVAL: found before anything is sent
+      const refusing = opened.servers.find((s) => s.scriptingRefused !== null);
+      if (refusing !== undefined && inputs.every((i) => i.chunks === undefined)) {
+        const limit = Math.min(...opened.servers.map((s) => s.maxBulkLength ?? DEFAULT_MAX_BULK_LENGTH));
+        const big = await findOversizedElement(allRecords(inputs) as AsyncIterable<KeyspaceRecord>, limit);
+        if (big !== null) {
+          await opened.close();
+          throw new CliExit(
+            ExitCode.Problem,
+            `key ${JSON.stringify(Buffer.from(big.key.subarray(0, 200)).toString('utf8'))} (db ${big.db}) holds a ${big.type === 'string' ? 'string' : 'member or value'} of ${big.length} bytes, longer than the target's proto-max-bulk-len (${limit}): only EVAL can build it there and ${refusing.server} refuses EVAL (${refusing.scriptingRefused}); nothing was written`,
+          );
+        }
+      }
       const progress = new KeyProgress(total);
       const inputsJson = inputs.map((i) => ({ input: i.arg, source: i.source, format: i.format, ...(i.dbs ? { keys: [...i.dbs.values()].reduce((a, b) => a + b, 0), functions: i.functions } : {}) }));
       const servers = opened.servers.map((s) => ({ server: s.server, version: s.version, valkey: s.valkey, rdbVersion: s.rdbVersion, keysBefore: s.keys }));
@@ -276,7 +429,11 @@ export function registerRestore(program: Command): void {
           flush: opts.flush ?? false,
           ...(rdbVersion !== undefined ? { rdbVersion } : {}),
           ...(dbMap ? { dbMap } : {}),
+          ...(filter ? { filter } : {}),
+          ...(maxOps !== undefined ? { maxOpsPerSecond: maxOps } : {}),
+          hints: opts.hints !== false,
           onProgress: (p) => progress.update(p.keys, p.elapsedMs),
+          ...(checkpointPath !== null ? { checkpoint: checkpointing(checkpointPath, checkpoint, { inputs: identities, target: cpTarget, settings, flushed: opts.flush === true }) } : {}),
         });
       } catch (e) {
         progress.done();
@@ -286,13 +443,17 @@ export function registerRestore(program: Command): void {
             o.json({ target, cluster, inputs: inputsJson, servers, ...(s ? summaryJson(s) : {}), error: { code: e.code, message: e.message, ...(e.reply !== undefined ? { reply: e.reply } : {}) } });
           }
           const done = s !== undefined && (s.keys > 0 || s.functions > 0) ? ` (${plural(s.keys, 'key')} and ${plural(s.functions, 'function library', 'function libraries')} had been restored)` : s !== undefined && e.code !== 'not-empty' ? ' (nothing had been restored)' : '';
-          throw new CliExit(exitCodeOf(e), `${e.message}${done}`);
+          let next = '';
+          if (checkpointPath !== null && e.code !== 'not-empty' && s !== undefined) next = `; ${checkpointPath} says ${plural(s.done, 'record')} from the start are restored: rerun with --resume to go on`;
+          else if (checkpointPath !== null && e.code === 'not-empty' && !opts.resume && (await readCheckpoint(checkpointPath).catch(() => null)) !== null) next = `; ${checkpointPath} is the checkpoint of an interrupted restore: --resume goes on with it`;
+          throw new CliExit(exitCodeOf(e), `${e.message}${done}${next}`);
         }
         throw e;
       } finally {
         await opened.close();
       }
       progress.done();
+      if (checkpointPath !== null) await removeCheckpoint(checkpointPath);
       if (opts.json) {
         o.json({ target, cluster, inputs: inputsJson, servers, ...summaryJson(summary) });
         return;
@@ -302,7 +463,10 @@ export function registerRestore(program: Command): void {
       o.out(
         `${o.c.green('restored')} ${plural(summary.keys, 'key')} and ${plural(summary.functions, 'function library', 'function libraries')} into ${where} in ${(summary.elapsedMs / 1000).toFixed(1)} s (${rate.toLocaleString('en-US')} keys/s, RDB ${summary.rdbVersion} payloads)` +
           (summary.expired > 0 ? `; ${plural(summary.expired, 'expired key')} skipped` : '') +
-          (summary.flushed ? '; the target was flushed first' : ''),
+          (summary.flushed ? '; the target was flushed first' : '') +
+          (summary.inPieces > 0 ? `; ${plural(summary.inPieces, 'key')} sent in pieces (longer than proto-max-bulk-len ${summary.maxBulkLength})` : '') +
+          (summary.filtered > 0 ? `; ${plural(summary.filtered, 'key')} left out by the filter` : '') +
+          (summary.resumed > 0 ? `; resumed after ${plural(summary.resumed, 'record')} restored before` : ''),
       );
       if (cluster) for (const [server, n] of Object.entries(summary.perServer)) o.out(`  ${server}: ${plural(n, 'key')}`);
     });
