@@ -550,6 +550,7 @@ export class Follower extends EventEmitter {
     const last = manifest?.incr[manifest.incr.length - 1] ?? null;
     if (manifest === null) notContinuable = 'no manifest yet (the first sync did not finish)';
     else if (last === null) notContinuable = `the manifest lists no incr file`;
+    else if (!(await stat(join(dir, last.name)).then((st) => st.isFile(), () => false))) notContinuable = `${last.name} is listed in the manifest but missing`;
     else {
       const scan = await scanIncrFile(join(dir, last.name));
       if (scan.offset === null || scan.replid === null) notContinuable = `${last.name} has no ${REPL_ANNOTATION} annotation (not written by aof-tool follow)`;
@@ -788,7 +789,15 @@ export class Follower extends EventEmitter {
     this.emitEvent({ type: 'replid', replid, previous, offset: this.fileOffset! });
   }
 
-  private async writeState(): Promise<void> {
+  /** Writes the state file (temp file, fsync, rename); calls are queued, never concurrent (one temp name). */
+  private writeState(): Promise<void> {
+    const next = this.stateWrites.then(() => this.writeStateNow());
+    this.stateWrites = next.catch(() => undefined);
+    return next;
+  }
+  private stateWrites: Promise<void> = Promise.resolve();
+
+  private async writeStateNow(): Promise<void> {
     const state: FollowState = {
       format: STATE_FORMAT,
       appendFilename: this.appendFilename,

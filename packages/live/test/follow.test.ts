@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseManifest, readAof } from '@redis-persist/aof';
+import { replayAof } from '@redis-persist/replay';
 import { connect, dumpLiveKeyspace, randomTraffic, redisAvailable, redisToolAvailable, startRedis, type RedisClient, type RedisServer } from '@redis-persist/testkit';
 import type { RespValue } from '@redis-persist/resp';
 import { FOLLOW_STATE_FILE, followReplication, scanIncrFile, type FollowEvent, type FollowOptions, type Follower } from '../src/follow.js';
@@ -278,6 +279,7 @@ describe.skipIf(!hasRedis)('followReplication against redis-server 7.0.15', () =
     await caughtUp(s, run1.follower);
     const sum1 = await run1.follower.stop();
     const replid1 = await masterReplid(c);
+    const digestAtStop = (await sourceState(s)).digest;
 
     // while nobody follows, more than the 16 KiB backlog goes by
     const before = await masterOffset(c);
@@ -298,6 +300,13 @@ describe.skipIf(!hasRedis)('followReplication against redis-server 7.0.15', () =
     expect(readFileSync(join(dir, 'appendonly.aof.manifest.gen1'), 'latin1')).toBe(
       'file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n',
     );
+    // the old generation still loads: as the source was when the first follower stopped
+    const old = await replayAof(join(dir, 'appendonly.aof.manifest.gen1'));
+    expect(old.files).toEqual(['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof']);
+    const oldCopy = join(tmp(), 'gen1');
+    cpSync(dir, oldCopy, { recursive: true });
+    cpSync(join(oldCopy, 'appendonly.aof.manifest.gen1'), join(oldCopy, 'appendonly.aof.manifest'));
+    expect((await loadCopy(oldCopy)).digest).toBe(digestAtStop);
     await randomTraffic(c, { seed: 14, commands: 500, dbs: [0, 1], multi: true, expiries: true });
     await caughtUp(s, run2.follower);
     expect((await loadCopy(dir)).digest).toBe((await sourceState(s)).digest);
