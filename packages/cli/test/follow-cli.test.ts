@@ -2,7 +2,8 @@
 // restart continue with +CONTINUE from the R the files hold (no gap, no duplicate: an exact counter and the digest), a
 // second follower is refused by the lock, SIGTERM stops it cleanly (exit 0) and the directory loads in redis-server
 // with the source's DEBUG DIGEST; to-rdb --until restores a point in time from its #TS annotations; --rotate gives
-// several incr files, a backlog overflow during a kill a new base, and the result still loads equal. Needs `pnpm build`.
+// several incr files, a backlog overflow during a kill a new base, and the result still loads equal; --sentinel follows
+// a SENTINEL FAILOVER with +CONTINUE on the promoted replica. Needs `pnpm build`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '@redis-persist/aof';
 import { scanIncrFile } from '@redis-persist/live';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
-import { randomTraffic, redisAvailable, redisToolAvailable, startRedis, type RedisClient, type RedisServer } from '@redis-persist/testkit';
+import {
+  connect,
+  randomTraffic,
+  redisAvailable,
+  redisToolAvailable,
+  startMasterReplica,
+  startRedis,
+  startSentinels,
+  type RedisClient,
+  type RedisServer,
+  type ReplicatedServers,
+  type TestSentinels,
+} from '@redis-persist/testkit';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = join(root, 'packages/cli/bin/aof-tool.js');
@@ -268,5 +281,58 @@ describe.skipIf(!built || !hasRedis)('aof-tool follow (redis-server 7.0.15)', ()
     const refused = run(['follow', url, foreign]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/not empty and was not written by aof-tool follow/);
+  }, 90_000);
+
+  it('--sentinel --master: SENTINEL FAILOVER while it follows: +switch-master, +CONTINUE on the promoted replica, no full resync; loads with its digest', async () => {
+    let rs: ReplicatedServers | null = null;
+    let sentinels: TestSentinels | null = null;
+    try {
+      rs = await startMasterReplica({ config: { 'repl-diskless-sync-delay': '0' } });
+      sentinels = await startSentinels({ master: { port: rs.master.port }, replicas: 1 });
+      const oldPort = rs.master.port;
+      const newPort = rs.replicas[0].port;
+      // clients of their own: a sentinel ends the normal clients of the servers it reconfigures
+      const info = async (port: number) => {
+        const c = await connect(port);
+        try {
+          return (await c.callText('INFO', 'replication')) ?? '';
+        } finally {
+          await c.close();
+        }
+      };
+      const field = (text: string, name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(text)?.[1];
+      const old = await connect(oldPort);
+      await randomTraffic(old, { seed: 61, commands: 800, dbs: [0, 3], multi: true });
+      const dir = join(tmp(), 'sentinel-backup');
+      const p = startFollow(['--sentinel', sentinels.list, '--master', 'mymaster', dir]);
+      await waitFor('the snapshot', () => has(p, 'snapshot'), 20_000, p);
+      expect(p.events.find((e) => e.event === 'connect')).toMatchObject({ server: `127.0.0.1:${oldPort}` });
+      await randomTraffic(old, { seed: 62, commands: 800, dbs: [0, 3], multi: true });
+      await old.close();
+      await waitFor('the replica caught up', async () => field(await info(newPort), 'slave_repl_offset') === field(await info(oldPort), 'master_repl_offset'));
+      const oldReplid = field(await info(oldPort), 'master_replid');
+      await sentinels.failover(0);
+      await sentinels.waitForMaster(newPort, 20_000);
+      const fresh = await connect(newPort);
+      try {
+        await randomTraffic(fresh, { seed: 63, commands: 800, dbs: [0, 3], multi: true });
+        await waitFor('+CONTINUE from the new master', () => p.events.some((e) => e.event === 'continue' && e.server === `127.0.0.1:${newPort}`), 30_000, p);
+        expect(p.events.some((e) => e.event === 'switch-master')).toBe(true);
+        expect(p.events.find((e) => e.event === 'continue' && e.server === `127.0.0.1:${newPort}`)).toMatchObject({ replidChanged: true, previousReplid: oldReplid });
+        await randomTraffic(fresh, { seed: 64, commands: 300, dbs: [0, 3] });
+        const target = Number(field(await info(newPort), 'master_repl_offset'));
+        await waitFor('an ACK from the follower', async () => [...(await info(newPort)).matchAll(/^slave\d+:.*offset=(\d+)/gm)].some((m) => Number(m[1]) >= target), 20_000, p);
+        p.child.kill('SIGTERM');
+        expect(await p.exit, p.stderr()).toBe(0);
+        expect(p.events.filter((e) => e.event === 'snapshot')).toHaveLength(1);
+        expect(p.events.filter((e) => e.event === 'replid')).toHaveLength(1);
+        expect((await loadCopy(dir)).digest).toBe(await fresh.callText('DEBUG', 'DIGEST'));
+      } finally {
+        await fresh.close();
+      }
+    } finally {
+      await sentinels?.stop();
+      await rs?.stop();
+    }
   }, 90_000);
 });
