@@ -2,10 +2,15 @@
 // (`redis-server <conf> --sentinel`). resolveMaster finds the master and ROLE confirms it; a sentinel that is down is
 // skipped; an unknown master name, wrong credentials and no sentinel at all fail with what each sentinel said;
 // `SENTINEL FAILOVER` → watchMaster reports the promoted replica once, and resolveMaster / masterResolver then
-// name it. A sentinel with its own password.
+// name it. A sentinel with its own password. followReplication with a masterResolver while traffic runs and
+// SENTINEL FAILOVER happens: it continues on the promoted replica with +CONTINUE (no full resync), and the
+// directory loads with the new master's DEBUG DIGEST.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, redisAvailable, startMasterReplica, startSentinels, type ReplicatedServers, type TestSentinels } from '@redis-persist/testkit';
-import { LiveError, MasterWatch, SentinelError, masterResolver, parseSentinelList, resolveMaster, serverRole, watchMaster, type MasterSwitch, type SentinelEvent } from '@redis-persist/live';
+import { connect, freePort, randomTraffic, redisAvailable, startMasterReplica, startRedis, startSentinels, type RedisClient, type ReplicatedServers, type TestSentinels } from '@redis-persist/testkit';
+import { LiveError, MasterWatch, SentinelError, followReplication, masterResolver, parseSentinelList, resolveMaster, serverRole, watchMaster, type FollowEvent, type MasterSwitch, type SentinelEvent } from '@redis-persist/live';
 
 const PASSWORD = 's3cret';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -179,4 +184,105 @@ describe.skipIf(!redisAvailable())('Sentinel with its own password', () => {
     expect(watch.subscribed).toBe(1);
     await watch.close();
   });
+});
+
+describe.skipIf(!redisAvailable())('followReplication through Sentinel across a failover', () => {
+  let rs: ReplicatedServers;
+  let sentinels: TestSentinels;
+  const temps: string[] = [];
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'sentinel-follow-'));
+    temps.push(d);
+    return d;
+  };
+  // connections of their own: sentinels end the normal clients of the servers they reconfigure
+  const withClient = async <T>(port: number, f: (c: RedisClient) => Promise<T>): Promise<T> => {
+    const c = await connect(port);
+    try {
+      return await f(c);
+    } finally {
+      await c.close();
+    }
+  };
+  const replication = (port: number) => withClient(port, async (c) => (await c.callText('INFO', 'replication')) ?? '');
+  const field = (info: string, name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1];
+
+  beforeAll(async () => {
+    rs = await startMasterReplica({ config: { 'repl-diskless-sync-delay': '0' } });
+    sentinels = await startSentinels({ master: { port: rs.master.port }, replicas: 1 });
+  }, 60_000);
+  afterAll(async () => {
+    await sentinels?.stop();
+    await rs?.stop();
+    temps.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  });
+
+  it('continues on the promoted replica with +CONTINUE; the directory loads with its digest', async () => {
+    const oldPort = rs.master.port;
+    const newPort = rs.replicas[0].port;
+    await randomTraffic(rs.master.client, { seed: 1, commands: 1500, dbs: [0, 3], multi: true });
+    const events: FollowEvent[] = [];
+    const dir = join(tmp(), 'appendonlydir');
+    const follower = followReplication({ master: masterResolver({ sentinels: sentinels.list, masterName: 'mymaster' }), dir, retry: { minDelayMs: 50, maxDelayMs: 500 }, onEvent: (e) => events.push(e) });
+    // a +switch-master makes it connect again (as aof-tool follow --sentinel does)
+    const switches: MasterSwitch[] = [];
+    const watch = watchMaster({ sentinels: sentinels.list, masterName: 'mymaster', onSwitch: (s) => switches.push(s) });
+    try {
+      await watch.ready;
+      // traffic while it follows, then the replica is let catch up and the failover forced
+      await randomTraffic(rs.master.client, { seed: 2, commands: 1500, dbs: [0, 3], multi: true });
+      await until('the replica caught up', 20_000, async () => field(await replication(newPort), 'slave_repl_offset') === field(await replication(oldPort), 'master_repl_offset'));
+      await until('the follower caught up', 20_000, async () => (follower.processed ?? -1) >= Number(field(await replication(oldPort), 'master_repl_offset')));
+      expect(events.filter((e) => e.type === 'snapshot')).toHaveLength(1);
+      const oldReplid = field(await replication(oldPort), 'master_replid');
+      // the last write before the failover in db 3, the replica has it (WAIT)
+      await withClient(oldPort, async (c) => {
+        await c.call('SELECT', 3);
+        await c.call('SET', 'last-before-failover', 'db 3');
+        expect(await c.callInt('WAIT', 1, 5000)).toBe(1n);
+      });
+      await sentinels.failover(0);
+      await until('+switch-master', 20_000, () => switches.length > 0);
+      // the old master stays a master for seconds and goes on sending what the promoted replica never sees: PINGs and
+      // the sentinels' hello PUBLISHes in db 0 (a SELECT 0 first, the traffic having been in db 3). As they would:
+      await withClient(oldPort, (c) => c.call('PUBLISH', '__sentinel__:hello', 'as a sentinel would'));
+      await until('the follower past them', 20_000, async () => (follower.processed ?? -1) >= Number(field(await replication(oldPort), 'master_repl_offset')));
+      follower.reconnect(`+switch-master to ${switches[0].to.host}:${switches[0].to.port}`);
+      // traffic goes on, on the new master
+      await withClient(newPort, (c) => randomTraffic(c, { seed: 3, commands: 1500, dbs: [0, 3], multi: true }));
+      const resyncs = () => events.filter((e) => e.type === 'resync') as Extract<FollowEvent, { type: 'resync' }>[];
+      await until('+CONTINUE from the new master', 30_000, () => resyncs().length > 1 || events.some((e) => e.type === 'continue' && e.server === `127.0.0.1:${newPort}`));
+      // the old master's last traffic was in db 3: a sentinel hello PUBLISH it sent after the promotion came with a
+      // SELECT 0 the promoted replica never saw; neither may count in R, or PSYNC asks past what the new master has
+      const again = resyncs()[1];
+      if (again !== undefined) {
+        const info = await replication(newPort);
+        expect.fail(`a full resync after the failover: PSYNC ${again.previous?.replid} from R = ${again.previous?.offset}, the new master serves that history up to second_repl_offset ${field(info, 'second_repl_offset')}`);
+      }
+      const cont = events.find((e) => e.type === 'continue' && e.server === `127.0.0.1:${newPort}`) as Extract<FollowEvent, { type: 'continue' }>;
+      expect(cont.previousReplid).toBe(oldReplid);
+      expect(cont.replidChanged).toBe(true);
+      const newInfo = await replication(newPort);
+      expect(cont.replid).toBe(field(newInfo, 'master_replid'));
+      expect(field(newInfo, 'master_replid2')).toBe(oldReplid);
+      await withClient(newPort, (c) => randomTraffic(c, { seed: 4, commands: 500, dbs: [0, 3] }));
+      const target = Number(field(await replication(newPort), 'master_repl_offset'));
+      await until('the follower caught up with the new master', 20_000, () => (follower.processed ?? -1) >= target);
+    } finally {
+      await watch.close();
+      await follower.stop();
+    }
+    expect(switches).toHaveLength(1);
+    // one full sync (the first), none after the failover
+    expect(events.filter((e) => e.type === 'resync' || e.type === 'snapshot').map((e) => e.type)).toEqual(['resync', 'snapshot']);
+    const digest = await withClient(newPort, (c) => c.callText('DEBUG', 'DIGEST'));
+    const data = tmp();
+    cpSync(dir, join(data, basename(dir)), { recursive: true });
+    const loaded = await startRedis({ dir: data, config: { appendonly: 'yes', appenddirname: basename(dir) } });
+    try {
+      expect(await loaded.client.callText('DEBUG', 'DIGEST')).toBe(digest);
+    } finally {
+      await loaded.stop();
+    }
+  }, 85_000);
 });
