@@ -399,8 +399,6 @@ export class Follower extends EventEmitter {
   /** The replication history the files belong to, and R (the offset just past the last command written). */
   private replid: string | null = null;
   private fileOffset: number | null = null;
-  /** Whether the next command written needs a #REPL annotation before it (bytes skipped, or a new id). */
-  private needAnnotation = false;
   /** The database the file's commands run in at its end (-1: not known yet). */
   private db = -1;
   private lastTs = 0;
@@ -742,7 +740,6 @@ export class Follower extends EventEmitter {
     await writeFileAtomic(join(this.dir, this.manifestName()), formatManifest(manifest), { inPlace: true, lock: false });
     this.manifest = manifest;
     this.writer = writer;
-    this.needAnnotation = false;
     await this.writeState();
   }
 
@@ -772,7 +769,6 @@ export class Follower extends EventEmitter {
     await writeFileAtomic(join(this.dir, this.manifestName()), formatManifest(manifest), { inPlace: true, lock: false });
     this.manifest = manifest;
     this.writer = writer;
-    this.needAnnotation = false;
     this.summary.rotations++;
     await this.writeState();
     this.emitEvent({ type: 'rotate', file: name, previous: previous?.name ?? '', offset: this.fileOffset!, bytes: previous?.size ?? 0 });
@@ -784,7 +780,6 @@ export class Follower extends EventEmitter {
     this.replid = replid;
     await this.writer!.write(replAnnotation(replid, this.fileOffset!));
     await this.writer!.sync();
-    this.needAnnotation = false;
     await this.writeState();
     this.emitEvent({ type: 'replid', replid, previous, offset: this.fileOffset! });
   }
@@ -863,9 +858,8 @@ export class Follower extends EventEmitter {
         this.lastTs = now;
         out.push(Buffer.from(`#TS:${now}\r\n`));
       }
-      if (this.needAnnotation || start !== pos) {
+      if (start !== pos) {
         out.push(replAnnotation(this.replid!, start));
-        this.needAnnotation = false;
         pos = start;
       }
     };
