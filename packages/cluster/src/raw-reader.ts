@@ -1,8 +1,7 @@
 // Reading an RDB for copying: every record comes with its bytes as they are in the file, so that a key's
 // serialized value (with its expiry, LRU/LFU and metadata prefixes) can be copied into another RDB of the same
 // version without decoding it. A key too big to hold is handed out in parts as its bytes arrive.
-import { readFileChunks } from '@redis-persist/fsio';
-import { DONE, NEED_MORE, RdbParser, type RdbMagic, type RdbRecord, type RdbSource } from '@redis-persist/rdb';
+import { DONE, NEED_MORE, RdbParser, rdbSourceChunks, type RdbMagic, type RdbRecord, type RdbSource } from '@redis-persist/rdb';
 
 /** Input bytes pushed but not yet handed out, as the chunks they came in (never copied). */
 class Window {
@@ -99,37 +98,6 @@ export interface ReadRawOptions extends RawReadMode {
   onProgress?: (bytes: number) => void;
 }
 
-/** Chunks of a source; chunks of a path are fresh buffers (the window keeps them). */
-export function sourceChunks(source: RdbSource): AsyncIterable<Uint8Array> {
-  if (typeof source === 'string') return readFileChunks(source, { chunkSize: 1 << 20 });
-  if (source instanceof Uint8Array) source = [source];
-  if (typeof (source as unknown as ReadableStream<Uint8Array>).getReader === 'function' && !(Symbol.asyncIterator in source)) {
-    const reader = (source as unknown as ReadableStream<Uint8Array>).getReader();
-    return {
-      async *[Symbol.asyncIterator]() {
-        try {
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) return;
-            yield value;
-          }
-        } finally {
-          reader.releaseLock();
-        }
-      },
-    };
-  }
-  if (!(Symbol.asyncIterator in source) && Symbol.iterator in source) {
-    const it = source as Iterable<Uint8Array>;
-    return {
-      async *[Symbol.asyncIterator]() {
-        yield* it;
-      },
-    };
-  }
-  return source as AsyncIterable<Uint8Array>;
-}
-
 /** What {@link readRdbRaw} learnt beyond the records. */
 export interface RawReadInfo {
   /** Bytes after the end of the RDB (Redis ignores them; an AOF's command tail, if the input was one). */
@@ -147,7 +115,8 @@ export async function* readRdbRaw(source: RdbSource, options: ReadRawOptions = {
   let values = options.values ?? false;
   let rawKeys = options.rawKeys ?? true;
   const win = new Window();
-  const it = sourceChunks(source)[Symbol.asyncIterator]();
+  // chunks of a path are fresh buffers: the window keeps them
+  const it = rdbSourceChunks(source, { chunkSize: 1 << 20 })[Symbol.asyncIterator]();
   if (options.mode) {
     // a first parser reads the header; the real one, made for the mode it calls for, reads the same chunks again
     const probe = new RdbParser({ values: false, file: options.file });

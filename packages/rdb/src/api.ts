@@ -1,4 +1,4 @@
-import { readFileChunks } from '@redis-persist/fsio';
+import { readFileChunks, type ReadChunksOptions } from '@redis-persist/fsio';
 import type { KeyType, KeyValue } from '@redis-persist/keyspace';
 import { RdbError, type RdbErrorCode } from './errors.js';
 import { DONE, NEED_MORE, RdbParser, describeType, rdbTypeName } from './parser.js';
@@ -16,8 +16,12 @@ export type RdbSource =
 // The parser copies what it keeps of a chunk (ByteQueue.push), so file reads can recycle their buffers.
 const FILE_READ = { chunkSize: 2 << 20, reuseBuffers: true };
 
-function chunksOf(source: RdbSource): AsyncIterable<Uint8Array> {
-  if (typeof source === 'string') return readFileChunks(source, FILE_READ);
+/**
+ * The chunks of any {@link RdbSource}. A path is read with `fileRead` (default: 2 MiB reads into two recycled
+ * buffers, for consumers that copy what they keep, as the parser does).
+ */
+export function rdbSourceChunks(source: RdbSource, fileRead: ReadChunksOptions = FILE_READ): AsyncIterable<Uint8Array> {
+  if (typeof source === 'string') return readFileChunks(source, fileRead);
   if (source instanceof Uint8Array) source = [source];
   if (!(Symbol.asyncIterator in source) && Symbol.iterator in source) {
     const it = source as Iterable<Uint8Array>;
@@ -60,7 +64,7 @@ function toBytes(chunk: unknown): Uint8Array {
 export async function* parseRdb(source: RdbSource, options: ParseRdbOptions = {}): AsyncGenerator<RdbRecord> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
   const parser = new RdbParser({ ...options, file });
-  const it = chunksOf(source)[Symbol.asyncIterator]();
+  const it = rdbSourceChunks(source)[Symbol.asyncIterator]();
   try {
     for (;;) {
       const r = parser.read();
@@ -167,7 +171,7 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
     checksum: null, reachedOffset: 0, endOffset: null, trailingBytes: 0, warnings: [],
   };
   const parser = new RdbParser({ values: false, skipEmpty: false, file, limits: options.limits });
-  const it = chunksOf(source)[Symbol.asyncIterator]();
+  const it = rdbSourceChunks(source)[Symbol.asyncIterator]();
   // keys are counted per RDB type byte (in order of first appearance); byType/byEncoding are built at the end
   interface DbAcc {
     stats: RdbDbStats;

@@ -25,7 +25,7 @@ function refusalExitCode(err: unknown): ExitCode | null {
  * A live server's errors: a bad address is a usage error (2); no connection, or one that ended, an I/O error (3);
  * what the server refused or answered (auth, permissions, replies, protocol, cluster state) a problem found (1).
  */
-function liveExitCode(err: unknown): ExitCode | null {
+export function liveExitCode(err: unknown): ExitCode | null {
   if (!(err instanceof Error) || err.name !== 'LiveError') return null;
   const code = (err as { code?: unknown }).code;
   if (code === 'url') return ExitCode.Usage;

@@ -4,7 +4,7 @@ import { keyspaceJsonlStream, readKeyspaceJsonl, sortKeyspace, type KeyspacePiec
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { DEFAULT_RDB_VERSION, RdbWriterError, resolveTarget, writeRdbFile, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, bytesToDisplay, createOutput, dataDirSource, sourceJson, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, Progress, createOutput, dataDirSource, dropJson, errorJson, sourceJson, usageError, type Output } from '../common/index.js';
 import { aofInputPaths, replayAof, respChunks } from '@redis-persist/replay';
 import { detectInput, type Detected } from '../common/input.js';
 import { WholeKeyOutput, damageMessage, type Damage } from './damage.js';
@@ -147,13 +147,7 @@ export function registerConvert(program: Command): void {
               output,
               format: 'rdb',
               written: false,
-              error: {
-                code: err.code,
-                ...(err.feature !== undefined ? { feature: err.feature } : {}),
-                ...(err.db !== undefined ? { db: err.db } : {}),
-                ...(err.key !== undefined ? { key: bytesToDisplay(err.key) } : {}),
-                message: err.message,
-              },
+              error: errorJson(err),
             });
           }
           if (err instanceof RdbWriterError && err.code === 'unsupported') {
@@ -179,14 +173,7 @@ export function registerConvert(program: Command): void {
             keys: summary.keys,
             functions: summary.functions,
             bytes: summary.bytes,
-            dropped: dropped.map((d) => ({
-              kind: d.kind,
-              ...(d.db !== undefined ? { db: d.db } : {}),
-              ...(d.key !== undefined ? { key: bytesToDisplay(d.key) } : {}),
-              ...(d.library !== undefined ? { library: d.library } : {}),
-              feature: d.feature,
-              message: d.message,
-            })),
+            dropped: dropped.map(dropJson),
           });
         } else {
           o.out(

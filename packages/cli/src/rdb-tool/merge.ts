@@ -7,7 +7,8 @@ import { FsioError, describeIoError, requireRegularFile } from '@redis-persist/f
 import { RdbWriterError, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, Progress, bytesToDisplay, createOutput, formatBytes, usageError, type Output } from '../common/index.js';
-import { dropJson, errorJson, rdbTargetOptions, unsupportedExit } from './split.js';
+import { dropJson, errorJson } from '../common/index.js';
+import { rdbTargetOptions, unsupportedExit } from './split.js';
 
 interface MergeOpts {
   output: string;

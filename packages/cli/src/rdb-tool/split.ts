@@ -1,15 +1,14 @@
 // rdb-tool split: one RDB per cluster node (by the slot map of a live cluster, a nodes.conf or slot ranges), from an
 // RDB or an AOF (replayed as Redis would load it), built in a temporary directory renamed into place.
-import { open, readFile, stat } from 'node:fs/promises';
-import { extname } from 'node:path';
-import { resolveAofInput } from '@redis-persist/aof';
+import { readFile, stat } from 'node:fs/promises';
 import { ClusterError, formatSlotRanges, slotMapFromNodesConf, slotMapFromRanges, splitKeyspace, splitRdb, type SlotMap, type SplitOptions, type SplitResult } from '@redis-persist/cluster';
-import { FsioError, describeIoError, requireRegularFile } from '@redis-persist/fsio';
+import { FsioError, describeIoError } from '@redis-persist/fsio';
 import { LiveError, fetchSlotMap, type ConnectOptions } from '@redis-persist/live';
 import { RdbWriterError, resolveTarget, type DropInfo } from '@redis-persist/rdb-writer';
 import { aofInputPaths, replayAof } from '@redis-persist/replay';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, bytesToDisplay, createOutput, dataDirSource, formatBytes, sourceJson, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, Progress, createOutput, dataDirSource, dropJson, errorJson, formatBytes, liveExitCode, requireRegularInput, sourceJson, usageError, type Output } from '../common/index.js';
+import { detectInput } from '../common/input.js';
 
 interface SplitOpts {
   output: string;
@@ -60,35 +59,6 @@ export function unsupportedExit(err: RdbWriterError): CliExit {
   );
 }
 
-export function errorJson(err: unknown): Record<string, unknown> {
-  const e = err as { code?: unknown; message?: string; db?: number; key?: Uint8Array; files?: string[]; feature?: string };
-  return {
-    code: typeof e.code === 'string' ? e.code : 'io',
-    ...(e.feature !== undefined ? { feature: e.feature } : {}),
-    ...(e.db !== undefined ? { db: e.db } : {}),
-    ...(e.key instanceof Uint8Array ? { key: bytesToDisplay(e.key) } : {}),
-    ...(e.files !== undefined ? { files: e.files } : {}),
-    message: e instanceof Error ? e.message : String(err),
-  };
-}
-
-export function dropJson(d: DropInfo) {
-  return {
-    kind: d.kind,
-    ...(d.db !== undefined ? { db: d.db } : {}),
-    ...(d.key !== undefined ? { key: bytesToDisplay(d.key) } : {}),
-    ...(d.library !== undefined ? { library: d.library } : {}),
-    feature: d.feature,
-    message: d.message,
-  };
-}
-
-/** The exit code of a LiveError: a bad address is a usage error, a lost or impossible link an I/O error, a refusal a problem. */
-function liveExit(err: LiveError): ExitCode {
-  if (err.code === 'url') return ExitCode.Usage;
-  if (err.code === 'connect' || err.code === 'closed' || err.code === 'timeout') return ExitCode.Io;
-  return ExitCode.Problem;
-}
 
 interface MapSource {
   map: SlotMap;
@@ -136,38 +106,16 @@ async function slotMapOf(opts: SplitOpts): Promise<MapSource> {
   try {
     return { map: await fetchSlotMap(opts.cluster!, conn), kind: 'cluster', from: opts.cluster! };
   } catch (err) {
-    if (err instanceof LiveError) throw new CliExit(liveExit(err), `--cluster ${opts.cluster}: ${err.message}`);
+    if (err instanceof LiveError) throw new CliExit(liveExitCode(err)!, `--cluster ${opts.cluster}: ${err.message}`);
     throw err;
   }
 }
 
-/** RDB or AOF: by what the file holds (a directory or a multi-part manifest is an AOF). */
+/** RDB or AOF: by what the file holds (a directory or a multi-part manifest is an AOF; an empty file is refused). */
 async function detect(path: string): Promise<'rdb' | 'aof'> {
-  let st;
-  try {
-    st = await stat(path);
-  } catch (err) {
-    throw new FsioError(`cannot open ${path}: ${describeIoError(err)}`, path, err);
-  }
-  if (st.isDirectory()) return 'aof';
-  await requireRegularFile(path, 'split (the input is sniffed, then read)');
-  if (st.size === 0) throw new CliExit(ExitCode.Problem, `${path} is empty (0 bytes): nothing to split; nothing was written`);
-  if ((await resolveAofInput(path)).layout === 'multi-part') return 'aof';
-  let head: string;
-  try {
-    const fh = await open(path, 'r');
-    try {
-      const b = Buffer.alloc(6);
-      const { bytesRead } = await fh.read(b, 0, 6, 0);
-      head = b.subarray(0, bytesRead).toString('latin1');
-    } finally {
-      await fh.close();
-    }
-  } catch (err) {
-    throw new FsioError(`cannot read ${path}: ${describeIoError(err)}`, path, err);
-  }
-  if (extname(path).toLowerCase() === '.aof' || head.startsWith('*') || head.startsWith('#')) return 'aof';
-  if (head.startsWith('REDIS') || head === 'VALKEY') return 'rdb';
+  await requireRegularInput(path, 'split (the input is sniffed, then read)');
+  const { format } = await detectInput(path, 'split');
+  if (format === 'rdb' || format === 'aof') return format;
   throw usageError(`${path} is neither an RDB (REDIS/VALKEY magic) nor an AOF`);
 }
 
