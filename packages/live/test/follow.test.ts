@@ -372,6 +372,29 @@ describe.skipIf(!hasRedis)('followReplication against redis-server 7.0.15', () =
     expect(got.digest).toBe((await sourceState(s)).digest);
   }, 90_000);
 
+  it('a disk-based sync under write traffic: the stream that follows the payload at once is kept (no byte lost at the seam)', async () => {
+    // a slow BGSAVE (rdb-key-save-delay, µs per key): the writes made meanwhile wait in the master's buffer and come
+    // right behind the RDB payload, in the same reads
+    const s = await source({ 'repl-diskless-sync': 'no', 'rdb-key-save-delay': '2000' });
+    const c = s.client;
+    await randomTraffic(c, { seed: 71, commands: 600, dbs: [0, 1], multi: true, expiries: true });
+    const dir = join(tmp(), 'disk');
+    const run = follow(s.port, dir);
+    let writes = 0;
+    await waitFor('the sync to start', async () => /^slave0:.*state=wait_bgsave/m.test((await c.callText('INFO', 'replication')) ?? ''));
+    while (!run.events.some((e) => e.type === 'snapshot') && writes < 20_000) {
+      await c.call('INCR', 'during-sync');
+      writes++;
+    }
+    expect(run.events.find((e) => e.type === 'snapshot')).toMatchObject({ format: 'disk' });
+    expect(writes).toBeGreaterThan(0);
+    await randomTraffic(c, { seed: 72, commands: 400, dbs: [0, 1], multi: true, expiries: true });
+    await caughtUp(s, run.follower);
+    await run.follower.stop();
+    const got = await loadCopy(dir);
+    expect(got.digest).toBe((await sourceState(s)).digest);
+  }, 60_000);
+
   it('refuses a second follower on the same directory and a directory it did not write (unless force, which keeps it as .bak)', async () => {
     const s = await source();
     const dir = join(tmp(), 'locked');
