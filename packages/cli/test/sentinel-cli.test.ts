@@ -1,20 +1,24 @@
 // --sentinel h:p[,h:p...] --master <name> in place of the URL, against a master and a replica (requirepass) and three
 // sentinels on 127.0.0.1: rdb-tool fetch gets the master's keyspace; a sentinel that is down is skipped; a master
 // name nobody knows is exit 1, no sentinel at all exit 3, bad combinations exit 2; after SENTINEL FAILOVER fetch
-// reads the promoted replica and rdb-tool restore --sentinel --flush writes into it. Needs `pnpm build`.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// reads the promoted replica and rdb-tool restore --sentinel --flush writes into it. aof-tool follow --sentinel (the
+// sentinels with their own password) while traffic runs and SENTINEL FAILOVER happens: +switch-master, +CONTINUE at
+// the promoted replica (no full resync), and the directory loads with its DEBUG DIGEST. Needs `pnpm build`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
-import { connect, dumpLiveKeyspace, freePort, randomTraffic, redisAvailable, startMasterReplica, startSentinels, waitForReplicaLink, type RedisClient, type ReplicatedServers, type TestSentinels } from '@redis-persist/testkit';
+import { connect, dumpLiveKeyspace, freePort, randomTraffic, redisAvailable, startMasterReplica, startRedis, startSentinels, waitForReplicaLink, type RedisClient, type ReplicatedServers, type TestSentinels } from '@redis-persist/testkit';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = join(root, 'packages/cli/bin/rdb-tool.js');
+const AOF_BIN = join(root, 'packages/cli/bin/aof-tool.js');
 const built = existsSync(join(root, 'packages/cli/dist/common/live-target.js'));
+const followBuilt = existsSync(join(root, 'packages/cli/dist/aof-tool/follow.js'));
 if (!built) console.warn('[sentinel-cli] packages/cli/dist has no --sentinel support: run `pnpm build` first; skipping');
 const PASSWORD = 'pw-123';
 
@@ -159,4 +163,104 @@ describe.skipIf(!built || !redisAvailable())('rdb-tool fetch/restore --sentinel'
     expect(r2.stdout).toContain(`into 127.0.0.1:${rs.replicas[0].port}`);
     expect(await digest(1)).toBe(masterDigest);
   });
+});
+
+describe.skipIf(!followBuilt || !redisAvailable())('aof-tool follow --sentinel across SENTINEL FAILOVER', () => {
+  let rs: ReplicatedServers;
+  let sentinels: TestSentinels;
+  let child: ChildProcess | null = null;
+  const SENTINEL_PASSWORD = 'sentinel-pw';
+  const withClient = async <T>(port: number, f: (c: RedisClient) => Promise<T>): Promise<T> => {
+    const c = await connect(port);
+    try {
+      await c.call('AUTH', PASSWORD);
+      return await f(c);
+    } finally {
+      await c.close();
+    }
+  };
+  const replication = (port: number) => withClient(port, async (c) => (await c.callText('INFO', 'replication')) ?? '');
+  const field = (info: string, name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1];
+  const until = async (what: string, ms: number, check: () => boolean | Promise<boolean>, stderr?: () => string) => {
+    const deadline = Date.now() + ms;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms${stderr ? `\n${stderr()}` : ''}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  beforeAll(async () => {
+    rs = await startMasterReplica({ password: PASSWORD, config: { 'repl-diskless-sync-delay': '0' } });
+    sentinels = await startSentinels({ master: { port: rs.master.port }, masterPassword: PASSWORD, password: SENTINEL_PASSWORD, replicas: 1 });
+  }, 60_000);
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    await sentinels?.stop();
+    await rs?.stop();
+  });
+
+  it('+switch-master, +CONTINUE at the promoted replica, no full resync; the directory loads with its digest', async () => {
+    const oldPort = rs.master.port;
+    const newPort = rs.replicas[0].port;
+    await randomTraffic(rs.master.client, { seed: 21, commands: 1000, dbs: [0, 3], multi: true });
+    const dir = join(tmp(), 'appendonlydir');
+    const events: ({ event: string } & Record<string, unknown>)[] = [];
+    let stderr = '';
+    const proc = spawn(process.execPath, [AOF_BIN, 'follow', '--json', '--sentinel', sentinels.list, '--master', 'mymaster', '--password', PASSWORD, '--sentinel-password', SENTINEL_PASSWORD, dir], {
+      env: { ...process.env, NO_COLOR: '1', REDISCLI_AUTH: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    let buf = '';
+    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim() !== '') events.push(JSON.parse(line) as { event: string });
+      }
+    });
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const killer = setTimeout(() => proc.kill('SIGKILL'), 80_000);
+    const exit = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
+    const err = () => stderr;
+    try {
+      await until('the first snapshot', 20_000, () => events.some((e) => e.event === 'snapshot'), err);
+      // traffic while it follows; the last write before the failover in db 3, the replica has it
+      await randomTraffic(rs.master.client, { seed: 22, commands: 1000, dbs: [0, 3], multi: true });
+      await withClient(oldPort, async (c) => {
+        await c.call('SELECT', 3);
+        await c.call('SET', 'last-before-failover', 'db 3');
+        expect(await c.callInt('WAIT', 1, 5000)).toBe(1n);
+      });
+      const oldReplid = field(await replication(oldPort), 'master_replid');
+      await sentinels.failover(0);
+      await until('+switch-master', 20_000, () => events.some((e) => e.event === 'switch-master'), err);
+      expect(events.find((e) => e.event === 'switch-master')).toMatchObject({ master: 'mymaster', to: `127.0.0.1:${newPort}` });
+      // traffic goes on, on the new master
+      await withClient(newPort, (c) => randomTraffic(c, { seed: 23, commands: 1000, dbs: [0, 3], multi: true }));
+      await until('+CONTINUE from the new master', 30_000, () => events.some((e) => e.event === 'continue' && e.server === `127.0.0.1:${newPort}`) || events.filter((e) => e.event === 'resync').length > 1, err);
+      expect(events.filter((e) => e.event === 'resync'), 'no full resync after the failover').toHaveLength(1);
+      expect(events.find((e) => e.event === 'continue' && e.server === `127.0.0.1:${newPort}`)).toMatchObject({ replidChanged: true, previousReplid: oldReplid });
+      // a last write, then wait until the follower wrote it
+      const before = Number(field(await replication(newPort), 'master_repl_offset'));
+      await withClient(newPort, (c) => c.call('SET', 'marker', 'last'));
+      await until('the last write followed', 20_000, () => events.some((e) => e.event === 'commands' && Number(e.offset) > before), err);
+    } finally {
+      proc.kill('SIGTERM');
+      const code = await exit;
+      clearTimeout(killer);
+      child = null;
+      expect(code, stderr).toBe(0);
+    }
+    const digest = await withClient(newPort, (c) => c.callText('DEBUG', 'DIGEST'));
+    const data = tmp();
+    cpSync(dir, join(data, basename(dir)), { recursive: true });
+    const loaded = await startRedis({ dir: data, config: { appendonly: 'yes', appenddirname: basename(dir) } });
+    try {
+      expect(await loaded.client.callText('DEBUG', 'DIGEST')).toBe(digest);
+    } finally {
+      await loaded.stop();
+    }
+  }, 85_000);
 });

@@ -27,6 +27,7 @@ interface FollowOpts {
   master?: string;
   user?: string;
   password?: string;
+  sentinelPassword?: string;
   cacert?: string;
   cert?: string;
   key?: string;
@@ -137,6 +138,7 @@ export function registerFollow(program: Command): void {
     .option('--master <name>', 'with --sentinel: the name the sentinels monitor the master under')
     .option('--user <name>', 'with --sentinel: the ACL user on the master')
     .option('--password <password>', 'with --sentinel: the password of the master (also REDISCLI_AUTH)')
+    .option('--sentinel-password <password>', "with --sentinel: the sentinels' own password (their requirepass)")
     .option('--cacert <file>', 'TLS: the CA certificate(s) to verify the server with (PEM)')
     .option('--cert <file>', 'TLS: a client certificate (PEM), with --key')
     .option('--key <file>', 'TLS: the private key of --cert (PEM)')
@@ -191,6 +193,7 @@ export function registerFollow(program: Command): void {
         }
       } else {
         if (opts.master !== undefined) throw usageError('--master goes with --sentinel');
+        if (opts.sentinelPassword !== undefined) throw usageError('--sentinel-password goes with --sentinel');
         if (opts.user !== undefined || opts.password !== undefined) throw usageError('--user and --password go with --sentinel (put them in the URL otherwise)');
         if (second === undefined) throw usageError('follow wants the master and a directory: aof-tool follow redis://host:port <dir> (or --sentinel h:p,... --master <name> <dir>)');
         dir = second;
@@ -207,7 +210,7 @@ export function registerFollow(program: Command): void {
       const stop = new AbortController();
       const sentinelOptions =
         opts.sentinel !== undefined
-          ? { sentinels: opts.sentinel, masterName: opts.master!, username: opts.user, password: opts.password ?? process.env.REDISCLI_AUTH, tls }
+          ? { sentinels: opts.sentinel, masterName: opts.master!, username: opts.user, password: opts.password ?? process.env.REDISCLI_AUTH, sentinelPassword: opts.sentinelPassword, tls }
           : null;
       const master = sentinelOptions !== null ? masterResolver(sentinelOptions) : address!;
       const status = new Status();
