@@ -163,6 +163,25 @@ describe.skipIf(!built || !redisAvailable())('rdb-tool restore: pieces, --resume
     expect(doc.elapsedMs).toBeLessThan(5000);
   });
 
+  it('a target refusing EVAL: an element longer than the limit is reported before anything is sent; CONFIG refused: 512 MB assumed, said', async () => {
+    await emptyTarget();
+    await target.client.call('ACL', 'SETUSER', 'noscript', 'on', '>pw', '~*', '&*', '+@all', '-eval');
+    await target.client.call('ACL', 'SETUSER', 'noconfig', 'on', '>pw', '~*', '&*', '+@all', '-config');
+    const refused = await run(['restore', '--no-checkpoint', rdb, `redis://noscript:pw@127.0.0.1:${target.port}`]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/key "big:string" \(db 0\) holds a string of 2097153 bytes, longer than the target's proto-max-bulk-len \(1048576\): only EVAL can build it there and 127\.0\.0\.1:\d+ refuses EVAL \(NOPERM.*\); nothing was written/);
+    expect(Number(await target.client.callInt('DBSIZE'))).toBe(0);
+    // without those keys it goes (the list and the stream need no EVAL)
+    const ok = await run(['restore', '--no-checkpoint', '--key-pattern', 'big:list', '--key-pattern', 'big:stream', rdb, `redis://noscript:pw@127.0.0.1:${target.port}`]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^restored 2 keys .*; 2 keys sent in pieces/);
+    await emptyTarget();
+    const assumed = await run(['restore', '--no-checkpoint', '--json', '--key-pattern', 'pop:*', rdb, `redis://noconfig:pw@127.0.0.1:${target.port}`]);
+    expect(assumed.code, assumed.stderr).toBe(0);
+    expect(assumed.stderr).toMatch(/warning: 127\.0\.0\.1:\d+ did not tell its proto-max-bulk-len \(NOPERM.*\): assuming 512 MB/);
+    expect(JSON.parse(assumed.stdout)).toMatchObject({ keys: 4000, maxBulkLength: 512 * 1024 * 1024, maxBulkLengthAssumed: [`127.0.0.1:${target.port}`] });
+  });
+
   it('--key-pattern, --type and --db choose the keys before anything is sent', async () => {
     await emptyTarget();
     const r = await run(['restore', '--json', '--key-pattern', 'hash:*', '--key-pattern', 'set:*', '--type', 'hash', '--db', '2', rdb, url]);

@@ -169,6 +169,11 @@ async function* allRecords(inputs: Input[]): AsyncGenerator<RestoreRecord | Keys
   for (const input of inputs) yield* records(input);
 }
 
+/** The records the filter keeps (and function libraries). */
+async function* keptRecords(inputs: Input[], filter: RestoreFilter | undefined): AsyncGenerator<KeyspaceRecord> {
+  for await (const r of allRecords(inputs)) if (r.kind !== 'key' || wanted(filter, r.db, r.key, r.type)) yield r;
+}
+
 /** `12,345 keys, 8,400 keys/s` on one redrawn stderr line, only on a TTY, at most every 200 ms. */
 class KeyProgress {
   private last = 0;
@@ -410,7 +415,7 @@ export function registerRestore(program: Command): void {
       const refusing = opened.servers.find((s) => s.scriptingRefused !== null);
       if (refusing !== undefined && inputs.every((i) => i.chunks === undefined)) {
         const limit = Math.min(...opened.servers.map((s) => s.maxBulkLength ?? DEFAULT_MAX_BULK_LENGTH));
-        const big = await findOversizedElement(allRecords(inputs) as AsyncIterable<KeyspaceRecord>, limit);
+        const big = await findOversizedElement(keptRecords(inputs, filter), limit);
         if (big !== null) {
           await opened.close();
           throw new CliExit(
