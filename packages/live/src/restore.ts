@@ -860,6 +860,10 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
         failure = new RestoreError('unsupported', `key ${showKey(rec.key)} (db ${rec.db}) is a name of ${rec.key.length} bytes, longer than the target's proto-max-bulk-len (${maxBulkLength}): it cannot be sent`);
         break;
       }
+      if (partial && rec.type !== 'list' && rec.type !== 'set' && rec.type !== 'zset' && rec.type !== 'hash') {
+        failure = new RestoreError('unsupported', `key ${showKey(rec.key)} (db ${rec.db}): a ${rec.type} handed out in pieces cannot be restored (read it whole)`);
+        break;
+      }
       if (partial) {
         // a key handed out in pieces: built under its temporary name as they come
         const session = new PieceSession(cx, rec, db, false);
