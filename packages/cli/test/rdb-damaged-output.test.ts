@@ -2,7 +2,7 @@
 // byte inside a ziplist, a flipped checksum): the output holds exactly the records complete before the damage, in
 // whole lines / commands (never part of a key, even one streamed in pieces), the error names the offset, exit 1.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -447,5 +447,28 @@ describe('WholeKeyOutput behind the producers: a key whose pieces stop is never 
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe.skipIf(!existsSync('/proc/self/fd'))('no file left open when the records fail inside a key in pieces', () => {
+  const sortFiles = () =>
+    readdirSync('/proc/self/fd')
+      .map((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      })
+      .filter((l) => l.includes('keyspace-sort-'));
+  it('canonical JSON Lines: the sort run of the key in pieces is closed (it was left open, deleted, before)', async () => {
+    async function* failing(): AsyncGenerator<KeyspacePiece> {
+      for (let p = 0; p < 3; p++) yield { kind: 'key', db: 0, key: Buffer.from('big'), type: 'set', expireAt: null, value: [Buffer.from(`m${p}`)], partial: true } as KeyspacePiece;
+      throw new RdbError('truncated', 123, 'expected a set member', 'x.rdb');
+    }
+    await expect(async () => {
+      for await (const c of keyspaceJsonlStream(failing(), { order: 'canonical' })) void c;
+    }).rejects.toThrow(/truncated/);
+    expect(sortFiles()).toEqual([]);
   });
 });
