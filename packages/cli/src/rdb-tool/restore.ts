@@ -276,7 +276,7 @@ export function registerRestore(program: Command): void {
     .option('--key-pattern <glob>', 'only keys matching this Redis glob (raw key bytes; repeat for several: any of them)', collect)
     .option('--type <t>', `only keys of this type (${TYPES.join(', ')}; repeat for several)`, collect)
     .option('--db <n>', 'only keys of this database of the input (repeat for several; before --db-map)', collect)
-    .option('--max-ops <n>', 'send at most n commands per second (RESTOREs, the commands of keys sent in pieces...), bursts of at most n/10')
+    .option('--max-ops <n>', 'send at most n commands per second, 500 or 500/s (RESTOREs, the commands of keys sent in pieces...), bursts of at most n/10')
     .option('--checkpoint <file>', 'where progress is saved while restoring (default <first input>.restore-checkpoint.json; removed once done)')
     .option('--no-checkpoint', 'save no progress (a stopped restore then cannot be resumed)')
     .option('--resume', "go on after an interrupted restore: skip what its checkpoint says was restored, redo what may have been in flight (REPLACE); the inputs, target and filters must be the same")
@@ -317,8 +317,9 @@ export function registerRestore(program: Command): void {
       const filter = parseFilter(opts);
       let maxOps: number | undefined;
       if (opts.maxOps !== undefined) {
-        if (!/^\d+(\.\d+)?$/.test(opts.maxOps) || !(Number(opts.maxOps) > 0)) throw usageError(`--max-ops wants a number of commands per second above 0, got ${JSON.stringify(opts.maxOps)}`);
-        maxOps = Number(opts.maxOps);
+        const m = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(opts.maxOps);
+        if (m === null || !(Number(m[1]) > 0)) throw usageError(`--max-ops wants a number of commands per second above 0 (500 or 500/s), got ${JSON.stringify(opts.maxOps)}`);
+        maxOps = Number(m[1]);
       }
       if (opts.resume && opts.checkpoint === false) throw usageError('--resume reads the checkpoint: drop --no-checkpoint');
       let timeoutMs: number | undefined;
