@@ -335,7 +335,7 @@ describe.skipIf(!built)('rdb-tool fetch: a stream that fails verification', () =
 });
 
 describe.skipIf(!built || !hasRedis || !clusterAvailable())('rdb-tool fetch --cluster', () => {
-  it('a 3-master cluster: one file per master, nodes.json, the union of the files is what was written', async () => {
+  it('a 3-master cluster: one file per master, nodes.json, the union of the files is what was written, and merge gives it back in one RDB', async () => {
     const cluster = await startCluster({ config: { 'repl-diskless-sync-delay': '0' } });
     try {
       // write through node 0, following MOVED
@@ -382,6 +382,17 @@ describe.skipIf(!built || !hasRedis || !clusterAvailable())('rdb-tool fetch --cl
         }
       }
       expect([...union].sort()).toEqual([...written].sort());
+
+      // fetch --cluster then merge: one RDB holding the union, each key with the value written
+      const merged = join(d, 'merged.rdb');
+      const m = await runAsync(process.execPath, [BIN, 'merge', ...cluster.ids.map((id) => join(out, `${id}.rdb`)), '-o', merged]);
+      expect(m.code, m.stderr).toBe(0);
+      const mergedKeys = new Map<string, string>();
+      for await (const rec of rdbKeyspaceRecords(merged)) {
+        if (rec.kind === 'key' && rec.type === 'string') mergedKeys.set(Buffer.from(rec.key).toString(), Buffer.from(rec.value as Uint8Array).toString());
+      }
+      expect([...mergedKeys.keys()].sort()).toEqual([...written].sort());
+      for (const [k, v] of mergedKeys) expect(v).toBe(k);
 
       // the directory exists now: refused without --force, before any server is asked (port 1: nothing there)
       const again = await fetchCli('--cluster', 'redis://127.0.0.1:1', '-o', out);

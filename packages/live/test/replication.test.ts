@@ -47,7 +47,7 @@ const FUNCTION = "#!lua name=fetchlib\nredis.register_function('fetchf', functio
 describe.skipIf(!hasRedis)('fetchSnapshot from redis-server 7.0.15', () => {
   const modes = [
     { name: 'diskless, no delay', config: { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '0' }, format: 'eof', keepalives: false },
-    { name: 'diskless, 2 s delay (keep-alives before +FULLRESYNC)', config: { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '2' }, format: 'eof', keepalives: true },
+    { name: 'diskless, 5 s delay (keep-alives before +FULLRESYNC)', config: { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '5' }, format: 'eof', keepalives: true },
     // a slow BGSAVE (rdb-key-save-delay, in microseconds per key) makes the master send keep-alives after +FULLRESYNC
     { name: 'disk-based, slow BGSAVE (keep-alives after +FULLRESYNC)', config: { 'repl-diskless-sync': 'no', 'rdb-key-save-delay': '8000' }, format: 'bulk', keepalives: true },
   ] as const;
