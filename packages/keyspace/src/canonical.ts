@@ -33,16 +33,24 @@ function compareText(a: string, b: string): number {
 
 /** 2^64 - 1: the largest half of a stream ID. */
 const U64_MAX = '18446744073709551615';
-const STREAM_ID = /^(0|[1-9][0-9]{0,19})-(0|[1-9][0-9]{0,19})$/;
-
-function u64TextOk(text: string): boolean {
-  return text.length < 20 || (text.length === 20 && text <= U64_MAX);
-}
 
 /** Whether `id` is a stream ID in canonical `<ms>-<seq>` form (both unsigned 64-bit decimals, no leading zeros). */
 export function isStreamId(id: string): boolean {
-  const m = STREAM_ID.exec(id);
-  return m !== null && u64TextOk(m[1]!) && u64TextOk(m[2]!);
+  // a scan (no match objects: every entry and pending entry of a stream goes through here)
+  if (typeof id !== 'string') return false;
+  const dash = id.indexOf('-');
+  return dash > 0 && u64Digits(id, 0, dash) && u64Digits(id, dash + 1, id.length);
+}
+
+/** `text[s..e)` is `0` or 1-20 digits without a leading zero, at most 2^64 - 1. */
+function u64Digits(text: string, s: number, e: number): boolean {
+  const n = e - s;
+  if (n < 1 || n > 20 || (n > 1 && text.charCodeAt(s) === 0x30)) return false;
+  for (let i = s; i < e; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return n < 20 || text.slice(s, e) <= U64_MAX;
 }
 
 function compareDecimal(a: string, b: string): number {

@@ -3,7 +3,7 @@
 import { isUtf8 } from 'node:buffer';
 import { canonicalizeRecord, isStreamId } from './canonical.js';
 import { KeyspaceError } from './errors.js';
-import type { Bytes, KeyRecord, KeyspaceRecord, StreamValue } from './model.js';
+import type { Bytes, KeyRecord, KeyspaceRecord, StreamConsumer, StreamEntry, StreamGroup, StreamPendingEntry, StreamValue } from './model.js';
 
 export interface EncodeOptions {
   /** Write the key's `"encoding"` member (when the record has one) after `"value"`. Default false. */
@@ -80,7 +80,8 @@ export class ChunkWriter {
   }
 
   raw(bytes: Uint8Array, start = 0, end = bytes.length): void {
-    if (end - start <= 32 && end - start <= this.buf.length - this.pos) {
+    // up to a few hundred bytes a JS loop beats a subarray and a native copy
+    if (end - start <= 256 && end - start <= this.buf.length - this.pos) {
       const buf = this.buf;
       let p = this.pos;
       for (let i = start; i < end; i++) buf[p++] = bytes[i]!;
@@ -132,12 +133,15 @@ export class ChunkWriter {
       dst.set(d, at);
       at += d.length;
     }
-    dst.set(this.buf.subarray(0, this.pos), at);
+    const buf = this.buf;
+    const n = this.pos;
+    if (n <= 256) for (let i = 0; i < n; i++) dst[at + i] = buf[i]!;
+    else dst.set(buf.subarray(0, n), at);
   }
 
   reset(): void {
     this.pos = 0;
-    this.done = [];
+    if (this.done.length > 0) this.done = [];
     this.doneBytes = 0;
   }
 }
@@ -219,24 +223,24 @@ function writeId(w: ChunkWriter, id: string, what: string): void {
   w.byte(0x22);
 }
 
-function writeStream(w: ChunkWriter, s: StreamValue): void {
-  w.ascii('{"entries":[');
-  for (let i = 0; i < s.entries.length; i++) {
-    const e = s.entries[i]!;
-    if (i > 0) w.byte(0x2c);
-    w.byte(0x5b);
-    writeId(w, e.id, 'a stream entry ID');
-    w.ascii(',[');
-    for (let j = 0; j < e.fields.length; j++) {
-      const [f, v] = e.fields[j]!;
-      w.ascii(j > 0 ? ',[' : '[');
-      writeStr(w, f);
-      w.byte(0x2c);
-      writeStr(w, v);
-      w.byte(0x5d);
-    }
-    w.ascii(']]');
+/** One stream entry: `[ID,[[field,value],...]]`. */
+export function writeStreamEntry(w: ChunkWriter, e: StreamEntry): void {
+  w.byte(0x5b);
+  writeId(w, e.id, 'a stream entry ID');
+  w.ascii(',[');
+  for (let j = 0; j < e.fields.length; j++) {
+    const [f, v] = e.fields[j]!;
+    w.ascii(j > 0 ? ',[' : '[');
+    writeStr(w, f);
+    w.byte(0x2c);
+    writeStr(w, v);
+    w.byte(0x5d);
   }
+  w.ascii(']]');
+}
+
+/** What lies between a stream's entries and its groups: `],"length":...,"groups":[`. */
+export function writeStreamMeta(w: ChunkWriter, s: StreamValue): void {
   w.ascii('],"length":');
   writeInt(w, s.length, 'stream length');
   w.ascii(',"lastId":');
@@ -251,37 +255,62 @@ function writeStream(w: ChunkWriter, s: StreamValue): void {
   if (s.unreported?.includes('entriesAdded')) w.ascii('null');
   else writeInt(w, s.entriesAdded, 'entriesAdded');
   w.ascii(',"groups":[');
+}
+
+/** A group up to its pending entries: `{"name":...,"entriesRead":...,"pending":[`. */
+export function writeStreamGroupHead(w: ChunkWriter, g: StreamGroup): void {
+  w.ascii('{"name":');
+  writeStr(w, g.name);
+  w.ascii(',"lastDeliveredId":');
+  writeId(w, g.lastDeliveredId, 'lastDeliveredId');
+  w.ascii(',"entriesRead":');
+  writeIntOrNull(w, g.entriesRead, 'entriesRead');
+  w.ascii(',"pending":[');
+}
+
+/** A pending entry: `[ID,CONSUMER,DELIVERY_TIME_MS,DELIVERY_COUNT]`. */
+export function writeStreamPending(w: ChunkWriter, p: StreamPendingEntry): void {
+  w.byte(0x5b);
+  writeId(w, p.id, 'a pending entry ID');
+  w.byte(0x2c);
+  writeStr(w, p.consumer);
+  w.byte(0x2c);
+  writeInt(w, p.deliveryTime, 'deliveryTime');
+  w.byte(0x2c);
+  writeInt(w, p.deliveryCount, 'deliveryCount');
+  w.byte(0x5d);
+}
+
+/** A consumer: `{"name":...,"seenTime":...,"activeTime":...}`. */
+export function writeStreamConsumer(w: ChunkWriter, c: StreamConsumer): void {
+  w.ascii('{"name":');
+  writeStr(w, c.name);
+  w.ascii(',"seenTime":');
+  writeInt(w, c.seenTime, 'seenTime');
+  w.ascii(',"activeTime":');
+  writeIntOrNull(w, c.activeTime, 'activeTime');
+  w.byte(0x7d);
+}
+
+function writeStream(w: ChunkWriter, s: StreamValue): void {
+  w.ascii('{"entries":[');
+  for (let i = 0; i < s.entries.length; i++) {
+    if (i > 0) w.byte(0x2c);
+    writeStreamEntry(w, s.entries[i]!);
+  }
+  writeStreamMeta(w, s);
   for (let i = 0; i < s.groups.length; i++) {
     const g = s.groups[i]!;
-    w.ascii(i > 0 ? ',{"name":' : '{"name":');
-    writeStr(w, g.name);
-    w.ascii(',"lastDeliveredId":');
-    writeId(w, g.lastDeliveredId, 'lastDeliveredId');
-    w.ascii(',"entriesRead":');
-    writeIntOrNull(w, g.entriesRead, 'entriesRead');
-    w.ascii(',"pending":[');
+    if (i > 0) w.byte(0x2c);
+    writeStreamGroupHead(w, g);
     for (let j = 0; j < g.pending.length; j++) {
-      const p = g.pending[j]!;
-      w.ascii(j > 0 ? ',[' : '[');
-      writeId(w, p.id, 'a pending entry ID');
-      w.byte(0x2c);
-      writeStr(w, p.consumer);
-      w.byte(0x2c);
-      writeInt(w, p.deliveryTime, 'deliveryTime');
-      w.byte(0x2c);
-      writeInt(w, p.deliveryCount, 'deliveryCount');
-      w.byte(0x5d);
+      if (j > 0) w.byte(0x2c);
+      writeStreamPending(w, g.pending[j]!);
     }
     w.ascii('],"consumers":[');
     for (let j = 0; j < g.consumers.length; j++) {
-      const c = g.consumers[j]!;
-      w.ascii(j > 0 ? ',{"name":' : '{"name":');
-      writeStr(w, c.name);
-      w.ascii(',"seenTime":');
-      writeInt(w, c.seenTime, 'seenTime');
-      w.ascii(',"activeTime":');
-      writeIntOrNull(w, c.activeTime, 'activeTime');
-      w.byte(0x7d);
+      if (j > 0) w.byte(0x2c);
+      writeStreamConsumer(w, g.consumers[j]!);
     }
     w.ascii(']}');
   }
