@@ -2,7 +2,7 @@
 import { isUtf8 } from 'node:buffer';
 import { isStreamId } from './canonical.js';
 import { KeyspaceError } from './errors.js';
-import type { Bytes, FunctionRecord, KeyRecord, StreamValue } from './model.js';
+import type { Bytes, FunctionRecord, KeyRecord, KeyspaceRecord, StreamEntry, StreamGroup, StreamPendingEntry, StreamValue } from './model.js';
 
 export interface RewriteOptions {
   /** Elements per variadic command (RPUSH, SADD, ZADD pairs, HMSET pairs). Default 64, Redis' AOF_REWRITE_ITEMS_PER_CMD. */
@@ -162,21 +162,20 @@ function checkId(rec: KeyRecord, id: string, what: string): Uint8Array {
   return a(id);
 }
 
-function streamCommands(rec: KeyRecord, key: Bytes, s: StreamValue, out: Uint8Array[][]): void {
-  const XADD = a('XADD');
-  if (s.entries.length > 0) {
-    for (const e of s.entries) {
-      if (e.fields.length === 0) cannot(rec, `stream entry ${e.id} has no fields (XADD needs at least one)`);
-      if (e.id === '0-0') cannot(rec, 'stream entry 0-0 cannot be added (XADD needs an ID above 0-0)');
-      const cmd: Uint8Array[] = [XADD, key, checkId(rec, e.id, 'entry ID')];
-      for (const [f, v] of e.fields) cmd.push(f, v);
-      out.push(cmd);
-    }
-  } else {
-    // An empty stream (all entries deleted, or made by XGROUP CREATE MKSTREAM): add a dummy entry and trim it
-    // away at once; XSETID below then restores the real last ID and counters.
-    out.push([XADD, key, a('MAXLEN'), a('0'), a('0-1'), a('x'), a('y')]);
-  }
+/** `XADD key id f v ...` for one entry. */
+function xadd(rec: KeyRecord, key: Bytes, e: StreamEntry, out: Uint8Array[][]): void {
+  if (e.fields.length === 0) cannot(rec, `stream entry ${e.id} has no fields (XADD needs at least one)`);
+  if (e.id === '0-0') cannot(rec, 'stream entry 0-0 cannot be added (XADD needs an ID above 0-0)');
+  const cmd: Uint8Array[] = [a('XADD'), key, checkId(rec, e.id, 'entry ID')];
+  for (const [f, v] of e.fields) cmd.push(f, v);
+  out.push(cmd);
+}
+
+/** `XSETID` with the stream's last ID and counters; first, for a stream without entries, a dummy XADD trimmed away. */
+function xsetid(rec: KeyRecord, key: Bytes, s: StreamValue, hadEntries: boolean, out: Uint8Array[][]): void {
+  // An empty stream (all entries deleted, or made by XGROUP CREATE MKSTREAM): add a dummy entry and trim it
+  // away at once; XSETID then restores the real last ID and counters.
+  if (!hadEntries) out.push([a('XADD'), key, a('MAXLEN'), a('0'), a('0-1'), a('x'), a('y')]);
   out.push([
     a('XSETID'),
     key,
@@ -186,9 +185,38 @@ function streamCommands(rec: KeyRecord, key: Bytes, s: StreamValue, out: Uint8Ar
     a('MAXDELETEDID'),
     checkId(rec, s.maxDeletedId, 'maxDeletedId'),
   ]);
-  const XGROUP = a('XGROUP');
+}
+
+function xgroupCreate(rec: KeyRecord, key: Bytes, g: StreamGroup, out: Uint8Array[][]): void {
+  out.push([a('XGROUP'), a('CREATE'), key, g.name, checkId(rec, g.lastDeliveredId, 'lastDeliveredId'), a('ENTRIESREAD'), num(g.entriesRead ?? -1)]);
+}
+
+function xclaim(rec: KeyRecord, key: Bytes, g: StreamGroup, consumer: Bytes, p: StreamPendingEntry, out: Uint8Array[][]): void {
+  out.push([
+    a('XCLAIM'),
+    key,
+    g.name,
+    consumer,
+    a('0'),
+    checkId(rec, p.id, 'pending entry ID'),
+    a('TIME'),
+    num(p.deliveryTime),
+    a('RETRYCOUNT'),
+    num(p.deliveryCount),
+    a('JUSTID'),
+    a('FORCE'),
+  ]);
+}
+
+function createConsumer(key: Bytes, g: StreamGroup, name: Bytes, out: Uint8Array[][]): void {
+  out.push([a('XGROUP'), a('CREATECONSUMER'), key, g.name, name]);
+}
+
+function streamCommands(rec: KeyRecord, key: Bytes, s: StreamValue, out: Uint8Array[][]): void {
+  for (const e of s.entries) xadd(rec, key, e, out);
+  xsetid(rec, key, s, s.entries.length > 0, out);
   for (const g of s.groups) {
-    out.push([XGROUP, a('CREATE'), key, g.name, checkId(rec, g.lastDeliveredId, 'lastDeliveredId'), a('ENTRIESREAD'), num(g.entriesRead ?? -1)]);
+    xgroupCreate(rec, key, g, out);
     // Pending entries by consumer; a consumer with none is created explicitly.
     const byConsumer = new Map<string, typeof g.pending>();
     for (const p of g.pending) {
@@ -197,35 +225,84 @@ function streamCommands(rec: KeyRecord, key: Bytes, s: StreamValue, out: Uint8Ar
       if (list === undefined) byConsumer.set(k, (list = []));
       list.push(p);
     }
-    const emitPending = (consumer: Bytes, list: typeof g.pending): void => {
-      for (const p of list) {
-        out.push([
-          a('XCLAIM'),
-          key,
-          g.name,
-          consumer,
-          a('0'),
-          checkId(rec, p.id, 'pending entry ID'),
-          a('TIME'),
-          num(p.deliveryTime),
-          a('RETRYCOUNT'),
-          num(p.deliveryCount),
-          a('JUSTID'),
-          a('FORCE'),
-        ]);
-      }
-    };
     for (const c of g.consumers) {
       const k = Buffer.from(c.name).toString('latin1');
       const list = byConsumer.get(k);
-      if (list === undefined) out.push([XGROUP, a('CREATECONSUMER'), key, g.name, c.name]);
+      if (list === undefined) createConsumer(key, g, c.name, out);
       else {
-        emitPending(c.name, list);
+        for (const p of list) xclaim(rec, key, g, c.name, p, out);
         byConsumer.delete(k);
       }
     }
     // Pending entries naming a consumer the record does not list: XCLAIM creates that consumer.
-    for (const list of byConsumer.values()) emitPending(list[0]!.consumer, list);
+    for (const list of byConsumer.values()) for (const p of list) xclaim(rec, key, g, list[0]!.consumer, p, out);
+  }
+}
+
+function sameBytes(x: Bytes, y: Bytes): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/**
+ * The commands of a stream handed out in pieces (`partial: true` records, as the RDB parser makes them with
+ * `chunkElements` and `streamPendingOrder: 'consumer'`), piece by piece, with the bytes {@link commandsForKey} gives
+ * for the whole stream when the pieces come in the parser's order: the entries' XADDs, XSETID once the entries are
+ * over, then for each group XGROUP CREATE and, consumer by consumer, its XCLAIMs or XGROUP CREATECONSUMER; a piece
+ * whose first group is the previous piece's last goes on with it (and with its last consumer); PEXPIREAT after the
+ * last piece.
+ */
+export class StreamPieceCommands {
+  private entries = 0;
+  private metaDone = false;
+  private group: Bytes | null = null;
+  /** The consumer whose pending entries the previous piece ended with (they may go on). */
+  private carry: Bytes | null = null;
+
+  constructor(private readonly db: number, private readonly key: Bytes) {}
+
+  /** Whether `rec` is a piece of this stream. */
+  matches(rec: KeyspaceRecord): boolean {
+    return rec.kind === 'key' && rec.type === 'stream' && rec.db === this.db && sameBytes(rec.key, this.key);
+  }
+
+  /** The commands of the next piece (`last`: the stream's last piece). */
+  piece(rec: KeyRecord, last: boolean): Uint8Array[][] {
+    if (rec.type !== 'stream') cannot(rec, 'a stream piece holds no stream');
+    const out: Uint8Array[][] = [];
+    const key = rec.key;
+    const s = rec.value;
+    for (const e of s.entries) xadd(rec, key, e, out);
+    this.entries += s.entries.length;
+    if (!this.metaDone && (s.groups.length > 0 || last)) {
+      xsetid(rec, key, s, this.entries > 0, out);
+      this.metaDone = true;
+    }
+    for (const g of s.groups) {
+      if (this.group === null || !sameBytes(g.name, this.group)) {
+        xgroupCreate(rec, key, g, out);
+        this.group = g.name;
+        this.carry = null;
+      }
+      const p = g.pending;
+      let i = 0;
+      const carry = this.carry;
+      if (carry !== null) while (i < p.length && sameBytes(p[i]!.consumer, carry)) xclaim(rec, key, g, carry, p[i++]!, out);
+      for (const c of g.consumers) {
+        if (i < p.length && sameBytes(p[i]!.consumer, c.name)) {
+          while (i < p.length && sameBytes(p[i]!.consumer, c.name)) xclaim(rec, key, g, c.name, p[i++]!, out);
+          this.carry = c.name;
+        } else {
+          createConsumer(key, g, c.name, out);
+          this.carry = null;
+        }
+      }
+      // entries naming a consumer this piece does not list: XCLAIM creates it
+      for (; i < p.length; i++) xclaim(rec, key, g, p[i]!.consumer, p[i]!, out);
+    }
+    if (last && rec.expireAt !== null && rec.expireAt !== undefined) out.push([a('PEXPIREAT'), key, num(rec.expireAt)]);
+    return out;
   }
 }
 

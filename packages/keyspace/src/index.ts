@@ -22,6 +22,6 @@ export { parseKeyspaceLine, parseKeyspaceLineBytes, type ParseWhere } from './pa
 export { readKeyspaceJsonl, DEFAULT_MAX_LINE_BYTES, type ReadKeyspaceOptions } from './read.js';
 export { sortKeyspace, estimateRecordBytes, DEFAULT_SORT_BUDGET, type SortKeyspaceOptions } from './sort.js';
 export { sameKeyspace, type SameKeyspaceIgnore, type SameKeyspaceOptions, type SameKeyspaceResult } from './same.js';
-export { commandsForKey, commandsForFunction, formatScore, type RewriteOptions } from './commands.js';
+export { commandsForKey, commandsForFunction, formatScore, StreamPieceCommands, type RewriteOptions } from './commands.js';
 export { keyspaceJsonlStream, type KeyspaceJsonlStreamOptions, type KeyspacePiece } from './stream.js';
 export type { PieceOutput } from './pieces.js';

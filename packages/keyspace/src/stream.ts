@@ -11,6 +11,7 @@ import { canonicalizeRecord } from './canonical.js';
 import { KeyspaceError } from './errors.js';
 import { ChunkWriter, writeKeyHead, writeKeyTail, writeRecord, writeScore, writeStr, type EncodeOptions } from './encode.js';
 import type { Bytes, HashField, KeyRecord, KeyspaceRecord, Score } from './model.js';
+import { HugeStream } from './huge-stream.js';
 import type { PieceOutput } from './pieces.js';
 
 /** A record as a chunking producer hands it out: `partial: true` means more pieces of the same key follow. */
@@ -54,7 +55,7 @@ function ioError(what: string, path: string, err: unknown): FsioError {
 }
 
 /** Private temp directory made on first use. */
-class TempDir {
+export class TempDir {
   private dir: string | undefined;
   private n = 0;
   constructor(private readonly base: string) {}
@@ -134,6 +135,33 @@ class RunFile {
     this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
   }
+  /** True when `n` more bytes fit in the buffer (a synchronous {@link copyIn} then takes them). */
+  fits(n: number): boolean {
+    return this.pos + n <= this.buf.length;
+  }
+  /** Copies `b` into the buffer (see {@link fits}). */
+  copyIn(b: Uint8Array): void {
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  /** Copies what `w` holds into the buffer, then resets it (see {@link fits}). */
+  copyInFrom(w: ChunkWriter): void {
+    w.copyTo(this.buf, this.pos);
+    this.pos += w.pendingBytes;
+    w.reset();
+  }
+  /** What `w` holds (then reset). */
+  async writeFrom(w: ChunkWriter): Promise<void> {
+    const n = w.pendingBytes;
+    if (this.pos + n > this.buf.length) await this.flush();
+    if (n >= this.buf.length) {
+      for (const c of w.takeAll()) await this.write(c);
+      return;
+    }
+    w.copyTo(this.buf, this.pos);
+    this.pos += n;
+    w.reset();
+  }
   private async writeAt(bytes: Uint8Array, at: number): Promise<void> {
     try {
       let done = 0;
@@ -176,7 +204,9 @@ class RunReader {
   private eof = false;
   /** The current item's key (valid until `next()`). */
   key: Buffer = Buffer.alloc(0);
-  private keyBuf = Buffer.allocUnsafe(256);
+  /** The current item's key as `keyBuf[0..keyLen)` (set by {@link next} and {@link tryNext}). */
+  keyBuf = Buffer.allocUnsafe(256);
+  keyLen = 0;
   payloadLeft = 0;
   payloadLen = 0;
   private constructor(readonly path: string, private readonly fh: FileHandle, readonly index: number) {}
@@ -228,9 +258,40 @@ class RunReader {
     if (klen > this.keyBuf.length) this.keyBuf = Buffer.allocUnsafe(Math.max(klen, this.keyBuf.length * 2));
     this.buf.copy(this.keyBuf, 0, this.start, this.start + klen);
     this.key = this.keyBuf.subarray(0, klen);
+    this.keyLen = klen;
     this.start += klen;
     this.payloadLen = plen;
     this.payloadLeft = plen;
+    return true;
+  }
+  /**
+   * {@link next} without I/O (and without `key`: see keyBuf/keyLen): true or false as next() says, null when the
+   * next item's head is not buffered (call next()).
+   */
+  tryNext(): boolean | null {
+    const b = this.buf;
+    let s = this.start;
+    if (this.end - s < HDR) return this.eof && this.end === s ? false : null;
+    const klen = keyLenAt(b, s);
+    const plen = keyLenAt(b, s + 4) + keyLenAt(b, s + 8) * TWO32;
+    if (this.end - s - HDR < klen) return null;
+    s += HDR;
+    if (klen > this.keyBuf.length) this.keyBuf = Buffer.allocUnsafe(Math.max(klen, this.keyBuf.length * 2));
+    const k = this.keyBuf;
+    for (let i = 0; i < klen; i++) k[i] = b[s + i]!;
+    this.keyLen = klen;
+    this.start = s + klen;
+    this.payloadLen = plen;
+    this.payloadLeft = plen;
+    return true;
+  }
+  /** Writes the rest of the current payload into `w` when it is all buffered (true); else false (use payloadPiece). */
+  payloadTo(w: ChunkWriter): boolean {
+    const n = this.payloadLeft;
+    if (this.end - this.start < n) return false;
+    w.raw(this.buf, this.start, this.start + n);
+    this.start += n;
+    this.payloadLeft = 0;
     return true;
   }
   /** The rest of the current payload in one piece (valid until the next call; the buffer grows to hold it). */
@@ -280,7 +341,7 @@ function bigUint32Array(n: number): Uint32Array<ArrayBuffer> {
 }
 
 /** Recycled 1 MiB slabs: a spilled sorter's memory is reused at once instead of waiting for a major GC. */
-class SlabPool {
+export class SlabPool {
   private free: Buffer[] = [];
   /** Slabs are cut from blocks of MAPPED_MIN bytes (see there), as they are needed. */
   private block: Buffer | null = null;
@@ -313,7 +374,7 @@ const MAX_SLABS = 2 ** 32 / SLAB - 1;
  * the slabs, a 32-bit number in a typed array, so no per-item JS object), spilled as sorted runs, merged. Equal keys
  * keep their input order (positions grow in input order).
  */
-class ByteSorter {
+export class ByteSorter {
   private slabs: Buffer[] = [];
   private slabPos = 0;
   private cur = -1;
@@ -395,6 +456,119 @@ class ByteSorter {
     for (let i = 0; i < headLen; i++) slab[at + HDR + key.length + i] = head[i]!;
     slab.set(tail, at + HDR + key.length + headLen);
     this.count++;
+  }
+
+  // ---- the direct run: while items come in key order and none is held, they go straight to a run file (sorted
+  // input then holds no memory); the first one out of order closes it for good (it stays the first run) ----
+  private direct: RunFile | null = null;
+  private directKey = Buffer.alloc(0);
+  private directKeyLen = -1;
+  private directOff = false;
+  private readonly directHdr = Buffer.alloc(HDR);
+
+  /** True when an item with `key` goes to the direct run (opened on first use); else it is closed for good. */
+  private async directFor(key: Uint8Array): Promise<boolean> {
+    if (this.directOff) return false;
+    if (this.n > 0 || (this.directKeyLen >= 0 && compareItemKeys(key, 0, this.directKey, 0, key.length, this.directKeyLen) < 0)) {
+      this.directOff = true;
+      await this.closeDirect();
+      return false;
+    }
+    if (this.direct === null) {
+      this.direct = await RunFile.create(await this.tmp.path());
+      this.runs.push(this.direct.path);
+    }
+    if (key.length > this.directKey.length) this.directKey = Buffer.allocUnsafe(Math.max(key.length, this.directKey.length * 2, 64));
+    this.directKey.set(key);
+    this.directKeyLen = key.length;
+    return true;
+  }
+
+  private async closeDirect(): Promise<void> {
+    const f = this.direct;
+    if (f === null) return;
+    this.direct = null;
+    await f.close();
+  }
+
+  /**
+   * {@link addItem}, then a spill when full; in the direct run while the items come in key order (no memory held).
+   */
+  async put(key: Uint8Array, head: Uint8Array = EMPTY, headLen = 0, tail: Uint8Array = EMPTY): Promise<void> {
+    if (await this.directFor(key)) {
+      const f = this.direct!;
+      writeHeader(this.directHdr, 0, key.length, headLen + tail.length);
+      await f.write(this.directHdr);
+      await f.write(key);
+      if (headLen > 0) await f.write(head.subarray(0, headLen));
+      if (tail.length > 0) await f.write(tail);
+      this.count++;
+      return;
+    }
+    this.addItem(key, head, headLen, tail);
+    if (this.full()) await this.spill();
+  }
+
+  /**
+   * {@link putWriter} when it needs no I/O (the direct run's buffer has room, or the item is held and the sorter
+   * is not full): true when done, false when the caller must `await putWriter` instead.
+   */
+  tryPutWriter(key: Uint8Array, w: ChunkWriter): boolean {
+    if (!this.directOff) {
+      const f = this.direct;
+      const n = HDR + key.length + w.pendingBytes;
+      if (f === null || this.n > 0 || !f.fits(n) || compareItemKeys(key, 0, this.directKey, 0, key.length, this.directKeyLen) < 0) return false;
+      if (key.length > this.directKey.length) return false;
+      this.directKey.set(key);
+      this.directKeyLen = key.length;
+      writeHeader(this.directHdr, 0, key.length, w.pendingBytes);
+      f.copyIn(this.directHdr);
+      f.copyIn(key);
+      f.copyInFrom(w);
+      this.count++;
+      return true;
+    }
+    if (this.full()) return false;
+    this.add(key, w);
+    return true;
+  }
+
+  /** {@link put} of the payload `w` holds (then reset). */
+  async putWriter(key: Uint8Array, w: ChunkWriter): Promise<void> {
+    if (await this.directFor(key)) {
+      const f = this.direct!;
+      writeHeader(this.directHdr, 0, key.length, w.pendingBytes);
+      await f.write(this.directHdr);
+      await f.write(key);
+      await f.writeFrom(w);
+      this.count++;
+      return;
+    }
+    this.add(key, w);
+    if (this.full()) await this.spill();
+  }
+
+  /**
+   * An item whose payload is written in pieces, into the direct run when `key` allows it (then true: `write` the
+   * payload, `finish()` it), else null (the caller holds or spills it otherwise).
+   */
+  async openDirectItem(key: Uint8Array): Promise<{ write: (b: Uint8Array) => Promise<void>; finish: () => Promise<void> } | null> {
+    if (!(await this.directFor(key))) return null;
+    const f = this.direct!;
+    const at = f.offset;
+    const hdr = Buffer.alloc(HDR);
+    await f.write(hdr);
+    await f.write(key);
+    const start = f.offset;
+    const klen = key.length;
+    return {
+      write: (b) => f.write(b),
+      finish: async () => {
+        writeHeader(hdr, 0, klen, f.offset - start);
+        await f.patch(hdr, at);
+        this.count++;
+      },
+    };
   }
 
   /**
@@ -513,6 +687,7 @@ class ByteSorter {
 
   /** Spills what is held and merges the runs in groups until at most FAN_IN are left (the caller removes those). */
   private async mergeableRuns(lastUse: boolean): Promise<string[]> {
+    await this.closeDirect();
     await this.spill();
     if (lastUse) this.pool.clear();
     let runs = this.runs;
@@ -569,6 +744,56 @@ class ByteSorter {
         yield cur;
       }
     } finally {
+      await Promise.all(runs.map((p) => rm(p, { force: true })));
+    }
+  }
+
+  /**
+   * The payloads in key order, written into `w` (`sep` between two); w's full chunks are yielded as they fill (the
+   * partly filled one stays in w). {@link drain} without a promise or a view per item. The sorter is empty
+   * afterwards.
+   */
+  async *drainTo(w: ChunkWriter, sep: Uint8Array | null, lastUse = false): AsyncGenerator<Uint8Array> {
+    this.count = 0;
+    let first = true;
+    if (this.runs.length === 0) {
+      const order = this.sortedOrder();
+      for (let i = 0; i < order.length; i++) {
+        const pos = order[i]!;
+        const slab = this.slabs[pos >>> SLAB_BITS]!;
+        const off = pos & OFF_MASK;
+        const at = off + HDR + keyLenAt(slab, off);
+        if (!first && sep !== null) w.raw(sep);
+        first = false;
+        w.raw(slab, at, at + keyLenAt(slab, off + 4) + keyLenAt(slab, off + 8) * TWO32);
+        if (w.pendingBytes >= OUT_CHUNK) yield* w.takeDone();
+      }
+      this.release();
+      return;
+    }
+    const runs = await this.mergeableRuns(lastUse);
+    const readers: RunReader[] = [];
+    try {
+      for (let i = 0; i < runs.length; i++) readers.push(await RunReader.open(runs[i]!, i));
+      const heap = new MinHeap<RunReader>(readerBufLess);
+      for (const r of readers) if (await r.next()) heap.push(r);
+      while (heap.size > 0) {
+        const r = heap.pop();
+        if (!first && sep !== null) w.raw(sep);
+        first = false;
+        if (!r.payloadTo(w)) {
+          for (let p = await r.payloadPiece(); p !== null; p = await r.payloadPiece()) {
+            w.raw(p);
+            if (w.pendingBytes >= OUT_CHUNK) yield* w.takeDone();
+          }
+        }
+        if (w.pendingBytes >= OUT_CHUNK) yield* w.takeDone();
+        let more = r.tryNext();
+        if (more === null) more = await r.next();
+        if (more) heap.push(r);
+      }
+    } finally {
+      await Promise.all(readers.map((r) => r.close()));
       await Promise.all(runs.map((p) => rm(p, { force: true })));
     }
   }
@@ -638,6 +863,12 @@ class ByteSorter {
   }
 }
 
+
+/** {@link readerLess} on keyBuf/keyLen (what tryNext sets). */
+function readerBufLess(a: RunReader, b: RunReader): boolean {
+  const c = compareItemKeys(a.keyBuf, 0, b.keyBuf, 0, a.keyLen, b.keyLen);
+  return c < 0 || (c === 0 && a.index < b.index);
+}
 
 /** Yields the reader holding the smallest item each time; its payload may be read before resuming. */
 async function* mergeRuns(paths: string[]): AsyncGenerator<RunReader> {
@@ -762,12 +993,15 @@ class HugeKey {
   private sorter: ByteSorter | null;
   private head: KeyRecord;
   private headWritten = false;
+  /** A stream's pieces are a world of their own. */
+  private readonly stream: HugeStream | null;
   /**
    * `lastUse`: nothing needs the slab pool after this key (file order), so it is let go before a merge.
    */
-  constructor(first: KeyRecord & { type: Collection }, private readonly w: ChunkWriter, budget: number, tmp: TempDir, pool: SlabPool, private readonly lastUse = false) {
+  constructor(first: KeyRecord & { type: Collection | 'stream' }, private readonly w: ChunkWriter, budget: number, tmp: TempDir, pool: SlabPool, private readonly lastUse = false) {
     this.head = first;
-    this.sorter = first.type === 'list' ? null : new ByteSorter(budget, tmp, pool);
+    this.stream = first.type === 'stream' ? new HugeStream(first, w, (share) => new ByteSorter(budget * share, tmp, pool), lastUse) : null;
+    this.sorter = first.type === 'list' || this.stream !== null ? null : new ByteSorter(budget, tmp, pool);
   }
 
   matches(rec: KeyspaceRecord): boolean {
@@ -776,6 +1010,10 @@ class HugeKey {
 
   /** Takes the next piece; yields output bytes (a list's elements go straight out). */
   async *add(rec: KeyRecord): AsyncGenerator<Uint8Array> {
+    if (this.stream !== null) {
+      yield* this.stream.add(rec);
+      return;
+    }
     const type = this.head.type as Collection;
     const els = rec.value as (Bytes | [Bytes, Score] | HashField)[];
     if (this.sorter === null) {
@@ -830,6 +1068,11 @@ class HugeKey {
 
   /** The rest of the line; `kept()` is false afterwards when the collection turned out empty (nothing written). */
   async *finish(last: KeyRecord, options: EncodeOptions): AsyncGenerator<Uint8Array> {
+    if (this.stream !== null) {
+      yield* this.stream.finish(last, options);
+      this.n = 1;
+      return;
+    }
     yield* this.add(last);
     if (this.n === 0) return;
     if (this.sorter !== null) {
@@ -883,8 +1126,9 @@ class HugeKey {
   }
 }
 
-function isCollection(rec: KeyspaceRecord): rec is { kind: 'key' } & KeyRecord & { type: Collection } {
-  return rec.kind === 'key' && (rec.type === 'list' || rec.type === 'set' || rec.type === 'zset' || rec.type === 'hash');
+/** A key that may come in pieces: a collection, or a stream (see HugeStream). */
+function isCollection(rec: KeyspaceRecord): rec is { kind: 'key' } & KeyRecord & { type: Collection | 'stream' } {
+  return rec.kind === 'key' && (rec.type === 'list' || rec.type === 'set' || rec.type === 'zset' || rec.type === 'hash' || rec.type === 'stream');
 }
 
 /** Output buffers handed back after use (see `reuseChunks`). */

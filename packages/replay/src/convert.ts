@@ -3,7 +3,7 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatManifest, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
 import { AtomicDir, AtomicFile, FsioError, backupFile, checkOutput, describeIoError, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
-import { commandsForFunction, commandsForKey, type KeyspacePiece, type KeyspaceRecord, type PieceOutput } from '@redis-persist/keyspace';
+import { commandsForFunction, commandsForKey, StreamPieceCommands, type KeyspacePiece, type KeyspaceRecord, type PieceOutput } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords, type RdbError, type RdbKeyBeingRead } from '@redis-persist/rdb';
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
 import { CommandEncoder } from '@redis-persist/resp';
@@ -41,6 +41,8 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
   // selected before them)
   let handed = 0;
   let open: { db: number; key: Uint8Array; at: number; dbBefore: number } | null = null;
+  // a stream in pieces (its commands depend on the pieces before: see StreamPieceCommands)
+  let stream: StreamPieceCommands | null = null;
   const dropOpen = (): void => {
     const o = open!;
     open = null;
@@ -75,7 +77,14 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
     if (r.kind === 'function') {
       for (const c of commandsForFunction(r)) enc.add(c);
     } else {
-      const cmds = commandsForKey(r, rewrite);
+      const partial = (r as KeyspacePiece).partial === true;
+      if (stream !== null && !stream.matches(r)) stream = null;
+      let cmds: Uint8Array[][];
+      if (r.type === 'stream' && (partial || stream !== null)) {
+        stream ??= new StreamPieceCommands(r.db, r.key);
+        cmds = stream.piece(r, !partial);
+        if (!partial) stream = null;
+      } else cmds = commandsForKey(r, rewrite);
       if (cmds.length > 0) {
         if (r.db !== db) {
           db = r.db;
