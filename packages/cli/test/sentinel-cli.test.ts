@@ -38,8 +38,12 @@ interface Run {
 
 /** Runs rdb-tool without blocking the event loop; killed after 30 s. */
 function rdbTool(...args: string[]): Promise<Run> {
+  return runTool(BIN, args);
+}
+
+function runTool(bin: string, args: string[]): Promise<Run> {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', REDISCLI_AUTH: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, NO_COLOR: '1', REDISCLI_AUTH: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -105,6 +109,10 @@ describe.skipIf(!built || !redisAvailable())('rdb-tool fetch/restore --sentinel'
     expect(r.stderr).toContain(`${dead}: connection failed`);
     for (const s of sentinels.addresses) expect(r.stderr).toContain(`${s}: does not know a master named "nosuchmaster"`);
     expect(existsSync(out)).toBe(false);
+    // follow gives up at once too: no retry loop on a name nobody knows
+    const f = await runTool(BIN.replace(/rdb-tool\.js$/, 'aof-tool.js'), ['follow', '--sentinel', sentinels.list, '--master', 'nosuchmaster', '--password', PASSWORD, join(d, 'backup')]);
+    expect(f.code, f.stderr).toBe(1);
+    expect(f.stderr).toContain('does not know a master named "nosuchmaster"');
   });
 
   it('no sentinel answering is exit 3; a wrong password exit 1', async () => {

@@ -37,6 +37,7 @@ import {
   writeFileAtomic,
   type FileLock,
 } from '@redis-persist/fsio';
+import { SentinelError } from './sentinel.js';
 import { LiveError } from './errors.js';
 import { SnapshotVerifier, fetchSnapshot, type ReplicationCommand, type ReplicationLink, type SnapshotCheck, type SnapshotProgress } from './replication.js';
 import { formatAddress, parseRedisUrl, type RedisAddress } from './url.js';
@@ -377,6 +378,11 @@ interface HeldTx {
 const activeDirs = new Set<string>();
 
 function isFatal(err: unknown): boolean {
+  // a master name no sentinel that answered knows is a configuration error, not a failover under way
+  if (err instanceof SentinelError) {
+    const answered = err.answers.filter((a) => a.outcome !== 'unreachable');
+    if (answered.length > 0 && answered.every((a) => a.outcome === 'unknown-master')) return true;
+  }
   if (err instanceof LiveError) return !['connect', 'closed', 'timeout', 'reply'].includes(err.code);
   return true; // file system, verification, anything unexpected
 }
