@@ -288,7 +288,7 @@ describe.skipIf(!built)('runs killed at any moment', () => {
       const shape = (p: string) =>
         statSync(p).isDirectory() ? snapshot(p) : { '': createHash('sha256').update(p.endsWith('.rdb') ? rdb('dump', p).stdout : readFileSync(p)).digest('hex') };
       const want = shape(c.out);
-      for (const delay of [150, 400, 900]) {
+      for (const delay of [200, 700]) {
         rmSync(c.out, { recursive: true, force: true });
         const child = spawn(process.execPath, [c.bin, ...c.args], { stdio: 'ignore' });
         const exited = new Promise((r) => child.once('exit', r));
