@@ -556,7 +556,8 @@ export class NameSet {
 
   /** The `i`-th name added (a view, valid until the next call). */
   get(i: number): Uint8Array {
-    return this.name.subarray(0, this.getLength(i));
+    const n = this.getLength(i); // first: it may grow the buffer
+    return this.name.subarray(0, n);
   }
 
   /** The buffer {@link getLength} decodes into. */
