@@ -163,7 +163,7 @@ function checkId(rec: KeyRecord, id: string, what: string): Uint8Array {
 }
 
 /** `XADD key id f v ...` for one entry. */
-function xadd(rec: KeyRecord, key: Bytes, e: StreamEntry, out: Uint8Array[][]): void {
+export function xadd(rec: KeyRecord, key: Bytes, e: StreamEntry, out: Uint8Array[][]): void {
   if (e.fields.length === 0) cannot(rec, `stream entry ${e.id} has no fields (XADD needs at least one)`);
   if (e.id === '0-0') cannot(rec, 'stream entry 0-0 cannot be added (XADD needs an ID above 0-0)');
   const cmd: Uint8Array[] = [a('XADD'), key, checkId(rec, e.id, 'entry ID')];
@@ -172,7 +172,7 @@ function xadd(rec: KeyRecord, key: Bytes, e: StreamEntry, out: Uint8Array[][]): 
 }
 
 /** `XSETID` with the stream's last ID and counters; first, for a stream without entries, a dummy XADD trimmed away. */
-function xsetid(rec: KeyRecord, key: Bytes, s: StreamValue, hadEntries: boolean, out: Uint8Array[][]): void {
+export function xsetid(rec: KeyRecord, key: Bytes, s: StreamValue, hadEntries: boolean, out: Uint8Array[][]): void {
   // An empty stream (all entries deleted, or made by XGROUP CREATE MKSTREAM): add a dummy entry and trim it
   // away at once; XSETID then restores the real last ID and counters.
   if (!hadEntries) out.push([a('XADD'), key, a('MAXLEN'), a('0'), a('0-1'), a('x'), a('y')]);
@@ -187,11 +187,11 @@ function xsetid(rec: KeyRecord, key: Bytes, s: StreamValue, hadEntries: boolean,
   ]);
 }
 
-function xgroupCreate(rec: KeyRecord, key: Bytes, g: StreamGroup, out: Uint8Array[][]): void {
+export function xgroupCreate(rec: KeyRecord, key: Bytes, g: StreamGroup, out: Uint8Array[][]): void {
   out.push([a('XGROUP'), a('CREATE'), key, g.name, checkId(rec, g.lastDeliveredId, 'lastDeliveredId'), a('ENTRIESREAD'), num(g.entriesRead ?? -1)]);
 }
 
-function xclaim(rec: KeyRecord, key: Bytes, g: StreamGroup, consumer: Bytes, p: StreamPendingEntry, out: Uint8Array[][]): void {
+export function xclaim(rec: KeyRecord, key: Bytes, g: StreamGroup, consumer: Bytes, p: StreamPendingEntry, out: Uint8Array[][]): void {
   out.push([
     a('XCLAIM'),
     key,
@@ -208,7 +208,7 @@ function xclaim(rec: KeyRecord, key: Bytes, g: StreamGroup, consumer: Bytes, p: 
   ]);
 }
 
-function createConsumer(key: Bytes, g: StreamGroup, name: Bytes, out: Uint8Array[][]): void {
+export function createConsumer(key: Bytes, g: StreamGroup, name: Bytes, out: Uint8Array[][]): void {
   out.push([a('XGROUP'), a('CREATECONSUMER'), key, g.name, name]);
 }
 

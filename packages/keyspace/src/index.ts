@@ -24,4 +24,5 @@ export { sortKeyspace, estimateRecordBytes, DEFAULT_SORT_BUDGET, type SortKeyspa
 export { sameKeyspace, type SameKeyspaceIgnore, type SameKeyspaceOptions, type SameKeyspaceResult } from './same.js';
 export { commandsForKey, commandsForFunction, formatScore, StreamPieceCommands, type RewriteOptions } from './commands.js';
 export { keyspaceJsonlStream, type KeyspaceJsonlStreamOptions, type KeyspacePiece } from './stream.js';
+export { keyspaceRespStream, type KeyspaceRespStreamOptions } from './resp-stream.js';
 export type { PieceOutput } from './pieces.js';

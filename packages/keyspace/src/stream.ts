@@ -14,7 +14,12 @@ import type { Bytes, HashField, KeyRecord, KeyspaceRecord, Score } from './model
 import { HugeStream } from './huge-stream.js';
 import type { PieceOutput } from './pieces.js';
 
-/** A record as a chunking producer hands it out: `partial: true` means more pieces of the same key follow. */
+/**
+ * A record as a chunking producer hands it out: `partial: true` means more pieces of the same key follow. A list,
+ * set, zset or hash piece holds the next elements. A stream piece holds its next entries, then group parts: a part
+ * whose name is that of the previous piece's last group goes on with that group (its consumers and pending entries
+ * add to it); the stream's metadata is taken from the last piece. (The RDB parser's `chunkElements` makes these.)
+ */
 export type KeyspacePiece = KeyspaceRecord & { partial?: boolean };
 
 export interface KeyspaceJsonlStreamOptions extends EncodeOptions {
@@ -750,10 +755,10 @@ export class ByteSorter {
 
   /**
    * The payloads in key order, written into `w` (`sep` between two); w's full chunks are yielded as they fill (the
-   * partly filled one stays in w). {@link drain} without a promise or a view per item. The sorter is empty
-   * afterwards.
+   * partly filled one stays in w). {@link drain} without a promise or a view per item. `before(key, keyLength)`, when
+   * given, is called before each payload is written (the key valid only then). The sorter is empty afterwards.
    */
-  async *drainTo(w: ChunkWriter, sep: Uint8Array | null, lastUse = false): AsyncGenerator<Uint8Array> {
+  async *drainTo(w: ChunkWriter, sep: Uint8Array | null, lastUse = false, before?: (key: Uint8Array, keyLength: number) => void): AsyncGenerator<Uint8Array> {
     this.count = 0;
     let first = true;
     if (this.runs.length === 0) {
@@ -762,9 +767,11 @@ export class ByteSorter {
         const pos = order[i]!;
         const slab = this.slabs[pos >>> SLAB_BITS]!;
         const off = pos & OFF_MASK;
-        const at = off + HDR + keyLenAt(slab, off);
+        const kl = keyLenAt(slab, off);
+        const at = off + HDR + kl;
         if (!first && sep !== null) w.raw(sep);
         first = false;
+        if (before) before(slab.subarray(off + HDR, at), kl);
         w.raw(slab, at, at + keyLenAt(slab, off + 4) + keyLenAt(slab, off + 8) * TWO32);
         if (w.pendingBytes >= OUT_CHUNK) yield* w.takeDone();
       }
@@ -781,6 +788,7 @@ export class ByteSorter {
         const r = heap.pop();
         if (!first && sep !== null) w.raw(sep);
         first = false;
+        if (before) before(r.keyBuf, r.keyLen);
         if (!r.payloadTo(w)) {
           for (let p = await r.payloadPiece(); p !== null; p = await r.payloadPiece()) {
             w.raw(p);
@@ -891,7 +899,7 @@ async function* mergeRuns(paths: string[]): AsyncGenerator<RunReader> {
 let keyScratch = Buffer.allocUnsafe(1024);
 
 /** Sort key of a record: functions (0, name) before keys (1, db big-endian, key bytes); valid until the next call. */
-function recordSortKey(rec: KeyspaceRecord): Uint8Array {
+export function recordSortKey(rec: KeyspaceRecord): Uint8Array {
   if (rec.kind === 'key' && rec.key.length + 5 <= keyScratch.length) {
     keyScratch[0] = 1;
     keyScratch.writeUInt32BE(rec.db >>> 0, 1);
@@ -921,7 +929,7 @@ const scoreView = new DataView(new ArrayBuffer(8));
 let zkeyScratch = Buffer.allocUnsafe(256);
 
 /** The score a {@link zsetSortKey} holds. */
-function zsetKeyScore(k: Uint8Array): Score {
+export function zsetKeyScore(k: Uint8Array): Score {
   let hi = ((k[0]! << 24) | (k[1]! << 16) | (k[2]! << 8) | k[3]!) >>> 0;
   let lo = ((k[4]! << 24) | (k[5]! << 16) | (k[6]! << 8) | k[7]!) >>> 0;
   if (hi & 0x80000000) {
@@ -936,7 +944,7 @@ function zsetKeyScore(k: Uint8Array): Score {
 }
 
 /** Sort key of a zset element: the score as order-preserving bytes, then the member (valid until the next call). */
-function zsetSortKey(m: Bytes, s: Score): Uint8Array {
+export function zsetSortKey(m: Bytes, s: Score): Uint8Array {
   scoreView.setFloat64(0, s === 0 ? 0 : s);
   if (8 + m.length > zkeyScratch.length) zkeyScratch = Buffer.allocUnsafe(Math.max(8 + m.length, zkeyScratch.length * 2));
   const k = zkeyScratch;
@@ -1127,7 +1135,7 @@ class HugeKey {
 }
 
 /** A key that may come in pieces: a collection, or a stream (see HugeStream). */
-function isCollection(rec: KeyspaceRecord): rec is { kind: 'key' } & KeyRecord & { type: Collection | 'stream' } {
+export function isCollection(rec: KeyspaceRecord): rec is { kind: 'key' } & KeyRecord & { type: Collection | 'stream' } {
   return rec.kind === 'key' && (rec.type === 'list' || rec.type === 'set' || rec.type === 'zset' || rec.type === 'hash' || rec.type === 'stream');
 }
 

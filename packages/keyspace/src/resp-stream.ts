@@ -1,0 +1,524 @@
+// The commands that rebuild a keyspace (what sortKeyspace + commandsForKey give, as RESP) in canonical order, with
+// bounded memory: each key's commands are encoded once and sorted as (sort key, RESP bytes) items by the external
+// sort of keyspaceJsonlStream, a SELECT written whenever the db changes; a key handed out in pieces (`partial: true`)
+// is never assembled: its elements go through external sorts of their own (a set's members, a zset's score and
+// member, a hash's fields; a stream's entries by ID, each group's consumers by name with the pending entries each
+// owns by ID after it, the groups by name), and its commands are written from there in the batches a whole value
+// would have.
+import { tmpdir } from 'node:os';
+import { canonicalizeRecord } from './canonical.js';
+import { commandsForFunction, commandsForKey, createConsumer, xadd, xclaim, xgroupCreate, xsetid, type RewriteOptions } from './commands.js';
+import { ChunkWriter } from './encode.js';
+import { KeyspaceError } from './errors.js';
+import type { Bytes, HashField, KeyRecord, KeyspaceRecord, Score, StreamGroup, StreamPendingEntry, StreamValue } from './model.js';
+import type { PieceOutput } from './pieces.js';
+import { ByteSorter, SlabPool, TempDir, isCollection, recordSortKey, zsetKeyScore, zsetSortKey, type KeyspacePiece } from './stream.js';
+
+export interface KeyspaceRespStreamOptions extends RewriteOptions {
+  /** Memory for commands (and elements of one huge key) held before a sorted run is spilled (default 64 MiB). */
+  memoryBudgetBytes?: number;
+  /** Where spilled runs go (default: the OS temp dir). A private subdirectory is made and always removed. */
+  tmpDir?: string;
+  /** Called when the same db and key come twice (after the first one was written). */
+  onDuplicateKey?: (db: number, key: Bytes) => void;
+  /**
+   * With it, a key whose pieces stop before the last one (a damaged input) is left out and reported to its `drop`
+   * (with `at` null: nothing of it was written) instead of being an error. See {@link PieceOutput}.
+   */
+  pieces?: PieceOutput;
+  /**
+   * Each chunk is only valid until the next one is asked for (write it out first): the 64 KiB buffers are then
+   * recycled instead of left to the garbage collector. Default false.
+   */
+  reuseChunks?: boolean;
+}
+
+const DEFAULT_BUDGET = 64 * 1024 * 1024;
+const OUT_CHUNK = 64 * 1024;
+const HELD_GROUP = 1 << 20;
+const SELECT = Buffer.from('SELECT');
+
+/** One command as RESP: `*N`, then `$len` and the bytes of each argument. */
+function putCommand(w: ChunkWriter, args: readonly Uint8Array[]): void {
+  w.byte(0x2a);
+  w.ascii(String(args.length));
+  w.byte(0x0d);
+  w.byte(0x0a);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    w.byte(0x24);
+    w.ascii(String(a.length));
+    w.byte(0x0d);
+    w.byte(0x0a);
+    w.raw(a);
+    w.byte(0x0d);
+    w.byte(0x0a);
+  }
+}
+
+function putCommands(w: ChunkWriter, cmds: readonly Uint8Array[][]): void {
+  for (const c of cmds) putCommand(w, c);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && samePrefix(a, b, a.length);
+}
+
+/** a[0..n) = b[0..n) (both hold n bytes at least). */
+function samePrefix(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * RESP commands rebuilding the keyspace the records hold, in canonical order (functions by name, then keys by db and
+ * key bytes, each value canonical), in chunks of about 64 KiB: the bytes `respChunks(sortKeyspace(records))` gives,
+ * with memory bounded by the budget whatever the size of one key, when huge keys come in pieces (a stream's pieces
+ * in the parser's `streamPendingOrder: 'consumer'`: each consumer with the pending entries it owns).
+ */
+export async function* keyspaceRespStream(
+  records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
+  options: KeyspaceRespStreamOptions = {},
+): AsyncGenerator<Uint8Array> {
+  if (!options.reuseChunks) {
+    yield* sortedCommands(records, options, null);
+    return;
+  }
+  const out = new Chunks();
+  for await (const c of sortedCommands(records, options, out)) {
+    yield c;
+    out.give(c); // the consumer asked for the next one: this one is done with
+  }
+}
+
+async function* sortedCommands(
+  records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
+  options: KeyspaceRespStreamOptions,
+  out: Chunks | null,
+): AsyncGenerator<Uint8Array> {
+  const budget = options.memoryBudgetBytes ?? DEFAULT_BUDGET;
+  const rewrite: RewriteOptions = { itemsPerCommand: options.itemsPerCommand ?? 64, scoreFormat: options.scoreFormat };
+  const tmp = new TempDir(options.tmpDir ?? tmpdir());
+  const pool = new SlabPool();
+  const main = new ByteSorter(budget, tmp, pool);
+  const ew = new ChunkWriter(OUT_CHUNK);
+  const chunks = new Chunks();
+  let huge: RespHugeKey | null = null;
+  let item: Awaited<ReturnType<ByteSorter['openItem']>> | null = null;
+  const pieces = options.pieces;
+  const dropHuge = async (): Promise<void> => {
+    const first = huge!.first;
+    const it = item!;
+    huge = null;
+    item = null;
+    await it.abort();
+    pieces!.drop?.(first.db, first.key, null);
+  };
+  try {
+    for await (const r of records) {
+      if (huge !== null && !huge.matches(r)) {
+        if (!pieces) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
+        await dropHuge();
+      }
+      if (huge !== null) {
+        const out = r.partial ? huge.add(r as KeyRecord) : huge.finish(r as KeyRecord);
+        for await (const b of out) {
+          await item!.write(b);
+          chunks.give(b);
+        }
+        if (!r.partial) {
+          await item!.finish(huge.kept());
+          huge = null;
+          item = null;
+        }
+        continue;
+      }
+      if (r.partial && isCollection(r)) {
+        huge = new RespHugeKey(r, rewrite, (share) => new ByteSorter(budget * share, tmp, pool), chunks);
+        // the key's elements get the budget (and the same slabs)
+        await main.spill();
+        item = await main.openItem(recordSortKey(r));
+        for await (const b of huge.add(r)) {
+          await item.write(b);
+          chunks.give(b);
+        }
+        continue;
+      }
+      const rec = canonicalizeRecord(r);
+      const cmds = rec.kind === 'function' ? commandsForFunction(rec) : commandsForKey(rec, rewrite);
+      if (cmds.length === 0) continue;
+      putCommands(ew, cmds);
+      main.add(recordSortKey(rec), ew);
+      if (main.full()) await main.spill();
+    }
+    if (huge !== null) {
+      if (!pieces) throw new KeyspaceError('schema', 'the records end inside a partial key');
+      await dropHuge();
+    }
+    const w = new ChunkWriter(OUT_CHUNK, out?.take);
+    const dbText = Buffer.alloc(10);
+    let db = -1;
+    let prev = Buffer.alloc(64);
+    let prevLen = -1;
+    const onDup = options.onDuplicateKey;
+    yield* main.drainTo(w, null, true, (key, len) => {
+      if (key[0] !== 1) return;
+      if (onDup && prevLen === len && samePrefix(key, prev, len)) onDup(db, Buffer.from(key.subarray(5, len)));
+      if (len > prev.length) prev = Buffer.alloc(len * 2);
+      for (let i = 0; i < len; i++) prev[i] = key[i]!;
+      prevLen = len;
+      const d = ((key[1]! << 24) | (key[2]! << 16) | (key[3]! << 8) | key[4]!) >>> 0;
+      if (d !== db) {
+        db = d;
+        putCommand(w, [SELECT, dbText.subarray(0, dbText.write(String(d), 'latin1'))]);
+      }
+    });
+    yield* w.takeAll();
+  } finally {
+    // an item left open by a failure: closed and gone
+    if (item !== null) await (item as { abort: () => Promise<void> }).abort();
+    await tmp.remove();
+  }
+}
+
+type Collection = 'list' | 'set' | 'zset' | 'hash';
+
+/** Output chunks of a huge key, recycled once copied into its run file (glibc keeps each freed one in its heap). */
+class Chunks {
+  private free: Buffer[] = [];
+  readonly take = (): Buffer => this.free.pop() ?? Buffer.allocUnsafe(OUT_CHUNK);
+  give(c: Uint8Array): void {
+    if (c.byteOffset === 0 && c.buffer.byteLength === OUT_CHUNK && this.free.length < 4) this.free.push(Buffer.from(c.buffer, 0, OUT_CHUNK));
+  }
+}
+type NewSorter = (share: number) => ByteSorter;
+
+const hashHead = new Uint8Array(9);
+const hashHeadView = new DataView(hashHead.buffer);
+
+/** A key arriving in pieces: its commands, in the batches of the whole value. */
+class RespHugeKey {
+  private n = 0;
+  private readonly sorter: ByteSorter | null;
+  private readonly stream: RespHugeStream | null;
+  private readonly head: KeyRecord;
+  private readonly w: ChunkWriter;
+  /** A list's elements not yet in an RPUSH (a batch goes across pieces, as in the whole list's commands). */
+  private batch: Bytes[] = [];
+  private anyTtl = false;
+  private readonly per: number;
+
+  constructor(first: KeyRecord & { type: Collection | 'stream' }, private readonly rewrite: RewriteOptions, newSorter: NewSorter, chunks: Chunks) {
+    this.head = first;
+    this.w = new ChunkWriter(OUT_CHUNK, chunks.take);
+    this.per = rewrite.itemsPerCommand ?? 64;
+    this.stream = first.type === 'stream' ? new RespHugeStream(first, newSorter, chunks) : null;
+    this.sorter = first.type === 'list' || this.stream !== null ? null : newSorter(1);
+  }
+
+  /** The first piece (its db and key). */
+  get first(): KeyRecord {
+    return this.head;
+  }
+
+  matches(rec: KeyspaceRecord): boolean {
+    return rec.kind === 'key' && rec.type === this.head.type && rec.db === this.head.db && Buffer.from(rec.key.buffer, rec.key.byteOffset, rec.key.length).equals(this.head.key);
+  }
+
+  /** The commands of a part of the value, as a whole record of it would give them (no PEXPIREAT). */
+  private commands(value: KeyRecord['value'], type: Collection): Uint8Array[][] {
+    return commandsForKey({ ...this.head, expireAt: null, type, value } as KeyRecord, this.rewrite);
+  }
+
+  async *add(rec: KeyRecord): AsyncGenerator<Uint8Array> {
+    if (this.stream !== null) {
+      yield* this.stream.add(rec);
+      return;
+    }
+    const els = rec.value as (Bytes | [Bytes, Score] | HashField)[];
+    this.n += els.length;
+    const sorter = this.sorter;
+    switch (this.head.type) {
+      case 'list':
+        for (const el of els) {
+          this.batch.push(el as Bytes);
+          if (this.batch.length === this.per) {
+            putCommands(this.w, this.commands(this.batch, 'list'));
+            this.batch = [];
+            if (this.w.pendingBytes >= OUT_CHUNK) yield* this.w.takeDone();
+          }
+        }
+        return;
+      case 'set':
+        for (const el of els) {
+          sorter!.addItem(el as Bytes);
+          if (sorter!.full()) await sorter!.spill();
+        }
+        return;
+      case 'zset':
+        for (const el of els) {
+          const [m, sc] = el as [Bytes, Score];
+          if (typeof sc !== 'number' || Number.isNaN(sc)) this.commands([[m, sc]], 'zset'); // its error
+          sorter!.addItem(zsetSortKey(m, sc));
+          if (sorter!.full()) await sorter!.spill();
+        }
+        return;
+      default:
+        for (const el of els) {
+          const h = el as HashField;
+          let headLen = 1;
+          if (h.expireAt === null || h.expireAt === undefined) hashHead[0] = 0;
+          else {
+            hashHead[0] = 1;
+            hashHeadView.setFloat64(1, h.expireAt, true);
+            headLen = 9;
+            this.anyTtl = true;
+          }
+          sorter!.addItem(h.field, hashHead, headLen, h.value);
+          if (sorter!.full()) await sorter!.spill();
+        }
+    }
+  }
+
+  async *finish(last: KeyRecord): AsyncGenerator<Uint8Array> {
+    if (this.stream !== null) {
+      yield* this.stream.finish(last);
+      this.n = 1;
+      return;
+    }
+    yield* this.add(last);
+    if (this.n === 0) return;
+    const w = this.w;
+    const type = this.head.type as Collection;
+    if (type === 'list') {
+      if (this.batch.length > 0) putCommands(w, this.commands(this.batch, 'list'));
+      this.batch = [];
+    } else {
+      // the elements in canonical order, in batches (a hash with field TTLs: one field at a time, as whole)
+      const per = type === 'hash' && this.anyTtl ? 1 : this.per;
+      let batch: unknown[] = [];
+      const flush = (): void => {
+        if (batch.length > 0) putCommands(w, this.commands(batch as KeyRecord['value'], type));
+        batch = [];
+      };
+      const sorter = this.sorter!;
+      const items = sorter.allHeld ? sorter.drainHeld() : sorter.drainItems();
+      for await (const { key, payload } of items) {
+        if (type === 'set') batch.push(Buffer.from(key));
+        else if (type === 'zset') batch.push([Buffer.from(key.subarray(8)), zsetKeyScore(key)]);
+        else {
+          const withTtl = payload[0] === 1;
+          batch.push({
+            field: Buffer.from(key),
+            value: Buffer.from(payload.subarray(withTtl ? 9 : 1)),
+            expireAt: withTtl ? Buffer.from(payload.buffer, payload.byteOffset, payload.length).readDoubleLE(1) : null,
+          });
+        }
+        if (batch.length === per) flush();
+        if (w.pendingBytes >= OUT_CHUNK) yield* w.takeDone();
+      }
+      flush();
+    }
+    if (last.expireAt !== null && last.expireAt !== undefined) putCommands(w, [[Buffer.from('PEXPIREAT'), last.key, Buffer.from(String(last.expireAt))]]);
+    yield* w.takeAll();
+  }
+
+  kept(): boolean {
+    return this.n > 0;
+  }
+}
+
+/** `name` with 0x00 as 0x00 0xFF, then 0x00 0x00: bytewise order of these is the order of the names. */
+function escapedName(name: Bytes, tail: number): Buffer {
+  let zeros = 0;
+  for (let i = 0; i < name.length; i++) if (name[i] === 0) zeros++;
+  const out = Buffer.allocUnsafe(name.length + zeros + 2 + tail);
+  let p = 0;
+  for (let i = 0; i < name.length; i++) {
+    out[p++] = name[i]!;
+    if (name[i] === 0) out[p++] = 0xff;
+  }
+  out[p++] = 0;
+  out[p++] = 0;
+  return out;
+}
+
+function idBytes(id: string, out: Uint8Array, at: number): void {
+  const dash = id.indexOf('-');
+  const put = (text: string, o: number): void => {
+    let v = BigInt(text);
+    for (let k = 7; k >= 0; k--) {
+      out[o + k] = Number(v & 0xffn);
+      v >>= 8n;
+    }
+  };
+  put(id.slice(0, dash), at);
+  put(id.slice(dash + 1), at + 8);
+}
+
+/**
+ * A stream's pieces as commands: the entries' XADDs by ID, XSETID, then group by group (by name) XGROUP CREATE and
+ * consumer by consumer (by name) its XCLAIMs (by ID) or XGROUP CREATECONSUMER; PEXPIREAT.
+ */
+class RespHugeStream {
+  private readonly entries: ByteSorter;
+  private readonly groups: ByteSorter;
+  private entriesDone = false;
+  private entryCount = 0;
+  private group: StreamGroup | null = null;
+  private members: ByteSorter | null = null;
+  private readonly item = new ChunkWriter(4096);
+  private readonly key16 = new Uint8Array(16);
+
+  constructor(private readonly head: KeyRecord, private readonly newSorter: NewSorter, private readonly chunks: Chunks) {
+    this.entries = newSorter(1);
+    this.groups = newSorter(0.25);
+  }
+
+  async *add(rec: KeyRecord): AsyncGenerator<Uint8Array> {
+    const s = (rec as KeyRecord & { type: 'stream' }).value;
+    const key = this.head.key;
+    const cmd: Uint8Array[][] = [];
+    for (let i = 0; i < s.entries.length; i++) {
+      const e = s.entries[i]!;
+      cmd.length = 0;
+      xadd(rec, key, e, cmd);
+      putCommands(this.item, cmd);
+      idBytes(e.id, this.key16, 0);
+      if (!this.entries.tryPutWriter(this.key16, this.item)) await this.entries.putWriter(this.key16, this.item);
+    }
+    this.entryCount += s.entries.length;
+    for (const g of s.groups) {
+      if (!this.entriesDone) {
+        this.entriesDone = true;
+        await this.entries.spill();
+      }
+      if (this.group === null || !sameBytes(this.group.name, g.name)) {
+        await this.endGroup();
+        this.group = g;
+        this.members = this.newSorter(0.5);
+        this.carry = null;
+      }
+      const members = this.members!;
+      // in the parser's order (each consumer, then the entries it owns: sorted already, as Redis writes them)
+      const p = g.pending;
+      let i = 0;
+      const carry = this.carry;
+      if (carry !== null) while (i < p.length && sameBytes(p[i]!.consumer, carry)) await this.putPending(rec, g, p[i++]!, members);
+      for (const c of g.consumers) {
+        const k = escapedName(c.name, 1);
+        k[k.length - 1] = 0;
+        cmd.length = 0;
+        createConsumer(key, g, c.name, cmd);
+        putCommands(this.item, cmd);
+        if (!members.tryPutWriter(k, this.item)) await members.putWriter(k, this.item);
+        while (i < p.length && sameBytes(p[i]!.consumer, c.name)) await this.putPending(rec, g, p[i++]!, members);
+        this.carry = c.name;
+      }
+      while (i < p.length) await this.putPending(rec, g, p[i++]!, members);
+    }
+  }
+
+  /** The consumer whose pending entries the previous piece ended with. */
+  private carry: Bytes | null = null;
+
+  private async putPending(rec: KeyRecord, g: StreamGroup, p: StreamPendingEntry, members: ByteSorter): Promise<void> {
+    const k = escapedName(p.consumer, 17);
+    k[k.length - 17] = 1;
+    const cmd: Uint8Array[][] = [];
+    xclaim(rec, this.head.key, g, p.consumer, p, cmd);
+    idBytes(p.id, k, k.length - 16);
+    putCommands(this.item, cmd);
+    if (!members.tryPutWriter(k, this.item)) await members.putWriter(k, this.item);
+  }
+
+  /** The group just read, as its commands, into the sorter of the groups. */
+  private async endGroup(): Promise<void> {
+    const g = this.group;
+    if (g === null) return;
+    const members = this.members!;
+    this.group = this.members = null;
+    const gw = new ChunkWriter(OUT_CHUNK, this.chunks.take);
+    const rec = this.head;
+    async function* bytes(): AsyncGenerator<Uint8Array> {
+      const head: Uint8Array[][] = [];
+      xgroupCreate(rec, rec.key, g!, head);
+      putCommands(gw, head);
+      // a consumer's XGROUP CREATECONSUMER is written only when no XCLAIM of its own follows it
+      let create: Buffer | null = null;
+      let createName: Buffer | null = null;
+      const items = members.allHeld ? members.drainHeld() : members.drainItems();
+      for await (const { key: k, payload } of items) {
+        const end = nameEnd(k);
+        const tag = k[end];
+        if (tag === 0) {
+          if (create !== null) gw.raw(create);
+          create = Buffer.from(payload);
+          createName = Buffer.from(k.subarray(0, end));
+        } else {
+          if (create !== null) {
+            if (!(createName!.length === end && samePrefix(createName!, k, end))) gw.raw(create);
+            create = createName = null;
+          }
+          gw.raw(payload);
+        }
+        if (gw.pendingBytes >= OUT_CHUNK) yield* gw.takeDone();
+      }
+      if (create !== null) gw.raw(create);
+      yield* gw.takeAll();
+    }
+    const direct = await this.groups.openDirectItem(g.name);
+    if (direct !== null) {
+      for await (const b of bytes()) {
+        await direct.write(b);
+        this.chunks.give(b);
+      }
+      await direct.finish();
+      return;
+    }
+    let held: Uint8Array[] = [];
+    let size = 0;
+    let own: Awaited<ReturnType<ByteSorter['openItem']>> | null = null;
+    for await (const b of bytes()) {
+      if (own !== null) {
+        await own.write(b);
+        continue;
+      }
+      held.push(b);
+      size += b.length;
+      if (size > HELD_GROUP) {
+        own = await this.groups.openItem(g.name);
+        for (const h of held) await own.write(h);
+        held = [];
+      }
+    }
+    if (own !== null) await own.finish(true);
+    else await this.groups.put(g.name, undefined, 0, Buffer.concat(held));
+  }
+
+  async *finish(last: KeyRecord): AsyncGenerator<Uint8Array> {
+    yield* this.add(last);
+    await this.endGroup();
+    const s = (last as KeyRecord & { type: 'stream' }).value;
+    const meta: StreamValue = (canonicalizeRecord({ kind: 'key', db: 0, key: last.key, expireAt: null, type: 'stream', value: { ...s, entries: [], groups: [] } }) as KeyRecord & { type: 'stream' }).value;
+    const w = new ChunkWriter(OUT_CHUNK, this.chunks.take);
+    yield* this.entries.drainTo(w, null);
+    const cmd: Uint8Array[][] = [];
+    xsetid(last, this.head.key, meta, this.entryCount > 0, cmd);
+    putCommands(w, cmd);
+    yield* this.groups.drainTo(w, null);
+    if (last.expireAt !== null && last.expireAt !== undefined) putCommands(w, [[Buffer.from('PEXPIREAT'), last.key, Buffer.from(String(last.expireAt))]]);
+    yield* w.takeAll();
+  }
+}
+
+/** Where the escaped name of a consumer sort key ends (its 0x00 0x00); the tag byte follows. */
+function nameEnd(k: Uint8Array): number {
+  for (let i = 0; i + 1 < k.length; i++) {
+    if (k[i] === 0) {
+      if (k[i + 1] === 0) return i + 2;
+      i++; // 0x00 0xFF: an escaped zero
+    }
+  }
+  throw new KeyspaceError('schema', 'a consumer sort key without its end');
+}
