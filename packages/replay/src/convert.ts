@@ -93,9 +93,9 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
         for (const c of cmds) enc.add(c);
       }
     }
-    const bytes = enc.take();
+    const bytes = enc.take(); // a copy already
     if (bytes.length > 0) {
-      pending.push(bytes.slice());
+      pending.push(bytes);
       size += bytes.length;
     }
     if (open !== null && !(r as KeyspacePiece).partial) {
