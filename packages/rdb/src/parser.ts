@@ -4,10 +4,8 @@ import type {
   HashField,
   KeyType,
   KeyValue,
-  StreamConsumer,
   StreamEntry,
   StreamGroup,
-  StreamPendingEntry,
   StreamValue,
 } from '@redis-persist/keyspace';
 import {
@@ -22,6 +20,7 @@ import {
   type PackedEntry,
 } from './blobs.js';
 import { DupCheck } from './dup.js';
+import { NameSet, StreamIdTable } from './stream-tables.js';
 import { RdbError, type RdbErrorCode } from './errors.js';
 
 import type { ParseRdbOptions, RdbMagic, RdbRecord, RdbSkip } from './types.js';
@@ -120,6 +119,7 @@ interface ParserConfig {
   streamMetaFromFile: boolean;
   skipEmpty: boolean;
   chunk: number;
+  pendingByConsumer: boolean;
   verifyChecksum: boolean;
   salvage: boolean;
   onSkip: ((skip: RdbSkip) => void) | null;
@@ -247,6 +247,7 @@ export class RdbParser {
       streamMetaFromFile: options.streamMeta === 'file',
       skipEmpty: options.skipEmpty ?? (options.values ?? true),
       chunk: options.chunkElements && options.chunkElements > 0 ? options.chunkElements : 0,
+      pendingByConsumer: options.streamPendingOrder === 'consumer',
       verifyChecksum: options.verifyChecksum ?? true,
       salvage: options.salvage ?? false,
       onSkip: options.onSkip ?? null,
@@ -1449,13 +1450,66 @@ export class RdbParser {
     }
   }
 
-  private *stream(t: number, mode: number): Generator<number, ValueResult, void> {
+  // ---- streams ----
+
+  /** Stream node keys of the stream being read (unique, checked as Redis does). */
+  private readonly streamNodes = new StreamIdTable();
+  /** The PEL of the consumer group being read, with delivery times and counts when values are wanted. */
+  private readonly streamPel = new StreamIdTable();
+  private readonly streamGroupNames = new NameSet();
+  private readonly streamConsumerNames = new NameSet();
+  /** Where the last {@link pelFn} / {@link pelIdFn} left its 16-byte ID (in q.buf, until the next push) and time. */
+  private pelAt = 0;
+  private pelTime = 0;
+  /** A group PEL entry: its ID stays at pelAt, the delivery time goes to pelTime, the delivery count is returned. */
+  private readonly pelFn = (): number => {
+    this.itemOffset = this.absPos();
+    this.need(16);
+    this.pelAt = this.pos;
+    this.pos += 16;
+    this.pelTime = this.ms8();
+    return this.len();
+  };
+  /** A consumer PEL entry: its ID stays at pelAt. */
+  private readonly pelIdFn = (): number => {
+    this.itemOffset = this.absPos();
+    this.need(16);
+    this.pelAt = this.pos;
+    this.pos += 16;
+    return 0;
+  };
+  /** A consumer's name (a copy for VALUE, a RANGE for CHECK), seen time and (stream v3) active time. */
+  private consumerMode = SKIP;
+  private consumerActiveTime = false;
+  private consumerSeen = 0;
+  private consumerActive = 0;
+  private readonly consumerFn = (): Uint8Array => {
+    this.itemOffset = this.absPos();
+    const name = this.str(this.consumerMode);
+    this.consumerSeen = this.ms8();
+    this.consumerActive = this.consumerActiveTime ? this.ms8() : 0;
+    return name;
+  };
+
+  /**
+   * A stream. The checks are Redis' (unique node keys, group names, consumer names and group PEL entries; every
+   * consumer PEL entry in the group PEL and owned once; every group PEL entry owned), made with compact tables
+   * ({@link StreamIdTable}, {@link NameSet}) rather than an object per entry: a consumer's PEL names only IDs, so a
+   * pending entry (ID, consumer, delivery time and count) is put together from both tables. With `chunkElements`
+   * the value comes out in pieces (see {@link streamPiece}): the entries, then group by group its consumers and its
+   * pending entries, in the group PEL's order after the consumers, or (`streamPendingOrder: 'consumer'`) each
+   * consumer followed by those it owns.
+   */
+  private *stream(t: number, mode: number): Generator<number | RdbRecord, ValueResult, void> {
     const want = mode === VALUE;
     const check = mode !== SKIP;
+    const chunk = want ? this.cfg.chunk : 0;
     const fail: (m: string) => never = this.fail;
     const nodes = yield* this.u(this.len, 'a stream node count');
-    const entries: StreamEntry[] = [];
-    const nodeKeys = check ? new Set<string>() : null;
+    let entries: StreamEntry[] = [];
+    let firstEntry: string | null = null;
+    const nodeKeys = this.streamNodes;
+    if (check) nodeKeys.reset(false);
     for (let i = 0; i < nodes; i++) {
       const [nodeKey, lp] = yield* this.u(() => {
         this.itemOffset = this.absPos();
@@ -1466,13 +1520,13 @@ export class RdbParser {
         return [kk, this.str(check ? CHECK : SKIP)] as const;
       }, 'a stream node');
       if (!check) continue;
-      const hex = Buffer.from(nodeKey).toString('hex');
-      if (nodeKeys!.has(hex)) fail('stream node added twice with the same key');
-      nodeKeys!.add(hex);
+      if (!nodeKeys.add(nodeKey, 0)) fail('stream node added twice with the same key');
       // streamValidateListpackIntegrity walks the entries itself and ignores the header count
       const e = listpackEntries(lp, fail, false);
       if (e.length === 0) fail('empty listpack inside stream');
       decodeStreamNode(readIdBE(nodeKey, 0), e, want ? entries : null, fail);
+      if (want && firstEntry === null && entries.length > 0) firstEntry = entries[0].id;
+      if (chunk > 0 && entries.length >= chunk) yield this.partial({ type: 'stream', value: streamPiece(entries.splice(0), null, []) });
     }
     const hdr = yield* this.u(() => {
       const length = this.len();
@@ -1489,8 +1543,6 @@ export class RdbParser {
       return { length, last: [lastMs, lastSeq] as [bigint, bigint], first, maxDel, added };
     }, 'the stream metadata');
     const ngroups = yield* this.u(this.len, 'a stream consumer group count');
-    const groups: StreamGroup[] = [];
-    const groupNames = check ? new Set<string>() : null;
     let firstId: string | null;
     let maxDeletedId: string;
     let entriesAdded: number;
@@ -1499,100 +1551,158 @@ export class RdbParser {
       maxDeletedId = idText(hdr.maxDel!);
       entriesAdded = Number(hdr.added!);
     } else {
-      firstId = this.cfg.streamMetaFromFile ? null : entries.length > 0 ? entries[0].id : hdr.length === 0 ? `${U64_MAX}-${U64_MAX}` : null;
+      firstId = this.cfg.streamMetaFromFile ? null : firstEntry !== null ? firstEntry : hdr.length === 0 ? `${U64_MAX}-${U64_MAX}` : null;
       maxDeletedId = '0-0';
       entriesAdded = hdr.length;
     }
+    const meta: StreamMeta = { length: hdr.length, lastId: idText(hdr.last), firstId, maxDeletedId, entriesAdded, unreported: t < 19 && this.cfg.streamMetaFromFile };
+    // the groups of the whole value, or of the next piece (whose first one may continue the previous piece's last)
+    let groups: StreamGroup[] = [];
+    let held = entries.length;
+    let continued: StreamGroup | null = null;
+    const groupNames = this.streamGroupNames;
+    if (check) groupNames.reset();
+    const pel = this.streamPel;
+    const names = this.streamConsumerNames;
+    this.consumerMode = want ? VALUE : check ? RANGE : SKIP;
+    // pieces: pending entries after each consumer (as XCLAIM rebuilds them), else after the group's consumers
+    const byConsumer = chunk > 0 && this.cfg.pendingByConsumer;
+    this.consumerActiveTime = t >= 21;
     for (let g = 0; g < ngroups; g++) {
       const gh = yield* this.u(() => {
         this.itemOffset = this.absPos();
-        const name = this.str(check ? VALUE : SKIP);
+        const name = this.str(want ? VALUE : check ? RANGE : SKIP);
         const ms = this.lenBig();
         const seq = this.lenBig();
         const read = t >= 19 ? this.lenBig() : null;
         return { name, last: [ms, seq] as [bigint, bigint], read };
       }, 'a stream consumer group');
-      if (groupNames) {
-        const k = latin1.decode(gh.name);
-        if (groupNames.has(k)) fail('duplicate stream consumer group name');
-        groupNames.add(k);
+      if (check && !(want ? groupNames.add(gh.name, 0, gh.name.length) : groupNames.add(this.rb, this.rs, this.re))) {
+        fail('duplicate stream consumer group name');
       }
       const npel = yield* this.u(this.len, 'a consumer group PEL size');
-      const pel = new Map<string, StreamPendingEntry & { owned: boolean }>();
-      const pelOrder: (StreamPendingEntry & { owned: boolean })[] = [];
+      if (check) pel.reset(want);
       for (let k = 0; k < npel; k++) {
-        const [id, dt, cnt] = yield* this.u(() => {
-          this.itemOffset = this.absPos();
-          const r = this.raw(16);
-          return [readIdBE(r, 0), this.ms8(), this.len()] as const;
-        }, 'a consumer group PEL entry');
-        if (!check) continue;
-        const key = idText(id);
-        if (pel.has(key)) fail('duplicated global PEL entry in a stream consumer group');
-        const pe = { id: key, consumer: EMPTY, deliveryTime: dt, deliveryCount: cnt, owned: false };
-        pel.set(key, pe);
-        pelOrder.push(pe);
+        let cnt = this.now(this.pelFn);
+        if (cnt === NEED) cnt = yield* this.u(this.pelFn, 'a consumer group PEL entry');
+        if (check && !pel.add(this.q.buf, this.pelAt, this.pelTime, cnt)) fail('duplicated global PEL entry in a stream consumer group');
       }
-      const ncons = yield* this.u(this.len, 'a consumer count');
-      const consumers: StreamConsumer[] = [];
-      const consNames = check ? new Set<string>() : null;
-      for (let c = 0; c < ncons; c++) {
-        const ch = yield* this.u(() => {
-          this.itemOffset = this.absPos();
-          const name = this.str(check ? VALUE : SKIP);
-          const seen = this.ms8();
-          const active = t >= 21 ? this.ms8() : null;
-          return { name, seen, active };
-        }, 'a stream consumer');
-        if (consNames) {
-          const k = latin1.decode(ch.name);
-          if (consNames.has(k)) fail('duplicate stream consumer');
-          consNames.add(k);
-        }
-        const ncpel = yield* this.u(this.len, 'a consumer PEL size');
-        for (let k = 0; k < ncpel; k++) {
-          const id = yield* this.u(() => {
-            this.itemOffset = this.absPos();
-            return readIdBE(this.raw(16), 0);
-          }, 'a consumer PEL entry');
-          if (!check) continue;
-          const pe = pel.get(idText(id));
-          if (!pe) fail('consumer PEL entry not found in the group PEL');
-          if (pe.owned) fail('duplicated consumer PEL entry');
-          pe.owned = true;
-          pe.consumer = ch.name;
-        }
-        consumers.push({ name: ch.name, seenTime: ch.seen, activeTime: t >= 21 ? ch.active : null });
-      }
-      if (check) for (const pe of pelOrder) if (!pe.owned) fail('stream consumer group PEL entry without consumer');
+      let group: StreamGroup | null = null;
       if (want) {
         let entriesRead: number | null;
         if (gh.read !== null) entriesRead = gh.read >= 1n << 63n ? null : Number(gh.read);
         else if (this.cfg.streamMetaFromFile) entriesRead = null;
         else entriesRead = estimateEntriesRead(gh.last, hdr.length, entriesAdded, hdr.last, firstId);
-        groups.push({
-          name: gh.name,
-          lastDeliveredId: idText(gh.last),
-          entriesRead,
-          pending: pelOrder.map(({ id, consumer, deliveryTime, deliveryCount }) => ({ id, consumer, deliveryTime, deliveryCount })),
-          consumers,
-        });
+        group = { name: gh.name, lastDeliveredId: idText(gh.last), entriesRead, pending: [], consumers: [] };
+        // the previous group's continuation, when a piece ended with that group and nothing more of it came
+        if (continued !== null && continued.pending.length === 0 && continued.consumers.length === 0) groups.pop();
+        continued = null;
+        groups.push(group);
+      }
+      const ncons = yield* this.u(this.len, 'a consumer count');
+      if (check) names.reset();
+      for (let c = 0; c < ncons; c++) {
+        let name = this.now(this.consumerFn);
+        if (name === NEED) name = yield* this.u(this.consumerFn, 'a stream consumer');
+        if (check && !(want ? names.add(name, 0, name.length) : names.add(this.rb, this.rs, this.re))) fail('duplicate stream consumer');
+        if (group) {
+          group.consumers.push({ name, seenTime: this.consumerSeen, activeTime: t >= 21 ? this.consumerActive : null });
+          held++;
+        }
+        const ncpel = yield* this.u(this.len, 'a consumer PEL size');
+        for (let k = 0; k < ncpel; k++) {
+          if (this.now(this.pelIdFn) === NEED) yield* this.u(this.pelIdFn, 'a consumer PEL entry');
+          if (!check) continue;
+          const pos = pel.find(this.q.buf, this.pelAt);
+          if (pos < 0) fail('consumer PEL entry not found in the group PEL');
+          if (!pel.own(pos, c)) fail('duplicated consumer PEL entry');
+          if (!group || !byConsumer) continue;
+          group.pending.push({ id: idTextAt(this.q.buf, this.pelAt), consumer: name, deliveryTime: pel.time, deliveryCount: pel.count });
+          // a piece never ends between a consumer and its first pending entry (see streamPiece)
+          if (++held >= chunk) {
+            yield this.partial({ type: 'stream', value: streamPiece(entries.splice(0), meta, groups) });
+            held = 0;
+            group = continued = { ...group, pending: [], consumers: [] };
+            groups = [group];
+          }
+        }
+        if (group && chunk > 0 && held >= chunk && (ncpel === 0 || !byConsumer)) {
+          yield this.partial({ type: 'stream', value: streamPiece(entries.splice(0), meta, groups) });
+          held = 0;
+          group = continued = { ...group, pending: [], consumers: [] };
+          groups = [group];
+        }
+      }
+      if (check && pel.ownedCount !== pel.size) fail('stream consumer group PEL entry without consumer');
+      if (group && !byConsumer) {
+        // the pending entries in the group PEL's order, each naming the consumer that owns it
+        pel.scanStart();
+        let owner = -1;
+        let ownerName: Uint8Array = EMPTY;
+        for (let pos = 0; pel.scanNext(); pos++) {
+          const o = pel.ownerOf(pos);
+          if (o !== owner) {
+            const len = names.getLength(o); // first: it may grow nameBuf
+            ownerName = copyBytes(names.nameBuf, 0, len);
+            owner = o;
+          }
+          group.pending.push({ id: `${u64Text(pel.id0, pel.id1)}-${u64Text(pel.id2, pel.id3)}`, consumer: ownerName, deliveryTime: pel.time, deliveryCount: pel.count });
+          if (chunk > 0 && ++held >= chunk) {
+            yield this.partial({ type: 'stream', value: streamPiece(entries.splice(0), meta, groups) });
+            held = 0;
+            group = continued = { ...group, pending: [], consumers: [] };
+            groups = [group];
+          }
+        }
       }
     }
     if (!want) return { elements: hdr.length, empty: false };
-    const value: StreamValue = {
-      entries,
-      length: hdr.length,
-      lastId: idText(hdr.last),
-      firstId,
-      maxDeletedId,
-      entriesAdded,
-      groups,
-    };
-    // not in a v1 stream: the fields hold what Redis derives, `unreported` says the file did not carry them
-    if (t < 19 && this.cfg.streamMetaFromFile) value.unreported = ['maxDeletedId', 'entriesAdded'];
-    return { value: { type: 'stream', value }, elements: hdr.length, empty: false };
+    return { value: { type: 'stream', value: streamPiece(entries, meta, groups) }, elements: hdr.length, empty: false };
   }
+}
+
+/** A stream's metadata (everything but its entries and groups). */
+interface StreamMeta {
+  length: number;
+  lastId: string;
+  firstId: string | null;
+  maxDeletedId: string;
+  entriesAdded: number;
+  /** A v1 stream read with `streamMeta: 'file'`: max-deleted ID and entries-added are not in the file. */
+  unreported: boolean;
+}
+
+/**
+ * A stream value, or one piece of a stream handed out with `chunkElements` (what `@redis-persist/keyspace` calls a
+ * stream piece): the pieces' entries, in order, are the stream's entries; a piece's groups continue the groups of
+ * the pieces before it (a group whose name is that of the previous piece's last group is more of that group);
+ * a consumer comes in the same piece as the first pending entry it owns. Pieces made before the metadata was read
+ * (`meta` null: only entries) carry zeros in its place; every piece with a group, and the last piece, carries it.
+ */
+function streamPiece(entries: StreamEntry[], meta: StreamMeta | null, groups: StreamGroup[]): StreamValue {
+  if (meta === null) return { entries, length: 0, lastId: '0-0', firstId: null, maxDeletedId: '0-0', entriesAdded: 0, groups };
+  const value: StreamValue = {
+    entries,
+    length: meta.length,
+    lastId: meta.lastId,
+    firstId: meta.firstId,
+    maxDeletedId: meta.maxDeletedId,
+    entriesAdded: meta.entriesAdded,
+    groups,
+  };
+  // not in a v1 stream: the fields hold what Redis derives, `unreported` says the file did not carry them
+  if (meta.unreported) value.unreported = ['maxDeletedId', 'entriesAdded'];
+  return value;
+}
+
+function u64Text(hi: number, lo: number): string {
+  return hi < 0x200000 ? String(hi * 4294967296 + lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+}
+
+/** The text of the big-endian stream ID at `b[p..p+16)`. */
+function idTextAt(b: Uint8Array, p: number): string {
+  const w = (q: number) => ((b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3]) >>> 0;
+  return `${u64Text(w(p), w(p + 4))}-${u64Text(w(p + 8), w(p + 12))}`;
 }
 
 /** Redis' estimate of a v1 stream group's entries-read counter (streamEstimateDistanceFromFirstEverEntry). */
@@ -1635,6 +1745,8 @@ function entryBigInt(e: PackedEntry | undefined): bigint | null {
   return parseCanonicalInt(e);
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Walks one stream node listpack (validating it as streamValidateListpackIntegrity does); returns the live count. */
 function decodeStreamNode(master: [bigint, bigint], e: PackedEntry[], out: StreamEntry[] | null, fail: (m: string) => never): number {
   let p = 0;
@@ -1650,14 +1762,19 @@ function decodeStreamNode(master: [bigint, bigint], e: PackedEntry[], out: Strea
   if (p + nmf > e.length) fail('stream listpack: master fields overflow the listpack');
   const masterFields = e.slice(p, p + nmf);
   p += nmf;
+  // IDs as numbers while they stay below 2^53 (no BigInt per entry), else as BigInts
+  const masterMs = master[0] <= MAX_SAFE ? Number(master[0]) : -1;
+  const masterSeq = master[1] <= MAX_SAFE ? Number(master[1]) : -1;
   if (int('the master terminator') !== 0) fail('stream listpack: master entry terminator is not 0');
   let live = 0;
   const total = count + deleted;
   for (let k = 0; k < total; k++) {
     if (p >= e.length) fail('stream listpack holds fewer entries than its header counts');
     const flags = int('entry flags');
-    const msd = entryBigInt(e[p++]);
-    const seqd = entryBigInt(e[p++]);
+    const msE = e[p++];
+    const seqE = e[p++];
+    const msd = typeof msE === 'number' ? msE : entryBigInt(msE);
+    const seqd = typeof seqE === 'number' ? seqE : entryBigInt(seqE);
     if (msd === null || seqd === null) fail('stream listpack: entry ID delta is not an integer');
     let fields: [Uint8Array, Uint8Array][] | null = out ? [] : null;
     let lpCount: number;
@@ -1680,8 +1797,16 @@ function decodeStreamNode(master: [bigint, bigint], e: PackedEntry[], out: Strea
     }
     live++;
     if (out && fields) {
-      const ms = (master[0] + msd) & U64_MAX;
-      const seq = (master[1] + seqd) & U64_MAX;
+      if (typeof msd === 'number' && typeof seqd === 'number' && masterMs >= 0 && masterSeq >= 0) {
+        const ms = masterMs + msd;
+        const seq = masterSeq + seqd;
+        if (ms >= 0 && ms <= Number.MAX_SAFE_INTEGER && seq >= 0 && seq <= Number.MAX_SAFE_INTEGER) {
+          out.push({ id: `${ms}-${seq}`, fields });
+          continue;
+        }
+      }
+      const ms = (master[0] + BigInt(msd)) & U64_MAX;
+      const seq = (master[1] + BigInt(seqd)) & U64_MAX;
       out.push({ id: `${ms}-${seq}`, fields });
     }
   }
@@ -1695,7 +1820,9 @@ function decodeStreamNode(master: [bigint, bigint], e: PackedEntry[], out: Strea
  */
 export function copyBytes(b: Uint8Array, p: number, n: number): Uint8Array {
   const out = Buffer.allocUnsafe(n);
-  out.set(b.subarray(p, p + n));
+  // short ones by hand: a subarray per element was a good share of a big value's garbage
+  if (n <= 64) for (let i = 0; i < n; i++) out[i] = b[p + i];
+  else out.set(b.subarray(p, p + n));
   return out;
 }
 

@@ -52,12 +52,22 @@ export interface ParseRdbOptions {
    */
   streamMeta?: 'derived' | 'file';
   /**
-   * Hand out big collections (lists, sets, sorted sets, hashes) in pieces of this many elements: the key then
-   * arrives as several key records, all but the last marked `partial: true`, each holding the next elements; the
-   * last one holds the rest and the totals (`elements`, `size`). Memory then stays bounded by one piece.
+   * Hand out big collections (lists, sets, sorted sets, hashes) and streams in pieces of this many elements: the
+   * key then arrives as several key records, all but the last marked `partial: true`, each holding the next elements;
+   * the last one holds the rest and the totals (`elements`, `size`). Memory then stays bounded by one piece. A
+   * stream's pieces hold its entries, then group by group its consumers and pending entries (see
+   * `streamPendingOrder`), a group going on in the next piece under the same name; its metadata (`length`,
+   * `lastId`, ...) is in every piece that holds a group and in the last one (zeros in pieces of entries before).
    * Default: whole values.
    */
   chunkElements?: number;
+  /**
+   * With `chunkElements`, where a stream group's pending entries come in its pieces: `pel` (default) after all the
+   * group's consumers, in the group PEL's order (by ID, as Redis writes it; whole values have them in this order
+   * too); `consumer`: each consumer followed by the entries it owns, in its own PEL's order (as XCLAIM commands
+   * rebuild them).
+   */
+  streamPendingOrder?: 'pel' | 'consumer';
   /** Skip keys whose collection is empty (Redis 6.2.6+/7.0+ loaders skip them). Default true when `values`. */
   skipEmpty?: boolean;
   /**

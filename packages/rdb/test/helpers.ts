@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyspaceJsonlChunks, sortKeyspace } from '@redis-persist/keyspace';
+import { keyspaceJsonlChunks, sortKeyspace, type StreamValue } from '@redis-persist/keyspace';
 import { RdbParser, DONE, NEED_MORE, rdbKeyspaceRecords, type ParseRdbOptions, type RdbRecord, type RdbSource } from '@redis-persist/rdb';
 
 export function walk(dir: string): string[] {
@@ -57,4 +57,18 @@ export function redisCheckRdb(path: string): Promise<{ ok: boolean; output: stri
       resolve({ ok: !err, output: stdout + stderr });
     });
   });
+}
+
+/** Adds a stream piece (chunkElements) to what the pieces before it gave. */
+export function joinStreamPiece(acc: StreamValue | null, piece: StreamValue): StreamValue {
+  if (acc === null) return { ...piece, entries: [...piece.entries], groups: piece.groups.map((g) => ({ ...g, pending: [...g.pending], consumers: [...g.consumers] })) };
+  const groups = acc.groups;
+  for (const g of piece.groups) {
+    const last = groups.at(-1);
+    if (last && Buffer.compare(last.name, g.name) === 0) {
+      last.pending.push(...g.pending);
+      last.consumers.push(...g.consumers);
+    } else groups.push({ ...g, pending: [...g.pending], consumers: [...g.consumers] });
+  }
+  return { ...piece, entries: [...acc.entries, ...piece.entries], groups };
 }

@@ -1,10 +1,11 @@
-import { keyspaceJsonlStream, sortKeyspace, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { keyspaceJsonlStream, keyspaceRespStream, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, createOutput, dataDirSource, usageError } from '../common/index.js';
 import { dumpReplayedAof } from './dump-aof.js';
 import { respChunks } from '@redis-persist/replay';
+import { keepYoungGenerationSmall } from './memory.js';
 import { WholeKeyOutput, damageMessage, skipLine, writeStdout, type Damage } from './damage.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -27,18 +28,6 @@ interface DumpOpts {
   from?: string;
   salvage?: boolean;
   ignoreChecksum?: boolean;
-}
-
-/** Sorted records with the same db and key twice: Redis refuses such a file ("RDB has duplicated key"), so do we. */
-async function* refuseDuplicateKeys(records: AsyncIterable<KeyspaceRecord>, file: string): AsyncGenerator<KeyspaceRecord> {
-  let prev: KeyspaceRecord | null = null;
-  for await (const r of records) {
-    if (prev && prev.kind === 'key' && r.kind === 'key' && prev.db === r.db && Buffer.from(prev.key).equals(r.key)) {
-      throw new CliExit(ExitCode.Problem, `${file}: duplicated key ${JSON.stringify(Buffer.from(r.key).toString('utf8'))} in db ${r.db}: Redis refuses to load this file`);
-    }
-    prev = r;
-    yield r;
-  }
 }
 
 export function registerDump(program: Command): void {
@@ -89,17 +78,20 @@ export function registerDump(program: Command): void {
       // damaged input: the records before the damage are written whole, then the error is reported (below)
       let damage: Damage | null = null;
       let skipped = 0;
-      let records: AsyncIterable<KeyspaceRecord> = rdbKeyspaceRecords(file, {
+      const records: AsyncIterable<KeyspaceRecord> = rdbKeyspaceRecords(file, {
         filter: { dbs, types, key: opts.key },
         encoding: opts.encoding,
         functions: !filtered,
         dropExpiredBefore: opts.keepExpired ? undefined : Date.now(),
         streamMeta,
-        // RESP in file order can rebuild a huge collection piece by piece (RPUSH/SADD/ZADD/HSET add up); JSON Lines
-        // streams a huge collection's elements (sorted by an external sort of their own where the form wants it).
+        // a stream's pending entries: XCLAIMs go consumer by consumer; JSON Lines sorts them by ID, as the group PEL is
+        streamPendingOrder: opts.format === 'resp' ? 'consumer' : 'pel',
+        // A huge collection or stream comes in pieces: RESP in file order rebuilds it piece by piece (RPUSH/SADD/ZADD/
+        // HSET add up, a stream's commands go on from piece to piece); JSON Lines and canonical RESP sort its elements
+        // with external sorts of their own where the form wants them sorted.
         // Small pieces die young: with 10k elements a piece often outlived a scavenge and was promoted, and the old
         // space V8 then grew for that garbage cost ~30 MB of peak RSS (measured on the 60 MB bench RDB).
-        chunkElements: opts.format === 'jsonl' || opts.order === 'file' ? 1_000 : undefined,
+        chunkElements: 1_000,
         verifyChecksum: !opts.ignoreChecksum,
         salvage: opts.salvage,
         onSkip: (s) => {
@@ -111,6 +103,7 @@ export function registerDump(program: Command): void {
         },
       });
       const memoryBudgetBytes = sortMiB * 1024 * 1024;
+      keepYoungGenerationSmall();
       // the output never keeps part of a key: a file is cut back, stdout holds a key in pieces until its last one
       const out = opts.output ? await AtomicFile.create(opts.output, policy) : null;
       const sink = new WholeKeyOutput(out ? { kind: 'file', file: out } : { kind: 'stream', write: writeStdout });
@@ -128,8 +121,18 @@ export function registerDump(program: Command): void {
           },
         });
       } else {
-        if (opts.order === 'canonical') records = refuseDuplicateKeys(sortKeyspace(records, { memoryBudgetBytes }), file);
-        chunks = respChunks(records, { pieces: sink });
+        chunks =
+          opts.order === 'canonical'
+            ? keyspaceRespStream(records, {
+                memoryBudgetBytes,
+                pieces: sink,
+                reuseChunks: !opts.output,
+                // Redis refuses such a file ("RDB has duplicated key"), so do we
+                onDuplicateKey: (db, key) => {
+                  throw new CliExit(ExitCode.Problem, `${file}: duplicated key ${JSON.stringify(Buffer.from(key).toString('utf8'))} in db ${db}: Redis refuses to load this file`);
+                },
+              })
+            : respChunks(records, { pieces: sink });
       }
       // one chunk at a time, each written out before the next is asked for (the JSONL stream reuses its buffers);
       // on stdout EPIPE ends the process quietly (runProgram's stdout error handler)
