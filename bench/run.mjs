@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// pnpm bench [-- --only aof|rdb|writer|replay] [--size-mb N] [--runs N] [--timeout-s N] [--no-build] [--regen]
+// pnpm bench [-- --only aof|rdb|stream|writer|replay] [--size-mb N] [--runs N] [--timeout-s N] [--no-build] [--regen]
 //
 // Measures our CLI tools against the reference tools of Debian's redis-tools on the same generated inputs, in the
 // same run: wall time (process.hrtime) and peak RSS (VmHWM from /proc/<pid>/status, polled every 20 ms).
 //   aof:    aof-tool check   vs redis-check-aof   on a generated valid AOF (default >= 1 GB)
 //   rdb:    rdb-tool check / rdb-tool dump --format jsonl  vs redis-check-rdb  on an RDB written by redis-server
 //           (default >= 500 MB)
+//   stream: rdb-tool check / dump (jsonl and resp, canonical and file order)  vs redis-check-rdb  on an RDB of ONE
+//           stream whose consumer group has a million consumers, each owning pending entries (written by redis-server)
 //   writer: rdb-tool convert big.jsonl out.rdb, rdb-tool convert in.rdb out.rdb --rdb-version 9
 //           vs redis-server loading that RDB + SAVE
 //   replay: aof-tool rewrite / aof-tool to-rdb  vs redis-server loading a multi-part AOF dir + BGREWRITEAOF
@@ -20,13 +22,14 @@ import {
   BENCH_DIR, DATA_DIR, REPO_ROOT, fileSize, fmtMB, loadavg, log, median, readJson, writeJson,
 } from './lib/common.mjs';
 import { AOF_GENERATOR_VERSION, generateAof } from './lib/gen-aof.mjs';
+import { STREAM_RDB_GENERATOR_VERSION, generateStreamRdb } from './lib/gen-stream-rdb.mjs';
 import { RDB_GENERATOR_VERSION, generateRdb } from './lib/gen-rdb.mjs';
 import { REPLAY_AOF_BASENAME, REPLAY_AOF_DIRNAME, REPLAY_GENERATOR_VERSION, REPLAY_INCR_FILE, generateReplayAof } from './lib/gen-replay.mjs';
 import { killAllChildren, measure, readCpuS, readPeakRss } from './lib/measure.mjs';
 import { killAllServers, redisLog, startRedis, stopRedis } from './lib/redis.mjs';
 
 const MB = 1 << 20;
-const SUITES = ['aof', 'rdb', 'writer', 'replay'];
+const SUITES = ['aof', 'rdb', 'stream', 'writer', 'replay'];
 const TMP_DIR = path.join(DATA_DIR, 'tmp');
 // BENCH_AOF_TOOL / BENCH_RDB_TOOL: another bin script to measure (e.g. a second checkout), run with node.
 const AOF_TOOL = process.env.BENCH_AOF_TOOL ? path.resolve(process.env.BENCH_AOF_TOOL) : path.join(REPO_ROOT, 'packages/cli/bin/aof-tool.js');
@@ -36,15 +39,16 @@ const RDB_TOOL = process.env.BENCH_RDB_TOOL ? path.resolve(process.env.BENCH_RDB
 function usage(msg) {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
   process.stderr.write(
-    'usage: pnpm bench [-- --only aof|rdb|writer|replay[,...]] [--size-mb N] [--aof-size-mb N] [--rdb-size-mb N]\n' +
-      '                  [--replay-size-mb N] [--runs N] [--timeout-s N] [--max-rss-mb N] [--no-build] [--regen]\n' +
+    'usage: pnpm bench [-- --only aof|rdb|stream|writer|replay[,...]] [--size-mb N] [--aof-size-mb N] [--rdb-size-mb N]\n' +
+      '                  [--replay-size-mb N] [--stream-consumers N] [--runs N] [--timeout-s N] [--max-rss-mb N] [--no-build]\n' +
+      '                  [--regen]\n' +
       '                  [--keep-outputs]\n',
   );
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const o = { only: [...SUITES], aofMB: 1024, rdbMB: 500, replayMB: 300, runs: 1, timeoutS: 1800, maxRssMB: 6144, build: true, regen: false, keep: false };
+  const o = { only: [...SUITES], aofMB: 1024, rdbMB: 500, replayMB: 300, streamConsumers: 1_000_000, runs: 1, timeoutS: 1800, maxRssMB: 6144, build: true, regen: false, keep: false };
   const num = (v, name) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) usage(`${name} needs a positive number, got ${JSON.stringify(v)}`);
@@ -61,6 +65,7 @@ function parseArgs(argv) {
     else if (a === '--aof-size-mb') o.aofMB = num(next(), a);
     else if (a === '--rdb-size-mb') o.rdbMB = num(next(), a);
     else if (a === '--replay-size-mb') o.replayMB = num(next(), a);
+    else if (a === '--stream-consumers') o.streamConsumers = Math.round(num(next(), a));
     else if (a === '--runs') o.runs = Math.round(num(next(), a));
     else if (a === '--timeout-s') o.timeoutS = num(next(), a);
     else if (a === '--max-rss-mb') o.maxRssMB = num(next(), a);
@@ -383,6 +388,58 @@ async function suiteRdb(opts, inputs) {
     r.mbPerS = meta.bytes / MB / r.wallS;
     r.keysPerS = meta.keys / r.wallS;
   }
+}
+
+async function ensureStreamRdb(opts) {
+  const n = opts.streamConsumers;
+  const file = path.join(DATA_DIR, `bench-stream-${n}c.v${STREAM_RDB_GENERATOR_VERSION}.rdb`);
+  const metaFile = file + '.meta.json';
+  const meta = readJson(metaFile);
+  if (!opts.regen && meta && meta.generator === STREAM_RDB_GENERATOR_VERSION && meta.bytes === fileSize(file)) {
+    log(`stream RDB input: ${path.relative(REPO_ROOT, file)} (${fmtMB(meta.bytes)} MB, ${meta.consumers} consumers, cached)`);
+    return { file, meta, cached: true };
+  }
+  fs.mkdirSync(TMP_DIR, { recursive: true });
+  log(`generating an RDB of one stream with ${n} consumers with redis-server -> ${path.relative(REPO_ROOT, file)}`);
+  const t0 = Date.now();
+  const partial = file + '.partial';
+  partials.add(partial);
+  const dir = mkTemp('streamgen-');
+  let stats;
+  try {
+    stats = await generateStreamRdb(partial, { consumers: n, dir, onProgress: (i) => log(`  ${i} consumers`) });
+  } finally {
+    rmTemp(dir);
+  }
+  fs.renameSync(partial, file);
+  partials.delete(partial);
+  const m = { generator: STREAM_RDB_GENERATOR_VERSION, bytes: fileSize(file), ...stats, generateS: (Date.now() - t0) / 1000 };
+  log(`  stream RDB: ${fmtMB(m.bytes)} MB, generated in ${m.generateS.toFixed(1)} s`);
+  writeJson(metaFile, m);
+  return { file, meta: m, cached: false };
+}
+
+/**
+ * One stream key whose group has a million consumers (and as many pending entries): what the parser and the dump
+ * hold for a single huge stream (its entries, PEL and consumers are read and written in pieces, bounded memory).
+ */
+async function suiteStream(opts, inputs) {
+  const { file, meta } = await ensureStreamRdb(opts);
+  inputs.stream = { file: path.relative(REPO_ROOT, file), bytes: meta.bytes, consumers: meta.consumers, pending: meta.pending, entries: meta.entries };
+  warm(file);
+  const check = toolAvailable(RDB_TOOL, 'check');
+  const dump = toolAvailable(RDB_TOOL, 'dump');
+  const row = (name, args, avail) => ({ row: { suite: 'stream', name, kind: 'ours' }, cmd: process.execPath, args: [RDB_TOOL, ...args], stdout: 'ignore', unavailable: avail.ok ? undefined : avail.why });
+  const [ref, ...ours] = await benchRows([
+    { row: { suite: 'stream', name: 'redis-check-rdb', kind: 'reference' }, cmd: 'redis-check-rdb', args: [file], stdout: 'capture' },
+    row('rdb-tool check', ['check', file], check),
+    row('rdb-tool dump --format jsonl', ['dump', file, '--format', 'jsonl'], dump),
+    row('rdb-tool dump --format jsonl --order file', ['dump', file, '--format', 'jsonl', '--order', 'file'], dump),
+    row('rdb-tool dump --format resp', ['dump', file, '--format', 'resp'], dump),
+    row('rdb-tool dump --format resp --order file', ['dump', file, '--format', 'resp', '--order', 'file'], dump),
+  ], opts);
+  for (const r of ours) compare(r, ref, { text: '< 100 MB', maxRssMB: 100 });
+  for (const r of [ref, ...ours]) if (r.status === 'ok') r.mbPerS = meta.bytes / MB / r.wallS;
 }
 
 /** Check a file we wrote with redis-check-rdb (not timed); returns a short verdict. */
@@ -881,6 +938,7 @@ function mdTable(rows, env, inputs) {
   const inputName = (s) =>
     s === 'aof' && inputs.aof ? `AOF ${fmtMB(inputs.aof.bytes)} MB` :
     (s === 'rdb' || s === 'writer') && inputs.rdb ? `RDB ${fmtMB(inputs.rdb.bytes)} MB, ${(inputs.rdb.keys / 1e6).toFixed(2)}M keys` :
+    s === 'stream' && inputs.stream ? `RDB ${fmtMB(inputs.stream.bytes)} MB, 1 stream, ${(inputs.stream.consumers / 1e6).toFixed(2)}M consumers` :
     s === 'replay' && inputs.replay ? `AOF dir ${fmtMB(inputs.replay.bytes)} MB, ${(inputs.replay.keys / 1e6).toFixed(2)}M keys` : s;
   for (const c of cells) out.push(`| ${[inputName(c.suite), ...COLS.map(([k]) => c[k])].map(esc).join(' | ')} |`);
   const lines = [
@@ -892,6 +950,7 @@ function mdTable(rows, env, inputs) {
   ];
   if (inputs.aof) lines.push(`- AOF: ${fmtMB(inputs.aof.bytes)} MB, ${inputs.aof.commands} commands of generated write traffic (all types, 4 dbs, MULTI/EXEC, PEXPIREAT, FLUSHALL, values up to 2 MB), valid per redis-check-aof.`);
   if (inputs.rdb) lines.push(`- RDB: ${fmtMB(inputs.rdb.bytes)} MB written by redis-server 7.0.15 (RDB 10), ${inputs.rdb.keys} keys in 4 dbs (all types incl. streams with groups, a function library; ${hugeText(inputs.rdb.meta)}).`);
+  if (inputs.stream) lines.push(`- Stream RDB: ${fmtMB(inputs.stream.bytes)} MB written by redis-server 7.0.15 (RDB 10): one stream key of ${inputs.stream.entries} entries, a group of ${inputs.stream.consumers} consumers (one XREADGROUP each, every 8th taking 3 entries: ${inputs.stream.pending} pending entries) and an empty group.`);
   if (inputs.replay) {
     const m = inputs.replay.meta ?? {};
     lines.push(`- AOF dir (replay): a manifest + one incr file of ${fmtMB(inputs.replay.bytes)} MB, ${inputs.replay.commands} commands of generated write traffic whose data mostly survives (all types, ${m.dbs ?? '?'} dbs, ${m.bigCollections ?? 'a few'} big collections, MULTI/EXEC, PEXPIREAT far ahead, no FLUSHALL), valid per redis-check-aof; redis-server 7.0.15 loads ${inputs.replay.keys} keys from it. The replay rows' \`RSS vs ref\` is peak RSS / redis-server's \`used_memory_rss\` after loading (the RSS holding the data), for the reference row too.`);
@@ -947,7 +1006,7 @@ async function main() {
   startStamp = buildStamp();
 
   const inputs = {};
-  const suites = { aof: suiteAof, rdb: suiteRdb, writer: suiteWriter, replay: suiteReplay };
+  const suites = { aof: suiteAof, rdb: suiteRdb, stream: suiteStream, writer: suiteWriter, replay: suiteReplay };
   for (const s of SUITES) {
     if (!opts.only.includes(s)) continue;
     try {
@@ -968,7 +1027,7 @@ async function main() {
     const kept = prev.results.filter((r) => !opts.only.includes(r.suite));
     for (const r of kept) r.earlier = true;
     results.unshift(...kept);
-    for (const k of ['aof', 'rdb', 'jsonl', 'replay']) if (!inputs[k] && prev.inputs?.[k] && kept.length) inputs[k] = prev.inputs[k];
+    for (const k of ['aof', 'rdb', 'jsonl', 'stream', 'replay']) if (!inputs[k] && prev.inputs?.[k] && kept.length) inputs[k] = prev.inputs[k];
     results.sort((a, b) => SUITES.indexOf(a.suite) - SUITES.indexOf(b.suite));
   }
 
