@@ -51,7 +51,9 @@ export class WholeKeyOutput implements PieceOutput {
   drop(_db: number, _key: Bytes, at: number | null): void {
     // the key itself is named by the damage report (the key being read)
     if (at !== null) {
-      this.dropTo = at;
+      // a second drop before the next write is of a key the producer cut from what it still held (nothing of it
+      // got here): the earlier drop is the one to apply
+      this.dropTo = this.dropTo < 0 ? at : Math.min(this.dropTo, at);
       this.openAt = -1;
     }
   }
