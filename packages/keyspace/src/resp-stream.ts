@@ -400,42 +400,58 @@ class RespHugeStream {
         this.carry = null;
       }
       const members = this.members!;
-      // in the parser's order (each consumer, then the entries it owns: sorted already, as Redis writes them)
+      // in the parser's order: each consumer, then the entries it owns (sorted already, as Redis writes them); its
+      // XGROUP CREATECONSUMER sorts after them and is written only when none came (held until they are over)
       const p = g.pending;
       let i = 0;
       const carry = this.carry;
-      if (carry !== null) while (i < p.length && sameBytes(p[i]!.consumer, carry)) await this.putPending(rec, g, p[i++]!, members);
+      if (carry !== null) while (i < p.length && sameBytes(p[i]!.consumer, carry)) if (!this.stagePending(rec, g, p[i++]!)) await members.putWriter(this.stagedKey, this.item);
       for (const c of g.consumers) {
+        await this.putDeferred();
+        while (i < p.length && sameBytes(p[i]!.consumer, c.name)) if (!this.stagePending(rec, g, p[i++]!)) await members.putWriter(this.stagedKey, this.item);
         const k = escapedName(c.name, 1);
-        k[k.length - 1] = 0;
+        k[k.length - 1] = 2;
         cmd.length = 0;
         createConsumer(key, g, c.name, cmd);
-        putCommands(this.item, cmd);
-        if (!members.tryPutWriter(k, this.item)) await members.putWriter(k, this.item);
-        while (i < p.length && sameBytes(p[i]!.consumer, c.name)) await this.putPending(rec, g, p[i++]!, members);
+        const w = new ChunkWriter(256);
+        putCommands(w, cmd);
+        this.deferred = { key: k, payload: w };
         this.carry = c.name;
       }
-      while (i < p.length) await this.putPending(rec, g, p[i++]!, members);
+      while (i < p.length) if (!this.stagePending(rec, g, p[i++]!)) await members.putWriter(this.stagedKey, this.item);
     }
   }
 
   /** The consumer whose pending entries the previous piece ended with. */
   private carry: Bytes | null = null;
+  /** The XGROUP CREATECONSUMER of the last consumer, put once its pending entries are over. */
+  private deferred: { key: Uint8Array; payload: ChunkWriter } | null = null;
+  private stagedKey: Uint8Array = new Uint8Array(0);
 
-  private async putPending(rec: KeyRecord, g: StreamGroup, p: StreamPendingEntry, members: ByteSorter): Promise<void> {
+  private async putDeferred(): Promise<void> {
+    const d = this.deferred;
+    if (d === null) return;
+    this.deferred = null;
+    if (!this.members!.tryPutWriter(d.key, d.payload)) await this.members!.putWriter(d.key, d.payload);
+  }
+
+  /** The XCLAIM of a pending entry into the group's sorter when that needs no I/O (true), else left in item/stagedKey. */
+  private stagePending(rec: KeyRecord, g: StreamGroup, p: StreamPendingEntry): boolean {
     const k = escapedName(p.consumer, 17);
     k[k.length - 17] = 1;
+    idBytes(p.id, k, k.length - 16);
     const cmd: Uint8Array[][] = [];
     xclaim(rec, this.head.key, g, p.consumer, p, cmd);
-    idBytes(p.id, k, k.length - 16);
     putCommands(this.item, cmd);
-    if (!members.tryPutWriter(k, this.item)) await members.putWriter(k, this.item);
+    this.stagedKey = k;
+    return this.members!.tryPutWriter(k, this.item);
   }
 
   /** The group just read, as its commands, into the sorter of the groups. */
   private async endGroup(): Promise<void> {
     const g = this.group;
     if (g === null) return;
+    await this.putDeferred();
     const members = this.members!;
     this.group = this.members = null;
     const gw = new ChunkWriter(OUT_CHUNK, this.chunks.take);
@@ -444,27 +460,19 @@ class RespHugeStream {
       const head: Uint8Array[][] = [];
       xgroupCreate(rec, rec.key, g!, head);
       putCommands(gw, head);
-      // a consumer's XGROUP CREATECONSUMER is written only when no XCLAIM of its own follows it
-      let create: Buffer | null = null;
-      let createName: Buffer | null = null;
-      const items = members.allHeld ? members.drainHeld() : members.drainItems();
-      for await (const { key: k, payload } of items) {
-        const end = nameEnd(k);
-        const tag = k[end];
-        if (tag === 0) {
-          if (create !== null) gw.raw(create);
-          create = Buffer.from(payload);
-          createName = Buffer.from(k.subarray(0, end));
-        } else {
-          if (create !== null) {
-            if (!(createName!.length === end && samePrefix(createName!, k, end))) gw.raw(create);
-            create = createName = null;
-          }
-          gw.raw(payload);
+      // a consumer's XGROUP CREATECONSUMER (after its XCLAIMs) only when it had none
+      let claimed = Buffer.alloc(64);
+      let claimedLen = -1;
+      yield* members.drainTo(gw, null, false, (k, len) => {
+        const end = nameEnd(k, len);
+        if (k[end] === 1) {
+          if (end > claimed.length) claimed = Buffer.alloc(end * 2);
+          for (let i = 0; i < end; i++) claimed[i] = k[i]!;
+          claimedLen = end;
+          return true;
         }
-        if (gw.pendingBytes >= OUT_CHUNK) yield* gw.takeDone();
-      }
-      if (create !== null) gw.raw(create);
+        return !(claimedLen === end && samePrefix(claimed, k, end));
+      });
       yield* gw.takeAll();
     }
     const direct = await this.groups.openDirectItem(g.name);
@@ -484,7 +492,7 @@ class RespHugeStream {
         await own.write(b);
         continue;
       }
-      held.push(b);
+      held.push(Buffer.from(b));
       size += b.length;
       if (size > HELD_GROUP) {
         own = await this.groups.openItem(g.name);
@@ -512,9 +520,9 @@ class RespHugeStream {
   }
 }
 
-/** Where the escaped name of a consumer sort key ends (its 0x00 0x00); the tag byte follows. */
-function nameEnd(k: Uint8Array): number {
-  for (let i = 0; i + 1 < k.length; i++) {
+/** Where the escaped name of a consumer sort key `k[0..len)` ends (after its 0x00 0x00); the tag byte follows. */
+function nameEnd(k: Uint8Array, len: number): number {
+  for (let i = 0; i + 1 < len; i++) {
     if (k[i] === 0) {
       if (k[i + 1] === 0) return i + 2;
       i++; // 0x00 0xFF: an escaped zero

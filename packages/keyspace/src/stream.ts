@@ -290,6 +290,14 @@ class RunReader {
     this.payloadLeft = plen;
     return true;
   }
+  /** Reads past the rest of the current payload when it is all buffered (true); else false (use payloadPiece). */
+  skipPayload(): boolean {
+    const n = this.payloadLeft;
+    if (this.end - this.start < n) return false;
+    this.start += n;
+    this.payloadLeft = 0;
+    return true;
+  }
   /** Writes the rest of the current payload into `w` when it is all buffered (true); else false (use payloadPiece). */
   payloadTo(w: ChunkWriter): boolean {
     const n = this.payloadLeft;
@@ -756,9 +764,10 @@ export class ByteSorter {
   /**
    * The payloads in key order, written into `w` (`sep` between two); w's full chunks are yielded as they fill (the
    * partly filled one stays in w). {@link drain} without a promise or a view per item. `before(key, keyLength)`, when
-   * given, is called before each payload is written (the key valid only then). The sorter is empty afterwards.
+   * given, is called before each payload is written (the key valid only then); when it returns false the payload is
+   * left out (and no separator written for it). The sorter is empty afterwards.
    */
-  async *drainTo(w: ChunkWriter, sep: Uint8Array | null, lastUse = false, before?: (key: Uint8Array, keyLength: number) => void): AsyncGenerator<Uint8Array> {
+  async *drainTo(w: ChunkWriter, sep: Uint8Array | null, lastUse = false, before?: (key: Uint8Array, keyLength: number) => boolean | void): AsyncGenerator<Uint8Array> {
     this.count = 0;
     let first = true;
     if (this.runs.length === 0) {
@@ -769,9 +778,9 @@ export class ByteSorter {
         const off = pos & OFF_MASK;
         const kl = keyLenAt(slab, off);
         const at = off + HDR + kl;
+        if (before && before(slab.subarray(off + HDR, at), kl) === false) continue;
         if (!first && sep !== null) w.raw(sep);
         first = false;
-        if (before) before(slab.subarray(off + HDR, at), kl);
         w.raw(slab, at, at + keyLenAt(slab, off + 4) + keyLenAt(slab, off + 8) * TWO32);
         if (w.pendingBytes >= OUT_CHUNK) yield* w.takeDone();
       }
@@ -786,13 +795,17 @@ export class ByteSorter {
       for (const r of readers) if (await r.next()) heap.push(r);
       while (heap.size > 0) {
         const r = heap.pop();
-        if (!first && sep !== null) w.raw(sep);
-        first = false;
-        if (before) before(r.keyBuf, r.keyLen);
-        if (!r.payloadTo(w)) {
-          for (let p = await r.payloadPiece(); p !== null; p = await r.payloadPiece()) {
-            w.raw(p);
-            if (w.pendingBytes >= OUT_CHUNK) yield* w.takeDone();
+        if (before && before(r.keyBuf, r.keyLen) === false) {
+          // left out: its payload is read past
+          if (!r.skipPayload()) while ((await r.payloadPiece()) !== null);
+        } else {
+          if (!first && sep !== null) w.raw(sep);
+          first = false;
+          if (!r.payloadTo(w)) {
+            for (let p = await r.payloadPiece(); p !== null; p = await r.payloadPiece()) {
+              w.raw(p);
+              if (w.pendingBytes >= OUT_CHUNK) yield* w.takeDone();
+            }
           }
         }
         if (w.pendingBytes >= OUT_CHUNK) yield* w.takeDone();

@@ -12,6 +12,8 @@ import { Crc64 } from '@redis-persist/bytes';
 import {
   canonicalizeRecord,
   keyspaceJsonlStream,
+  keyspaceRespStream,
+  sortKeyspace,
   type KeyRecord,
   type KeyspacePiece,
   type KeyspaceRecord,
@@ -180,11 +182,14 @@ describe('a stream group of thousands of consumers', () => {
     }
   });
 
-  it('gives the same RESP in pieces (consumer by consumer) as whole', async () => {
+  it('gives the same RESP in pieces (consumer by consumer) as whole, in file and canonical order', async () => {
     const opts: RdbKeyspaceOptions = { streamMeta: 'derived' };
     const want = await bytesOf(respChunks(rdbKeyspaceRecords(file, opts)));
     const got = await bytesOf(respChunks(rdbKeyspaceRecords(file, { ...opts, chunkElements: 7, streamPendingOrder: 'consumer' })));
     expect(got === want).toBe(true);
+    const wantSorted = await bytesOf(respChunks(sortKeyspace(rdbKeyspaceRecords(file, opts))));
+    const pieces = rdbKeyspaceRecords(file, { ...opts, chunkElements: 7, streamPendingOrder: 'consumer' });
+    expect((await bytesOf(keyspaceRespStream(pieces, { memoryBudgetBytes: 256 * 1024, tmpDir: dir }))) === wantSorted).toBe(true);
     expect(want.split('XCLAIM').length - 1).toBe(data.length > 0 ? countPending(consumers) : 0);
   });
 
