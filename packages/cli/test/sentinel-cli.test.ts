@@ -210,7 +210,8 @@ describe.skipIf(!followBuilt || !redisAvailable())('aof-tool follow --sentinel a
   it('+switch-master, +CONTINUE at the promoted replica, no full resync; the directory loads with its digest', async () => {
     const oldPort = rs.master.port;
     const newPort = rs.replicas[0].port;
-    await randomTraffic(rs.master.client, { seed: 21, commands: 1000, dbs: [0, 3], multi: true });
+    // a connection of its own: a sentinel may end the server's normal clients (its CLIENT KILL on reconfiguration)
+    await withClient(oldPort, (c) => randomTraffic(c, { seed: 21, commands: 1000, dbs: [0, 3], multi: true }));
     const dir = join(tmp(), 'appendonlydir');
     const events: ({ event: string } & Record<string, unknown>)[] = [];
     let stderr = '';
@@ -236,7 +237,7 @@ describe.skipIf(!followBuilt || !redisAvailable())('aof-tool follow --sentinel a
     try {
       await until('the first snapshot', 20_000, () => events.some((e) => e.event === 'snapshot'), err);
       // traffic while it follows; the last write before the failover in db 3, the replica has it
-      await randomTraffic(rs.master.client, { seed: 22, commands: 1000, dbs: [0, 3], multi: true });
+      await withClient(oldPort, (c) => randomTraffic(c, { seed: 22, commands: 1000, dbs: [0, 3], multi: true }));
       await withClient(oldPort, async (c) => {
         await c.call('SELECT', 3);
         await c.call('SET', 'last-before-failover', 'db 3');
