@@ -239,7 +239,8 @@ describe.skipIf(!redisAvailable())('followReplication through Sentinel across a 
       await withClient(oldPort, async (c) => {
         await c.call('SELECT', 3);
         await c.call('SET', 'last-before-failover', 'db 3');
-        expect(await c.callInt('WAIT', 1, 5000)).toBe(1n);
+        // the replica acknowledges; the follower may too (it sends REPLCONF ACK as a replica does)
+        expect(await c.callInt('WAIT', 1, 5000)).toBeGreaterThanOrEqual(1n);
       });
       await sentinels.failover(0);
       await until('+switch-master', 20_000, () => switches.length > 0);
