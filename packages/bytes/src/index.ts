@@ -5,3 +5,33 @@ export { lzfCompress, lzfDecompress } from './lzf.js';
 export { parseCanonicalInt, parseCanonicalSafeInt, intToBytes } from './numbers.js';
 export { ByteQueue } from './byte-queue.js';
 export { matchGlob } from './glob.js';
+export {
+  DOUBLE_FORMAT,
+  X87_EXTENDED_FORMAT,
+  isCSpace,
+  scanStrtod,
+  strtod,
+  roundToBinary,
+  roundScanned,
+  scannedToDouble,
+  doubleParts,
+  parseRedisDouble,
+  formatDoubleG17,
+  formatDoubleShortest,
+  formatDoubleRedis,
+  doubleToSafeInt64,
+  type BinaryFormat,
+  type RoundedBinary,
+  type ScannedNumber,
+  type StrtodScan,
+} from './float-text.js';
+export {
+  MAX_LONG_DOUBLE_CHARS,
+  parseLongDouble,
+  addLongDouble,
+  formatLongDoubleFixed,
+  formatLongDoubleHuman,
+  incrByFloatText,
+  type LongDouble,
+  type IncrByFloatFailure,
+} from './long-double.js';
