@@ -1,5 +1,6 @@
 // Commands that rebuild a key or a function library, in the forms Redis' BGREWRITEAOF writes (FORMATS.md §7).
 import { isUtf8 } from 'node:buffer';
+import { formatDoubleG17, formatDoubleShortest } from '@redis-persist/bytes';
 import { isStreamId } from './canonical.js';
 import { KeyspaceError } from './errors.js';
 import type { Bytes, FunctionRecord, KeyRecord, KeyspaceRecord, StreamEntry, StreamGroup, StreamPendingEntry, StreamValue } from './model.js';
@@ -29,110 +30,15 @@ function num(n: number): Uint8Array {
 // ---------------------------------------------------------------------------------------------------------------
 // Scores
 
-/** Exact decimal digits and exponent of a finite positive double: value = 0.DIGITS × 10^point. */
-function exactDecimal(x: number): { digits: string; point: number } {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
-  const biased = Number((bits >> 52n) & 0x7ffn);
-  let mant = bits & 0xfffffffffffffn;
-  let exp: number;
-  if (biased === 0) exp = -1074;
-  else {
-    mant |= 1n << 52n;
-    exp = biased - 1075;
-  }
-  // value = mant × 2^exp
-  let digits: string;
-  let point: number;
-  if (exp >= 0) {
-    digits = (mant << BigInt(exp)).toString();
-    point = digits.length;
-  } else {
-    // mant × 2^exp = mant × 5^-exp / 10^-exp
-    digits = (mant * 5n ** BigInt(-exp)).toString();
-    point = digits.length + exp;
-  }
-  const trimmed = digits.replace(/0+$/, '');
-  return { digits: trimmed === '' ? '0' : trimmed, point };
-}
-
-/** C's `printf("%.17g", x)` (glibc: exact value, round half to even). */
-function formatG17(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (x === Infinity) return 'inf';
-  if (x === -Infinity) return '-inf';
-  const neg = x < 0 || Object.is(x, -0);
-  if (x === 0) return neg ? '-0' : '0';
-  const P = 17;
-  let { digits, point } = exactDecimal(Math.abs(x));
-  if (digits.length > P) {
-    const keep = digits.slice(0, P);
-    const rest = digits.slice(P);
-    let up = rest[0]! > '5' || (rest[0] === '5' && (/[1-9]/.test(rest.slice(1)) || Number(keep[P - 1]) % 2 === 1));
-    if (rest[0]! < '5') up = false;
-    if (up) {
-      const bumped = (BigInt(keep) + 1n).toString();
-      if (bumped.length > P) {
-        digits = bumped.slice(0, P);
-        point++;
-      } else digits = bumped;
-    } else digits = keep;
-  }
-  digits = digits.replace(/0+$/, '') || '0';
-  const X = point - 1; // decimal exponent of the first digit
-  let out: string;
-  if (X < P && X >= -4) {
-    if (X >= 0) {
-      const intPart = digits.length > X + 1 ? digits.slice(0, X + 1) : digits.padEnd(X + 1, '0');
-      const frac = digits.slice(X + 1);
-      out = frac ? `${intPart}.${frac}` : intPart;
-    } else {
-      out = `0.${'0'.repeat(-X - 1)}${digits}`;
-    }
-  } else {
-    const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    const e = Math.abs(X);
-    out = `${mantissa}e${X < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
-  }
-  return neg ? `-${out}` : out;
-}
-
-/**
- * Redis 7.2+ `fpconv_dtoa` layout (plain integer up to 7 trailing zeros, plain decimal down to 1e-6, else
- * `d.ddde±N`) over the shortest round-trip digits. (Redis' grisu2 finds the shortest digits in nearly every
- * case; where it does not, both texts still read back as the same double.)
- */
-function formatShortest(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (x === Infinity) return 'inf';
-  if (x === -Infinity) return '-inf';
-  const neg = x < 0 || Object.is(x, -0);
-  if (x === 0) return neg ? '-0' : '0';
-  const [m, e] = Math.abs(x).toExponential().split('e') as [string, string];
-  const digits = m.replace('.', '');
-  const n = digits.length;
-  const K = Number(e) - (n - 1); // value = digits × 10^K
-  const exp = Math.abs(K + n - 1);
-  let out: string;
-  if (K >= 0 && exp < n + 7) {
-    out = digits + '0'.repeat(K);
-  } else if (K < 0 && (K > -7 || exp < 4)) {
-    const offset = n + K;
-    out = offset <= 0 ? `0.${'0'.repeat(-offset)}${digits}` : `${digits.slice(0, offset)}.${digits.slice(offset)}`;
-  } else {
-    out = `${digits[0]}${n > 1 ? `.${digits.slice(1)}` : ''}e${K + n - 1 < 0 ? '-' : '+'}${exp}`;
-  }
-  return neg ? `-${out}` : out;
-}
-
 /**
  * How Redis prints a score in the commands it writes: `redis7.2` (default) is the 7.2+ shortest round-trip
- * text (`1.1`, `inf`, `-inf`, `1e+21`), `redis7.0` is `%.17g` (`1.1000000000000001`). Both read back as the
- * same double.
+ * text (`1.1`, `inf`, `-inf`, `1e+16`), `redis7.0` is `%.17g` (`1.1000000000000001`). Both read back as the
+ * same double. A rewritten AOF's ZADD takes its score from rio.c rioWriteBulkDouble, which calls fpconv_dtoa
+ * (7.2+) or snprintf "%.17g" (7.0) with no integer shortcut, so 1e16 is "1e+16" there (a listpack holds it as
+ * an integer instead: see formatDoubleRedis).
  */
 export function formatScore(score: number, style: 'redis7.2' | 'redis7.0' = 'redis7.2'): string {
-  return style === 'redis7.0' ? formatG17(score) : formatShortest(score);
+  return style === 'redis7.0' ? formatDoubleG17(score) : formatDoubleShortest(score);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

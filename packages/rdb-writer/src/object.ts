@@ -2,6 +2,7 @@
 // the way the target Redis version would write a freshly built object, given the encoding thresholds.
 
 import type { HashField, KeyValue, ModuleValue, StreamValue } from '@redis-persist/keyspace';
+import { doubleToSafeInt64, formatDoubleG17, formatDoubleRedis } from '@redis-persist/bytes';
 import { RdbWriterError } from './errors.js';
 import { ListpackBuilder, ZiplistBuilder, buildIntset, buildZipmap, elementInt, listpackEntrySize } from './blobs.js';
 import { ByteSink, LengthTooLarge, writeLen, writeRawStr, writeStr } from './sink.js';
@@ -270,7 +271,10 @@ export class ValueEncoder {
       const b = t.zset === 'listpack' ? this.lp : this.zl;
       for (const [m, score] of sorted) {
         b.add(m);
-        if (Number.isInteger(score) && Math.abs(score) < 2 ** 63) b.addInt(BigInt(score));
+        // Listpacks (7.0+) take zzlInsertAt's double2ll range (±2^62); ziplists keep any integral score below
+        // 2^63 as an integer entry, which loads the same.
+        const whole = t.zset === 'listpack' ? doubleToSafeInt64(score) : Number.isInteger(score) && Math.abs(score) < 2 ** 63 ? BigInt(score) : null;
+        if (whole !== null) b.addInt(whole);
         else b.addString(Buffer.from(scoreText(score, t.version), 'latin1'));
       }
       this.str(s, b.finish());
@@ -433,27 +437,21 @@ export function moduleId(name: string, encver: number): bigint {
   return (id << 10n) | BigInt(encver);
 }
 
-/** C's `%.17g` (what Redis ≤ 7.0 prints non-integral scores with): 17 significant digits, zeros trimmed. */
-export function formatG17(d: number): string {
-  const [mant, expText] = d.toExponential(16).split('e');
-  const exp = Number(expText);
-  const trim = (t: string) => (t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t);
-  if (exp < -4 || exp >= 17) {
-    const e = Math.abs(exp);
-    return `${trim(mant)}e${exp < 0 ? '-' : '+'}${e < 10 ? '0' : ''}${e}`;
-  }
-  return trim(d.toFixed(Math.max(0, 16 - exp)));
-}
-
 /**
- * Score text for ziplist/listpack string entries and type-3 string doubles: `%.17g` as Redis ≤ 7.0 (RDB ≤ 10)
- * prints it, the shortest exact decimal as 7.2+ does. Both read back as the same double.
+ * Score text for ziplist/listpack string entries and type-3 string doubles, as each Redis writes it
+ * (rdb.c rdbSaveDoubleValue, util.c d2string): up to 6.2 (RDB ≤ 9) `%.17g` (their integer shortcut below 2^52
+ * prints the same digits); 7.0 (RDB 10) integral scores within ±2^62 (double2ll) as integers, others `%.17g`;
+ * 7.2+ (RDB 11+) the same integers, others fpconv_dtoa's shortest text. -0 is "0" in every version: it passes
+ * the integer test. Every form reads back as the same double.
  */
 export function scoreText(score: number, rdbVersion = 11): string {
   if (score === Infinity) return 'inf';
   if (score === -Infinity) return '-inf';
-  if (Object.is(score, -0)) return '0';
-  return rdbVersion <= 10 ? formatG17(score) : String(score);
+  if (score === 0) return '0';
+  if (rdbVersion <= 9) return formatDoubleG17(score);
+  const whole = doubleToSafeInt64(score);
+  if (whole !== null) return whole.toString();
+  return formatDoubleRedis(score, rdbVersion <= 10 ? 'redis7.0' : 'redis7.2');
 }
 
 // ---- stream encoding (FORMATS §3.8, §4.5) ----

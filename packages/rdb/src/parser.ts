@@ -1,4 +1,4 @@
-import { BytesError, ByteQueue, Crc64, intToBytes, lzfDecompress, matchGlob, parseCanonicalInt } from '@redis-persist/bytes';
+import { BytesError, ByteQueue, Crc64, intToBytes, lzfDecompress, matchGlob, parseCanonicalInt, strtod } from '@redis-persist/bytes';
 import type {
   FunctionRecord,
   HashField,
@@ -1862,11 +1862,8 @@ export function lzfValid(b: Uint8Array, ip: number, inEnd: number, outLength: nu
 
 /** C strtod: the value of the longest numeric prefix of `text` (0 when there is none). */
 export function strtodPrefix<T = number>(text: string, none: T | number = 0): number | T {
-  const m = /^[ \t\n\v\f\r]*([+-]?)(inf(?:inity)?|nan|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)/i.exec(text);
-  if (!m) return none;
-  const body = m[2].toLowerCase();
-  const v = body.startsWith('inf') ? Infinity : body === 'nan' ? NaN : Number(body);
-  return m[1] === '-' ? -v : v;
+  const r = strtod(Buffer.from(text, 'latin1'));
+  return r.end === 0 ? none : r.value;
 }
 
 

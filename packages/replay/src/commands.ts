@@ -22,7 +22,7 @@ import {
   own,
 } from './model.js';
 import { zsetDelete, zsetOrder, zsetPut, zsetRankRange } from './zset-order.js';
-import { ascii, formatFloatResult, inInt64, parseDouble, parseInt64, parseIntArg, text } from './numbers.js';
+import { ascii, incrByFloat, inInt64, parseDouble, parseInt64, parseIntArg, text } from './numbers.js';
 
 export interface CommandContext {
   ks: ReplayKeyspace;
@@ -275,12 +275,9 @@ const DECRBY: Handler = (c, a) => {
 
 const INCRBYFLOAT: Handler = (c, a) => {
   arity(a, 3, true);
-  const cur = str(c, a[1]);
-  const base = cur === undefined ? 0 : parseDouble(cur);
-  if (base === null) fail('ERR value is not a valid float');
-  const r = base + dbl(a[2]);
-  if (!Number.isFinite(r)) fail('ERR increment would produce NaN or Infinity');
-  setString(c, a[1], ascii(formatFloatResult(r)), true);
+  const r = incrByFloat(str(c, a[1]), a[2], false);
+  if ('error' in r) fail(r.error);
+  setString(c, a[1], r.value, true);
 };
 
 const GETSET: Handler = (c, a) => {
@@ -1274,13 +1271,12 @@ const HINCRBY: Handler = (c, a) => {
 
 const HINCRBYFLOAT: Handler = (c, a) => {
   arity(a, 4, true);
-  const by = dbl(a[3]);
-  const cur = hget(hash(c, a[1]), a[2]);
-  const base = cur === undefined ? 0 : parseDouble(cur);
-  if (base === null) fail('ERR hash value is not a float');
-  const r = base + by;
-  if (!Number.isFinite(r)) fail('ERR increment would produce NaN or Infinity');
-  hset(hashOrCreate(c, a[1], 1), a[2], ascii(formatFloatResult(r)), true);
+  // The increment is checked before the key's type, as Redis does.
+  const pre = incrByFloat(undefined, a[3], true);
+  if ('error' in pre) fail(pre.error);
+  const r = incrByFloat(hget(hash(c, a[1]), a[2]), a[3], true);
+  if ('error' in r) fail(r.error);
+  hset(hashOrCreate(c, a[1], 1), a[2], r.value, true);
 };
 
 /** HEXPIRE / HPEXPIRE / HEXPIREAT / HPEXPIREAT key time [NX|XX|GT|LT] FIELDS n f... */

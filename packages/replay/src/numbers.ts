@@ -1,5 +1,5 @@
 // Number parsing and printing as Redis does it for command arguments.
-import { parseCanonicalInt } from '@redis-persist/bytes';
+import { incrByFloatText, parseCanonicalInt, parseRedisDouble, type IncrByFloatFailure } from '@redis-persist/bytes';
 
 const latin1 = new TextDecoder('latin1');
 const INT64_MIN = -(1n << 63n);
@@ -29,27 +29,24 @@ export function inInt64(v: bigint): boolean {
   return v >= INT64_MIN && v <= INT64_MAX;
 }
 
-const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const INF = /^[+-]?inf(?:inity)?$/i;
-
-/** strtod as Redis applies it to scores and float increments: the whole argument, no spaces, no NaN. */
+/** string2d, Redis' rule for scores, weights, coordinates (hexadecimal and inf accepted; no blanks, NaN or overflow). */
 export function parseDouble(b: Uint8Array): number | null {
-  if (b.length === 0 || b.length > 5000) return null;
-  const s = text(b);
-  if (FLOAT.test(s)) return Number(s);
-  if (INF.test(s)) return s[0] === '-' ? -Infinity : Infinity;
-  return null;
+  return parseRedisDouble(b);
 }
 
+const INCR_ERRORS: Record<IncrByFloatFailure, string> = {
+  'current-not-float': 'ERR value is not a valid float',
+  'increment-not-float': 'ERR value is not a valid float',
+  'increment-not-finite': 'ERR value is NaN or Infinity',
+  'result-not-finite': 'ERR increment would produce NaN or Infinity',
+};
+
 /**
- * INCRBYFLOAT / HINCRBYFLOAT result text. Redis computes in long double and prints `%.17Lf` trimmed; with
- * doubles the shortest round-trip text gives the same digits for the usual decimal inputs.
+ * INCRBYFLOAT (or HINCRBYFLOAT, `hash`) of the stored text `cur` by `by`: the text Redis stores (long double
+ * arithmetic, see incrByFloatText), or the error Redis replies with.
  */
-export function formatFloatResult(n: number): string {
-  if (Object.is(n, -0)) return '0';
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
-  const s = String(n);
-  if (!/e/.test(s)) return s;
-  // Exponent form: print positionally as %Lf would, trimmed.
-  return n.toFixed(Math.min(100, 17)).replace(/\.?0+$/, '');
+export function incrByFloat(cur: Uint8Array | undefined, by: Uint8Array, hash: boolean): { value: Uint8Array } | { error: string } {
+  const r = incrByFloatText(cur ?? null, by, hash);
+  if (r.ok) return { value: ascii(r.text) };
+  return { error: hash && r.why === 'current-not-float' ? 'ERR hash value is not a float' : INCR_ERRORS[r.why] };
 }

@@ -8,6 +8,7 @@ import type {
   StreamPendingEntry,
   StreamValue,
 } from '@redis-persist/keyspace';
+import { parseRedisDouble } from '@redis-persist/bytes';
 import type { RespValue } from '@redis-persist/resp';
 import type { RedisArg, RedisClient } from './client.js';
 
@@ -59,12 +60,10 @@ function mapOf(v: RespValue | undefined, what: string): Map<string, RespValue> {
   return m;
 }
 
-/** Parses a score as Redis prints it ("inf", "-inf", %.17g). */
+/** Parses a score as Redis prints it ("inf", "-inf", %.17g, 7.2's shortest text) by Redis' own rule. */
 export function parseScore(text: string): number {
-  if (text === 'inf' || text === '+inf') return Infinity;
-  if (text === '-inf') return -Infinity;
-  const n = Number(text);
-  if (Number.isNaN(n)) throw new Error(`dumpLiveKeyspace: bad score "${text}"`);
+  const n = parseRedisDouble(Buffer.from(text, 'latin1'));
+  if (n === null) throw new Error(`dumpLiveKeyspace: bad score "${text}"`);
   return n;
 }
 
