@@ -70,6 +70,35 @@ describe('load-time rules', () => {
     expect(r.skippedByCommand).toEqual({ eval: 1 });
   });
 
+  it('INCRBYFLOAT / HINCRBYFLOAT add in long double and store %.17Lf text, as redis-server does', async () => {
+    const p = aof([
+      ['SET', 'a', '0.1'],
+      ['INCRBYFLOAT', 'a', '0.2'],
+      ['INCRBYFLOAT', 'b', '1e10'],
+      ['INCRBYFLOAT', 'b', '-0.000001'],
+      ['SET', 'c', '1000000000000000'],
+      ['INCRBYFLOAT', 'c', '0.25'],
+      ['INCRBYFLOAT', 'c', '0x1p-2'],
+      ['HINCRBYFLOAT', 'h', 'f', '1e10'],
+      ['HINCRBYFLOAT', 'h', 'f', '-0.000001'],
+      ['INCRBYFLOAT', 'a', 'inf'], // ERR increment would produce NaN or Infinity
+      ['HINCRBYFLOAT', 'a', 'f', 'inf'], // ERR value is NaN or Infinity (before the type check)
+      ['HINCRBYFLOAT', 'h', 'f', '1e-5000'], // ERR value is not a valid float (underflow)
+    ]);
+    const r = await replayAof(p);
+    expect(r.failures.map((f) => f.reason)).toEqual([
+      'ERR increment would produce NaN or Infinity',
+      'ERR value is NaN or Infinity',
+      'ERR value is not a valid float',
+    ]);
+    const values = Object.fromEntries(
+      [...r.keyspace.records()].flatMap((x) =>
+        x.kind !== 'key' ? [] : x.type === 'string' ? [[Buffer.from(x.key).toString(), Buffer.from(x.value).toString()]] : x.type === 'hash' ? [[Buffer.from(x.key).toString(), Buffer.from(x.value[0]!.value).toString()]] : [],
+      ),
+    );
+    expect(values).toEqual({ a: '0.3', b: '9999999999.99999899975955486', c: '1000000000000000.5', h: '9999999999.99999899975955486' });
+  });
+
   it('counts commands Redis would answer with an error, changing nothing', async () => {
     const p = aof([['SET', 's', 'x'], ['LPUSH', 's', 'a'], ['INCR', 's']]);
     const r = await replayAof(p);
