@@ -279,6 +279,19 @@ export function parseRedisDouble(b: Uint8Array): number | null {
   return value;
 }
 
+/**
+ * The rule of Redis' score ranges (t_zset.c zslParseRange, after a leading '(' is cut off): plain strtod on the
+ * C string, which must end where the number ends, and not NaN. Unlike {@link parseRedisDouble}, leading blanks
+ * are fine, an overflow is ±inf, an underflow 0, and the empty string is 0; the C string stops at a NUL byte.
+ */
+export function parseRedisRangeDouble(b: Uint8Array): number | null {
+  const nul = b.indexOf(0);
+  const s = nul < 0 ? b : b.subarray(0, nul);
+  const r = strtod(s);
+  if (r.end !== s.length || Number.isNaN(r.value)) return null;
+  return r.value;
+}
+
 /** Exact significant digits of `m × 2^e` rounded to `digits` figures (ties to even): `q × 10^d10`, q of `digits` figures. */
 function roundSignificant(m: bigint, e: number, digits: number): { q: bigint; d10: number } {
   const approx = Math.floor((bitLength(m) - 1 + e) * 0.30102999566398) - (digits - 1);

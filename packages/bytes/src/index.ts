@@ -16,6 +16,7 @@ export {
   scannedToDouble,
   doubleParts,
   parseRedisDouble,
+  parseRedisRangeDouble,
   formatDoubleG17,
   formatDoubleShortest,
   formatDoubleRedis,

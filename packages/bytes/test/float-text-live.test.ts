@@ -2,7 +2,7 @@
 // refusals byte for byte, ZADD's acceptance of score text (string2d) and ZSCORE's %.17g reply.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatDoubleG17, incrByFloatText, parseRedisDouble, type IncrByFloatFailure } from '@redis-persist/bytes';
+import { formatDoubleG17, incrByFloatText, parseRedisDouble, parseRedisRangeDouble, type IncrByFloatFailure } from '@redis-persist/bytes';
 import { redisAvailable, startRedis, type RedisServer } from '@redis-persist/testkit';
 import type { RespValue } from '@redis-persist/resp';
 
@@ -156,6 +156,27 @@ describe.skipIf(!hasRedis)('number text against a live redis-server', () => {
       // A listpack holds an integral score as an integer, so -0 comes back as 0.
       const ours = v === null ? 'error: value is not a valid float' : formatDoubleG17(v === 0 ? 0 : v);
       if (theirs !== ours) diffs.push(`${JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s)}: redis ${theirs} ours ${ours}`);
+    });
+    expect(diffs).toEqual([]);
+  });
+
+  it('ZCOUNT takes score bounds by zslParseRange\'s looser strtod rule', async () => {
+    const members: [string, number][] = [['-inf', -Infinity], ['-1', -1], ['0', 0], ['0.5', 0.5], ['1', 1], ['2', 2], ['1e308', 1e308], ['inf', Infinity]];
+    const bounds = [
+      ...['', '(', ' 1', '(  2', '1 ', '1e999', '(1e999', '-1e999', '1e-400', '0x1p-1', 'nan', 'inf', '(inf', '-inf', '+inf', '1\u00002', 'abc', '((1', '0x', '1e'],
+      ...fc.sample(numberText, { numRuns: 150, seed: 9 }).map((t, i) => (i % 3 === 0 ? `(${t}` : i % 5 === 0 ? ` ${t}` : t)),
+    ];
+    const cmds: string[][] = [['DEL', 'r'], ['ZADD', 'r', ...members.flatMap(([s, _v], i) => [s, `m${i}`])]];
+    for (const lo of bounds) cmds.push(['ZCOUNT', 'r', lo, '+inf']);
+    const replies = await server.client.pipeline(cmds.map((c) => c.map(b)));
+    const diffs: string[] = [];
+    bounds.forEach((lo, i) => {
+      const reply = replies[i + 2]!;
+      const theirs = reply.type === 'error' ? `error: ${reply.value}` : reply.type === 'integer' ? String(reply.value) : `unexpected ${reply.type}`;
+      const excl = lo.startsWith('(');
+      const v = parseRedisRangeDouble(b(excl ? lo.slice(1) : lo));
+      const ours = v === null ? 'error: ERR min or max is not a float' : String(members.filter(([, x]) => (excl ? x > v : x >= v)).length);
+      if (theirs !== ours) diffs.push(`${JSON.stringify(lo)}: redis ${theirs} ours ${ours}`);
     });
     expect(diffs).toEqual([]);
   });

@@ -14,6 +14,7 @@ import {
   incrByFloatText,
   parseLongDouble,
   parseRedisDouble,
+  parseRedisRangeDouble,
   scanStrtod,
   strtod,
   type LongDouble,
@@ -152,6 +153,16 @@ describe('strtod and string2d', () => {
     for (const bad of ['', ' 1', '1 ', 'nan', '-nan', '1e309', '-1e309', '1e-400', '2e-324', '0x', '1e', '1\u00002', 'abc', '--1']) {
       expect([bad, parseRedisDouble(b(bad))]).toEqual([bad, null]);
     }
+  });
+
+  it("takes score-range bounds by zslParseRange's looser rule", () => {
+    expect(parseRedisRangeDouble(b(''))).toBe(0);
+    expect(parseRedisRangeDouble(b(' 1'))).toBe(1);
+    expect(parseRedisRangeDouble(b('1e999'))).toBe(Infinity);
+    expect(parseRedisRangeDouble(b('-1e999'))).toBe(-Infinity);
+    expect(parseRedisRangeDouble(b('1e-400'))).toBe(0);
+    expect(parseRedisRangeDouble(b('1\u0000junk'))).toBe(1); // the C string ends at the NUL
+    for (const bad of ['1 ', 'nan', 'abc', '(1', '0x']) expect([bad, parseRedisRangeDouble(b(bad))]).toEqual([bad, null]);
   });
 
   it('parses any double written in decimal or hexadecimal back exactly', () => {

@@ -22,7 +22,7 @@ import {
   own,
 } from './model.js';
 import { zsetDelete, zsetOrder, zsetPut, zsetRankRange } from './zset-order.js';
-import { ascii, incrByFloat, inInt64, parseDouble, parseInt64, parseIntArg, text } from './numbers.js';
+import { ascii, incrByFloat, inInt64, parseDouble, parseRangeDouble, parseInt64, parseIntArg, text } from './numbers.js';
 
 export interface CommandContext {
   ks: ReplayKeyspace;
@@ -770,7 +770,7 @@ function scoreBound(b: Uint8Array): ScoreBound {
     excl = true;
     s = s.slice(1);
   }
-  const v = parseDouble(ascii(s));
+  const v = parseRangeDouble(ascii(s));
   if (v === null) fail('ERR min or max is not a float');
   return { v, excl };
 }

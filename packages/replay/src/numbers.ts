@@ -1,5 +1,5 @@
 // Number parsing and printing as Redis does it for command arguments.
-import { incrByFloatText, parseCanonicalInt, parseRedisDouble, type IncrByFloatFailure } from '@redis-persist/bytes';
+import { incrByFloatText, parseCanonicalInt, parseRedisDouble, parseRedisRangeDouble, type IncrByFloatFailure } from '@redis-persist/bytes';
 
 const latin1 = new TextDecoder('latin1');
 const INT64_MIN = -(1n << 63n);
@@ -32,6 +32,11 @@ export function inInt64(v: bigint): boolean {
 /** string2d, Redis' rule for scores, weights, coordinates (hexadecimal and inf accepted; no blanks, NaN or overflow). */
 export function parseDouble(b: Uint8Array): number | null {
   return parseRedisDouble(b);
+}
+
+/** zslParseRange's rule for ZRANGEBYSCORE-style bounds (blanks, overflow and "" accepted; see parseRedisRangeDouble). */
+export function parseRangeDouble(b: Uint8Array): number | null {
+  return parseRedisRangeDouble(b);
 }
 
 const INCR_ERRORS: Record<IncrByFloatFailure, string> = {
