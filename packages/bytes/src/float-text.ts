@@ -352,6 +352,19 @@ export function formatDoubleG17(x: number): string {
   return neg ? `-${out}` : out;
 }
 
+// Which text Redis 7.2+ writes for a score (read in redis/redis at 7.0.15, 7.2.6 and unstable of 2024-10):
+// - AOF rewrite, src/rio.c rioWriteBulkDouble: 7.0 snprintf("%.17g"), 7.2+ fpconv_dtoa straight, with no
+//   integer shortcut, so a rewritten ZADD carries 1e16 as "1e+16" ({@link formatDoubleShortest}).
+// - Listpack entries, src/t_zset.c zzlInsertAt (7.0+): double2ll first — an integral score within ±2^62 is
+//   stored as a listpack integer — otherwise d2string's text; src/util.c d2string is double2ll -> ll2string,
+//   else "%.17g" (7.0) or fpconv_dtoa (7.2+) ({@link formatDoubleRedis}). So 1e16 is the integer 10000000000000000.
+// - RDB text doubles, src/rdb.c rdbSaveDoubleValue: the same integer test, then "%.17g" (7.0) or fpconv_dtoa
+//   (7.2+); ≤ 6.2 tested |x| < 2^52 instead, which prints the same digits as "%.17g".
+// - Replies, src/networking.c addReplyDouble: 7.0 "%.17g" (RESP2, so ZSCORE of 0.1 is 0.10000000000000001),
+//   7.2+ d2string.
+// Neither old copy was the rule everywhere: JS String() (the RDB writer's) is not fpconv's layout (0.0000012345
+// vs 1.2345e-6, 1e+20 vs 100000000000000000000), and the AOF text must not take d2string's integer shortcut.
+
 /**
  * Redis 7.2+'s `fpconv_dtoa` (deps/fpconv/fpconv_dtoa.c): shortest round-trip digits laid out as a plain integer
  * when at most 7 zeros would follow the digits, a plain decimal when the exponent is above -7 (or the number has
