@@ -324,3 +324,21 @@ describe('lossy: keep the key, lose only the metadata the target lacks', () => {
     await expect(collect(recs.slice(0, 1), { rdbVersion: 8, lossy: true })).rejects.toMatchObject({ feature: 'stream' });
   });
 });
+
+describe('scoreText (listpack/ziplist score strings, type-3 doubles)', () => {
+  it("prints each Redis version's text (rdbSaveDoubleValue / d2string)", async () => {
+    const { scoreText } = await import('../src/object.js');
+    // %.17g rounds the exact binary value half to even: 1000000000000000.25 is a tie, kept at ...0.2.
+    expect(scoreText(1000000000000000.25, 10)).toBe('1000000000000000.2');
+    expect(scoreText(1000000000000000.25, 11)).toBe('1000000000000000.2');
+    expect(scoreText(0.1, 9)).toBe('0.10000000000000001');
+    expect(scoreText(0.1, 11)).toBe('0.1');
+    expect(scoreText(1e16, 11)).toBe('10000000000000000');
+    expect(scoreText(1e17, 10)).toBe('100000000000000000'); // double2ll's integer range (7.0+)
+    expect(scoreText(1e17, 9)).toBe('1e+17'); // ≤ 6.2: "%.17g" above 2^52
+    expect(scoreText(1e20, 11)).toBe('1e+20'); // beyond 2^62: fpconv_dtoa's layout, not JS String()
+    expect(scoreText(1.2345e-6, 11)).toBe('1.2345e-6');
+    expect(scoreText(-0, 11)).toBe('0');
+    expect(scoreText(-Infinity, 10)).toBe('-inf');
+  });
+});
