@@ -17,8 +17,8 @@ export const DOUBLE_FORMAT: BinaryFormat = { precision: 53, minExp: -1074, maxEx
 /** x87 80-bit extended precision (C `long double` on x86-64 Linux, where Redis is usually built). */
 export const X87_EXTENDED_FORMAT: BinaryFormat = { precision: 64, minExp: -16445, maxExp: 16320 };
 
-/** A finite value rounded into a format: `m × 2^e` (m = 0 for zero), or an overflow. */
-export type RoundedBinary = { readonly m: bigint; readonly e: number } | 'overflow';
+/** A finite value rounded into a format: `m × 2^e` (m = 0 for zero) and whether rounding changed it, or an overflow. */
+export type RoundedBinary = { readonly m: bigint; readonly e: number; readonly inexact: boolean } | 'overflow';
 
 /** The number a C `strtod`-family call read: an exact value (`coefficient × base^exponent`), infinity or NaN. */
 export type ScannedNumber =
@@ -172,12 +172,12 @@ export function bitLength(x: bigint): number {
  * default that strtod and the FPU use). Tiny values become subnormal or zero; too large ones `'overflow'`.
  */
 export function roundToBinary(num: bigint, den: bigint, shift: number, format: BinaryFormat): RoundedBinary {
-  if (num === 0n) return { m: 0n, e: format.minExp };
+  if (num === 0n) return { m: 0n, e: format.minExp, inexact: false };
   const p = format.precision;
   // value lies in [2^(bl-1), 2^(bl+1)); aim for a p-bit quotient, then correct by one if the guess was off.
   const bl = bitLength(num) - bitLength(den) + shift;
   if (bl - p > format.maxExp + 2) return 'overflow';
-  if (bl < format.minExp - 2) return { m: 0n, e: format.minExp };
+  if (bl < format.minExp - 2) return { m: 0n, e: format.minExp, inexact: true };
   let e = Math.max(bl - p, format.minExp);
   let q = 0n;
   let r = 0n;
@@ -199,17 +199,17 @@ export function roundToBinary(num: bigint, den: bigint, shift: number, format: B
     e++;
   }
   if (e > format.maxExp) return 'overflow';
-  return { m: q, e };
+  return { m: q, e, inexact: r !== 0n };
 }
 
 /** Rounds a scanned finite value into `format` (magnitude only; the sign stays with the caller). */
 export function roundScanned(n: { coefficient: bigint; base: 2 | 10; exponent: number }, format: BinaryFormat): RoundedBinary {
-  if (n.coefficient === 0n) return { m: 0n, e: format.minExp };
+  if (n.coefficient === 0n) return { m: 0n, e: format.minExp, inexact: false };
   if (n.base === 2) return roundToBinary(n.coefficient, 1n, n.exponent, format);
   // Decimal: a quick magnitude check first, so "1e999999" costs no million-digit power of ten.
   const magnitude = n.coefficient.toString().length + n.exponent; // value < 10^magnitude
   if (magnitude > (format.maxExp + format.precision) * 0.30103 + 2) return 'overflow';
-  if (magnitude < format.minExp * 0.30103 - 2) return { m: 0n, e: format.minExp };
+  if (magnitude < format.minExp * 0.30103 - 2) return { m: 0n, e: format.minExp, inexact: true };
   return n.exponent >= 0
     ? roundToBinary(n.coefficient * 10n ** BigInt(n.exponent), 1n, 0, format)
     : roundToBinary(n.coefficient, 10n ** BigInt(-n.exponent), 0, format);
@@ -237,13 +237,24 @@ function doubleFrom(m: bigint, e: number, negative: boolean): number {
   return negative ? -v : v;
 }
 
-/** The value of a strtod scan as a double: `{ value, erange }` as C reports it (ERANGE on overflow or on underflow to zero). */
+/**
+ * The value of a strtod scan as a double, with C's ERANGE as glibc sets it: on overflow, and on underflow — an
+ * inexact result that is below the smallest normal double even when rounded with an unbounded exponent (so
+ * 4.9e-324 sets it, the exact 0x1p-1074 does not, and 0x1.fffffffffffff8p-1023, which rounds up to the smallest
+ * normal, does not).
+ */
 export function scannedToDouble(n: ScannedNumber): { value: number; erange: boolean } {
   if (n.kind === 'nan') return { value: NaN, erange: false };
   if (n.kind === 'infinite') return { value: n.negative ? -Infinity : Infinity, erange: false };
   const r = roundScanned(n, DOUBLE_FORMAT);
   if (r === 'overflow') return { value: n.negative ? -Infinity : Infinity, erange: true };
-  return { value: doubleFrom(r.m, r.e, n.negative), erange: r.m === 0n && n.coefficient !== 0n };
+  let erange = false;
+  if (r.inexact && r.e === DOUBLE_FORMAT.minExp && r.m <= 1n << 52n) {
+    // A format 64 bits deeper stands in for an unbounded exponent: anything below it is tiny either way.
+    const unbounded = roundScanned(n, { ...DOUBLE_FORMAT, minExp: DOUBLE_FORMAT.minExp - 64 });
+    erange = unbounded === 'overflow' ? false : unbounded.m === 0n || unbounded.e < DOUBLE_FORMAT.minExp || unbounded.m < 1n << 52n;
+  }
+  return { value: doubleFrom(r.m, r.e, n.negative), erange };
 }
 
 /** C `strtod` on `s[start..]`: the value of the longest numeric prefix (0 when there is none) and where it ended. */

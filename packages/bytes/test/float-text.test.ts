@@ -138,6 +138,13 @@ describe('strtod and string2d', () => {
     expect(end('+.5')).toBe(3);
     expect(strtod(b(' 0x1.8p1 ')).value).toBe(3);
     expect(strtod(b('1e999')).erange).toBe(true);
+    // glibc's ERANGE on underflow: inexact and below the smallest normal after rounding (checked against glibc).
+    expect(strtod(b('4.9e-324')).erange).toBe(true);
+    expect(strtod(b('0x1p-1074')).erange).toBe(false);
+    expect(strtod(b('0x1.fffffffffffffp-1023')).erange).toBe(true);
+    expect(strtod(b('0x1.fffffffffffff8p-1023')).erange).toBe(false);
+    expect(strtod(b('1e-400')).erange).toBe(true);
+    expect(strtod(b('2.2250738585072014e-308')).erange).toBe(false);
   });
 
   it('accepts what Redis accepts for a score', () => {
