@@ -6,14 +6,8 @@ export { parseCanonicalInt, parseCanonicalSafeInt, intToBytes } from './numbers.
 export { ByteQueue } from './byte-queue.js';
 export { matchGlob } from './glob.js';
 export {
-  DOUBLE_FORMAT,
-  X87_EXTENDED_FORMAT,
-  isCSpace,
   scanStrtod,
   strtod,
-  roundToBinary,
-  roundScanned,
-  scannedToDouble,
   doubleParts,
   parseRedisDouble,
   parseRedisRangeDouble,
@@ -21,8 +15,6 @@ export {
   formatDoubleShortest,
   formatDoubleRedis,
   doubleToSafeInt64,
-  type BinaryFormat,
-  type RoundedBinary,
   type ScannedNumber,
   type StrtodScan,
 } from './float-text.js';
