@@ -3,10 +3,10 @@
 import type { FunctionRecord } from '@redis-persist/keyspace';
 import { DONE, RdbParser } from '@redis-persist/rdb';
 import { decodeDumpPayload, splitDumpPayload } from '@redis-persist/rdb-writer';
-import { BytesMap } from './bytes-map.js';
-import { ByteColumn } from './column.js';
-import { pfadd, pfcountCache, pfmerge, isHll } from './hll.js';
-import { type ReplayKeyspace, CommandFailed, WRONGTYPE, fail, lower } from './keyspace.js';
+import { BytesMap } from '../bytes-map.js';
+import { ByteColumn } from '../column.js';
+import { pfadd, pfcountCache, pfmerge, isHll } from '../hll.js';
+import { type ReplayKeyspace, CommandFailed, WRONGTYPE, fail, lower } from '../keyspace.js';
 import {
   type GroupState,
   type HashValue,
@@ -20,9 +20,9 @@ import {
   newSet,
   newZset,
   own,
-} from './model.js';
-import { zsetDelete, zsetOrder, zsetPut, zsetRankRange } from './zset-order.js';
-import { ascii, formatFloatResult, inInt64, parseDouble, parseInt64, parseIntArg, text } from './numbers.js';
+} from '../model.js';
+import { zsetDelete, zsetOrder, zsetPut, zsetRankRange } from '../zset-order.js';
+import { ascii, formatFloatResult, inInt64, parseDouble, parseInt64, parseIntArg, text } from '../numbers.js';
 
 export interface CommandContext {
   ks: ReplayKeyspace;
