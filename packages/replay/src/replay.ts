@@ -2,7 +2,7 @@
 // Redis 7.x restart would load.
 import { AofError, loadedFiles, readAofBatches, readManifest, resolveAofInput, type AofRdbPart } from '@redis-persist/aof';
 import { parseRdb } from '@redis-persist/rdb';
-import { HANDLERS, Unsupported, type CommandContext } from './commands/zset.js';
+import { HANDLERS, Unsupported, type CommandContext } from './commands/index.js';
 import { ReplayError } from './errors.js';
 import { CommandFailed, ReplayKeyspace, lower } from './keyspace.js';
 import { text } from './numbers.js';
