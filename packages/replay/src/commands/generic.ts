@@ -3,27 +3,17 @@ import { decodeDumpPayload } from '@redis-persist/rdb-writer';
 import { fail, lower } from '../keyspace.js';
 import { text } from '../numbers.js';
 import { type CommandTable, type Handler, arity } from './context.js';
-import { dbIndex, expireArg, int } from './options.js';
+import { GT, LT, NX, XX, checkExpireConditions, dbIndex, expireArg, expiryAllowed, int, trailingOptions } from './options.js';
 
+/** EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT key time [NX|XX|GT|LT], checked in expireGenericCommand's order. */
 function expireGeneric(unit: 's' | 'ms', absolute: boolean): Handler {
   return (c, a) => {
     arity(a, 3);
+    const flags = trailingOptions(a, 3, NX | XX | GT | LT, (o) => `ERR Unsupported option ${text(o)}`);
+    checkExpireConditions(flags);
     const when = expireArg(c, unit, absolute, a[2]);
-    let nx = false, xx = false, gt = false, lt = false;
-    for (let i = 3; i < a.length; i++) {
-      const s = lower(a[i]);
-      if (s === 'nx') nx = true;
-      else if (s === 'xx') xx = true;
-      else if (s === 'gt') gt = true;
-      else if (s === 'lt') lt = true;
-      else fail(`ERR Unsupported option ${text(a[i])}`);
-    }
     const cur = c.ks.expireOf(c.db, a[1]);
-    if (cur === undefined) return;
-    if (nx && cur !== null) return;
-    if (xx && cur === null) return;
-    if (gt && (cur === null || when <= cur)) return;
-    if (lt && cur !== null && when >= cur) return;
+    if (cur === undefined || !expiryAllowed(flags, cur, when)) return;
     // While loading, a time in the past does not delete the key (it expires after the load).
     c.ks.setExpire(c.db, a[1], when);
   };

@@ -3,7 +3,7 @@ import { fail, lower } from '../keyspace.js';
 import { newZset } from '../model.js';
 import { ascii, parseDouble } from '../numbers.js';
 import { type CommandTable, type Handler, Unsupported, arity } from './context.js';
-import { dbl, int } from './options.js';
+import { CH, NX, XX, both, dbl, int, leadingOptions } from './options.js';
 import { ZADD } from './zset.js';
 
 const GEO_LAT_LIMIT = 85.05112878;
@@ -23,16 +23,11 @@ export function geohashScore(lon: number, lat: number): number {
 /** GEOADD key [NX|XX] [CH] lon lat member...: a ZADD of geohash scores (which is how Redis propagates it). */
 const GEOADD: Handler = (c, a) => {
   arity(a, 5);
-  let i = 2;
-  const flags: Uint8Array[] = [];
-  for (; i < a.length; i++) {
-    const s = lower(a[i]);
-    if (s === 'nx' || s === 'xx' || s === 'ch') flags.push(a[i]);
-    else break;
-  }
-  if ((a.length - i) % 3 !== 0 || a.length === i) fail('ERR syntax error');
-  const zargs: Uint8Array[] = [ascii('ZADD'), a[1], ...flags];
-  for (; i < a.length; i += 3) {
+  const { flags, next } = leadingOptions(a, 2, NX | XX | CH);
+  if ((a.length - next) % 3 !== 0 || a.length === next || both(flags, NX, XX)) fail('ERR syntax error');
+  const zargs: Uint8Array[] = [ascii('ZADD'), a[1]];
+  for (let i = 2; i < next; i++) zargs.push(a[i]);
+  for (let i = next; i < a.length; i += 3) {
     const lon = parseDouble(a[i]);
     const lat = parseDouble(a[i + 1]);
     if (lon === null || lat === null) fail('ERR value is not a valid float');

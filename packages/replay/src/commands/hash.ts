@@ -3,7 +3,7 @@ import { fail, lower } from '../keyspace.js';
 import { type HashValue, newHash } from '../model.js';
 import { ascii, formatFloatResult, inInt64, parseDouble, parseInt64, text } from '../numbers.js';
 import { type CommandContext, type CommandTable, type Handler, arity } from './context.js';
-import { dbl, expireArg, incrArg, int } from './options.js';
+import { GT, LT, NX, XX, dbl, expireArg, expiryAllowed, incrArg, int, optionBit } from './options.js';
 
 function hash(c: CommandContext, key: Uint8Array): HashValue | undefined {
   return c.ks.typed(c.db, key, 'hash');
@@ -83,12 +83,8 @@ function hexpire(unit: 's' | 'ms', absolute: boolean): Handler {
     arity(a, 6);
     const when = expireArg(c, unit, absolute, a[2]);
     let i = 3;
-    let cond = '';
-    const s = lower(a[i]);
-    if (s === 'nx' || s === 'xx' || s === 'gt' || s === 'lt') {
-      cond = s;
-      i++;
-    }
+    const cond = optionBit(a[i], NX | XX | GT | LT);
+    if (cond !== 0) i++;
     if (lower(a[i] ?? new Uint8Array(0)) !== 'fields') fail('ERR Mandatory argument FIELDS is missing or not at the right position');
     const n = int(a[i + 1], 'numFields');
     if (n < 1 || i + 2 + n !== a.length) fail('ERR The `numfields` parameter must match the number of arguments');
@@ -98,12 +94,7 @@ function hexpire(unit: 's' | 'ms', absolute: boolean): Handler {
       const k = h.indexOf(a[j]);
       if (k < 0) continue;
       const t = h.nums === null ? NaN : h.nums[k];
-      const cur = Number.isNaN(t) ? null : t;
-      if (cond === 'nx' && cur !== null) continue;
-      if (cond === 'xx' && cur === null) continue;
-      if (cond === 'gt' && (cur === null || when <= cur)) continue;
-      if (cond === 'lt' && cur !== null && when >= cur) continue;
-      h.enableNumbers()[k] = when;
+      if (expiryAllowed(cond, Number.isNaN(t) ? null : t, when)) h.enableNumbers()[k] = when;
     }
   };
 }

@@ -3,7 +3,7 @@ import { pfadd, pfcountCache, pfmerge, isHll } from '../hll.js';
 import { WRONGTYPE, fail, lower } from '../keyspace.js';
 import { ascii, formatFloatResult, inInt64, parseDouble, parseInt64, text } from '../numbers.js';
 import { type CommandContext, type CommandTable, type Handler, arity } from './context.js';
-import { dbl, incrArg, int } from './options.js';
+import { EX, GET, KEEPTTL, NX, PERSIST, PX, XX, dbl, expireAtMs, incrArg, int, stringOptions } from './options.js';
 
 const MAX_STRING = 512 * 1024 * 1024;
 
@@ -15,31 +15,17 @@ function setString(c: CommandContext, key: Uint8Array, v: Uint8Array, keepTtl = 
   c.ks.setString(c.db, key, v, keepTtl);
 }
 
+/** SET key value [NX|XX] [GET] [EX|PX|EXAT|PXAT time|KEEPTTL], checked in setCommand's order. */
 const SET: Handler = (c, a) => {
   arity(a, 3);
-  let nx = false, xx = false, keepTtl = false;
-  let expireAt: number | null = null;
-  for (let i = 3; i < a.length; i++) {
-    const s = lower(a[i]);
-    if (s === 'nx') nx = true;
-    else if (s === 'xx') xx = true;
-    else if (s === 'get') continue;
-    else if (s === 'keepttl') keepTtl = true;
-    else if ((s === 'ex' || s === 'px' || s === 'exat' || s === 'pxat') && i + 1 < a.length) {
-      const v = int(a[++i]);
-      if (v <= 0) fail(`ERR invalid expire time in 'set' command`);
-      expireAt = s === 'ex' ? c.now + v * 1000 : s === 'px' ? c.now + v : s === 'exat' ? v * 1000 : v;
-    } else fail('ERR syntax error');
-  }
-  if ((nx && xx) || (keepTtl && expireAt !== null)) fail('ERR syntax error');
+  const { flags, expire } = stringOptions(a, 'set');
+  const expireAt = expire === null ? null : expireAtMs(c, expire, flags, 'set');
   const t = c.ks.typeOf(c.db, a[1]);
-  if (a.some((x, i) => i >= 3 && lower(x) === 'get')) {
-    if (t !== undefined && t !== 'string') fail(WRONGTYPE);
-  }
-  if (nx && t !== undefined) return;
-  if (xx && t === undefined) return;
+  if ((flags & GET) !== 0 && t !== undefined && t !== 'string') fail(WRONGTYPE);
+  if ((flags & NX) !== 0 && t !== undefined) return;
+  if ((flags & XX) !== 0 && t === undefined) return;
   if (expireAt !== null) c.ks.setKey(c.db, a[1], { type: 'string', v: a[2] }, expireAt);
-  else c.ks.setString(c.db, a[1], a[2], keepTtl);
+  else c.ks.setString(c.db, a[1], a[2], (flags & KEEPTTL) !== 0);
 };
 
 const SETNX: Handler = (c, a) => {
@@ -47,12 +33,13 @@ const SETNX: Handler = (c, a) => {
   if (!c.ks.exists(c.db, a[1])) setString(c, a[1], a[2]);
 };
 
+/** SETEX / PSETEX key time value: SET with EX / PX, whose error names the command as Redis spells it. */
 function setex(unit: 's' | 'ms'): Handler {
+  const name = unit === 's' ? 'setex' : 'psetex';
   return (c, a) => {
     arity(a, 4, true);
-    const v = int(a[2]);
-    if (v <= 0) fail(`ERR invalid expire time in '${text(a[0])}' command`);
-    c.ks.setKey(c.db, a[1], { type: 'string', v: a[3] }, c.now + (unit === 's' ? v * 1000 : v));
+    const expireAt = expireAtMs(c, a[2], unit === 's' ? EX : PX, name);
+    c.ks.setKey(c.db, a[1], { type: 'string', v: a[3] }, expireAt);
   };
 }
 
@@ -136,20 +123,14 @@ const GETDEL: Handler = (c, a) => {
   if (str(c, a[1]) !== undefined) c.ks.delete(c.db, a[1]);
 };
 
+/** GETEX key [EX|PX|EXAT|PXAT time|PERSIST]: options first, then the key's type, then the time (getexCommand). */
 const GETEX: Handler = (c, a) => {
   arity(a, 2);
-  const e = c.ks.typed(c.db, a[1], 'string');
-  let expireAt: number | null | undefined;
-  for (let i = 2; i < a.length; i++) {
-    const s = lower(a[i]);
-    if (s === 'persist') expireAt = null;
-    else if ((s === 'ex' || s === 'px' || s === 'exat' || s === 'pxat') && i + 1 < a.length) {
-      const v = int(a[++i]);
-      if (v <= 0) fail(`ERR invalid expire time in 'getex' command`);
-      expireAt = s === 'ex' ? c.now + v * 1000 : s === 'px' ? c.now + v : s === 'exat' ? v * 1000 : v;
-    } else fail('ERR syntax error');
-  }
-  if (e !== undefined && expireAt !== undefined) c.ks.setExpire(c.db, a[1], expireAt);
+  const { flags, expire } = stringOptions(a, 'getex');
+  if (c.ks.typed(c.db, a[1], 'string') === undefined) return;
+  // While loading, an EXAT/PXAT time in the past does not delete the key (it expires after the load).
+  if (expire !== null) c.ks.setExpire(c.db, a[1], expireAtMs(c, expire, flags, 'getex'));
+  else if ((flags & PERSIST) !== 0) c.ks.setExpire(c.db, a[1], null);
 };
 
 const SETBIT: Handler = (c, a) => {

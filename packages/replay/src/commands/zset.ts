@@ -4,7 +4,7 @@ import { type ZsetValue, newZset } from '../model.js';
 import { ascii, parseDouble, text } from '../numbers.js';
 import { zsetDelete, zsetOrder, zsetPut, zsetRankRange } from '../zset-order.js';
 import { type CommandContext, type CommandTable, type Handler, arity } from './context.js';
-import { dbl, int } from './options.js';
+import { CH, GT, INCR, LT, NX, XX, dbl, int, leadingOptions } from './options.js';
 
 function zset(c: CommandContext, key: Uint8Array): ZsetValue | undefined {
   return c.ks.typed(c.db, key, 'zset');
@@ -19,20 +19,12 @@ function zsetOrCreate(c: CommandContext, key: Uint8Array, capacity = 0): ZsetVal
   return z;
 }
 
+/** ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member..., checked in zaddGenericCommand's order. */
 export const ZADD: Handler = (c, a) => {
   arity(a, 4);
-  let i = 2;
-  let nx = false, xx = false, gt = false, lt = false, incr = false;
-  for (; i < a.length; i++) {
-    const s = lower(a[i]);
-    if (s === 'nx') nx = true;
-    else if (s === 'xx') xx = true;
-    else if (s === 'gt') gt = true;
-    else if (s === 'lt') lt = true;
-    else if (s === 'ch') continue;
-    else if (s === 'incr') incr = true;
-    else break;
-  }
+  const { flags, next: i } = leadingOptions(a, 2, NX | XX | GT | LT | CH | INCR);
+  const nx = (flags & NX) !== 0, xx = (flags & XX) !== 0, gt = (flags & GT) !== 0, lt = (flags & LT) !== 0;
+  const incr = (flags & INCR) !== 0;
   const rest = a.length - i;
   if (rest === 0 || rest % 2 !== 0) fail('ERR syntax error');
   if (nx && xx) fail('ERR XX and NX options at the same time are not compatible');
