@@ -1,10 +1,10 @@
 // What every command handler shares: the context it runs in, its signature, and the two ways it refuses.
-import type { ReplayKeyspace } from '../keyspace.js';
+import type { KeyspaceStore } from '../keyspace.js';
 import { fail } from '../keyspace.js';
 import { text } from '../numbers.js';
 
 export interface CommandContext {
-  ks: ReplayKeyspace;
+  ks: KeyspaceStore;
   db: number;
   /** Unix ms used for relative times (EXPIRE, SETEX, XCLAIM IDLE...). */
   now: number;

@@ -1,4 +1,4 @@
-// The write commands an AOF can hold, applied to a ReplayKeyspace. Each handler either changes the keyspace
+// The write commands an AOF can hold, applied to the engine's keyspace. Each handler either changes the keyspace
 // as Redis would, or throws CommandFailed (Redis answered an error and changed nothing). The handlers live one
 // file per type, as Redis splits its sources; this file gathers them into the table the replayer looks names up in.
 import { CommandFailed } from '../keyspace.js';
