@@ -1,6 +1,6 @@
 export { ReplayError, type ReplayErrorCode } from './errors.js';
 export { replayAof, Replayer, type ReplayOptions, type ReplayResult, type ReplayFailure } from './replay.js';
-export { ReplayKeyspace, type RecordsOptions, type ReplayKeyspaceOptions } from './keyspace.js';
+export { ReplayKeyspace, type RecordsOptions } from './keyspace.js';
 export { pfadd } from './hll.js';
 export {
   respChunks,
@@ -33,3 +33,4 @@ export {
   type InspectFile,
   type PersistenceConfig,
 } from './inspect.js';
+

@@ -1,6 +1,8 @@
 // The keyspace a replay builds, with Redis 7.x semantics as an AOF load applies them (nothing expires while
 // loading; relative times count from `now`). Each database is one PackedMap: key bytes and string values packed in
 // ByteColumns, the expiry (Unix ms, NaN: none) in a float64 column, the type in a tag, collections as objects.
+// KeyspaceStore is that storage, for the engine (command handlers, loaders); ReplayKeyspace is its read-only face,
+// the only one the package exports, so the storage can change without changing the API.
 import type { FunctionRecord, HashField, KeyValue, KeyspaceRecord, StreamValue } from '@redis-persist/keyspace';
 import { BytesMap, bytesEqual } from './bytes-map.js';
 import { ByteColumn, EMPTY } from './column.js';
@@ -9,7 +11,6 @@ import {
   type ValueOf,
   type ValueType,
   type HashValue,
-  type ZsetValue,
   StreamState,
   TAG,
   TYPE_TAGS,
@@ -31,7 +32,7 @@ const PACKED = 0x80;
 /** Collections a replay has unpacked or created recently and keeps as objects (packed again when evicted). */
 const KEEP_UNPACKED = 8192;
 
-export interface ReplayKeyspaceOptions {
+export interface KeyspaceStoreOptions {
   /**
    * How many recently used small collections stay unpacked between commands (default 8192). Fewer saves a little
    * memory and costs time; 0 packs every small collection after every command.
@@ -133,14 +134,18 @@ export class Db extends PackedMap<Collection> {
   }
 }
 
-export class ReplayKeyspace {
+/**
+ * The replay engine's keyspace: what the command handlers read and change, in its internal storage. Not part of
+ * the package's API; what a replay hands out is its read-only face, ReplayKeyspace.
+ */
+export class KeyspaceStore {
   readonly dbs = new Map<number, Db>();
   readonly functions = new Map<string, FunctionRecord>();
   /** Collections kept as objects for now, oldest first (see settle). */
   private readonly recent = new Map<Collection, { db: number; key: Uint8Array }>();
   private readonly keepUnpacked: number;
 
-  constructor(options: ReplayKeyspaceOptions = {}) {
+  constructor(options: KeyspaceStoreOptions = {}) {
     this.keepUnpacked = Math.max(0, options.keepUnpacked ?? KEEP_UNPACKED);
   }
 
@@ -337,6 +342,63 @@ export class ReplayKeyspace {
     const v = fromKeyValue(value);
     if (v !== null) this.setKey(db, key, v, expireAt);
   }
+}
+
+// Set by ReplayKeyspace's static block (declared first: the block runs when the class is defined).
+let viewOf: (store: KeyspaceStore) => ReplayKeyspace;
+let storeOf: (view: ReplayKeyspace) => KeyspaceStore;
+
+/**
+ * The keyspace a replay built: what Redis would hold right after loading the AOF (keys whose expiry has passed
+ * included, each with its expiry). Read it as keyspace records (@redis-persist/keyspace's model), in canonical
+ * order. It comes from {@link replayAof} (or a {@link Replayer}); its storage stays internal.
+ */
+export class ReplayKeyspace {
+  readonly #store: KeyspaceStore;
+
+  private constructor(store: KeyspaceStore) {
+    this.#store = store;
+  }
+
+  static {
+    // The engine's two ways between the face and the storage, kept out of the class's public members.
+    viewOf = (store) => new ReplayKeyspace(store);
+    storeOf = (view) => view.#store;
+  }
+
+  /** Keys in all databases. */
+  get keyCount(): number {
+    return this.#store.keyCount;
+  }
+
+  /** Keys per database, by database number in ascending order (databases without keys left out). */
+  keyCounts(): Map<number, number> {
+    return this.#store.keyCounts();
+  }
+
+  /** Whether some hash field carries its own expiry (Redis 7.4+; an RDB needs version 12 to hold it). */
+  hasHashFieldTtls(): boolean {
+    return this.#store.hasHashFieldTtls();
+  }
+
+  /**
+   * The keyspace as records in canonical order: function libraries by name, then keys by db and key bytes,
+   * collections in canonical element order. Byte strings in the records are views: use each record before the
+   * keyspace changes again (a Replayer applying more commands).
+   */
+  records(options: RecordsOptions = {}): Generator<KeyspaceRecord> {
+    return this.#store.records(options);
+  }
+}
+
+/** The read-only face of an engine keyspace (one per store: make it once). */
+export function keyspaceView(store: KeyspaceStore): ReplayKeyspace {
+  return viewOf(store);
+}
+
+/** The storage behind a face (for the engine: the replayer and the converters that fill it). */
+export function keyspaceStore(view: ReplayKeyspace): KeyspaceStore {
+  return storeOf(view);
 }
 
 /** Whether a collection is small enough that packing it may succeed (packValue has the last word). */

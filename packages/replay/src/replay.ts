@@ -2,9 +2,9 @@
 // Redis 7.x restart would load.
 import { AofError, loadedFiles, readAofBatches, readManifest, resolveAofInput, type AofRdbPart } from '@redis-persist/aof';
 import { parseRdb } from '@redis-persist/rdb';
-import { HANDLERS, Unsupported, type CommandContext } from './commands.js';
+import { HANDLERS, Unsupported, type CommandContext } from './commands/index.js';
 import { ReplayError } from './errors.js';
-import { CommandFailed, ReplayKeyspace, lower } from './keyspace.js';
+import { CommandFailed, KeyspaceStore, type ReplayKeyspace, keyspaceStore, keyspaceView, lower } from './keyspace.js';
 import { text } from './numbers.js';
 
 export interface ReplayOptions {
@@ -25,7 +25,10 @@ export interface ReplayOptions {
    * `aof-load-truncated no`. A truncated file that is not the last one always fails, as in Redis.
    */
   loadTruncated?: boolean;
-  /** Recently used small collections kept unpacked between commands (default 8192; see ReplayKeyspaceOptions). */
+  /**
+   * How many recently used small collections stay unpacked between commands (default 8192). Fewer saves a little
+   * memory and costs time; 0 packs every small collection after every command.
+   */
   keepUnpacked?: number;
   /** Called every 64k commands. */
   onProgress?: (p: { file: string; offset: number; commands: number }) => void;
@@ -70,7 +73,7 @@ interface Pending {
   offset: number;
 }
 
-async function loadRdbPart(ks: ReplayKeyspace, part: AofRdbPart): Promise<void> {
+async function loadRdbPart(ks: KeyspaceStore, part: AofRdbPart): Promise<void> {
   for await (const r of parseRdb(part.path, { values: true, stopAtEnd: true })) {
     if (r.kind === 'key') {
       if (r.value !== undefined) {
@@ -89,7 +92,9 @@ function commandLabel(args: Uint8Array[]): string {
 
 /** Replays one command into the keyspace, without MULTI/SELECT handling (for callers building keyspaces). */
 export class Replayer {
+  /** The keyspace the commands applied so far built. */
   readonly ks: ReplayKeyspace;
+  private readonly store: KeyspaceStore;
   private readonly ctx: CommandContext;
   failed = 0;
   readonly failures: ReplayFailure[] = [];
@@ -97,8 +102,9 @@ export class Replayer {
   readonly skippedByCommand: Record<string, number> = {};
 
   constructor(private readonly options: ReplayOptions = {}) {
-    this.ks = new ReplayKeyspace({ keepUnpacked: options.keepUnpacked });
-    this.ctx = { ks: this.ks, db: 0, now: options.now ?? Date.now(), hllSparseMaxBytes: options.hllSparseMaxBytes ?? 3000 };
+    this.store = new KeyspaceStore({ keepUnpacked: options.keepUnpacked });
+    this.ks = keyspaceView(this.store);
+    this.ctx = { ks: this.store, db: 0, now: options.now ?? Date.now(), hllSparseMaxBytes: options.hllSparseMaxBytes ?? 3000 };
   }
 
   /** Throws ReplayError for an unknown command (unless skipUnknown). */
@@ -136,7 +142,7 @@ export class Replayer {
         this.unknown(args, file, offset, `cannot replay ${commandLabel(args)}: ${err.message}`, 'unsupported');
       } else throw err;
     }
-    this.ks.settle();
+    this.store.settle();
   }
 }
 
@@ -154,7 +160,7 @@ async function lastLoadedFile(input: string): Promise<string> {
  */
 export async function replayAof(input: string, options: ReplayOptions = {}): Promise<ReplayResult> {
   const rp = new Replayer(options);
-  const ks = rp.ks;
+  const ks = keyspaceStore(rp.ks);
   const parts: AofRdbPart[] = [];
   const queued: AofRdbPart[] = [];
   const files: string[] = [];
@@ -239,7 +245,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
     throw new ReplayError('input', 'the AOF has no #TS: annotations, so --until has nothing to go by (enable aof-timestamp-enabled)', input);
   }
   return {
-    keyspace: ks,
+    keyspace: rp.ks,
     files,
     rdbParts: parts,
     commands,

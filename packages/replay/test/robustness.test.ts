@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Replayer, ReplayError } from '@redis-persist/replay';
-import { HANDLERS } from '../src/commands.js';
+import { HANDLERS } from '../src/commands/index.js';
 
 const names = [...HANDLERS.keys()].filter((n) => !['flushall', 'flushdb'].includes(n));
 const tokens = [
