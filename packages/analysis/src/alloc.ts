@@ -1,0 +1,140 @@
+// The allocator and string-header facts every cost in this package is built from: what jemalloc hands out for a
+// request (Redis 7.0 asks it with malloc_usable_size, so MEMORY USAGE counts the rounded size), what an sds string
+// costs, and how listpack and intset entries are sized. Facts read from Redis 7.0.15 (src/sds.h, src/listpack.c,
+// src/intset.c) and jemalloc 5.3 (the Debian build `redis-server --version` names); no code taken from either.
+
+/**
+ * jemalloc's usable size for a request of `n` bytes on x86-64 (4 KiB pages, 16-byte quantum): 8, then multiples of
+ * 16 up to 128, then four classes per doubling (160, 192, 224, 256, 320, ...). Large and huge allocations follow the
+ * same four-per-doubling spacing, so one rule covers every size MEMORY USAGE sees.
+ */
+export function jemallocSize(n: number): number {
+  if (n <= 8) return 8;
+  if (n <= 128) return Math.ceil(n / 16) * 16;
+  const lg = Math.floor(Math.log2(n - 1)); // 2^lg < n <= 2^(lg+1)
+  const step = 2 ** (lg - 2);
+  return Math.ceil(n / step) * step;
+}
+
+/** Header bytes of an sds string of this length (sdshdr5 below 32 bytes, sdshdr8 for the empty string too). */
+export function sdsHeaderSize(len: number): number {
+  if (len === 0) return 3;
+  if (len < 32) return 1;
+  if (len < 256) return 3;
+  if (len < 65536) return 5;
+  if (len < 2 ** 32) return 9;
+  return 17;
+}
+
+/** What an sds string made for exactly `len` bytes occupies (header, bytes, the NUL, rounded by jemalloc). */
+export function sdsAllocSize(len: number): number {
+  return jemallocSize(sdsHeaderSize(len) + len + 1);
+}
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+
+/**
+ * The integer a byte string reads as under Redis' strict rules (string2ll / lpStringToInt64: optional '-', no
+ * leading zeros, no '+', no spaces, within int64), or null. Listpacks, intsets and INT-encoded strings all use it.
+ */
+export function strictInt64(b: Uint8Array): bigint | null {
+  const n = b.length;
+  if (n === 0 || n > 20) return null;
+  if (n === 1 && b[0] === 0x30) return 0n;
+  let i = 0;
+  const neg = b[0] === 0x2d;
+  if (neg) {
+    i = 1;
+    if (n === 1) return null;
+  }
+  if (b[i] < 0x31 || b[i] > 0x39) return null;
+  for (let j = i; j < n; j++) if (b[j] < 0x30 || b[j] > 0x39) return null;
+  // at most 19 digits fit; parse through BigInt only for the long ones
+  let v: bigint;
+  if (n - i <= 15) {
+    let x = 0;
+    for (let j = i; j < n; j++) x = x * 10 + (b[j] - 0x30);
+    v = BigInt(neg ? -x : x);
+  } else {
+    v = BigInt((neg ? '-' : '') + Buffer.from(b.subarray(i)).toString('latin1'));
+  }
+  if (v > INT64_MAX || v < INT64_MIN) return null;
+  return v;
+}
+
+/** Bytes of a listpack integer entry's encoding and data (7-bit, 13-bit, 16, 24, 32 or 64 bits). */
+export function listpackIntSize(v: bigint | number): number {
+  const x = typeof v === 'bigint' ? v : BigInt(v);
+  if (x >= 0n && x <= 127n) return 1;
+  if (x >= -4096n && x <= 4095n) return 2;
+  if (x >= -32768n && x <= 32767n) return 3;
+  if (x >= -8388608n && x <= 8388607n) return 4;
+  if (x >= -2147483648n && x <= 2147483647n) return 5;
+  return 9;
+}
+
+/** Bytes of the back-length that ends each listpack entry of `l` bytes. */
+export function listpackBacklenSize(l: number): number {
+  if (l <= 127) return 1;
+  if (l < 16383) return 2;
+  if (l < 2097151) return 3;
+  if (l < 268435455) return 4;
+  return 5;
+}
+
+/** A whole listpack entry (encoding, data, back-length) holding this byte string, as lpAppend would store it. */
+export function listpackEntrySize(b: Uint8Array): number {
+  const v = strictInt64(b);
+  let enc: number;
+  if (v !== null) enc = listpackIntSize(v);
+  else if (b.length < 64) enc = 1 + b.length;
+  else if (b.length < 4096) enc = 2 + b.length;
+  else enc = 5 + b.length;
+  return enc + listpackBacklenSize(enc);
+}
+
+/** A listpack entry holding an integer (lpAppendInteger). */
+export function listpackIntEntrySize(v: bigint | number): number {
+  const enc = listpackIntSize(v);
+  return enc + listpackBacklenSize(enc);
+}
+
+/** The listpack header (total bytes, element count) and its end byte. */
+export const LISTPACK_EMPTY = 7;
+
+/** Width in bytes of an intset member: 2, 4 or 8, by the range the value needs. */
+export function intsetWidth(v: bigint): number {
+  if (v >= -32768n && v <= 32767n) return 2;
+  if (v >= -2147483648n && v <= 2147483647n) return 4;
+  return 8;
+}
+
+/**
+ * The text Redis' d2string writes for a sorted-set score inside a listpack: an integral value in long long range as
+ * an integer (so the listpack stores it as one), else C's `%.17g`.
+ */
+export function scoreText(score: number): string {
+  if (Number.isNaN(score)) return 'nan';
+  if (score === Infinity) return 'inf';
+  if (score === -Infinity) return '-inf';
+  if (score === 0) return Object.is(score, -0) ? '-0' : '0';
+  if (Number.isInteger(score) && Math.abs(score) < 2 ** 63) return BigInt(score).toString();
+  return printfG17(score);
+}
+
+/** C's `%.17g`: 17 significant digits, exponent form below 1e-4 or from 1e17, trailing zeros dropped. */
+function printfG17(x: number): string {
+  const exp = Math.floor(Math.log10(Math.abs(x)));
+  const e = Number(x.toExponential(16).split('e')[1]);
+  const useExp = e < -4 || e >= 17;
+  void exp;
+  if (useExp) {
+    const [mant, ex] = x.toExponential(16).split('e');
+    const m = mant.includes('.') ? mant.replace(/0+$/, '').replace(/\.$/, '') : mant;
+    const en = Number(ex);
+    return `${m}e${en < 0 ? '-' : '+'}${String(Math.abs(en)).padStart(2, '0')}`;
+  }
+  const s = x.toFixed(Math.max(0, 16 - e));
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+}
