@@ -98,6 +98,9 @@ interface Finished {
   stringLength?: number;
 }
 
+/** Rough bytes a name adds to a rax of names: a compressed node holding it and a leaf. */
+const RAX_NAME = (len: number): number => jemallocSize(Math.ceil((4 + len) / 8) * 8 + 8) + 16;
+
 /** Running totals of one key while its pieces arrive. */
 class KeyAccumulator {
   count = 0;
@@ -116,6 +119,7 @@ class KeyAccumulator {
   stream: StreamNodesSim | null = null;
   streamExtra = 0;
   streamExtraAlloc = 0;
+  namesAlloc = 0;
   stringValue: Uint8Array | null = null;
   // stream groups: the group being read (pieces may split one) and its consumers' PELs
   groupName: Uint8Array | null = null;
@@ -189,6 +193,7 @@ class KeyAccumulator {
         this.finishGroup();
         this.groupName = g.name;
         this.groupPel = new RaxSim();
+        this.namesAlloc += RAX_NAME(g.name.length) + jemallocSize(24) + 8; // its name in cgroups, its consumers rax
         this.streamExtra += STREAM_CG;
         this.streamExtraAlloc += jemallocSize(STREAM_CG);
       }
@@ -196,6 +201,7 @@ class KeyAccumulator {
         const name = Buffer.from(c.name).toString('latin1');
         if (!this.consumerNames.has(name)) {
           this.consumerNames.set(name, c.name.length);
+          this.namesAlloc += RAX_NAME(c.name.length);
           this.streamExtra += STREAM_CONSUMER + c.name.length;
           this.streamExtraAlloc += jemallocSize(STREAM_CONSUMER) + sdsAllocSize(c.name.length);
         }
@@ -217,12 +223,12 @@ class KeyAccumulator {
   private finishGroup(): void {
     if (this.groupPel === null) return;
     this.streamExtra += this.groupPel.memoryUsage();
-    this.streamExtraAlloc += this.groupPel.memoryUsage();
+    this.streamExtraAlloc += this.groupPel.allocated();
     // a consumer without pending entries still has its (empty) PEL: one node
     for (const [name] of this.consumerNames) {
       const pel = this.consumerPels.get(name) ?? new RaxSim();
       this.streamExtra += pel.memoryUsage();
-      this.streamExtraAlloc += pel.memoryUsage();
+      this.streamExtraAlloc += pel.allocated();
     }
     this.groupPel = null;
     this.consumerPels.clear();
@@ -252,8 +258,7 @@ class KeyAccumulator {
       }
       case 'list': {
         const ql = this.quicklist!;
-        const v = ROBJ + QUICKLIST + ql.nodesMemory();
-        return { encoding: 'quicklist', value: v, alloc: v + jemallocSize(QUICKLIST) - QUICKLIST };
+        return { encoding: 'quicklist', value: ROBJ + QUICKLIST + ql.nodesMemory(), alloc: ROBJ + jemallocSize(QUICKLIST) + ql.nodesAllocated() };
       }
       case 'set': {
         const allInt = this.firstNonInt < 0;
@@ -332,7 +337,9 @@ class KeyAccumulator {
         this.finishGroup();
         const s = this.stream!;
         const v = ROBJ + STREAM + s.rax.memoryUsage() + s.listpacksMemory() + this.streamExtra;
-        const a = ROBJ + STREAM + s.rax.memoryUsage() + s.listpacksMemory() + this.streamExtraAlloc;
+        // beside what MEMORY USAGE counts: the cgroups rax and each group's consumers rax, keyed by name (a leaf
+        // and about one compressed node per name)
+        const a = ROBJ + jemallocSize(STREAM) + s.rax.allocated() + s.listpacksMemory() + this.streamExtraAlloc + this.namesAlloc;
         return { encoding: 'stream', value: v, alloc: a };
       }
       case 'module':

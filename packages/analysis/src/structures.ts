@@ -68,81 +68,100 @@ export class DictSim {
   }
 }
 
-/** A path node of {@link RaxSim}: a compressed node's bytes, or a branching node's last child byte. */
+/** A node of {@link RaxSim}'s rightmost path. */
 interface PathNode {
   compressed: boolean;
   /** Depth (key byte index) of the node's first byte. */
   depth: number;
-  /** Bytes on the path: all of a compressed node's, one (the last child's) for a branching node. */
+  /** Bytes of a compressed node; 1 for a branching node (the path goes through its last child). */
   len: number;
+  /** A branching node's child count. */
+  kids: number;
 }
 
+/** The allocation of an inner rax node: 4-byte header, its bytes padded to a pointer, child pointers. */
+function raxNodeBytes(n: PathNode): number {
+  const chars = n.compressed ? n.len : n.kids;
+  const ptrs = n.compressed ? 1 : n.kids;
+  return jemallocSize(Math.ceil((4 + chars) / 8) * 8 + 8 * ptrs);
+}
+
+/** A key's leaf: header, padding and the value pointer. */
+const RAX_LEAF = 16;
+
 /**
- * The node count of a Redis radix tree (rax.c) that fixed-length keys are inserted into in ascending order, as a
- * stream's entry index and PELs are filled on load. Only the rightmost path can change on such inserts, so only it
- * is kept. The rules: an empty tree is one node; a key added below a node without children becomes one compressed
- * node for all its remaining bytes (two or more) plus the leaf; a mismatch inside a compressed node splits it into
- * prefix, a one-byte branching node and a postfix (each only when non-empty), the new byte then branching off with
- * its own tail.
+ * A Redis radix tree (rax.c) that fixed-length keys are inserted into in ascending order, as a stream's entry index
+ * and PELs are filled on load: its node count (what MEMORY USAGE charges by) and the bytes its nodes really take.
+ * Only the rightmost path can change on such inserts, so only it is kept. The rules: an empty tree is one node; a
+ * key added below a node without children becomes one compressed node for all its remaining bytes (a branching node
+ * when only one byte remains) plus the leaf; a mismatch inside a compressed node splits it into prefix, a branching
+ * node and a postfix (each only when non-empty), the new byte then branching off with its own tail.
  */
 export class RaxSim {
   nodes = 1;
   elements = 0;
+  /** Bytes of the nodes off the rightmost path, which no later insert changes. */
+  private frozen = 0;
   private path: PathNode[] = [];
   private last: Uint8Array | null = null;
 
   insert(key: Uint8Array): void {
     const prev = this.last;
-    this.last = key;
-    this.elements++;
     if (prev === null) {
-      this.path = [];
+      this.last = key;
+      this.elements++;
       this.tail(0, key.length);
       return;
     }
     let p = 0;
     while (p < key.length && p < prev.length && key[p] === prev[p]) p++;
-    if (p >= key.length) {
-      this.elements--; // same key again: nothing added
-      return;
-    }
-    // the path node holding depth p
+    if (p >= key.length) return; // the same key again: nothing added
+    this.last = key;
+    this.elements++;
     let i = this.path.findIndex((n) => p >= n.depth && p < n.depth + n.len);
     if (i < 0) i = this.path.length - 1;
     const n = this.path[i];
+    for (const below of this.path.slice(i + 1)) this.frozen += raxNodeBytes(below);
     const rest: PathNode[] = this.path.slice(0, i);
     if (n.compressed) {
       const j = p - n.depth;
-      if (j > 0) rest.push({ compressed: j > 1, depth: n.depth, len: j });
-      else this.nodes--; // the compressed node is replaced by the split node
-      this.nodes++; // the branching node at depth p
-      if (n.len - j - 1 > 0) this.nodes++; // the old postfix
-      rest.push({ compressed: false, depth: p, len: 1 });
+      if (j > 0) rest.push({ compressed: j > 1, depth: n.depth, len: j, kids: 1 });
+      else this.nodes--; // the compressed node is replaced by the branching node
+      this.nodes++;
+      const post = n.len - j - 1;
+      if (post > 0) {
+        this.nodes++;
+        this.frozen += raxNodeBytes({ compressed: true, depth: p + 1, len: post, kids: 1 });
+      }
+      rest.push({ compressed: false, depth: p, len: 1, kids: 2 });
     } else {
-      rest.push({ compressed: false, depth: p, len: 1 });
+      rest.push({ compressed: false, depth: p, len: 1, kids: n.kids + 1 });
     }
     this.path = rest;
-    // the new byte's child, then the rest of the key below it
-    this.nodes++;
+    this.nodes++; // the new byte's child
     this.tail(p + 1, key.length);
   }
 
-  /** Below a fresh empty node at depth `d`: the key's bytes d..len. */
+  /** Below a fresh empty node at depth `d`: the key's bytes d..len, then its leaf. */
   private tail(d: number, len: number): void {
     const remaining = len - d;
+    this.frozen += RAX_LEAF;
     if (remaining === 0) return;
-    if (remaining > 1) {
-      this.path.push({ compressed: true, depth: d, len: remaining });
-      this.nodes++;
-    } else {
-      this.path.push({ compressed: false, depth: d, len: 1 });
-      this.nodes++;
-    }
+    this.path.push({ compressed: remaining > 1, depth: d, len: remaining > 1 ? remaining : 1, kids: 1 });
+    this.nodes++;
   }
 
   /** What object.c's streamRadixTreeMemoryUsage charges: 16 bytes per ID, 4 + 30 words per node. */
   memoryUsage(): number {
     return this.elements * 16 + this.nodes * (4 + 8 * 30);
+  }
+
+  /** What the allocator holds: the rax struct and every node. */
+  allocated(): number {
+    if (this.elements === 0) return jemallocSize(24) + 8;
+    let b = jemallocSize(24) + this.frozen;
+    for (const n of this.path) b += raxNodeBytes(n);
+    return b;
   }
 }
 
@@ -160,13 +179,14 @@ export function parseStreamId(id: string): [bigint, bigint] {
   return [BigInt(id.slice(0, dash)), BigInt(id.slice(dash + 1))];
 }
 
+const QUICKLIST_NODE = 40;
 const QL_SIZE_LEVELS = [4096, 8192, 16384, 32768, 65536];
 const QL_SAFETY_LIMIT = 8192;
 
 /**
  * A quicklist filled by pushes at the tail (as RPUSH builds a list and as a list is rebuilt from plain elements on
  * load): a new node when the list-max-listpack-size limit (entry count when positive, bytes when negative) would be
- * passed. Each node costs its 32-byte struct and its listpack rounded by jemalloc.
+ * passed. Each node costs its 40-byte struct and its listpack rounded by jemalloc.
  */
 export class QuicklistSim {
   nodes = 0;
@@ -201,9 +221,18 @@ export class QuicklistSim {
     return this.curCount < this.fill;
   }
 
-  /** MEMORY USAGE's share: each node's struct plus its listpack allocation. */
+  /** MEMORY USAGE's share: each node's struct (40 bytes: three pointers, a size, a word of bit fields, padding) plus its listpack allocation. */
   nodesMemory(): number {
-    return this.nodes * 32 + this.doneBytes + (this.nodes > 0 ? jemallocSize(this.curBytes) : 0);
+    return this.nodes * QUICKLIST_NODE + this.listpacks();
+  }
+
+  /** The allocator's: the node structs rounded too. */
+  nodesAllocated(): number {
+    return this.nodes * jemallocSize(QUICKLIST_NODE) + this.listpacks();
+  }
+
+  private listpacks(): number {
+    return this.doneBytes + (this.nodes > 0 ? jemallocSize(this.curBytes) : 0);
   }
 }
 
