@@ -111,24 +111,23 @@ export function intsetWidth(v: bigint): number {
 }
 
 /**
- * The text Redis' d2string writes for a sorted-set score inside a listpack: an integral value in long long range as
- * an integer (so the listpack stores it as one), else C's `%.17g`.
+ * The text Redis' d2string writes for a sorted-set score inside a listpack: an integral value within +-2^62 as an
+ * integer (so the listpack stores it as one), else C's `%.17g`.
  */
 export function scoreText(score: number): string {
   if (Number.isNaN(score)) return 'nan';
   if (score === Infinity) return 'inf';
   if (score === -Infinity) return '-inf';
   if (score === 0) return Object.is(score, -0) ? '-0' : '0';
-  if (Number.isInteger(score) && Math.abs(score) < 2 ** 63) return BigInt(score).toString();
+  // double2ll: only within +-LLONG_MAX/2 (as a double, 2^62)
+  if (Number.isInteger(score) && Math.abs(score) <= 2 ** 62) return BigInt(score).toString();
   return printfG17(score);
 }
 
 /** C's `%.17g`: 17 significant digits, exponent form below 1e-4 or from 1e17, trailing zeros dropped. */
 function printfG17(x: number): string {
-  const exp = Math.floor(Math.log10(Math.abs(x)));
   const e = Number(x.toExponential(16).split('e')[1]);
   const useExp = e < -4 || e >= 17;
-  void exp;
   if (useExp) {
     const [mant, ex] = x.toExponential(16).split('e');
     const m = mant.includes('.') ? mant.replace(/0+$/, '').replace(/\.$/, '') : mant;
