@@ -8,6 +8,9 @@ export interface MemoryConfig {
   zsetMaxListpackEntries: number;
   zsetMaxListpackValue: number;
   setMaxIntsetEntries: number;
+  /** Valkey 8 / Redis 7.2+: small sets of short members as a listpack. */
+  setMaxListpackEntries: number;
+  setMaxListpackValue: number;
   /** list-max-listpack-size: entries per node when positive, -1..-5 for 4..64 KiB nodes. */
   listMaxListpackSize: number;
   streamNodeMaxBytes: number;
@@ -24,6 +27,8 @@ export const DEFAULT_MEMORY_CONFIG: Readonly<MemoryConfig> = {
   zsetMaxListpackEntries: 128,
   zsetMaxListpackValue: 64,
   setMaxIntsetEntries: 512,
+  setMaxListpackEntries: 128,
+  setMaxListpackValue: 64,
   listMaxListpackSize: -2,
   streamNodeMaxBytes: 4096,
   streamNodeMaxEntries: 100,
@@ -41,6 +46,8 @@ const NUMERIC: Record<string, keyof MemoryConfig> = {
   'zset-max-listpack-value': 'zsetMaxListpackValue',
   'zset-max-ziplist-value': 'zsetMaxListpackValue',
   'set-max-intset-entries': 'setMaxIntsetEntries',
+  'set-max-listpack-entries': 'setMaxListpackEntries',
+  'set-max-listpack-value': 'setMaxListpackValue',
   'list-max-listpack-size': 'listMaxListpackSize',
   'list-max-ziplist-size': 'listMaxListpackSize',
   'stream-node-max-bytes': 'streamNodeMaxBytes',

@@ -94,8 +94,6 @@ interface Finished {
   value: number;
   /** The allocator's. */
   alloc: number;
-  /** embstr: the string's length (Valkey embeds it beside the key). */
-  stringLength?: number;
 }
 
 /** Rough bytes a name adds to a rax of names: a compressed node holding it and a leaf. */
@@ -131,6 +129,7 @@ class KeyAccumulator {
     readonly rec: RdbKeyRecord,
     private readonly cfg: MemoryConfig,
     private readonly fileEncodingsStand: boolean,
+    private readonly server: MemoryServerModel,
   ) {
     if (rec.type === 'list') this.quicklist = new QuicklistSim(cfg.listMaxListpackSize);
     if (rec.type === 'stream') this.stream = new StreamNodesSim(cfg.streamNodeMaxBytes, cfg.streamNodeMaxEntries);
@@ -156,6 +155,8 @@ class KeyAccumulator {
             if (w > this.intWidth) this.intWidth = w;
           }
           this.sdsSum += sdsAllocSize(m.length);
+          this.lpBytes += listpackEntrySize(m);
+          if (m.length > this.maxLen) this.maxLen = m.length;
           this.count++;
         }
         break;
@@ -251,16 +252,22 @@ class KeyAccumulator {
         }
         if (v.length <= 44) {
           const a = jemallocSize(ROBJ + 3 + v.length + 1);
-          return { encoding: 'embstr', value: a, alloc: a, stringLength: v.length };
+          return { encoding: 'embstr', value: a, alloc: a };
         }
         const a = ROBJ + jemallocSize(sdsHeaderSize(v.length) + v.length + 1);
         return { encoding: 'raw', value: a, alloc: a };
       }
       case 'list': {
         const ql = this.quicklist!;
+        // Valkey 8 (Redis 7.2's lists): a list that fits one node under the limit loads as a plain listpack
+        if (this.server === 'valkey-8' && ql.singleNodeFits()) {
+          const a = jemallocSize(ql.firstNodeBytes());
+          return { encoding: 'listpack', value: ROBJ + a, alloc: ROBJ + a };
+        }
         return { encoding: 'quicklist', value: ROBJ + QUICKLIST + ql.nodesMemory(), alloc: ROBJ + jemallocSize(QUICKLIST) + ql.nodesAllocated() };
       }
       case 'set': {
+        if (this.server === 'valkey-8') return this.valkeySet();
         const allInt = this.firstNonInt < 0;
         let intset: boolean;
         if (this.useFile()) intset = fe === 'intset';
@@ -348,6 +355,42 @@ class KeyAccumulator {
     }
   }
 
+  /**
+   * Valkey 8.0 (Redis 7.2's sets): intset for integers, listpack for small sets of short members, else a hashtable
+   * whose dict stores no values: a member alone in its bucket is stored bare, the others get a 16-byte entry.
+   */
+  private valkeySet(): Finished {
+    const c = this.cfg;
+    const n = this.count;
+    const fe = this.rec.encoding;
+    const allInt = this.firstNonInt < 0;
+    let enc: 'intset' | 'listpack' | 'hashtable';
+    if (this.useFile()) enc = fe === 'intset' ? 'intset' : fe === 'listpack' ? 'listpack' : 'hashtable';
+    else if (fe === 'intset') enc = n > c.setMaxIntsetEntries ? 'hashtable' : 'intset';
+    else if (fe === 'listpack') enc = n > c.setMaxListpackEntries ? 'hashtable' : 'listpack';
+    else if (n > Math.min(c.setMaxIntsetEntries, 2 ** 30)) enc = 'hashtable';
+    else if (allInt) enc = 'intset';
+    else enc = n <= c.setMaxListpackEntries && this.maxLen <= c.setMaxListpackValue ? 'listpack' : 'hashtable';
+    if (enc === 'intset') {
+      const a = jemallocSize(8 + n * this.intWidth);
+      return { encoding: 'intset', value: ROBJ + a, alloc: ROBJ + a };
+    }
+    if (enc === 'listpack') {
+      const a = jemallocSize(this.lpBytes);
+      return { encoding: 'listpack', value: ROBJ + a, alloc: ROBJ + a };
+    }
+    const d = new DictSim();
+    if (n > 4) d.expand(n);
+    for (let i = 0; i < n; i++) d.add();
+    const buckets = d.slots();
+    // expected non-empty buckets for n members hashed into `buckets`
+    const alone = buckets * (1 - Math.pow(1 - 1 / buckets, n));
+    const entries = Math.max(0, n - alone);
+    const value = Math.round(ROBJ + DICT + 8 * buckets + this.sdsSum + entries * 16);
+    const alloc = Math.round(ROBJ + jemallocSize(DICT) + jemallocSize(8 * buckets) + this.sdsSum + entries * 16);
+    return { encoding: 'hashtable', value, alloc };
+  }
+
   private hashtable(encoding: string, d: DictSim, n: number): Finished {
     const table = 8 * d.slots();
     const value = ROBJ + DICT + table + this.sdsSum + n * DICT_ENTRY;
@@ -365,7 +408,7 @@ function emptyTotals(): MemoryTotals {
 }
 
 /**
- * Estimates the memory of every key of an RDB file as Redis 7.0 (or, roughly, Valkey 8) would hold it after loading
+ * Estimates the memory of every key of an RDB file as Redis 7.0 (or, unvalidated, Valkey 8.0) would hold it after loading
  * the file: one `key` record per key in file order, then one `summary` record.
  */
 export async function* rdbMemoryRecords(source: RdbSource, options: EstimateMemoryOptions = {}): AsyncGenerator<MemoryRecord> {
@@ -392,7 +435,7 @@ export async function* rdbMemoryRecords(source: RdbSource, options: EstimateMemo
     }
     if (r.kind !== 'key') continue;
     // a key's pieces come one after another; a finished key leaves acc null
-    if (acc === null) acc = new KeyAccumulator(r, cfg, fileEncodings);
+    if (acc === null) acc = new KeyAccumulator(r, cfg, fileEncodings, server);
     if (r.value !== undefined) acc.add(r.value);
     if (r.partial) continue;
     const done = acc.finish();
@@ -442,8 +485,8 @@ export async function* rdbMemoryRecords(source: RdbSource, options: EstimateMemo
       db,
       keys: d.keys,
       expires: d.expires,
-      mainTable: server === 'valkey-8' ? valkeyTable(d.keys) : 8 * mainSize,
-      expiresTable: server === 'valkey-8' ? valkeyTable(d.expires) : 8 * expSize,
+      mainTable: 8 * mainSize,
+      expiresTable: 8 * expSize,
     });
   }
   const dbOverhead = dbList.reduce((s, d) => s + d.mainTable + d.expiresTable, 0);
@@ -461,27 +504,25 @@ export async function* rdbMemoryRecords(source: RdbSource, options: EstimateMemo
   };
 }
 
-// Valkey 8.1's keyspace (unvalidated here: no valkey-server on this machine). A key is embedded in its object: one
-// allocation holds the 16-byte robj, the expire time when the key has one, a one-byte key header with the key as an
-// sds8, and a string value of up to a cache line's room embedded after it. The db and expires tables are
-// open-addressing hashtables of 64-byte buckets with seven entry pointers each, so no dictEntry exists for keys.
-function valkeyKey(r: RdbKeyRecord, done: Finished): { memory: number; allocated: number; expiresOverhead: number } {
-  const keyPart = 1 + 3 + r.key.length + 1 + (r.expireAt !== null ? 8 : 0);
-  let obj: number;
-  if (done.encoding === 'embstr') {
-    const valueLen = done.stringLength ?? 0;
-    const together = ROBJ + keyPart + 3 + valueLen + 1;
-    obj = together <= 64 ? jemallocSize(together) : jemallocSize(ROBJ + keyPart) + sdsAllocSize(valueLen);
-    return { memory: obj, allocated: obj, expiresOverhead: 0 };
-  }
-  obj = jemallocSize(ROBJ + keyPart) + (done.value - ROBJ);
-  const alloc = jemallocSize(ROBJ + keyPart) + (done.alloc - (done.alloc >= ROBJ ? ROBJ : 0));
-  return { memory: obj, allocated: alloc, expiresOverhead: 0 };
+// Valkey 8.0's keyspace (from the 8.0.1 source; not validated: no valkey-server on this machine). The db dict
+// embeds each key in its dictEntry: one allocation of the value pointer, the next pointer, a header-size byte and
+// the key as an sds with its header (Valkey's sds types: sdshdr8 up to 252 bytes, sdshdr16 up to 65530, ...), and
+// MEMORY USAGE adds that allocation to the object's size. There is no separate key sds and no 24-byte entry.
+// Valkey 8.1 (embedded keys in the robj, a bucketed hashtable without entries) is not modelled.
+function valkeySdsHeader(len: number): number {
+  if (len === 0) return 3;
+  if (len < 32) return 1;
+  if (len <= 252) return 3;
+  if (len <= 65530) return 5;
+  if (len <= 2 ** 32 - 10) return 9;
+  return 17;
 }
 
-/** A Valkey 8 hashtable for n entries: buckets of 64 bytes with 7 slots, filled to at most ~78%, power of two. */
-function valkeyTable(n: number): number {
-  if (n === 0) return 0;
-  const buckets = 2 ** Math.ceil(Math.log2(Math.max(1, Math.ceil(n / (7 * 0.78)))));
-  return buckets * 64;
+function valkeyKey(r: RdbKeyRecord, done: Finished): { memory: number; allocated: number; expiresOverhead: number } {
+  const entry = jemallocSize(8 + 8 + 1 + valkeySdsHeader(r.key.length) + r.key.length + 1);
+  return {
+    memory: entry + done.value,
+    allocated: entry + done.alloc,
+    expiresOverhead: r.expireAt !== null ? jemallocSize(DICT_ENTRY) : 0,
+  };
 }

@@ -221,6 +221,21 @@ export class QuicklistSim {
     return this.curCount < this.fill;
   }
 
+  /**
+   * Valkey 8 / Redis 7.2: a list of one node within the limit (entries, or bytes for a negative fill) is loaded
+   * as a plain listpack.
+   */
+  singleNodeFits(): boolean {
+    if (this.nodes !== 1) return false;
+    if (this.fill >= 0) return this.curCount <= Math.max(1, this.fill);
+    const level = QL_SIZE_LEVELS[-this.fill - 1] ?? QL_SIZE_LEVELS[QL_SIZE_LEVELS.length - 1];
+    return this.curBytes <= level;
+  }
+
+  firstNodeBytes(): number {
+    return this.curBytes;
+  }
+
   /** MEMORY USAGE's share: each node's struct (40 bytes: three pointers, a size, a word of bit fields, padding) plus its listpack allocation. */
   nodesMemory(): number {
     return this.nodes * QUICKLIST_NODE + this.listpacks();

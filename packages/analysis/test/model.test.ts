@@ -126,3 +126,33 @@ describe('redis.conf', () => {
     expect(parseMemoryConfig('')).toEqual(DEFAULT_MEMORY_CONFIG);
   });
 });
+
+describe('the Valkey 8.0 model (from the 8.0.1 source; no valkey-server here to measure it)', () => {
+  test('keys embedded in their dict entry, small sets as listpacks, one-node lists as listpacks', async () => {
+    const { rdbMemoryRecords } = await import('@redis-persist/analysis');
+    const { repoRoot } = await import('@redis-persist/testkit');
+    const file = `${repoRoot()}/fixtures/rdb/all-types.rdb`;
+    const collect = async (server: 'redis-7.0' | 'valkey-8') => {
+      const out = new Map<string, { type: string; encoding: string; memory: number; key: Uint8Array }>();
+      for await (const r of rdbMemoryRecords(file, { server, config: DEFAULT_MEMORY_CONFIG })) {
+        if (r.kind === 'key') out.set(`${r.db}:${Buffer.from(r.key).toString('latin1')}`, r);
+      }
+      return out;
+    };
+    const redis = await collect('redis-7.0');
+    const valkey = await collect('valkey-8');
+    expect(valkey.size).toBe(redis.size);
+    for (const [k, v] of valkey) {
+      const r = redis.get(k)!;
+      const len = v.key.length;
+      const hdr = len < 32 ? 1 : len <= 252 ? 3 : 5;
+      const keyPartRedis = sdsAllocSize(len) + 24;
+      const keyPartValkey = jemallocSize(17 + hdr + len + 1);
+      if (v.type === 'string' || v.type === 'hash' || v.type === 'zset' || v.type === 'stream') {
+        expect(v.memory - keyPartValkey).toBe(r.memory - keyPartRedis);
+      }
+      if (v.type === 'set' && r.encoding === 'hashtable') expect(['listpack', 'hashtable']).toContain(v.encoding);
+      if (v.type === 'list' && r.encoding === 'quicklist') expect(['listpack', 'quicklist']).toContain(v.encoding);
+    }
+  });
+});

@@ -66,7 +66,7 @@ export function registerMemory(program: Command): void {
     .option('--config <redis.conf>', "the loading server's redis.conf: its encoding limits decide the encodings, as Redis converts on load (default: the file's own encodings stand)")
     .option(
       '--server <model>',
-      'redis-7.0 (measured against redis-server 7.0.15: bench/memory-accuracy.md) or valkey-8 (a model of Valkey 8.1\'s embedded keys and bucketed tables, NOT validated: no Valkey server was at hand)',
+      'redis-7.0 (measured against redis-server 7.0.15: bench/memory-accuracy.md) or valkey-8 (Valkey 8.0 from its source: keys embedded in dict entries, listpack sets and lists, bare set members; NOT validated against a Valkey server, and Valkey 8.1\'s new hashtable is not modelled)',
       'redis-7.0',
     )
     .option('-o, --output <file>', 'write to this file (atomically: temp file, fsync, rename) instead of stdout')
