@@ -22,7 +22,7 @@ export interface MemoryConfig {
 }
 
 export const DEFAULT_MEMORY_CONFIG: Readonly<MemoryConfig> = {
-  hashMaxListpackEntries: 128,
+  hashMaxListpackEntries: 512,
   hashMaxListpackValue: 64,
   zsetMaxListpackEntries: 128,
   zsetMaxListpackValue: 64,

@@ -118,6 +118,9 @@ class KeyAccumulator {
   streamExtra = 0;
   streamExtraAlloc = 0;
   namesAlloc = 0;
+  streamDeleted = 0;
+  /** XDEL was used (it alone sets the max-deleted ID); else every deletion was a trim. */
+  streamXdel = false;
   stringValue: Uint8Array | null = null;
   // stream groups: the group being read (pieces may split one) and its consumers' PELs
   groupName: Uint8Array | null = null;
@@ -187,6 +190,9 @@ class KeyAccumulator {
   }
 
   private addStream(s: Extract<KeyValue, { type: 'stream' }>['value']): void {
+    // entries added minus those left: deleted ones (metadata is complete in the last piece, which comes last)
+    this.streamDeleted = s.unreported?.includes('entriesAdded') ? 0 : Math.max(0, s.entriesAdded - s.length);
+    this.streamXdel = s.maxDeletedId !== '0-0';
     for (const e of s.entries) this.stream!.add(e.id, e.fields);
     this.count += s.entries.length;
     for (const g of s.groups) {
@@ -343,10 +349,14 @@ class KeyAccumulator {
       case 'stream': {
         this.finishGroup();
         const s = this.stream!;
-        const v = ROBJ + STREAM + s.rax.memoryUsage() + s.listpacksMemory() + this.streamExtra;
+        // XDEL flags entries where they are; a trim frees the listpacks it empties and flags the rest of the trimmed
+        // entries in the next one: of D trimmed entries, D mod (entries a listpack holds) stay
+        const flagged = this.streamXdel ? this.streamDeleted : this.streamDeleted % s.entriesPerNode();
+        const lps = s.listpacksMemory(flagged);
+        const v = ROBJ + STREAM + s.rax.memoryUsage() + lps + this.streamExtra;
         // beside what MEMORY USAGE counts: the cgroups rax and each group's consumers rax, keyed by name (a leaf
         // and about one compressed node per name)
-        const a = ROBJ + jemallocSize(STREAM) + s.rax.allocated() + s.listpacksMemory() + this.streamExtraAlloc + this.namesAlloc;
+        const a = ROBJ + jemallocSize(STREAM) + s.rax.allocated() + lps + this.streamExtraAlloc + this.namesAlloc;
         return { encoding: 'stream', value: v, alloc: a };
       }
       case 'module':

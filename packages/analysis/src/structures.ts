@@ -260,9 +260,11 @@ export class QuicklistSim {
  */
 export class StreamNodesSim {
   readonly rax = new RaxSim();
-  /** jemalloc(bytes) of each finished listpack, in order. */
-  private doneAllocs: number[] = [];
   private doneSum = 0;
+  /** Bytes of the first listpack (where a trim leaves its deleted entries) and of the entries added so far. */
+  private firstBytes = -1;
+  private entryBytes = 0;
+  private entries = 0;
   private bytes = 0;
   private count = 0;
   private masterMs = 0n;
@@ -299,6 +301,7 @@ export class StreamNodesSim {
       same = fields.every(([f], i) => Buffer.compare(f, this.masterFields[i]) === 0);
     }
     this.count++;
+    const before = this.bytes;
     // the count entry grows with the node (1 byte up to 127)
     if (this.count === 128) this.bytes += listpackIntEntrySize(128) - listpackIntEntrySize(127);
     this.bytes += listpackIntEntrySize(same ? 2 : 0) + listpackIntEntrySize(ms - this.masterMs) + listpackIntEntrySize(seq - this.masterSeq);
@@ -308,19 +311,44 @@ export class StreamNodesSim {
       this.bytes += listpackEntrySize(v);
     }
     this.bytes += listpackIntEntrySize(fields.length + 3 + (same ? 0 : fields.length + 1));
+    this.entryBytes += this.bytes - before;
+    this.entries++;
   }
 
+  /** Entries a full listpack holds (the first finished one's count), else what the limits allow at the mean size. */
+  entriesPerNode(): number {
+    if (this.firstCount > 0) return this.firstCount;
+    const mean = this.entries > 0 ? this.entryBytes / this.entries : 1;
+    const bytesCap = this.maxBytes > 0 ? Math.max(1, Math.floor(this.maxBytes / Math.max(1, mean))) : Infinity;
+    const cap = Math.min(this.maxEntries > 0 ? this.maxEntries : Infinity, bytesCap);
+    return Number.isFinite(cap) ? cap : Math.max(1, this.entries);
+  }
+
+  private firstCount = 0;
+
   private finishNode(): void {
-    const a = jemallocSize(this.bytes);
-    if (this.doneAllocs.length < 5) this.doneAllocs.push(a);
-    this.doneSum += a;
+    if (this.firstBytes < 0) {
+      this.firstBytes = this.bytes;
+      this.firstCount = this.count;
+    }
+    this.doneSum += jemallocSize(this.bytes);
     this.count = 0;
     this.bytes = 0;
   }
 
-  /** Listpacks as object.c counts them: all of them (SAMPLES 0). */
-  listpacksMemory(): number {
-    return this.doneSum + (this.count > 0 ? jemallocSize(this.bytes) : 0);
+  /**
+   * Listpacks as object.c counts them: all of them (SAMPLES 0). `deleted` entries (XDEL, or the part of a trim that
+   * did not free whole nodes) still sit in a listpack, flagged: they are counted at the live entries' mean size, in
+   * the first listpack.
+   */
+  listpacksMemory(deleted = 0): number {
+    let total = this.doneSum + (this.count > 0 ? jemallocSize(this.bytes) : 0);
+    if (deleted > 0 && this.entries > 0) {
+      const extra = Math.round((deleted * this.entryBytes) / this.entries);
+      const first = this.firstBytes >= 0 ? this.firstBytes : this.bytes;
+      total += jemallocSize(first + extra) - jemallocSize(first);
+    }
+    return total;
   }
 }
 

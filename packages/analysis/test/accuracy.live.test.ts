@@ -83,6 +83,10 @@ describe.skipIf(!hasRedis)('memory estimate accuracy against redis-server 7.0 (l
         const usage = await c.pipeline(keys.map((k) => ['MEMORY', 'USAGE', k.key, 'SAMPLES', '0']));
         const encs = await c.pipeline(keys.map((k) => ['OBJECT', 'ENCODING', k.key]));
         const rows = new Map<string, Row>();
+        // streams with XDEL/XTRIM: their flagged entries are not in the file's decoded value (estimated at the mean
+        // entry size), reported on a line of their own
+        const withDeletes = new Set(cmds.filter((c) => c[0] === 'XDEL' || c[0] === 'XTRIM').map((c) => String(c[1])));
+        const deletes = { keys: 0, within: 0 };
         const wrongEncoding: string[] = [];
         const worst: string[] = [];
         keys.forEach((k, i) => {
@@ -99,6 +103,10 @@ describe.skipIf(!hasRedis)('memory estimate accuracy against redis-server 7.0 (l
           else worst.push(`${group} ${Buffer.from(k.key).toString()} est ${k.memory} actual ${actual} (${k.elements} el, file ${k.fileEncoding})`);
           row.errors.push(err);
           rows.set(group, row);
+          if (withDeletes.has(Buffer.from(k.key).toString())) {
+            deletes.keys++;
+            if (Math.abs(err) <= 0.1) deletes.within++;
+          }
         });
         const estimatedDelta = summary!.usedMemory;
         const actualDelta = loaded - empty;
@@ -111,6 +119,8 @@ describe.skipIf(!hasRedis)('memory estimate accuracy against redis-server 7.0 (l
           ...[...rows.values()]
             .sort((a, b) => a.group.localeCompare(b.group))
             .map((r) => `| ${r.group} | ${r.keys} | ${((100 * r.within) / r.keys).toFixed(1)} % | ${(100 * median(r.errors)).toFixed(2)} % |`),
+          '',
+          `streams with deleted entries (XDEL, XTRIM; part of stream/stream above): ${deletes.keys} keys, ${((100 * deletes.within) / Math.max(1, deletes.keys)).toFixed(1)} % within ±10 %; the others are exact`,
           '',
           `used_memory after load minus the empty server's: ${actualDelta} B; estimate ${estimatedDelta} B (${(100 * totalErr).toFixed(2)} %); ` +
             `sum of per-key MEMORY USAGE estimates ${summary!.totals.memory} B, db tables ${summary!.dbOverhead} B, expires entries ${summary!.totals.expiresOverhead} B`,

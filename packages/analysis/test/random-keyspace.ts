@@ -97,13 +97,19 @@ export function randomKeyspaceCommands(seed: number, keysPerType: number): Redis
       const xn = size(300);
       const fields = pick([['a'], ['temp', 'hum'], ['user', 'event', 'payload']]);
       let ms = 1_700_000_000_000 + int(0, 1e6);
+      const ids: string[] = [];
       for (let j = 0; j < xn; j++) {
         ms += int(0, 3) === 0 ? 0 : int(1, 5000);
         const args: string[] = [];
         const sameFields = rnd() < 0.9;
         for (const f of sameFields ? fields : ['other', 'x']) args.push(f, element());
+        ids.push(`${ms}-${j}`);
         cmds.push(['XADD', xk, `${ms}-${j}`, ...args]);
       }
+      // deleted entries stay in their listpacks, flagged: a few XDELs, and exact trims
+      const del = rnd();
+      if (del < 0.15 && xn > 3) cmds.push(['XDEL', xk, ...new Set([pick(ids), pick(ids), pick(ids)])]);
+      else if (del < 0.25 && xn > 3) cmds.push(['XTRIM', xk, 'MAXLEN', Math.floor(xn / 2)]);
       if (rnd() < 0.5) {
         const groups = int(1, 2);
         for (let g = 0; g < groups; g++) {
