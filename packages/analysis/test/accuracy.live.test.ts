@@ -80,6 +80,8 @@ describe.skipIf(!hasRedis)('memory estimate accuracy against redis-server 7.0 (l
         }
         expect(summary).not.toBeNull();
         const c = server.client;
+        // every key the server holds has its line
+        expect(keys.length).toBe(Number(await c.callInt('DBSIZE')));
         const usage = await c.pipeline(keys.map((k) => ['MEMORY', 'USAGE', k.key, 'SAMPLES', '0']));
         const encs = await c.pipeline(keys.map((k) => ['OBJECT', 'ENCODING', k.key]));
         const rows = new Map<string, Row>();
