@@ -137,3 +137,63 @@ function printfG17(x: number): string {
   const s = x.toFixed(Math.max(0, 16 - e));
   return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }
+
+function backlenBytes(l: number): number[] {
+  if (l <= 127) return [l];
+  if (l < 16383) return [l >>> 7, (l & 127) | 128];
+  if (l < 2097151) return [l >>> 14, ((l >>> 7) & 127) | 128, (l & 127) | 128];
+  if (l < 268435455) return [l >>> 21, ((l >>> 14) & 127) | 128, ((l >>> 7) & 127) | 128, (l & 127) | 128];
+  return [Math.floor(l / 2 ** 28), ((l >>> 21) & 127) | 128, ((l >>> 14) & 127) | 128, ((l >>> 7) & 127) | 128, (l & 127) | 128];
+}
+
+/**
+ * The bytes of a listpack holding these elements, as lpAppend writes them (needed only where its LZF-compressed
+ * size matters: quicklist nodes under list-compress-depth).
+ */
+export function encodeListpack(elements: readonly Uint8Array[]): Uint8Array {
+  const total = LISTPACK_EMPTY + elements.reduce((s, e) => s + listpackEntrySize(e), 0);
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, total, true);
+  view.setUint16(4, Math.min(elements.length, 65535), true);
+  let p = 6;
+  for (const e of elements) {
+    const start = p;
+    const v = strictInt64(e);
+    if (v !== null) {
+      const size = listpackIntSize(v);
+      if (size === 1) out[p++] = Number(v);
+      else if (size === 2) {
+        const u = Number(v < 0n ? v + 8192n : v);
+        out[p++] = 0xc0 | (u >>> 8);
+        out[p++] = u & 0xff;
+      } else {
+        const bytes = size - 1;
+        out[p++] = bytes === 2 ? 0xf1 : bytes === 3 ? 0xf2 : bytes === 4 ? 0xf3 : 0xf4;
+        let u = BigInt.asUintN(bytes * 8, v);
+        for (let i = 0; i < bytes; i++) {
+          out[p++] = Number(u & 0xffn);
+          u >>= 8n;
+        }
+      }
+    } else if (e.length < 64) {
+      out[p++] = 0x80 | e.length;
+      out.set(e, p);
+      p += e.length;
+    } else if (e.length < 4096) {
+      out[p++] = 0xe0 | (e.length >>> 8);
+      out[p++] = e.length & 0xff;
+      out.set(e, p);
+      p += e.length;
+    } else {
+      out[p++] = 0xf0;
+      view.setUint32(p, e.length, true);
+      p += 4;
+      out.set(e, p);
+      p += e.length;
+    }
+    for (const b of backlenBytes(p - start)) out[p++] = b;
+  }
+  out[p] = 0xff;
+  return out;
+}

@@ -13,6 +13,8 @@ export interface MemoryConfig {
   setMaxListpackValue: number;
   /** list-max-listpack-size: entries per node when positive, -1..-5 for 4..64 KiB nodes. */
   listMaxListpackSize: number;
+  /** list-compress-depth: nodes this far from both ends stay raw, the ones between are LZF-compressed. */
+  listCompressDepth: number;
   streamNodeMaxBytes: number;
   streamNodeMaxEntries: number;
   /** Shared integer objects (0..9999) are used: false under maxmemory with an LRU/LFU policy. */
@@ -30,6 +32,7 @@ export const DEFAULT_MEMORY_CONFIG: Readonly<MemoryConfig> = {
   setMaxListpackEntries: 128,
   setMaxListpackValue: 64,
   listMaxListpackSize: -2,
+  listCompressDepth: 0,
   streamNodeMaxBytes: 4096,
   streamNodeMaxEntries: 100,
   sharedIntegers: true,
@@ -50,6 +53,7 @@ const NUMERIC: Record<string, keyof MemoryConfig> = {
   'set-max-listpack-value': 'setMaxListpackValue',
   'list-max-listpack-size': 'listMaxListpackSize',
   'list-max-ziplist-size': 'listMaxListpackSize',
+  'list-compress-depth': 'listCompressDepth',
   'stream-node-max-bytes': 'streamNodeMaxBytes',
   'stream-node-max-entries': 'streamNodeMaxEntries',
 };

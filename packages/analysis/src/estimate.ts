@@ -134,7 +134,7 @@ class KeyAccumulator {
     private readonly fileEncodingsStand: boolean,
     private readonly server: MemoryServerModel,
   ) {
-    if (rec.type === 'list') this.quicklist = new QuicklistSim(cfg.listMaxListpackSize);
+    if (rec.type === 'list') this.quicklist = new QuicklistSim(cfg.listMaxListpackSize, cfg.listCompressDepth);
     if (rec.type === 'stream') this.stream = new StreamNodesSim(cfg.streamNodeMaxBytes, cfg.streamNodeMaxEntries);
   }
 

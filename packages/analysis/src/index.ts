@@ -1,4 +1,4 @@
-export { jemallocSize, sdsAllocSize, sdsHeaderSize, listpackEntrySize, scoreText, strictInt64 } from './alloc.js';
+export { jemallocSize, sdsAllocSize, sdsHeaderSize, listpackEntrySize, encodeListpack, scoreText, strictInt64 } from './alloc.js';
 export { DEFAULT_MEMORY_CONFIG, parseMemoryConfig, type MemoryConfig } from './config.js';
 export { DictSim, RaxSim, QuicklistSim, StreamNodesSim, SKIPLIST_NODE_EXPECTED, dictTableSize } from './structures.js';
 export {

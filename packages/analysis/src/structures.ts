@@ -2,7 +2,8 @@
 // (power-of-two sizes, presizing on load, incremental rehashing), a radix tree's node count (stream entries and
 // PELs), a quicklist's nodes and a stream's listpacks. Each keeps O(1) state per element added, so a collection
 // handed out in pieces costs no more memory than its running totals.
-import { LISTPACK_EMPTY, jemallocSize, listpackEntrySize, listpackIntEntrySize } from './alloc.js';
+import { lzfCompress } from '@redis-persist/bytes';
+import { LISTPACK_EMPTY, encodeListpack, jemallocSize, listpackEntrySize, listpackIntEntrySize } from './alloc.js';
 
 const DICT_INITIAL = 4;
 
@@ -195,18 +196,52 @@ export class QuicklistSim {
   private curBytes = 0;
   private curCount = 0;
 
-  constructor(private readonly fill: number) {}
+  /** With list-compress-depth: the current node's elements, and each finished node's raw and LZF allocation. */
+  private curElements: Uint8Array[] = [];
+  private sizes: { raw: number; lzf: number }[] = [];
+
+  constructor(
+    private readonly fill: number,
+    private readonly compressDepth = 0,
+  ) {}
 
   push(ele: Uint8Array): void {
     const sz = ele.length;
     if (this.nodes === 0 || !this.allows(sz)) {
-      if (this.nodes > 0) this.doneBytes += jemallocSize(this.curBytes);
+      if (this.nodes > 0) this.finishNode();
       this.nodes++;
       this.curBytes = LISTPACK_EMPTY;
       this.curCount = 0;
     }
     this.curBytes += listpackEntrySize(ele);
     this.curCount++;
+    if (this.compressDepth > 0) this.curElements.push(ele);
+  }
+
+  private finishNode(): void {
+    const raw = jemallocSize(this.curBytes);
+    this.doneBytes += raw;
+    if (this.compressDepth > 0) {
+      // quicklist.c: nodes of 48 bytes or more are kept LZF-compressed when that saves more than 8 bytes, in an
+      // allocation of a 4-byte length and the compressed bytes
+      let lzf = raw;
+      if (this.curBytes >= 48) {
+        const c = lzfCompress(encodeListpack(this.curElements), this.curBytes);
+        if (c !== null && c.length + 8 < this.curBytes) lzf = jemallocSize(4 + c.length);
+      }
+      this.sizes.push({ raw, lzf });
+      this.curElements = [];
+    }
+  }
+
+  /** Listpack bytes saved by compressing the nodes deeper than list-compress-depth from both ends. */
+  private compressionSaving(): number {
+    const d = this.compressDepth;
+    if (d === 0 || this.nodes < 2 * d) return 0;
+    // the last node is still open: it is within depth of the tail (d >= 1)
+    let saving = 0;
+    for (let i = d; i < this.sizes.length && i < this.nodes - d; i++) saving += this.sizes[i].raw - this.sizes[i].lzf;
+    return saving;
   }
 
   private allows(sz: number): boolean {
@@ -247,7 +282,7 @@ export class QuicklistSim {
   }
 
   private listpacks(): number {
-    return this.doneBytes + (this.nodes > 0 ? jemallocSize(this.curBytes) : 0);
+    return this.doneBytes + (this.nodes > 0 ? jemallocSize(this.curBytes) : 0) - this.compressionSaving();
   }
 }
 

@@ -48,6 +48,17 @@ describe('listpack entries', () => {
     expect(listpackEntrySize(b('x'.repeat(64)))).toBe(67); // 12-bit length, 66 bytes: a 1-byte back-length
     expect(listpackEntrySize(b('x'.repeat(200)))).toBe(204); // 202 bytes need a 2-byte back-length
   });
+  test('a whole listpack: header, entries, end byte', async () => {
+    const { encodeListpack } = await import('@redis-persist/analysis');
+    const els = ['a', '7', '-100', '123456789012', 'x'.repeat(64)].map(b);
+    const lp = encodeListpack(els);
+    expect(lp.length).toBe(7 + els.reduce((s, e) => s + listpackEntrySize(e), 0));
+    const v = new DataView(lp.buffer);
+    expect([v.getUint32(0, true), v.getUint16(4, true), lp[lp.length - 1]]).toEqual([lp.length, 5, 0xff]);
+    expect([...lp.subarray(6, 9)]).toEqual([0x81, 0x61, 2]); // "a": 6-bit string, back-length 2
+    expect([...lp.subarray(9, 11)]).toEqual([7, 1]); // 7: 7-bit integer
+    expect([...lp.subarray(11, 14)]).toEqual([0xdf, 0x9c, 2]); // -100: 13-bit two's complement
+  });
   test("sorted-set scores as d2string writes them", () => {
     expect(scoreText(3)).toBe('3');
     expect(scoreText(-0)).toBe('-0');
