@@ -109,6 +109,11 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { run: 'rdb-tool restore --cluster redis://127.0.0.1:7000 backup/*.rdb', does: 'every key of the snapshots to the master owning its slot, functions to every master' },
     { run: 'rdb-tool restore --db-map 0:3 --replace /backup/appendonlydir redis://:secret@10.0.0.5:6379', does: 'replay an AOF offline and restore its db 0 into db 3, overwriting keys of the same name' },
   ],
+  'rdb-tool memory': [
+    { run: `rdb-tool memory ${BASE_RDB}`, does: 'each key\'s estimated memory (what MEMORY USAGE reports) as JSON Lines, then a summary line' },
+    { run: 'rdb-tool memory --config /etc/redis/redis.conf --format csv -o keys.csv dump.rdb', does: 'as the server with that config would hold it after loading (its encoding limits), as CSV' },
+    { run: 'rdb-tool memory --json /var/lib/redis/dump.rdb', does: 'only the summary: totals by type and encoding, db tables, the used_memory a load would add' },
+  ],
   'rdb-tool inspect-dir': [
     { run: 'rdb-tool inspect-dir --appendonly yes examples/flushall', does: 'with appendonly yes: which files Redis loads, in what order, valid or not, keys' },
     { run: 'rdb-tool inspect-dir --config /etc/redis/redis.conf /var/lib/redis', does: 'what the server will load at its next restart, with its own configuration' },

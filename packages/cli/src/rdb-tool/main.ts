@@ -11,6 +11,7 @@ import { registerRestore } from './restore.js';
 import { registerSplit } from './split.js';
 import { registerMerge } from './merge.js';
 import { registerFetch } from './fetch.js';
+import { registerMemory } from './memory-estimate.js';
 
 export function buildRdbTool(): Command {
   const program = new Command('rdb-tool')
@@ -27,6 +28,7 @@ export function buildRdbTool(): Command {
   registerSplit(program);
   registerMerge(program);
   registerFetch(program);
+  registerMemory(program);
   addExamples(program); // after every register*: each command's --help ends with its examples
   return program;
 }

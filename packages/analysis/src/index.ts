@@ -1,0 +1,13 @@
+export { jemallocSize, sdsAllocSize, sdsHeaderSize, listpackEntrySize, encodeListpack, scoreText, strictInt64 } from './alloc.js';
+export { DEFAULT_MEMORY_CONFIG, parseMemoryConfig, type MemoryConfig } from './config.js';
+export { DictSim, RaxSim, QuicklistSim, StreamNodesSim, SKIPLIST_NODE_EXPECTED, dictTableSize } from './structures.js';
+export {
+  rdbMemoryRecords,
+  type KeyMemory,
+  type MemoryRecord,
+  type MemorySummary,
+  type MemoryTotals,
+  type DbOverhead,
+  type EstimateMemoryOptions,
+  type MemoryServerModel,
+} from './estimate.js';
