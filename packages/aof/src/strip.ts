@@ -5,7 +5,7 @@
 // rewritten (temp + fsync + rename, original kept as a backup).
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { matchGlob, parseCanonicalSafeInt } from '@redis-persist/bytes';
+import { matchGlob, parseCanonicalSafeInt, type RedisPersistErrorInit } from '@redis-persist/bytes';
 import { AtomicDir, AtomicFile, backupFile, checkOutput, readFileChunks, requireRegularFile, resolvePath, writeFileAtomic } from '@redis-persist/fsio';
 import { checkAof, type AofCheckReport } from './check.js';
 import { AofError } from './errors.js';
@@ -112,13 +112,17 @@ export interface StripResult {
  * only some keys match and that cannot be rewritten exactly (`'partial-keys'`).
  */
 export class StripSelectionError extends AofError {
+  override readonly name = 'StripSelectionError';
+  /**
+   * Takes the reason where other classes take their code (the code is `unsupported`): a place or a window that
+   * selects nothing is a request to change (kind `usage`), a command cut in part a limit of the data (`data`).
+   */
   constructor(
     readonly reason: 'at' | 'no-timestamps' | 'partial-keys',
     detail: string,
-    file?: string,
-    offset?: number,
+    init: RedisPersistErrorInit = {},
   ) {
-    super('unsupported', detail, file, offset);
+    super('unsupported', detail, { ...init, kind: init.kind ?? (reason === 'partial-keys' ? 'data' : 'usage') });
   }
 }
 
@@ -340,7 +344,7 @@ async function scanFile(job: Job, fileIndex: number, sel: Selection, state: Scan
   events.length = 0;
   if (!scanner.done) scanner.finish(events);
   for (const ev of events) handle(ev);
-  if (scanner.failure) throw new AofError(scanner.failure.kind, `${scanner.failure.explanation} (run 'aof-tool fix' first)`, job.file, scanner.failure.errorOffset);
+  if (scanner.failure) throw new AofError(scanner.failure.kind, `${scanner.failure.explanation} (run 'aof-tool fix' first)`, { file: job.file, offset: scanner.failure.errorOffset });
   if (atHere) {
     for (const place of atHere.values()) {
       if (!place.hit && place.found === null) {
@@ -447,14 +451,14 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
     await checkOutput(options.output, { force: options.force, inputs: [input, target.layout === 'single' ? target.path : target.dir] }, 'dir');
   }
   const check = await checkAof(input);
-  if (!check.ok) throw new AofError('unsupported', `the AOF is damaged, refusing to edit it: ${describeDamage(check)}. Run 'aof-tool fix' first`, input);
+  if (!check.ok) throw new AofError('unsupported', `the AOF is damaged, refusing to edit it: ${describeDamage(check)}. Run 'aof-tool fix' first`, { file: input });
   const jobs: Job[] = [];
   let manifest = null;
   if (target.layout === 'single') jobs.push({ file: input, path: target.path, role: 'single' });
   else {
     manifest = await readManifest(target.manifestPath);
     const twice = duplicateManifestEntry(manifest);
-    if (twice !== null) throw new AofError('manifest', `the manifest lists ${twice} twice; refusing to edit (fix the manifest first)`, target.manifestPath);
+    if (twice !== null) throw new AofError('manifest', `the manifest lists ${twice} twice; refusing to edit (fix the manifest first)`, { file: target.manifestPath });
     for (const e of loadedFiles(manifest)) jobs.push({ file: e.name, path: join(target.dir, e.name), role: e.type === 'base' ? 'base' : 'incr' });
   }
   // the places, by file and offset
@@ -493,7 +497,7 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
   }
   // the selection must apply as given, or nothing is done
   if (sel.timed && !state.sawTimestamp) {
-    throw new StripSelectionError('no-timestamps', 'the AOF has no #TS: annotations, so --since/--until have no time to go by (Redis writes them with aof-timestamp-enabled yes)', input);
+    throw new StripSelectionError('no-timestamps', 'the AOF has no #TS: annotations, so --since/--until have no time to go by (Redis writes them with aof-timestamp-enabled yes)', { file: input });
   }
   for (const p of atPlaces) {
     if (!p.hit) throw new StripSelectionError('at', `--at ${p.text}: ${p.found ?? 'nothing to remove there'}; nothing was changed`);
@@ -502,7 +506,7 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
   const refused = chosen.filter((c) => c.refuse !== null);
   if (refused.length > 0) {
     const more = refused.length > 1 ? ` (and ${refused.length - 1} more such command(s))` : '';
-    throw new StripSelectionError('partial-keys', `${refused[0].refuse}${more}; nothing was changed`, refused[0].file, refused[0].offset);
+    throw new StripSelectionError('partial-keys', `${refused[0].refuse}${more}; nothing was changed`, { file: refused[0].file, offset: refused[0].offset });
   }
   // what each file loses; a transaction whose every command goes loses its MULTI and EXEC too
   const edits: FileEdit[] = plans.map(() => ({ remove: [], replace: [], removed: 0, rewritten: 0 }));

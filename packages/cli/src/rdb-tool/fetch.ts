@@ -75,7 +75,7 @@ async function readTlsFile(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
-    throw new FsioError(`cannot read the ${what} ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot read the ${what} ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   }
 }
 

@@ -30,7 +30,7 @@ async function inputFiles(args: string[]): Promise<string[]> {
     try {
       st = await stat(a);
     } catch (err) {
-      throw new FsioError(`cannot open ${a}: ${describeIoError(err)}`, a, err);
+      throw new FsioError('io', `cannot open ${a}: ${describeIoError(err)}`, { file: a, cause: err });
     }
     if (st.isDirectory()) {
       const names = (await readdir(a)).filter((n) => n.endsWith('.rdb') && !n.startsWith('.')).sort();
@@ -46,7 +46,7 @@ async function inputFiles(args: string[]): Promise<string[]> {
     if (earlier !== undefined) throw usageError(earlier === f ? `${f} is given twice` : `${earlier} and ${f} are the same file`);
     seen.set(real, f);
     const fh = await open(f, 'r').catch((err: unknown) => {
-      throw new FsioError(`cannot open ${f}: ${describeIoError(err)}`, f, err);
+      throw new FsioError('io', `cannot open ${f}: ${describeIoError(err)}`, { file: f, cause: err });
     });
     let head: string;
     try {

@@ -83,7 +83,7 @@ async function slotMapOf(opts: SplitOpts): Promise<MapSource> {
     try {
       text = await readFile(opts.nodesConf, 'utf8');
     } catch (err) {
-      throw new FsioError(`cannot read ${opts.nodesConf}: ${describeIoError(err)}`, opts.nodesConf, err);
+      throw new FsioError('io', `cannot read ${opts.nodesConf}: ${describeIoError(err)}`, { file: opts.nodesConf, cause: err });
     }
     try {
       return { map: slotMapFromNodesConf(text, opts.nodesConf), kind: 'nodes-conf', from: opts.nodesConf };
@@ -99,7 +99,7 @@ async function slotMapOf(opts: SplitOpts): Promise<MapSource> {
       try {
         conn.tls.ca = await readFile(opts.cacert);
       } catch (err) {
-        throw new FsioError(`cannot read the CA certificate ${opts.cacert}: ${describeIoError(err)}`, opts.cacert, err);
+        throw new FsioError('io', `cannot read the CA certificate ${opts.cacert}: ${describeIoError(err)}`, { file: opts.cacert, cause: err });
       }
     }
   }
