@@ -213,7 +213,7 @@ export function parseStripPlace(text: string): StripPlace {
   const colon = text.lastIndexOf(':');
   const offsetText = colon >= 0 ? text.slice(colon + 1) : '';
   if (colon <= 0 || !/^\d+$/.test(offsetText) || !Number.isSafeInteger(Number(offsetText))) {
-    throw new StripSelectionError('at', `--at wants <file>:<offset> as cat and --dry-run print places (e.g. appendonly.aof.2.incr.aof:153), got ${JSON.stringify(text)}`);
+    throw new StripSelectionError('at', `\`at\` wants <file>:<offset> as cat and \`dryRun\` print places (e.g. appendonly.aof.2.incr.aof:153), got ${JSON.stringify(text)}`);
   }
   return { file: text.slice(0, colon), offset: Number(offsetText) };
 }
@@ -270,11 +270,11 @@ async function scanFile(job: Job, fileIndex: number, sel: Selection, state: Scan
     if (sel.timed) {
       if (ts === null) {
         state.untimed++;
-        if (place) place.found = `the ${what} comes before the first #TS: annotation: it has no time to compare with --since/--until`;
+        if (place) place.found = `the ${what} comes before the first #TS: annotation: it has no time to compare with \`since\`/\`until\``;
         return;
       }
       if ((sel.since !== undefined && ts < sel.since) || (sel.until !== undefined && ts > sel.until)) {
-        if (place) place.found = `the ${what} has the time ${ts} (${new Date(ts * 1000).toISOString()}), outside the --since/--until window`;
+        if (place) place.found = `the ${what} has the time ${ts} (${new Date(ts * 1000).toISOString()}), outside the \`since\`/\`until\` window`;
         return;
       }
     }
@@ -286,14 +286,14 @@ async function scanFile(job: Job, fileIndex: number, sel: Selection, state: Scan
       const keys = commandKeys(args);
       const hit = keys.filter(matches);
       if (hit.length === 0) {
-        if (place) place.found = keys.length === 0 ? `the ${what} names no key, so --key never selects it` : `the ${what} touches no key matching --key (${keys.map(show).join(' ')})`;
+        if (place) place.found = keys.length === 0 ? `the ${what} names no key, so \`keys\` never selects it` : `the ${what} touches no key matching \`keys\` (${keys.map(show).join(' ')})`;
         return;
       }
       if (hit.length < keys.length) {
         rewrite = rewriteWithout(args, name, matches);
         if (rewrite === null) {
           const others = keys.filter((k) => !matches(k));
-          refuse = `${job.file}:${ev.offset}: ${name.toUpperCase()} touches ${hit.map(show).join(' ')} (matching --key) and ${others.map(show).join(' ')} (not matching): it cannot be cut in part. Narrow --key, or remove the whole command with --at ${job.file}:${ev.offset} and no --key`;
+          refuse = `${job.file}:${ev.offset}: ${name.toUpperCase()} touches ${hit.map(show).join(' ')} (matching \`keys\`) and ${others.map(show).join(' ')} (not matching): it cannot be cut in part. Narrow \`keys\`, or remove the whole command with \`at\` ${job.file}:${ev.offset} and no \`keys\``;
         }
       }
     }
@@ -350,7 +350,7 @@ async function scanFile(job: Job, fileIndex: number, sel: Selection, state: Scan
       if (!place.hit && place.found === null) {
         place.found = place.offset < start
           ? `that is inside the RDB part of ${job.file} (it ends at offset ${start})`
-          : 'no command starts there (places are the offsets cat and --dry-run print)';
+          : 'no command starts there (places are the offsets cat and `dryRun` print)';
       }
     }
   }
@@ -436,10 +436,10 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
   }
   if (names.size === 0) throw new AofError('unsupported', 'no command to strip was given');
   for (const [what, v] of [['since', options.since], ['until', options.until]] as const) {
-    if (v !== undefined && !Number.isFinite(v)) throw new StripSelectionError('at', `--${what} wants a time, got ${String(v)}`);
+    if (v !== undefined && !Number.isFinite(v)) throw new StripSelectionError('at', `\`${what}\` wants a time, got ${String(v)}`);
   }
   if (options.since !== undefined && options.until !== undefined && options.since > options.until) {
-    throw new StripSelectionError('at', `--since (${options.since}) is later than --until (${options.until}): the window is empty`);
+    throw new StripSelectionError('at', `\`since\` (${options.since}) is later than \`until\` (${options.until}): the window is empty`);
   }
   const places = (options.at ?? []).map((a) => (typeof a === 'string' ? { text: a, place: parseStripPlace(a) } : { text: `${a.file}:${a.offset}`, place: a }));
   // a FIFO or device is refused before it is waited on (strip reads each file twice: check, then copy)
@@ -469,7 +469,7 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
     for (const { text, place } of places) {
       const fileIndex = placeFile(place, jobs);
       if (fileIndex < 0) {
-        throw new StripSelectionError('at', `--at ${text}: no file ${place.file} in this AOF (it loads ${jobs.map((j) => j.file).join(', ')})`);
+        throw new StripSelectionError('at', `\`at\` ${text}: no file ${place.file} in this AOF (it loads ${jobs.map((j) => j.file).join(', ')})`);
       }
       let byOffset = at.get(fileIndex);
       if (!byOffset) at.set(fileIndex, (byOffset = new Map()));
@@ -497,10 +497,10 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
   }
   // the selection must apply as given, or nothing is done
   if (sel.timed && !state.sawTimestamp) {
-    throw new StripSelectionError('no-timestamps', 'the AOF has no #TS: annotations, so --since/--until have no time to go by (Redis writes them with aof-timestamp-enabled yes)', { file: input });
+    throw new StripSelectionError('no-timestamps', 'the AOF has no #TS: annotations, so `since`/`until` have no time to go by (Redis writes them with aof-timestamp-enabled yes)', { file: input });
   }
   for (const p of atPlaces) {
-    if (!p.hit) throw new StripSelectionError('at', `--at ${p.text}: ${p.found ?? 'nothing to remove there'}; nothing was changed`);
+    if (!p.hit) throw new StripSelectionError('at', `\`at\` ${p.text}: ${p.found ?? 'nothing to remove there'}; nothing was changed`);
   }
   const chosen = state.candidates;
   const refused = chosen.filter((c) => c.refuse !== null);

@@ -77,7 +77,7 @@ export async function checkOutput(target: string, policy: OutputPolicy = {}, kin
   if (!policy.force) {
     throw new FsioError(
       'output-exists',
-      `${target} already exists: choose another output, or pass --force to replace it (the old one is kept as ${basename(target)}.bak)`,
+      `${target} already exists: choose another output, or pass \`force\` to replace it (the old one is kept as ${basename(target)}.bak)`,
       { file: target },
     );
   }

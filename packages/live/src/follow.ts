@@ -516,7 +516,7 @@ export class Follower extends EventEmitter {
       if (!this.options.force) {
         throw new FsioError(
           'output-exists',
-          `${dir} is not empty and was not written by aof-tool follow (no ${FOLLOW_STATE_FILE}): choose a new or empty directory, or pass --force to move it aside (kept as ${basename(dir)}.bak)`,
+          `${dir} is not empty and was not written by aof-tool follow (no ${FOLLOW_STATE_FILE}): choose a new or empty directory, or pass \`force\` to move it aside (kept as ${basename(dir)}.bak)`,
           { file: dir },
         );
       }

@@ -290,7 +290,7 @@ export class RestoreTarget {
     try {
       const clusterInfo = await conn.request(['INFO', 'cluster']);
       if (clusterInfo.type !== 'error' && /^cluster_enabled:1/m.test(replyText(clusterInfo) ?? '')) {
-        throw new LiveError('cluster', 'this server is a cluster node: restore into the cluster (--cluster) so that each key goes to the node owning its slot', { server: conn.server });
+        throw new LiveError('cluster', 'this server is a cluster node: restore into the cluster (`cluster`) so that each key goes to the node owning its slot', { server: conn.server });
       }
       return new RestoreTarget(false, [await describeServer(conn)], conn, null, address);
     } catch (e) {
@@ -349,7 +349,7 @@ export async function restoreKeys(
 function mapDb(db: number, dbMap: ReadonlyMap<number, number> | undefined, cluster: boolean, key: Uint8Array): number {
   const to = dbMap?.get(db) ?? db;
   if (cluster && to !== 0) {
-    const e = new LiveError('cluster', `key ${showKey(key)} is in database ${db} and a cluster has only database 0: map it with --db-map ${db}:0 (or leave that database out)`);
+    const e = new LiveError('cluster', `key ${showKey(key)} is in database ${db} and a cluster has only database 0: map it with \`dbMap\` ${db}:0 (or leave that database out)`);
     throw e;
   }
   return to;
@@ -577,7 +577,7 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
   const rdbVersion = options.rdbVersion ?? oldest.rdbVersion;
   const valkey = rdbVersion === 80;
   if (options.dbMap && t.cluster) {
-    for (const [from, to] of options.dbMap) if (to !== 0) throw new LiveError('cluster', `--db-map ${from}:${to}: a cluster has only database 0`);
+    for (const [from, to] of options.dbMap) if (to !== 0) throw new LiveError('cluster', `\`dbMap\` ${from}:${to}: a cluster has only database 0`);
   }
   const atLeast = (major: number, minor: number) => servers.every((s) => s.valkey || versionAtLeast(s.version, major, minor));
   const absTtl = atLeast(5, 0);
@@ -636,7 +636,7 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
   const busy = servers.filter((s) => s.keys > 0 || s.libraries > 0);
   if (!resuming && !options.flush && busy.length > 0 && !options.replace) {
     const what = busy.map((s) => `${s.server} holds ${s.keys} key(s)${s.dbs.length > 0 ? ` (db ${s.dbs.join(', ')})` : ''}${s.libraries > 0 ? ` and ${s.libraries} function librar${s.libraries === 1 ? 'y' : 'ies'}` : ''}`);
-    fail(new LiveError('not-empty', `the target is not empty: ${what.join('; ')}; nothing was written. Pass --replace to overwrite keys of the same name (others stay), or --flush to empty it first`));
+    fail(new LiveError('not-empty', `the target is not empty: ${what.join('; ')}; nothing was written. Pass \`replace\` to overwrite keys of the same name (others stay), or \`flush\` to empty it first`));
   }
   try {
     await cp?.begin?.();

@@ -3,6 +3,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkAof, type AofCheckReport } from '@redis-persist/aof';
+import { isRedisPersistError } from '@redis-persist/bytes';
 import { describeIoError, FsioError, pathExists } from '@redis-persist/fsio';
 import { checkRdb, type RdbCheckReport } from '@redis-persist/rdb';
 import { replayAof, type ReplayResult } from './replay.js';
@@ -342,7 +343,7 @@ export async function inspectDataDir(dir: string, options: InspectOptions = {}):
       if (replay.truncated) report.problem = `the last file ends early: Redis loads it up to offset ${replay.truncated.offset} and truncates it there (aof-load-truncated yes)`;
       if (replay.skipped > 0) report.problem = `${replay.skipped} command(s) this tool cannot replay (${Object.keys(replay.skippedByCommand).join(', ')}): key counts are approximate`;
     } catch (err) {
-      if (err instanceof Error && /^(Aof|Rdb|Replay)Error$/.test(err.name)) {
+      if (isRedisPersistError(err) && err.kind === 'data') {
         report.loads = false;
         report.problem = `Redis would refuse to start: ${err.message}`;
         return report;

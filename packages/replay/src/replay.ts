@@ -110,7 +110,7 @@ export class Replayer {
 
   private unknown(args: Uint8Array[], file: string, offset: number, message: string, code: 'unknown-command' | 'unsupported'): false {
     if (!this.options.skipUnknown) {
-      throw new ReplayError(code, `${message} (use --skip-unknown to go on without it)`, { file, offset });
+      throw new ReplayError(code, `${message} (use \`skipUnknown\` to go on without it)`, { file, offset });
     }
     this.skipped++;
     const label = commandLabel(args).toLowerCase();
@@ -236,7 +236,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
   ks.settle(true);
   for (const p of parts) if (!files.includes(p.file)) files.splice(parts.indexOf(p), 0, p.file);
   if (until !== undefined && !sawTimestamp && lastTimestamp === null) {
-    throw new ReplayError('input', 'the AOF has no #TS: annotations, so --until has nothing to go by (enable aof-timestamp-enabled)', { file: input });
+    throw new ReplayError('input', 'the AOF has no #TS: annotations, so `until` has nothing to go by (enable aof-timestamp-enabled)', { file: input });
   }
   return {
     keyspace: ks,

@@ -17,7 +17,7 @@ import {
   type TlsOptions,
 } from '@redis-persist/live';
 import type { Command } from 'commander';
-import { createOutput, formatBytes, usageError, type Output } from '../common/index.js';
+import { createOutput, describeError, formatBytes, usageError, type Output } from '../common/index.js';
 
 interface FollowOpts {
   fsync?: string;
@@ -188,7 +188,7 @@ export function registerFollow(program: Command): void {
         try {
           parseSentinelList(opts.sentinel);
         } catch (err) {
-          if (err instanceof LiveError) throw usageError(err.message);
+          if (err instanceof LiveError) throw usageError(describeError(err));
           throw err;
         }
       } else {
@@ -200,7 +200,7 @@ export function registerFollow(program: Command): void {
         try {
           address = parseRedisUrl(first);
         } catch (err) {
-          if (err instanceof LiveError) throw usageError(err.message);
+          if (err instanceof LiveError) throw usageError(describeError(err));
           throw err;
         }
         if (address.password === undefined && process.env.REDISCLI_AUTH) address = { ...address, password: process.env.REDISCLI_AUTH };

@@ -3,6 +3,7 @@
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClusterError, mergeRdb, type MergeResult } from '@redis-persist/cluster';
+import { isRedisPersistError } from '@redis-persist/bytes';
 import { FsioError, describeIoError, requireRegularFile } from '@redis-persist/fsio';
 import { RdbWriterError, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
@@ -120,7 +121,7 @@ export function registerMerge(program: Command): void {
       } catch (err) {
         progress.done();
         if (err instanceof RdbWriterError && err.code === 'options') throw usageError(err.message);
-        const known = err instanceof ClusterError || err instanceof RdbWriterError || (err instanceof Error && err.name === 'RdbError');
+        const known = err instanceof ClusterError || (isRedisPersistError(err) && err.kind === 'data');
         if (opts.json && known) o.json({ ...base, written: false, error: errorJson(err) });
         if (err instanceof RdbWriterError && err.code === 'unsupported') throw unsupportedExit(err);
         if (err instanceof ClusterError) {
