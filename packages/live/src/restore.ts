@@ -153,6 +153,7 @@ export interface RestoreSummary extends RestoreProgress {
 
 /** A restore that stopped part way: `summary` says what was restored before. */
 export class RestoreError extends LiveError {
+  override readonly name = 'RestoreError';
   summary?: RestoreSummary;
 }
 
