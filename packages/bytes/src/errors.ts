@@ -39,9 +39,10 @@ const BRAND: unique symbol = Symbol.for('@redis-persist/error');
 
 /**
  * The base class of every error the redis-persist packages throw. `code` says what went wrong (each package
- * narrows it to its own union), `kind` what the caller should do about it. The message is always
+ * narrows it to its own union), `kind` what the caller should do about it. The message is
  * `<file>[:<line>]: offset <n>: <detail>`, each part present when known, so a person finds the place and a
- * program reads the parts from the fields.
+ * program reads the parts from the fields. (Two classes set `file` without the prefix: fsio's messages are
+ * sentences that name the file themselves, and rdb-writer's keep their text until its throw sites move.)
  */
 export class RedisPersistError<Code extends string = string> extends Error {
   override readonly name: string = 'RedisPersistError';
