@@ -1,3 +1,5 @@
+import { RedisPersistError, type RedisPersistErrorInit } from '@redis-persist/bytes';
+
 /** Machine-readable reason of an {@link AofError}. */
 export type AofErrorCode =
   | 'truncated' // the input ends inside a record
@@ -8,22 +10,13 @@ export type AofErrorCode =
   | 'rdb' // the RDB base / preamble is damaged
   | 'unsupported'; // something this tool refuses to do (e.g. edit a damaged file)
 
-/** The one error class of @redis-persist/aof. Messages read `<file>: offset <n>: <what>`. */
-export class AofError extends Error {
-  override readonly name = 'AofError';
-  constructor(
-    readonly code: AofErrorCode,
-    readonly detail: string,
-    readonly file?: string,
-    readonly offset?: number,
-  ) {
-    super(formatLocation(file, offset) + detail);
+/**
+ * The error of @redis-persist/aof. Messages read `<file>: offset <n>: <what>`. Every code is a problem of the
+ * data (kind `data`): even `unsupported` refuses because of what the file holds.
+ */
+export class AofError extends RedisPersistError<AofErrorCode> {
+  override readonly name: string = 'AofError';
+  constructor(code: AofErrorCode, detail: string, init: RedisPersistErrorInit = {}) {
+    super(code, detail, { ...init, kind: init.kind ?? 'data' });
   }
-}
-
-function formatLocation(file?: string, offset?: number): string {
-  if (file !== undefined && offset !== undefined) return `${file}: offset ${offset}: `;
-  if (file !== undefined) return `${file}: `;
-  if (offset !== undefined) return `offset ${offset}: `;
-  return '';
 }

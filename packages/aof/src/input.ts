@@ -17,14 +17,14 @@ export async function readHead(path: string, n: number): Promise<Uint8Array> {
   try {
     fh = await open(path, 'r');
   } catch (err) {
-    throw new FsioError(`cannot open ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot open ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   }
   try {
     const buf = Buffer.alloc(n);
     const { bytesRead } = await fh.read(buf, 0, n, 0);
     return buf.subarray(0, bytesRead);
   } catch (err) {
-    throw new FsioError(`cannot read the first bytes of ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot read the first bytes of ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   } finally {
     await fh.close();
   }
@@ -34,7 +34,7 @@ async function statOrThrow(path: string) {
   try {
     return await stat(path);
   } catch (err) {
-    throw new FsioError(`cannot open ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot open ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   }
 }
 
@@ -52,7 +52,7 @@ export async function resolveAofInput(path: string): Promise<AofInput> {
     try {
       names = await readdir(path);
     } catch (err) {
-      throw new FsioError(`cannot read directory ${path}: ${describeIoError(err)}`, path, err);
+      throw new FsioError('io', `cannot read directory ${path}: ${describeIoError(err)}`, { file: path, cause: err });
     }
     const manifests = names.filter((n) => n.endsWith('.manifest') && !n.startsWith('temp-')).sort();
     if (manifests.length > 0) {
@@ -61,7 +61,7 @@ export async function resolveAofInput(path: string): Promise<AofInput> {
     }
     if (names.includes('appendonlydir')) return resolveAofInput(join(path, 'appendonlydir'));
     if (names.includes('appendonly.aof')) return { layout: 'single', path: join(path, 'appendonly.aof') };
-    throw new AofError('missing', 'no AOF here: expected an appendonly.aof.manifest, an appendonlydir/ or an appendonly.aof', path);
+    throw new AofError('missing', 'no AOF here: expected an appendonly.aof.manifest, an appendonlydir/ or an appendonly.aof', { file: path });
   }
   // a FIFO or a device is read once, as a stream: a single AOF (looking at its head here would consume it)
   if (!st.isFile()) return { layout: 'single', path };
@@ -76,7 +76,7 @@ export async function readManifest(manifestPath: string): Promise<AofManifest> {
   try {
     bytes = await readFile(manifestPath);
   } catch (err) {
-    throw new FsioError(`cannot read ${manifestPath}: ${describeIoError(err)}`, manifestPath, err);
+    throw new FsioError('io', `cannot read ${manifestPath}: ${describeIoError(err)}`, { file: manifestPath, cause: err });
   }
   return parseManifest(bytes, basename(manifestPath));
 }
@@ -168,7 +168,7 @@ export async function openAofFile(path: string): Promise<AofFilePass | null> {
     // the stream closes when its reader is done with it (at its end, or when the reader stops early)
     async *chunks(start) {
       try {
-        if (start !== cursor.offset) throw new FsioError(`cannot read ${path} from offset ${start}: it is read as a stream, now at offset ${cursor.offset}`, path);
+        if (start !== cursor.offset) throw new FsioError('io', `cannot read ${path} from offset ${start}: it is read as a stream, now at offset ${cursor.offset}`, { file: path });
         yield* cursor.chunks();
       } finally {
         await close();

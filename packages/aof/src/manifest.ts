@@ -113,12 +113,12 @@ const latin1 = (b: Uint8Array) => Buffer.from(b).toString('latin1');
  */
 export function parseManifest(bytes: Uint8Array, file = 'appendonly.aof.manifest'): AofManifest {
   const manifest: AofManifest = { base: null, history: [], incr: [] };
-  if (bytes.length === 0) throw new AofError('manifest', 'Found an empty AOF manifest', file);
+  if (bytes.length === 0) throw new AofError('manifest', 'Found an empty AOF manifest', { file });
   let pos = 0;
   let lineNo = 0;
   let lastIncrSeq = 0;
   const fail = (reason: string, raw: Uint8Array): never => {
-    throw new AofError('manifest', `line ${lineNo}: ${reason} (>>> '${latin1(raw).replace(/[\r\n]+$/, '')}')`, file);
+    throw new AofError('manifest', `line ${lineNo}: ${reason} (>>> '${latin1(raw).replace(/[\r\n]+$/, '')}')`, { file });
   };
   while (pos < bytes.length) {
     lineNo++;

@@ -55,7 +55,7 @@ export class RandomReader {
       const { size } = await fh.stat();
       return new RandomReader(fh, size, path);
     } catch (err) {
-      throw new FsioError(`cannot open ${path}: ${describeIoError(err)}`, path, err);
+      throw new FsioError('io', `cannot open ${path}: ${describeIoError(err)}`, { file: path, cause: err });
     }
   }
 
@@ -68,7 +68,7 @@ export class RandomReader {
       try {
         ({ bytesRead } = await this.fh.read(buf, done, n - done, position + done));
       } catch (err) {
-        throw new FsioError(`cannot read ${this.path} at offset ${position + done}: ${describeIoError(err)}`, this.path, err);
+        throw new FsioError('io', `cannot read ${this.path} at offset ${position + done}: ${describeIoError(err)}`, { file: this.path, cause: err });
       }
       if (bytesRead === 0) break;
       done += bytesRead;

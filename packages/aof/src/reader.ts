@@ -96,7 +96,7 @@ class Context {
     const args = ev.args ?? (ev.name.length > 0 ? [ev.name] : []);
     if (args.length > 0 && isSelect(args[0]) && args.length >= 2) {
       const db = parseCanonicalSafeInt(args[1]);
-      if (db === null || db < 0) throw new AofError('corrupt', `SELECT with an invalid database index '${Buffer.from(args[1]).toString('latin1')}'`, this.file, ev.offset);
+      if (db === null || db < 0) throw new AofError('corrupt', `SELECT with an invalid database index '${Buffer.from(args[1]).toString('latin1')}'`, { file: this.file, offset: ev.offset });
       this.db = db;
     }
     const cmd: AofCommand = { db: this.db, args, offset: ev.offset, end: ev.end, file: this.file };
@@ -113,7 +113,7 @@ class Context {
 
 function failureError(scanner: AofScanner, file: string): AofError {
   const f = scanner.failure!;
-  return new AofError(f.kind, `${f.explanation}; the last complete command ends at offset ${scanner.okUpTo} (run 'aof-tool fix')`, file, f.errorOffset);
+  return new AofError(f.kind, `${f.explanation}; the last complete command ends at offset ${scanner.okUpTo} (run 'aof-tool fix')`, { file, offset: f.errorOffset });
 }
 
 /**
@@ -149,11 +149,11 @@ export async function* readAofBatches(input: string, options: ReadAofOptions = {
   for (const job of jobs) {
     // one pass per file: a FIFO or a device is read once, as a stream (closed when its reading ends)
     const src = await openAofFile(job.path);
-    if (src === null) throw new AofError('missing', 'listed in the manifest but missing', job.file);
+    if (src === null) throw new AofError('missing', 'listed in the manifest but missing', { file: job.file });
     let start = 0;
     if (job.rdbAllowed && isRdbHead(src.head, src.size ?? src.head.length)) {
       const rdb = await src.checkRdbPart(job.file);
-      if (!rdb.ok) throw new AofError('rdb', `damaged RDB ${job.rdbAllowed ? 'part' : ''}: ${rdb.error?.message ?? 'unknown error'}`, job.file, rdb.error?.offset);
+      if (!rdb.ok) throw new AofError('rdb', `damaged RDB ${job.rdbAllowed ? 'part' : ''}: ${rdb.error?.message ?? 'unknown error'}`, { file: job.file, offset: rdb.error?.offset });
       options.onRdbPart?.({ file: job.file, path: job.path, end: rdb.endOffset, keys: rdb.keys, version: rdb.version });
       start = rdb.endOffset;
     }

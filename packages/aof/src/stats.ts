@@ -24,7 +24,7 @@ async function sizeOf(path: string): Promise<number> {
   try {
     return (await stat(path)).size;
   } catch (err) {
-    throw new FsioError(`cannot read the size of ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot read the size of ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   }
 }
 

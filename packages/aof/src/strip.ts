@@ -5,7 +5,7 @@
 // rewritten (temp + fsync + rename, original kept as a backup).
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { matchGlob, parseCanonicalSafeInt } from '@redis-persist/bytes';
+import { matchGlob, parseCanonicalSafeInt, type RedisPersistErrorInit } from '@redis-persist/bytes';
 import { AtomicDir, AtomicFile, backupFile, checkOutput, readFileChunks, requireRegularFile, resolvePath, writeFileAtomic } from '@redis-persist/fsio';
 import { checkAof, type AofCheckReport } from './check.js';
 import { AofError } from './errors.js';
@@ -112,13 +112,17 @@ export interface StripResult {
  * only some keys match and that cannot be rewritten exactly (`'partial-keys'`).
  */
 export class StripSelectionError extends AofError {
+  override readonly name = 'StripSelectionError';
+  /**
+   * Takes the reason where other classes take their code (the code is `unsupported`): a place or a window that
+   * selects nothing is a request to change (kind `usage`), a command cut in part a limit of the data (`data`).
+   */
   constructor(
     readonly reason: 'at' | 'no-timestamps' | 'partial-keys',
     detail: string,
-    file?: string,
-    offset?: number,
+    init: RedisPersistErrorInit = {},
   ) {
-    super('unsupported', detail, file, offset);
+    super('unsupported', detail, { ...init, kind: init.kind ?? (reason === 'partial-keys' ? 'data' : 'usage') });
   }
 }
 
@@ -209,7 +213,7 @@ export function parseStripPlace(text: string): StripPlace {
   const colon = text.lastIndexOf(':');
   const offsetText = colon >= 0 ? text.slice(colon + 1) : '';
   if (colon <= 0 || !/^\d+$/.test(offsetText) || !Number.isSafeInteger(Number(offsetText))) {
-    throw new StripSelectionError('at', `--at wants <file>:<offset> as cat and --dry-run print places (e.g. appendonly.aof.2.incr.aof:153), got ${JSON.stringify(text)}`);
+    throw new StripSelectionError('at', `\`at\` wants <file>:<offset> as cat and \`dryRun\` print places (e.g. appendonly.aof.2.incr.aof:153), got ${JSON.stringify(text)}`);
   }
   return { file: text.slice(0, colon), offset: Number(offsetText) };
 }
@@ -266,11 +270,11 @@ async function scanFile(job: Job, fileIndex: number, sel: Selection, state: Scan
     if (sel.timed) {
       if (ts === null) {
         state.untimed++;
-        if (place) place.found = `the ${what} comes before the first #TS: annotation: it has no time to compare with --since/--until`;
+        if (place) place.found = `the ${what} comes before the first #TS: annotation: it has no time to compare with \`since\`/\`until\``;
         return;
       }
       if ((sel.since !== undefined && ts < sel.since) || (sel.until !== undefined && ts > sel.until)) {
-        if (place) place.found = `the ${what} has the time ${ts} (${new Date(ts * 1000).toISOString()}), outside the --since/--until window`;
+        if (place) place.found = `the ${what} has the time ${ts} (${new Date(ts * 1000).toISOString()}), outside the \`since\`/\`until\` window`;
         return;
       }
     }
@@ -282,14 +286,14 @@ async function scanFile(job: Job, fileIndex: number, sel: Selection, state: Scan
       const keys = commandKeys(args);
       const hit = keys.filter(matches);
       if (hit.length === 0) {
-        if (place) place.found = keys.length === 0 ? `the ${what} names no key, so --key never selects it` : `the ${what} touches no key matching --key (${keys.map(show).join(' ')})`;
+        if (place) place.found = keys.length === 0 ? `the ${what} names no key, so \`keys\` never selects it` : `the ${what} touches no key matching \`keys\` (${keys.map(show).join(' ')})`;
         return;
       }
       if (hit.length < keys.length) {
         rewrite = rewriteWithout(args, name, matches);
         if (rewrite === null) {
           const others = keys.filter((k) => !matches(k));
-          refuse = `${job.file}:${ev.offset}: ${name.toUpperCase()} touches ${hit.map(show).join(' ')} (matching --key) and ${others.map(show).join(' ')} (not matching): it cannot be cut in part. Narrow --key, or remove the whole command with --at ${job.file}:${ev.offset} and no --key`;
+          refuse = `${job.file}:${ev.offset}: ${name.toUpperCase()} touches ${hit.map(show).join(' ')} (matching \`keys\`) and ${others.map(show).join(' ')} (not matching): it cannot be cut in part. Narrow \`keys\`, or remove the whole command with \`at\` ${job.file}:${ev.offset} and no \`keys\``;
         }
       }
     }
@@ -340,13 +344,13 @@ async function scanFile(job: Job, fileIndex: number, sel: Selection, state: Scan
   events.length = 0;
   if (!scanner.done) scanner.finish(events);
   for (const ev of events) handle(ev);
-  if (scanner.failure) throw new AofError(scanner.failure.kind, `${scanner.failure.explanation} (run 'aof-tool fix' first)`, job.file, scanner.failure.errorOffset);
+  if (scanner.failure) throw new AofError(scanner.failure.kind, `${scanner.failure.explanation} (run 'aof-tool fix' first)`, { file: job.file, offset: scanner.failure.errorOffset });
   if (atHere) {
     for (const place of atHere.values()) {
       if (!place.hit && place.found === null) {
         place.found = place.offset < start
           ? `that is inside the RDB part of ${job.file} (it ends at offset ${start})`
-          : 'no command starts there (places are the offsets cat and --dry-run print)';
+          : 'no command starts there (places are the offsets cat and `dryRun` print)';
       }
     }
   }
@@ -432,10 +436,10 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
   }
   if (names.size === 0) throw new AofError('unsupported', 'no command to strip was given');
   for (const [what, v] of [['since', options.since], ['until', options.until]] as const) {
-    if (v !== undefined && !Number.isFinite(v)) throw new StripSelectionError('at', `--${what} wants a time, got ${String(v)}`);
+    if (v !== undefined && !Number.isFinite(v)) throw new StripSelectionError('at', `\`${what}\` wants a time, got ${String(v)}`);
   }
   if (options.since !== undefined && options.until !== undefined && options.since > options.until) {
-    throw new StripSelectionError('at', `--since (${options.since}) is later than --until (${options.until}): the window is empty`);
+    throw new StripSelectionError('at', `\`since\` (${options.since}) is later than \`until\` (${options.until}): the window is empty`);
   }
   const places = (options.at ?? []).map((a) => (typeof a === 'string' ? { text: a, place: parseStripPlace(a) } : { text: `${a.file}:${a.offset}`, place: a }));
   // a FIFO or device is refused before it is waited on (strip reads each file twice: check, then copy)
@@ -447,14 +451,14 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
     await checkOutput(options.output, { force: options.force, inputs: [input, target.layout === 'single' ? target.path : target.dir] }, 'dir');
   }
   const check = await checkAof(input);
-  if (!check.ok) throw new AofError('unsupported', `the AOF is damaged, refusing to edit it: ${describeDamage(check)}. Run 'aof-tool fix' first`, input);
+  if (!check.ok) throw new AofError('unsupported', `the AOF is damaged, refusing to edit it: ${describeDamage(check)}. Run 'aof-tool fix' first`, { file: input });
   const jobs: Job[] = [];
   let manifest = null;
   if (target.layout === 'single') jobs.push({ file: input, path: target.path, role: 'single' });
   else {
     manifest = await readManifest(target.manifestPath);
     const twice = duplicateManifestEntry(manifest);
-    if (twice !== null) throw new AofError('manifest', `the manifest lists ${twice} twice; refusing to edit (fix the manifest first)`, target.manifestPath);
+    if (twice !== null) throw new AofError('manifest', `the manifest lists ${twice} twice; refusing to edit (fix the manifest first)`, { file: target.manifestPath });
     for (const e of loadedFiles(manifest)) jobs.push({ file: e.name, path: join(target.dir, e.name), role: e.type === 'base' ? 'base' : 'incr' });
   }
   // the places, by file and offset
@@ -465,7 +469,7 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
     for (const { text, place } of places) {
       const fileIndex = placeFile(place, jobs);
       if (fileIndex < 0) {
-        throw new StripSelectionError('at', `--at ${text}: no file ${place.file} in this AOF (it loads ${jobs.map((j) => j.file).join(', ')})`);
+        throw new StripSelectionError('at', `\`at\` ${text}: no file ${place.file} in this AOF (it loads ${jobs.map((j) => j.file).join(', ')})`);
       }
       let byOffset = at.get(fileIndex);
       if (!byOffset) at.set(fileIndex, (byOffset = new Map()));
@@ -493,16 +497,16 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
   }
   // the selection must apply as given, or nothing is done
   if (sel.timed && !state.sawTimestamp) {
-    throw new StripSelectionError('no-timestamps', 'the AOF has no #TS: annotations, so --since/--until have no time to go by (Redis writes them with aof-timestamp-enabled yes)', input);
+    throw new StripSelectionError('no-timestamps', 'the AOF has no #TS: annotations, so `since`/`until` have no time to go by (Redis writes them with aof-timestamp-enabled yes)', { file: input });
   }
   for (const p of atPlaces) {
-    if (!p.hit) throw new StripSelectionError('at', `--at ${p.text}: ${p.found ?? 'nothing to remove there'}; nothing was changed`);
+    if (!p.hit) throw new StripSelectionError('at', `\`at\` ${p.text}: ${p.found ?? 'nothing to remove there'}; nothing was changed`);
   }
   const chosen = state.candidates;
   const refused = chosen.filter((c) => c.refuse !== null);
   if (refused.length > 0) {
     const more = refused.length > 1 ? ` (and ${refused.length - 1} more such command(s))` : '';
-    throw new StripSelectionError('partial-keys', `${refused[0].refuse}${more}; nothing was changed`, refused[0].file, refused[0].offset);
+    throw new StripSelectionError('partial-keys', `${refused[0].refuse}${more}; nothing was changed`, { file: refused[0].file, offset: refused[0].offset });
   }
   // what each file loses; a transaction whose every command goes loses its MULTI and EXEC too
   const edits: FileEdit[] = plans.map(() => ({ remove: [], replace: [], removed: 0, rewritten: 0 }));

@@ -262,7 +262,7 @@ describe.skipIf(!live)('stripAof selectors on a real AOF with #TS: annotations',
     expect(err).toBeInstanceOf(StripSelectionError);
     expect((err as StripSelectionError).reason).toBe('partial-keys');
     expect((err as Error).message).toContain(`${incrName}:${rename.offset}`);
-    expect((err as Error).message).toMatch(/"user:3" \(matching --key\) and "other:3" \(not matching\)/);
+    expect((err as Error).message).toMatch(/"user:3" \(matching `keys`\) and "other:3" \(not matching\)/);
     expect(existsSync(out)).toBe(false);
     // both keys matching: it goes whole
     await strip({ commands: ['RENAME'], keys: ['user:*', 'other:*'] }, [{ range: [rename.offset, rename.end] }]);

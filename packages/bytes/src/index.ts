@@ -1,4 +1,12 @@
-export { BytesError, type BytesErrorCode } from './errors.js';
+export {
+  RedisPersistError,
+  isRedisPersistError,
+  formatErrorLocation,
+  BytesError,
+  type RedisPersistErrorKind,
+  type RedisPersistErrorInit,
+  type BytesErrorCode,
+} from './errors.js';
 export { Crc64, crc64, readU64LE } from './crc64.js';
 export { crc16 } from './crc16.js';
 export { lzfCompress, lzfDecompress } from './lzf.js';

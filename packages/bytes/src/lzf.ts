@@ -15,8 +15,8 @@ export function lzfDecompress(input: Uint8Array, outLength: number, out?: Uint8A
     const ctrl = input[ip++];
     if (ctrl < 32) {
       const run = ctrl + 1;
-      if (op + run > outLength) throw new BytesError('corrupt', 'LZF literal run overflows the declared length', ip - 1);
-      if (ip + run > inEnd) throw new BytesError('corrupt', 'LZF literal run reads past the compressed data', ip - 1);
+      if (op + run > outLength) throw new BytesError('corrupt', 'LZF literal run overflows the declared length', { offset: ip - 1 });
+      if (ip + run > inEnd) throw new BytesError('corrupt', 'LZF literal run reads past the compressed data', { offset: ip - 1 });
       if (run < 16) {
         for (let k = 0; k < run; k++) dst[op + k] = input[ip + k];
       } else {
@@ -28,14 +28,14 @@ export function lzfDecompress(input: Uint8Array, outLength: number, out?: Uint8A
       let len = ctrl >>> 5;
       const at = ip - 1;
       if (len === 7) {
-        if (ip >= inEnd) throw new BytesError('corrupt', 'LZF back reference reads past the compressed data', at);
+        if (ip >= inEnd) throw new BytesError('corrupt', 'LZF back reference reads past the compressed data', { offset: at });
         len += input[ip++];
       }
-      if (ip >= inEnd) throw new BytesError('corrupt', 'LZF back reference reads past the compressed data', at);
+      if (ip >= inEnd) throw new BytesError('corrupt', 'LZF back reference reads past the compressed data', { offset: at });
       const back = ((ctrl & 0x1f) << 8) + input[ip++] + 1;
       len += 2;
-      if (back > op) throw new BytesError('corrupt', 'LZF back reference points before the start of the output', at);
-      if (op + len > outLength) throw new BytesError('corrupt', 'LZF back reference overflows the declared length', at);
+      if (back > op) throw new BytesError('corrupt', 'LZF back reference points before the start of the output', { offset: at });
+      if (op + len > outLength) throw new BytesError('corrupt', 'LZF back reference overflows the declared length', { offset: at });
       let ref = op - back;
       if (back >= len) {
         dst.copyWithin(op, ref, ref + len);
@@ -46,7 +46,7 @@ export function lzfDecompress(input: Uint8Array, outLength: number, out?: Uint8A
     }
   }
   if (op !== outLength) {
-    throw new BytesError('corrupt', `LZF data decompressed to ${op} bytes, expected ${outLength}`, inEnd);
+    throw new BytesError('corrupt', `LZF data decompressed to ${op} bytes, expected ${outLength}`, { offset: inEnd });
   }
   return out === dst ? dst.subarray(0, outLength) : dst;
 }

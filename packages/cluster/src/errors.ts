@@ -1,3 +1,5 @@
+import { RedisPersistError, type RedisPersistErrorInit } from '@redis-persist/bytes';
+
 /**
  * Machine-readable reason of a {@link ClusterError}:
  * - `uncovered`: a slot map leaves slots without an owner (the message names them)
@@ -23,26 +25,35 @@ export type ClusterErrorCode =
   | 'unsupported'
   | 'input';
 
-/** The one error class of @redis-persist/cluster. */
-export class ClusterError extends Error {
-  override readonly name = 'ClusterError';
+/** What a {@link ClusterError} can say besides its message. */
+export interface ClusterErrorInit extends RedisPersistErrorInit {
   /** The slots concerned (`uncovered`, `overlap`), as inclusive ranges. */
   slots?: { first: number; last: number }[];
-  /** The key concerned (`other-db`, `duplicate-key`) and its database. */
+  /** The key concerned (`other-db`, `duplicate-key`). */
   key?: Uint8Array;
+  /** The key's database. */
   db?: number;
   /** The input files concerned (`duplicate-key`: the earlier and the later one; `other-db`: the input). */
   files?: string[];
-  constructor(
-    readonly code: ClusterErrorCode,
-    message: string,
-    details: { slots?: { first: number; last: number }[]; key?: Uint8Array; db?: number; files?: string[] } = {},
-  ) {
-    super(message);
-    if (details.slots) this.slots = details.slots;
-    if (details.key) this.key = details.key;
-    if (details.db !== undefined) this.db = details.db;
-    if (details.files) this.files = details.files;
+}
+
+/**
+ * The error of @redis-persist/cluster. `bad-reply` is a server that answered what Redis does not send (kind
+ * `server`); every other code is a problem of the inputs (kind `data`).
+ */
+export class ClusterError extends RedisPersistError<ClusterErrorCode> {
+  override readonly name = 'ClusterError';
+  declare readonly slots?: { first: number; last: number }[];
+  declare readonly key?: Uint8Array;
+  declare readonly db?: number;
+  declare readonly files?: string[];
+  constructor(code: ClusterErrorCode, message: string, init: ClusterErrorInit = {}) {
+    const { slots, key, db, files, ...base } = init;
+    super(code, message, { ...base, kind: init.kind ?? (code === 'bad-reply' ? 'server' : 'data') });
+    if (slots) this.slots = slots;
+    if (key) this.key = key;
+    if (db !== undefined) this.db = db;
+    if (files) this.files = files;
   }
 }
 

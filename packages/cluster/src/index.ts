@@ -1,5 +1,5 @@
 // The public API of @redis-persist/cluster.
-export { ClusterError, type ClusterErrorCode } from './errors.js';
+export { ClusterError, type ClusterErrorCode, type ClusterErrorInit } from './errors.js';
 export { CLUSTER_SLOTS, keyHashSlot } from './slot.js';
 export {
   buildSlotMap,

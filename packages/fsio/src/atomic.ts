@@ -67,19 +67,18 @@ export async function checkOutput(target: string, policy: OutputPolicy = {}, kin
     const inPath = await resolvePath(input);
     const inStat = await stat(inPath).catch(() => null);
     const same = inPath === out || (inStat !== null && outStat !== null && inStat.dev === outStat.dev && inStat.ino === outStat.ino);
-    if (same) throw new FsioError(`refusing to write ${target}: it is the input ${input}; choose another output`, target, undefined, 'output-is-input');
+    if (same) throw new FsioError('output-is-input', `refusing to write ${target}: it is the input ${input}; choose another output`, { file: target });
     if (outStat?.isDirectory() && isInside(out, inPath)) {
-      throw new FsioError(`refusing to write ${target}: it holds the input ${input}; choose another output`, target, undefined, 'output-is-input');
+      throw new FsioError('output-is-input', `refusing to write ${target}: it holds the input ${input}; choose another output`, { file: target });
     }
   }
   if (outStat === null) return false;
   if (kind === 'dir' && outStat.isDirectory() && (await readdir(out).catch(() => ['?'])).length === 0) return false;
   if (!policy.force) {
     throw new FsioError(
-      `${target} already exists: choose another output, or pass --force to replace it (the old one is kept as ${basename(target)}.bak)`,
-      target,
-      undefined,
       'output-exists',
+      `${target} already exists: choose another output, or pass \`force\` to replace it (the old one is kept as ${basename(target)}.bak)`,
+      { file: target },
     );
   }
   return true;
@@ -92,7 +91,7 @@ async function makeDirectory(dir: string, forWhat: string): Promise<void> {
   } catch (err) {
     // mkdir -p says EEXIST when a part of the path is a file
     const why = (err as { code?: string }).code === 'EEXIST' ? 'a part of that path is not a directory' : describeIoError(err);
-    throw new FsioError(`cannot write ${forWhat}: cannot create the directory ${dir}: ${why}`, dir, err);
+    throw new FsioError('io', `cannot write ${forWhat}: cannot create the directory ${dir}: ${why}`, { file: dir, cause: err });
   }
 }
 
@@ -155,7 +154,7 @@ export class AtomicFile {
       try {
         fh = await open(tempPath, 'wx', fileMode);
       } catch (err) {
-        throw new FsioError(`cannot create a temporary file next to ${target}: ${describeIoError(err)}`, target, err);
+        throw new FsioError('io', `cannot create a temporary file next to ${target}: ${describeIoError(err)}`, { file: target, cause: err });
       }
       removeOnExit(tempPath);
       return new AtomicFile(real, tempPath, fh, lock, options);
@@ -186,7 +185,7 @@ export class AtomicFile {
       }
       this.flushedBytes += data.length;
     } catch (err) {
-      throw new FsioError(`cannot write ${this.target} (temporary file ${this.tempPath}): ${describeIoError(err)}`, this.target, err);
+      throw new FsioError('io', `cannot write ${this.target} (temporary file ${this.tempPath}): ${describeIoError(err)}`, { file: this.target, cause: err });
     }
   }
 
@@ -213,7 +212,7 @@ export class AtomicFile {
       try {
         await this.fh.truncate(length);
       } catch (err) {
-        throw new FsioError(`cannot truncate ${this.target} (temporary file ${this.tempPath}): ${describeIoError(err)}`, this.target, err);
+        throw new FsioError('io', `cannot truncate ${this.target} (temporary file ${this.tempPath}): ${describeIoError(err)}`, { file: this.target, cause: err });
       }
       this.flushedBytes = length;
     }
@@ -242,7 +241,7 @@ export class AtomicFile {
     } catch (err) {
       await this.abort();
       if (err instanceof FsioError) throw err;
-      throw new FsioError(`cannot write ${this.target}: ${describeIoError(err)}`, this.target, err);
+      throw new FsioError('io', `cannot write ${this.target}: ${describeIoError(err)}`, { file: this.target, cause: err });
     } finally {
       await this.lock?.release();
     }
@@ -304,7 +303,7 @@ export class AtomicDir {
       try {
         await mkdir(tempPath);
       } catch (err) {
-        throw new FsioError(`cannot create a temporary directory next to ${target}: ${describeIoError(err)}`, target, err);
+        throw new FsioError('io', `cannot create a temporary directory next to ${target}: ${describeIoError(err)}`, { file: target, cause: err });
       }
       removeOnExit(tempPath, 'dir');
       return new AtomicDir(real, tempPath, lock, options);
@@ -341,7 +340,7 @@ export class AtomicDir {
       await rm(this.tempPath, { recursive: true, force: true });
       forgetOnExit(this.tempPath);
       if (err instanceof FsioError) throw err;
-      throw new FsioError(`cannot write the directory ${this.target}: ${describeIoError(err)}`, this.target, err);
+      throw new FsioError('io', `cannot write the directory ${this.target}: ${describeIoError(err)}`, { file: this.target, cause: err });
     } finally {
       await this.lock.release();
     }
@@ -397,11 +396,11 @@ export async function backupFile(path: string, suffix = '.bak'): Promise<string>
         return backup;
       } catch (copyErr) {
         if ((copyErr as { code?: string }).code === 'EEXIST') continue;
-        throw new FsioError(`cannot back up ${path} to ${backup}: ${describeIoError(copyErr)}`, path, copyErr);
+        throw new FsioError('io', `cannot back up ${path} to ${backup}: ${describeIoError(copyErr)}`, { file: path, cause: copyErr });
       }
     }
   }
-  throw new FsioError(`cannot find a free backup name for ${path}`, path);
+  throw new FsioError('io', `cannot find a free backup name for ${path}`, { file: path });
 }
 
 /**
@@ -416,7 +415,7 @@ export async function truncateFile(path: string, length: number): Promise<void> 
     await fh.truncate(length);
     await fh.sync();
   } catch (err) {
-    throw new FsioError(`cannot truncate ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot truncate ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   } finally {
     await fh?.close();
   }
@@ -425,6 +424,6 @@ export async function truncateFile(path: string, length: number): Promise<void> 
 /** Removes a file if it exists. */
 export async function removeFile(path: string): Promise<void> {
   await unlink(path).catch((err: { code?: string }) => {
-    if (err.code !== 'ENOENT') throw new FsioError(`cannot remove ${path}: ${describeIoError(err)}`, path, err);
+    if (err.code !== 'ENOENT') throw new FsioError('io', `cannot remove ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   });
 }

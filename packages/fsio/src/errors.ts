@@ -1,3 +1,5 @@
+import { RedisPersistError, type RedisPersistErrorInit, type RedisPersistErrorKind } from '@redis-persist/bytes';
+
 /**
  * Machine-readable reason of an {@link FsioError}:
  * - `io`: the operating system refused a read, write, rename... (see `cause`)
@@ -10,16 +12,28 @@
  */
 export type FsioErrorCode = 'io' | 'output-exists' | 'output-is-input' | 'locked' | 'in-use' | 'not-regular';
 
-/** The one error class of @redis-persist/fsio: an I/O failure or a refusal on a named file. */
-export class FsioError extends Error {
+/** What each code asks of the caller (see RedisPersistErrorKind). */
+const KIND: Record<FsioErrorCode, RedisPersistErrorKind> = {
+  io: 'io',
+  'output-exists': 'refused',
+  'output-is-input': 'refused',
+  locked: 'busy',
+  'in-use': 'busy',
+  'not-regular': 'usage',
+};
+
+/**
+ * The error of @redis-persist/fsio: an I/O failure or a refusal on a named file. Its messages are sentences that
+ * name the file where it reads best (`cannot open <file>: no such file or directory`), so `file` is not repeated
+ * as a message prefix.
+ */
+export class FsioError extends RedisPersistError<FsioErrorCode> {
   override readonly name = 'FsioError';
-  constructor(
-    message: string,
-    readonly file: string,
-    override readonly cause?: unknown,
-    readonly code: FsioErrorCode = 'io',
-  ) {
-    super(message);
+  declare readonly file: string;
+  constructor(code: FsioErrorCode, message: string, init: RedisPersistErrorInit & { file: string }) {
+    const { file, ...rest } = init;
+    super(code, message, { ...rest, kind: init.kind ?? KIND[code] });
+    this.file = file;
   }
 }
 

@@ -117,7 +117,7 @@ export async function acquireLock(target: string, options: LockOptions = {}): Pr
       return makeLock(path, target);
     } catch (err) {
       if ((err as { code?: string }).code !== 'EEXIST') {
-        throw new FsioError(`cannot lock ${target} (lock file ${path}): ${describeIoError(err)}`, target, err);
+        throw new FsioError('io', `cannot lock ${target} (lock file ${path}): ${describeIoError(err)}`, { file: target, cause: err });
       }
     }
     let owner: LockOwner | null = null;
@@ -135,16 +135,15 @@ export async function acquireLock(target: string, options: LockOptions = {}): Pr
     }
     if (owner !== null && ownerAlive(owner)) {
       throw new FsioError(
-        `${target} is locked by another run (pid ${owner.pid}${owner.purpose ? `, ${owner.purpose}` : ''}, since ${owner.since}): wait for it to finish (or, if that process is gone, remove ${path})`,
-        target,
-        undefined,
         'locked',
+        `${target} is locked by another run (pid ${owner.pid}${owner.purpose ? `, ${owner.purpose}` : ''}, since ${owner.since}): wait for it to finish (or, if that process is gone, remove ${path})`,
+        { file: target },
       );
     }
     notice(`removed a stale lock ${path}${owner ? ` of pid ${owner.pid} (${owner.purpose}, since ${owner.since}), which is no longer running` : ''}`);
     await unlink(path).catch(() => undefined);
   }
-  throw new FsioError(`cannot lock ${target}: the lock file ${path} keeps changing`, target, undefined, 'locked');
+  throw new FsioError('locked', `cannot lock ${target}: the lock file ${path} keeps changing`, { file: target });
 }
 
 function makeLock(path: string, target: string): FileLock {

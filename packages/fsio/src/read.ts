@@ -24,11 +24,11 @@ export async function requireRegularFile(path: string, forWhat: string): Promise
   try {
     s = await stat(path);
   } catch (err) {
-    throw new FsioError(`cannot open ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot open ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   }
   if (s.isFile()) return;
   const what = s.isFIFO() ? 'a FIFO' : s.isDirectory() ? 'a directory' : s.isCharacterDevice() || s.isBlockDevice() ? 'a device' : s.isSocket() ? 'a socket' : 'not a regular file';
-  throw new FsioError(`${path} is ${what}; ${forWhat} needs a regular file`, path, undefined, 'not-regular');
+  throw new FsioError('not-regular', `${path} is ${what}; ${forWhat} needs a regular file`, { file: path });
 }
 
 /**
@@ -45,7 +45,7 @@ export async function* readFileChunks(path: string, options: ReadChunksOptions =
   try {
     fh = await open(path, 'r');
   } catch (err) {
-    throw new FsioError(`cannot open ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot open ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   }
   if (stream) {
     yield* readStream(fh, path, chunkSize, options.start ?? 0, options.end ?? Infinity);
@@ -64,7 +64,7 @@ export async function* readFileChunks(path: string, options: ReadChunksOptions =
     try {
       ({ bytesRead } = await fh.read(buf, 0, want, at));
     } catch (err) {
-      throw new FsioError(`cannot read ${path} at offset ${at}: ${describeIoError(err)}`, path, err);
+      throw new FsioError('io', `cannot read ${path} at offset ${at}: ${describeIoError(err)}`, { file: path, cause: err });
     }
     if (bytesRead === 0) return null;
     return bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
@@ -102,7 +102,7 @@ async function* readStream(fh: FileHandle, path: string, chunkSize: number, star
       try {
         ({ bytesRead } = await fh.read(buf, 0, buf.length, null));
       } catch (err) {
-        throw new FsioError(`cannot read ${path} at offset ${pos}: ${describeIoError(err)}`, path, err);
+        throw new FsioError('io', `cannot read ${path} at offset ${pos}: ${describeIoError(err)}`, { file: path, cause: err });
       }
       if (bytesRead === 0) break;
       const from = Math.max(0, start - pos);

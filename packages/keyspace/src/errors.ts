@@ -1,3 +1,5 @@
+import { RedisPersistError, type RedisPersistErrorInit } from '@redis-persist/bytes';
+
 /** Machine-readable reason for a {@link KeyspaceError}. */
 export type KeyspaceErrorCode =
   /** A line is not valid JSON. */
@@ -11,35 +13,16 @@ export type KeyspaceErrorCode =
   /** A value is out of the range the format or Redis allows. */
   | 'range';
 
-export interface KeyspaceErrorWhere {
-  file?: string;
-  /** 1-based line number. */
-  line?: number;
-  /** Byte offset in the file (or in the line when no file offset is known). */
-  offset?: number;
-}
+/** Where a keyspace error happened: `line` is 1-based, `offset` the byte offset in the file (or in the line when no file offset is known). */
+export type KeyspaceErrorWhere = RedisPersistErrorInit;
 
-/** The one error class of @redis-persist/keyspace. */
-export class KeyspaceError extends Error {
+/**
+ * The error of @redis-persist/keyspace. Every code is a problem of the records (kind `data`). Messages read
+ * `<file>:<line>: offset <n>: <what>`.
+ */
+export class KeyspaceError extends RedisPersistError<KeyspaceErrorCode> {
   override readonly name = 'KeyspaceError';
-  readonly code: KeyspaceErrorCode;
-  readonly file?: string;
-  readonly line?: number;
-  readonly offset?: number;
-
-  constructor(code: KeyspaceErrorCode, message: string, where: KeyspaceErrorWhere = {}) {
-    super(formatMessage(message, where));
-    this.code = code;
-    if (where.file !== undefined) this.file = where.file;
-    if (where.line !== undefined) this.line = where.line;
-    if (where.offset !== undefined) this.offset = where.offset;
+  constructor(code: KeyspaceErrorCode, message: string, init: KeyspaceErrorWhere = {}) {
+    super(code, message, { ...init, kind: init.kind ?? 'data' });
   }
-}
-
-function formatMessage(message: string, where: KeyspaceErrorWhere): string {
-  let prefix = '';
-  if (where.file !== undefined) prefix = where.file;
-  if (where.line !== undefined) prefix += (prefix ? ':' : 'line ') + where.line;
-  if (where.offset !== undefined) prefix += `${prefix ? ' ' : ''}(byte offset ${where.offset})`;
-  return prefix ? `${prefix}: ${message}` : message;
 }

@@ -64,14 +64,14 @@ async function writeRun(path: string, records: Iterable<KeyspaceRecord> | AsyncI
   try {
     fh = await open(path, 'wx');
   } catch (err) {
-    throw new FsioError(`cannot create sort run ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot create sort run ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   }
   try {
     for await (const chunk of keyspaceJsonlChunks(records, { encoding: true })) {
       try {
         await fh.write(chunk);
       } catch (err) {
-        throw new FsioError(`cannot write sort run ${path}: ${describeIoError(err)}`, path, err);
+        throw new FsioError('io', `cannot write sort run ${path}: ${describeIoError(err)}`, { file: path, cause: err });
       }
     }
   } finally {
@@ -134,7 +134,7 @@ export async function* sortKeyspace(
       try {
         dir = await mkdtemp(join(base, 'keyspace-sort-'));
       } catch (err) {
-        throw new FsioError(`cannot create a temporary directory in ${base}: ${describeIoError(err)}`, base, err);
+        throw new FsioError('io', `cannot create a temporary directory in ${base}: ${describeIoError(err)}`, { file: base, cause: err });
       }
     }
     return join(dir, `run-${runCounter++}.jsonl`);

@@ -56,7 +56,7 @@ const TWO32 = 2 ** 32;
 const EMPTY = new Uint8Array(0);
 
 function ioError(what: string, path: string, err: unknown): FsioError {
-  return new FsioError(`cannot ${what} ${path}: ${describeIoError(err)}`, path, err);
+  return new FsioError('io', `cannot ${what} ${path}: ${describeIoError(err)}`, { file: path, cause: err });
 }
 
 /** Private temp directory made on first use. */
@@ -69,7 +69,7 @@ export class TempDir {
       try {
         this.dir = await mkdtemp(join(this.base, 'keyspace-sort-'));
       } catch (err) {
-        throw new FsioError(`cannot create a temporary directory in ${this.base}: ${describeIoError(err)}`, this.base, err);
+        throw new FsioError('io', `cannot create a temporary directory in ${this.base}: ${describeIoError(err)}`, { file: this.base, cause: err });
       }
     }
     return join(this.dir, `run-${this.n++}.bin`);
@@ -252,14 +252,14 @@ class RunReader {
   /** Moves to the next item (the current payload must have been read); false at the end. */
   async next(): Promise<boolean> {
     if (!(await this.fill(HDR))) {
-      if (this.end !== this.start) throw new FsioError(`sort run ${this.path} ends inside an item`, this.path);
+      if (this.end !== this.start) throw new FsioError('io', `sort run ${this.path} ends inside an item`, { file: this.path });
       return false;
     }
     const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.start, HDR);
     const klen = v.getUint32(0, true);
     const plen = v.getUint32(4, true) + v.getUint32(8, true) * TWO32;
     this.start += HDR;
-    if (!(await this.fill(klen))) throw new FsioError(`sort run ${this.path} ends inside an item`, this.path);
+    if (!(await this.fill(klen))) throw new FsioError('io', `sort run ${this.path} ends inside an item`, { file: this.path });
     if (klen > this.keyBuf.length) this.keyBuf = Buffer.allocUnsafe(Math.max(klen, this.keyBuf.length * 2));
     this.buf.copy(this.keyBuf, 0, this.start, this.start + klen);
     this.key = this.keyBuf.subarray(0, klen);
@@ -310,7 +310,7 @@ class RunReader {
   /** The rest of the current payload in one piece (valid until the next call; the buffer grows to hold it). */
   async payloadWhole(): Promise<Uint8Array> {
     const n = this.payloadLeft;
-    if (!(await this.fill(n))) throw new FsioError(`sort run ${this.path} ends inside an item`, this.path);
+    if (!(await this.fill(n))) throw new FsioError('io', `sort run ${this.path} ends inside an item`, { file: this.path });
     const piece = this.buf.subarray(this.start, this.start + n);
     this.start += n;
     this.payloadLeft = 0;
@@ -320,7 +320,7 @@ class RunReader {
   /** The next piece of the current payload (valid until the next call), or null when it is all read. */
   async payloadPiece(): Promise<Uint8Array | null> {
     if (this.payloadLeft === 0) return null;
-    if (this.end === this.start && !(await this.fill(1))) throw new FsioError(`sort run ${this.path} ends inside an item`, this.path);
+    if (this.end === this.start && !(await this.fill(1))) throw new FsioError('io', `sort run ${this.path} ends inside an item`, { file: this.path });
     const n = Math.min(this.payloadLeft, this.end - this.start);
     const piece = this.buf.subarray(this.start, this.start + n);
     this.start += n;

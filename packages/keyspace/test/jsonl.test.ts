@@ -204,7 +204,7 @@ describe('parseKeyspaceLine', () => {
     expect(ke.name).toBe('KeyspaceError');
     expect(ke.line).toBe(7);
     expect(ke.file).toBe('in.jsonl');
-    expect(ke.message).toMatch(/^in\.jsonl:7 \(byte offset \d+\): /);
+    expect(ke.message).toMatch(/^in\.jsonl:7: offset \d+: /);
     expect(ke.message).toMatch(message);
     expect(ke.message).toMatch(/column \d+/);
     expect([code, 'json', 'schema']).toContain(ke.code);

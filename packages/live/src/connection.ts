@@ -65,7 +65,7 @@ export function commandName(args: Command): string {
 export function replyError(text: string, server: string, command?: string): LiveError {
   const word = /^\S+/.exec(text)?.[0] ?? '';
   const code = word === 'NOPERM' ? 'noperm' : word === 'WRONGPASS' || word === 'NOAUTH' ? 'auth' : 'reply';
-  const err = new LiveError(code, command !== undefined && command !== '' ? `${command}: ${text}` : text, server);
+  const err = new LiveError(code, command !== undefined && command !== '' ? `${command}: ${text}` : text, { server });
   err.reply = text;
   return err;
 }
@@ -74,7 +74,7 @@ export function replyError(text: string, server: string, command?: string): Live
 export function replyText(v: RespValue, server?: string): string | null {
   if (v.type === 'simple') return v.value;
   if (v.type === 'bulk') return v.value === null ? null : utf8.decode(v.value);
-  throw new LiveError('protocol', `expected a string reply, got ${v.type}`, server);
+  throw new LiveError('protocol', `expected a string reply, got ${v.type}`, { server });
 }
 
 /** `INFO` text as `field → value` (section headers and blank lines skipped). */
@@ -125,8 +125,8 @@ export class RedisConnection {
   private recentBytes = 0;
   private detached = false;
   private readonly onDataBound = (chunk: Buffer) => this.onData(chunk);
-  private readonly onErrorBound = (err: Error) => this.fail(new LiveError('closed', `connection failed: ${err.message}`, this.server, err));
-  private readonly onCloseBound = () => this.fail(new LiveError('closed', 'the server closed the connection', this.server));
+  private readonly onErrorBound = (err: Error) => this.fail(new LiveError('closed', `connection failed: ${err.message}`, { server: this.server, cause: err }));
+  private readonly onCloseBound = () => this.fail(new LiveError('closed', 'the server closed the connection', { server: this.server }));
   private readonly onDrainBound = () => {
     const w = this.drainWaiters;
     this.drainWaiters = [];
@@ -182,7 +182,7 @@ export class RedisConnection {
   /** Like {@link call}, for integer replies. */
   async callInteger(...args: CommandArg[]): Promise<number> {
     const v = await this.call(...args);
-    if (v.type !== 'integer') throw new LiveError('protocol', `${commandName(args)}: expected an integer reply, got ${v.type}`, this.server);
+    if (v.type !== 'integer') throw new LiveError('protocol', `${commandName(args)}: expected an integer reply, got ${v.type}`, { server: this.server });
     return Number(v.value);
   }
 
@@ -259,7 +259,7 @@ export class RedisConnection {
   /** Closes the connection: QUIT is not sent, the socket just ends; awaited replies reject with LiveError('closed'). */
   async close(): Promise<void> {
     if (this.detached) return;
-    this.fail(new LiveError('closed', 'the connection was closed', this.server));
+    this.fail(new LiveError('closed', 'the connection was closed', { server: this.server }));
     if (this.socket.destroyed) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
@@ -282,7 +282,7 @@ export class RedisConnection {
    */
   detach(): { socket: Socket; head: Uint8Array } {
     if (this.failure !== null) throw this.failure;
-    if (this.inFlight > 0) throw new LiveError('protocol', `cannot detach with ${this.inFlight} replies awaited`, this.server);
+    if (this.inFlight > 0) throw new LiveError('protocol', `cannot detach with ${this.inFlight} replies awaited`, { server: this.server });
     const unread = this.decoder.buffered;
     let all: Uint8Array;
     if (this.recent.length === 1) all = this.recent[0];
@@ -294,7 +294,7 @@ export class RedisConnection {
     this.socket.off('error', this.onErrorBound);
     this.socket.off('close', this.onCloseBound);
     this.socket.off('drain', this.onDrainBound);
-    this.failure = new LiveError('closed', 'the connection was detached', this.server);
+    this.failure = new LiveError('closed', 'the connection was detached', { server: this.server });
     this.recent = [];
     return { socket: this.socket, head: Uint8Array.from(head) };
   }
@@ -313,7 +313,7 @@ export class RedisConnection {
     try {
       bytes = encodeCommand(args);
     } catch (e) {
-      return Promise.reject(new LiveError('protocol', `cannot encode ${commandName(args)}: ${(e as Error).message}`, this.server, e));
+      return Promise.reject(new LiveError('protocol', `cannot encode ${commandName(args)}: ${(e as Error).message}`, { server: this.server, cause: e }));
     }
     return new Promise<RespValue>((resolve, reject) => {
       if (this.inFlight === 0) this.lastActivity = Date.now();
@@ -344,7 +344,7 @@ export class RedisConnection {
       }
       if (this.inFlight === 0 && this.decoder.buffered > 0 && !this.detached) {
         // Redis sends nothing unasked (RESP2, no pub/sub here): keep at most a little of it for detach()
-        if (this.decoder.buffered > 64 * 1024 * 1024) throw new LiveError('protocol', 'the server sent more than 64 MiB nobody asked for', this.server);
+        if (this.decoder.buffered > 64 * 1024 * 1024) throw new LiveError('protocol', 'the server sent more than 64 MiB nobody asked for', { server: this.server });
       }
       const unread = this.decoder.buffered;
       while (this.recent.length > 0 && this.recentBytes - this.recent[0].length >= unread) this.recentBytes -= this.recent.shift()!.length;
@@ -354,7 +354,7 @@ export class RedisConnection {
         this.head = 0;
       }
     } catch (e) {
-      const err = e instanceof LiveError ? e : new LiveError('protocol', `unreadable reply: ${(e as Error).message}`, this.server, e);
+      const err = e instanceof LiveError ? e : new LiveError('protocol', `unreadable reply: ${(e as Error).message}`, { server: this.server, cause: e });
       this.fail(err);
       this.socket.destroy();
     }
@@ -368,7 +368,7 @@ export class RedisConnection {
       const idle = Date.now() - this.lastActivity;
       if (idle >= this.timeoutMs) {
         const p = this.pending[this.head];
-        this.fail(new LiveError('timeout', `no reply to ${p?.name ?? 'a command'} within ${this.timeoutMs} ms`, this.server));
+        this.fail(new LiveError('timeout', `no reply to ${p?.name ?? 'a command'} within ${this.timeoutMs} ms`, { server: this.server }));
         this.socket.destroy();
         return;
       }
@@ -412,7 +412,7 @@ export async function connectRedis(target: string | RedisAddress, options: Conne
       clearTimeout(timer);
       s.destroy();
       const what = address.tls ? 'TLS connection' : 'connection';
-      reject(new LiveError('connect', `${what} failed: ${e.message}`, server, e));
+      reject(new LiveError('connect', `${what} failed: ${e.message}`, { server, cause: e }));
     };
     const timer = setTimeout(() => fail(new Error(`no connection within ${connectTimeout} ms`)), connectTimeout);
     const ready = () => {
@@ -442,7 +442,7 @@ export async function connectRedis(target: string | RedisAddress, options: Conne
       const v = await conn.request(auth);
       if (v.type === 'error') {
         const e = replyError(v.value, server);
-        const err = new LiveError(e.code === 'reply' && /password|auth/i.test(v.value) ? 'auth' : e.code, `AUTH${address.username !== undefined ? ` as ${address.username}` : ''} refused: ${v.value}`, server);
+        const err = new LiveError(e.code === 'reply' && /password|auth/i.test(v.value) ? 'auth' : e.code, `AUTH${address.username !== undefined ? ` as ${address.username}` : ''} refused: ${v.value}`, { server });
         err.reply = v.value;
         throw err;
       }
@@ -450,7 +450,7 @@ export async function connectRedis(target: string | RedisAddress, options: Conne
     if (address.db !== 0) await conn.call('SELECT', address.db);
   } catch (e) {
     await conn.close();
-    if (e instanceof LiveError && e.code === 'timeout') throw new LiveError('connect', `no answer to the handshake within ${connectTimeout} ms`, server, e);
+    if (e instanceof LiveError && e.code === 'timeout') throw new LiveError('connect', `no answer to the handshake within ${connectTimeout} ms`, { server, cause: e });
     throw e;
   }
   conn.setReplyTimeout(timeoutMs);

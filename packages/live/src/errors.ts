@@ -1,3 +1,5 @@
+import { RedisPersistError, type RedisPersistErrorInit, type RedisPersistErrorKind } from '@redis-persist/bytes';
+
 /**
  * Machine-readable reason of a {@link LiveError}:
  * - `url`: the server address cannot be understood
@@ -16,17 +18,43 @@
  */
 export type LiveErrorCode = 'url' | 'connect' | 'auth' | 'noperm' | 'protocol' | 'reply' | 'closed' | 'timeout' | 'cluster' | 'not-empty' | 'unsupported';
 
-/** The one error class of @redis-persist/live. `server` names the `host:port` it concerns, when there is one. */
-export class LiveError extends Error {
-  override readonly name = 'LiveError';
-  /** The server's error reply as it sent it (`NOPERM User ...`), for codes reply/noperm/auth/cluster when there was one. */
+/** What a {@link LiveError} can say besides its message. */
+export interface LiveErrorInit extends RedisPersistErrorInit {
+  /** The `host:port` (or socket path) the error concerns; the message starts with it. */
+  server?: string;
+  /** The server's error reply as it sent it. */
   reply?: string;
-  constructor(
-    readonly code: LiveErrorCode,
-    message: string,
-    readonly server?: string,
-    override readonly cause?: unknown,
-  ) {
-    super(server !== undefined ? `${server}: ${message}` : message);
+}
+
+const KIND: Record<LiveErrorCode, RedisPersistErrorKind> = {
+  url: 'usage',
+  connect: 'unreachable',
+  closed: 'unreachable',
+  timeout: 'unreachable',
+  auth: 'server',
+  noperm: 'server',
+  protocol: 'server',
+  reply: 'server',
+  cluster: 'server',
+  'not-empty': 'server',
+  unsupported: 'server',
+};
+
+/**
+ * The error of @redis-persist/live. A bad address is a usage error; no connection, or one that ended or fell
+ * silent, `unreachable`; whatever a server refused or answered, `server`. The message reads `<server>: <what>`
+ * (the server is part of `detail`: it is not a file).
+ */
+export class LiveError extends RedisPersistError<LiveErrorCode> {
+  override readonly name: string = 'LiveError';
+  /** The `host:port` it concerns, when there is one. */
+  declare readonly server?: string;
+  /** The server's error reply as it sent it (`NOPERM User ...`), for codes reply/noperm/auth/cluster when there was one. */
+  declare reply?: string;
+  constructor(code: LiveErrorCode, message: string, init: LiveErrorInit = {}) {
+    const { server, reply, ...base } = init;
+    super(code, server !== undefined ? `${server}: ${message}` : message, { ...base, kind: init.kind ?? KIND[code] });
+    if (server !== undefined) this.server = server;
+    if (reply !== undefined) this.reply = reply;
   }
 }

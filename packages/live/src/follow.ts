@@ -234,7 +234,7 @@ export async function scanIncrFile(path: string): Promise<IncrScan> {
       const line = Buffer.from(text).toString('latin1').replace(/\r?\n$/, '');
       if (line.startsWith(REPL_ANNOTATION)) {
         const m = /^#REPL:([0-9a-zA-Z]{40}):(\d{1,16})$/.exec(line);
-        if (!m) throw new AofError('corrupt', `unreadable replication annotation ${JSON.stringify(line.slice(0, 80))}`, path, ev.offset);
+        if (!m) throw new AofError('corrupt', `unreadable replication annotation ${JSON.stringify(line.slice(0, 80))}`, { file: path, offset: ev.offset });
         replid = m[1];
         annOffset = Number(m[2]);
         since = 0;
@@ -262,8 +262,7 @@ export async function scanIncrFile(path: string): Promise<IncrScan> {
     throw new AofError(
       'corrupt',
       `${scanner.failure.explanation}: this is not a torn tail that a kill could leave; check the file (aof-tool check) before following into this directory again`,
-      path,
-      scanner.failure.errorOffset,
+      { file: path, offset: scanner.failure.errorOffset },
     );
   }
   return { size, ...committed };
@@ -300,7 +299,7 @@ class IncrWriter {
     try {
       fh = await open(path, 'wx', 0o644);
     } catch (err) {
-      throw new FsioError(`cannot create ${path}: ${describeIoError(err)}`, path, err);
+      throw new FsioError('io', `cannot create ${path}: ${describeIoError(err)}`, { file: path, cause: err });
     }
     const w = new IncrWriter(path, name, fh, 0);
     await w.write(header);
@@ -315,7 +314,7 @@ class IncrWriter {
     try {
       fh = await open(path, 'r+');
     } catch (err) {
-      throw new FsioError(`cannot open ${path} to append to it: ${describeIoError(err)}`, path, err);
+      throw new FsioError('io', `cannot open ${path} to append to it: ${describeIoError(err)}`, { file: path, cause: err });
     }
     return new IncrWriter(path, name, fh, size);
   }
@@ -329,7 +328,7 @@ class IncrWriter {
       }
     } catch (err) {
       // what did reach the file is cut off on the next start (a torn tail)
-      throw new FsioError(`cannot write ${this.path}: ${describeIoError(err)}`, this.path, err);
+      throw new FsioError('io', `cannot write ${this.path}: ${describeIoError(err)}`, { file: this.path, cause: err });
     }
     this.size += data.length;
     this.dirty = true;
@@ -344,7 +343,7 @@ class IncrWriter {
       .sync()
       .catch((err: unknown) => {
         this.dirty = true;
-        throw new FsioError(`cannot fsync ${this.path}: ${describeIoError(err)}`, this.path, err);
+        throw new FsioError('io', `cannot fsync ${this.path}: ${describeIoError(err)}`, { file: this.path, cause: err });
       })
       .finally(() => {
         this.syncing = null;
@@ -477,7 +476,7 @@ export class Follower extends EventEmitter {
       const resolved = await resolvePath(dir);
       await mkdir(dirname(resolved), { recursive: true }).catch(() => undefined);
       // the lock file keeps other processes out; it is re-entrant within this one, hence the set
-      if (activeDirs.has(resolved)) throw new FsioError(`${dir} is being followed already (in this process)`, dir, undefined, 'locked');
+      if (activeDirs.has(resolved)) throw new FsioError('locked', `${dir} is being followed already (in this process)`, { file: dir });
       this.lock = await acquireLock(resolved, { purpose: 'aof-tool follow' });
       activeDirs.add(resolved);
       real = resolved;
@@ -498,7 +497,7 @@ export class Follower extends EventEmitter {
     try {
       names = await readdir(dir);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ENOENT') throw new FsioError(`cannot read the directory ${dir}: ${describeIoError(err)}`, dir, err);
+      if ((err as { code?: string }).code !== 'ENOENT') throw new FsioError('io', `cannot read the directory ${dir}: ${describeIoError(err)}`, { file: dir, cause: err });
       names = null;
     }
     let state: FollowState | null = null;
@@ -506,25 +505,24 @@ export class Follower extends EventEmitter {
       try {
         state = JSON.parse(await readFile(join(dir, FOLLOW_STATE_FILE), 'utf8')) as FollowState;
       } catch (err) {
-        throw new FsioError(`cannot read ${join(dir, FOLLOW_STATE_FILE)}: ${describeIoError(err)}`, dir, err);
+        throw new FsioError('io', `cannot read ${join(dir, FOLLOW_STATE_FILE)}: ${describeIoError(err)}`, { file: dir, cause: err });
       }
-      if (state.format !== STATE_FORMAT) throw new FsioError(`${join(dir, FOLLOW_STATE_FILE)} is not a state file of this follower (format ${JSON.stringify(state.format)})`, dir, undefined, 'output-exists');
+      if (state.format !== STATE_FORMAT) throw new FsioError('output-exists', `${join(dir, FOLLOW_STATE_FILE)} is not a state file of this follower (format ${JSON.stringify(state.format)})`, { file: dir });
       if (this.options.appendFilename !== undefined && this.options.appendFilename !== state.appendFilename) {
-        throw new FsioError(`${dir} holds files named ${state.appendFilename}.*: follow it with that appendfilename (or into another directory)`, dir, undefined, 'output-exists');
+        throw new FsioError('output-exists', `${dir} holds files named ${state.appendFilename}.*: follow it with that appendfilename (or into another directory)`, { file: dir });
       }
       this.appendFilename = state.appendFilename;
     } else if (names !== null && names.some((n) => !/^\..*\.tmp$/.test(n))) {
       if (!this.options.force) {
         throw new FsioError(
-          `${dir} is not empty and was not written by aof-tool follow (no ${FOLLOW_STATE_FILE}): choose a new or empty directory, or pass --force to move it aside (kept as ${basename(dir)}.bak)`,
-          dir,
-          undefined,
           'output-exists',
+          `${dir} is not empty and was not written by aof-tool follow (no ${FOLLOW_STATE_FILE}): choose a new or empty directory, or pass \`force\` to move it aside (kept as ${basename(dir)}.bak)`,
+          { file: dir },
         );
       }
       const backup = await nextBackupPath(dir);
       await rename(dir, backup).catch((err: unknown) => {
-        throw new FsioError(`cannot move ${dir} aside to ${backup}: ${describeIoError(err)}`, dir, err);
+        throw new FsioError('io', `cannot move ${dir} aside to ${backup}: ${describeIoError(err)}`, { file: dir, cause: err });
       });
       names = null;
     }
@@ -532,7 +530,7 @@ export class Follower extends EventEmitter {
       try {
         await mkdir(dir, { recursive: true });
       } catch (err) {
-        throw new FsioError(`cannot create the directory ${dir}: ${describeIoError(err)}`, dir, err);
+        throw new FsioError('io', `cannot create the directory ${dir}: ${describeIoError(err)}`, { file: dir, cause: err });
       }
     }
     if (state === null) {
@@ -613,7 +611,7 @@ export class Follower extends EventEmitter {
         this.summary.disconnects++;
         if (retry.maxAttempts !== undefined && failures >= retry.maxAttempts) throw err;
         const wait = asked !== null ? 0 : Math.min(maxDelay, minDelay * 2 ** Math.min(failures - 1, 20));
-        const error = asked !== null ? new LiveError('closed', asked, this.server ?? undefined) : (err as Error);
+        const error = asked !== null ? new LiveError('closed', asked, { server: this.server ?? undefined }) : (err as Error);
         this.emitEvent({ type: 'disconnect', server: this.server, error, attempt: failures, retryInMs: wait });
         await sleep(wait, this.stopper.signal);
       }

@@ -1,4 +1,4 @@
-export { LiveError, type LiveErrorCode } from './errors.js';
+export { LiveError, type LiveErrorCode, type LiveErrorInit } from './errors.js';
 export { parseRedisUrl, formatAddress, type RedisAddress } from './url.js';
 export {
   connectRedis,

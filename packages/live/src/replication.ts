@@ -101,20 +101,20 @@ function abortReason(signal: AbortSignal): unknown {
 function replyError(server: string, what: string, text: string, address: RedisAddress): LiveError {
   let err: LiveError;
   if (/^NOAUTH\b/.test(text)) {
-    err = new LiveError('auth', `the server needs a password (${text}): put it in the address, redis://:PASSWORD@host:port or redis://USER:PASSWORD@host:port`, server);
+    err = new LiveError('auth', `the server needs a password (${text}): put it in the address, redis://:PASSWORD@host:port or redis://USER:PASSWORD@host:port`, { server });
   } else if (/^WRONGPASS\b/.test(text) || /^ERR (invalid password|invalid username-password pair)/i.test(text) || (what === 'AUTH' && /^ERR\b/.test(text))) {
     const who = address.username !== undefined ? `user ${JSON.stringify(address.username)}` : 'the password';
-    err = new LiveError('auth', `authentication failed for ${who}: ${text}`, server);
+    err = new LiveError('auth', `authentication failed for ${who}: ${text}`, { server });
   } else if (/^NOPERM\b/.test(text)) {
     const who = address.username !== undefined ? `user ${JSON.stringify(address.username)}` : 'the default user';
     err = new LiveError(
       'noperm',
       `${who} may not run ${what}: ${text}. Fetching a snapshot needs the replication commands; grant them with ` +
         `ACL SETUSER ${address.username ?? 'default'} +psync +sync +replconf +ping`,
-      server,
+      { server },
     );
   } else {
-    err = new LiveError('reply', `${what}: ${text}`, server);
+    err = new LiveError('reply', `${what}: ${text}`, { server });
   }
   err.reply = text;
   return err;
@@ -223,7 +223,7 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    if (this.started) throw new LiveError('protocol', 'a snapshot stream can be iterated only once', this.server);
+    if (this.started) throw new LiveError('protocol', 'a snapshot stream can be iterated only once', { server: this.server });
     this.started = true;
     return this.run();
   }
@@ -238,7 +238,7 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
     const signal = options.signal;
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new LiveError('connect', `no connection after ${connectTimeout} ms`, server)), connectTimeout);
+        const timer = setTimeout(() => reject(new LiveError('connect', `no connection after ${connectTimeout} ms`, { server })), connectTimeout);
         const onAbort = () => {
           done();
           reject(abortReason(signal!));
@@ -250,7 +250,7 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
         };
         const onError = (err: Error) => {
           done();
-          reject(new LiveError('connect', `cannot connect${useTls ? ' (TLS)' : ''}: ${err.message}`, server, err));
+          reject(new LiveError('connect', `cannot connect${useTls ? ' (TLS)' : ''}: ${err.message}`, { server, cause: err }));
         };
         socket.once(useTls ? 'secureConnect' : 'connect', () => {
           done();
@@ -278,15 +278,15 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
     let timedOut = false;
     socket.setTimeout(timeoutMs, () => {
       timedOut = true;
-      socket.destroy(new LiveError('timeout', `the server sent nothing for ${timeoutMs} ms`, server));
+      socket.destroy(new LiveError('timeout', `the server sent nothing for ${timeoutMs} ms`, { server }));
     });
     const onAbort = () => socket.destroy(abortReason(signal!) as Error);
     signal?.addEventListener('abort', onAbort, { once: true });
     const wrap = (err: unknown): unknown => {
       if (err instanceof LiveError) return err;
       if (signal?.aborted) return abortReason(signal);
-      if (timedOut) return new LiveError('timeout', `the server sent nothing for ${timeoutMs} ms`, server);
-      return new LiveError('closed', `the connection failed: ${err instanceof Error ? err.message : String(err)}`, server, err);
+      if (timedOut) return new LiveError('timeout', `the server sent nothing for ${timeoutMs} ms`, { server });
+      return new LiveError('closed', `the connection failed: ${err instanceof Error ? err.message : String(err)}`, { server, cause: err });
     };
     const reader = new SocketReader(socket, wrap);
     let keepalives = 0;
@@ -303,17 +303,17 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
     const reply = async (what: string): Promise<RespValue> => {
       for (;;) {
         const line = await reader.line();
-        if (line === null) throw new LiveError('closed', `the server closed the connection; ${what} got no reply`, server);
+        if (line === null) throw new LiveError('closed', `the server closed the connection; ${what} got no reply`, { server });
         if (line === '') continue; // a newline is no reply (servers send them as keep-alives)
         decoder.push(Buffer.from(`${line}\r\n`, 'latin1'));
         let v: RespValue | undefined;
         try {
           v = decoder.next();
         } catch (err) {
-          throw new LiveError('protocol', `${what}: unreadable reply ${JSON.stringify(line.slice(0, 200))}`, server, err);
+          throw new LiveError('protocol', `${what}: unreadable reply ${JSON.stringify(line.slice(0, 200))}`, { server, cause: err });
         }
         if (v === undefined || v.type === 'bulk' || v.type === 'array') {
-          throw new LiveError('protocol', `${what}: unexpected reply ${JSON.stringify(line.slice(0, 200))}`, server);
+          throw new LiveError('protocol', `${what}: unexpected reply ${JSON.stringify(line.slice(0, 200))}`, { server });
         }
         return v;
       }
@@ -334,7 +334,7 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
         const auth = errorText(await reply('AUTH'));
         if (auth !== null) {
           if (address.username !== undefined && /wrong number of arguments/i.test(auth)) {
-            throw new LiveError('auth', `the server has no ACL users (Redis before 6.0): give only a password, redis://:PASSWORD@host:port (${auth})`, server);
+            throw new LiveError('auth', `the server has no ACL users (Redis before 6.0): give only a password, redis://:PASSWORD@host:port (${auth})`, { server });
           }
           throw replyError(server, 'AUTH', auth, address);
         }
@@ -353,8 +353,8 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
         return err;
       };
       const streaming = options.stream === true;
-      if (streaming && options.functionsOnly) throw new LiveError('protocol', 'a functions-only snapshot cannot be followed by a command stream', server);
-      if (!streaming && options.continueFrom) throw new LiveError('protocol', 'continueFrom needs stream: true', server);
+      if (streaming && options.functionsOnly) throw new LiveError('protocol', 'a functions-only snapshot cannot be followed by a command stream', { server });
+      if (!streaming && options.continueFrom) throw new LiveError('protocol', 'continueFrom needs stream: true', { server });
       await replconf(['listening-port', String(options.listeningPort ?? socket.localPort ?? 0)]);
       const capaErr = await replconf(['capa', 'eof', 'capa', 'psync2']);
       // a follower stays for the command stream: no rdb-only
@@ -362,7 +362,7 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
       if (options.functionsOnly) {
         const err = await replconf(['rdb-filter-only', 'functions']);
         if (err !== null || capaErr !== null) {
-          throw new LiveError('reply', `the server cannot send the functions alone (REPLCONF rdb-filter-only needs Redis 7.0 or later): ${err ?? capaErr}`, server);
+          throw new LiveError('reply', `the server cannot send the functions alone (REPLCONF rdb-filter-only needs Redis 7.0 or later): ${err ?? capaErr}`, { server });
         }
       }
 
@@ -373,13 +373,13 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
       let offset: number | null = null;
       const from = options.continueFrom;
       if (from !== undefined && (!/^[0-9a-zA-Z]{40}$/.test(from.replid) || !Number.isSafeInteger(from.offset) || from.offset < 0)) {
-        throw new LiveError('protocol', `cannot continue from replid ${JSON.stringify(from.replid)} offset ${from.offset}`, server);
+        throw new LiveError('protocol', `cannot continue from replid ${JSON.stringify(from.replid)} offset ${from.offset}`, { server });
       }
       send(from !== undefined ? ['PSYNC', from.replid, String(from.offset + 1)] : ['PSYNC', '?', '-1']);
       let header: string | null = null;
       for (;;) {
         const line = await reader.line();
-        if (line === null) throw new LiveError('closed', 'the server closed the connection before the snapshot started (see its log: a failed BGSAVE closes the replicas waiting for it)', server);
+        if (line === null) throw new LiveError('closed', 'the server closed the connection before the snapshot started (see its log: a failed BGSAVE closes the replicas waiting for it)', { server });
         if (line === '') {
           keepalives++;
           progress('waiting');
@@ -388,7 +388,7 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
         if (line.startsWith('-')) {
           const text = line.slice(1);
           if (command === 'psync' && /^ERR unknown command/i.test(text)) {
-            if (streaming) throw new LiveError('unsupported', `the server has no PSYNC (Redis before 2.8): its stream cannot be followed (${text})`, server);
+            if (streaming) throw new LiveError('unsupported', `the server has no PSYNC (Redis before 2.8): its stream cannot be followed (${text})`, { server });
             command = 'sync';
             send(['SYNC']);
             continue;
@@ -397,7 +397,7 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
         }
         if (command === 'psync' && replid === null && from !== undefined && /^\+CONTINUE( |$)/.test(line)) {
           const m = /^\+CONTINUE(?: ([0-9a-zA-Z]{40}))?$/.exec(line);
-          if (!m) throw new LiveError('protocol', `PSYNC: unexpected reply ${JSON.stringify(line.slice(0, 200))}`, server);
+          if (!m) throw new LiveError('protocol', `PSYNC: unexpected reply ${JSON.stringify(line.slice(0, 200))}`, { server });
           const id = m[1] ?? from.replid;
           this.continued = { replid: id, offset: from.offset, replidChanged: id !== from.replid };
           break;
@@ -405,8 +405,8 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
         if (command === 'psync' && replid === null && line.startsWith('+')) {
           const m = /^\+FULLRESYNC ([0-9a-zA-Z]{40}) (\d+)$/.exec(line);
           if (!m) {
-            if (line.startsWith('+CONTINUE')) throw new LiveError('protocol', `PSYNC ? -1 answered ${JSON.stringify(line)}: a partial resync was not asked for`, server);
-            throw new LiveError('protocol', `PSYNC: unexpected reply ${JSON.stringify(line.slice(0, 200))} (expected +FULLRESYNC <replid> <offset>)`, server);
+            if (line.startsWith('+CONTINUE')) throw new LiveError('protocol', `PSYNC ? -1 answered ${JSON.stringify(line)}: a partial resync was not asked for`, { server });
+            throw new LiveError('protocol', `PSYNC: unexpected reply ${JSON.stringify(line.slice(0, 200))} (expected +FULLRESYNC <replid> <offset>)`, { server });
           }
           replid = m[1];
           offset = Number(m[2]);
@@ -417,26 +417,26 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
           header = line;
           break;
         }
-        throw new LiveError('protocol', `${command.toUpperCase()}: unexpected reply ${JSON.stringify(line.slice(0, 200))}`, server);
+        throw new LiveError('protocol', `${command.toUpperCase()}: unexpected reply ${JSON.stringify(line.slice(0, 200))}`, { server });
       }
       if (this.continued !== null) {
         // +CONTINUE: no payload; the command stream follows at once (the finally block hands the link over)
         progress('done');
         return;
       }
-      if (header === null) throw new LiveError('protocol', 'PSYNC: no payload header', server);
-      if (command === 'psync' && replid === null) throw new LiveError('protocol', 'PSYNC: the payload came without +FULLRESYNC', server);
+      if (header === null) throw new LiveError('protocol', 'PSYNC: no payload header', { server });
+      if (command === 'psync' && replid === null) throw new LiveError('protocol', 'PSYNC: the payload came without +FULLRESYNC', { server });
 
       let mark: Buffer | null = null;
       if (header.startsWith('$EOF:')) {
-        if (header.length !== 5 + EOF_MARK_LENGTH) throw new LiveError('protocol', `a diskless payload header with a mark of ${header.length - 5} bytes (expected ${EOF_MARK_LENGTH})`, server);
+        if (header.length !== 5 + EOF_MARK_LENGTH) throw new LiveError('protocol', `a diskless payload header with a mark of ${header.length - 5} bytes (expected ${EOF_MARK_LENGTH})`, { server });
         mark = Buffer.from(header.slice(5), 'latin1');
       } else {
-        if (!/^\$\d{1,15}$/.test(header)) throw new LiveError('protocol', `unreadable payload header ${JSON.stringify(header.slice(0, 200))}`, server);
+        if (!/^\$\d{1,15}$/.test(header)) throw new LiveError('protocol', `unreadable payload header ${JSON.stringify(header.slice(0, 200))}`, { server });
         total = Number(header.slice(1));
       }
       if (options.functionsOnly && mark === null) {
-        throw new LiveError('protocol', 'the server sent a disk-based payload although a functions-only (diskless) one was asked for', server);
+        throw new LiveError('protocol', 'the server sent a disk-based payload although a functions-only (diskless) one was asked for', { server });
       }
       this.info = {
         server,
@@ -461,7 +461,7 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
         let remaining = total!;
         while (remaining > 0) {
           const c = await reader.chunk();
-          if (c === null) throw new LiveError('closed', `the server closed the connection after ${bytes} of ${total} payload bytes`, server);
+          if (c === null) throw new LiveError('closed', `the server closed the connection after ${bytes} of ${total} payload bytes`, { server });
           const take = c.length <= remaining ? c : c.subarray(0, remaining);
           // a disk-based payload is followed at once by the command stream (continuation mode): keep those bytes
           if (c.length > remaining) reader.unshift(c.subarray(remaining));
@@ -473,7 +473,7 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
         let held: Buffer = Buffer.alloc(0);
         for (;;) {
           const c = await reader.chunk();
-          if (c === null) throw new LiveError('closed', `the server closed the connection after ${bytes} payload bytes, before the end mark`, server);
+          if (c === null) throw new LiveError('closed', `the server closed the connection after ${bytes} payload bytes, before the end mark`, { server });
           if (c.length === 0) continue;
           const all = held.length + c.length;
           if (all >= EOF_MARK_LENGTH) {
@@ -562,7 +562,7 @@ export class ReplicationLink {
     socket.on('error', () => undefined);
     if (options.timeoutMs > 0) {
       socket.setTimeout(options.timeoutMs, () => {
-        socket.destroy(new LiveError('timeout', `the master sent nothing for ${options.timeoutMs} ms (not even a PING)`, server));
+        socket.destroy(new LiveError('timeout', `the master sent nothing for ${options.timeoutMs} ms (not even a PING)`, { server }));
       });
     }
     const signal = options.signal;
@@ -594,11 +594,11 @@ export class ReplicationLink {
         this.pending = [];
         return out;
       }
-      if (this.closed) throw new LiveError('closed', 'the replication link was closed', this.server);
+      if (this.closed) throw new LiveError('closed', 'the replication link was closed', { server: this.server });
       this.drain();
       if (this.pending.length > 0) continue;
       const chunk = await this.reader.chunk();
-      if (chunk === null) throw new LiveError('closed', 'the master closed the replication link', this.server);
+      if (chunk === null) throw new LiveError('closed', 'the master closed the replication link', { server: this.server });
       this.decoder.push(chunk);
       this.drain();
     }
@@ -610,19 +610,19 @@ export class ReplicationLink {
       try {
         v = this.decoder.next();
       } catch (err) {
-        throw new LiveError('protocol', `unreadable replication stream at offset ${this.base + this.decoder.valueOffset}: ${err instanceof Error ? err.message : String(err)}`, this.server, err);
+        throw new LiveError('protocol', `unreadable replication stream at offset ${this.base + this.decoder.valueOffset}: ${err instanceof Error ? err.message : String(err)}`, { server: this.server, cause: err });
       }
       if (v === undefined) return;
       const start = this.decoder.valueOffset;
       const end = this.decoder.offset;
       if (v.type !== 'array' || v.value === null || v.value.length === 0 || v.value.some((x) => x.type !== 'bulk' || x.value === null)) {
-        throw new LiveError('protocol', `the replication stream holds something other than a command at offset ${this.base + start} (${v.type})`, this.server);
+        throw new LiveError('protocol', `the replication stream holds something other than a command at offset ${this.base + start} (${v.type})`, { server: this.server });
       }
       const args = v.value.map((x) => (x as { value: Uint8Array }).value);
       const raw = encodeCommand(args);
       if (raw.length !== end - start) {
         // the master writes every command as *<n> $<len> ...: anything else would make our offsets wrong
-        throw new LiveError('protocol', `a command at offset ${this.base + start} is not in the canonical form (${end - start} bytes, ${raw.length} re-encoded)`, this.server);
+        throw new LiveError('protocol', `a command at offset ${this.base + start} is not in the canonical form (${end - start} bytes, ${raw.length} re-encoded)`, { server: this.server });
       }
       this.decodedEnd = end;
       this.pending.push({ args, raw, end: this.base + end });
@@ -948,7 +948,7 @@ export async function fetchClusterSnapshots(seed: string | RedisAddress, dir: st
   const byId = new Map(before.nodes.map((n) => [n.name, n]));
   const masters = before.map.nodes.map((n) => {
     const entry = byId.get(n.id);
-    if (!entry) throw new LiveError('cluster', `the slot map names ${n.id} (${n.host}:${n.port}) but CLUSTER NODES does not list it: the cluster is changing; try again`, server);
+    if (!entry) throw new LiveError('cluster', `the slot map names ${n.id} (${n.host}:${n.port}) but CLUSTER NODES does not list it: the cluster is changing; try again`, { server });
     return { slotNode: n, entry };
   });
   const fromMap = ownersText(
@@ -958,7 +958,7 @@ export async function fetchClusterSnapshots(seed: string | RedisAddress, dir: st
     }),
   );
   if (fromMap !== ownersText(before.nodes)) {
-    throw new LiveError('cluster', 'the slot map and CLUSTER NODES disagree on the slot owners: the cluster is changing; try again', server);
+    throw new LiveError('cluster', 'the slot map and CLUSTER NODES disagree on the slot owners: the cluster is changing; try again', { server });
   }
 
   const out = await AtomicDir.create(dir, { force: options.force, inputs: options.inputs });
@@ -975,7 +975,7 @@ export async function fetchClusterSnapshots(seed: string | RedisAddress, dir: st
     }
     const after = await readMap();
     if (ownersText(after.nodes) !== ownersText(before.nodes)) {
-      throw new LiveError('cluster', 'the slot map changed while the snapshots were fetched (a failover or a resharding): nothing was written; fetch again', server);
+      throw new LiveError('cluster', 'the slot map changed while the snapshots were fetched (a failover or a resharding): nothing was written; fetch again', { server });
     }
     await writeFileAtomic(out.path('nodes.json'), Buffer.from(formatNodesJson(before.nodes)), { lock: false });
     await out.commit();

@@ -153,6 +153,7 @@ export interface RestoreSummary extends RestoreProgress {
 
 /** A restore that stopped part way: `summary` says what was restored before. */
 export class RestoreError extends LiveError {
+  override readonly name = 'RestoreError';
   summary?: RestoreSummary;
 }
 
@@ -220,7 +221,7 @@ async function describeServer(conn: RedisConnection): Promise<RestoreServer> {
   const valkey = valkeyVersion !== undefined || info.get('server_name') === 'valkey';
   const version = valkeyVersion ?? info.get('redis_version') ?? '';
   const rdbVersion = rdbVersionForServer(version, valkey);
-  if (rdbVersion === null) throw new LiveError('unsupported', `Redis ${version || '(version unknown)'} has no RESTORE (2.6+ needed)`, conn.server);
+  if (rdbVersion === null) throw new LiveError('unsupported', `Redis ${version || '(version unknown)'} has no RESTORE (2.6+ needed)`, { server: conn.server });
   let keys = 0;
   const dbs: number[] = [];
   for (const [field, value] of info) {
@@ -275,7 +276,7 @@ export class RestoreTarget {
     const address = typeof url === 'string' ? parseRedisUrl(url) : url;
     const maxInFlight = options.maxInFlight ?? 64;
     if (options.cluster) {
-      if (address.db !== 0) throw new LiveError('url', `a cluster has only database 0: drop /${address.db} from the URL`, formatAddress(address));
+      if (address.db !== 0) throw new LiveError('url', `a cluster has only database 0: drop /${address.db} from the URL`, { server: formatAddress(address) });
       const router = await ClusterRouter.connect(address, { ...options.connect, maxInFlight });
       try {
         const servers: RestoreServer[] = [];
@@ -290,7 +291,7 @@ export class RestoreTarget {
     try {
       const clusterInfo = await conn.request(['INFO', 'cluster']);
       if (clusterInfo.type !== 'error' && /^cluster_enabled:1/m.test(replyText(clusterInfo) ?? '')) {
-        throw new LiveError('cluster', 'this server is a cluster node: restore into the cluster (--cluster) so that each key goes to the node owning its slot', conn.server);
+        throw new LiveError('cluster', 'this server is a cluster node: restore into the cluster (`cluster`) so that each key goes to the node owning its slot', { server: conn.server });
       }
       return new RestoreTarget(false, [await describeServer(conn)], conn, null, address);
     } catch (e) {
@@ -349,7 +350,7 @@ export async function restoreKeys(
 function mapDb(db: number, dbMap: ReadonlyMap<number, number> | undefined, cluster: boolean, key: Uint8Array): number {
   const to = dbMap?.get(db) ?? db;
   if (cluster && to !== 0) {
-    const e = new LiveError('cluster', `key ${showKey(key)} is in database ${db} and a cluster has only database 0: map it with --db-map ${db}:0 (or leave that database out)`);
+    const e = new LiveError('cluster', `key ${showKey(key)} is in database ${db} and a cluster has only database 0: map it with \`dbMap\` ${db}:0 (or leave that database out)`);
     throw e;
   }
   return to;
@@ -437,7 +438,7 @@ class PieceSession {
 
   private fail(cmd: string, reply: string, server: string): LiveError {
     const e = replyError(reply, server, cmd);
-    const err = new RestoreError(e.code, `restoring ${this.describe()} in pieces: ${cmd} failed: ${reply}`, server);
+    const err = new RestoreError(e.code, `restoring ${this.describe()} in pieces: ${cmd} failed: ${reply}`, { server });
     err.reply = reply;
     return err;
   }
@@ -459,7 +460,7 @@ class PieceSession {
     if (v.type !== 'error' || this.error !== null) return;
     if (this.cx.t.cluster && !this.sequential && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(v.value)) {
       this.redirected = true;
-      this.error = new LiveError('cluster', v.value, this.server);
+      this.error = new LiveError('cluster', v.value, { server: this.server });
       return;
     }
     this.error = this.fail(commandName(cmd), v.value, this.server);
@@ -471,7 +472,7 @@ class PieceSession {
     if (refused !== null) {
       const longest = longestElement(piece);
       if (longest > this.cx.pieceOptions.maxBulkLength) {
-        throw new RestoreError('unsupported', `${this.describe()} holds a ${piece.type === 'string' ? 'string' : 'member or value'} of ${longest} bytes, longer than the target's proto-max-bulk-len (${this.cx.pieceOptions.maxBulkLength}): only EVAL can build it there, and ${refused.server} refuses EVAL (${refused.reply})`, refused.server);
+        throw new RestoreError('unsupported', `${this.describe()} holds a ${piece.type === 'string' ? 'string' : 'member or value'} of ${longest} bytes, longer than the target's proto-max-bulk-len (${this.cx.pieceOptions.maxBulkLength}): only EVAL can build it there, and ${refused.server} refuses EVAL (${refused.reply})`, { server: refused.server });
       }
     }
     if (piece.type === 'hash' && piece.value.some((h) => h.expireAt !== null && h.expireAt !== undefined)) this.checkSize = false;
@@ -495,7 +496,7 @@ class PieceSession {
         },
         (e: unknown) => {
           this.pending--;
-          this.error ??= e instanceof LiveError ? e : new LiveError('closed', String(e), this.server);
+          this.error ??= e instanceof LiveError ? e : new LiveError('closed', String(e), { server: this.server });
           this.idle.kick();
         },
       );
@@ -518,7 +519,7 @@ class PieceSession {
         const v = await this.call(size);
         if (v.type === 'error') throw this.fail(commandName(size), v.value, this.server);
         if (Number(v.value) !== this.expected) {
-          throw new RestoreError('reply', `restoring ${this.describe()} in pieces: the temporary key ${showKey(this.tmp)} holds ${String(v.value)} where ${this.expected} were sent (was it evicted or written by someone else?)`, this.server);
+          throw new RestoreError('reply', `restoring ${this.describe()} in pieces: the temporary key ${showKey(this.tmp)} holds ${String(v.value)} where ${this.expected} were sent (was it evicted or written by someone else?)`, { server: this.server });
         }
       }
       if (expireAt !== null) {
@@ -532,7 +533,7 @@ class PieceSession {
         throw this.fail(commandName(rename), v.value, this.server);
       }
       if (!replace && v.type === 'integer' && Number(v.value) === 0) {
-        const err = new RestoreError('reply', `restoring ${this.describe()} in pieces: BUSYKEY the key exists already (RENAMENX refused; pass replace to overwrite it)`, this.server);
+        const err = new RestoreError('reply', `restoring ${this.describe()} in pieces: BUSYKEY the key exists already (RENAMENX refused; pass replace to overwrite it)`, { server: this.server });
         err.reply = 'BUSYKEY Target key name already exists.';
         throw err;
       }
@@ -577,13 +578,13 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
   const rdbVersion = options.rdbVersion ?? oldest.rdbVersion;
   const valkey = rdbVersion === 80;
   if (options.dbMap && t.cluster) {
-    for (const [from, to] of options.dbMap) if (to !== 0) throw new LiveError('cluster', `--db-map ${from}:${to}: a cluster has only database 0`);
+    for (const [from, to] of options.dbMap) if (to !== 0) throw new LiveError('cluster', `\`dbMap\` ${from}:${to}: a cluster has only database 0`);
   }
   const atLeast = (major: number, minor: number) => servers.every((s) => s.valkey || versionAtLeast(s.version, major, minor));
   const absTtl = atLeast(5, 0);
   const canReplace = atLeast(3, 0);
   const hints = (options.hints ?? true) && atLeast(5, 0);
-  if (options.replace && !canReplace) throw new LiveError('unsupported', `RESTORE ... REPLACE needs Redis 3.0+ (${oldest.server} runs ${oldest.version})`, oldest.server);
+  if (options.replace && !canReplace) throw new LiveError('unsupported', `RESTORE ... REPLACE needs Redis 3.0+ (${oldest.server} runs ${oldest.version})`, { server: oldest.server });
   const maxBulkLength = options.maxBulkLength ?? Math.min(...servers.map((s) => s.maxBulkLength ?? DEFAULT_MAX_BULK_LENGTH));
   const refusing = servers.find((s) => s.scriptingRefused !== null);
   const cp = options.checkpoint;
@@ -627,7 +628,7 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
       e.summary ??= summary;
       throw e;
     }
-    const err = e instanceof LiveError ? Object.assign(new RestoreError(e.code, e.message.startsWith(`${e.server}: `) ? e.message.slice(e.server!.length + 2) : e.message, e.server, e.cause), { reply: e.reply }) : e;
+    const err = e instanceof LiveError ? Object.assign(new RestoreError(e.code, e.message.startsWith(`${e.server}: `) ? e.message.slice(e.server!.length + 2) : e.message, { server: e.server, cause: e.cause }), { reply: e.reply }) : e;
     if (err instanceof RestoreError) err.summary = summary;
     throw err;
   };
@@ -636,7 +637,7 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
   const busy = servers.filter((s) => s.keys > 0 || s.libraries > 0);
   if (!resuming && !options.flush && busy.length > 0 && !options.replace) {
     const what = busy.map((s) => `${s.server} holds ${s.keys} key(s)${s.dbs.length > 0 ? ` (db ${s.dbs.join(', ')})` : ''}${s.libraries > 0 ? ` and ${s.libraries} function librar${s.libraries === 1 ? 'y' : 'ies'}` : ''}`);
-    fail(new LiveError('not-empty', `the target is not empty: ${what.join('; ')}; nothing was written. Pass --replace to overwrite keys of the same name (others stay), or --flush to empty it first`));
+    fail(new LiveError('not-empty', `the target is not empty: ${what.join('; ')}; nothing was written. Pass \`replace\` to overwrite keys of the same name (others stay), or \`flush\` to empty it first`));
   }
   try {
     await cp?.begin?.();
@@ -721,7 +722,7 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
     inFlightBytes -= size;
     if (v.type === 'error') {
       const e = replyError(v.value, server, 'RESTORE');
-      const err = new RestoreError(e.code, `RESTORE of key ${showKey(rec.key)}${t.cluster ? '' : ` (db ${db})`} failed: ${v.value}`, server);
+      const err = new RestoreError(e.code, `RESTORE of key ${showKey(rec.key)}${t.cluster ? '' : ` (db ${db})`} failed: ${v.value}`, { server });
       err.reply = v.value;
       failure ??= err;
     } else {
@@ -815,7 +816,7 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
       if (rec.kind === 'function') {
         // libraries before the keys that may call them: wait for nothing, FUNCTION RESTORE is independent of keys
         if (!atLeast(7, 0)) {
-          fail(new LiveError('unsupported', `function library ${JSON.stringify(rec.library)}: functions need Redis 7.0+ (${oldest.server} runs ${oldest.version})`, oldest.server));
+          fail(new LiveError('unsupported', `function library ${JSON.stringify(rec.library)}: functions need Redis 7.0+ (${oldest.server} runs ${oldest.version})`, { server: oldest.server }));
         }
         const payload = encodeFunctionPayload(rec.code, Math.max(10, rdbVersion === 80 ? 11 : rdbVersion));
         if (payload.length > maxBulkLength) {
@@ -828,7 +829,7 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
           summary.commands += masters.length;
           await Promise.all(masters.map((m) => m.call(...args)));
         } catch (e) {
-          fail(e instanceof LiveError ? new LiveError(e.code, `FUNCTION RESTORE of library ${JSON.stringify(rec.library)} failed: ${e.reply ?? e.message}`, e.server) : e);
+          fail(e instanceof LiveError ? new LiveError(e.code, `FUNCTION RESTORE of library ${JSON.stringify(rec.library)} failed: ${e.reply ?? e.message}`, { server: e.server }) : e);
         }
         summary.functions++;
         markDone(i);

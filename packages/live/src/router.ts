@@ -231,7 +231,7 @@ export class ClusterRouter {
       const redirect = text.startsWith('MOVED ') || text.startsWith('ASK ') ? parseRedirect(text, conn.address.host) : null;
       if (redirect !== null) {
         if (++redirections > this.maxRedirections) {
-          const e = new LiveError('cluster', `${commandName(args)} for slot ${slot}: more than ${this.maxRedirections} redirections (last: ${text}, before: ${lastRedirect})`, conn.server);
+          const e = new LiveError('cluster', `${commandName(args)} for slot ${slot}: more than ${this.maxRedirections} redirections (last: ${text}, before: ${lastRedirect})`, { server: conn.server });
           e.reply = text;
           throw e;
         }

@@ -4,7 +4,7 @@
 import type { Socket } from 'node:net';
 import { RespDecoder, encodeCommand, type RespValue } from '@redis-persist/resp';
 import { connectRedis, replyError, type RedisConnection, type TlsOptions } from './connection.js';
-import { LiveError, type LiveErrorCode } from './errors.js';
+import { LiveError, type LiveErrorCode, type LiveErrorInit } from './errors.js';
 import { formatAddress, type RedisAddress } from './url.js';
 
 /** Where a sentinel listens. */
@@ -64,13 +64,14 @@ export interface SentinelAnswer {
 
 /** No sentinel gave a master that confirmed: `answers` holds what each sentinel said in the last round. */
 export class SentinelError extends LiveError {
-  constructor(
-    code: LiveErrorCode,
-    message: string,
-    readonly masterName: string,
-    readonly answers: SentinelAnswer[],
-  ) {
-    super(code, message);
+  override readonly name = 'SentinelError';
+  readonly masterName: string;
+  readonly answers: SentinelAnswer[];
+  constructor(code: LiveErrorCode, message: string, init: LiveErrorInit & { masterName: string; answers: SentinelAnswer[] }) {
+    const { masterName, answers, ...base } = init;
+    super(code, message, base);
+    this.masterName = masterName;
+    this.answers = answers;
   }
 }
 
@@ -156,7 +157,7 @@ export async function askSentinel(sentinel: SentinelAddress, options: SentinelOp
       const port = Number(text(v.value[1]));
       if (host !== null && host !== '' && Number.isInteger(port) && port > 0 && port < 65536) return { host, port };
     }
-    throw new LiveError('protocol', `SENTINEL get-master-addr-by-name: expected [ip, port] or null, got ${v.type}`, conn.server);
+    throw new LiveError('protocol', `SENTINEL get-master-addr-by-name: expected [ip, port] or null, got ${v.type}`, { server: conn.server });
   } finally {
     await conn.close();
   }
@@ -172,7 +173,7 @@ export async function serverRole(address: RedisAddress, options: { timeoutMs?: n
       const offset = role === 'master' ? Number(text(v.value[1]) ?? NaN) : NaN;
       return { role, offset: Number.isFinite(offset) ? offset : null };
     }
-    if (v.type !== 'error') throw new LiveError('protocol', `ROLE: expected an array, got ${v.type}`, conn.server);
+    if (v.type !== 'error') throw new LiveError('protocol', `ROLE: expected an array, got ${v.type}`, { server: conn.server });
     // ROLE refused (NOPERM for a restricted user, or a server before 2.8.12): INFO replication says it too
     const info = await conn.request(['INFO', 'replication']);
     if (info.type === 'error') throw replyError(v.value, conn.server, 'ROLE');
@@ -227,7 +228,7 @@ async function resolveIn(sentinels: SentinelAddress[], options: SentinelOptions)
       try {
         named = await askSentinel(s, options);
       } catch (e) {
-        const err = e instanceof LiveError ? e : new LiveError('protocol', String(e), name, e);
+        const err = e instanceof LiveError ? e : new LiveError('protocol', String(e), { server: name, cause: e });
         const network = err.code === 'connect' || err.code === 'closed' || err.code === 'timeout';
         answers.push({ sentinel: name, outcome: network ? 'unreachable' : 'error', message: stripServer(err.message, name), code: err.code });
         continue;
@@ -252,7 +253,7 @@ async function resolveIn(sentinels: SentinelAddress[], options: SentinelOptions)
         }
         answer = { sentinel: name, outcome: 'not-master', master: at, message: `${at}, but ROLE there says ${role.role}` };
       } catch (e) {
-        const err = e instanceof LiveError ? e : new LiveError('protocol', String(e), at, e);
+        const err = e instanceof LiveError ? e : new LiveError('protocol', String(e), { server: at, cause: e });
         const network = err.code === 'connect' || err.code === 'closed' || err.code === 'timeout';
         answer = { sentinel: name, outcome: network ? 'master-unreachable' : 'error', master: at, message: `${at}, which ${network ? 'cannot be reached' : 'refused ROLE'}: ${stripServer(err.message, at)}`, code: err.code };
       }
@@ -265,7 +266,7 @@ async function resolveIn(sentinels: SentinelAddress[], options: SentinelOptions)
       break;
     }
   }
-  throw new SentinelError(failureCode(answers), describeFailure(options.masterName, answers, round), options.masterName, answers);
+  throw new SentinelError(failureCode(answers), describeFailure(options.masterName, answers, round), { masterName: options.masterName, answers });
 }
 
 function stripServer(message: string, server: string): string {
@@ -456,7 +457,7 @@ export class MasterWatch implements AsyncIterable<MasterSwitch> {
           everSubscribed = true;
         });
       } catch (e) {
-        const err = e instanceof LiveError ? e : new LiveError('protocol', String(e), name, e);
+        const err = e instanceof LiveError ? e : new LiveError('protocol', String(e), { server: name, cause: e });
         this.subscribedSet.delete(name);
         if (this.closedFlag) break;
         this.options.onSentinel?.({ sentinel: name, state: 'lost', error: err });
@@ -466,7 +467,7 @@ export class MasterWatch implements AsyncIterable<MasterSwitch> {
           if (!this.readySettled && this.firstFailures.length === this.sentinels.length) {
             this.readySettled = true;
             const answers = this.firstFailures;
-            this.readyReject(new SentinelError(failureCode(answers), `cannot subscribe to +switch-master on any sentinel: ${answers.map((a) => `${a.sentinel}: ${a.message}`).join('; ')}`, this.options.masterName, answers));
+            this.readyReject(new SentinelError(failureCode(answers), `cannot subscribe to +switch-master on any sentinel: ${answers.map((a) => `${a.sentinel}: ${a.message}`).join('; ')}`, { masterName: this.options.masterName, answers }));
           }
         }
       }
@@ -503,7 +504,7 @@ export class MasterWatch implements AsyncIterable<MasterSwitch> {
     const conn = await connectSentinel(s, this.options);
     if (this.closedFlag) {
       await conn.close();
-      throw new LiveError('closed', 'the watch was closed', name);
+      throw new LiveError('closed', 'the watch was closed', { server: name });
     }
     const { socket, head } = conn.detach();
     this.sockets.add(socket);
@@ -535,21 +536,21 @@ export class MasterWatch implements AsyncIterable<MasterSwitch> {
             decoder.push(chunk);
             for (let v = decoder.next(); v !== undefined; v = decoder.next()) onValue(v);
           } catch (e) {
-            fail(new LiveError('protocol', `unreadable message: ${(e as Error).message}`, name, e));
+            fail(new LiveError('protocol', `unreadable message: ${(e as Error).message}`, { server: name, cause: e }));
           }
         };
         const timer = setInterval(() => {
           const now = Date.now();
-          if (now - lastData > pingEvery + timeoutMs) fail(new LiveError('timeout', `nothing from the sentinel for ${now - lastData} ms (PING unanswered)`, name));
+          if (now - lastData > pingEvery + timeoutMs) fail(new LiveError('timeout', `nothing from the sentinel for ${now - lastData} ms (PING unanswered)`, { server: name }));
           else if (now - lastData >= pingEvery && now - lastPing >= pingEvery) {
             lastPing = now;
             socket.write(encodeCommand(['PING']));
           }
         }, Math.max(50, Math.min(1000, pingEvery)));
         socket.on('data', onData);
-        socket.once('error', (e) => fail(new LiveError('closed', `connection failed: ${e.message}`, name, e)));
-        socket.once('close', () => fail(new LiveError('closed', this.closedFlag ? 'the watch was closed' : 'the sentinel closed the connection', name)));
-        if (this.closedFlag) return fail(new LiveError('closed', 'the watch was closed', name));
+        socket.once('error', (e) => fail(new LiveError('closed', `connection failed: ${e.message}`, { server: name, cause: e })));
+        socket.once('close', () => fail(new LiveError('closed', this.closedFlag ? 'the watch was closed' : 'the sentinel closed the connection', { server: name })));
+        if (this.closedFlag) return fail(new LiveError('closed', 'the watch was closed', { server: name }));
         socket.write(encodeCommand(['SUBSCRIBE', '+switch-master']));
         if (head.length > 0) onData(head);
       });

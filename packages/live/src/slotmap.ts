@@ -26,7 +26,7 @@ export async function fetchSlotMapFrom(conn: RedisConnection): Promise<SlotMap> 
   }
   if (reply.type === 'error') {
     if (/cluster support disabled/i.test(reply.value)) {
-      const e = new LiveError('cluster', `not a cluster node (${reply.value})`, conn.server);
+      const e = new LiveError('cluster', `not a cluster node (${reply.value})`, { server: conn.server });
       e.reply = reply.value;
       throw e;
     }
@@ -38,7 +38,7 @@ export async function fetchSlotMapFrom(conn: RedisConnection): Promise<SlotMap> 
   } catch (e) {
     if (e instanceof ClusterError) {
       const why = e.code === 'uncovered' ? 'the cluster does not serve every slot' : 'unexpected slot map';
-      throw new LiveError('cluster', `${why}: ${e.message}`, conn.server, e);
+      throw new LiveError('cluster', `${why}: ${e.message}`, { server: conn.server, cause: e });
     }
     throw e;
   }

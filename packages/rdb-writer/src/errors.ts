@@ -1,3 +1,5 @@
+import { RedisPersistError, type RedisPersistErrorInit } from '@redis-persist/bytes';
+
 export type RdbWriterErrorCode =
   /** The data cannot be expressed in the target RDB version (a newer feature). */
   | 'unsupported'
@@ -8,12 +10,10 @@ export type RdbWriterErrorCode =
   /** A DUMP payload is damaged (bad CRC, short, unknown version). */
   | 'corrupt';
 
-export interface RdbWriterErrorInit {
+export interface RdbWriterErrorInit extends RedisPersistErrorInit {
   key?: Uint8Array;
   db?: number;
   feature?: string;
-  file?: string;
-  offset?: number;
 }
 
 function keyText(key: Uint8Array): string {
@@ -22,27 +22,31 @@ function keyText(key: Uint8Array): string {
   return Buffer.from(text, 'utf8').equals(Buffer.from(key)) ? JSON.stringify(text) : `base64:${Buffer.from(key).toString('base64')}`;
 }
 
-/** The one error class of @redis-persist/rdb-writer. */
-export class RdbWriterError extends Error {
+/**
+ * The one error class of @redis-persist/rdb-writer. `options` is a usage error; the other codes are problems of
+ * the data (kind `data`).
+ */
+export class RdbWriterError extends RedisPersistError<RdbWriterErrorCode> {
   override readonly name = 'RdbWriterError';
-  readonly code: RdbWriterErrorCode;
-  readonly key?: Uint8Array;
-  readonly db?: number;
+  declare readonly key?: Uint8Array;
+  declare readonly db?: number;
   /** The feature the target cannot hold (e.g. `stream`, `hash-field-ttl`, `functions`). */
-  readonly feature?: string;
-  /** The output file, when writing one. */
-  file?: string;
+  declare readonly feature?: string;
+  /** The output file, when writing one (set by writeRdbFile on an error from below). */
+  declare file?: string;
   /** Byte offset in the output where the offending record would have started. */
-  offset?: number;
+  declare offset?: number;
 
   constructor(code: RdbWriterErrorCode, message: string, init: RdbWriterErrorInit = {}) {
-    super(message);
-    this.code = code;
-    if (init.key !== undefined) this.key = init.key;
-    if (init.db !== undefined) this.db = init.db;
-    if (init.feature !== undefined) this.feature = init.feature;
-    if (init.file !== undefined) this.file = init.file;
-    if (init.offset !== undefined) this.offset = init.offset;
+    // The message keeps its text as its throw sites write it (they name key and place themselves); file and offset
+    // are set as fields only, until those sites move to the shared `<file>: offset <n>:` prefix.
+    const { key, db, feature, file, offset, ...base } = init;
+    super(code, message, { ...base, kind: init.kind ?? (code === 'options' ? 'usage' : 'data') });
+    if (key !== undefined) this.key = key;
+    if (db !== undefined) this.db = db;
+    if (feature !== undefined) this.feature = feature;
+    if (file !== undefined) this.file = file;
+    if (offset !== undefined) this.offset = offset;
   }
 }
 

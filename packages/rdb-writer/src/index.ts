@@ -1,4 +1,4 @@
-export { RdbWriterError, type RdbWriterErrorCode } from './errors.js';
+export { RdbWriterError, type RdbWriterErrorCode, type RdbWriterErrorInit } from './errors.js';
 export {
   RdbWriter,
   writeRdb,

@@ -360,7 +360,7 @@ async function fsStep<T>(what: string, path: string, fn: () => Promise<T>, after
   try {
     return await fn();
   } catch (err) {
-    throw new FsioError(`cannot ${what}: ${describeIoError(err)}${after}`, path, err);
+    throw new FsioError('io', `cannot ${what}: ${describeIoError(err)}${after}`, { file: path, cause: err });
   }
 }
 

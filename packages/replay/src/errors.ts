@@ -1,3 +1,5 @@
+import { RedisPersistError, type RedisPersistErrorInit } from '@redis-persist/bytes';
+
 /** Machine-readable reason of a {@link ReplayError}. */
 export type ReplayErrorCode =
   | 'unknown-command' // a command the replayer does not know (or refuses to guess)
@@ -5,15 +7,14 @@ export type ReplayErrorCode =
   | 'syntax' // a command whose arguments Redis itself would reject at load time
   | 'input'; // the input cannot be replayed (e.g. --until without #TS annotations)
 
-/** The one error class of @redis-persist/replay. Messages read `<file>: offset <n>: <what>`. */
-export class ReplayError extends Error {
+/**
+ * The error of @redis-persist/replay. Messages read `<file>: offset <n>: <what>`. `input` (the request does not fit
+ * the input, e.g. a time limit on an AOF without timestamps) is a usage error; the other codes are problems of
+ * the data.
+ */
+export class ReplayError extends RedisPersistError<ReplayErrorCode> {
   override readonly name = 'ReplayError';
-  constructor(
-    readonly code: ReplayErrorCode,
-    readonly detail: string,
-    readonly file?: string,
-    readonly offset?: number,
-  ) {
-    super((file !== undefined ? `${file}: ` : '') + (offset !== undefined ? `offset ${offset}: ` : '') + detail);
+  constructor(code: ReplayErrorCode, detail: string, init: RedisPersistErrorInit = {}) {
+    super(code, detail, { ...init, kind: init.kind ?? (code === 'input' ? 'usage' : 'data') });
   }
 }

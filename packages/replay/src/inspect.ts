@@ -3,6 +3,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkAof, type AofCheckReport } from '@redis-persist/aof';
+import { isRedisPersistError } from '@redis-persist/bytes';
 import { describeIoError, FsioError, pathExists } from '@redis-persist/fsio';
 import { checkRdb, type RdbCheckReport } from '@redis-persist/rdb';
 import { replayAof, type ReplayResult } from './replay.js';
@@ -175,7 +176,7 @@ export async function loadDataDirConfig(dir: string, options: DataDirConfigOptio
   try {
     text = await readFile(candidate, 'utf8');
   } catch (err) {
-    if (options.config !== undefined) throw new FsioError(`cannot read the config ${options.config}: ${describeIoError(err)}`, options.config, err);
+    if (options.config !== undefined) throw new FsioError('io', `cannot read the config ${options.config}: ${describeIoError(err)}`, { file: options.config, cause: err });
     // no <dir>/redis.conf: Redis' defaults
   }
   if (text !== null) {
@@ -237,7 +238,7 @@ export async function isDataDir(path: string): Promise<boolean> {
   try {
     names = await readdir(path);
   } catch (err) {
-    throw new FsioError(`cannot read the directory ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot read the directory ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   }
   return !names.some((n) => n.endsWith('.manifest') && !n.startsWith('temp-'));
 }
@@ -250,9 +251,9 @@ export async function isDataDir(path: string): Promise<boolean> {
  */
 export async function resolveDataDirSource(dir: string, options: DataDirSourceOptions = {}): Promise<DataDirSource> {
   const s = await stat(dir).catch((err: unknown) => {
-    throw new FsioError(`cannot open ${dir}: ${describeIoError(err)}`, dir, err);
+    throw new FsioError('io', `cannot open ${dir}: ${describeIoError(err)}`, { file: dir, cause: err });
   });
-  if (!s.isDirectory()) throw new FsioError(`${dir} is not a directory`, dir, undefined, 'not-regular');
+  if (!s.isDirectory()) throw new FsioError('not-regular', `${dir} is not a directory`, { file: dir });
   const cfg = await loadDataDirConfig(dir, options);
   const { config } = cfg;
   const rdbPath = join(dir, config.dbfilename);
@@ -296,7 +297,7 @@ function countKeys(report: InspectReport, replay: ReplayResult, now: number): vo
 
 /** Inspects a Redis data directory: what a restart would load (see {@link InspectReport}). */
 export async function inspectDataDir(dir: string, options: InspectOptions = {}): Promise<InspectReport> {
-  if (!(await pathExists(dir))) throw new FsioError(`cannot open ${dir}: no such directory`, dir);
+  if (!(await pathExists(dir))) throw new FsioError('io', `cannot open ${dir}: no such directory`, { file: dir });
   const { config, configFile, appendonlyFrom } = await loadDataDirConfig(dir, options);
   const now = options.now ?? Date.now();
   const report: InspectReport = { dir, config, configFile, appendonlyFrom, source: 'none', files: [], ignored: [], loads: true, problem: null, keys: [], totalKeys: 0, expiredKeys: 0, functions: 0 };
@@ -342,7 +343,7 @@ export async function inspectDataDir(dir: string, options: InspectOptions = {}):
       if (replay.truncated) report.problem = `the last file ends early: Redis loads it up to offset ${replay.truncated.offset} and truncates it there (aof-load-truncated yes)`;
       if (replay.skipped > 0) report.problem = `${replay.skipped} command(s) this tool cannot replay (${Object.keys(replay.skippedByCommand).join(', ')}): key counts are approximate`;
     } catch (err) {
-      if (err instanceof Error && /^(Aof|Rdb|Replay)Error$/.test(err.name)) {
+      if (isRedisPersistError(err) && err.kind === 'data') {
         report.loads = false;
         report.problem = `Redis would refuse to start: ${err.message}`;
         return report;

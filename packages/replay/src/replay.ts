@@ -116,7 +116,7 @@ export class Replayer {
 
   private unknown(args: Uint8Array[], file: string, offset: number, message: string, code: 'unknown-command' | 'unsupported'): false {
     if (!this.options.skipUnknown) {
-      throw new ReplayError(code, `${message} (use --skip-unknown to go on without it)`, file, offset);
+      throw new ReplayError(code, `${message} (use \`skipUnknown\` to go on without it)`, { file, offset });
     }
     this.skipped++;
     const label = commandLabel(args).toLowerCase();
@@ -213,14 +213,14 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
     const name = lower(args[0]);
     if (name === 'select') continue; // readAof tracks the database
     if (name === 'multi') {
-      if (multi !== null) throw new ReplayError('syntax', 'MULTI inside MULTI', cmd.file, cmd.offset);
+      if (multi !== null) throw new ReplayError('syntax', 'MULTI inside MULTI', { file: cmd.file, offset: cmd.offset });
       multi = [];
       multiFile = cmd.file;
       multiOffset = cmd.offset;
       continue;
     }
     if (name === 'exec') {
-      if (multi === null) throw new ReplayError('syntax', 'EXEC without MULTI', cmd.file, cmd.offset);
+      if (multi === null) throw new ReplayError('syntax', 'EXEC without MULTI', { file: cmd.file, offset: cmd.offset });
       const q: Pending[] = multi;
       multi = null;
       for (const p of q) rp.apply(p.db, p.args, p.file, p.offset);
@@ -242,7 +242,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
   ks.settle(true);
   for (const p of parts) if (!files.includes(p.file)) files.splice(parts.indexOf(p), 0, p.file);
   if (until !== undefined && !sawTimestamp && lastTimestamp === null) {
-    throw new ReplayError('input', 'the AOF has no #TS: annotations, so --until has nothing to go by (enable aof-timestamp-enabled)', input);
+    throw new ReplayError('input', 'the AOF has no #TS: annotations, so `until` has nothing to go by (enable aof-timestamp-enabled)', { file: input });
   }
   return {
     keyspace: rp.ks,

@@ -88,7 +88,7 @@ export class RespDecoder {
 
   /** Appends input. The chunk is copied (or moved straight into a bulk being collected); the caller may reuse it. */
   push(chunk: Uint8Array): void {
-    if (this.ended) throw new RespError('corrupt', 'push() after end()', this.q.offset);
+    if (this.ended) throw new RespError('corrupt', 'push() after end()', { offset: this.q.offset });
     if (this.bulk !== null && this.q.length === 0) {
       // Payload of a large bulk goes straight to its destination instead of through the queue.
       const take = Math.min(chunk.length, this.bulkLength - this.bulkFilled);
@@ -121,7 +121,7 @@ export class RespDecoder {
             ? `, inside an array nested ${this.stack.length} deep`
             : '';
       throw this.fail(
-        new RespError('truncated', `input ends in the middle of the value that started at offset ${start}${where}`, start),
+        new RespError('truncated', `input ends in the middle of the value that starts here${where}`, { offset: start }),
       );
     }
   }
@@ -162,11 +162,11 @@ export class RespDecoder {
   }
 
   private corrupt(message: string, at: number): RespError {
-    return this.fail(new RespError('corrupt', message, at));
+    return this.fail(new RespError('corrupt', message, { offset: at }));
   }
 
   private limit(message: string, at: number): RespError {
-    return this.fail(new RespError('limit', message, at));
+    return this.fail(new RespError('limit', message, { offset: at }));
   }
 
   /** Index of the line's LF relative to the first unread byte, or -1 when the line is not complete yet. */
@@ -185,7 +185,7 @@ export class RespDecoder {
     }
     if (end - base >= this.maxLine + 3) {
       throw this.limit(
-        `line longer than ${this.maxLine} bytes (maxLineLength) starting at offset ${q.offset}`,
+        `line longer than ${this.maxLine} bytes (maxLineLength)`,
         q.offset,
       );
     }
@@ -198,7 +198,7 @@ export class RespDecoder {
   private checkTypeByte(b: number): void {
     if (b !== PLUS && b !== MINUS && b !== COLON && b !== DOLLAR && b !== STAR) {
       throw this.corrupt(
-        `expected a RESP type byte (+ - : $ *) at offset ${this.q.offset}, found ${describeByte(b)}`,
+        `expected a RESP type byte (+ - : $ *), found ${describeByte(b)}`,
         this.q.offset,
       );
     }
@@ -216,7 +216,7 @@ export class RespDecoder {
     const type = buf[s];
     this.checkTypeByte(type);
     if (lf < 1 || buf[s + lf - 1] !== CR) {
-      throw this.corrupt(`expected CR before LF at offset ${lineOffset + lf}`, lineOffset + lf);
+      throw this.corrupt(`expected CR before LF`, lineOffset + lf);
     }
     const cs = s + 1; // content start
     const ce = s + lf - 1; // content end (the CR)
@@ -226,7 +226,7 @@ export class RespDecoder {
         for (let i = cs; i < ce; i++) {
           if (buf[i] === CR) {
             throw this.corrupt(
-              `stray CR inside a ${type === PLUS ? 'simple string' : 'error'} at offset ${q.offset + (i - s)}`,
+              `stray CR inside a ${type === PLUS ? 'simple string' : 'error'}`,
               q.offset + (i - s),
             );
           }
@@ -259,7 +259,7 @@ export class RespDecoder {
         }
         if (this.stack.length >= this.maxDepth) {
           throw this.limit(
-            `arrays nested deeper than ${this.maxDepth} (maxDepth) at offset ${lineOffset}`,
+            `arrays nested deeper than ${this.maxDepth} (maxDepth)`,
             lineOffset,
           );
         }
@@ -284,20 +284,20 @@ export class RespDecoder {
     if (end - start === 2 && buf[start] === MINUS && buf[start + 1] === 0x31) return -1;
     const len = end - start;
     if (len === 0 || (buf[start] === 0x30 && len > 1)) {
-      throw this.corrupt(`invalid ${what} "${text()}" at offset ${at}`, at);
+      throw this.corrupt(`invalid ${what} "${text()}"`, at);
     }
     let n = 0;
     for (let i = start; i < end; i++) {
       const d = buf[i] - 0x30;
-      if (d < 0 || d > 9) throw this.corrupt(`invalid ${what} "${text()}" at offset ${at}`, at);
-      if (i - start >= 19) throw this.corrupt(`${what} "${text()}" out of range at offset ${at}`, at);
+      if (d < 0 || d > 9) throw this.corrupt(`invalid ${what} "${text()}"`, at);
+      if (i - start >= 19) throw this.corrupt(`${what} "${text()}" out of range`, at);
       n = n * 10 + d;
     }
     if (n > max) {
       if (len > 19 || (len === 19 && BigInt(latin1.decode(buf.subarray(start, end))) > INT64_MAX)) {
-        throw this.corrupt(`${what} "${text()}" out of range at offset ${at}`, at);
+        throw this.corrupt(`${what} "${text()}" out of range`, at);
       }
-      throw this.limit(`${what} ${text()} exceeds ${limitName} (${max}) at offset ${at}`, at);
+      throw this.limit(`${what} ${text()} exceeds ${limitName} (${max})`, at);
     }
     return n;
   }
@@ -312,7 +312,7 @@ export class RespDecoder {
     }
     const digits = end - i;
     const bad = () =>
-      this.corrupt(`invalid integer "${latin1.decode(buf.subarray(start, Math.min(end, start + 40)))}" at offset ${at}`, at);
+      this.corrupt(`invalid integer "${latin1.decode(buf.subarray(start, Math.min(end, start + 40)))}"`, at);
     if (digits === 0 || digits > 19) throw bad();
     if (buf[i] === 0x30 && (digits > 1 || negative)) throw bad();
     if (digits <= 15) {
@@ -343,7 +343,7 @@ export class RespDecoder {
       const e = q.start + len;
       if (b[e] !== CR || b[e + 1] !== LF) {
         const at = q.offset + len + (b[e] !== CR ? 0 : 1);
-        throw this.corrupt(`expected CRLF after a bulk string of ${len} bytes at offset ${at}`, at);
+        throw this.corrupt(`expected CRLF after a bulk string of ${len} bytes`, at);
       }
       const value = q.copy(len);
       q.consume(len + 2);
@@ -388,14 +388,14 @@ export class RespDecoder {
     const q = this.q;
     if (q.length < 2) {
       if (q.length === 1 && q.buf[q.start] !== CR) {
-        throw this.corrupt(`expected CRLF after a bulk string of ${this.bulkLength} bytes at offset ${q.offset}`, q.offset);
+        throw this.corrupt(`expected CRLF after a bulk string of ${this.bulkLength} bytes`, q.offset);
       }
       return undefined;
     }
     const b = q.buf;
     if (b[q.start] !== CR || b[q.start + 1] !== LF) {
       const at = q.offset + (b[q.start] !== CR ? 0 : 1);
-      throw this.corrupt(`expected CRLF after a bulk string of ${this.bulkLength} bytes at offset ${at}`, at);
+      throw this.corrupt(`expected CRLF after a bulk string of ${this.bulkLength} bytes`, at);
     }
     q.consume(2);
     const value = this.bulk!;

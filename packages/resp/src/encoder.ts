@@ -37,7 +37,7 @@ function writeDecimal(b: Uint8Array, at: number, n: number): number {
 }
 
 function numberText(n: number): string {
-  if (Number.isNaN(n)) throw new RespError('corrupt', 'cannot encode NaN as a command argument', 0);
+  if (Number.isNaN(n)) throw new RespError('corrupt', 'cannot encode NaN as a command argument');
   if (n === Infinity) return 'inf';
   if (n === -Infinity) return '-inf';
   return Object.is(n, -0) ? '0' : String(n);
@@ -188,7 +188,7 @@ class Output {
       if (Number.isSafeInteger(a)) this.bulkInt(a);
       else this.bulkString(numberText(a));
     }
-    else throw new RespError('corrupt', `cannot encode a command argument of type ${typeof a}`, 0);
+    else throw new RespError('corrupt', `cannot encode a command argument of type ${typeof a}`);
   }
 
   command(args: readonly CommandArg[]): void {
@@ -204,7 +204,7 @@ class Output {
 
   line(type: number, text: string, what: string): void {
     if (text.includes('\r') || text.includes('\n')) {
-      throw new RespError('corrupt', `cannot encode a ${what} containing CR or LF`, 0);
+      throw new RespError('corrupt', `cannot encode a ${what} containing CR or LF`);
     }
     this.byte(type);
     this.utf8(text);
@@ -233,14 +233,14 @@ class Output {
           this.ascii('*-1\r\n');
           return;
         }
-        if (depth > 10_000) throw new RespError('limit', 'value nested too deeply to encode', 0);
+        if (depth > 10_000) throw new RespError('limit', 'value nested too deeply to encode');
         this.byte(0x2a);
         this.uint(v.value.length);
         this.crlf();
         for (const item of v.value) this.value(item, depth + 1);
         return;
       default:
-        throw new RespError('corrupt', `cannot encode a value of type ${(v as { type: unknown }).type}`, 0);
+        throw new RespError('corrupt', `cannot encode a value of type ${(v as { type: unknown }).type}`);
     }
   }
 

@@ -17,7 +17,7 @@ import {
   type TlsOptions,
 } from '@redis-persist/live';
 import type { Command } from 'commander';
-import { createOutput, formatBytes, usageError, type Output } from '../common/index.js';
+import { createOutput, describeError, formatBytes, usageError, type Output } from '../common/index.js';
 
 interface FollowOpts {
   fsync?: string;
@@ -42,7 +42,7 @@ async function readTlsFile(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
-    throw new FsioError(`cannot read the ${what} ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot read the ${what} ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   }
 }
 
@@ -188,7 +188,7 @@ export function registerFollow(program: Command): void {
         try {
           parseSentinelList(opts.sentinel);
         } catch (err) {
-          if (err instanceof LiveError) throw usageError(err.message);
+          if (err instanceof LiveError) throw usageError(describeError(err));
           throw err;
         }
       } else {
@@ -200,7 +200,7 @@ export function registerFollow(program: Command): void {
         try {
           address = parseRedisUrl(first);
         } catch (err) {
-          if (err instanceof LiveError) throw usageError(err.message);
+          if (err instanceof LiveError) throw usageError(describeError(err));
           throw err;
         }
         if (address.password === undefined && process.env.REDISCLI_AUTH) address = { ...address, password: process.env.REDISCLI_AUTH };

@@ -2,7 +2,7 @@ import { RdbWriterError } from '@redis-persist/rdb-writer';
 import { rewriteAof } from '@redis-persist/replay';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, Progress, aofSource, createOutput, formatBytes, guardInPlaceEdit, requireRegularInput, sourceJson, usageError } from '../common/index.js';
-import { parseRdbVersion, replayCliError, replayNotes, replaySummary } from './to-rdb.js';
+import { parseRdbVersion, replayNotes, replaySummary } from './to-rdb.js';
 
 interface RewriteOpts {
   base: string;
@@ -41,7 +41,7 @@ export function registerRewrite(program: Command): void {
         r = await rewriteAof(input, { base: opts.base, rdbVersion, backup: opts.backup, skipUnknown: opts.skipUnknown, onProgress: (p) => progress.update(p.commands) });
       } catch (err) {
         if (err instanceof RdbWriterError && err.code === 'unsupported') throw new CliExit(ExitCode.Problem, `${err.message}\nnothing was changed; choose a newer --rdb-version or --base aof`);
-        throw replayCliError(err);
+        throw err;
       } finally {
         progress.done();
         await lock.release();

@@ -1,4 +1,4 @@
-import { StripSelectionError, stripAof, type StripOptions, type StrippedCommand } from '@redis-persist/aof';
+import { stripAof, type StripOptions, type StrippedCommand } from '@redis-persist/aof';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, Progress, aofSource, confirm, createOutput, guardInPlaceEdit, jsonReplacer, usageError } from '../common/index.js';
 import { isoSeconds, quoteArg } from './shared.js';
@@ -27,15 +27,6 @@ function parseTime(option: string, text: string | undefined): number | undefined
   const ms = Date.parse(text);
   if (Number.isNaN(ms)) throw usageError(`${option} wants Unix seconds or an ISO date, got ${JSON.stringify(text)}`);
   return Math.floor(ms / 1000);
-}
-
-/**
- * A selection that does not apply: an --at that names no occurrence, --since/--until without annotations are
- * usage errors (2); a command that cannot lose only some of its keys is a refusal (1). Nothing was changed.
- */
-function selectionError(err: unknown): unknown {
-  if (err instanceof StripSelectionError) return new CliExit(err.reason === 'partial-keys' ? ExitCode.Problem : ExitCode.Usage, err.message);
-  return err;
 }
 
 function preview(args: Uint8Array[]): string {
@@ -110,8 +101,8 @@ export function registerStrip(program: Command): void {
           }
         }
         result = await stripAof(path, { commands, ...selection, output: opts.output, dryRun: opts.dryRun, backup: opts.backup, force: opts.force, onRemoved, onProgress: (d, t) => progress.update(d, t) });
-      } catch (err) {
-        throw selectionError(err);
+        // A StripSelectionError goes to the common runner: usage (2) for a place or window that selects nothing,
+        // data (1) for a command that cannot lose only some of its keys; it names the flags.
       } finally {
         progress.done();
         await lock?.release();

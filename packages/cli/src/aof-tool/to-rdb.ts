@@ -3,15 +3,6 @@ import { aofToRdb, type ReplayResult } from '@redis-persist/replay';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, Progress, aofSource, createOutput, requireRegularInput, sourceJson, type Output, usageError } from '../common/index.js';
 
-/** ReplayError is a data problem (exit 1), or a usage problem for `input`; the common runner does not know it. */
-export function replayCliError(err: unknown): unknown {
-  if (err instanceof Error && err.name === 'ReplayError') {
-    const code = (err as { code?: string }).code;
-    return new CliExit(code === 'input' ? ExitCode.Usage : ExitCode.Problem, err.message);
-  }
-  return err;
-}
-
 /** `--until`: Unix seconds, or an ISO-8601 date. */
 export function parseUntil(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -101,7 +92,8 @@ export function registerToRdb(program: Command): void {
         if (err instanceof RdbWriterError && (err.code === 'unsupported' || err.code === 'options')) {
           throw new CliExit(err.code === 'options' ? ExitCode.Usage : ExitCode.Problem, `${err.message}\nnothing was written; choose another --rdb-version or pass --drop-unsupported`);
         }
-        throw replayCliError(err);
+        // a ReplayError goes to the common runner: exit 1, or 2 for `input` (its kind says which)
+        throw err;
       } finally {
         progress.done();
       }

@@ -5,8 +5,10 @@
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
+import { isRedisPersistError } from '@redis-persist/bytes';
 import { checkOutput, describeIoError, writeFileAtomic } from '@redis-persist/fsio';
 import { ExitCode } from './exit.js';
+import { describeError } from './run.js';
 import type { Output } from './output.js';
 import { junitXml, type JunitCase } from './junit.js';
 
@@ -293,19 +295,21 @@ export interface BatchResult {
 
 const IO_ERRNO = /^E[A-Z0-9]+$/;
 
-/** An error of the checker as a result: I/O (FsioError, errno) is unreadable, a data error is damage. */
+/**
+ * An error of the checker as a result: a data error of our libraries is damage; their other errors (I/O, a file
+ * that is not regular, a lock...) and a bare system error (errno) leave the file unreadable.
+ */
 export async function errorResult(path: string, err: unknown, durationMs: number): Promise<BatchResult> {
-  const e = err as { name?: string; code?: unknown; offset?: unknown; message?: string };
-  const isIo = err instanceof Error && (e.name === 'FsioError' || (typeof e.code === 'string' && IO_ERRNO.test(e.code)));
-  const isData = err instanceof Error && /^(Resp|Aof|Rdb|Bytes)Error$/.test(e.name ?? '');
-  if (isData) {
-    const error: EntryError = { message: e.message ?? String(err) };
-    if (typeof e.offset === 'number') error.offset = e.offset;
-    return { path, ok: false, status: 'damaged', verdict: typeof e.code === 'string' ? e.code : 'damaged', error, durationMs };
+  const lib = isRedisPersistError(err) ? err : null;
+  if (lib !== null && lib.kind === 'data') {
+    const error: EntryError = { message: describeError(lib) };
+    if (lib.offset !== undefined) error.offset = lib.offset;
+    return { path, ok: false, status: 'damaged', verdict: lib.code, error, durationMs };
   }
+  const errno = (err as { code?: unknown } | null)?.code;
   let message: string;
-  if (isIo && e.name !== 'FsioError') message = await whyUnreadable(path, err);
-  else if (isIo) message = e.message ?? String(err);
+  if (lib !== null && lib.kind !== 'internal') message = describeError(lib);
+  else if (lib === null && err instanceof Error && typeof errno === 'string' && IO_ERRNO.test(errno)) message = await whyUnreadable(path, err);
   else message = `internal error: ${err instanceof Error ? err.message : String(err)}`;
   return { path, ok: false, status: 'unreadable', verdict: 'unreadable', error: { message }, durationMs };
 }

@@ -28,7 +28,7 @@ async function aofFiles(input: string): Promise<{ target: string; files: string[
   }
   const dir = await resolvePath(t.dir);
   const twice = duplicateManifestEntry(await readManifest(t.manifestPath));
-  if (twice !== null) throw new AofError('manifest', `the manifest lists ${twice} twice; refusing to edit (fix the manifest first)`, t.manifestPath);
+  if (twice !== null) throw new AofError('manifest', `the manifest lists ${twice} twice; refusing to edit (fix the manifest first)`, { file: t.manifestPath });
   const names = await readdir(dir).catch(() => [] as string[]);
   return { target: dir, files: names.map((n) => join(dir, n)), dataDir: dirname(dir) };
 }
@@ -70,17 +70,16 @@ export async function guardInPlaceEdit(input: string, options: InPlaceGuardOptio
     if (held.holders.length > 0) {
       const h = held.holders[0];
       throw new FsioError(
-        `refusing to change ${input}: ${h.path} is open in ${h.command} (pid ${h.pid})${held.holders.length > 1 ? ` and ${held.holders.length - 1} more` : ''}; it would go on writing to the old file and those writes would be lost. ${STOP_ADVICE}`,
-        target,
-        undefined,
         'in-use',
+        `refusing to change ${input}: ${h.path} is open in ${h.command} (pid ${h.pid})${held.holders.length > 1 ? ` and ${held.holders.length - 1} more` : ''}; it would go on writing to the old file and those writes would be lost. ${STOP_ADVICE}`,
+        { file: target },
       );
     }
     if (!held.supported) options.note(`cannot tell whether a running process holds ${target} open on this system (no /proc): make sure Redis is stopped`);
     else if (held.unreadable > 0) options.note(`could not look into ${held.unreadable} processes of other users (run as root to check them): make sure Redis is stopped`);
     const configPath = options.config ?? join(dataDir, 'redis.conf');
     const text = await readFile(configPath, 'utf8').catch((err: { code?: string }) => {
-      if (options.config !== undefined) throw new FsioError(`cannot read the config ${configPath}: ${err.code ?? String(err)}`, configPath, err);
+      if (options.config !== undefined) throw new FsioError('io', `cannot read the config ${configPath}: ${err.code ?? String(err)}`, { file: configPath, cause: err });
       return null;
     });
     if (text !== null) {
@@ -93,7 +92,7 @@ export async function guardInPlaceEdit(input: string, options: InPlaceGuardOptio
           ...(conf.unixsocket && (await redisAnswers({ socket: conf.unixsocket })) ? [`socket ${conf.unixsocket}`] : []),
         ];
         if (where.length > 0) {
-          throw new FsioError(`refusing to change ${input}: a Redis server answers on ${where.join(' and ')} (${basename(configPath)} names this data directory). ${STOP_ADVICE}`, target, undefined, 'in-use');
+          throw new FsioError('in-use', `refusing to change ${input}: a Redis server answers on ${where.join(' and ')} (${basename(configPath)} names this data directory). ${STOP_ADVICE}`, { file: target });
         }
       }
     }

@@ -33,7 +33,7 @@ export async function detectInput(path: string, verb = 'convert'): Promise<Detec
   try {
     st = await stat(path);
   } catch (err) {
-    throw new FsioError(`cannot open ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot open ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   }
   if (st.isDirectory()) return { format: 'aof' };
   if (!st.isFile()) return detectStream(path, verb);
@@ -79,7 +79,7 @@ async function sniffFile(path: string): Promise<InputFormat> {
     if (looksLikeAof(path, text)) return 'aof';
     return text.startsWith('REDIS') || text === 'VALKEY' ? 'rdb' : 'jsonl';
   } catch (err) {
-    throw new FsioError(`cannot read ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot read ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   } finally {
     await fh?.close();
   }

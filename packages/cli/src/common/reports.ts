@@ -1,6 +1,7 @@
 // JSON shapes shared by the commands' --json reports.
 import type { DropInfo } from '@redis-persist/rdb-writer';
 import { bytesToDisplay } from './output.js';
+import { describeError } from './run.js';
 
 /** An error as --json reports show it: its code, what it concerns (db, key, feature, files) and its message. */
 export function errorJson(err: unknown): Record<string, unknown> {
@@ -11,7 +12,7 @@ export function errorJson(err: unknown): Record<string, unknown> {
     ...(e.db !== undefined ? { db: e.db } : {}),
     ...(e.key instanceof Uint8Array ? { key: bytesToDisplay(e.key) } : {}),
     ...(e.files !== undefined ? { files: e.files } : {}),
-    message: e instanceof Error ? e.message : String(err),
+    message: describeError(err),
   };
 }
 

@@ -1,52 +1,64 @@
 import { CommanderError, type Command } from 'commander';
+import { isRedisPersistError, type RedisPersistErrorKind } from '@redis-persist/bytes';
 import { setNoticeHandler } from '@redis-persist/fsio';
 import { CliExit, ExitCode } from './exit.js';
 
-interface DataErrorLike {
-  message: string;
-  file?: string;
-  offset?: number;
-  code?: string;
-}
+/** The exit code of each kind of library error (see RedisPersistErrorKind for what each kind means). */
+export const EXIT_CODE_OF_KIND: Record<RedisPersistErrorKind, ExitCode> = {
+  data: ExitCode.Problem,
+  // a server that refused or answered wrongly, a file in use: a problem found, as damaged data is
+  server: ExitCode.Problem,
+  busy: ExitCode.Problem,
+  usage: ExitCode.Usage,
+  // an output that exists or is the input: the command line must change (or --force), as for a usage error
+  refused: ExitCode.Usage,
+  io: ExitCode.Io,
+  unreachable: ExitCode.Io,
+  internal: ExitCode.Io,
+};
 
 /**
- * fsio's refusals are not I/O failures: an output that exists or is the input, or a FIFO where a file is needed,
- * is a usage error (2); a file a server holds or another run has locked is a problem found (1).
+ * The exit code of an error: a library error by its kind, a Node system error (`ENOENT`...) an I/O error (3), any
+ * other error internal (3).
  */
-function refusalExitCode(err: unknown): ExitCode | null {
-  if (!(err instanceof Error) || err.name !== 'FsioError') return null;
-  const code = (err as { code?: unknown }).code;
-  if (code === 'output-exists' || code === 'output-is-input' || code === 'not-regular') return ExitCode.Usage;
-  if (code === 'locked' || code === 'in-use') return ExitCode.Problem;
-  return null;
+export function exitCodeOf(err: unknown): ExitCode {
+  if (isRedisPersistError(err)) return EXIT_CODE_OF_KIND[err.kind];
+  return ExitCode.Io;
 }
 
-/**
- * A live server's errors: a bad address is a usage error (2); no connection, or one that ended, an I/O error (3);
- * what the server refused or answered (auth, permissions, replies, protocol, cluster state) a problem found (1).
- */
-export function liveExitCode(err: unknown): ExitCode | null {
-  if (!(err instanceof Error) || err.name !== 'LiveError') return null;
-  const code = (err as { code?: unknown }).code;
-  if (code === 'url') return ExitCode.Usage;
-  if (code === 'connect' || code === 'closed' || code === 'timeout') return ExitCode.Io;
-  return ExitCode.Problem;
-}
-
-/** Errors of our libraries carry a `code`; the I/O ones come from fsio (or Node itself). */
-function isIoError(err: unknown): boolean {
+/** A Node system error (an errno code such as `ENOENT`), which the library wrappers did not catch. */
+function isSystemError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  if (err.name === 'FsioError') return true;
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }
 
-function isDataError(err: unknown): err is DataErrorLike {
-  return err instanceof Error && /^(Resp|Aof|Rdb|RdbWriter|Keyspace|Bytes|Replay|Cluster)Error$/.test(err.name);
+/**
+ * The flags of the library options that library messages name (in backquotes: `force`, `skipUnknown`...), by
+ * error class and code. The libraries do not know the command line; the CLI says it in its own words.
+ */
+const FLAGS: Record<string, Record<string, string>> = {
+  'FsioError:output-exists': { force: '--force' },
+  'ReplayError:unknown-command': { skipUnknown: '--skip-unknown' },
+  'ReplayError:unsupported': { skipUnknown: '--skip-unknown' },
+  'ReplayError:input': { until: '--until' },
+  'StripSelectionError:unsupported': { at: '--at', keys: '--key', since: '--since', until: '--until', dryRun: '--dry-run' },
+  'LiveError:cluster': { cluster: '--cluster', dbMap: '--db-map' },
+  'RestoreError:cluster': { cluster: '--cluster', dbMap: '--db-map' },
+  'LiveError:not-empty': { replace: '--replace', flush: '--flush' },
+  'RestoreError:not-empty': { replace: '--replace', flush: '--flush' },
+};
+
+/** A library message in the CLI's words: option names (`force`) become their flags (--force). */
+export function cliMessage(err: { name: string; code: string; message: string }): string {
+  const flags = FLAGS[`${err.name}:${err.code}`];
+  if (flags === undefined) return err.message;
+  return err.message.replace(/`([A-Za-z]+)`/g, (all, option: string) => flags[option] ?? all);
 }
 
 /** One-line description of an error; library errors already name the file and offset. */
 export function describeError(err: unknown): string {
+  if (isRedisPersistError(err)) return cliMessage(err);
   if (err instanceof Error) return err.message;
   return String(err);
 }
@@ -91,18 +103,14 @@ export async function runProgram(program: Command, argv: string[]): Promise<numb
       if (err.message) process.stderr.write(`${name}: ${err.message}\n`);
       return err.exitCode;
     }
-    const refused = refusalExitCode(err) ?? liveExitCode(err);
-    if (refused !== null) {
-      process.stderr.write(`${name}: ${describeError(err)}\n`);
-      return refused;
+    if (isRedisPersistError(err)) {
+      const code = EXIT_CODE_OF_KIND[err.kind];
+      process.stderr.write(`${name}: ${err.kind === 'internal' ? 'internal error: ' : ''}${describeError(err)}\n`);
+      return code;
     }
-    if (isIoError(err)) {
+    if (isSystemError(err)) {
       process.stderr.write(`${name}: ${describeError(err)}\n`);
       return ExitCode.Io;
-    }
-    if (isDataError(err)) {
-      process.stderr.write(`${name}: ${describeError(err)}\n`);
-      return ExitCode.Problem;
     }
     process.stderr.write(`${name}: internal error: ${describeError(err)}\n`);
     return ExitCode.Io;

@@ -118,7 +118,7 @@ export async function requireRegularInput(path: string, forWhat: string): Promis
   try {
     s = await stat(path);
   } catch (err) {
-    throw new FsioError(`cannot open ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot open ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   }
   if (!s.isDirectory()) await requireRegularFile(path, forWhat);
 }

@@ -124,7 +124,7 @@ export class WholeKeyOutput implements PieceOutput {
     }
     if (this.spill === null) {
       const dir = await mkdtemp(join(tmpdir(), 'rdb-tool-key-')).catch((err: unknown) => {
-        throw new FsioError(`cannot create a temporary directory in ${tmpdir()} to hold a big key: ${describeIoError(err)}`, tmpdir(), err);
+        throw new FsioError('io', `cannot create a temporary directory in ${tmpdir()} to hold a big key: ${describeIoError(err)}`, { file: tmpdir(), cause: err });
       });
       const path = join(dir, 'key.bin');
       let fh: FileHandle;
@@ -132,7 +132,7 @@ export class WholeKeyOutput implements PieceOutput {
         fh = await open(path, 'wx+'); // written, then read back
       } catch (err) {
         await rm(dir, { recursive: true, force: true });
-        throw new FsioError(`cannot create ${path} to hold a big key: ${describeIoError(err)}`, path, err);
+        throw new FsioError('io', `cannot create ${path} to hold a big key: ${describeIoError(err)}`, { file: path, cause: err });
       }
       this.spill = { dir, path, fh, bytes: 0 };
       const held = this.held;
@@ -152,7 +152,7 @@ export class WholeKeyOutput implements PieceOutput {
         off += bytesWritten;
       }
     } catch (err) {
-      throw new FsioError(`cannot write ${s.path}: ${describeIoError(err)}`, s.path, err);
+      throw new FsioError('io', `cannot write ${s.path}: ${describeIoError(err)}`, { file: s.path, cause: err });
     }
     s.bytes += bytes.length;
   }
@@ -169,9 +169,9 @@ export class WholeKeyOutput implements PieceOutput {
         try {
           ({ bytesRead: n } = await s.fh.read(buf, 0, Math.min(COPY_CHUNK, s.bytes - at), at));
         } catch (err) {
-          throw new FsioError(`cannot read ${s.path}: ${describeIoError(err)}`, s.path, err);
+          throw new FsioError('io', `cannot read ${s.path}: ${describeIoError(err)}`, { file: s.path, cause: err });
         }
-        if (n === 0) throw new FsioError(`${s.path} ends early`, s.path);
+        if (n === 0) throw new FsioError('io', `${s.path} ends early`, { file: s.path });
         await write(buf.subarray(0, n));
         at += n;
       }

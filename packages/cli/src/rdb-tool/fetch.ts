@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { isRedisPersistError } from '@redis-persist/bytes';
 import { describeIoError, FsioError } from '@redis-persist/fsio';
 import {
   LiveError,
@@ -11,7 +12,7 @@ import {
   type SnapshotProgress,
 } from '@redis-persist/live';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, createOutput, formatBytes, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, createOutput, exitCodeOf, formatBytes, usageError, type Output } from '../common/index.js';
 import { addLiveTargetOptions, liveTarget, resolveLiveTarget, type LiveTargetCliOptions } from '../common/live-target.js';
 
 interface FetchOpts extends LiveTargetCliOptions {
@@ -75,15 +76,8 @@ async function readTlsFile(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
-    throw new FsioError(`cannot read the ${what} ${path}: ${describeIoError(err)}`, path, err);
+    throw new FsioError('io', `cannot read the ${what} ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   }
-}
-
-/** The exit code of a LiveError: a bad address is a usage error, a lost or impossible link an I/O error, a refusal a problem. */
-function liveExit(err: LiveError): ExitCode {
-  if (err.code === 'url') return ExitCode.Usage;
-  if (err.code === 'connect' || err.code === 'closed' || err.code === 'timeout') return ExitCode.Io;
-  return ExitCode.Problem;
 }
 
 function summaryJson(r: FetchResult) {
@@ -118,7 +112,7 @@ function describeFetch(r: FetchResult, shownPath: string): string {
 
 function printFailure(o: Output, json: boolean, base: Record<string, unknown>, err: unknown, message: string): void {
   if (!json) return;
-  const code = err instanceof LiveError ? err.code : err instanceof Error && err.name === 'RdbError' ? 'verify' : 'io';
+  const code = err instanceof LiveError ? err.code : isRedisPersistError(err) && err.kind === 'data' ? 'verify' : 'io';
   o.json({ ok: false, ...base, error: { code, message } });
 }
 
@@ -204,9 +198,9 @@ export function registerFetch(program: Command): void {
         progress.done();
         if (err instanceof LiveError) {
           printFailure(o, opts.json ?? false, base, err, err.message);
-          throw new CliExit(liveExit(err), `${err.message}; nothing was written`);
+          throw new CliExit(exitCodeOf(err), `${err.message}; nothing was written`);
         }
-        if (err instanceof Error && err.name === 'RdbError') {
+        if (isRedisPersistError(err) && err.kind === 'data') {
           const message = `the snapshot failed verification, nothing was written: ${err.message}`;
           printFailure(o, opts.json ?? false, base, err, message);
           throw new CliExit(ExitCode.Problem, message);

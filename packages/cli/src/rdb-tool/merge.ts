@@ -3,6 +3,7 @@
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClusterError, mergeRdb, type MergeResult } from '@redis-persist/cluster';
+import { isRedisPersistError } from '@redis-persist/bytes';
 import { FsioError, describeIoError, requireRegularFile } from '@redis-persist/fsio';
 import { RdbWriterError, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
@@ -30,7 +31,7 @@ async function inputFiles(args: string[]): Promise<string[]> {
     try {
       st = await stat(a);
     } catch (err) {
-      throw new FsioError(`cannot open ${a}: ${describeIoError(err)}`, a, err);
+      throw new FsioError('io', `cannot open ${a}: ${describeIoError(err)}`, { file: a, cause: err });
     }
     if (st.isDirectory()) {
       const names = (await readdir(a)).filter((n) => n.endsWith('.rdb') && !n.startsWith('.')).sort();
@@ -46,7 +47,7 @@ async function inputFiles(args: string[]): Promise<string[]> {
     if (earlier !== undefined) throw usageError(earlier === f ? `${f} is given twice` : `${earlier} and ${f} are the same file`);
     seen.set(real, f);
     const fh = await open(f, 'r').catch((err: unknown) => {
-      throw new FsioError(`cannot open ${f}: ${describeIoError(err)}`, f, err);
+      throw new FsioError('io', `cannot open ${f}: ${describeIoError(err)}`, { file: f, cause: err });
     });
     let head: string;
     try {
@@ -120,7 +121,7 @@ export function registerMerge(program: Command): void {
       } catch (err) {
         progress.done();
         if (err instanceof RdbWriterError && err.code === 'options') throw usageError(err.message);
-        const known = err instanceof ClusterError || err instanceof RdbWriterError || (err instanceof Error && err.name === 'RdbError');
+        const known = err instanceof ClusterError || (isRedisPersistError(err) && err.kind === 'data');
         if (opts.json && known) o.json({ ...base, written: false, error: errorJson(err) });
         if (err instanceof RdbWriterError && err.code === 'unsupported') throw unsupportedExit(err);
         if (err instanceof ClusterError) {

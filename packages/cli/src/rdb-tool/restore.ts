@@ -22,7 +22,7 @@ import {
   type RestoreFilter,
   type RestoreRecord,
 } from '@redis-persist/live';
-import { CliExit, ExitCode, createOutput, dataDirSource, sourceJson, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, createOutput, dataDirSource, describeError, sourceJson, usageError, type Output } from '../common/index.js';
 import { detectInput, type InputFormat } from '../common/input.js';
 import { addLiveTargetOptions, liveTarget, resolveLiveTarget, type LiveTargetCliOptions } from '../common/live-target.js';
 
@@ -390,7 +390,7 @@ export function registerRestore(program: Command): void {
           if (opts.flush) o.err(o.e.yellow('note: --resume does not flush the target again'));
         }
       } catch (e) {
-        if (e instanceof LiveError) throw new CliExit(ExitCode.Problem, e.message);
+        if (e instanceof LiveError) throw new CliExit(ExitCode.Problem, describeError(e));
         throw e;
       }
 
@@ -404,8 +404,8 @@ export function registerRestore(program: Command): void {
         opened = await RestoreTarget.open(address, { cluster, connect });
       } catch (e) {
         if (e instanceof LiveError) {
-          if (e.code === 'cluster' && !cluster) throw new CliExit(ExitCode.Usage, `${e.message} (rdb-tool restore ... --cluster redis://${target})`);
-          throw new CliExit(exitCodeOf(e), e.message);
+          if (e.code === 'cluster' && !cluster) throw new CliExit(ExitCode.Usage, `${describeError(e)} (rdb-tool restore ... --cluster redis://${target})`);
+          throw new CliExit(exitCodeOf(e), describeError(e));
         }
         throw e;
       }
@@ -446,13 +446,13 @@ export function registerRestore(program: Command): void {
         if (e instanceof LiveError) {
           const s = e instanceof RestoreError ? e.summary : undefined;
           if (opts.json) {
-            o.json({ target, cluster, inputs: inputsJson, servers, ...(s ? summaryJson(s) : {}), error: { code: e.code, message: e.message, ...(e.reply !== undefined ? { reply: e.reply } : {}) } });
+            o.json({ target, cluster, inputs: inputsJson, servers, ...(s ? summaryJson(s) : {}), error: { code: e.code, message: describeError(e), ...(e.reply !== undefined ? { reply: e.reply } : {}) } });
           }
           const done = s !== undefined && (s.keys > 0 || s.functions > 0) ? ` (${plural(s.keys, 'key')} and ${plural(s.functions, 'function library', 'function libraries')} had been restored)` : s !== undefined && e.code !== 'not-empty' ? ' (nothing had been restored)' : '';
           let next = '';
           if (checkpointPath !== null && e.code !== 'not-empty' && s !== undefined) next = `; ${checkpointPath} says ${plural(s.done, 'record')} from the start are restored: rerun with --resume to go on`;
           else if (checkpointPath !== null && e.code === 'not-empty' && !opts.resume && (await readCheckpoint(checkpointPath).catch(() => null)) !== null) next = `; ${checkpointPath} is the checkpoint of an interrupted restore: --resume goes on with it`;
-          throw new CliExit(exitCodeOf(e), `${e.message}${done}${next}`);
+          throw new CliExit(exitCodeOf(e), `${describeError(e)}${done}${next}`);
         }
         throw e;
       } finally {

@@ -2,12 +2,13 @@
 // RDB or an AOF (replayed as Redis would load it), built in a temporary directory renamed into place.
 import { readFile, stat } from 'node:fs/promises';
 import { ClusterError, formatSlotRanges, slotMapFromNodesConf, slotMapFromRanges, splitKeyspace, splitRdb, type SlotMap, type SplitOptions, type SplitResult } from '@redis-persist/cluster';
+import { isRedisPersistError } from '@redis-persist/bytes';
 import { FsioError, describeIoError } from '@redis-persist/fsio';
 import { LiveError, fetchSlotMap, type ConnectOptions } from '@redis-persist/live';
 import { RdbWriterError, resolveTarget, type DropInfo } from '@redis-persist/rdb-writer';
 import { aofInputPaths, replayAof } from '@redis-persist/replay';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, createOutput, dataDirSource, dropJson, errorJson, formatBytes, liveExitCode, requireRegularInput, sourceJson, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, Progress, createOutput, dataDirSource, describeError, dropJson, errorJson, exitCodeOf, formatBytes, requireRegularInput, sourceJson, usageError, type Output } from '../common/index.js';
 import { detectInput } from '../common/input.js';
 
 interface SplitOpts {
@@ -83,7 +84,7 @@ async function slotMapOf(opts: SplitOpts): Promise<MapSource> {
     try {
       text = await readFile(opts.nodesConf, 'utf8');
     } catch (err) {
-      throw new FsioError(`cannot read ${opts.nodesConf}: ${describeIoError(err)}`, opts.nodesConf, err);
+      throw new FsioError('io', `cannot read ${opts.nodesConf}: ${describeIoError(err)}`, { file: opts.nodesConf, cause: err });
     }
     try {
       return { map: slotMapFromNodesConf(text, opts.nodesConf), kind: 'nodes-conf', from: opts.nodesConf };
@@ -99,14 +100,14 @@ async function slotMapOf(opts: SplitOpts): Promise<MapSource> {
       try {
         conn.tls.ca = await readFile(opts.cacert);
       } catch (err) {
-        throw new FsioError(`cannot read the CA certificate ${opts.cacert}: ${describeIoError(err)}`, opts.cacert, err);
+        throw new FsioError('io', `cannot read the CA certificate ${opts.cacert}: ${describeIoError(err)}`, { file: opts.cacert, cause: err });
       }
     }
   }
   try {
     return { map: await fetchSlotMap(opts.cluster!, conn), kind: 'cluster', from: opts.cluster! };
   } catch (err) {
-    if (err instanceof LiveError) throw new CliExit(liveExitCode(err)!, `--cluster ${opts.cluster}: ${err.message}`);
+    if (err instanceof LiveError) throw new CliExit(exitCodeOf(err), `--cluster ${opts.cluster}: ${describeError(err)}`);
     throw err;
   }
 }
@@ -200,7 +201,7 @@ export function registerSplit(program: Command): void {
       } catch (err) {
         progress.done();
         if (err instanceof RdbWriterError && err.code === 'options') throw usageError(err.message);
-        const known = err instanceof ClusterError || err instanceof RdbWriterError || (err instanceof Error && /^(Rdb|Replay|Aof)Error$/.test(err.name));
+        const known = err instanceof ClusterError || (isRedisPersistError(err) && err.kind === 'data');
         if (opts.json && known) o.json({ ...base, written: false, error: errorJson(err) });
         if (err instanceof RdbWriterError && err.code === 'unsupported') throw unsupportedExit(err);
         if (err instanceof ClusterError) {

@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
-import { rdbToAof } from '@redis-persist/replay';
+import { ReplayError, rdbToAof } from '@redis-persist/replay';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, createOutput, dataDirSource, otherFileHint, sourceJson, usageError } from '../common/index.js';
+import { CliExit, ExitCode, createOutput, dataDirSource, describeError, otherFileHint, sourceJson, usageError } from '../common/index.js';
 import { damageMessage, type Damage } from './damage.js';
 
 interface ToAofOpts {
@@ -50,7 +50,7 @@ export function registerToAof(program: Command): void {
           },
         });
       } catch (err) {
-        if (err instanceof Error && err.name === 'ReplayError') throw new CliExit(ExitCode.Usage, err.message);
+        if (err instanceof ReplayError) throw new CliExit(ExitCode.Usage, describeError(err));
         throw err;
       }
       const d = damage as Damage | null;
