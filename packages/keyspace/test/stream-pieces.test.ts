@@ -62,7 +62,7 @@ function cut<T>(items: T[], cuts: number[]): T[][] {
  * Pieces as the parser hands them out: the entries, then group by group parts of its consumers and pending entries
  * (a group going on in the next piece under the same name); the metadata from the first piece with a group on.
  */
-function pieces(rec: KeyRecord & { type: 'stream' }, entryCuts: number[], groupCuts: number[][]): KeyspacePiece[] {
+function pieces(rec: KeyRecord & { kind: 'key'; type: 'stream' }, entryCuts: number[], groupCuts: number[][]): KeyspacePiece[] {
   const s = rec.value;
   const meta = { length: s.length, lastId: s.lastId, firstId: s.firstId, maxDeletedId: s.maxDeletedId, entriesAdded: s.entriesAdded, ...(s.unreported ? { unreported: s.unreported } : {}) };
   const none = { length: 0, lastId: '0-0', firstId: null, maxDeletedId: '0-0', entriesAdded: 0 };
@@ -153,7 +153,7 @@ describe('a stream in pieces, as commands', () => {
   }));
 
   /** Pieces in consumer order: a piece may end anywhere but between a consumer and its first pending entry. */
-  function consumerPieces(rec: KeyRecord & { type: 'stream' }, seed: number): KeyspacePiece[] {
+  function consumerPieces(rec: KeyRecord & { kind: 'key'; type: 'stream' }, seed: number): KeyspacePiece[] {
     const s = rec.value;
     const meta = { length: s.length, lastId: s.lastId, firstId: s.firstId, maxDeletedId: s.maxDeletedId, entriesAdded: s.entriesAdded };
     const out: { entries: StreamValue['entries']; groups: StreamGroup[] }[] = [{ entries: [], groups: [] }];

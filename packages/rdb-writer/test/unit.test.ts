@@ -74,7 +74,7 @@ describe('primitive encodings (FORMATS §2, byte examples verified against Redis
     expect(hex(out.subarray(6, out.length))).toBe(
       ['8163 02', 'dffd 02', '8161 02', '01 01', '8162 02', '83322e35 04', '8164 02', '83696e66 04', 'ff'].join('').replace(/ /g, ''),
     );
-    expect(out.readUInt32LE?.(0) ?? new DataView(out.buffer).getUint32(0, true)).toBe(out.length);
+    expect(new DataView(out.buffer, out.byteOffset, out.byteLength).getUint32(0, true)).toBe(out.length);
   });
 
   it('listpack integer and string boundaries decode back (13/24-bit two’s complement, 12-bit lengths, backlen)', () => {

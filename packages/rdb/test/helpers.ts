@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyspaceJsonlChunks, sortKeyspace, type StreamValue } from '@redis-persist/keyspace';
@@ -48,15 +47,6 @@ export function parseChunked(data: Uint8Array, size: number, options: ParseRdbOp
     }
     out.push(r);
   }
-}
-
-/** redis-check-rdb's verdict: true when it exits 0. */
-export function redisCheckRdb(path: string): Promise<{ ok: boolean; output: string }> {
-  return new Promise((resolve) => {
-    execFile('redis-check-rdb', [path], { timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ ok: !err, output: stdout + stderr });
-    });
-  });
 }
 
 /** Adds a stream piece (chunkElements) to what the pieces before it gave. */

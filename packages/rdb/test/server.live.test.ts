@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { checkRdb, decodeRdbValue, rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { dumpLiveKeyspace, randomTraffic, redisAvailable, startRedis, type RedisClient } from '@redis-persist/testkit';
-import { parseChunked, redisCheckRdb } from './helpers.js';
+import { parseChunked } from './helpers.js';
+import { redisCheckRdb } from './reference.live.js';
 
 const hasRedis = redisAvailable();
 if (!hasRedis) console.warn('[rdb] redis-server is not on PATH: skipping the live-server tests');

@@ -24,7 +24,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const b = (s: string) => enc.encode(s);
 
-function keyOf(records: KeyspaceRecord[], key: string, db = 0): KeyRecord {
+function keyOf(records: KeyspaceRecord[], key: string, db = 0): KeyRecord & { kind: 'key' } {
   const r = records.find((x) => x.kind === 'key' && x.db === db && dec.decode(x.key) === key);
   if (r === undefined || r.kind !== 'key') throw new Error(`no key ${key} in db ${db}`);
   return r;

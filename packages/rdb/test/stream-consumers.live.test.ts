@@ -26,7 +26,8 @@ import { checkRdb, rdbKeyspaceRecords, type RdbKeyspaceOptions } from '@redis-pe
 import { writeRdbFile } from '@redis-persist/rdb-writer';
 import { respChunks } from '@redis-persist/replay';
 import { redisAvailable, redisToolAvailable, startRedis } from '@redis-persist/testkit';
-import { joinStreamPiece, redisCheckRdb } from './helpers.js';
+import { joinStreamPiece } from './helpers.js';
+import { redisCheckRdb } from './reference.live.js';
 
 const hasRedis = redisAvailable();
 const hasCheck = redisToolAvailable('redis-check-rdb');

@@ -10,7 +10,7 @@ import { sendExtras } from './helpers.js';
 const hasRedis = redisAvailable();
 if (!hasRedis) console.warn('[replay] redis-server is not on PATH: skipping the live-server tests');
 
-const cases = [
+const cases: { name: string; config: Record<string, string>; rewrite: boolean }[] = [
   { name: 'RDB preamble, rewrite midway', config: { 'aof-use-rdb-preamble': 'yes' }, rewrite: true },
   { name: 'RESP base, rewrite midway, timestamps', config: { 'aof-use-rdb-preamble': 'no', 'aof-timestamp-enabled': 'yes' }, rewrite: true },
   { name: 'no rewrite (whole history in one incr)', config: {}, rewrite: false },
