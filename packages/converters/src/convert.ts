@@ -3,12 +3,13 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatManifest, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
 import { AtomicDir, AtomicFile, FsioError, backupFile, checkOutput, describeIoError, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
-import { commandsForFunction, commandsForKey, StreamPieceCommands, type KeyspacePiece, type KeyspaceRecord, type PieceOutput } from '@redis-persist/keyspace';
+import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords, type RdbError, type RdbKeyBeingRead } from '@redis-persist/rdb';
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
 import { CommandEncoder } from '@redis-persist/resp';
-import { ReplayError } from './errors.js';
-import { replayAof, type ReplayOptions, type ReplayResult } from './replay.js';
+import { ReplayError, replayAof, type ReplayOptions, type ReplayResult } from '@redis-persist/replay';
+import { commandsForFunction, commandsForKey, StreamPieceCommands } from './commands.js';
+import type { PieceOutput } from './pieces.js';
 
 const CHUNK = 256 * 1024;
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { checkAof, type AofCheckReport } from '@redis-persist/aof';
 import { describeIoError, FsioError, pathExists } from '@redis-persist/fsio';
 import { checkRdb, type RdbCheckReport } from '@redis-persist/rdb';
-import { replayAof, type ReplayResult } from './replay.js';
+import { replayAof, type ReplayResult } from '@redis-persist/replay';
 
 /** The persistence directives of redis.conf that decide what is loaded. */
 export interface PersistenceConfig {

@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsioError, describeIoError } from '@redis-persist/fsio';
 import { MinHeap } from './heap.js';
-import { canonicalizeRecord, compareKeyspaceRecords } from './canonical.js';
-import { keyspaceJsonlChunks } from './encode.js';
-import type { KeyspaceRecord } from './model.js';
-import { readKeyspaceJsonl } from './read.js';
+import { keyspaceJsonlChunks, readKeyspaceJsonl } from '@redis-persist/jsonl';
+import { canonicalizeRecord, compareKeyspaceRecords, type KeyspaceRecord } from '@redis-persist/keyspace';
 
 export interface SortKeyspaceOptions {
   /** Approximate memory for records held in memory before a sorted run is spilled (default 256 MiB). */

@@ -8,15 +8,12 @@ import {
   KeyspaceError,
   canonicalizeRecord,
   compareKeyspaceRecords,
-  encodeKeyspaceLine,
-  keyspaceJsonlChunks,
-  parseKeyspaceLine,
-  readKeyspaceJsonl,
   sameKeyspace,
-  sortKeyspace,
   type KeyspaceRecord,
 } from '@redis-persist/keyspace';
-import { keyRecordArb, recordArb, u8 } from './arbitraries.js';
+import { encodeKeyspaceLine, keyspaceJsonlChunks, parseKeyspaceLine, readKeyspaceJsonl } from '@redis-persist/jsonl';
+import { sortKeyspace } from '@redis-persist/extsort';
+import { keyRecordArb, recordArb, u8 } from '../../keyspace/test/arbitraries.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const corpus = resolve(repoRoot, '../shared/corpus');

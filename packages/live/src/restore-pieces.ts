@@ -4,7 +4,8 @@
 // themselves longer than the limit.
 import { createHash } from 'node:crypto';
 import { keyHashSlot } from '@redis-persist/cluster';
-import { formatScore, isStreamId, type HashField, type KeyRecord, type StreamValue } from '@redis-persist/keyspace';
+import { isStreamId, type HashField, type KeyRecord, type StreamValue } from '@redis-persist/keyspace';
+import { formatScore } from '@redis-persist/converters';
 import type { Command } from './connection.js';
 import { LiveError } from './errors.js';
 

@@ -1,11 +1,15 @@
 import { extname } from 'node:path';
 import { AtomicFile, checkOutput, type OutputPolicy } from '@redis-persist/fsio';
-import { keyspaceJsonlStream, readKeyspaceJsonl, sortKeyspace, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { readKeyspaceJsonl } from '@redis-persist/jsonl';
+import { sortKeyspace } from '@redis-persist/extsort';
+import { keyspaceJsonlStream } from '@redis-persist/converters';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { DEFAULT_RDB_VERSION, RdbWriterError, resolveTarget, writeRdbFile, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, Progress, createOutput, dataDirSource, dropJson, errorJson, sourceJson, usageError, type Output } from '../common/index.js';
-import { aofInputPaths, replayAof, respChunks } from '@redis-persist/replay';
+import { replayAof } from '@redis-persist/replay';
+import { aofInputPaths, respChunks } from '@redis-persist/converters';
 import { detectInput, type Detected } from '../common/input.js';
 import { WholeKeyOutput, damageMessage, type Damage } from './damage.js';
 

@@ -4,8 +4,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { matchGlob } from '@redis-persist/bytes';
 import { AtomicFile, checkOutput } from '@redis-persist/fsio';
-import { keyspaceJsonlStream, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { aofInputPaths, replayAof, respChunks, type DataDirSource } from '@redis-persist/replay';
+import { type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { keyspaceJsonlStream } from '@redis-persist/converters';
+import { replayAof } from '@redis-persist/replay';
+import { aofInputPaths, respChunks, type DataDirSource } from '@redis-persist/converters';
 import { createOutput, usageError } from '../common/index.js';
 
 export interface DumpAofOptions {

@@ -1,10 +1,11 @@
-import { keyspaceJsonlStream, keyspaceRespStream, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { keyspaceJsonlStream, keyspaceRespStream } from '@redis-persist/converters';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, createOutput, dataDirSource, usageError } from '../common/index.js';
 import { dumpReplayedAof } from './dump-aof.js';
-import { respChunks } from '@redis-persist/replay';
+import { respChunks } from '@redis-persist/converters';
 import { keepYoungGenerationSmall } from './memory.js';
 import { WholeKeyOutput, damageMessage, skipLine, writeStdout, type Damage } from './damage.js';
 

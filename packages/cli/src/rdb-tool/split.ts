@@ -5,7 +5,8 @@ import { ClusterError, formatSlotRanges, slotMapFromNodesConf, slotMapFromRanges
 import { FsioError, describeIoError } from '@redis-persist/fsio';
 import { LiveError, fetchSlotMap, type ConnectOptions } from '@redis-persist/live';
 import { RdbWriterError, resolveTarget, type DropInfo } from '@redis-persist/rdb-writer';
-import { aofInputPaths, replayAof } from '@redis-persist/replay';
+import { replayAof } from '@redis-persist/replay';
+import { aofInputPaths } from '@redis-persist/converters';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, Progress, createOutput, dataDirSource, dropJson, errorJson, formatBytes, liveExitCode, requireRegularInput, sourceJson, usageError, type Output } from '../common/index.js';
 import { detectInput } from '../common/input.js';

@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { rdbToAof } from '@redis-persist/replay';
+import { rdbToAof } from '@redis-persist/converters';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, createOutput, dataDirSource, otherFileHint, sourceJson, usageError } from '../common/index.js';
 import { damageMessage, type Damage } from './damage.js';
