@@ -2,13 +2,25 @@ export { commandsForKey, commandsForFunction, formatScore, StreamPieceCommands, 
 export { keyspaceJsonlStream, type KeyspaceJsonlStreamOptions } from './jsonl-stream.js';
 export { keyspaceRespStream, type KeyspaceRespStreamOptions } from './resp-stream.js';
 export type { PieceOutput } from './pieces.js';
+export { respChunks, type RespChunksOptions } from './resp-chunks.js';
 export {
-  respChunks,
+  keyspaceBytes,
+  rdbToResp,
+  dumpRdb,
+  dumpReplayed,
+  convertRecords,
+  type KeyspaceBytesOptions,
+  type RdbToRespOptions,
+  type KeyFilter,
+  type DumpRdbOptions,
+  type DumpReplayedOptions,
+  type ConvertInput,
+} from './pipelines.js';
+export {
   aofToRdb,
   rdbToAof,
   rewriteAof,
   aofInputPaths,
-  type RespChunksOptions,
   type AofToRdbOptions,
   type RdbToAofOptions,
   type RdbToAofResult,
