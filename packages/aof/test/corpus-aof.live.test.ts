@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { aofStats, checkAof, readAof, type AofRdbPart } from '@redis-persist/aof';
-import { readKeyspaceJsonl, sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { dumpLiveKeyspace, redisAvailable, startRedis } from '@redis-persist/testkit';
 import { corpus, hasCorpus } from './corpus-helpers.js';
 

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readKeyspaceJsonl, sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
-import { resolveDataDirSource } from '@redis-persist/replay';
+import { resolveDataDirSource } from '@redis-persist/converters';
 import { dumpLiveKeyspace, redisAvailable, startRedis, waitForPersistence } from '@redis-persist/testkit';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

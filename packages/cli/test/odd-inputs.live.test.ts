@@ -9,7 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ChunkCursor } from '@redis-persist/fsio';
-import { readKeyspaceJsonl, sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { checkRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readKeyspaceJsonl, sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { dumpLiveKeyspace, redisAvailable, startRedis } from '@redis-persist/testkit';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { keyspaceJsonlChunks, readKeyspaceJsonl, sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { keyspaceJsonlChunks, readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { corpusDir, dumpLiveKeyspace, redisAvailable, redisToolAvailable, startRedis } from '@redis-persist/testkit';
 

@@ -8,9 +8,12 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtomicFile } from '@redis-persist/fsio';
-import { canonicalizeRecord, compareKeyspaceRecords, keyspaceJsonlStream, parseKeyspaceLine, sameKeyspace, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { canonicalizeRecord, compareKeyspaceRecords, sameKeyspace, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { parseKeyspaceLine } from '@redis-persist/jsonl';
+import { keyspaceJsonlStream } from '@redis-persist/converters';
 import { DONE, NEED_MORE, RdbError, RdbParser, parseRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
-import { replayAof, respChunks } from '@redis-persist/replay';
+import { replayAof } from '@redis-persist/replay';
+import { respChunks } from '@redis-persist/converters';
 import { WholeKeyOutput } from '../src/rdb-tool/damage.js';
 import { redisAvailable, repoRoot, startRedis, randomTraffic } from '@redis-persist/testkit';
 

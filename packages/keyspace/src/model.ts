@@ -99,3 +99,11 @@ export interface FunctionRecord {
 
 /** A line of keyspace JSON Lines: a function library or a key. */
 export type KeyspaceRecord = ({ kind: 'function' } & FunctionRecord) | ({ kind: 'key' } & KeyRecord);
+
+/**
+ * A record as a chunking producer hands it out: `partial: true` means more pieces of the same key follow. A list,
+ * set, zset or hash piece holds the next elements. A stream piece holds its next entries, then group parts: a part
+ * whose name is that of the previous piece's last group goes on with that group (its consumers and pending entries
+ * add to it); the stream's metadata is taken from the last piece. (The RDB parser's `chunkElements` makes these.)
+ */
+export type KeyspacePiece = KeyspaceRecord & { partial?: boolean };

@@ -4,7 +4,8 @@
 // themselves longer than the limit.
 import { createHash } from 'node:crypto';
 import { keyHashSlot } from '@redis-persist/cluster';
-import { formatScore, isStreamId, type HashField, type KeyRecord, type StreamValue } from '@redis-persist/keyspace';
+import { isStreamId, type HashField, type KeyRecord, type StreamValue } from '@redis-persist/keyspace';
+import { formatDoubleShortest } from '@redis-persist/bytes';
 import type { Command } from './connection.js';
 import { LiveError } from './errors.js';
 
@@ -317,7 +318,7 @@ export function* pieceCommands(rec: KeyRecord, tmp: Uint8Array, options: PieceOp
       return;
     case 'zset':
       for (const [, s] of rec.value) if (Number.isNaN(s)) throw new LiveError('unsupported', 'a sorted-set score is NaN');
-      yield* batches([A('ZADD'), tmp], rec.value.map(([m, s]) => [A(formatScore(s)), m]), o);
+      yield* batches([A('ZADD'), tmp], rec.value.map(([m, s]) => [A(formatDoubleShortest(s)), m]), o);
       return;
     case 'hash': {
       yield* batches([A('HSET'), tmp], hashItems(rec.value), o);

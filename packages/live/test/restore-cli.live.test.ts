@@ -8,7 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterAvailable, dumpLiveKeyspace, freePort, randomTraffic, startCluster, startRedis, type RedisServer, type TestCluster } from '@redis-persist/testkit';
-import { encodeKeyspaceLine, sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { encodeKeyspaceLine } from '@redis-persist/jsonl';
 import { keyHashSlot } from '@redis-persist/cluster';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

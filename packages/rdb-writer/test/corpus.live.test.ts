@@ -4,7 +4,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readKeyspaceJsonl, sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { corpusDir, dumpLiveKeyspace, redisAvailable, startRedis, type RedisServer } from '@redis-persist/testkit';
 import { writeRdb, type DropInfo, type RdbWriteOptions } from '@redis-persist/rdb-writer';

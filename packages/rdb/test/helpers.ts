@@ -1,6 +1,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyspaceJsonlChunks, sortKeyspace, type StreamValue } from '@redis-persist/keyspace';
+import { type StreamValue } from '@redis-persist/keyspace';
+import { keyspaceJsonlChunks } from '@redis-persist/jsonl';
+import { sortKeyspace } from '@redis-persist/extsort';
 import { RdbParser, DONE, NEED_MORE, rdbKeyspaceRecords, type ParseRdbOptions, type RdbRecord, type RdbSource } from '@redis-persist/rdb';
 
 export function walk(dir: string): string[] {

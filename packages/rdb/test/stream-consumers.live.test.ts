@@ -11,9 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Crc64 } from '@redis-persist/bytes';
 import {
   canonicalizeRecord,
-  keyspaceJsonlStream,
-  keyspaceRespStream,
-  sortKeyspace,
   type KeyRecord,
   type KeyspacePiece,
   type KeyspaceRecord,
@@ -22,9 +19,11 @@ import {
   type StreamPendingEntry,
   type StreamValue,
 } from '@redis-persist/keyspace';
+import { sortKeyspace } from '@redis-persist/extsort';
+import { keyspaceJsonlStream, keyspaceRespStream } from '@redis-persist/converters';
 import { checkRdb, rdbKeyspaceRecords, type RdbKeyspaceOptions } from '@redis-persist/rdb';
 import { writeRdbFile } from '@redis-persist/rdb-writer';
-import { respChunks } from '@redis-persist/replay';
+import { respChunks } from '@redis-persist/converters';
 import { redisAvailable, redisToolAvailable, startRedis } from '@redis-persist/testkit';
 import { joinStreamPiece } from './helpers.js';
 import { redisCheckRdb } from './reference.live.js';

@@ -3,8 +3,10 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readKeyspaceJsonl, sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { aofToRdb, replayAof, rewriteAof } from '@redis-persist/replay';
+import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { readKeyspaceJsonl } from '@redis-persist/jsonl';
+import { replayAof } from '@redis-persist/replay';
+import { aofToRdb, rewriteAof } from '@redis-persist/converters';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { corpusDir } from '@redis-persist/testkit';
 

@@ -1,5 +1,5 @@
 import { RdbWriterError } from '@redis-persist/rdb-writer';
-import { rewriteAof } from '@redis-persist/replay';
+import { rewriteAof } from '@redis-persist/converters';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, Progress, aofSource, createOutput, formatBytes, guardInPlaceEdit, requireRegularInput, sourceJson, usageError } from '../common/index.js';
 import { parseRdbVersion, replayNotes, replaySummary } from './to-rdb.js';

@@ -1,5 +1,6 @@
 import { RdbWriterError, type DropInfo } from '@redis-persist/rdb-writer';
-import { aofToRdb, type ReplayResult } from '@redis-persist/replay';
+import { type ReplayResult } from '@redis-persist/replay';
+import { aofToRdb } from '@redis-persist/converters';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, Progress, aofSource, createOutput, requireRegularInput, sourceJson, type Output, usageError } from '../common/index.js';
 

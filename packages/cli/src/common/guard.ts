@@ -6,7 +6,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { AofError, duplicateManifestEntry, readManifest, resolveAofInput } from '@redis-persist/aof';
 import { FsioError, acquireLock, findHolders, resolvePath, type FileLock } from '@redis-persist/fsio';
-import { parsePersistenceConfig } from '@redis-persist/replay';
+import { parsePersistenceConfig } from '@redis-persist/converters';
 
 export interface InPlaceGuardOptions {
   /** Go on although a server seems to hold the files (the lock between our own runs still holds). */

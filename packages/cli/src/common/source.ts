@@ -2,7 +2,7 @@
 // `rdb-tool inspect-dir`, `resolveDataDirSource` of @redis-persist/replay), said in one line on stderr.
 import { stat } from 'node:fs/promises';
 import { describeIoError, FsioError, requireRegularFile } from '@redis-persist/fsio';
-import { describeAppendonly, isDataDir, resolveDataDirSource, type DataDirSource } from '@redis-persist/replay';
+import { describeAppendonly, isDataDir, resolveDataDirSource, type DataDirSource } from '@redis-persist/converters';
 import { CliExit, ExitCode, usageError } from './exit.js';
 import type { Output } from './output.js';
 

@@ -2,7 +2,7 @@ import { lstat, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeIoError } from '@redis-persist/fsio';
 import { checkRdb, type RdbCheckReport } from '@redis-persist/rdb';
-import { parsePersistenceConfig } from '@redis-persist/replay';
+import { parsePersistenceConfig } from '@redis-persist/converters';
 import type { Command } from 'commander';
 import { Progress, createOutput, formatBytes, type Output } from '../common/index.js';
 import { keepYoungGenerationSmall } from './memory.js';

@@ -1,11 +1,11 @@
 import { extname } from 'node:path';
 import { AtomicFile, checkOutput, type OutputPolicy } from '@redis-persist/fsio';
-import { keyspaceJsonlStream, readKeyspaceJsonl, sortKeyspace, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { rdbKeyspaceRecords } from '@redis-persist/rdb';
+import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { DEFAULT_RDB_VERSION, RdbWriterError, resolveTarget, writeRdbFile, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, Progress, createOutput, dataDirSource, dropJson, errorJson, sourceJson, usageError, type Output } from '../common/index.js';
-import { aofInputPaths, replayAof, respChunks } from '@redis-persist/replay';
+import { replayAof } from '@redis-persist/replay';
+import { aofInputPaths, convertRecords, keyspaceBytes, type ConvertInput } from '@redis-persist/converters';
 import { detectInput, type Detected } from '../common/input.js';
 import { WholeKeyOutput, damageMessage, type Damage } from './damage.js';
 
@@ -97,26 +97,26 @@ export function registerConvert(program: Command): void {
       const from = detected.format;
       const policy: OutputPolicy = { force: opts.force, inputs: from === 'aof' ? await aofInputPaths(path) : [path] };
       await checkOutput(output, policy);
-      let records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>;
       // a damaged RDB: the records before the damage are written (and committed), then it is reported: exit 1
       let damage: Damage | null = null;
       const damaged = (): Damage | null => damage;
       const damageJson = (d: Damage) => ({ code: d.error.code, offset: d.error.offset, message: d.error.message, complete: d.error.code === 'checksum' });
+      let what: ConvertInput;
       if (from === 'aof') {
         // what Redis would hold after loading the AOF (a damaged tail is cut as with aof-load-truncated yes)
         const replayed = await replayAof(path);
         if (replayed.truncated) o.err(o.e.yellow(`warning: ${replayed.truncated.file} ends early; commands from offset ${replayed.truncated.offset} on were not replayed (${replayed.truncated.message})`));
         if (replayed.failed > 0) o.err(o.e.yellow(`warning: ${replayed.failed} command(s) of the AOF fail in Redis too and changed nothing`));
-        records = replayed.keyspace.records();
+        what = { format: 'aof', replayed };
       } else {
-        // JSON Lines output streams a huge collection in pieces (its elements externally sorted where needed)
         // (a FIFO streams on from the read that looked at its head)
         const bytes = detected.chunks ?? path;
         const onDamage = (error: Damage['error'], reading: Damage['reading']) => {
           damage = { error, reading };
         };
-        records = from === 'rdb' ? rdbKeyspaceRecords(bytes, { file: path, onDamage, ...(to === 'jsonl' ? { chunkElements: 10_000 } : {}) }) : readKeyspaceJsonl(bytes, { file: path });
+        what = from === 'rdb' ? { format: 'rdb', source: bytes, file: path, onDamage } : { format: 'jsonl', source: bytes, file: path };
       }
+      const records = convertRecords(what, to);
 
       if (to === 'rdb') {
         const dropped: DropInfo[] = [];
@@ -198,11 +198,11 @@ export function registerConvert(program: Command): void {
           yield r;
         }
       }
-      // JSON Lines: lines encoded once and sorted as bytes (bounded memory); RESP: the record sort
+      // canonical order: lines (or commands) encoded once and sorted as bytes (bounded memory)
       const file = await AtomicFile.create(output, policy);
       // a key in pieces cut by a damage is left out (the file cut back, when its bytes were written)
       const sink = new WholeKeyOutput({ kind: 'file', file });
-      const chunks = to === 'jsonl' ? keyspaceJsonlStream(counted(toAsync(records)), { pieces: sink }) : respChunks(counted(sortKeyspace(toAsync(records))), { pieces: sink });
+      const chunks = keyspaceBytes(counted(toAsync(records)), { format: to, pieces: sink });
       const progress = new Progress('converting', 0);
       try {
         for await (const c of chunks) {

@@ -4,7 +4,8 @@ import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsioError, describeIoError, type AtomicFile } from '@redis-persist/fsio';
-import type { Bytes, PieceOutput } from '@redis-persist/keyspace';
+import type { Bytes } from '@redis-persist/keyspace';
+import type { PieceOutput } from '@redis-persist/converters';
 import type { RdbError, RdbKeyBeingRead, RdbSkip } from '@redis-persist/rdb';
 
 /** A key's bytes held in memory (beyond this they go to a temp file) until its last piece is out. */

@@ -2,10 +2,10 @@
 // `rdb-tool convert` does), with dump's filters and output forms.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { matchGlob } from '@redis-persist/bytes';
 import { AtomicFile, checkOutput } from '@redis-persist/fsio';
-import { keyspaceJsonlStream, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { aofInputPaths, replayAof, respChunks, type DataDirSource } from '@redis-persist/replay';
+import type { KeyType } from '@redis-persist/keyspace';
+import { replayAof } from '@redis-persist/replay';
+import { aofInputPaths, dumpReplayed, type DataDirSource } from '@redis-persist/converters';
 import { createOutput, usageError } from '../common/index.js';
 
 export interface DumpAofOptions {
@@ -30,25 +30,7 @@ export async function dumpReplayedAof(src: DataDirSource, opts: DumpAofOptions, 
   const replayed = await replayAof(src.path);
   if (replayed.truncated) o.err(o.e.yellow(`warning: ${replayed.truncated.file} ends early; commands from offset ${replayed.truncated.offset} on were not replayed (${replayed.truncated.message})`));
   if (replayed.failed > 0) o.err(o.e.yellow(`warning: ${replayed.failed} command(s) of the AOF fail in Redis too and changed nothing`));
-  const { dbs, types } = filter;
-  const pattern = opts.key !== undefined ? Buffer.from(opts.key, 'utf8') : null;
-  const filtered = dbs !== undefined || types !== undefined || pattern !== null;
-  function* selected(): Generator<KeyspaceRecord> {
-    // a master drops keys already expired when it loads an RDB; the AOF keeps them until touched: dump drops
-    // them (unless --keep-expired), as it does for an RDB file
-    for (const r of replayed.keyspace.records({ dropExpiredAt: opts.keepExpired ? undefined : Date.now() })) {
-      if (r.kind === 'function') {
-        if (!filtered) yield r;
-        continue;
-      }
-      if (dbs !== undefined && !dbs.includes(r.db)) continue;
-      if (types !== undefined && !types.includes(r.type)) continue;
-      if (pattern !== null && !matchGlob(pattern, r.key)) continue;
-      yield r;
-    }
-  }
-  // the replayed records are in canonical order already (functions, then keys by db and key bytes)
-  const chunks = opts.format === 'jsonl' ? keyspaceJsonlStream(selected(), { order: 'file' }) : respChunks(selected());
+  const chunks = dumpReplayed(replayed, { format: opts.format as 'jsonl' | 'resp', filter: { ...filter, key: opts.key }, keepExpired: opts.keepExpired });
   if (opts.output) {
     const out = await AtomicFile.create(opts.output, policy);
     try {

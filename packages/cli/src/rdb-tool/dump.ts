@@ -1,10 +1,9 @@
-import { keyspaceJsonlStream, keyspaceRespStream, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { rdbKeyspaceRecords } from '@redis-persist/rdb';
+import type { KeyType } from '@redis-persist/keyspace';
 import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, createOutput, dataDirSource, usageError } from '../common/index.js';
 import { dumpReplayedAof } from './dump-aof.js';
-import { respChunks } from '@redis-persist/replay';
+import { dumpRdb } from '@redis-persist/converters';
 import { keepYoungGenerationSmall } from './memory.js';
 import { WholeKeyOutput, damageMessage, skipLine, writeStdout, type Damage } from './damage.js';
 
@@ -71,27 +70,21 @@ export function registerDump(program: Command): void {
       if (opts.output) await checkOutput(opts.output, policy);
       const sortMiB = Number(opts.sortMemory);
       if (!(sortMiB > 0)) throw usageError(`--sort-memory wants a positive number of MiB`);
-      const filtered = dbs !== undefined || types !== undefined || opts.key !== undefined;
       if (opts.streamMeta !== undefined && opts.streamMeta !== 'file' && opts.streamMeta !== 'derived') throw usageError(`--stream-meta must be file or derived, got ${JSON.stringify(opts.streamMeta)}`);
-      // RESP rebuilds need values for XSETID / XGROUP ENTRIESREAD: always the derived ones there
-      const streamMeta = opts.format === 'resp' ? 'derived' : ((opts.streamMeta ?? 'file') as 'file' | 'derived');
       // damaged input: the records before the damage are written whole, then the error is reported (below)
       let damage: Damage | null = null;
       let skipped = 0;
-      const records: AsyncIterable<KeyspaceRecord> = rdbKeyspaceRecords(file, {
+      keepYoungGenerationSmall();
+      // the output never keeps part of a key: a file is cut back, stdout holds a key in pieces until its last one
+      const out = opts.output ? await AtomicFile.create(opts.output, policy) : null;
+      const sink = new WholeKeyOutput(out ? { kind: 'file', file: out } : { kind: 'stream', write: writeStdout });
+      const chunks = dumpRdb(file, {
+        format: opts.format as 'jsonl' | 'resp',
+        order: opts.order === 'canonical' ? 'canonical' : 'file',
         filter: { dbs, types, key: opts.key },
         encoding: opts.encoding,
-        functions: !filtered,
-        dropExpiredBefore: opts.keepExpired ? undefined : Date.now(),
-        streamMeta,
-        // a stream's pending entries: XCLAIMs go consumer by consumer; JSON Lines sorts them by ID, as the group PEL is
-        streamPendingOrder: opts.format === 'resp' ? 'consumer' : 'pel',
-        // A huge collection or stream comes in pieces: RESP in file order rebuilds it piece by piece (RPUSH/SADD/ZADD/
-        // HSET add up, a stream's commands go on from piece to piece); JSON Lines and canonical RESP sort its elements
-        // with external sorts of their own where the form wants them sorted.
-        // Small pieces die young: with 10k elements a piece often outlived a scavenge and was promoted, and the old
-        // space V8 then grew for that garbage cost ~30 MB of peak RSS (measured on the 60 MB bench RDB).
-        chunkElements: 1_000,
+        keepExpired: opts.keepExpired,
+        streamMeta: opts.streamMeta as 'file' | 'derived' | undefined,
         verifyChecksum: !opts.ignoreChecksum,
         salvage: opts.salvage,
         onSkip: (s) => {
@@ -101,39 +94,15 @@ export function registerDump(program: Command): void {
         onDamage: (error, reading) => {
           damage = { error, reading };
         },
+        memoryBudgetBytes: sortMiB * 1024 * 1024,
+        // stdout gets each chunk written before the next is made (below); AtomicFile holds on to chunks
+        reuseChunks: !opts.output,
+        pieces: sink,
+        // Redis refuses such a file ("RDB has duplicated key"), so do we
+        onDuplicateKey: (db, key) => {
+          throw new CliExit(ExitCode.Problem, `${file}: duplicated key ${JSON.stringify(Buffer.from(key).toString('utf8'))} in db ${db}: Redis refuses to load this file`);
+        },
       });
-      const memoryBudgetBytes = sortMiB * 1024 * 1024;
-      keepYoungGenerationSmall();
-      // the output never keeps part of a key: a file is cut back, stdout holds a key in pieces until its last one
-      const out = opts.output ? await AtomicFile.create(opts.output, policy) : null;
-      const sink = new WholeKeyOutput(out ? { kind: 'file', file: out } : { kind: 'stream', write: writeStdout });
-      let chunks: AsyncIterable<Uint8Array>;
-      if (opts.format === 'jsonl') {
-        chunks = keyspaceJsonlStream(records, {
-          order: opts.order === 'canonical' ? 'canonical' : 'file',
-          encoding: opts.encoding,
-          memoryBudgetBytes,
-          // stdout gets each chunk written before the next is made (below); AtomicFile holds on to chunks
-          reuseChunks: !opts.output,
-          pieces: sink,
-          onDuplicateKey: (db, key) => {
-            throw new CliExit(ExitCode.Problem, `${file}: duplicated key ${JSON.stringify(Buffer.from(key).toString('utf8'))} in db ${db}: Redis refuses to load this file`);
-          },
-        });
-      } else {
-        chunks =
-          opts.order === 'canonical'
-            ? keyspaceRespStream(records, {
-                memoryBudgetBytes,
-                pieces: sink,
-                reuseChunks: !opts.output,
-                // Redis refuses such a file ("RDB has duplicated key"), so do we
-                onDuplicateKey: (db, key) => {
-                  throw new CliExit(ExitCode.Problem, `${file}: duplicated key ${JSON.stringify(Buffer.from(key).toString('utf8'))} in db ${db}: Redis refuses to load this file`);
-                },
-              })
-            : respChunks(records, { pieces: sink });
-      }
       // one chunk at a time, each written out before the next is asked for (the JSONL stream reuses its buffers);
       // on stdout EPIPE ends the process quietly (runProgram's stdout error handler)
       try {

@@ -1,4 +1,4 @@
-import { describeAppendonly, inspectDataDir } from '@redis-persist/replay';
+import { describeAppendonly, inspectDataDir } from '@redis-persist/converters';
 import type { Command } from 'commander';
 import { ExitCode, createOutput, formatBytes, usageError } from '../common/index.js';
 

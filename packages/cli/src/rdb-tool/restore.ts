@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { KeyType, KeyspaceRecord } from '@redis-persist/keyspace';
-import { readKeyspaceJsonl } from '@redis-persist/keyspace';
+import { readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { matchGlob } from '@redis-persist/bytes';
 import { parseRdb } from '@redis-persist/rdb';
 import { replayAof } from '@redis-persist/replay';

@@ -1,5 +1,6 @@
 import { extname } from 'node:path';
-import { ReplayError, rdbToAof } from '@redis-persist/replay';
+import { ReplayError } from '@redis-persist/replay';
+import { rdbToAof } from '@redis-persist/converters';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, createOutput, dataDirSource, describeError, otherFileHint, sourceJson, usageError } from '../common/index.js';
 import { damageMessage, type Damage } from './damage.js';

@@ -1,9 +1,8 @@
 // Commands that rebuild a key or a function library, in the forms Redis' BGREWRITEAOF writes (FORMATS.md §7).
 import { isUtf8 } from 'node:buffer';
 import { formatDoubleG17, formatDoubleShortest } from '@redis-persist/bytes';
-import { isStreamId } from './canonical.js';
-import { KeyspaceError } from './errors.js';
-import type { Bytes, FunctionRecord, KeyRecord, KeyspaceRecord, StreamEntry, StreamGroup, StreamPendingEntry, StreamValue } from './model.js';
+import { isStreamId, KeyspaceError } from '@redis-persist/keyspace';
+import type { Bytes, FunctionRecord, KeyRecord, KeyspaceRecord, StreamEntry, StreamGroup, StreamPendingEntry, StreamValue } from '@redis-persist/keyspace';
 
 export interface RewriteOptions {
   /** Elements per variadic command (RPUSH, SADD, ZADD pairs, HMSET pairs). Default 64, Redis' AOF_REWRITE_ITEMS_PER_CMD. */

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { canonicalizeRecord, commandsForFunction, commandsForKey, type KeyRecord, type RewriteOptions } from '@redis-persist/keyspace';
+import { canonicalizeRecord, type KeyRecord } from '@redis-persist/keyspace';
+import { commandsForFunction, commandsForKey, type RewriteOptions } from '@redis-persist/converters';
 import { decodeAll, type RespValue } from '@redis-persist/resp';
 import { dumpLiveKeyspace, redisAvailable, startRedis } from '@redis-persist/testkit';
 

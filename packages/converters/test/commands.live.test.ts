@@ -5,9 +5,6 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   KeyspaceError,
-  commandsForFunction,
-  commandsForKey,
-  formatScore,
   sameKeyspace,
   type Bytes,
   type KeyRecord,
@@ -15,9 +12,10 @@ import {
   type StreamGroup,
   type StreamValue,
 } from '@redis-persist/keyspace';
+import { commandsForFunction, commandsForKey, formatScore } from '@redis-persist/converters';
 import { encodeCommand } from '@redis-persist/resp';
 import { dumpLiveKeyspace, redisAvailable, redisServerVersion, startRedis, type RedisServer } from '@redis-persist/testkit';
-import { bytesArb, hashFieldsArb, hexOf, scoreArb, u8 } from './arbitraries.js';
+import { bytesArb, hashFieldsArb, hexOf, scoreArb, u8 } from '../../keyspace/test/arbitraries.js';
 
 type KeyRec = KeyRecord & { kind: 'key' };
 const text = (cmd: Uint8Array[]) => cmd.map((b) => Buffer.from(b).toString('latin1'));

@@ -6,13 +6,12 @@
 // owns by ID after it, the groups by name), and its commands are written from there in the batches a whole value
 // would have.
 import { tmpdir } from 'node:os';
-import { canonicalizeRecord } from './canonical.js';
 import { commandsForFunction, commandsForKey, createConsumer, xadd, xclaim, xgroupCreate, xsetid, type RewriteOptions } from './commands.js';
-import { ChunkWriter } from './encode.js';
-import { KeyspaceError } from './errors.js';
-import type { Bytes, HashField, KeyRecord, KeyspaceRecord, Score, StreamGroup, StreamPendingEntry, StreamValue } from './model.js';
+import { ByteSorter, SlabPool, TempDir, recordSortKey, zsetKeyScore, zsetSortKey } from '@redis-persist/extsort';
+import { ChunkWriter } from '@redis-persist/jsonl';
+import { KeyspaceError, canonicalizeRecord, type Bytes, type HashField, type KeyRecord, type KeyspacePiece, type KeyspaceRecord, type Score, type StreamGroup, type StreamPendingEntry, type StreamValue } from '@redis-persist/keyspace';
+import { isCollection } from './jsonl-stream.js';
 import type { PieceOutput } from './pieces.js';
-import { ByteSorter, SlabPool, TempDir, isCollection, recordSortKey, zsetKeyScore, zsetSortKey, type KeyspacePiece } from './stream.js';
 
 export interface KeyspaceRespStreamOptions extends RewriteOptions {
   /** Memory for commands (and elements of one huge key) held before a sorted run is spilled (default 64 MiB). */

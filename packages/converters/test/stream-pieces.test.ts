@@ -8,16 +8,14 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  StreamPieceCommands,
-  commandsForKey,
-  keyspaceJsonlStream,
   type KeyRecord,
   type KeyspacePiece,
   type StreamGroup,
   type StreamPendingEntry,
   type StreamValue,
 } from '@redis-persist/keyspace';
-import { bytesArb, hexOf, looseStreamArb, streamIdArb } from './arbitraries.js';
+import { StreamPieceCommands, commandsForKey, keyspaceJsonlStream } from '@redis-persist/converters';
+import { bytesArb, hexOf, looseStreamArb, streamIdArb } from '../../keyspace/test/arbitraries.js';
 
 async function bytesOf(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];

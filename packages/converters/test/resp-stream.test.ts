@@ -7,16 +7,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   canonicalizeRecord,
-  commandsForFunction,
-  commandsForKey,
   compareKeyspaceRecords,
-  keyspaceRespStream,
   type KeyspacePiece,
   type KeyspaceRecord,
   type StreamGroup,
   type StreamValue,
 } from '@redis-persist/keyspace';
-import { hexOf, recordArb } from './arbitraries.js';
+import { commandsForFunction, commandsForKey, keyspaceRespStream } from '@redis-persist/converters';
+import { hexOf, recordArb } from '../../keyspace/test/arbitraries.js';
 
 async function bytesOf(it: AsyncIterable<Uint8Array>): Promise<string> {
   const parts: Buffer[] = [];

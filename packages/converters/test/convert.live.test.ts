@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '@redis-persist/aof';
 import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
-import { aofToRdb, rdbToAof, rewriteAof } from '@redis-persist/replay';
+import { aofToRdb, rdbToAof, rewriteAof } from '@redis-persist/converters';
 import { dumpLiveKeyspace, randomTraffic, redisAvailable, startRedis, waitForPersistence } from '@redis-persist/testkit';
-import { collect, sendExtras } from './helpers.js';
+import { collect, sendExtras } from '../../replay/test/helpers.js';
 
 const hasRedis = redisAvailable();
 if (!hasRedis) console.warn('[replay] redis-server is not on PATH: skipping the conversion tests');

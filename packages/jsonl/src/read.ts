@@ -1,7 +1,6 @@
 // Streaming reader: bytes in, records out, one line in memory at a time (capped).
 import { readFileChunks } from '@redis-persist/fsio';
-import { KeyspaceError } from './errors.js';
-import type { KeyspaceRecord } from './model.js';
+import { KeyspaceError, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { parseKeyspaceLineBytes } from './parse.js';
 
 export interface ReadKeyspaceOptions {

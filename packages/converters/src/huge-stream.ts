@@ -3,7 +3,7 @@
 // themselves go through external sorts of their own (entries by ID, pending entries by ID, consumers and groups by
 // name). What Redis writes is already in that order except the pending entries (they come by consumer): sorted
 // input goes straight to a run file and holds no memory (ByteSorter's direct run).
-import { canonicalizeRecord } from './canonical.js';
+import type { ByteSorter, SlabPool, TempDir } from '@redis-persist/extsort';
 import {
   ChunkWriter,
   writeKeyHead,
@@ -14,9 +14,8 @@ import {
   writeStreamMeta,
   writeStreamPending,
   type EncodeOptions,
-} from './encode.js';
-import type { KeyRecord, StreamGroup, StreamValue } from './model.js';
-import type { ByteSorter, SlabPool, TempDir } from './stream.js';
+} from '@redis-persist/jsonl';
+import { canonicalizeRecord, type KeyRecord, type StreamGroup, type StreamValue } from '@redis-persist/keyspace';
 
 const OUT_CHUNK = 64 * 1024;
 /** A finished group up to this size is held (sorted among the others in memory); a bigger one gets a run file. */

@@ -2,8 +2,7 @@
 // descent over the line, so every error names the byte where the expectation failed, numbers keep their exact
 // text, and byte strings are never round-tripped through JS strings.
 import { isUtf8 } from 'node:buffer';
-import { canonicalizeRecord, compareBytes, compareStreamIds, isStreamId } from './canonical.js';
-import { KeyspaceError } from './errors.js';
+import { canonicalizeRecord, compareBytes, compareStreamIds, isStreamId, KeyspaceError } from '@redis-persist/keyspace';
 import type {
   Bytes,
   HashField,
@@ -17,7 +16,7 @@ import type {
   StreamGroup,
   StreamPendingEntry,
   StreamValue,
-} from './model.js';
+} from '@redis-persist/keyspace';
 
 export interface ParseWhere {
   file?: string;

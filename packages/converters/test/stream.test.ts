@@ -3,15 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalizeRecord,
-  compareKeyspaceRecords,
-  keyspaceJsonlChunks,
-  keyspaceJsonlStream,
-  type KeyspacePiece,
-  type KeyspaceRecord,
-} from '@redis-persist/keyspace';
-import { recordArb, u8 } from './arbitraries.js';
+import { canonicalizeRecord, compareKeyspaceRecords, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { keyspaceJsonlChunks } from '@redis-persist/jsonl';
+import { keyspaceJsonlStream } from '@redis-persist/converters';
+import { recordArb, u8 } from '../../keyspace/test/arbitraries.js';
 
 async function bytesOf(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const parts: Uint8Array[] = [];

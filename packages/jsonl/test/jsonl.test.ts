@@ -8,15 +8,11 @@ import {
   KeyspaceError,
   canonicalizeRecord,
   compareKeyspaceRecords,
-  encodeKeyspaceLine,
-  keyspaceJsonlChunks,
-  parseKeyspaceLine,
-  readKeyspaceJsonl,
   sameKeyspace,
-  sortKeyspace,
   type KeyspaceRecord,
 } from '@redis-persist/keyspace';
-import { keyRecordArb, recordArb, u8 } from './arbitraries.js';
+import { encodeKeyspaceLine, keyspaceJsonlChunks, parseKeyspaceLine, readKeyspaceJsonl } from '@redis-persist/jsonl';
+import { keyRecordArb, recordArb, u8 } from '../../keyspace/test/arbitraries.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const corpus = resolve(repoRoot, '../shared/corpus');
@@ -310,50 +306,6 @@ describe('readKeyspaceJsonl / keyspaceJsonlChunks', () => {
     expect(await collect(readKeyspaceJsonl(chunksOf(data, [3])))).toHaveLength(2);
     const broken = Buffer.from(`${l}\n\n${l.slice(0, -1)}\n`);
     await expect(collect(readKeyspaceJsonl(chunksOf(broken, [4]), { file: 'f' }))).rejects.toMatchObject({ line: 3, offset: l.length + 2 + l.length - 1 });
-  });
-});
-
-describe('sortKeyspace', () => {
-  it('with a tiny budget (many spilled runs) equals an in-memory sort and leaves no temp files', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'ks-sort-test-'));
-    try {
-      const recs = fc.sample(
-        fc.uniqueArray(recordArb(), {
-          minLength: 300,
-          maxLength: 300,
-          selector: (r) => (r.kind === 'function' ? `f:${r.library}` : `k:${r.db}:${Buffer.from(r.key).toString('hex')}`),
-        }),
-        { numRuns: 1, seed: 42 },
-      )[0]!;
-      const want = recs.map((r) => canonicalizeRecord(r)).sort(compareKeyspaceRecords);
-      async function* source(): AsyncGenerator<KeyspaceRecord> {
-        yield* recs;
-      }
-      const got = await collect(sortKeyspace(source(), { memoryBudgetBytes: 600, tmpDir: tmp }));
-      expect(got).toEqual(want);
-      expect(readdirSync(tmp)).toEqual([]);
-      // In memory (no spill) gives the same.
-      expect(await collect(sortKeyspace(recs))).toEqual(want);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  });
-
-  it('removes its temp files when the consumer stops early or the source fails', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'ks-sort-test-'));
-    try {
-      const recs = Array.from({ length: 200 }, (_, i) => keyRec({ key: u8(`k${(i * 7919) % 200}`) }));
-      for await (const _ of sortKeyspace(recs, { memoryBudgetBytes: 1000, tmpDir: tmp })) break;
-      expect(readdirSync(tmp)).toEqual([]);
-      async function* failing(): AsyncGenerator<KeyspaceRecord> {
-        yield* recs;
-        throw new Error('source broke');
-      }
-      await expect(collect(sortKeyspace(failing(), { memoryBudgetBytes: 1000, tmpDir: tmp }))).rejects.toThrow('source broke');
-      expect(readdirSync(tmp)).toEqual([]);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
   });
 });
 

@@ -6,7 +6,7 @@ import { checkAof, type AofCheckReport } from '@redis-persist/aof';
 import { isRedisPersistError } from '@redis-persist/bytes';
 import { describeIoError, FsioError, pathExists } from '@redis-persist/fsio';
 import { checkRdb, type RdbCheckReport } from '@redis-persist/rdb';
-import { replayAof, type ReplayResult } from './replay.js';
+import { replayAof, type ReplayResult } from '@redis-persist/replay';
 
 /** The persistence directives of redis.conf that decide what is loaded. */
 export interface PersistenceConfig {

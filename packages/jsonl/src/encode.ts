@@ -1,9 +1,8 @@
 // Canonical keyspace JSON Lines writer. Encodes straight to bytes (never one giant string), so a record whose
 // JSON exceeds what a JS string can hold still streams out in ~64 KiB chunks.
 import { isUtf8 } from 'node:buffer';
-import { canonicalizeRecord, isStreamId } from './canonical.js';
-import { KeyspaceError } from './errors.js';
-import type { Bytes, KeyRecord, KeyspaceRecord, StreamConsumer, StreamEntry, StreamGroup, StreamPendingEntry, StreamValue } from './model.js';
+import { canonicalizeRecord, isStreamId, KeyspaceError } from '@redis-persist/keyspace';
+import type { Bytes, KeyRecord, KeyspaceRecord, StreamConsumer, StreamEntry, StreamGroup, StreamPendingEntry, StreamValue } from '@redis-persist/keyspace';
 
 export interface EncodeOptions {
   /** Write the key's `"encoding"` member (when the record has one) after `"value"`. Default false. */

@@ -1,7 +1,7 @@
 // A key handed out in pieces (`KeyspacePiece`, `partial: true`) whose input then ends, or goes on to another key,
 // before its last piece: a damaged file read up to the damage. Consumers that write the pieces as they come tell
 // their writer where such a key's output lies, so that none of it is kept once it proves unfinished.
-import type { Bytes } from './model.js';
+import type { Bytes } from '@redis-persist/keyspace';
 
 /**
  * Told by a chunk producer (keyspaceJsonlStream in file order, respChunks) where the output of a key in pieces lies.

@@ -1,0 +1,151 @@
+// Keyspace records to bytes, and how each command that writes them reads its input: `rdb-tool dump`, `convert`
+// and `to-aof` (rdbToAof) all go through keyspaceBytes, so an RDB becomes RESP one way, in either order.
+import { matchGlob } from '@redis-persist/bytes';
+import { readKeyspaceJsonl } from '@redis-persist/jsonl';
+import type { Bytes, KeyType, KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
+import { rdbKeyspaceRecords, type RdbKeyspaceOptions, type RdbSource } from '@redis-persist/rdb';
+import type { ReplayResult } from '@redis-persist/replay';
+import { respChunks } from './resp-chunks.js';
+import { keyspaceJsonlStream } from './jsonl-stream.js';
+import type { PieceOutput } from './pieces.js';
+import { keyspaceRespStream } from './resp-stream.js';
+
+export interface KeyspaceBytesOptions {
+  /** `jsonl`: canonical keyspace JSON Lines; `resp`: the commands BGREWRITEAOF writes (SELECT when the db changes). */
+  format: 'jsonl' | 'resp';
+  /**
+   * `canonical` (default): functions, then keys by db and key bytes, with an external sort (bounded memory);
+   * `file`: in the order given (records already canonical, such as a replayed keyspace, stay so).
+   */
+  order?: 'canonical' | 'file';
+  /** JSON Lines: add each key's `encoding` member (not canonical). */
+  encoding?: boolean;
+  /** Memory held before the sort spills a run (default 64 MiB). */
+  memoryBudgetBytes?: number;
+  /** Where spilled runs go (default: the OS temp dir). */
+  tmpDir?: string;
+  /** Each chunk is valid until the next is asked for (buffers recycled); not for file-order RESP. */
+  reuseChunks?: boolean;
+  /** Where a key in pieces lies in the output, and which were left unfinished (see {@link PieceOutput}). */
+  pieces?: PieceOutput;
+  /** Canonical order: the same db and key came twice (Redis refuses to load such a file). */
+  onDuplicateKey?: (db: number, key: Bytes) => void;
+}
+
+/**
+ * Keyspace records as JSON Lines or RESP bytes, in canonical or file order. The one place that picks the writer:
+ * canonical RESP is {@link keyspaceRespStream} (commands encoded once, sorted as bytes; it writes what
+ * `respChunks(sortKeyspace(records))` wrote, byte for byte), file-order RESP is {@link respChunks}.
+ */
+export function keyspaceBytes(records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>, options: KeyspaceBytesOptions): AsyncGenerator<Uint8Array> {
+  const order = options.order ?? 'canonical';
+  const { memoryBudgetBytes, tmpDir, reuseChunks, pieces, onDuplicateKey } = options;
+  if (options.format === 'jsonl') return keyspaceJsonlStream(records, { order, encoding: options.encoding, memoryBudgetBytes, tmpDir, reuseChunks, pieces, onDuplicateKey });
+  if (order === 'canonical') return keyspaceRespStream(records, { memoryBudgetBytes, tmpDir, reuseChunks, pieces, onDuplicateKey });
+  return respChunks(records, { pieces });
+}
+
+export interface RdbToRespOptions extends Omit<KeyspaceBytesOptions, 'format' | 'encoding'> {
+  /** How the RDB is read: filters, expired keys, stream views, pieces, damage (see `rdbKeyspaceRecords`). */
+  read?: RdbKeyspaceOptions;
+}
+
+/** An RDB as RESP commands: {@link keyspaceBytes} over the RDB's records. */
+export function rdbToResp(source: RdbSource, options: RdbToRespOptions = {}): AsyncGenerator<Uint8Array> {
+  return keyspaceBytes(rdbKeyspaceRecords(source, options.read), { ...options, format: 'resp' });
+}
+
+export interface KeyFilter {
+  dbs?: number[];
+  types?: KeyType[];
+  /** A Redis glob pattern on key names. */
+  key?: string;
+}
+
+export interface DumpRdbOptions extends KeyspaceBytesOptions, Pick<RdbKeyspaceOptions, 'verifyChecksum' | 'salvage' | 'onSkip' | 'onDamage'> {
+  filter?: KeyFilter;
+  /** Keep keys and hash fields already expired at `now` (default: dropped, as a loading master drops them). */
+  keepExpired?: boolean;
+  /** Unix ms (default: the time of the call). */
+  now?: number;
+  /** Streams of RDB <= 9: `file` (default for JSON Lines) or `derived` (always for RESP). */
+  streamMeta?: 'file' | 'derived';
+}
+
+/** `rdb-tool dump` of an RDB file: its records, read as that output wants them, as JSON Lines or RESP. */
+export function dumpRdb(source: RdbSource, options: DumpRdbOptions): AsyncGenerator<Uint8Array> {
+  const { filter, format } = options;
+  const filtered = filter !== undefined && (filter.dbs !== undefined || filter.types !== undefined || filter.key !== undefined);
+  const read: RdbKeyspaceOptions = {
+    filter: { dbs: filter?.dbs, types: filter?.types, key: filter?.key },
+    encoding: options.encoding,
+    functions: !filtered,
+    dropExpiredBefore: options.keepExpired ? undefined : (options.now ?? Date.now()),
+    // RESP rebuilds need values for XSETID / XGROUP ENTRIESREAD: always the derived ones there
+    streamMeta: format === 'resp' ? 'derived' : (options.streamMeta ?? 'file'),
+    // a stream's pending entries: XCLAIMs go consumer by consumer; JSON Lines sorts them by ID, as the group PEL is
+    streamPendingOrder: format === 'resp' ? 'consumer' : 'pel',
+    // A huge collection or stream comes in pieces: RESP in file order rebuilds it piece by piece (RPUSH/SADD/ZADD/
+    // HSET add up, a stream's commands go on from piece to piece); JSON Lines and canonical RESP sort its elements
+    // with external sorts of their own where the form wants them sorted.
+    // Small pieces die young: with 10k elements a piece often outlived a scavenge and was promoted, and the old
+    // space V8 then grew for that garbage cost ~30 MB of peak RSS (measured on the 60 MB bench RDB).
+    chunkElements: 1_000,
+    verifyChecksum: options.verifyChecksum,
+    salvage: options.salvage,
+    onSkip: options.onSkip,
+    onDamage: options.onDamage,
+  };
+  if (format === 'resp') return rdbToResp(source, { ...options, read });
+  return keyspaceBytes(rdbKeyspaceRecords(source, read), options);
+}
+
+export interface DumpReplayedOptions {
+  format: 'jsonl' | 'resp';
+  filter?: KeyFilter;
+  /** Keep keys already expired at `now` (default: dropped, as dump does for an RDB file). */
+  keepExpired?: boolean;
+  /** Unix ms (default: the time of the call). */
+  now?: number;
+}
+
+/**
+ * `rdb-tool dump` of the keyspace replayed from an AOF: keys in canonical order (a replayed keyspace has no file
+ * order), the filters of an RDB dump.
+ */
+export function dumpReplayed(replayed: ReplayResult, options: DumpReplayedOptions): AsyncGenerator<Uint8Array> {
+  const { dbs, types } = options.filter ?? {};
+  const pattern = options.filter?.key !== undefined ? Buffer.from(options.filter.key, 'utf8') : null;
+  const filtered = dbs !== undefined || types !== undefined || pattern !== null;
+  const now = options.keepExpired ? undefined : (options.now ?? Date.now());
+  function* selected(): Generator<KeyspaceRecord> {
+    // a master drops keys already expired when it loads an RDB; the AOF keeps them until touched: dump drops
+    // them (unless keepExpired), as it does for an RDB file
+    for (const r of replayed.keyspace.records({ dropExpiredAt: now })) {
+      if (r.kind === 'function') {
+        if (!filtered) yield r;
+        continue;
+      }
+      if (dbs !== undefined && !dbs.includes(r.db)) continue;
+      if (types !== undefined && !types.includes(r.type)) continue;
+      if (pattern !== null && !matchGlob(pattern, r.key)) continue;
+      yield r;
+    }
+  }
+  // the replayed records are in canonical order already (functions, then keys by db and key bytes)
+  return keyspaceBytes(selected(), { format: options.format, order: 'file' });
+}
+
+/** What `rdb-tool convert` reads: an RDB, keyspace JSON Lines, or the keyspace replayed from an AOF. */
+export type ConvertInput =
+  | { format: 'rdb'; source: RdbSource; file?: string; onDamage?: RdbKeyspaceOptions['onDamage'] }
+  | { format: 'jsonl'; source: string | AsyncIterable<Uint8Array>; file?: string }
+  | { format: 'aof'; replayed: ReplayResult };
+
+/** The records of a conversion's input, read as the output format wants them. */
+export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp'): AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece> {
+  if (input.format === 'aof') return input.replayed.keyspace.records();
+  if (input.format === 'jsonl') return readKeyspaceJsonl(input.source, { file: input.file });
+  // JSON Lines output streams a huge collection in pieces (its elements externally sorted where needed)
+  return rdbKeyspaceRecords(input.source, { file: input.file, onDamage: input.onDamage, ...(to === 'jsonl' ? { chunkElements: 10_000 } : {}) });
+}

@@ -1,0 +1,108 @@
+// Keyspace records as RESP commands in the order given (file order), as BGREWRITEAOF writes them.
+import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
+import { CommandEncoder } from '@redis-persist/resp';
+import { commandsForFunction, commandsForKey, StreamPieceCommands } from './commands.js';
+import type { PieceOutput } from './pieces.js';
+
+const CHUNK = 256 * 1024;
+
+export interface RespChunksOptions {
+  /** Unix seconds: start with a `#TS:` annotation, as a Redis 7 RESP rewrite does with aof-timestamp-enabled. */
+  timestamp?: number;
+  /** Elements per variadic command (default 64, Redis' AOF_REWRITE_ITEMS_PER_CMD). */
+  itemsPerCommand?: number;
+  /**
+   * Where the commands of a key in pieces (`partial: true` records) lie in the output, and which keys were left
+   * unfinished: with it, pieces that stop before their last one (a damaged input) are dropped instead of being
+   * written as if the key were whole. See {@link PieceOutput}.
+   */
+  pieces?: PieceOutput;
+}
+
+/**
+ * Keyspace records as the RESP commands BGREWRITEAOF writes (FUNCTION LOAD, SELECT, SET/RPUSH/SADD/ZADD/HMSET in
+ * batches of 64, XADD/XSETID/XGROUP/XCLAIM, PEXPIREAT), in chunks of about 256 KiB.
+ */
+export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>, options: RespChunksOptions = {}): AsyncGenerator<Uint8Array> {
+  const enc = new CommandEncoder(CHUNK + 64 * 1024);
+  let size = 0;
+  let pending: Uint8Array[] = [];
+  if (options.timestamp !== undefined) pending.push(Buffer.from(`#TS:${options.timestamp}\r\n`));
+  let db = -1;
+  const rewrite = { itemsPerCommand: options.itemsPerCommand ?? 64 };
+  const pieces = options.pieces;
+  // with options.pieces: bytes handed out, and the key in pieces being written (where its commands start, the db
+  // selected before them)
+  let handed = 0;
+  let open: { db: number; key: Uint8Array; at: number; dbBefore: number } | null = null;
+  // a stream in pieces (its commands depend on the pieces before: see StreamPieceCommands)
+  let stream: StreamPieceCommands | null = null;
+  const dropOpen = (): void => {
+    const o = open!;
+    open = null;
+    if (o.at >= handed) {
+      // still pending here: cut
+      let keep = o.at - handed;
+      const kept: Uint8Array[] = [];
+      for (const p of pending) {
+        if (keep <= 0) break;
+        kept.push(p.length <= keep ? p : p.subarray(0, keep));
+        keep -= p.length;
+      }
+      pending = kept;
+      size = o.at - handed;
+    } else {
+      // partly handed out: the writer drops it from o.at on
+      pending = [];
+      size = 0;
+      handed = o.at;
+    }
+    db = o.dbBefore;
+    pieces!.drop?.(o.db, o.key, o.at);
+  };
+  for await (const r of records) {
+    if (pieces) {
+      if (open !== null && (r.kind !== 'key' || r.db !== open.db || !Buffer.from(r.key.buffer, r.key.byteOffset, r.key.length).equals(open.key))) dropOpen();
+      if (open === null && r.kind === 'key' && (r as KeyspacePiece).partial) {
+        open = { db: r.db, key: r.key, at: handed + size, dbBefore: db };
+        pieces.open?.(open.at);
+      }
+    }
+    if (r.kind === 'function') {
+      for (const c of commandsForFunction(r)) enc.add(c);
+    } else {
+      const partial = (r as KeyspacePiece).partial === true;
+      if (stream !== null && !stream.matches(r)) stream = null;
+      let cmds: Uint8Array[][];
+      if (r.type === 'stream' && (partial || stream !== null)) {
+        stream ??= new StreamPieceCommands(r.db, r.key);
+        cmds = stream.piece(r, !partial);
+        if (!partial) stream = null;
+      } else cmds = commandsForKey(r, rewrite);
+      if (cmds.length > 0) {
+        if (r.db !== db) {
+          db = r.db;
+          enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
+        }
+        for (const c of cmds) enc.add(c);
+      }
+    }
+    const bytes = enc.take(); // a copy already
+    if (bytes.length > 0) {
+      pending.push(bytes);
+      size += bytes.length;
+    }
+    if (open !== null && !(r as KeyspacePiece).partial) {
+      open = null;
+      pieces!.close?.(handed + size);
+    }
+    if (size >= CHUNK) {
+      handed += size;
+      yield Buffer.concat(pending);
+      pending = [];
+      size = 0;
+    }
+  }
+  if (open !== null) dropOpen();
+  if (pending.length > 0) yield Buffer.concat(pending);
+}
