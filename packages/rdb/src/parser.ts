@@ -1,4 +1,4 @@
-import { BytesError, ByteQueue, Crc64, intToBytes, lzfDecompress, matchGlob, parseCanonicalInt } from '@redis-persist/bytes';
+import { BytesError, ByteQueue, Crc64, intToBytes, lzfDecompress, lzfMaxDecompressedLength, lzfValid, matchGlob, parseCanonicalInt } from '@redis-persist/bytes';
 import type {
   FunctionRecord,
   HashField,
@@ -692,7 +692,6 @@ export class RdbParser {
         const clen = this.len();
         const ulen = this.len();
         if (ulen > this.cfg.maxString) throw this.error('limit', at, `LZF string of ${ulen} bytes exceeds the ${this.cfg.maxString}-byte limit`);
-        // an LZF back-reference of 3 bytes yields at most 264: a larger ratio is a lie
         // lzf_decompress reports failure as 0 bytes written: Redis accepts any data when the length is 0
         if (ulen === 0) {
           this.need(clen);
@@ -703,7 +702,7 @@ export class RdbParser {
           }
           return EMPTY;
         }
-        if (ulen > clen * 88 + 64 && !this.walking) this.corrupt(`LZF string claims ${ulen} bytes from ${clen} compressed bytes`, at);
+        if (ulen > lzfMaxDecompressedLength(clen) && !this.walking) this.corrupt(`LZF string claims ${ulen} bytes from ${clen} compressed bytes`, at);
         this.need(clen);
         // DROP: walk the LZF stream without writing its output (a damaged one is decompressed below for the error)
         if (mode === SKIP || (mode === DROP && lzfValid(this.q.buf, this.pos, this.pos + clen, ulen))) {
@@ -1829,35 +1828,6 @@ export function copyBytes(b: Uint8Array, p: number, n: number): Uint8Array {
 /** A packed entry as the bytes Redis would return (integers as decimal text). Always a fresh copy. */
 export function entryBytes(e: PackedEntry): Uint8Array {
   return e instanceof Uint8Array ? copyBytes(e, 0, e.length) : intToBytes(e);
-}
-
-/**
- * True when `b[ip..inEnd)` is an LZF stream that decompresses to exactly `outLength` bytes: the checks of
- * lzfDecompress (@redis-persist/bytes), made by walking the control bytes only, without producing the output.
- */
-export function lzfValid(b: Uint8Array, ip: number, inEnd: number, outLength: number): boolean {
-  let op = 0;
-  while (ip < inEnd) {
-    const ctrl = b[ip++];
-    if (ctrl < 32) {
-      const run = ctrl + 1;
-      if (op + run > outLength || ip + run > inEnd) return false;
-      ip += run;
-      op += run;
-    } else {
-      let len = ctrl >>> 5;
-      if (len === 7) {
-        if (ip >= inEnd) return false;
-        len += b[ip++];
-      }
-      if (ip >= inEnd) return false;
-      const back = ((ctrl & 0x1f) << 8) + b[ip++] + 1;
-      len += 2;
-      if (back > op || op + len > outLength) return false;
-      op += len;
-    }
-  }
-  return op === outLength;
 }
 
 /** C strtod: the value of the longest numeric prefix of `text` (0 when there is none). */
