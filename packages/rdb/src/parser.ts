@@ -9,16 +9,31 @@ import type {
   StreamValue,
 } from '@redis-persist/keyspace';
 import {
+  STREAM_ID_MAX,
+  U64_MAX,
+  decodeModuleId,
+  describeRdbType,
+  estimateEntriesRead,
+  formatStreamId,
+  functionLibraryFirstLine,
   intsetEntries,
   listpackCount,
   listpackDuplicate,
   listpackEntries,
+  parseFunctionLibraryHeader,
+  parseStreamId,
+  rdbTypeName,
+  RdbFormatError,
+  streamIdFromBytes,
+  streamIdTextAt,
+  u64Text,
   ziplistCount,
   ziplistDuplicate,
   ziplistEntries,
   zipmapEntries,
   type PackedEntry,
-} from './blobs.js';
+  type StreamId,
+} from '@redis-persist/rdb-format';
 import { DupCheck } from './dup.js';
 import { NameSet, StreamIdTable } from './stream-tables.js';
 import { RdbError, type RdbErrorCode } from './errors.js';
@@ -36,71 +51,11 @@ const DROP = 3; // validate (decompress LZF) and keep nothing
 const RANGE = 4; // validate and leave the bytes in this.rb[this.rs..this.re) (until the next read), return EMPTY
 
 const EMPTY = new Uint8Array(0);
-const U64_MAX = (1n << 64n) - 1n;
-const MODULE_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const latin1 = new TextDecoder('latin1');
 
 export const RDB_MAX_VERSION = 13;
 
-interface TypeDesc {
-  type: KeyType;
-  encoding: string;
-}
-
-/** {@link describeTypeOnce} of every type byte, per magic (one object each, shared by all keys). */
-const TYPE_DESCS: Record<RdbMagic, (TypeDesc | null)[]> = {
-  REDIS: Array.from({ length: 256 }, (_, t) => describeTypeOnce(t, 'REDIS')),
-  VALKEY: Array.from({ length: 256 }, (_, t) => describeTypeOnce(t, 'VALKEY')),
-};
-
-/** The model type and file encoding of each RDB object type byte. */
-export function describeType(t: number, magic: RdbMagic): TypeDesc | null {
-  return TYPE_DESCS[magic][t] ?? null;
-}
-
-function describeTypeOnce(t: number, magic: RdbMagic): TypeDesc | null {
-  switch (t) {
-    case 0: return { type: 'string', encoding: 'string' };
-    case 1: return { type: 'list', encoding: 'linkedlist' };
-    case 2: return { type: 'set', encoding: 'hashtable' };
-    case 3: return { type: 'zset', encoding: 'skiplist' };
-    case 4: return { type: 'hash', encoding: 'hashtable' };
-    case 5: return { type: 'zset', encoding: 'skiplist' };
-    case 6: return { type: 'module', encoding: 'module-pre-ga' };
-    case 7: return { type: 'module', encoding: 'module' };
-    case 9: return { type: 'hash', encoding: 'zipmap' };
-    case 10: return { type: 'list', encoding: 'ziplist' };
-    case 11: return { type: 'set', encoding: 'intset' };
-    case 12: return { type: 'zset', encoding: 'ziplist' };
-    case 13: return { type: 'hash', encoding: 'ziplist' };
-    case 14: return { type: 'list', encoding: 'quicklist' };
-    case 15: return { type: 'stream', encoding: 'stream' };
-    case 16: return { type: 'hash', encoding: 'listpack' };
-    case 17: return { type: 'zset', encoding: 'listpack' };
-    case 18: return { type: 'list', encoding: 'quicklist' };
-    case 19: return { type: 'stream', encoding: 'stream' };
-    case 20: return { type: 'set', encoding: 'listpack' };
-    case 21: return { type: 'stream', encoding: 'stream' };
-    case 22: return { type: 'hash', encoding: 'hashtable' }; // Redis 7.4-rc metadata hash / Valkey 9 HASH_2
-    case 23: return magic === 'VALKEY' ? null : { type: 'hash', encoding: 'listpackex' };
-    case 24: return { type: 'hash', encoding: 'hashtable' };
-    case 25: return { type: 'hash', encoding: 'listpackex' };
-    default: return null;
-  }
-}
-
-const TYPE_NAMES: Record<number, string> = {
-  0: 'string', 1: 'list-linked', 2: 'set-hashtable', 3: 'zset-v1', 4: 'hash-hashtable', 5: 'zset-v2', 6: 'module-pre-release',
-  7: 'module-value', 9: 'hash-zipmap', 10: 'list-ziplist', 11: 'set-intset', 12: 'zset-ziplist', 13: 'hash-ziplist',
-  14: 'quicklist', 15: 'stream', 16: 'hash-listpack', 17: 'zset-listpack', 18: 'quicklist-v2', 19: 'stream-v2',
-  20: 'set-listpack', 21: 'stream-v3', 22: 'hash-hashtable-md-pre-release', 23: 'hash-listpack-md-pre-release',
-  24: 'hash-hashtable-md', 25: 'hash-listpack-md', 26: 'stream-v4',
-};
-
-/** Redis' name for an RDB object type (as redis-check-rdb prints it). */
-export function rdbTypeName(t: number): string {
-  return TYPE_NAMES[t] ?? `unknown type ${t}`;
-}
+export { rdbTypeName };
 
 interface ValueResult {
   value?: KeyValue;
@@ -907,7 +862,7 @@ export class RdbParser {
           yield* this.moduleStream(CHECK);
           const raw = Buffer.concat(this.capture);
           this.capture = null;
-          const m = moduleName(id);
+          const m = decodeModuleId(id);
           keyStart = -1;
           yield { kind: 'module-aux', module: m.name, encver: m.encver, when, raw, offset: opAt };
           continue;
@@ -953,7 +908,7 @@ export class RdbParser {
           continue;
         }
         default: {
-          const desc = describeType(op, this.magic);
+          const desc = describeRdbType(op, this.magic);
           if (!desc) {
             if (op === 26) throw this.error('unsupported', opAt, 'stream type 26 (Redis 8.6 IDMP streams) is not supported');
             if (this.magic === 'VALKEY' && op === 23) throw this.error('unsupported', opAt, 'Valkey PATH_HASH type (23) is not supported');
@@ -1086,7 +1041,7 @@ export class RdbParser {
   /** Parses one serialized object (a DUMP payload body) and yields its key record. */
   private *runSingle(type: number, version: number): Generator<number | RdbRecord, void, void> {
     this.version = version;
-    const desc = describeType(type, this.magic);
+    const desc = describeRdbType(type, this.magic);
     if (!desc || type === 6) throw this.error('unsupported', 0, `unknown or unsupported object type ${type}`);
     const res = yield* this.value(type, this.cfg.values ? VALUE : CHECK);
     yield { kind: 'key', db: 0, key: EMPTY, type: desc.type, rdbType: type, encoding: desc.encoding, expireAt: null, offset: 0, size: this.q.offset, elements: res.elements, empty: res.empty, value: res.value };
@@ -1227,7 +1182,7 @@ export class RdbParser {
         yield* this.moduleStream(mode);
         const raw = this.capture ? Buffer.concat(this.capture) : EMPTY;
         this.capture = null;
-        const m = moduleName(id);
+        const m = decodeModuleId(id);
         return { value: want ? { type: 'module', value: { module: m.name, encver: m.encver, raw } } : undefined, elements: 1, empty: false };
       }
       case 9:
@@ -1523,7 +1478,7 @@ export class RdbParser {
       // streamValidateListpackIntegrity walks the entries itself and ignores the header count
       const e = listpackEntries(lp, fail, false);
       if (e.length === 0) fail('empty listpack inside stream');
-      decodeStreamNode(readIdBE(nodeKey, 0), e, want ? entries : null, fail);
+      decodeStreamNode(streamIdFromBytes(nodeKey, 0), e, want ? entries : null, fail);
       if (want && firstEntry === null && entries.length > 0) firstEntry = entries[0].id;
       if (chunk > 0 && entries.length >= chunk) yield this.partial({ type: 'stream', value: streamPiece(entries.splice(0), null, []) });
     }
@@ -1531,30 +1486,32 @@ export class RdbParser {
       const length = this.len();
       const lastMs = this.lenBig();
       const lastSeq = this.lenBig();
-      let first: [bigint, bigint] | null = null;
-      let maxDel: [bigint, bigint] | null = null;
+      let first: StreamId | null = null;
+      let maxDel: StreamId | null = null;
       let added: bigint | null = null;
       if (t >= 19) {
-        first = [this.lenBig(), this.lenBig()];
-        maxDel = [this.lenBig(), this.lenBig()];
+        first = { ms: this.lenBig(), seq: this.lenBig() };
+        maxDel = { ms: this.lenBig(), seq: this.lenBig() };
         added = this.lenBig();
       }
-      return { length, last: [lastMs, lastSeq] as [bigint, bigint], first, maxDel, added };
+      return { length, last: { ms: lastMs, seq: lastSeq } as StreamId, first, maxDel, added };
     }, 'the stream metadata');
     const ngroups = yield* this.u(this.len, 'a stream consumer group count');
     let firstId: string | null;
     let maxDeletedId: string;
     let entriesAdded: number;
     if (t >= 19) {
-      firstId = idText(hdr.first!);
-      maxDeletedId = idText(hdr.maxDel!);
+      firstId = formatStreamId(hdr.first!);
+      maxDeletedId = formatStreamId(hdr.maxDel!);
       entriesAdded = Number(hdr.added!);
     } else {
-      firstId = this.cfg.streamMetaFromFile ? null : firstEntry !== null ? firstEntry : hdr.length === 0 ? `${U64_MAX}-${U64_MAX}` : null;
+      firstId = this.cfg.streamMetaFromFile ? null : firstEntry !== null ? firstEntry : hdr.length === 0 ? formatStreamId(STREAM_ID_MAX) : null;
       maxDeletedId = '0-0';
       entriesAdded = hdr.length;
     }
-    const meta: StreamMeta = { length: hdr.length, lastId: idText(hdr.last), firstId, maxDeletedId, entriesAdded, unreported: t < 19 && this.cfg.streamMetaFromFile };
+    // what Redis' entries-read estimate of a v1 group compares with (v1 streams store no first ID)
+    const firstStreamId = firstId === null ? null : parseStreamId(firstId);
+    const meta: StreamMeta = { length: hdr.length, lastId: formatStreamId(hdr.last), firstId, maxDeletedId, entriesAdded, unreported: t < 19 && this.cfg.streamMetaFromFile };
     // the groups of the whole value, or of the next piece (whose first one may continue the previous piece's last)
     let groups: StreamGroup[] = [];
     let held = entries.length;
@@ -1574,7 +1531,7 @@ export class RdbParser {
         const ms = this.lenBig();
         const seq = this.lenBig();
         const read = t >= 19 ? this.lenBig() : null;
-        return { name, last: [ms, seq] as [bigint, bigint], read };
+        return { name, last: { ms, seq } as StreamId, read };
       }, 'a stream consumer group');
       if (check && !(want ? groupNames.add(gh.name, 0, gh.name.length) : groupNames.add(this.rb, this.rs, this.re))) {
         fail('duplicate stream consumer group name');
@@ -1591,8 +1548,8 @@ export class RdbParser {
         let entriesRead: number | null;
         if (gh.read !== null) entriesRead = gh.read >= 1n << 63n ? null : Number(gh.read);
         else if (this.cfg.streamMetaFromFile) entriesRead = null;
-        else entriesRead = estimateEntriesRead(gh.last, hdr.length, entriesAdded, hdr.last, firstId);
-        group = { name: gh.name, lastDeliveredId: idText(gh.last), entriesRead, pending: [], consumers: [] };
+        else entriesRead = estimateEntriesRead(gh.last, { length: hdr.length, entriesAdded, lastId: hdr.last, firstId: firstStreamId });
+        group = { name: gh.name, lastDeliveredId: formatStreamId(gh.last), entriesRead, pending: [], consumers: [] };
         // the previous group's continuation, when a piece ended with that group and nothing more of it came
         if (continued !== null && continued.pending.length === 0 && continued.consumers.length === 0) groups.pop();
         continued = null;
@@ -1616,7 +1573,7 @@ export class RdbParser {
           if (pos < 0) fail('consumer PEL entry not found in the group PEL');
           if (!pel.own(pos, c)) fail('duplicated consumer PEL entry');
           if (!group || !byConsumer) continue;
-          group.pending.push({ id: idTextAt(this.q.buf, this.pelAt), consumer: name, deliveryTime: pel.time, deliveryCount: pel.count });
+          group.pending.push({ id: streamIdTextAt(this.q.buf, this.pelAt), consumer: name, deliveryTime: pel.time, deliveryCount: pel.count });
           // a piece never ends between a consumer and its first pending entry (see streamPiece)
           if (++held >= chunk) {
             yield this.partial({ type: 'stream', value: streamPiece(entries.splice(0), meta, groups) });
@@ -1694,41 +1651,6 @@ function streamPiece(entries: StreamEntry[], meta: StreamMeta | null, groups: St
   return value;
 }
 
-function u64Text(hi: number, lo: number): string {
-  return hi < 0x200000 ? String(hi * 4294967296 + lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
-}
-
-/** The text of the big-endian stream ID at `b[p..p+16)`. */
-function idTextAt(b: Uint8Array, p: number): string {
-  const w = (q: number) => ((b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3]) >>> 0;
-  return `${u64Text(w(p), w(p + 4))}-${u64Text(w(p + 8), w(p + 12))}`;
-}
-
-/** Redis' estimate of a v1 stream group's entries-read counter (streamEstimateDistanceFromFirstEverEntry). */
-function estimateEntriesRead(id: [bigint, bigint], length: number, added: number, last: [bigint, bigint], firstId: string | null): number | null {
-  if (added === 0) return 0;
-  const cmp = (a: [bigint, bigint], b: [bigint, bigint]) => (a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] === b[1] ? 0 : a[1] < b[1] ? -1 : 1);
-  if (length === 0 && cmp(id, last) < 1) return added;
-  const cl = cmp(id, last);
-  if (cl === 0) return added;
-  if (cl > 0) return null;
-  if (firstId === null) return null;
-  const [fm, fs] = firstId.split('-').map(BigInt);
-  const cf = cmp(id, [fm, fs]);
-  if (cf < 0) return added - length;
-  if (cf === 0) return added - length + 1;
-  return null;
-}
-
-function readIdBE(b: Uint8Array, p: number): [bigint, bigint] {
-  const dv = new DataView(b.buffer, b.byteOffset + p, 16);
-  return [dv.getBigUint64(0, false), dv.getBigUint64(8, false)];
-}
-
-function idText(id: [bigint, bigint]): string {
-  return `${id[0]}-${id[1]}`;
-}
-
 function entryInt(e: PackedEntry | undefined): number | null {
   if (e === undefined) return null;
   if (typeof e === 'number') return e;
@@ -1747,7 +1669,7 @@ function entryBigInt(e: PackedEntry | undefined): bigint | null {
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Walks one stream node listpack (validating it as streamValidateListpackIntegrity does); returns the live count. */
-function decodeStreamNode(master: [bigint, bigint], e: PackedEntry[], out: StreamEntry[] | null, fail: (m: string) => never): number {
+function decodeStreamNode(master: StreamId, e: PackedEntry[], out: StreamEntry[] | null, fail: (m: string) => never): number {
   let p = 0;
   const int = (what: string): number => {
     const v = entryInt(e[p++]);
@@ -1762,8 +1684,8 @@ function decodeStreamNode(master: [bigint, bigint], e: PackedEntry[], out: Strea
   const masterFields = e.slice(p, p + nmf);
   p += nmf;
   // IDs as numbers while they stay below 2^53 (no BigInt per entry), else as BigInts
-  const masterMs = master[0] <= MAX_SAFE ? Number(master[0]) : -1;
-  const masterSeq = master[1] <= MAX_SAFE ? Number(master[1]) : -1;
+  const masterMs = master.ms <= MAX_SAFE ? Number(master.ms) : -1;
+  const masterSeq = master.seq <= MAX_SAFE ? Number(master.seq) : -1;
   if (int('the master terminator') !== 0) fail('stream listpack: master entry terminator is not 0');
   let live = 0;
   const total = count + deleted;
@@ -1804,8 +1726,8 @@ function decodeStreamNode(master: [bigint, bigint], e: PackedEntry[], out: Strea
           continue;
         }
       }
-      const ms = (master[0] + BigInt(msd)) & U64_MAX;
-      const seq = (master[1] + BigInt(seqd)) & U64_MAX;
+      const ms = (master.ms + BigInt(msd)) & U64_MAX;
+      const seq = (master.seq + BigInt(seqd)) & U64_MAX;
       out.push({ id: `${ms}-${seq}`, fields });
     }
   }
@@ -1840,29 +1762,18 @@ export function strtodPrefix<T = number>(text: string, none: T | number = 0): nu
 }
 
 
-function moduleName(id: bigint): { name: string; encver: number } {
-  const encver = Number(id & 1023n);
-  let rest = id >> 10n;
-  let name = '';
-  for (let k = 0; k < 9; k++) {
-    name = MODULE_CHARSET[Number(rest & 63n)] + name;
-    rest >>= 6n;
-  }
-  return { name, encver };
-}
-
-/** The library name and engine from a FUNCTION2 payload (`#!lua name=mylib ...`). */
+/**
+ * The library name and engine from a FUNCTION2 payload (`#!lua name=mylib ...`), by Redis' rule (shared with
+ * FUNCTION LOAD / RESTORE). `fail` null (checking, as redis-check-rdb, which does not compile libraries): a header
+ * Redis would refuse gives an empty name and engine instead of an error.
+ */
 function parseFunctionLibrary(code: Uint8Array, fail: ((m: string) => never) | null): FunctionRecord {
-  const nl = code.indexOf(0x0a);
-  const first = Buffer.from(code.subarray(0, nl < 0 ? code.length : nl)).toString('utf8');
-  const m = /^#!(\S+)(.*)$/.exec(first);
-  let library: string | null = null;
-  for (const part of m ? m[2].trim().split(/\s+/) : []) {
-    if (part.startsWith('name=')) library = part.slice(5);
-  }
-  if (!m || !library) {
-    if (fail) fail(m ? 'function library has no name= in its first line' : 'function library does not start with a "#!<engine> name=<library>" line');
+  try {
+    const { library, engine } = parseFunctionLibraryHeader(code);
+    return { library, engine, code };
+  } catch (err) {
+    if (!(err instanceof RdbFormatError)) throw err;
+    if (fail) fail(`function library ${JSON.stringify(functionLibraryFirstLine(code))}: ${err.message}`);
     return { library: '', engine: '', code };
   }
-  return { library, engine: m[1].toUpperCase(), code };
 }

@@ -1,8 +1,8 @@
 import type { FunctionRecord, KeyType, KeyValue } from '@redis-persist/keyspace';
+import type { RdbMagic } from '@redis-persist/rdb-format';
 import type { RdbError } from './errors.js';
 
-/** The signature at the start of the file. */
-export type RdbMagic = 'REDIS' | 'VALKEY';
+export type { RdbMagic };
 
 /** Limits on lengths read from the file, checked before anything is allocated. */
 export interface RdbLimits {
