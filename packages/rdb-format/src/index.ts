@@ -2,6 +2,7 @@ export { RdbFormatError, formatFail, type Fail } from './errors.js';
 export {
   RdbType,
   RdbOpcode,
+  RdbLength,
   RdbStringEncoding,
   QuicklistContainer,
   ModuleOpcode,

@@ -56,6 +56,13 @@ export const RdbOpcode = {
   EOF: 0xff,
 } as const;
 
+/**
+ * The RDB length encoding (FORMATS §2.1): the top 2 bits of the first byte say 6-bit (in that byte), 14-bit (with
+ * the next byte), a 32- or 64-bit big-endian length after the whole byte 0x80 / 0x81, or (0b11) a special string
+ * encoding ({@link RdbStringEncoding}) in the low 6 bits.
+ */
+export const RdbLength = { BITS6: 0, BITS14: 1, ENCODED: 3, BITS32: 0x80, BITS64: 0x81 } as const;
+
 /** The RDB string encodings (the low 6 bits after a 0b11 length prefix, Redis' RDB_ENC_*). */
 export const RdbStringEncoding = { INT8: 0, INT16: 1, INT32: 2, LZF: 3 } as const;
 
