@@ -97,7 +97,8 @@ function listpackWalk(b: Uint8Array, fail: Fail, checkCount: boolean, out: Packe
     const l = p - start;
     const bl = backlenSize(l);
     if (p + bl > last) fail(`listpack entry at ${start} overflows the listpack`);
-    const v = readBacklen(b, p, bl);
+    // most entries are under 128 bytes: their one-byte back-length is read here, the others by readBacklen
+    const v = bl === 1 ? (b[p] < 0x80 ? b[p] : -1) : readBacklen(b, p, bl);
     if (v < 0) fail(`bad listpack back-length at ${p}`);
     if (v !== l) fail(`listpack back-length at ${p} says ${v}, entry has ${l} bytes`);
     p += bl;

@@ -94,8 +94,15 @@ function ziplistWalk(b: Uint8Array, fail: Fail, out: PackedEntry[] | null): numb
       if (out) e = b.subarray(p, p + len);
       p += len;
     } else {
-      const size = intSize(c);
-      if (size < 0) fail(`invalid ziplist entry encoding 0x${c.toString(16)} at ${p}`);
+      // the size chain written out here, not through intSize(): this loop runs for every entry of a check
+      let size: number;
+      if (c === INT16) size = 2;
+      else if (c === INT32) size = 4;
+      else if (c === INT64) size = 8;
+      else if (c === INT24) size = 3;
+      else if (c === INT8) size = 1;
+      else if (c >= IMM_MIN && c <= IMM_MAX) size = 0;
+      else fail(`invalid ziplist entry encoding 0x${c.toString(16)} at ${p}`);
       if (p + 1 + size > last) fail(`ziplist entry at ${start} overflows the ziplist`);
       const d = p + 1;
       if (out) e = intAt(b, c, d, size);
