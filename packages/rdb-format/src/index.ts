@@ -33,10 +33,19 @@ export {
   type StreamCounters,
   type StreamId,
 } from './stream-id.js';
-export { backlenSize, readBacklen, writeBacklen } from './backlen.js';
 export { ByteSink } from './byte-sink.js';
 export { elementInt, type DupSink, type PackedEntry } from './packed-common.js';
-export { ListpackBuilder, encodeListpack, listpackCount, listpackDuplicate, listpackEntries, listpackEntrySize } from './listpack.js';
+export {
+  ListpackBuilder,
+  backlenSize,
+  encodeListpack,
+  listpackCount,
+  listpackDuplicate,
+  listpackEntries,
+  listpackEntrySize,
+  readBacklen,
+  writeBacklen,
+} from './listpack.js';
 export { ZiplistBuilder, encodeZiplist, ziplistCount, ziplistDuplicate, ziplistEntries } from './ziplist.js';
 export { encodeIntset, intsetEntries } from './intset.js';
 export { encodeZipmap, zipmapEntries } from './zipmap.js';

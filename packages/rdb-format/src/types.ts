@@ -145,11 +145,16 @@ export function rdbTypeName(t: number): string {
   return TYPE_NAMES[t] ?? `unknown type ${t}`;
 }
 
+/** 1 for the types whose whole value is one string holding a packed blob (the parser asks once per key). */
+const SINGLE_BLOB = new Uint8Array(256);
+for (const t of [
+  RdbType.HASH_ZIPMAP, RdbType.LIST_ZIPLIST, RdbType.SET_INTSET, RdbType.ZSET_ZIPLIST, RdbType.HASH_ZIPLIST,
+  RdbType.HASH_LISTPACK, RdbType.ZSET_LISTPACK, RdbType.SET_LISTPACK,
+]) {
+  SINGLE_BLOB[t] = 1;
+}
+
 /** Types whose whole value is one string holding a packed blob (ziplist, listpack, intset, zipmap). */
 export function isSingleBlobType(t: number): boolean {
-  const T = RdbType;
-  return (
-    t === T.HASH_ZIPMAP || t === T.LIST_ZIPLIST || t === T.SET_INTSET || t === T.ZSET_ZIPLIST || t === T.HASH_ZIPLIST ||
-    t === T.HASH_LISTPACK || t === T.ZSET_LISTPACK || t === T.SET_LISTPACK
-  );
+  return SINGLE_BLOB[t] === 1;
 }

@@ -69,6 +69,7 @@ const enum ValueMode {
 
 // The length encodings as plain constants: len() and str() run for every string of the file.
 const { BITS6: LEN_6BIT, BITS14: LEN_14BIT, ENCODED: LEN_ENCODED, BITS32: LEN_32BIT, BITS64: LEN_64BIT } = RdbLength;
+const { INT8: ENC_INT8, INT16: ENC_INT16, INT32: ENC_INT32, LZF: ENC_LZF } = RdbStringEncoding;
 
 const EMPTY = new Uint8Array(0);
 const latin1 = new TextDecoder('latin1');
@@ -662,22 +663,22 @@ export class RdbParser {
     if (c >> 6 === LEN_ENCODED) {
       const e = c & 0x3f;
       const p = this.pos;
-      if (e === RdbStringEncoding.INT8) {
+      if (e === ENC_INT8) {
         this.need(2);
         this.pos += 2;
         return mode === ValueMode.Skip ? EMPTY : this.intStr((b[p + 1] << 24) >> 24, mode);
       }
-      if (e === RdbStringEncoding.INT16) {
+      if (e === ENC_INT16) {
         this.need(3);
         this.pos += 3;
         return mode === ValueMode.Skip ? EMPTY : this.intStr(((b[p + 1] | (b[p + 2] << 8)) << 16) >> 16, mode);
       }
-      if (e === RdbStringEncoding.INT32) {
+      if (e === ENC_INT32) {
         this.need(5);
         this.pos += 5;
         return mode === ValueMode.Skip ? EMPTY : this.intStr(b[p + 1] | (b[p + 2] << 8) | (b[p + 3] << 16) | (b[p + 4] << 24), mode);
       }
-      if (e === RdbStringEncoding.LZF) {
+      if (e === ENC_LZF) {
         const at = this.absPos();
         this.pos++;
         const clen = this.len();
