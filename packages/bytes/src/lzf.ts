@@ -51,6 +51,43 @@ export function lzfDecompress(input: Uint8Array, outLength: number, out?: Uint8A
   return out === dst ? dst.subarray(0, outLength) : dst;
 }
 
+/**
+ * True when `b[ip..inEnd)` is an LZF stream that decompresses to exactly `outLength` bytes: the checks of
+ * {@link lzfDecompress}, made by walking the control bytes only, without producing the output.
+ */
+export function lzfValid(b: Uint8Array, ip: number, inEnd: number, outLength: number): boolean {
+  let op = 0;
+  while (ip < inEnd) {
+    const ctrl = b[ip++];
+    if (ctrl < 32) {
+      const run = ctrl + 1;
+      if (op + run > outLength || ip + run > inEnd) return false;
+      ip += run;
+      op += run;
+    } else {
+      let len = ctrl >>> 5;
+      if (len === 7) {
+        if (ip >= inEnd) return false;
+        len += b[ip++];
+      }
+      if (ip >= inEnd) return false;
+      const back = ((ctrl & 0x1f) << 8) + b[ip++] + 1;
+      len += 2;
+      if (back > op || op + len > outLength) return false;
+      op += len;
+    }
+  }
+  return op === outLength;
+}
+
+/**
+ * The most bytes `compressedLength` bytes of LZF can decompress to (plus slack): a 3-byte back reference yields at
+ * most 264 bytes, so a larger claimed ratio is a lie, refused before any memory is set aside for it.
+ */
+export function lzfMaxDecompressedLength(compressedLength: number): number {
+  return compressedLength * 88 + 64;
+}
+
 const HLOG = 16;
 const HSIZE = 1 << HLOG;
 const MAX_LIT = 32;

@@ -73,7 +73,7 @@ const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 async function readHead(source: string | Uint8Array, file: string): Promise<{ target: OutTarget; aux: { key: Uint8Array; value: Uint8Array }[] }> {
   let target: OutTarget | null = null;
   const aux: { key: Uint8Array; value: Uint8Array }[] = [];
-  for await (const r of parseRdb(source, { values: false, file, deep: false })) {
+  for await (const r of parseRdb(source, { values: false, file })) {
     if (r.kind === 'header') target = { version: r.version, magic: r.magic };
     else if (r.kind === 'aux') aux.push({ key: r.key, value: r.value });
     else break;

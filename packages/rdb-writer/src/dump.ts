@@ -1,6 +1,6 @@
-import { Crc64 } from '@redis-persist/bytes';
 import type { KeyValue } from '@redis-persist/keyspace';
 import { decodeRdbValue } from '@redis-persist/rdb';
+import { RdbFormatError, frameDumpPayload, splitDumpPayload as splitFrame, type DumpPayloadParts } from '@redis-persist/rdb-format';
 import { RdbWriterError } from './errors.js';
 import { ValueEncoder } from './object.js';
 import { ByteSink } from './sink.js';
@@ -21,39 +21,19 @@ export function encodeDumpPayload(value: KeyValue, rdbVersion = DEFAULT_RDB_VERS
   const enc = new ValueEncoder({ target, thresholds: resolveThresholds(options.thresholds), compress: options.compress ?? true });
   const body = new ByteSink(256);
   const type = enc.encode(body, value);
-  const out = new Uint8Array(1 + body.pos + 2 + 8);
-  out[0] = type;
-  out.set(body.buf.subarray(0, body.pos), 1);
-  const vAt = 1 + body.pos;
-  out[vAt] = rdbVersion & 0xff;
-  out[vAt + 1] = (rdbVersion >>> 8) & 0xff;
-  new Crc64().update(out, 0, vAt + 2).writeLE(out, vAt + 2);
-  return out;
+  return frameDumpPayload(type, body.buf.subarray(0, body.pos), rdbVersion);
 }
 
-/** The parts of a verified DUMP payload. */
-export interface DumpPayloadParts {
-  type: number;
-  /** The serialized object after the type byte. */
-  body: Uint8Array;
-  rdbVersion: number;
-}
+export type { DumpPayloadParts };
 
 /** Checks a DUMP payload's footer (length, CRC64) and splits it. */
 export function splitDumpPayload(payload: Uint8Array): DumpPayloadParts {
-  if (payload.length < 11) {
-    throw new RdbWriterError('corrupt', `DUMP payload of ${payload.length} bytes is too short (type byte + 2-byte version + 8-byte CRC64 at least)`, {
-      offset: 0,
-    });
+  try {
+    return splitFrame(payload);
+  } catch (err) {
+    if (err instanceof RdbFormatError) throw new RdbWriterError('corrupt', err.message, { offset: err.offset });
+    throw err;
   }
-  const crcAt = payload.length - 8;
-  const crc = new Crc64().update(payload, 0, crcAt);
-  if (!crc.matchesLE(payload, crcAt)) {
-    throw new RdbWriterError('corrupt', `DUMP payload CRC64 mismatch (expected ${crc.value().toString(16)})`, { offset: crcAt });
-  }
-  const rdbVersion = payload[crcAt - 2] | (payload[crcAt - 1] << 8);
-  if (rdbVersion < 1) throw new RdbWriterError('corrupt', `DUMP payload has RDB version ${rdbVersion}`, { offset: crcAt - 2 });
-  return { type: payload[0], body: payload.subarray(1, crcAt - 2), rdbVersion };
 }
 
 /**

@@ -4,7 +4,25 @@
 import type { HashField, KeyValue, ModuleValue, StreamValue } from '@redis-persist/keyspace';
 import { doubleToSafeInt64, formatDoubleG17, formatDoubleRedis } from '@redis-persist/bytes';
 import { RdbWriterError } from './errors.js';
-import { ListpackBuilder, ZiplistBuilder, buildIntset, buildZipmap, elementInt, listpackEntrySize } from './blobs.js';
+import {
+  ListpackBuilder,
+  RdbFormatError,
+  RdbType,
+  STREAM_ID_MAX,
+  STREAM_ID_ZERO,
+  U64_MAX,
+  ZiplistBuilder,
+  compareStreamIds,
+  elementInt,
+  encodeIntset as buildIntset,
+  encodeModuleId,
+  encodeZipmap as buildZipmap,
+  estimateEntriesRead,
+  listpackEntrySize,
+  parseStreamId,
+  streamIdToBytes,
+  type StreamId,
+} from '@redis-persist/rdb-format';
 import { ByteSink, LengthTooLarge, writeLen, writeRawStr, writeStr } from './sink.js';
 import type { RdbThresholds, Target } from './target.js';
 
@@ -25,32 +43,8 @@ function lose(ctx: EncodeContext, feature: string, message: string): void {
   ctx.onLoss(feature, message);
 }
 
-/** The RDB object type bytes. */
-export const RdbType = {
-  STRING: 0,
-  LIST: 1,
-  SET: 2,
-  ZSET: 3,
-  HASH: 4,
-  ZSET_2: 5,
-  MODULE_2: 7,
-  HASH_ZIPMAP: 9,
-  LIST_ZIPLIST: 10,
-  SET_INTSET: 11,
-  ZSET_ZIPLIST: 12,
-  HASH_ZIPLIST: 13,
-  LIST_QUICKLIST: 14,
-  STREAM_LISTPACKS: 15,
-  HASH_LISTPACK: 16,
-  ZSET_LISTPACK: 17,
-  LIST_QUICKLIST_2: 18,
-  STREAM_LISTPACKS_2: 19,
-  SET_LISTPACK: 20,
-  STREAM_LISTPACKS_3: 21,
-  HASH_2_VALKEY: 22,
-  HASH_METADATA: 24,
-  HASH_LISTPACK_EX: 25,
-} as const;
+/** The RDB object type bytes (the one table of @redis-persist/rdb-format). */
+export { RdbType };
 
 /** Largest hash-field expiry Redis accepts (EB_EXPIRE_TIME_MAX = 2^48 - 1). */
 const HFE_MAX = 2 ** 48 - 1;
@@ -422,19 +416,14 @@ export class ValueEncoder {
   }
 }
 
-const MODULE_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
 /** The 64-bit module type id: 9 name characters × 6 bits, then the 10-bit encoding version. */
 export function moduleId(name: string, encver: number): bigint {
-  if (name.length !== 9) throw invalid(`module type name must be 9 characters, got ${JSON.stringify(name)}`);
-  if (!Number.isInteger(encver) || encver < 0 || encver > 1023) throw invalid(`module encoding version must be 0..1023, got ${encver}`);
-  let id = 0n;
-  for (const ch of name) {
-    const idx = MODULE_CHARSET.indexOf(ch);
-    if (idx < 0) throw invalid(`module type name ${JSON.stringify(name)} has a character outside A-Z a-z 0-9 - _`);
-    id = (id << 6n) | BigInt(idx);
+  try {
+    return encodeModuleId(name, encver);
+  } catch (err) {
+    if (err instanceof RdbFormatError) throw invalid(err.message);
+    throw err;
   }
-  return (id << 10n) | BigInt(encver);
 }
 
 /**
@@ -456,48 +445,19 @@ export function scoreText(score: number, rdbVersion = 11): string {
 
 // ---- stream encoding (FORMATS §3.8, §4.5) ----
 
-type Id = [bigint, bigint];
-const U64 = (1n << 64n) - 1n;
+type Id = StreamId;
+const U64 = U64_MAX;
 
 function parseId(text: string, what: string): Id {
-  const m = /^(\d{1,20})-(\d{1,20})$/.exec(text);
-  if (!m) throw invalid(`${what} ${JSON.stringify(text)} is not a stream ID "<ms>-<seq>"`);
-  const ms = BigInt(m[1]);
-  const seq = BigInt(m[2]);
-  if (ms > U64 || seq > U64) throw invalid(`${what} ${text} exceeds 64 bits`);
-  return [ms, seq];
+  const id = parseStreamId(text);
+  if (id) return id;
+  if (/^\d{1,20}-\d{1,20}$/.test(text)) throw invalid(`${what} ${text} exceeds 64 bits`);
+  throw invalid(`${what} ${JSON.stringify(text)} is not a stream ID "<ms>-<seq>"`);
 }
 
-function cmpId(a: Id, b: Id): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
-}
-
-function idBytes(id: Id): Uint8Array {
-  const out = new Uint8Array(16);
-  const dv = new DataView(out.buffer);
-  dv.setBigUint64(0, id[0], false);
-  dv.setBigUint64(8, id[1], false);
-  return out;
-}
-
-const ZERO: Id = [0n, 0n];
-
-/**
- * What Redis 7.x derives for a consumer group's `entries_read` when it loads a v1 (RDB 9) stream: the
- * estimate of streamEstimateDistanceFromFirstEverEntry, with `-1` meaning "invalid".
- */
-function estimateEntriesRead(lastDelivered: Id, length: number, lastId: Id, firstId: Id): number {
-  const entriesAdded = length; // v1 load sets entries_added = length and max_deleted = 0-0
-  if (entriesAdded === 0) return 0;
-  const cmpLast = cmpId(lastDelivered, lastId);
-  if (length === 0 && cmpLast <= 0) return entriesAdded;
-  if (cmpLast === 0) return entriesAdded;
-  if (cmpLast > 0) return -1;
-  const cmpFirst = cmpId(lastDelivered, firstId);
-  if (cmpFirst < 0) return entriesAdded - length;
-  if (cmpFirst === 0) return entriesAdded - length + 1;
-  return -1;
-}
+const cmpId = compareStreamIds;
+const idBytes = streamIdToBytes;
+const ZERO: Id = STREAM_ID_ZERO;
 
 function encodeStream(enc: ValueEncoder, s: ByteSink, st: StreamValue, ctx: EncodeContext): void {
   const t = ctx.target;
@@ -529,11 +489,12 @@ function encodeStream(enc: ValueEncoder, s: ByteSink, st: StreamValue, ctx: Enco
     if (cmpId(maxDeleted, ZERO) !== 0) lost.push(`max-deleted-entry-id ${st.maxDeletedId}`);
     if (entriesAdded !== length) lost.push(`entries-added ${entriesAdded} (length ${length})`);
     // Loading a v1 stream without entries, Redis 7.x records the first ID as the maximal ID.
-    if (!entries.length && st.firstId != null && cmpId(firstId, [U64, U64]) !== 0) lost.push(`recorded-first-entry-id ${st.firstId}`);
+    if (!entries.length && st.firstId != null && cmpId(firstId, STREAM_ID_MAX) !== 0) lost.push(`recorded-first-entry-id ${st.firstId}`);
     for (const g of groups) {
       if (g.entriesRead == null) continue;
-      const est = estimateEntriesRead(parseId(g.lastDeliveredId, 'group last delivered ID'), length, lastId, firstId);
-      if (est !== g.entriesRead) lost.push(`group entries-read ${g.entriesRead}`);
+      // what Redis 7 derives loading the v1 stream: entries-added = length, max-deleted 0-0 (null: invalid)
+      const est = estimateEntriesRead(parseId(g.lastDeliveredId, 'group last delivered ID'), { length, entriesAdded: length, lastId, firstId });
+      if ((est ?? -1) !== g.entriesRead) lost.push(`group entries-read ${g.entriesRead}`);
     }
     if (lost.length) {
       lose(
@@ -591,8 +552,8 @@ function encodeStream(enc: ValueEncoder, s: ByteSink, st: StreamValue, ctx: Enco
       const same =
         e.fields.length === masterFields.length && e.fields.every((p, k) => Buffer.compare(p[0], masterFields[k]) === 0);
       lp.addInt(same ? 2 : 0);
-      lp.addInt(BigInt.asIntN(64, e.id[0] - node.master[0]));
-      lp.addInt(BigInt.asIntN(64, e.id[1] - node.master[1]));
+      lp.addInt(BigInt.asIntN(64, e.id.ms - node.master.ms));
+      lp.addInt(BigInt.asIntN(64, e.id.seq - node.master.seq));
       if (same) {
         for (const [, v] of e.fields) lp.add(v);
         lp.addInt(e.fields.length + 3);
@@ -609,13 +570,13 @@ function encodeStream(enc: ValueEncoder, s: ByteSink, st: StreamValue, ctx: Enco
     enc.writeStr(s, lp.finish());
   }
   enc.writeLen(s, length);
-  enc.writeLen(s, lastId[0]);
-  enc.writeLen(s, lastId[1]);
+  enc.writeLen(s, lastId.ms);
+  enc.writeLen(s, lastId.seq);
   if (version >= 2) {
-    enc.writeLen(s, firstId[0]);
-    enc.writeLen(s, firstId[1]);
-    enc.writeLen(s, maxDeleted[0]);
-    enc.writeLen(s, maxDeleted[1]);
+    enc.writeLen(s, firstId.ms);
+    enc.writeLen(s, firstId.seq);
+    enc.writeLen(s, maxDeleted.ms);
+    enc.writeLen(s, maxDeleted.seq);
     enc.writeLen(s, entriesAdded);
   }
   groups.sort((a, b) => Buffer.compare(a.name, b.name));
@@ -627,8 +588,8 @@ function encodeStream(enc: ValueEncoder, s: ByteSink, st: StreamValue, ctx: Enco
   for (const g of groups) {
     enc.writeStr(s, g.name);
     const ld = parseId(g.lastDeliveredId, 'group last delivered ID');
-    enc.writeLen(s, ld[0]);
-    enc.writeLen(s, ld[1]);
+    enc.writeLen(s, ld.ms);
+    enc.writeLen(s, ld.seq);
     if (version >= 2) {
       const er = g.entriesRead;
       if (er != null && (!Number.isInteger(er) || er < 0)) throw invalid(`group entriesRead ${er} is not a count`);

@@ -1,4 +1,5 @@
 import { Crc64 } from '@redis-persist/bytes';
+import { RdbOpcode } from '@redis-persist/rdb-format';
 import { AtomicFile, type AtomicFileOptions } from '@redis-persist/fsio';
 import type { FunctionRecord, KeyRecord, KeyspaceRecord } from '@redis-persist/keyspace';
 import { RdbWriterError, describeKey } from './errors.js';
@@ -61,12 +62,6 @@ export interface RdbWriteSummary {
   replacedBackup?: string | null;
 }
 
-const OP_FUNCTION2 = 0xf5;
-const OP_EXPIRETIME = 0xfd;
-const OP_EXPIRETIME_MS = 0xfc;
-const OP_SELECTDB = 0xfe;
-const OP_AUX = 0xfa;
-const OP_EOF = 0xff;
 
 /**
  * Synchronous RDB encoder. Call {@link header} first, then {@link func}/{@link key} (or {@link record}) in any
@@ -121,7 +116,7 @@ export class RdbWriter {
   }
 
   private auxRecord(name: string, value: string): void {
-    this.sink.u8(OP_AUX);
+    this.sink.u8(RdbOpcode.AUX);
     writeStr(this.sink, Buffer.from(name, 'utf8'), this.compress);
     writeStr(this.sink, Buffer.from(value, 'utf8'), this.compress);
   }
@@ -164,7 +159,7 @@ export class RdbWriter {
       return this.drop({ kind: 'function', library: rec.library, feature: 'functions', message: msg }, err);
     }
     if (!(rec.code instanceof Uint8Array)) throw new RdbWriterError('invalid', `function library ${JSON.stringify(rec.library)} has no code`);
-    this.sink.u8(OP_FUNCTION2);
+    this.sink.u8(RdbOpcode.FUNCTION2);
     writeStr(this.sink, rec.code, this.compress);
     this.functions++;
     return this.out();
@@ -228,16 +223,16 @@ export class RdbWriter {
     }
     const s = this.sink;
     if (db !== this.db) {
-      s.u8(OP_SELECTDB);
+      s.u8(RdbOpcode.SELECTDB);
       writeLen(s, db);
       this.db = db;
     }
     if (rec.expireAt != null) {
       if (t.msExpire) {
-        s.u8(OP_EXPIRETIME_MS);
+        s.u8(RdbOpcode.EXPIRETIME_MS);
         s.i64le(rec.expireAt);
       } else {
-        s.u8(OP_EXPIRETIME);
+        s.u8(RdbOpcode.EXPIRETIME);
         s.i32le(rec.expireAt / 1000);
       }
     }
@@ -258,7 +253,7 @@ export class RdbWriter {
   end(): Uint8Array {
     this.expectBody('end()');
     this.state = 'done';
-    this.sink.u8(OP_EOF);
+    this.sink.u8(RdbOpcode.EOF);
     const head = this.out();
     if (!this.target.checksum) return head;
     const out = new Uint8Array(head.length + 8);

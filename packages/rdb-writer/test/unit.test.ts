@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { crc64, lzfDecompress } from '@redis-persist/bytes';
 import type { KeyspaceRecord, StreamValue } from '@redis-persist/keyspace';
 import { RdbWriter, RdbWriterError, encodeDumpPayload, splitDumpPayload, writeRdb, type DropInfo, type RdbWriteOptions } from '@redis-persist/rdb-writer';
-import { ListpackBuilder, ZiplistBuilder, buildIntset } from '../src/blobs.js';
+import { ListpackBuilder, ZiplistBuilder, encodeIntset as buildIntset } from '@redis-persist/rdb-format';
 import { ByteSink, writeLen, writeStr } from '../src/sink.js';
 
 const b = (s: string) => Buffer.from(s);

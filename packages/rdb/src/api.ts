@@ -1,7 +1,8 @@
 import { readFileChunks, type ReadChunksOptions } from '@redis-persist/fsio';
 import type { KeyType, KeyValue } from '@redis-persist/keyspace';
 import { RdbError, type RdbErrorCode } from './errors.js';
-import { DONE, NEED_MORE, RdbParser, describeType, rdbTypeName } from './parser.js';
+import { describeRdbType, rdbTypeName } from '@redis-persist/rdb-format';
+import { DONE, NEED_MORE, RdbParser } from './parser.js';
 import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
 
 /** Where an RDB can come from. */
@@ -309,7 +310,7 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
   for (const a of dbMap.values()) {
     const s = a.stats;
     for (const t of a.order) {
-      const d = describeType(t, report.magic ?? 'REDIS')!;
+      const d = describeRdbType(t, report.magic ?? 'REDIS')!;
       s.byType[d.type] = (s.byType[d.type] ?? 0) + a.perType[t];
       s.byEncoding[d.encoding] = (s.byEncoding[d.encoding] ?? 0) + a.perType[t];
     }

@@ -1,4 +1,4 @@
-import { BytesError, ByteQueue, Crc64, intToBytes, lzfDecompress, matchGlob, parseCanonicalInt, strtod } from '@redis-persist/bytes';
+import { BytesError, ByteQueue, Crc64, intToBytes, lzfDecompress, lzfMaxDecompressedLength, lzfValid, matchGlob, parseCanonicalInt, strtod } from '@redis-persist/bytes';
 import type {
   FunctionRecord,
   HashField,
@@ -9,16 +9,41 @@ import type {
   StreamValue,
 } from '@redis-persist/keyspace';
 import {
+  ModuleOpcode,
+  QuicklistContainer,
+  RdbOpcode,
+  RdbLength,
+  RdbStringEncoding,
+  RdbType,
+  STREAM_ID_MAX,
+  ZSET1_SCORE_NAN,
+  ZSET1_SCORE_NEG_INF,
+  ZSET1_SCORE_POS_INF,
+  U64_MAX,
+  decodeModuleId,
+  describeRdbType,
+  estimateEntriesRead,
+  formatStreamId,
+  functionLibraryFirstLine,
   intsetEntries,
+  isSingleBlobType,
   listpackCount,
   listpackDuplicate,
   listpackEntries,
+  parseFunctionLibraryHeader,
+  parseStreamId,
+  rdbTypeName,
+  RdbFormatError,
+  streamIdFromBytes,
+  streamIdTextAt,
+  u64Text,
   ziplistCount,
   ziplistDuplicate,
   ziplistEntries,
   zipmapEntries,
   type PackedEntry,
-} from './blobs.js';
+  type StreamId,
+} from '@redis-persist/rdb-format';
 import { DupCheck } from './dup.js';
 import { NameSet, StreamIdTable } from './stream-tables.js';
 import { RdbError, type RdbErrorCode } from './errors.js';
@@ -28,79 +53,39 @@ import type { ParseRdbOptions, RdbMagic, RdbRecord, RdbSkip } from './types.js';
 /** Thrown by the primitive readers when the buffered bytes end inside the unit being read. */
 const NEED: unique symbol = Symbol('need more bytes');
 
-/** What to do with the values of a key. */
-const SKIP = 0; // walk the structure only (filtered-out keys): no decompression, no blob decoding
-const CHECK = 1; // decode and validate everything, keep nothing
-const VALUE = 2; // decode, validate and materialise
-const DROP = 3; // validate (decompress LZF) and keep nothing
-const RANGE = 4; // validate and leave the bytes in this.rb[this.rs..this.re) (until the next read), return EMPTY
+/** What the parser does with a value, or with a string inside one. */
+const enum ValueMode {
+  /** Walk the structure only (filtered-out keys): no decompression, no blob decoding. */
+  Skip = 0,
+  /** Decode and validate everything, keep nothing. */
+  Check = 1,
+  /** Decode, validate and materialise. */
+  Value = 2,
+  /** Validate (decompress LZF) and keep nothing. */
+  Drop = 3,
+  /** Validate and leave the bytes in this.rb[this.rs..this.re) (until the next read), return EMPTY. */
+  Range = 4,
+}
+
+// The length encodings as plain constants: len() and str() run for every string of the file.
+const { BITS6: LEN_6BIT, BITS14: LEN_14BIT, ENCODED: LEN_ENCODED, BITS32: LEN_32BIT, BITS64: LEN_64BIT } = RdbLength;
+const { INT8: ENC_INT8, INT16: ENC_INT16, INT32: ENC_INT32, LZF: ENC_LZF } = RdbStringEncoding;
 
 const EMPTY = new Uint8Array(0);
-const U64_MAX = (1n << 64n) - 1n;
-const MODULE_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const latin1 = new TextDecoder('latin1');
 
 export const RDB_MAX_VERSION = 13;
+/** The RDB versions Valkey writes under its own `VALKEY` magic (9.0, 9.2). */
+const VALKEY_MIN_VERSION = 80;
+const VALKEY_MAX_VERSION = 81;
+/** The first RDB version with a CRC64 after the EOF opcode. */
+const FIRST_CHECKSUM_VERSION = 5;
+/** The first RDB version whose KEY_META opcode (243) Redis writes (8.6). */
+const FIRST_KEY_META_VERSION = 13;
+/** The 9-byte header: `REDIS` + 4 digits, or `VALKEY` + 3. */
+const HEADER_BYTES = 9;
 
-interface TypeDesc {
-  type: KeyType;
-  encoding: string;
-}
-
-/** {@link describeTypeOnce} of every type byte, per magic (one object each, shared by all keys). */
-const TYPE_DESCS: Record<RdbMagic, (TypeDesc | null)[]> = {
-  REDIS: Array.from({ length: 256 }, (_, t) => describeTypeOnce(t, 'REDIS')),
-  VALKEY: Array.from({ length: 256 }, (_, t) => describeTypeOnce(t, 'VALKEY')),
-};
-
-/** The model type and file encoding of each RDB object type byte. */
-export function describeType(t: number, magic: RdbMagic): TypeDesc | null {
-  return TYPE_DESCS[magic][t] ?? null;
-}
-
-function describeTypeOnce(t: number, magic: RdbMagic): TypeDesc | null {
-  switch (t) {
-    case 0: return { type: 'string', encoding: 'string' };
-    case 1: return { type: 'list', encoding: 'linkedlist' };
-    case 2: return { type: 'set', encoding: 'hashtable' };
-    case 3: return { type: 'zset', encoding: 'skiplist' };
-    case 4: return { type: 'hash', encoding: 'hashtable' };
-    case 5: return { type: 'zset', encoding: 'skiplist' };
-    case 6: return { type: 'module', encoding: 'module-pre-ga' };
-    case 7: return { type: 'module', encoding: 'module' };
-    case 9: return { type: 'hash', encoding: 'zipmap' };
-    case 10: return { type: 'list', encoding: 'ziplist' };
-    case 11: return { type: 'set', encoding: 'intset' };
-    case 12: return { type: 'zset', encoding: 'ziplist' };
-    case 13: return { type: 'hash', encoding: 'ziplist' };
-    case 14: return { type: 'list', encoding: 'quicklist' };
-    case 15: return { type: 'stream', encoding: 'stream' };
-    case 16: return { type: 'hash', encoding: 'listpack' };
-    case 17: return { type: 'zset', encoding: 'listpack' };
-    case 18: return { type: 'list', encoding: 'quicklist' };
-    case 19: return { type: 'stream', encoding: 'stream' };
-    case 20: return { type: 'set', encoding: 'listpack' };
-    case 21: return { type: 'stream', encoding: 'stream' };
-    case 22: return { type: 'hash', encoding: 'hashtable' }; // Redis 7.4-rc metadata hash / Valkey 9 HASH_2
-    case 23: return magic === 'VALKEY' ? null : { type: 'hash', encoding: 'listpackex' };
-    case 24: return { type: 'hash', encoding: 'hashtable' };
-    case 25: return { type: 'hash', encoding: 'listpackex' };
-    default: return null;
-  }
-}
-
-const TYPE_NAMES: Record<number, string> = {
-  0: 'string', 1: 'list-linked', 2: 'set-hashtable', 3: 'zset-v1', 4: 'hash-hashtable', 5: 'zset-v2', 6: 'module-pre-release',
-  7: 'module-value', 9: 'hash-zipmap', 10: 'list-ziplist', 11: 'set-intset', 12: 'zset-ziplist', 13: 'hash-ziplist',
-  14: 'quicklist', 15: 'stream', 16: 'hash-listpack', 17: 'zset-listpack', 18: 'quicklist-v2', 19: 'stream-v2',
-  20: 'set-listpack', 21: 'stream-v3', 22: 'hash-hashtable-md-pre-release', 23: 'hash-listpack-md-pre-release',
-  24: 'hash-hashtable-md', 25: 'hash-listpack-md', 26: 'stream-v4',
-};
-
-/** Redis' name for an RDB object type (as redis-check-rdb prints it). */
-export function rdbTypeName(t: number): string {
-  return TYPE_NAMES[t] ?? `unknown type ${t}`;
-}
+export { rdbTypeName };
 
 interface ValueResult {
   value?: KeyValue;
@@ -132,9 +117,12 @@ interface ParserConfig {
 /** Receives the keys of {@link RdbParser.setKeySink}: database, RDB type byte, absolute expiry in Unix ms or null. */
 export type KeySink = (db: number, rdbType: number, expireAt: number | null) => void;
 
-const BATCH_SET = 0;
-const BATCH_HASH = 1;
-const BATCH_ZSET = 2;
+/** What {@link RdbParser.batch} checks: set members, hash fields (with their values) or members with binary scores. */
+const enum BatchKind {
+  Set = 0,
+  Hash = 1,
+  Zset = 2,
+}
 
 const STRING_RESULT: ValueResult = { elements: 1, empty: false };
 const SKIPPED_RESULT: ValueResult = { elements: 0, empty: false };
@@ -367,7 +355,7 @@ export class RdbParser {
 
   /**
    * `salvage`: the value of type `op` that was being read is damaged (`err`). Its bytes are put back in front of the
-   * queue and walked again structurally (SKIP: lengths only, inner checks off) to its end. Throws `err` when that
+   * queue and walked again structurally (ValueMode.Skip: lengths only, inner checks off) to its end. Throws `err` when that
    * walk fails too: the framing itself is lost.
    */
   private *skipDamaged(op: number, err: RdbError): Generator<number | RdbRecord, void, void> {
@@ -385,7 +373,7 @@ export class RdbParser {
     this.capture = null;
     this.walking = err;
     try {
-      yield* this.value(op, SKIP);
+      yield* this.value(op, ValueMode.Skip);
     } catch (e) {
       if (e instanceof RdbError) throw err;
       throw e;
@@ -421,29 +409,29 @@ export class RdbParser {
     const b = this.q.buf;
     const c = b[this.pos];
     const t = c >> 6;
-    if (t === 0) {
+    if (t === LEN_6BIT) {
       this.pos++;
       return c;
     }
-    if (t === 1) {
+    if (t === LEN_14BIT) {
       this.need(2);
       const v = ((c & 0x3f) << 8) | b[this.pos + 1];
       this.pos += 2;
       return v;
     }
-    if (t === 3) {
+    if (t === LEN_ENCODED) {
       // Redis' rdbLoadLen returns the special-encoding number as the length when a plain length is expected
       this.pos++;
       return c & 0x3f;
     }
-    if (c === 0x80) {
+    if (c === LEN_32BIT) {
       this.need(5);
       const p = this.pos;
       const v = ((b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]) >>> 0;
       this.pos += 5;
       return v;
     }
-    if (c === 0x81) {
+    if (c === LEN_64BIT) {
       this.need(9);
       const p = this.pos;
       const hi = ((b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]) >>> 0;
@@ -458,7 +446,7 @@ export class RdbParser {
   private lenBig = (): bigint => {
     this.need(1);
     const b = this.q.buf;
-    if (b[this.pos] === 0x81) {
+    if (b[this.pos] === LEN_64BIT) {
       this.need(9);
       const p = this.pos;
       let v = 0n;
@@ -509,18 +497,18 @@ export class RdbParser {
   private readonly digitBufs = [new Uint8Array(16), new Uint8Array(16)];
   private digitTurn = 0;
 
-  /** Where the last RANGE read left its bytes: `rb[rs..re)`. */
+  /** Where the last ValueMode.Range read left its bytes: `rb[rs..re)`. */
   private rb: Uint8Array = EMPTY;
   private rs = 0;
   private re = 0;
-  /** LZF output of DROP reads (apart from `scratch`, which a RANGE read before it may still occupy). */
+  /** LZF output of ValueMode.Drop reads (apart from `scratch`, which a ValueMode.Range read before it may still occupy). */
   private dropScratch = new Uint8Array(0);
   private readonly dup: DupCheck;
 
-  /** Decimal text of an INT-encoded string: a fresh copy for VALUE, a reused view for CHECK, a range for RANGE. */
-  private intStr(v: number, mode: number): Uint8Array {
-    if (mode === VALUE) return intToBytes(v);
-    if (mode === DROP) return EMPTY;
+  /** Decimal text of an INT-encoded string: a fresh copy for ValueMode.Value, a reused view for ValueMode.Check, a range for ValueMode.Range. */
+  private intStr(v: number, mode: ValueMode): Uint8Array {
+    if (mode === ValueMode.Value) return intToBytes(v);
+    if (mode === ValueMode.Drop) return EMPTY;
     // two alternating buffers: a field and its value may both be INT-encoded views
     const d = this.digitBufs[(this.digitTurn ^= 1)];
     let i = 16;
@@ -530,7 +518,7 @@ export class RdbParser {
       n = Math.floor(n / 10);
     } while (n > 0);
     if (v < 0) d[--i] = 0x2d;
-    if (mode === RANGE) {
+    if (mode === ValueMode.Range) {
       this.rb = d;
       this.rs = i;
       this.re = 16;
@@ -539,8 +527,12 @@ export class RdbParser {
     return d.subarray(i);
   }
 
-  /** Runs `f` now as one unit if the buffered bytes suffice (no generator), else returns NEED. */
-  private now<T>(f: () => T): T | typeof NEED {
+  /**
+   * Runs `f` now as one unit if the buffered bytes suffice, else returns undefined. Every read is written
+   * `this.now(f) ?? (yield* this.u(f, what))`: the common case (the bytes are there) makes no generator, which
+   * matters per element of a big collection; {@link u} waits for more bytes and reruns `f` from its start.
+   */
+  private now<T>(f: () => T): T | undefined {
     const q = this.q;
     this.pos = q.start;
     try {
@@ -550,16 +542,16 @@ export class RdbParser {
       return v;
     } catch (err) {
       if (err !== NEED) throw err;
-      return NEED;
+      return undefined;
     }
   }
 
-  private readonly strFns = [SKIP, CHECK, VALUE, DROP, RANGE].map((m) => () => {
+  private readonly strFns = [ValueMode.Skip, ValueMode.Check, ValueMode.Value, ValueMode.Drop, ValueMode.Range].map((m) => () => {
     this.itemOffset = this.absPos();
     return this.str(m);
   });
 
-  private curMode = SKIP;
+  private curMode = ValueMode.Skip;
   private readonly pairFn = (): readonly [Uint8Array, Uint8Array] => {
     this.itemOffset = this.absPos();
     return [this.str(this.curMode), this.str(this.curMode)];
@@ -572,21 +564,21 @@ export class RdbParser {
     this.itemOffset = this.absPos();
     return [this.str(this.curMode), this.strDouble()];
   };
-  // CHECK-mode variants: the member (field) stays as a RANGE for the duplicate check, nothing is allocated
+  // ValueMode.Check-mode variants: the member (field) stays as a ValueMode.Range for the duplicate check, nothing is allocated
   private readonly pairCheckFn = (): number => {
     this.itemOffset = this.absPos();
-    this.str(RANGE);
-    this.str(DROP);
+    this.str(ValueMode.Range);
+    this.str(ValueMode.Drop);
     return 0;
   };
   private readonly zset2CheckFn = (): number => {
     this.itemOffset = this.absPos();
-    this.str(RANGE);
+    this.str(ValueMode.Range);
     return this.f64();
   };
   private readonly zset1CheckFn = (): number => {
     this.itemOffset = this.absPos();
-    this.str(RANGE);
+    this.str(ValueMode.Range);
     return this.strDouble();
   };
 
@@ -611,12 +603,12 @@ export class RdbParser {
   }
 
   /**
-   * CHECK of the members of a set (hashtable), fields and values of a hash (hashtable) or members and binary scores of
+   * ValueMode.Check of the members of a set (hashtable), fields and values of a hash (hashtable) or members and binary scores of
    * a sorted set, from element `i` of `n`: takes, straight from the buffer, the elements made of plain short strings
    * that are wholly buffered, checks them (duplicates, NaN scores) and returns the index of the first element it
    * left (to the general path: another encoding, or the buffer ends inside it).
    */
-  private batch(kind: number, n: number, i: number): number {
+  private batch(kind: BatchKind, n: number, i: number): number {
     if (this.capture) return i;
     const q = this.q;
     const b = q.buf;
@@ -631,10 +623,10 @@ export class RdbParser {
       const me = this.re;
       let next = me;
       let score = 0;
-      if (kind === BATCH_HASH) {
+      if (kind === BatchKind.Hash) {
         if (!this.rawAt(b, me, end)) break;
         next = this.re;
-      } else if (kind === BATCH_ZSET) {
+      } else if (kind === BatchKind.Zset) {
         if (me + 8 > end) break;
         const d = this.f64Bytes;
         for (let k = 0; k < 8; k++) d[k] = b[me + k];
@@ -643,13 +635,13 @@ export class RdbParser {
       }
       q.start = next;
       lastSt = st;
-      if (kind === BATCH_ZSET && Number.isNaN(score)) {
+      if (kind === BatchKind.Zset && Number.isNaN(score)) {
         this.itemOffset = q.offset - (next - st);
         this.fail('sorted set score is NaN');
       }
       if (dup.seenRange(b, ms, me)) {
         this.itemOffset = q.offset - (next - st);
-        this.fail(kind === BATCH_SET ? 'duplicate set member' : kind === BATCH_HASH ? 'duplicate hash field' : 'duplicate sorted set member');
+        this.fail(kind === BatchKind.Set ? 'duplicate set member' : kind === BatchKind.Hash ? 'duplicate hash field' : 'duplicate sorted set member');
       }
     }
     // as the general path leaves it: the offset of the last element read
@@ -663,58 +655,57 @@ export class RdbParser {
     return this.dup;
   }
 
-  /** A string (`str` encoding). SKIP: not materialised (returns EMPTY); CHECK: a view; VALUE: a copy. */
-  private str(mode: number): Uint8Array {
+  /** A string (`str` encoding). ValueMode.Skip: not materialised (returns EMPTY); ValueMode.Check: a view; ValueMode.Value: a copy. */
+  private str(mode: ValueMode): Uint8Array {
     this.need(1);
     const b = this.q.buf;
     const c = b[this.pos];
-    if (c >> 6 === 3) {
+    if (c >> 6 === LEN_ENCODED) {
       const e = c & 0x3f;
       const p = this.pos;
-      if (e === 0) {
+      if (e === ENC_INT8) {
         this.need(2);
         this.pos += 2;
-        return mode === SKIP ? EMPTY : this.intStr((b[p + 1] << 24) >> 24, mode);
+        return mode === ValueMode.Skip ? EMPTY : this.intStr((b[p + 1] << 24) >> 24, mode);
       }
-      if (e === 1) {
+      if (e === ENC_INT16) {
         this.need(3);
         this.pos += 3;
-        return mode === SKIP ? EMPTY : this.intStr(((b[p + 1] | (b[p + 2] << 8)) << 16) >> 16, mode);
+        return mode === ValueMode.Skip ? EMPTY : this.intStr(((b[p + 1] | (b[p + 2] << 8)) << 16) >> 16, mode);
       }
-      if (e === 2) {
+      if (e === ENC_INT32) {
         this.need(5);
         this.pos += 5;
-        return mode === SKIP ? EMPTY : this.intStr(b[p + 1] | (b[p + 2] << 8) | (b[p + 3] << 16) | (b[p + 4] << 24), mode);
+        return mode === ValueMode.Skip ? EMPTY : this.intStr(b[p + 1] | (b[p + 2] << 8) | (b[p + 3] << 16) | (b[p + 4] << 24), mode);
       }
-      if (e === 3) {
+      if (e === ENC_LZF) {
         const at = this.absPos();
         this.pos++;
         const clen = this.len();
         const ulen = this.len();
         if (ulen > this.cfg.maxString) throw this.error('limit', at, `LZF string of ${ulen} bytes exceeds the ${this.cfg.maxString}-byte limit`);
-        // an LZF back-reference of 3 bytes yields at most 264: a larger ratio is a lie
         // lzf_decompress reports failure as 0 bytes written: Redis accepts any data when the length is 0
         if (ulen === 0) {
           this.need(clen);
           this.pos += clen;
-          if (mode === RANGE) {
+          if (mode === ValueMode.Range) {
             this.rb = EMPTY;
             this.rs = this.re = 0;
           }
           return EMPTY;
         }
-        if (ulen > clen * 88 + 64 && !this.walking) this.corrupt(`LZF string claims ${ulen} bytes from ${clen} compressed bytes`, at);
+        if (ulen > lzfMaxDecompressedLength(clen) && !this.walking) this.corrupt(`LZF string claims ${ulen} bytes from ${clen} compressed bytes`, at);
         this.need(clen);
-        // DROP: walk the LZF stream without writing its output (a damaged one is decompressed below for the error)
-        if (mode === SKIP || (mode === DROP && lzfValid(this.q.buf, this.pos, this.pos + clen, ulen))) {
+        // ValueMode.Drop: walk the LZF stream without writing its output (a damaged one is decompressed below for the error)
+        if (mode === ValueMode.Skip || (mode === ValueMode.Drop && lzfValid(this.q.buf, this.pos, this.pos + clen, ulen))) {
           this.pos += clen;
           return EMPTY;
         }
         const src = this.q.buf.subarray(this.pos, this.pos + clen);
         this.pos += clen;
         let out: Uint8Array;
-        if (mode === VALUE) out = new Uint8Array(ulen);
-        else if (mode === DROP) {
+        if (mode === ValueMode.Value) out = new Uint8Array(ulen);
+        else if (mode === ValueMode.Drop) {
           if (this.dropScratch.length < ulen) this.dropScratch = new Uint8Array(Math.max(ulen, this.dropScratch.length * 2));
           out = this.dropScratch;
         } else {
@@ -727,9 +718,9 @@ export class RdbParser {
           if (err instanceof BytesError) this.corrupt(`invalid LZF compressed string: ${err.message}`, at);
           throw err;
         }
-        if (mode === VALUE) return out;
-        if (mode === CHECK) return out.subarray(0, ulen);
-        if (mode === RANGE) {
+        if (mode === ValueMode.Value) return out;
+        if (mode === ValueMode.Check) return out.subarray(0, ulen);
+        if (mode === ValueMode.Range) {
           this.rb = out;
           this.rs = 0;
           this.re = ulen;
@@ -744,9 +735,9 @@ export class RdbParser {
     this.need(n);
     const p = this.pos;
     this.pos += n;
-    if (mode === VALUE) return copyBytes(b, p, n);
-    if (mode === CHECK) return b.subarray(p, p + n);
-    if (mode === RANGE) {
+    if (mode === ValueMode.Value) return copyBytes(b, p, n);
+    if (mode === ValueMode.Check) return b.subarray(p, p + n);
+    if (mode === ValueMode.Range) {
       this.rb = b;
       this.rs = p;
       this.re = p + n;
@@ -758,7 +749,7 @@ export class RdbParser {
   private *u<T>(f: () => T, what: string): Generator<number, T, void> {
     for (;;) {
       const v = this.now(f);
-      if (v !== NEED) return v;
+      if (v !== undefined) return v;
       this.needWhat = what;
       this.needAt = this.q.offset;
       yield this.needBytes;
@@ -766,14 +757,14 @@ export class RdbParser {
   }
 
   /**
-   * A string whose bytes the caller does not need (SKIP/CHECK of plain values): a raw string is consumed as it
+   * A string whose bytes the caller does not need (ValueMode.Skip/ValueMode.Check of plain values): a raw string is consumed as it
    * arrives, without being buffered whole, so a 1 GB value costs no memory; INT/LZF strings go through {@link str}.
    */
-  private *dropStr(mode: number, what: string): Generator<number, void, void> {
+  private *dropStr(mode: ValueMode, what: string): Generator<number, void, void> {
     const n = yield* this.u(() => {
       this.itemOffset = this.absPos();
       this.need(1);
-      if (this.q.buf[this.pos] >> 6 === 3) return -1;
+      if (this.q.buf[this.pos] >> 6 === LEN_ENCODED) return -1;
       const len = this.len();
       if (len > this.cfg.maxString) throw this.error('limit', this.itemOffset, `string of ${len} bytes exceeds the ${this.cfg.maxString}-byte limit`);
       return len;
@@ -799,7 +790,7 @@ export class RdbParser {
     }
   }
 
-  private strU(mode: number, what: string): Generator<number, Uint8Array, void> {
+  private strU(mode: ValueMode, what: string): Generator<number, Uint8Array, void> {
     return this.u(this.strFns[mode], what);
   }
 
@@ -810,7 +801,7 @@ export class RdbParser {
   // ---- the file ----
 
   private *run(): Generator<number | RdbRecord, void, void> {
-    const header = yield* this.u(() => latin1.decode(this.raw(9)), 'the 9-byte RDB header');
+    const header = yield* this.u(() => latin1.decode(this.raw(HEADER_BYTES)), 'the 9-byte RDB header');
     let version: number;
     if (header.startsWith('REDIS')) {
       // Redis takes the version with atoi() of bytes 5-8: leading blanks, a sign and digits, then anything
@@ -824,7 +815,7 @@ export class RdbParser {
       throw this.error('corrupt', 0, `not an RDB file: wrong signature ${JSON.stringify(header)} (expected "REDIS" and a 4-digit version)`);
     }
     if (version < 1) throw this.error('unsupported', 5, `can't handle RDB format version ${JSON.stringify(header.slice(5))}`);
-    if (this.magic === 'REDIS' ? version > RDB_MAX_VERSION : version < 80 || version > 81) {
+    if (this.magic === 'REDIS' ? version > RDB_MAX_VERSION : version < VALKEY_MIN_VERSION || version > VALKEY_MAX_VERSION) {
       throw this.error('unsupported', 5, `RDB format version ${version} (${this.magic}) is not supported (this parser knows REDIS 1-${RDB_MAX_VERSION}, VALKEY 80-81)`);
     }
     this.version = version;
@@ -841,11 +832,11 @@ export class RdbParser {
       const op = q0.start < q0.end ? q0.buf[q0.start++] : yield* this.u(this.u8, 'an opcode or a type byte');
       if (keyStart < 0) keyStart = opAt;
       switch (op) {
-        case 0xff: {
+        case RdbOpcode.EOF: {
           this.flushCrc();
           const computed = this.crc.value();
           let rec: RdbRecord;
-          if (version >= 5) {
+          if (version >= FIRST_CHECKSUM_VERSION) {
             const stored = yield* this.u(() => this.raw(8).slice(), 'the 8-byte CRC64 checksum');
             let s = 0n;
             for (let k = 7; k >= 0; k--) s = (s << 8n) | BigInt(stored[k]);
@@ -864,61 +855,60 @@ export class RdbParser {
           yield rec;
           return;
         }
-        case 0xfe: {
+        case RdbOpcode.SELECTDB: {
           db = yield* this.u(this.len, 'a database number');
           if (db > this.cfg.maxDb) throw this.error('limit', opAt, `database index ${db} exceeds the limit of ${this.cfg.maxDb}`);
           keyStart = -1;
           yield { kind: 'db', db, offset: opAt };
           continue;
         }
-        case 0xfd:
+        case RdbOpcode.EXPIRETIME:
           expireAt = (yield* this.u(() => {
             const r = this.raw(4);
             return r[0] | (r[1] << 8) | (r[2] << 16) | (r[3] << 24);
           }, 'a 4-byte expire time')) * 1000;
           continue;
-        case 0xfc: {
-          const v = this.now(this.ms8);
-          expireAt = v === NEED ? yield* this.u(this.ms8, 'an 8-byte expire time') : v;
+        case RdbOpcode.EXPIRETIME_MS: {
+          expireAt = this.now(this.ms8) ?? (yield* this.u(this.ms8, 'an 8-byte expire time'));
           continue;
         }
-        case 0xfb: {
+        case RdbOpcode.RESIZEDB: {
           const [size, expires] = yield* this.u(() => [this.len(), this.len()], 'RESIZEDB sizes');
           keyStart = -1;
           yield { kind: 'resizedb', db, size, expires, offset: opAt };
           continue;
         }
-        case 0xfa: {
-          const [key, value] = yield* this.u(() => [this.str(VALUE), this.str(VALUE)], 'an AUX field');
+        case RdbOpcode.AUX: {
+          const [key, value] = yield* this.u(() => [this.str(ValueMode.Value), this.str(ValueMode.Value)], 'an AUX field');
           keyStart = -1;
           yield { kind: 'aux', key, value, offset: opAt };
           continue;
         }
-        case 0xf9:
+        case RdbOpcode.FREQ:
           freq = yield* this.u(this.u8, 'an LFU frequency byte');
           continue;
-        case 0xf8:
+        case RdbOpcode.IDLE:
           idle = yield* this.u(this.len, 'an LRU idle time');
           continue;
-        case 0xf7: {
+        case RdbOpcode.MODULE_AUX: {
           const [id, whenOp] = yield* this.u(() => [this.lenBig(), this.len()], 'a module AUX header');
-          if (whenOp !== 2) this.corrupt(`module AUX 'when' opcode is ${whenOp}, expected 2`, opAt);
+          if (whenOp !== ModuleOpcode.UINT) this.corrupt(`module AUX 'when' opcode is ${whenOp}, expected 2`, opAt);
           const when = yield* this.u(this.len, "a module AUX 'when'");
           this.capture = [];
-          yield* this.moduleStream(CHECK);
+          yield* this.moduleStream(ValueMode.Check);
           const raw = Buffer.concat(this.capture);
           this.capture = null;
-          const m = moduleName(id);
+          const m = decodeModuleId(id);
           keyStart = -1;
           yield { kind: 'module-aux', module: m.name, encver: m.encver, when, raw, offset: opAt };
           continue;
         }
-        case 0xf6: {
+        case RdbOpcode.FUNCTION_PRE_GA: {
           const fn = yield* this.u(() => {
-            const name = this.str(VALUE);
-            const engine = this.str(VALUE);
-            if (this.len() !== 0) this.str(SKIP);
-            const body = this.str(VALUE);
+            const name = this.str(ValueMode.Value);
+            const engine = this.str(ValueMode.Value);
+            if (this.len() !== 0) this.str(ValueMode.Skip);
+            const body = this.str(ValueMode.Value);
             const library = Buffer.from(name).toString('utf8');
             const eng = Buffer.from(engine).toString('utf8');
             // 7.0 GA turns a pre-GA function into a library whose code starts with its shebang line
@@ -926,47 +916,47 @@ export class RdbParser {
             return { library, engine: eng.toUpperCase(), code };
           }, 'a function (pre-GA format)');
           keyStart = -1;
-          yield { kind: 'function', function: fn, opcode: 0xf6, offset: opAt };
+          yield { kind: 'function', function: fn, opcode: RdbOpcode.FUNCTION_PRE_GA, offset: opAt };
           continue;
         }
-        case 0xf5: {
-          const code = yield* this.strU(VALUE, 'a function library');
+        case RdbOpcode.FUNCTION2: {
+          const code = yield* this.strU(ValueMode.Value, 'a function library');
           // redis-check-rdb only reads the library; a loading server compiles it (we need its name for values)
           const fn = parseFunctionLibrary(code, this.cfg.values ? (m) => this.corrupt(m, opAt) : null);
           keyStart = -1;
-          yield { kind: 'function', function: fn, opcode: 0xf5, offset: opAt };
+          yield { kind: 'function', function: fn, opcode: RdbOpcode.FUNCTION2, offset: opAt };
           continue;
         }
-        case 0xf4: {
+        case RdbOpcode.SLOT_INFO: {
           const [slot, size, expires] = yield* this.u(() => [this.len(), this.len(), this.len()], 'SLOT_INFO');
           keyStart = -1;
           yield { kind: 'slot-info', slot, size, expires, offset: opAt };
           continue;
         }
-        case 0xf3: {
+        case RdbOpcode.KEY_META: {
           if (this.magic === 'VALKEY') throw this.error('unsupported', opAt, 'Valkey SLOT_IMPORT opcode (243) is not supported');
-          if (version < 13) this.corrupt(`unknown opcode 243 (KEY_META) in an RDB ${version} file`, opAt);
+          if (version < FIRST_KEY_META_VERSION) this.corrupt(`unknown opcode 243 (KEY_META) in an RDB ${version} file`, opAt);
           const n = yield* this.u(this.len, 'a KEY_META class count');
           for (let i = 0; i < n; i++) {
             yield* this.u(() => this.raw(4), 'a KEY_META class id');
-            yield* this.moduleStream(SKIP);
+            yield* this.moduleStream(ValueMode.Skip);
           }
           continue;
         }
         default: {
-          const desc = describeType(op, this.magic);
+          const desc = describeRdbType(op, this.magic);
           if (!desc) {
-            if (op === 26) throw this.error('unsupported', opAt, 'stream type 26 (Redis 8.6 IDMP streams) is not supported');
-            if (this.magic === 'VALKEY' && op === 23) throw this.error('unsupported', opAt, 'Valkey PATH_HASH type (23) is not supported');
-            if (this.magic === 'VALKEY' && op === 242) throw this.error('unsupported', opAt, 'Valkey UPDATE opcode (242) is not supported');
+            if (op === RdbType.STREAM_LISTPACKS_4) throw this.error('unsupported', opAt, 'stream type 26 (Redis 8.6 IDMP streams) is not supported');
+            if (this.magic === 'VALKEY' && op === RdbType.HASH_LISTPACK_EX_PRE_GA) throw this.error('unsupported', opAt, 'Valkey PATH_HASH type (23) is not supported');
+            if (this.magic === 'VALKEY' && op === RdbOpcode.UPDATE_VALKEY) throw this.error('unsupported', opAt, 'Valkey UPDATE opcode (242) is not supported');
             this.corrupt(`unknown object type ${op} (0x${op.toString(16)})`, opAt);
           }
-          if (op === 6) throw this.error('unsupported', opAt, 'module value in the pre-release format (type 6) cannot be read without its module');
+          if (op === RdbType.MODULE_PRE_GA) throw this.error('unsupported', opAt, 'module value in the pre-release format (type 6) cannot be read without its module');
           const sink = this.sink;
           let key: Uint8Array;
           if (sink) {
             // the key stays where it is (in the queue) or goes to keyBuf: no allocation per key
-            if (this.now(this.strFns[RANGE]) === NEED) yield* this.strU(RANGE, 'a key');
+            this.now(this.strFns[ValueMode.Range]) ?? (yield* this.strU(ValueMode.Range, 'a key'));
             const n = this.re - this.rs;
             this.keyLen = n;
             if (this.rb === this.q.buf) this.keyAt = this.rs;
@@ -978,8 +968,7 @@ export class RdbParser {
             }
             key = EMPTY;
           } else {
-            const k = this.now(this.strFns[VALUE]);
-            key = k === NEED ? yield* this.strU(VALUE, 'a key') : k;
+            key = this.now(this.strFns[ValueMode.Value]) ?? (yield* this.strU(ValueMode.Value, 'a key'));
           }
           const cfg = this.cfg;
           const wanted =
@@ -988,26 +977,26 @@ export class RdbParser {
             (!cfg.keyGlob || matchGlob(cfg.keyGlob, sink ? this.keyCopy(this.keyBuf, this.keyAt, this.keyLen) : key));
           // a key a loading master would drop is only walked over
           const expired = cfg.dropExpiredBefore !== null && expireAt !== null && expireAt < cfg.dropExpiredBefore;
-          const mode = !wanted || expired ? SKIP : cfg.values ? VALUE : CHECK;
+          const mode = !wanted || expired ? ValueMode.Skip : cfg.values ? ValueMode.Value : ValueMode.Check;
           this.curKey = key;
           this.curType = op;
           this.curOffset = keyStart;
           this.inKey = true;
           // the common small values (a string or one packed blob, already buffered) skip the value generator
-          let res: ValueResult | typeof NEED = NEED;
+          let res: ValueResult | null = null;
           // salvage: a damaged value whose lengths still say where it ends is skipped (a walked-over one cannot be)
-          const salvage = cfg.salvage && mode !== SKIP;
+          const salvage = cfg.salvage && mode !== ValueMode.Skip;
           if (salvage) this.pin();
           let damage: RdbError | null = null;
           try {
-            if (op === 0 || (op >= 9 && op <= 20 && op !== 14 && op !== 15 && op !== 18 && op !== 19)) {
-              const blob = this.now(this.strFns[mode === VALUE ? (op === 0 ? VALUE : CHECK) : op === 0 && mode === CHECK ? DROP : mode]);
-              if (blob !== NEED) {
-                if (op === 0) res = mode === VALUE ? { value: { type: 'string', value: blob }, elements: 1, empty: false } : STRING_RESULT;
-                else res = mode === SKIP ? SKIPPED_RESULT : this.decodeBlob(op, blob, mode === VALUE);
+            if (op === RdbType.STRING || isSingleBlobType(op)) {
+              const blob = this.now(this.strFns[mode === ValueMode.Value ? (op === RdbType.STRING ? ValueMode.Value : ValueMode.Check) : op === RdbType.STRING && mode === ValueMode.Check ? ValueMode.Drop : mode]);
+              if (blob !== undefined) {
+                if (op === RdbType.STRING) res = mode === ValueMode.Value ? { value: { type: 'string', value: blob }, elements: 1, empty: false } : STRING_RESULT;
+                else res = mode === ValueMode.Skip ? SKIPPED_RESULT : this.decodeBlob(op, blob, mode === ValueMode.Value);
               }
             }
-            if (res === NEED) {
+            if (res === null) {
               if (cfg.chunk > 0) {
                 this.partialCtx = { kind: 'key', db, key, type: desc.type, rdbType: op, encoding: desc.encoding, expireAt, offset: keyStart };
                 if (idle !== undefined) this.partialCtx.idle = idle;
@@ -1022,7 +1011,7 @@ export class RdbParser {
             damage = err;
           }
           if (salvage) this.unpin();
-          if (damage !== null || res === NEED) {
+          if (damage !== null || res === null) {
             const skipped = sink ? this.keyCopy(this.keyBuf, this.keyAt, this.keyLen) : key;
             const partial = this.partials > 0;
             this.inKey = false;
@@ -1043,7 +1032,7 @@ export class RdbParser {
             this.keyBuf = t;
             this.lastKeyLen = this.keyLen;
             this.lastKeyAt = this.keyAt;
-            if (!wanted || (!res.empty && op !== 7)) {
+            if (!wanted || (!res.empty && op !== RdbType.MODULE_2)) {
               if (wanted) {
                 sink(db, op, expireAt);
                 this.sunkEnd = this.q.offset;
@@ -1087,9 +1076,9 @@ export class RdbParser {
   /** Parses one serialized object (a DUMP payload body) and yields its key record. */
   private *runSingle(type: number, version: number): Generator<number | RdbRecord, void, void> {
     this.version = version;
-    const desc = describeType(type, this.magic);
-    if (!desc || type === 6) throw this.error('unsupported', 0, `unknown or unsupported object type ${type}`);
-    const res = yield* this.value(type, this.cfg.values ? VALUE : CHECK);
+    const desc = describeRdbType(type, this.magic);
+    if (!desc || type === RdbType.MODULE_PRE_GA) throw this.error('unsupported', 0, `unknown or unsupported object type ${type}`);
+    const res = yield* this.value(type, this.cfg.values ? ValueMode.Value : ValueMode.Check);
     yield { kind: 'key', db: 0, key: EMPTY, type: desc.type, rdbType: type, encoding: desc.encoding, expireAt: null, offset: 0, size: this.q.offset, elements: res.elements, empty: res.empty, value: res.value };
     this.endOffset = this.q.offset;
   }
@@ -1104,272 +1093,320 @@ export class RdbParser {
     return { ...this.partialCtx!, size: 0, elements: 0, empty: false, value, partial: true };
   }
 
-  private *moduleStream(mode: number): Generator<number, void, void> {
+  private *moduleStream(mode: ValueMode): Generator<number, void, void> {
     for (;;) {
       const at = this.q.offset;
       const op = yield* this.u(this.lenBig, 'a module opcode');
-      if (op === 0n) return;
-      if (op === 1n || op === 2n) yield* this.u(this.lenBig, 'a module integer');
-      else if (op === 3n) yield* this.u(() => this.raw(4), 'a module float');
-      else if (op === 4n) yield* this.u(() => this.raw(8), 'a module double');
-      else if (op === 5n) yield* this.strU(mode === SKIP ? SKIP : CHECK, 'a module string');
+      const o = op <= BigInt(ModuleOpcode.STRING) ? Number(op) : -1;
+      if (o === ModuleOpcode.EOF) return;
+      if (o === ModuleOpcode.SINT || o === ModuleOpcode.UINT) yield* this.u(this.lenBig, 'a module integer');
+      else if (o === ModuleOpcode.FLOAT) yield* this.u(() => this.raw(4), 'a module float');
+      else if (o === ModuleOpcode.DOUBLE) yield* this.u(() => this.raw(8), 'a module double');
+      else if (o === ModuleOpcode.STRING) yield* this.strU(mode === ValueMode.Skip ? ValueMode.Skip : ValueMode.Check, 'a module string');
       else this.corrupt(`unknown module opcode ${op}`, at);
     }
   }
 
   // ---- values ----
 
-  private *value(t: number, mode: number): Generator<number | RdbRecord, ValueResult, void> {
-    const want = mode === VALUE;
-    const check = mode !== SKIP;
-    const fail: (m: string) => never = this.fail;
+  /** The decoder of a value of type `t` (returned, not delegated to: no extra generator per key). */
+  private value(t: number, mode: ValueMode): Generator<number | RdbRecord, ValueResult, void> {
     switch (t) {
-      case 0: {
-        if (!want) {
-          const dm = mode === CHECK ? DROP : mode;
-          if (this.now(this.strFns[dm]) === NEED) yield* this.dropStr(dm, 'a string value');
-          return { elements: 1, empty: false };
-        }
-        let v = this.now(this.strFns[mode]);
-        if (v === NEED) v = yield* this.strU(mode, 'a string value');
-        return { value: { type: 'string', value: v }, elements: 1, empty: false };
-      }
-      case 1:
-      case 2: {
-        const n = yield* this.u(this.len, 'a collection length');
-        const out: Uint8Array[] = [];
-        const dup = check && t === 2 ? this.newDup(n) : null;
-        const dm = mode === CHECK ? DROP : mode;
-        const sm = mode === CHECK ? RANGE : mode;
-        for (let i = 0; i < n; i++) {
-          if (t === 1 && !want) {
-            yield* this.dropStr(dm, 'a list element');
-            continue;
-          }
-          if (sm === RANGE) {
-            i = this.batch(BATCH_SET, n, i);
-            if (i >= n) break;
-          }
-          let s = this.now(this.strFns[sm]);
-          if (s === NEED) s = yield* this.strU(sm, t === 1 ? 'a list element' : 'a set member');
-          if (dup && (sm === RANGE ? dup.seenRange(this.rb, this.rs, this.re) : dup.seen(s))) fail('duplicate set member');
-          if (want) {
-            out.push(s);
-            if (out.length === this.cfg.chunk) yield this.partial(t === 1 ? { type: 'list', value: out.splice(0) } : { type: 'set', value: out.splice(0) });
-          }
-        }
-        const value: KeyValue | undefined = want ? (t === 1 ? { type: 'list', value: out } : { type: 'set', value: out }) : undefined;
-        return { value, elements: n, empty: n === 0 };
-      }
-      case 3:
-      case 5: {
-        const n = yield* this.u(this.len, 'a sorted set length');
-        const out: [Uint8Array, number][] = [];
-        const dup = check ? this.newDup(n) : null;
-        if (mode === CHECK) {
-          const zf = t === 5 ? this.zset2CheckFn : this.zset1CheckFn;
-          for (let i = 0; i < n; i++) {
-            if (t === 5) {
-              i = this.batch(BATCH_ZSET, n, i);
-              if (i >= n) break;
-            }
-            let score = this.now(zf);
-            if (score === NEED) score = yield* this.u(zf, 'a sorted set member and score');
-            if (Number.isNaN(score)) fail('sorted set score is NaN');
-            if (dup!.seenRange(this.rb, this.rs, this.re)) fail('duplicate sorted set member');
-          }
-          return { elements: n, empty: n === 0 };
-        }
-        for (let i = 0; i < n; i++) {
-          this.curMode = mode;
-          const zf = t === 5 ? this.zset2Fn : this.zset1Fn;
-          let ms = this.now(zf);
-          if (ms === NEED) ms = yield* this.u(zf, 'a sorted set member and score');
-          const [m, score] = ms;
-          if (Number.isNaN(score) && !this.walking) fail('sorted set score is NaN');
-          if (dup && dup.seen(m)) fail('duplicate sorted set member');
-          if (want) {
-            out.push([m, score]);
-            if (out.length === this.cfg.chunk) yield this.partial({ type: 'zset', value: out.splice(0) });
-          }
-        }
-        return { value: want ? { type: 'zset', value: out } : undefined, elements: n, empty: n === 0 };
-      }
-      case 4: {
-        const n = yield* this.u(this.len, 'a hash length');
-        const out: HashField[] = [];
-        const dup = check ? this.newDup(n) : null;
-        if (mode === CHECK) {
-          const pf = this.pairCheckFn;
-          for (let i = 0; i < n; i++) {
-            i = this.batch(BATCH_HASH, n, i);
-            if (i >= n) break;
-            if (this.now(pf) === NEED) yield* this.u(pf, 'a hash field and value');
-            if (dup!.seenRange(this.rb, this.rs, this.re)) fail('duplicate hash field');
-          }
-          return { elements: n, empty: n === 0 };
-        }
-        for (let i = 0; i < n; i++) {
-          this.curMode = mode;
-          let pair = this.now(this.pairFn);
-          if (pair === NEED) pair = yield* this.u(this.pairFn, 'a hash field and value');
-          const [f, v] = pair;
-          if (dup && dup.seen(f)) fail('duplicate hash field');
-          if (want) {
-            out.push({ field: f, value: v, expireAt: null });
-            if (out.length === this.cfg.chunk) yield this.partial({ type: 'hash', value: out.splice(0) });
-          }
-        }
-        return { value: want ? { type: 'hash', value: out } : undefined, elements: n, empty: n === 0 };
-      }
-      case 7: {
-        const id = yield* this.u(this.lenBig, 'a module type id');
-        this.capture = want ? [] : null;
-        yield* this.moduleStream(mode);
-        const raw = this.capture ? Buffer.concat(this.capture) : EMPTY;
-        this.capture = null;
-        const m = moduleName(id);
-        return { value: want ? { type: 'module', value: { module: m.name, encver: m.encver, raw } } : undefined, elements: 1, empty: false };
-      }
-      case 9:
-      case 10:
-      case 11:
-      case 12:
-      case 13:
-      case 16:
-      case 17:
-      case 20: {
-        let blob = this.now(this.strFns[check ? CHECK : SKIP]);
-        if (blob === NEED) blob = yield* this.strU(check ? CHECK : SKIP, 'an encoded value');
-        if (!check) return { elements: 0, empty: false };
-        return this.decodeBlob(t, blob, want);
-      }
-      case 14:
-      case 18: {
-        const nq = this.now(this.len);
-        const n = nq === NEED ? yield* this.u(this.len, 'a quicklist node count') : nq;
-        const out: Uint8Array[] = [];
-        let count = 0;
-        for (let i = 0; i < n; i++) {
-          let container = 2;
-          if (t === 18) {
-            const c = this.now(this.len);
-            container = c === NEED ? yield* this.u(this.len, 'a quicklist node container') : c;
-            if (container !== 1 && container !== 2) this.corrupt(`quicklist node container ${container} is neither 1 (plain) nor 2 (packed)`);
-          }
-          if (container === 1 && !want) {
-            yield* this.dropStr(mode === CHECK ? DROP : mode, 'a quicklist plain node');
-            if (check) count++;
-            continue;
-          }
-          const nm = check ? (container === 1 ? mode : CHECK) : SKIP;
-          const nn = this.now(this.strFns[nm]);
-          const node = nn === NEED ? yield* this.strU(nm, 'a quicklist node') : nn;
-          if (!check) continue;
-          if (container === 1) {
-            count++;
-            if (want) out.push(node);
-            continue;
-          }
-          if (node.length === 0) fail('empty quicklist node');
-          if (!want) {
-            count += t === 14 ? ziplistCount(node, fail) : listpackCount(node, fail);
-            continue;
-          }
-          const entries = t === 14 ? ziplistEntries(node, fail) : listpackEntries(node, fail);
-          count += entries.length;
-          if (want) for (const e of entries) out.push(entryBytes(e));
-          if (want && this.cfg.chunk && out.length >= this.cfg.chunk) yield this.partial({ type: 'list', value: out.splice(0) });
-        }
-        return { value: want ? { type: 'list', value: out } : undefined, elements: count, empty: check && count === 0 };
-      }
-      case 15:
-      case 19:
-      case 21:
-        return yield* this.stream(t, mode);
-      case 22:
-      case 24: {
-        const valkey = this.magic === 'VALKEY';
-        const minExpire = t === 24 ? yield* this.u(this.ms8, 'the hash minimum expire time') : 0;
-        const n = yield* this.u(this.len, 'a hash length');
-        const out: HashField[] = [];
-        const dup = check ? this.newDup(n) : null;
-        for (let i = 0; i < n; i++) {
-          const [f, v, ttl] = yield* this.u(() => {
-            this.itemOffset = this.absPos();
-            if (valkey) {
-              const f = this.str(mode);
-              const v = this.str(mode);
-              return [f, v, this.ms8()] as const;
-            }
-            const ttl = this.len();
-            return [this.str(mode), this.str(mode), ttl] as const;
-          }, 'a hash field, value and expire time');
-          let exp: number | null;
-          if (valkey) exp = ttl === -1 ? null : ttl;
-          else if (ttl === 0) exp = null;
-          else exp = t === 24 ? ttl + minExpire - 1 : ttl;
-          if (exp !== null && (exp < 0 || exp > 2 ** 48 - 1) && !this.walking) fail(`hash field expire time ${exp} is out of range`);
-          if (dup && dup.seen(f)) fail('duplicate hash field');
-          if (want) {
-            out.push({ field: f, value: v, expireAt: exp });
-            if (out.length === this.cfg.chunk) yield this.partial({ type: 'hash', value: out.splice(0) });
-          }
-        }
-        return { value: want ? { type: 'hash', value: out } : undefined, elements: n, empty: n === 0 };
-      }
-      case 23:
-      case 25: {
-        if (t === 25) yield* this.u(this.ms8, 'the hash minimum expire time');
-        const blob = yield* this.strU(check ? CHECK : SKIP, 'a listpack hash with expire times');
-        if (!check) return { elements: 0, empty: false };
-        const e = listpackEntries(blob, fail);
-        if (e.length % 3 !== 0) fail('listpack hash with expire times does not hold field/value/ttl triplets');
-        const out: HashField[] = [];
-        const dup = this.newDup(e.length / 3);
-        let prev = 0;
-        for (let k = 0; k < e.length; k += 3) {
-          const ttlE = e[k + 2];
-          if (typeof ttlE !== 'number' && typeof ttlE !== 'bigint') fail('hash field expire time is not an integer');
-          const ttl = Number(ttlE);
-          if (ttl < 0 || ttl > 2 ** 48 - 1) fail(`hash field expire time ${ttl} is out of range`);
-          if (ttl !== 0 && (prev === -1 || ttl < prev)) fail('hash field expire times are not in ascending order');
-          prev = ttl === 0 ? -1 : ttl;
-          if (dup.seen(e[k])) fail('duplicate hash field');
-          if (want) out.push({ field: entryBytes(e[k]), value: entryBytes(e[k + 1]), expireAt: ttl === 0 ? null : ttl });
-        }
-        const n = e.length / 3;
-        return { value: want ? { type: 'hash', value: out } : undefined, elements: n, empty: n === 0 };
-      }
+      case RdbType.STRING:
+        return this.stringValue(mode);
+      case RdbType.LIST:
+      case RdbType.SET:
+        return this.listOrSetValue(t, mode);
+      case RdbType.ZSET:
+      case RdbType.ZSET_2:
+        return this.zsetValue(t, mode);
+      case RdbType.HASH:
+        return this.hashValue(mode);
+      case RdbType.MODULE_2:
+        return this.moduleValue(mode);
+      case RdbType.HASH_ZIPMAP:
+      case RdbType.LIST_ZIPLIST:
+      case RdbType.SET_INTSET:
+      case RdbType.ZSET_ZIPLIST:
+      case RdbType.HASH_ZIPLIST:
+      case RdbType.HASH_LISTPACK:
+      case RdbType.ZSET_LISTPACK:
+      case RdbType.SET_LISTPACK:
+        return this.blobValue(t, mode);
+      case RdbType.LIST_QUICKLIST:
+      case RdbType.LIST_QUICKLIST_2:
+        return this.quicklistValue(t, mode);
+      case RdbType.STREAM_LISTPACKS:
+      case RdbType.STREAM_LISTPACKS_2:
+      case RdbType.STREAM_LISTPACKS_3:
+        return this.stream(t, mode);
+      case RdbType.HASH_METADATA_PRE_GA:
+      case RdbType.HASH_METADATA:
+        return this.hashWithTtlValue(t, mode);
+      case RdbType.HASH_LISTPACK_EX_PRE_GA:
+      case RdbType.HASH_LISTPACK_EX:
+        return this.listpackHashWithTtlValue(t, mode);
       default:
         this.corrupt(`unknown object type ${t}`);
     }
   }
 
-  /** {@link decodeBlob} for CHECK: validates a ziplist/listpack value in place, materialising nothing. */
+  /** A string value: raw bytes consumed as they arrive unless kept. */
+  private *stringValue(mode: ValueMode): Generator<number | RdbRecord, ValueResult, void> {
+    const want = mode === ValueMode.Value;
+    if (!want) {
+      const dm = mode === ValueMode.Check ? ValueMode.Drop : mode;
+      this.now(this.strFns[dm]) ?? (yield* this.dropStr(dm, 'a string value'));
+      return { elements: 1, empty: false };
+    }
+    const v = this.now(this.strFns[mode]) ?? (yield* this.strU(mode, 'a string value'));
+    return { value: { type: 'string', value: v }, elements: 1, empty: false };
+  }
+
+  /** A linked list (type 1) or hashtable set (type 2): a count, then that many strings. */
+  private *listOrSetValue(t: number, mode: ValueMode): Generator<number | RdbRecord, ValueResult, void> {
+    const want = mode === ValueMode.Value;
+    const check = mode !== ValueMode.Skip;
+    const fail: (m: string) => never = this.fail;
+    const n = yield* this.u(this.len, 'a collection length');
+    const out: Uint8Array[] = [];
+    const dup = check && t === RdbType.SET ? this.newDup(n) : null;
+    const dm = mode === ValueMode.Check ? ValueMode.Drop : mode;
+    const sm = mode === ValueMode.Check ? ValueMode.Range : mode;
+    for (let i = 0; i < n; i++) {
+      if (t === RdbType.LIST && !want) {
+        yield* this.dropStr(dm, 'a list element');
+        continue;
+      }
+      if (sm === ValueMode.Range) {
+        i = this.batch(BatchKind.Set, n, i);
+        if (i >= n) break;
+      }
+      const s = this.now(this.strFns[sm]) ?? (yield* this.strU(sm, t === RdbType.LIST ? 'a list element' : 'a set member'));
+      if (dup && (sm === ValueMode.Range ? dup.seenRange(this.rb, this.rs, this.re) : dup.seen(s))) fail('duplicate set member');
+      if (want) {
+        out.push(s);
+        if (out.length === this.cfg.chunk) yield this.partial(t === RdbType.LIST ? { type: 'list', value: out.splice(0) } : { type: 'set', value: out.splice(0) });
+      }
+    }
+    const value: KeyValue | undefined = want ? (t === RdbType.LIST ? { type: 'list', value: out } : { type: 'set', value: out }) : undefined;
+    return { value, elements: n, empty: n === 0 };
+  }
+
+  /** A skiplist sorted set: members with scores as text (type 3) or binary doubles (type 5). */
+  private *zsetValue(t: number, mode: ValueMode): Generator<number | RdbRecord, ValueResult, void> {
+    const want = mode === ValueMode.Value;
+    const check = mode !== ValueMode.Skip;
+    const fail: (m: string) => never = this.fail;
+    const n = yield* this.u(this.len, 'a sorted set length');
+    const out: [Uint8Array, number][] = [];
+    const dup = check ? this.newDup(n) : null;
+    if (mode === ValueMode.Check) {
+      const zf = t === RdbType.ZSET_2 ? this.zset2CheckFn : this.zset1CheckFn;
+      for (let i = 0; i < n; i++) {
+        if (t === RdbType.ZSET_2) {
+          i = this.batch(BatchKind.Zset, n, i);
+          if (i >= n) break;
+        }
+        const score = this.now(zf) ?? (yield* this.u(zf, 'a sorted set member and score'));
+        if (Number.isNaN(score)) fail('sorted set score is NaN');
+        if (dup!.seenRange(this.rb, this.rs, this.re)) fail('duplicate sorted set member');
+      }
+      return { elements: n, empty: n === 0 };
+    }
+    for (let i = 0; i < n; i++) {
+      this.curMode = mode;
+      const zf = t === RdbType.ZSET_2 ? this.zset2Fn : this.zset1Fn;
+      const ms = this.now(zf) ?? (yield* this.u(zf, 'a sorted set member and score'));
+      const [m, score] = ms;
+      if (Number.isNaN(score) && !this.walking) fail('sorted set score is NaN');
+      if (dup && dup.seen(m)) fail('duplicate sorted set member');
+      if (want) {
+        out.push([m, score]);
+        if (out.length === this.cfg.chunk) yield this.partial({ type: 'zset', value: out.splice(0) });
+      }
+    }
+    return { value: want ? { type: 'zset', value: out } : undefined, elements: n, empty: n === 0 };
+  }
+
+  /** A hashtable hash: a count, then field/value strings. */
+  private *hashValue(mode: ValueMode): Generator<number | RdbRecord, ValueResult, void> {
+    const want = mode === ValueMode.Value;
+    const check = mode !== ValueMode.Skip;
+    const fail: (m: string) => never = this.fail;
+    const n = yield* this.u(this.len, 'a hash length');
+    const out: HashField[] = [];
+    const dup = check ? this.newDup(n) : null;
+    if (mode === ValueMode.Check) {
+      const pf = this.pairCheckFn;
+      for (let i = 0; i < n; i++) {
+        i = this.batch(BatchKind.Hash, n, i);
+        if (i >= n) break;
+        this.now(pf) ?? (yield* this.u(pf, 'a hash field and value'));
+        if (dup!.seenRange(this.rb, this.rs, this.re)) fail('duplicate hash field');
+      }
+      return { elements: n, empty: n === 0 };
+    }
+    for (let i = 0; i < n; i++) {
+      this.curMode = mode;
+      const pair = this.now(this.pairFn) ?? (yield* this.u(this.pairFn, 'a hash field and value'));
+      const [f, v] = pair;
+      if (dup && dup.seen(f)) fail('duplicate hash field');
+      if (want) {
+        out.push({ field: f, value: v, expireAt: null });
+        if (out.length === this.cfg.chunk) yield this.partial({ type: 'hash', value: out.splice(0) });
+      }
+    }
+    return { value: want ? { type: 'hash', value: out } : undefined, elements: n, empty: n === 0 };
+  }
+
+  /** A module value: its type id, then the module's opcode stream kept raw. */
+  private *moduleValue(mode: ValueMode): Generator<number | RdbRecord, ValueResult, void> {
+    const want = mode === ValueMode.Value;
+    const id = yield* this.u(this.lenBig, 'a module type id');
+    this.capture = want ? [] : null;
+    yield* this.moduleStream(mode);
+    const raw = this.capture ? Buffer.concat(this.capture) : EMPTY;
+    this.capture = null;
+    const m = decodeModuleId(id);
+    return { value: want ? { type: 'module', value: { module: m.name, encver: m.encver, raw } } : undefined, elements: 1, empty: false };
+  }
+
+  /** A value held in one packed blob (zipmap, ziplist, intset, listpack). */
+  private *blobValue(t: number, mode: ValueMode): Generator<number | RdbRecord, ValueResult, void> {
+    const want = mode === ValueMode.Value;
+    const check = mode !== ValueMode.Skip;
+    const blob = this.now(this.strFns[check ? ValueMode.Check : ValueMode.Skip]) ?? (yield* this.strU(check ? ValueMode.Check : ValueMode.Skip, 'an encoded value'));
+    if (!check) return { elements: 0, empty: false };
+    return this.decodeBlob(t, blob, want);
+  }
+
+  /** A quicklist: nodes that are ziplists (type 14) or, in v2 (type 18), listpacks or plain strings. */
+  private *quicklistValue(t: number, mode: ValueMode): Generator<number | RdbRecord, ValueResult, void> {
+    const want = mode === ValueMode.Value;
+    const check = mode !== ValueMode.Skip;
+    const fail: (m: string) => never = this.fail;
+    const n = this.now(this.len) ?? (yield* this.u(this.len, 'a quicklist node count'));
+    const out: Uint8Array[] = [];
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      let container: number = QuicklistContainer.PACKED;
+      if (t === RdbType.LIST_QUICKLIST_2) {
+        container = this.now(this.len) ?? (yield* this.u(this.len, 'a quicklist node container'));
+        if (container !== QuicklistContainer.PLAIN && container !== QuicklistContainer.PACKED) this.corrupt(`quicklist node container ${container} is neither 1 (plain) nor 2 (packed)`);
+      }
+      if (container === QuicklistContainer.PLAIN && !want) {
+        yield* this.dropStr(mode === ValueMode.Check ? ValueMode.Drop : mode, 'a quicklist plain node');
+        if (check) count++;
+        continue;
+      }
+      const nm = check ? (container === QuicklistContainer.PLAIN ? mode : ValueMode.Check) : ValueMode.Skip;
+      const node = this.now(this.strFns[nm]) ?? (yield* this.strU(nm, 'a quicklist node'));
+      if (!check) continue;
+      if (container === QuicklistContainer.PLAIN) {
+        count++;
+        if (want) out.push(node);
+        continue;
+      }
+      if (node.length === 0) fail('empty quicklist node');
+      if (!want) {
+        count += t === RdbType.LIST_QUICKLIST ? ziplistCount(node, fail) : listpackCount(node, fail);
+        continue;
+      }
+      const entries = t === RdbType.LIST_QUICKLIST ? ziplistEntries(node, fail) : listpackEntries(node, fail);
+      count += entries.length;
+      if (want) for (const e of entries) out.push(entryBytes(e));
+      if (want && this.cfg.chunk && out.length >= this.cfg.chunk) yield this.partial({ type: 'list', value: out.splice(0) });
+    }
+    return { value: want ? { type: 'list', value: out } : undefined, elements: count, empty: check && count === 0 };
+  }
+
+  /** A hashtable hash with field expire times: Redis 7.4 (type 24 relative to a minimum, 22 absolute in the release candidates) or Valkey 9 HASH_2 (type 22). */
+  private *hashWithTtlValue(t: number, mode: ValueMode): Generator<number | RdbRecord, ValueResult, void> {
+    const want = mode === ValueMode.Value;
+    const check = mode !== ValueMode.Skip;
+    const fail: (m: string) => never = this.fail;
+    const valkey = this.magic === 'VALKEY';
+    const minExpire = t === RdbType.HASH_METADATA ? yield* this.u(this.ms8, 'the hash minimum expire time') : 0;
+    const n = yield* this.u(this.len, 'a hash length');
+    const out: HashField[] = [];
+    const dup = check ? this.newDup(n) : null;
+    for (let i = 0; i < n; i++) {
+      const [f, v, ttl] = yield* this.u(() => {
+        this.itemOffset = this.absPos();
+        if (valkey) {
+          const f = this.str(mode);
+          const v = this.str(mode);
+          return [f, v, this.ms8()] as const;
+        }
+        const ttl = this.len();
+        return [this.str(mode), this.str(mode), ttl] as const;
+      }, 'a hash field, value and expire time');
+      let exp: number | null;
+      if (valkey) exp = ttl === -1 ? null : ttl;
+      else if (ttl === 0) exp = null;
+      else exp = t === RdbType.HASH_METADATA ? ttl + minExpire - 1 : ttl;
+      if (exp !== null && (exp < 0 || exp > 2 ** 48 - 1) && !this.walking) fail(`hash field expire time ${exp} is out of range`);
+      if (dup && dup.seen(f)) fail('duplicate hash field');
+      if (want) {
+        out.push({ field: f, value: v, expireAt: exp });
+        if (out.length === this.cfg.chunk) yield this.partial({ type: 'hash', value: out.splice(0) });
+      }
+    }
+    return { value: want ? { type: 'hash', value: out } : undefined, elements: n, empty: n === 0 };
+  }
+
+  /** A listpack hash with field expire times (field, value, ttl triplets). */
+  private *listpackHashWithTtlValue(t: number, mode: ValueMode): Generator<number | RdbRecord, ValueResult, void> {
+    const want = mode === ValueMode.Value;
+    const check = mode !== ValueMode.Skip;
+    const fail: (m: string) => never = this.fail;
+    if (t === RdbType.HASH_LISTPACK_EX) yield* this.u(this.ms8, 'the hash minimum expire time');
+    const blob = yield* this.strU(check ? ValueMode.Check : ValueMode.Skip, 'a listpack hash with expire times');
+    if (!check) return { elements: 0, empty: false };
+    const e = listpackEntries(blob, fail);
+    if (e.length % 3 !== 0) fail('listpack hash with expire times does not hold field/value/ttl triplets');
+    const out: HashField[] = [];
+    const dup = this.newDup(e.length / 3);
+    let prev = 0;
+    for (let k = 0; k < e.length; k += 3) {
+      const ttlE = e[k + 2];
+      if (typeof ttlE !== 'number' && typeof ttlE !== 'bigint') fail('hash field expire time is not an integer');
+      const ttl = Number(ttlE);
+      if (ttl < 0 || ttl > 2 ** 48 - 1) fail(`hash field expire time ${ttl} is out of range`);
+      if (ttl !== 0 && (prev === -1 || ttl < prev)) fail('hash field expire times are not in ascending order');
+      prev = ttl === 0 ? -1 : ttl;
+      if (dup.seen(e[k])) fail('duplicate hash field');
+      if (want) out.push({ field: entryBytes(e[k]), value: entryBytes(e[k + 1]), expireAt: ttl === 0 ? null : ttl });
+    }
+    const n = e.length / 3;
+    return { value: want ? { type: 'hash', value: out } : undefined, elements: n, empty: n === 0 };
+  }
+
+  /** {@link decodeBlob} for ValueMode.Check: validates a ziplist/listpack value in place, materialising nothing. */
   private checkBlob(t: number, blob: Uint8Array): ValueResult {
     const fail: (m: string) => never = this.fail;
     switch (t) {
-      case 10: {
+      case RdbType.LIST_ZIPLIST: {
         const n = ziplistCount(blob, fail);
         return { elements: n, empty: n === 0 };
       }
-      case 20: {
+      case RdbType.SET_LISTPACK: {
         const n = listpackCount(blob, fail);
         if (listpackDuplicate(blob, 1, this.newDup(n)) >= 0) fail('duplicate set member in listpack');
         return { elements: n, empty: n === 0 };
       }
-      case 12:
-      case 17:
-      case 13:
-      case 16: {
-        const zl = t === 12 || t === 13;
+      case RdbType.ZSET_ZIPLIST:
+      case RdbType.ZSET_LISTPACK:
+      case RdbType.HASH_ZIPLIST:
+      case RdbType.HASH_LISTPACK: {
+        const zl = t === RdbType.ZSET_ZIPLIST || t === RdbType.HASH_ZIPLIST;
         const c = zl ? ziplistCount(blob, fail) : listpackCount(blob, fail);
         if (c % 2 !== 0) fail('odd number of entries in a paired encoding');
         // sorted set scores are read with strtod, which accepts anything: nothing to validate
         const dup = this.newDup(c / 2);
         if ((zl ? ziplistDuplicate(blob, 2, dup) : listpackDuplicate(blob, 2, dup)) >= 0) {
-          fail(t === 12 || t === 17 ? 'duplicate sorted set member' : 'duplicate hash field');
+          fail(t === RdbType.ZSET_ZIPLIST || t === RdbType.ZSET_LISTPACK ? 'duplicate sorted set member' : 'duplicate hash field');
         }
         const n = c / 2;
         return { elements: n, empty: n === 0 };
@@ -1382,9 +1419,9 @@ export class RdbParser {
   /** Type 3 scores: a length byte then ASCII (253 NaN, 254 +inf, 255 -inf). */
   private strDouble(): number {
     const n = this.u8();
-    if (n === 253) return NaN;
-    if (n === 254) return Infinity;
-    if (n === 255) return -Infinity;
+    if (n === ZSET1_SCORE_NAN) return NaN;
+    if (n === ZSET1_SCORE_POS_INF) return Infinity;
+    if (n === ZSET1_SCORE_NEG_INF) return -Infinity;
     const text = latin1.decode(this.raw(n));
     // Redis reads it with sscanf("%lg") on a NUL-terminated copy: the longest numeric prefix counts
     const nul = text.indexOf('\0');
@@ -1395,9 +1432,9 @@ export class RdbParser {
 
   private decodeBlob(t: number, blob: Uint8Array, want: boolean): ValueResult {
     const fail: (m: string) => never = this.fail;
-    if (!want && t !== 9 && t !== 11) return this.checkBlob(t, blob);
+    if (!want && t !== RdbType.HASH_ZIPMAP && t !== RdbType.SET_INTSET) return this.checkBlob(t, blob);
     switch (t) {
-      case 9: {
+      case RdbType.HASH_ZIPMAP: {
         const e = zipmapEntries(blob, fail);
         const dup = this.newDup(e.length / 2);
         const out: HashField[] = [];
@@ -1407,29 +1444,29 @@ export class RdbParser {
         }
         return { value: want ? { type: 'hash', value: out } : undefined, elements: e.length / 2, empty: e.length === 0 };
       }
-      case 10:
-      case 11:
-      case 20: {
-        const e = t === 10 ? ziplistEntries(blob, fail) : t === 11 ? intsetEntries(blob, fail) : listpackEntries(blob, fail);
-        if (t === 20) {
+      case RdbType.LIST_ZIPLIST:
+      case RdbType.SET_INTSET:
+      case RdbType.SET_LISTPACK: {
+        const e = t === RdbType.LIST_ZIPLIST ? ziplistEntries(blob, fail) : t === RdbType.SET_INTSET ? intsetEntries(blob, fail) : listpackEntries(blob, fail);
+        if (t === RdbType.SET_LISTPACK) {
           const dup = this.newDup(e.length);
           for (const x of e) if (dup.seen(x)) fail('duplicate set member in listpack');
         }
         const value: KeyValue | undefined = want
-          ? t === 10
+          ? t === RdbType.LIST_ZIPLIST
             ? { type: 'list', value: e.map(entryBytes) }
             : { type: 'set', value: e.map(entryBytes) }
           : undefined;
         return { value, elements: e.length, empty: e.length === 0 };
       }
-      case 12:
-      case 17:
-      case 13:
-      case 16: {
-        const e = t === 12 || t === 13 ? ziplistEntries(blob, fail) : listpackEntries(blob, fail);
+      case RdbType.ZSET_ZIPLIST:
+      case RdbType.ZSET_LISTPACK:
+      case RdbType.HASH_ZIPLIST:
+      case RdbType.HASH_LISTPACK: {
+        const e = t === RdbType.ZSET_ZIPLIST || t === RdbType.HASH_ZIPLIST ? ziplistEntries(blob, fail) : listpackEntries(blob, fail);
         if (e.length % 2 !== 0) fail('odd number of entries in a paired encoding');
         const dup = this.newDup(e.length / 2);
-        const zset = t === 12 || t === 17;
+        const zset = t === RdbType.ZSET_ZIPLIST || t === RdbType.ZSET_LISTPACK;
         const zs: [Uint8Array, number][] = [];
         const hs: HashField[] = [];
         for (let k = 0; k < e.length; k += 2) {
@@ -1478,8 +1515,8 @@ export class RdbParser {
     this.pos += 16;
     return 0;
   };
-  /** A consumer's name (a copy for VALUE, a RANGE for CHECK), seen time and (stream v3) active time. */
-  private consumerMode = SKIP;
+  /** A consumer's name (a copy for ValueMode.Value, a ValueMode.Range for ValueMode.Check), seen time and (stream v3) active time. */
+  private consumerMode = ValueMode.Skip;
   private consumerActiveTime = false;
   private consumerSeen = 0;
   private consumerActive = 0;
@@ -1500,9 +1537,9 @@ export class RdbParser {
    * pending entries, in the group PEL's order after the consumers, or (`streamPendingOrder: 'consumer'`) each
    * consumer followed by those it owns.
    */
-  private *stream(t: number, mode: number): Generator<number | RdbRecord, ValueResult, void> {
-    const want = mode === VALUE;
-    const check = mode !== SKIP;
+  private *stream(t: number, mode: ValueMode): Generator<number | RdbRecord, ValueResult, void> {
+    const want = mode === ValueMode.Value;
+    const check = mode !== ValueMode.Skip;
     const chunk = want ? this.cfg.chunk : 0;
     const fail: (m: string) => never = this.fail;
     const nodes = yield* this.u(this.len, 'a stream node count');
@@ -1513,18 +1550,18 @@ export class RdbParser {
     for (let i = 0; i < nodes; i++) {
       const [nodeKey, lp] = yield* this.u(() => {
         this.itemOffset = this.absPos();
-        const k = this.str(check ? CHECK : SKIP);
+        const k = this.str(check ? ValueMode.Check : ValueMode.Skip);
         if (check && k.length !== 16) this.fail('stream node key is not a 16-byte stream ID');
         const kk = check ? k.slice() : k;
         this.itemOffset = this.absPos();
-        return [kk, this.str(check ? CHECK : SKIP)] as const;
+        return [kk, this.str(check ? ValueMode.Check : ValueMode.Skip)] as const;
       }, 'a stream node');
       if (!check) continue;
       if (!nodeKeys.add(nodeKey, 0)) fail('stream node added twice with the same key');
       // streamValidateListpackIntegrity walks the entries itself and ignores the header count
       const e = listpackEntries(lp, fail, false);
       if (e.length === 0) fail('empty listpack inside stream');
-      decodeStreamNode(readIdBE(nodeKey, 0), e, want ? entries : null, fail);
+      decodeStreamNode(streamIdFromBytes(nodeKey, 0), e, want ? entries : null, fail);
       if (want && firstEntry === null && entries.length > 0) firstEntry = entries[0].id;
       if (chunk > 0 && entries.length >= chunk) yield this.partial({ type: 'stream', value: streamPiece(entries.splice(0), null, []) });
     }
@@ -1532,30 +1569,32 @@ export class RdbParser {
       const length = this.len();
       const lastMs = this.lenBig();
       const lastSeq = this.lenBig();
-      let first: [bigint, bigint] | null = null;
-      let maxDel: [bigint, bigint] | null = null;
+      let first: StreamId | null = null;
+      let maxDel: StreamId | null = null;
       let added: bigint | null = null;
-      if (t >= 19) {
-        first = [this.lenBig(), this.lenBig()];
-        maxDel = [this.lenBig(), this.lenBig()];
+      if (t >= RdbType.STREAM_LISTPACKS_2) {
+        first = { ms: this.lenBig(), seq: this.lenBig() };
+        maxDel = { ms: this.lenBig(), seq: this.lenBig() };
         added = this.lenBig();
       }
-      return { length, last: [lastMs, lastSeq] as [bigint, bigint], first, maxDel, added };
+      return { length, last: { ms: lastMs, seq: lastSeq } as StreamId, first, maxDel, added };
     }, 'the stream metadata');
     const ngroups = yield* this.u(this.len, 'a stream consumer group count');
     let firstId: string | null;
     let maxDeletedId: string;
     let entriesAdded: number;
-    if (t >= 19) {
-      firstId = idText(hdr.first!);
-      maxDeletedId = idText(hdr.maxDel!);
+    if (t >= RdbType.STREAM_LISTPACKS_2) {
+      firstId = formatStreamId(hdr.first!);
+      maxDeletedId = formatStreamId(hdr.maxDel!);
       entriesAdded = Number(hdr.added!);
     } else {
-      firstId = this.cfg.streamMetaFromFile ? null : firstEntry !== null ? firstEntry : hdr.length === 0 ? `${U64_MAX}-${U64_MAX}` : null;
+      firstId = this.cfg.streamMetaFromFile ? null : firstEntry !== null ? firstEntry : hdr.length === 0 ? formatStreamId(STREAM_ID_MAX) : null;
       maxDeletedId = '0-0';
       entriesAdded = hdr.length;
     }
-    const meta: StreamMeta = { length: hdr.length, lastId: idText(hdr.last), firstId, maxDeletedId, entriesAdded, unreported: t < 19 && this.cfg.streamMetaFromFile };
+    // what Redis' entries-read estimate of a v1 group compares with (v1 streams store no first ID)
+    const firstStreamId = firstId === null ? null : parseStreamId(firstId);
+    const meta: StreamMeta = { length: hdr.length, lastId: formatStreamId(hdr.last), firstId, maxDeletedId, entriesAdded, unreported: t < RdbType.STREAM_LISTPACKS_2 && this.cfg.streamMetaFromFile };
     // the groups of the whole value, or of the next piece (whose first one may continue the previous piece's last)
     let groups: StreamGroup[] = [];
     let held = entries.length;
@@ -1564,18 +1603,18 @@ export class RdbParser {
     if (check) groupNames.reset();
     const pel = this.streamPel;
     const names = this.streamConsumerNames;
-    this.consumerMode = want ? VALUE : check ? RANGE : SKIP;
+    this.consumerMode = want ? ValueMode.Value : check ? ValueMode.Range : ValueMode.Skip;
     // pieces: pending entries after each consumer (as XCLAIM rebuilds them), else after the group's consumers
     const byConsumer = chunk > 0 && this.cfg.pendingByConsumer;
-    this.consumerActiveTime = t >= 21;
+    this.consumerActiveTime = t >= RdbType.STREAM_LISTPACKS_3;
     for (let g = 0; g < ngroups; g++) {
       const gh = yield* this.u(() => {
         this.itemOffset = this.absPos();
-        const name = this.str(want ? VALUE : check ? RANGE : SKIP);
+        const name = this.str(want ? ValueMode.Value : check ? ValueMode.Range : ValueMode.Skip);
         const ms = this.lenBig();
         const seq = this.lenBig();
-        const read = t >= 19 ? this.lenBig() : null;
-        return { name, last: [ms, seq] as [bigint, bigint], read };
+        const read = t >= RdbType.STREAM_LISTPACKS_2 ? this.lenBig() : null;
+        return { name, last: { ms, seq } as StreamId, read };
       }, 'a stream consumer group');
       if (check && !(want ? groupNames.add(gh.name, 0, gh.name.length) : groupNames.add(this.rb, this.rs, this.re))) {
         fail('duplicate stream consumer group name');
@@ -1583,8 +1622,7 @@ export class RdbParser {
       const npel = yield* this.u(this.len, 'a consumer group PEL size');
       if (check) pel.reset(want);
       for (let k = 0; k < npel; k++) {
-        let cnt = this.now(this.pelFn);
-        if (cnt === NEED) cnt = yield* this.u(this.pelFn, 'a consumer group PEL entry');
+        const cnt = this.now(this.pelFn) ?? (yield* this.u(this.pelFn, 'a consumer group PEL entry'));
         if (check && !pel.add(this.q.buf, this.pelAt, this.pelTime, cnt)) fail('duplicated global PEL entry in a stream consumer group');
       }
       let group: StreamGroup | null = null;
@@ -1592,8 +1630,8 @@ export class RdbParser {
         let entriesRead: number | null;
         if (gh.read !== null) entriesRead = gh.read >= 1n << 63n ? null : Number(gh.read);
         else if (this.cfg.streamMetaFromFile) entriesRead = null;
-        else entriesRead = estimateEntriesRead(gh.last, hdr.length, entriesAdded, hdr.last, firstId);
-        group = { name: gh.name, lastDeliveredId: idText(gh.last), entriesRead, pending: [], consumers: [] };
+        else entriesRead = estimateEntriesRead(gh.last, { length: hdr.length, entriesAdded, lastId: hdr.last, firstId: firstStreamId });
+        group = { name: gh.name, lastDeliveredId: formatStreamId(gh.last), entriesRead, pending: [], consumers: [] };
         // the previous group's continuation, when a piece ended with that group and nothing more of it came
         if (continued !== null && continued.pending.length === 0 && continued.consumers.length === 0) groups.pop();
         continued = null;
@@ -1602,22 +1640,21 @@ export class RdbParser {
       const ncons = yield* this.u(this.len, 'a consumer count');
       if (check) names.reset();
       for (let c = 0; c < ncons; c++) {
-        let name = this.now(this.consumerFn);
-        if (name === NEED) name = yield* this.u(this.consumerFn, 'a stream consumer');
+        const name = this.now(this.consumerFn) ?? (yield* this.u(this.consumerFn, 'a stream consumer'));
         if (check && !(want ? names.add(name, 0, name.length) : names.add(this.rb, this.rs, this.re))) fail('duplicate stream consumer');
         if (group) {
-          group.consumers.push({ name, seenTime: this.consumerSeen, activeTime: t >= 21 ? this.consumerActive : null });
+          group.consumers.push({ name, seenTime: this.consumerSeen, activeTime: t >= RdbType.STREAM_LISTPACKS_3 ? this.consumerActive : null });
           held++;
         }
         const ncpel = yield* this.u(this.len, 'a consumer PEL size');
         for (let k = 0; k < ncpel; k++) {
-          if (this.now(this.pelIdFn) === NEED) yield* this.u(this.pelIdFn, 'a consumer PEL entry');
+          this.now(this.pelIdFn) ?? (yield* this.u(this.pelIdFn, 'a consumer PEL entry'));
           if (!check) continue;
           const pos = pel.find(this.q.buf, this.pelAt);
           if (pos < 0) fail('consumer PEL entry not found in the group PEL');
           if (!pel.own(pos, c)) fail('duplicated consumer PEL entry');
           if (!group || !byConsumer) continue;
-          group.pending.push({ id: idTextAt(this.q.buf, this.pelAt), consumer: name, deliveryTime: pel.time, deliveryCount: pel.count });
+          group.pending.push({ id: streamIdTextAt(this.q.buf, this.pelAt), consumer: name, deliveryTime: pel.time, deliveryCount: pel.count });
           // a piece never ends between a consumer and its first pending entry (see streamPiece)
           if (++held >= chunk) {
             yield this.partial({ type: 'stream', value: streamPiece(entries.splice(0), meta, groups) });
@@ -1695,41 +1732,6 @@ function streamPiece(entries: StreamEntry[], meta: StreamMeta | null, groups: St
   return value;
 }
 
-function u64Text(hi: number, lo: number): string {
-  return hi < 0x200000 ? String(hi * 4294967296 + lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
-}
-
-/** The text of the big-endian stream ID at `b[p..p+16)`. */
-function idTextAt(b: Uint8Array, p: number): string {
-  const w = (q: number) => ((b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3]) >>> 0;
-  return `${u64Text(w(p), w(p + 4))}-${u64Text(w(p + 8), w(p + 12))}`;
-}
-
-/** Redis' estimate of a v1 stream group's entries-read counter (streamEstimateDistanceFromFirstEverEntry). */
-function estimateEntriesRead(id: [bigint, bigint], length: number, added: number, last: [bigint, bigint], firstId: string | null): number | null {
-  if (added === 0) return 0;
-  const cmp = (a: [bigint, bigint], b: [bigint, bigint]) => (a[0] !== b[0] ? (a[0] < b[0] ? -1 : 1) : a[1] === b[1] ? 0 : a[1] < b[1] ? -1 : 1);
-  if (length === 0 && cmp(id, last) < 1) return added;
-  const cl = cmp(id, last);
-  if (cl === 0) return added;
-  if (cl > 0) return null;
-  if (firstId === null) return null;
-  const [fm, fs] = firstId.split('-').map(BigInt);
-  const cf = cmp(id, [fm, fs]);
-  if (cf < 0) return added - length;
-  if (cf === 0) return added - length + 1;
-  return null;
-}
-
-function readIdBE(b: Uint8Array, p: number): [bigint, bigint] {
-  const dv = new DataView(b.buffer, b.byteOffset + p, 16);
-  return [dv.getBigUint64(0, false), dv.getBigUint64(8, false)];
-}
-
-function idText(id: [bigint, bigint]): string {
-  return `${id[0]}-${id[1]}`;
-}
-
 function entryInt(e: PackedEntry | undefined): number | null {
   if (e === undefined) return null;
   if (typeof e === 'number') return e;
@@ -1748,7 +1750,7 @@ function entryBigInt(e: PackedEntry | undefined): bigint | null {
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Walks one stream node listpack (validating it as streamValidateListpackIntegrity does); returns the live count. */
-function decodeStreamNode(master: [bigint, bigint], e: PackedEntry[], out: StreamEntry[] | null, fail: (m: string) => never): number {
+function decodeStreamNode(master: StreamId, e: PackedEntry[], out: StreamEntry[] | null, fail: (m: string) => never): number {
   let p = 0;
   const int = (what: string): number => {
     const v = entryInt(e[p++]);
@@ -1763,8 +1765,8 @@ function decodeStreamNode(master: [bigint, bigint], e: PackedEntry[], out: Strea
   const masterFields = e.slice(p, p + nmf);
   p += nmf;
   // IDs as numbers while they stay below 2^53 (no BigInt per entry), else as BigInts
-  const masterMs = master[0] <= MAX_SAFE ? Number(master[0]) : -1;
-  const masterSeq = master[1] <= MAX_SAFE ? Number(master[1]) : -1;
+  const masterMs = master.ms <= MAX_SAFE ? Number(master.ms) : -1;
+  const masterSeq = master.seq <= MAX_SAFE ? Number(master.seq) : -1;
   if (int('the master terminator') !== 0) fail('stream listpack: master entry terminator is not 0');
   let live = 0;
   const total = count + deleted;
@@ -1805,8 +1807,8 @@ function decodeStreamNode(master: [bigint, bigint], e: PackedEntry[], out: Strea
           continue;
         }
       }
-      const ms = (master[0] + BigInt(msd)) & U64_MAX;
-      const seq = (master[1] + BigInt(seqd)) & U64_MAX;
+      const ms = (master.ms + BigInt(msd)) & U64_MAX;
+      const seq = (master.seq + BigInt(seqd)) & U64_MAX;
       out.push({ id: `${ms}-${seq}`, fields });
     }
   }
@@ -1831,35 +1833,6 @@ export function entryBytes(e: PackedEntry): Uint8Array {
   return e instanceof Uint8Array ? copyBytes(e, 0, e.length) : intToBytes(e);
 }
 
-/**
- * True when `b[ip..inEnd)` is an LZF stream that decompresses to exactly `outLength` bytes: the checks of
- * lzfDecompress (@redis-persist/bytes), made by walking the control bytes only, without producing the output.
- */
-export function lzfValid(b: Uint8Array, ip: number, inEnd: number, outLength: number): boolean {
-  let op = 0;
-  while (ip < inEnd) {
-    const ctrl = b[ip++];
-    if (ctrl < 32) {
-      const run = ctrl + 1;
-      if (op + run > outLength || ip + run > inEnd) return false;
-      ip += run;
-      op += run;
-    } else {
-      let len = ctrl >>> 5;
-      if (len === 7) {
-        if (ip >= inEnd) return false;
-        len += b[ip++];
-      }
-      if (ip >= inEnd) return false;
-      const back = ((ctrl & 0x1f) << 8) + b[ip++] + 1;
-      len += 2;
-      if (back > op || op + len > outLength) return false;
-      op += len;
-    }
-  }
-  return op === outLength;
-}
-
 /** C strtod: the value of the longest numeric prefix of `text` (0 when there is none). */
 export function strtodPrefix<T = number>(text: string, none: T | number = 0): number | T {
   const r = strtod(Buffer.from(text, 'latin1'));
@@ -1867,29 +1840,18 @@ export function strtodPrefix<T = number>(text: string, none: T | number = 0): nu
 }
 
 
-function moduleName(id: bigint): { name: string; encver: number } {
-  const encver = Number(id & 1023n);
-  let rest = id >> 10n;
-  let name = '';
-  for (let k = 0; k < 9; k++) {
-    name = MODULE_CHARSET[Number(rest & 63n)] + name;
-    rest >>= 6n;
-  }
-  return { name, encver };
-}
-
-/** The library name and engine from a FUNCTION2 payload (`#!lua name=mylib ...`). */
+/**
+ * The library name and engine from a FUNCTION2 payload (`#!lua name=mylib ...`), by Redis' rule (shared with
+ * FUNCTION LOAD / RESTORE). `fail` null (checking, as redis-check-rdb, which does not compile libraries): a header
+ * Redis would refuse gives an empty name and engine instead of an error.
+ */
 function parseFunctionLibrary(code: Uint8Array, fail: ((m: string) => never) | null): FunctionRecord {
-  const nl = code.indexOf(0x0a);
-  const first = Buffer.from(code.subarray(0, nl < 0 ? code.length : nl)).toString('utf8');
-  const m = /^#!(\S+)(.*)$/.exec(first);
-  let library: string | null = null;
-  for (const part of m ? m[2].trim().split(/\s+/) : []) {
-    if (part.startsWith('name=')) library = part.slice(5);
-  }
-  if (!m || !library) {
-    if (fail) fail(m ? 'function library has no name= in its first line' : 'function library does not start with a "#!<engine> name=<library>" line');
+  try {
+    const { library, engine } = parseFunctionLibraryHeader(code);
+    return { library, engine, code };
+  } catch (err) {
+    if (!(err instanceof RdbFormatError)) throw err;
+    if (fail) fail(`function library ${JSON.stringify(functionLibraryFirstLine(code))}: ${err.message}`);
     return { library: '', engine: '', code };
   }
-  return { library, engine: m[1].toUpperCase(), code };
 }

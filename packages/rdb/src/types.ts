@@ -1,8 +1,8 @@
 import type { FunctionRecord, KeyType, KeyValue } from '@redis-persist/keyspace';
+import type { RdbMagic } from '@redis-persist/rdb-format';
 import type { RdbError } from './errors.js';
 
-/** The signature at the start of the file. */
-export type RdbMagic = 'REDIS' | 'VALKEY';
+export type { RdbMagic };
 
 /** Limits on lengths read from the file, checked before anything is allocated. */
 export interface RdbLimits {
@@ -29,9 +29,8 @@ export interface ParseRdbOptions {
   /** Decode values into the `@redis-persist/keyspace` model (default true). When false only structure is reported. */
   values?: boolean;
   /**
-   * Validate every encoding in depth (ziplist/listpack entries and back-lengths, intset order, stream listpacks,
-   * duplicates), as `redis-check-rdb` does. Default: true when `values` is false, else false (decoding still checks
-   * everything it reads).
+   * @deprecated Ignored, and always was: every mode validates every encoding it reads (`values: false` checks as
+   * `redis-check-rdb` does; decoding checks everything it decodes). Kept so that callers passing it still compile.
    */
   deep?: boolean;
   filter?: RdbFilter;

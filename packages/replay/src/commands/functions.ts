@@ -1,25 +1,22 @@
 // FUNCTION LOAD / DELETE / FLUSH / RESTORE (Redis' functions.c).
 import type { FunctionRecord } from '@redis-persist/keyspace';
 import { DONE, RdbParser } from '@redis-persist/rdb';
+import { RdbFormatError, parseFunctionLibraryHeader } from '@redis-persist/rdb-format';
 import { splitDumpPayload } from '@redis-persist/rdb-writer';
 import { CommandFailed, fail, lower } from '../keyspace.js';
 import { own } from '../model.js';
 import { ascii, text } from '../numbers.js';
 import { type CommandTable, type Handler, Unsupported, arity } from './context.js';
 
+/** Engine and name of a library, by the rule Redis applies at FUNCTION LOAD (and the RDB parser at load). */
 function libraryName(code: Uint8Array): [string, string] {
-  const nl = code.indexOf(0x0a);
-  const first = text(nl < 0 ? code : code.subarray(0, nl)).replace(/\r$/, '');
-  const m = /^#!(\S+)(.*)$/.exec(first);
-  if (!m) fail('ERR Missing library metadata');
-  let name: string | undefined;
-  for (const part of m[2].trim().split(/\s+/)) {
-    if (part === '') continue;
-    if (part.startsWith('name=')) name = part.slice(5);
-    else fail(`ERR Invalid metadata value given: ${part}`);
+  try {
+    const { engine, library } = parseFunctionLibraryHeader(code);
+    return [engine, library];
+  } catch (err) {
+    if (err instanceof RdbFormatError) fail(`ERR ${err.message}`);
+    throw err;
   }
-  if (name === undefined) fail('ERR Library name was not given');
-  return [m[1].toUpperCase(), name];
 }
 
 /** The libraries of a FUNCTION DUMP payload (function records as an RDB holds them, then version and CRC64). */

@@ -1,8 +1,7 @@
 // lzfValid (the check-only LZF walk used for string values nobody keeps) must accept exactly what lzfDecompress does.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { lzfCompress, lzfDecompress } from '@redis-persist/bytes';
-import { lzfValid } from '../src/parser.js';
+import { lzfCompress, lzfDecompress, lzfValid } from '@redis-persist/bytes';
 
 function decompresses(b: Uint8Array, n: number): boolean {
   try {
