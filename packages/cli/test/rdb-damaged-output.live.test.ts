@@ -467,7 +467,7 @@ describe.skipIf(!existsSync('/proc/self/fd'))('no file left open when the record
   it('canonical JSON Lines: the sort run of the key in pieces is closed (it was left open, deleted, before)', async () => {
     async function* failing(): AsyncGenerator<KeyspacePiece> {
       for (let p = 0; p < 3; p++) yield { kind: 'key', db: 0, key: Buffer.from('big'), type: 'set', expireAt: null, value: [Buffer.from(`m${p}`)], partial: true } as KeyspacePiece;
-      throw new RdbError('truncated', 123, 'expected a set member', 'x.rdb');
+      throw new RdbError('truncated', 'expected a set member', { offset: 123, file: 'x.rdb' });
     }
     await expect(async () => {
       for await (const c of keyspaceJsonlStream(failing(), { order: 'canonical' })) void c;

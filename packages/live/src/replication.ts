@@ -721,7 +721,7 @@ export class SnapshotVerifier {
           break;
         case 'end':
           // the parser throws a CRC64 mismatch itself (verifyChecksum is on); this is belt and braces
-          if (r.checksum === 'mismatch') throw new RdbError('checksum', r.offset, `CRC64 mismatch: the file says ${r.stored}, the content gives ${r.computed}`, this.name);
+          if (r.checksum === 'mismatch') throw new RdbError('checksum', `CRC64 mismatch: the file says ${r.stored}, the content gives ${r.computed}`, { offset: r.offset, file: this.name });
           this.checksum = r.checksum;
           this.endOffset = r.endOffset;
           return;
@@ -736,10 +736,10 @@ export class SnapshotVerifier {
     if (this.endOffset < 0) {
       this.parser.finish();
       this.drain();
-      if (this.endOffset < 0) throw new RdbError('truncated', this.parser.offset, `the RDB has no end (${this.bytes} bytes)`, this.name);
+      if (this.endOffset < 0) throw new RdbError('truncated', `the RDB has no end (${this.bytes} bytes)`, { offset: this.parser.offset, file: this.name });
     }
     if (this.bytes !== this.endOffset) {
-      throw new RdbError('corrupt', this.endOffset, `${this.bytes - this.endOffset} bytes follow the end of the RDB`, this.name);
+      throw new RdbError('corrupt', `${this.bytes - this.endOffset} bytes follow the end of the RDB`, { offset: this.endOffset, file: this.name });
     }
     return {
       bytes: this.bytes,

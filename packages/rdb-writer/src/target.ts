@@ -117,7 +117,7 @@ export function resolveTarget(rdbVersion: number = DEFAULT_RDB_VERSION, valkey =
     throw new RdbWriterError(
       'options',
       v === VALKEY_9_RDB_VERSION
-        ? `RDB version ${v} is Valkey 9's format: pass valkey: true (--valkey)`
+        ? `RDB version ${v} is Valkey 9's format: set the \`valkey\` option`
         : `RDB version ${v} is not supported: Redis releases write versions 1 to 12`,
     );
   }

@@ -97,9 +97,9 @@ export function decodeRdbValue(typeByte: number, payload: Uint8Array, rdbVersion
   parser.push(payload);
   parser.finish();
   const r = parser.read();
-  if (typeof r === 'string' || r.kind !== 'key' || !r.value) throw new RdbError('corrupt', 0, 'payload holds no value', 'payload');
+  if (typeof r === 'string' || r.kind !== 'key' || !r.value) throw new RdbError('corrupt', 'payload holds no value', { offset: 0, file: 'payload' });
   if (parser.offset !== payload.length) {
-    throw new RdbError('corrupt', parser.offset, `${payload.length - parser.offset} bytes left after the value`, 'payload');
+    throw new RdbError('corrupt', `${payload.length - parser.offset} bytes left after the value`, { offset: parser.offset, file: 'payload' });
   }
   return r.value;
 }
@@ -258,7 +258,7 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
           if (r.empty) {
             report.lastKey = text(r.key);
             // Redis 7 loaders skip empty keys, but redis-check-rdb (which shares their code) stops on them
-            throw new RdbError('corrupt', r.offset, `key ${JSON.stringify(report.lastKey)} is an empty ${r.type} (servers since 6.2.6 skip it when loading; redis-check-rdb reports it as an error)`, file);
+            throw new RdbError('corrupt', `key ${JSON.stringify(report.lastKey)} is an empty ${r.type} (servers since 6.2.6 skip it when loading; redis-check-rdb reports it as an error)`, { offset: r.offset, file });
           }
           break;
         }

@@ -1,4 +1,4 @@
-import { RedisPersistError } from '@redis-persist/bytes';
+import { RedisPersistError, type RedisPersistErrorInit } from '@redis-persist/bytes';
 
 /** Machine-readable reason for an {@link RdbError}. */
 export type RdbErrorCode = 'truncated' | 'corrupt' | 'checksum' | 'unsupported' | 'limit';
@@ -15,11 +15,17 @@ export class RdbError extends RedisPersistError<RdbErrorCode> {
   /** What was expected, without the code (the base class' `detail` carries `<code>: <detail>`, as the message does). */
   declare readonly detail: string;
   declare readonly expected?: string;
-  // Keeps its own argument order for now: its throw sites move with the format code (see RedisPersistError for the
-  // shape the others take).
-  constructor(code: RdbErrorCode, offset: number, detail: string, file?: string, expected?: string) {
-    super(code, `${code}: ${detail}`, file !== undefined ? { kind: 'data', file, offset } : { kind: 'data', offset });
+  /** `init.offset` is required: an RDB error always has a place in the file (or payload). */
+  constructor(code: RdbErrorCode, detail: string, init: RdbErrorInit) {
+    const { expected, ...base } = init;
+    super(code, `${code}: ${detail}`, { ...base, kind: 'data' });
     this.detail = detail;
     if (expected !== undefined) this.expected = expected;
   }
+}
+
+/** Where an {@link RdbError} happened, and what was expected there. */
+export interface RdbErrorInit extends Omit<RedisPersistErrorInit, 'kind' | 'offset'> {
+  offset: number;
+  expected?: string;
 }

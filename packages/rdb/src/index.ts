@@ -1,4 +1,4 @@
-export { RdbError, type RdbErrorCode } from './errors.js';
+export { RdbError, type RdbErrorCode, type RdbErrorInit } from './errors.js';
 export type {
   ParseRdbOptions,
   RdbFilter,

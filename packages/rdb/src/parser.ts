@@ -46,7 +46,7 @@ import {
 } from '@redis-persist/rdb-format';
 import { DupCheck } from './dup.js';
 import { NameSet, StreamIdTable } from './stream-tables.js';
-import { RdbError, type RdbErrorCode } from './errors.js';
+import { RdbError, type RdbErrorCode, type RdbErrorInit } from './errors.js';
 
 import type { ParseRdbOptions, RdbMagic, RdbRecord, RdbSkip } from './types.js';
 
@@ -312,7 +312,10 @@ export class RdbParser {
   }
 
   private error(code: RdbErrorCode, offset: number, message: string, expected?: string): RdbError {
-    return new RdbError(code, offset, message, this.cfg.file, expected);
+    const init: RdbErrorInit = { offset };
+    if (this.cfg.file !== undefined) init.file = this.cfg.file;
+    if (expected !== undefined) init.expected = expected;
+    return new RdbError(code, message, init);
   }
 
   /** Adds the bytes read since the last call to the CRC (they are still in the queue: only a push drops bytes). */
@@ -715,7 +718,7 @@ export class RdbParser {
         try {
           lzfDecompress(src, ulen, out);
         } catch (err) {
-          if (err instanceof BytesError) this.corrupt(`invalid LZF compressed string: ${err.message}`, at);
+          if (err instanceof BytesError) this.corrupt(`invalid LZF compressed string: ${err.detail}`, at);
           throw err;
         }
         if (mode === ValueMode.Value) return out;

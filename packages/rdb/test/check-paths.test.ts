@@ -57,7 +57,7 @@ function reference(data: Uint8Array, size: number) {
         lastKey = Buffer.from(r.key).toString('utf8');
         if (r.empty) {
           // checkRdb stops on it before counting it as read
-          throw new RdbError('corrupt', r.offset, 'empty', 'x.rdb');
+          throw new RdbError('corrupt', 'empty', { offset: r.offset, file: 'x.rdb' });
         }
       }
       reached = p.offset;

@@ -2,7 +2,7 @@ import { RdbWriterError, type DropInfo } from '@redis-persist/rdb-writer';
 import { type ReplayResult } from '@redis-persist/replay';
 import { aofToRdb } from '@redis-persist/converters';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, aofSource, createOutput, requireRegularInput, sourceJson, type Output, usageError } from '../common/index.js';
+import { CliExit, ExitCode, Progress, describeError, aofSource, createOutput, requireRegularInput, sourceJson, type Output, usageError } from '../common/index.js';
 
 /** `--until`: Unix seconds, or an ISO-8601 date. */
 export function parseUntil(text: string | undefined): number | undefined {
@@ -91,7 +91,7 @@ export function registerToRdb(program: Command): void {
         });
       } catch (err) {
         if (err instanceof RdbWriterError && (err.code === 'unsupported' || err.code === 'options')) {
-          throw new CliExit(err.code === 'options' ? ExitCode.Usage : ExitCode.Problem, `${err.message}\nnothing was written; choose another --rdb-version or pass --drop-unsupported`);
+          throw new CliExit(err.code === 'options' ? ExitCode.Usage : ExitCode.Problem, `${describeError(err)}\nnothing was written; choose another --rdb-version or pass --drop-unsupported`);
         }
         // a ReplayError goes to the common runner: exit 1, or 2 for `input` (its kind says which)
         throw err;

@@ -45,6 +45,7 @@ const FLAGS: Record<string, Record<string, string>> = {
   'StripSelectionError:unsupported': { at: '--at', keys: '--key', since: '--since', until: '--until', dryRun: '--dry-run' },
   'LiveError:cluster': { cluster: '--cluster', dbMap: '--db-map' },
   'RestoreError:cluster': { cluster: '--cluster', dbMap: '--db-map' },
+  'RdbWriterError:options': { valkey: '--valkey' },
   'LiveError:not-empty': { replace: '--replace', flush: '--flush' },
   'RestoreError:not-empty': { replace: '--replace', flush: '--flush' },
 };

@@ -3,7 +3,7 @@ import { AtomicFile, checkOutput, type OutputPolicy } from '@redis-persist/fsio'
 import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { DEFAULT_RDB_VERSION, RdbWriterError, resolveTarget, writeRdbFile, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, createOutput, dataDirSource, dropJson, errorJson, sourceJson, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, describeError, Progress, createOutput, dataDirSource, dropJson, errorJson, sourceJson, usageError, type Output } from '../common/index.js';
 import { replayAof } from '@redis-persist/replay';
 import { aofInputPaths, convertRecords, keyspaceBytes, type ConvertInput } from '@redis-persist/converters';
 import { detectInput, type Detected } from '../common/input.js';
@@ -77,7 +77,7 @@ export function registerConvert(program: Command): void {
         try {
           resolveTarget(rdbVersion, opts.valkey ?? false);
         } catch (err) {
-          if (err instanceof RdbWriterError) throw usageError(err.message);
+          if (err instanceof RdbWriterError) throw usageError(describeError(err));
           throw err;
         }
       }
@@ -138,7 +138,7 @@ export function registerConvert(program: Command): void {
           });
         } catch (err) {
           progress.done();
-          if (err instanceof RdbWriterError && err.code === 'options') throw usageError(err.message);
+          if (err instanceof RdbWriterError && err.code === 'options') throw usageError(describeError(err));
           if (opts.json && err instanceof RdbWriterError) {
             o.json({
               input,

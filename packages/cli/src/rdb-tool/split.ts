@@ -46,7 +46,7 @@ export function rdbTargetOptions(opts: { rdbVersion?: string; valkey?: boolean }
     try {
       resolveTarget(rdbVersion, opts.valkey ?? false);
     } catch (err) {
-      if (err instanceof RdbWriterError) throw usageError(err.message);
+      if (err instanceof RdbWriterError) throw usageError(describeError(err));
       throw err;
     }
   }
