@@ -26,13 +26,12 @@ export interface RdbFilter {
 }
 
 export interface ParseRdbOptions {
-  /** Decode values into the `@redis-persist/keyspace` model (default true). When false only structure is reported. */
-  values?: boolean;
   /**
-   * @deprecated Ignored, and always was: every mode validates every encoding it reads (`values: false` checks as
-   * `redis-check-rdb` does; decoding checks everything it decodes). Kept so that callers passing it still compile.
+   * Decode values into the `@redis-persist/keyspace` model (default true). When false only structure is reported,
+   * every encoding still validated as `redis-check-rdb` does (there is no separate "deep" level: each mode checks
+   * everything it reads).
    */
-  deep?: boolean;
+  values?: boolean;
   filter?: RdbFilter;
   /** File name used in error messages. */
   file?: string;
