@@ -5,7 +5,7 @@ import { checkRdb, type RdbCheckReport } from '@redis-persist/rdb';
 import { parsePersistenceConfig } from '@redis-persist/converters';
 import type { Command } from 'commander';
 import { Progress, createOutput, formatBytes, type Output } from '../common/index.js';
-import { keepYoungGenerationSmall } from './memory.js';
+import { keepHeapSmall } from './memory.js';
 import {
   captureOutput,
   expandInputs,
@@ -132,7 +132,7 @@ export function registerCheck(program: Command): void {
     .option('-q, --quiet', 'print only the problems (nothing when every file is valid)')
     .option('--junit <file>', 'also write a JUnit XML report to <file> (replaced on every run; the previous one kept as <file>.bak)')
     .action(async (paths: string[], opts: BatchOptions) => {
-      keepYoungGenerationSmall();
+      keepHeapSmall();
       const o = createOutput();
       const { inputs, batch } = await expandInputs(paths, planRdbDirectory);
       if (batch) await runBatch(o, rdbCheckTool, inputs, opts);

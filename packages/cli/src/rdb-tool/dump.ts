@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { CliExit, ExitCode, createOutput, dataDirSource, usageError } from '../common/index.js';
 import { dumpReplayedAof } from './dump-aof.js';
 import { dumpRdb } from '@redis-persist/converters';
-import { keepYoungGenerationSmall } from './memory.js';
+import { keepHeapSmall } from './memory.js';
 import { WholeKeyOutput, damageMessage, skipLine, writeStdout, type Damage } from './damage.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -74,7 +74,7 @@ export function registerDump(program: Command): void {
       // damaged input: the records before the damage are written whole, then the error is reported (below)
       let damage: Damage | null = null;
       let skipped = 0;
-      keepYoungGenerationSmall();
+      keepHeapSmall();
       // the output never keeps part of a key: a file is cut back, stdout holds a key in pieces until its last one
       const out = opts.output ? await AtomicFile.create(opts.output, policy) : null;
       const sink = new WholeKeyOutput(out ? { kind: 'file', file: out } : { kind: 'stream', write: writeStdout });

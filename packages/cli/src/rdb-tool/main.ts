@@ -1,38 +1,32 @@
 import { Command } from 'commander';
 import { runProgram } from '../common/index.js';
 import { addExamples } from '../common/examples.js';
-import { registerCheck } from './check.js';
-import { registerDump } from './dump.js';
-import { registerInfo } from './info.js';
-import { registerConvert } from './convert.js';
-import { registerToAof } from './to-aof.js';
-import { registerInspectDir } from './inspect-dir.js';
-import { registerRestore } from './restore.js';
-import { registerSplit } from './split.js';
-import { registerMerge } from './merge.js';
-import { registerFetch } from './fetch.js';
-import { registerMemory } from './memory-estimate.js';
+import { registerCommands, type Commands } from '../common/lazy.js';
 
-export function buildRdbTool(): Command {
+const COMMANDS: Commands = {
+  check: async () => (await import('./check.js')).registerCheck,
+  info: async () => (await import('./info.js')).registerInfo,
+  dump: async () => (await import('./dump.js')).registerDump,
+  convert: async () => (await import('./convert.js')).registerConvert,
+  'to-aof': async () => (await import('./to-aof.js')).registerToAof,
+  'inspect-dir': async () => (await import('./inspect-dir.js')).registerInspectDir,
+  restore: async () => (await import('./restore.js')).registerRestore,
+  split: async () => (await import('./split.js')).registerSplit,
+  merge: async () => (await import('./merge.js')).registerMerge,
+  fetch: async () => (await import('./fetch.js')).registerFetch,
+  memory: async () => (await import('./memory-estimate.js')).registerMemory,
+};
+
+/** The program; with `argv`, only the command it runs is loaded (see registerCommands). */
+export async function buildRdbTool(argv?: readonly string[]): Promise<Command> {
   const program = new Command('rdb-tool')
     .description('Inspect, verify and convert Redis RDB snapshot files')
     .version('0.1.0');
-  // Commands register here (one file per command in this folder).
-  registerCheck(program);
-  registerInfo(program);
-  registerDump(program);
-  registerConvert(program);
-  registerToAof(program);
-  registerInspectDir(program);
-  registerRestore(program);
-  registerSplit(program);
-  registerMerge(program);
-  registerFetch(program);
-  registerMemory(program);
+  await registerCommands(program, COMMANDS, argv);
   addExamples(program); // after every register*: each command's --help ends with its examples
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  return runProgram(buildRdbTool(), argv);
+  return runProgram(await buildRdbTool(argv), argv);
 }
