@@ -168,6 +168,28 @@ describe.skipIf(!live)('rdb-tool diff (redis-server 7.0.15 snapshots)', () => {
     expect(dir.err).toContain(`using ${join(server!.dir, 'dump.rdb')}`);
   });
 
+  it('--json of a large difference (lists spilled to temp files) is complete and in canonical order', () => {
+    let x = '';
+    let y = '';
+    for (let i = 0; i < 30000; i++) {
+      const k = `k:${String(i).padStart(6, '0')}`;
+      x += `{"db":0,"key":"${k}","type":"string","expireAt":null,"value":"v${i}"}\n`;
+      y += `{"db":0,"key":"${k}","type":"string","expireAt":null,"value":"${i % 2 ? 'v' : 'w'}${i}"}\n{"db":0,"key":"n:${i}","type":"string","expireAt":null,"value":"v"}\n`;
+    }
+    writeFileSync(join(tmp, 'big-a.jsonl'), x);
+    writeFileSync(join(tmp, 'big-b.jsonl'), y);
+    const r = run('diff', '--json', join(tmp, 'big-a.jsonl'), join(tmp, 'big-b.jsonl'));
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.summary).toEqual({ added: 30000, removed: 0, changed: 15000, functions: 0 });
+    expect(j.added).toHaveLength(30000);
+    expect(j.changed).toHaveLength(15000);
+    expect(j.truncated).toBe(false);
+    expect(j.changed[14999].key).toBe('k:029998');
+    const keys = j.added.map((e: { key: string }) => e.key);
+    expect(keys).toEqual([...keys].sort((p: string, q: string) => Buffer.compare(Buffer.from(p), Buffer.from(q))));
+  });
+
   it('usage errors exit 2; a missing file is an I/O error (3)', () => {
     expect(run('diff', a).code).toBe(2);
     expect(run('diff', '--db', 'x', a, b).code).toBe(2);

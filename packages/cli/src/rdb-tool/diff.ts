@@ -2,6 +2,11 @@
 // keyspace JSON Lines, AOFs). The walk is @redis-persist/analysis' diffKeyspaces; this file reads the inputs,
 // parses options and formats.
 import { diffKeyspaces, type DiffChanged, type DiffEntry, type DiffFunction, type DiffInput, type DiffKey } from '@redis-persist/analysis';
+import { createReadStream } from 'node:fs';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { replayAof } from '@redis-persist/replay';
 import type { Command } from 'commander';
 import { detectInput } from '../common/input.js';
@@ -24,6 +29,49 @@ interface DiffOpts {
 }
 
 const DEFAULT_LIMIT = 100;
+
+/**
+ * One list of the JSON report, as JSON text: in memory up to 1 MiB, then appended to a temp file, so a diff of
+ * millions of keys does not hold them all (the walk itself holds one key per side).
+ */
+class SpillList {
+  private held: string[] = [];
+  private heldBytes = 0;
+  private file: string | null = null;
+  count = 0;
+
+  constructor(private readonly dir: () => Promise<string>, private readonly name: string) {}
+
+  async push(entry: Record<string, unknown>): Promise<void> {
+    const text = JSON.stringify(entry);
+    this.held.push(text);
+    this.heldBytes += text.length;
+    this.count++;
+    if (this.heldBytes >= 1024 * 1024) await this.spill();
+  }
+
+  private async spill(): Promise<void> {
+    this.file ??= join(await this.dir(), this.name);
+    await appendFile(this.file, this.held.join('\n') + '\n');
+    this.held = [];
+    this.heldBytes = 0;
+  }
+
+  /** Writes the list as a JSON array's items, one a line, the file's in slices so memory stays flat. */
+  async writeItems(write: (text: string) => Promise<void>): Promise<void> {
+    let first = true;
+    const put = async (line: string): Promise<void> => {
+      await write(`${first ? '' : ',\n'}    ${line}`);
+      first = false;
+    };
+    if (this.file !== null) {
+      await this.spill();
+      for await (const line of createInterface({ input: createReadStream(this.file), crlfDelay: Infinity })) if (line !== '') await put(line);
+    } else {
+      for (const line of this.held) await put(line);
+    }
+  }
+}
 
 /** An input as the library reads it: a data directory resolves to what Redis would load from it. */
 async function diffInput(input: string, opts: DiffOpts, o: Output): Promise<DiffInput> {
@@ -98,60 +146,73 @@ export function registerDiff(program: Command): void {
       const inB = await diffInput(b, opts, o);
       keepYoungGenerationSmall();
       const counts = { added: 0, removed: 0, changed: 0, functions: 0 };
-      // the lists are kept up to the limit only; the counts are complete
+      // the human lists are kept up to the limit only; the JSON ones go to temp files beyond 1 MiB each; the
+      // counts are complete
       const added: DiffKey[] = [];
       const removed: DiffKey[] = [];
       const changed: DiffChanged[] = [];
       const functions: DiffFunction[] = [];
-      const keep = <T>(list: T[], e: T): void => {
-        if (!opts.quiet && (limit === null || list.length < limit)) list.push(e);
+      let spillDir: string | null = null;
+      const dir = async (): Promise<string> => (spillDir ??= await mkdtemp(join(tmpdir(), 'rdb-tool-diff-')));
+      const json = { added: new SpillList(dir, 'added'), removed: new SpillList(dir, 'removed'), changed: new SpillList(dir, 'changed'), functions: new SpillList(dir, 'functions') };
+      const keep = async <T>(list: T[], spill: SpillList, e: T, asJson: (e: T) => Record<string, unknown>): Promise<void> => {
+        if (opts.quiet || (limit !== null && spill.count + list.length >= limit)) return;
+        if (opts.json) await spill.push(asJson(e));
+        else list.push(e);
       };
-      for await (const e of diffKeyspaces(inA, inB, { dbs, key: opts.key, ignoreTtl: opts.ignoreTtl, keepExpired: opts.keepExpired, memoryBudgetBytes: sortMiB * 1024 * 1024 }) as AsyncIterable<DiffEntry>) {
-        if (e.kind === 'function') {
-          counts.functions++;
-          keep(functions, e);
-        } else if (e.kind === 'changed') {
-          counts.changed++;
-          keep(changed, e);
-        } else {
-          counts[e.kind]++;
-          keep(e.kind === 'added' ? added : removed, e);
+      try {
+        for await (const e of diffKeyspaces(inA, inB, { dbs, key: opts.key, ignoreTtl: opts.ignoreTtl, keepExpired: opts.keepExpired, memoryBudgetBytes: sortMiB * 1024 * 1024 }) as AsyncIterable<DiffEntry>) {
+          if (e.kind === 'function') {
+            await keep(functions, json.functions, e, functionJson);
+            counts.functions++;
+          } else if (e.kind === 'changed') {
+            await keep(changed, json.changed, e, changedJson);
+            counts.changed++;
+          } else {
+            await keep(e.kind === 'added' ? added : removed, json[e.kind], e, keyJson);
+            counts[e.kind]++;
+          }
         }
+        const equal = counts.added + counts.removed + counts.changed + counts.functions === 0;
+        if (opts.quiet) {
+          if (!equal) throw new CliExit(ExitCode.Problem, '');
+          return;
+        }
+        if (opts.json) {
+          const truncated = (['added', 'removed', 'changed', 'functions'] as const).some((k) => counts[k] > json[k].count);
+          // written as it is read back: the lists may be far larger than memory
+          const head = JSON.stringify({ a, b, equal, summary: counts }, null, 2);
+          await o.write(head.slice(0, -2) + ',\n');
+          for (const k of ['added', 'removed', 'changed', 'functions'] as const) {
+            if (json[k].count === 0) {
+              await o.write(`  "${k}": [],\n`);
+              continue;
+            }
+            await o.write(`  "${k}": [\n`);
+            await json[k].writeItems((t) => o.write(t));
+            await o.write('\n  ],\n');
+          }
+          await o.write(`  "truncated": ${truncated}\n}\n`);
+          if (!equal) throw new CliExit(ExitCode.Problem, '');
+          return;
+        }
+      } finally {
+        if (spillDir !== null) await rm(spillDir, { recursive: true, force: true });
       }
       const equal = counts.added + counts.removed + counts.changed + counts.functions === 0;
-      const code = equal ? ExitCode.Ok : ExitCode.Problem;
-      if (opts.quiet) {
-        if (!equal) throw new CliExit(code, '');
-        return;
-      }
-      const truncated = counts.added > added.length || counts.removed > removed.length || counts.changed > changed.length || counts.functions > functions.length;
-      if (opts.json) {
-        o.json({
-          a,
-          b,
-          equal,
-          summary: counts,
-          added: added.map(keyJson),
-          removed: removed.map(keyJson),
-          changed: changed.map(changedJson),
-          functions: functions.map(functionJson),
-          truncated,
-        });
-      } else {
-        const fn = counts.functions > 0 ? `, ${counts.functions} function librar${counts.functions === 1 ? 'y' : 'ies'} differ` : '';
-        if (equal) o.out(`${a} and ${b} hold the same keyspace`);
-        else o.out(`${a} -> ${b}: ${o.c.green(`${counts.added} added`)}, ${o.c.red(`${counts.removed} removed`)}, ${o.c.yellow(`${counts.changed} changed`)}${fn}`);
-        const section = <T>(title: string, list: T[], total: number, line: (e: T) => string): void => {
-          if (total === 0) return;
-          o.out(`${title}:`);
-          for (const e of list) o.out(`  ${line(e)}`);
-          if (total > list.length) o.out(o.c.dim(`  ... and ${total - list.length} more (--limit N shows more)`));
-        };
-        section('functions', functions, counts.functions, (e) => `${e.change === 'added' ? o.c.green('+') : e.change === 'removed' ? o.c.red('-') : o.c.yellow('~')} ${JSON.stringify(bytesToDisplay(e.library))} (${e.change})`);
-        section('added', added, counts.added, (e) => `${o.c.green('+')} ${keyText(e.db, e.key)} (${e.type}${e.expireAt !== null ? `, expires ${when(e.expireAt)}` : ''})`);
-        section('removed', removed, counts.removed, (e) => `${o.c.red('-')} ${keyText(e.db, e.key)} (${e.type})`);
-        section('changed', changed, counts.changed, (e) => `${o.c.yellow('~')} ${changedText(e)}`);
-      }
-      if (!equal) throw new CliExit(code, '');
+      const fn = counts.functions > 0 ? `, ${counts.functions} function librar${counts.functions === 1 ? 'y' : 'ies'} differ` : '';
+      if (equal) o.out(`${a} and ${b} hold the same keyspace`);
+      else o.out(`${a} -> ${b}: ${o.c.green(`${counts.added} added`)}, ${o.c.red(`${counts.removed} removed`)}, ${o.c.yellow(`${counts.changed} changed`)}${fn}`);
+      const section = <T>(title: string, list: T[], total: number, line: (e: T) => string): void => {
+        if (total === 0) return;
+        o.out(`${title}:`);
+        for (const e of list) o.out(`  ${line(e)}`);
+        if (total > list.length) o.out(o.c.dim(`  ... and ${total - list.length} more (--limit N shows more)`));
+      };
+      section('functions', functions, counts.functions, (e) => `${e.change === 'added' ? o.c.green('+') : e.change === 'removed' ? o.c.red('-') : o.c.yellow('~')} ${JSON.stringify(bytesToDisplay(e.library))} (${e.change})`);
+      section('added', added, counts.added, (e) => `${o.c.green('+')} ${keyText(e.db, e.key)} (${e.type}${e.expireAt !== null ? `, expires ${when(e.expireAt)}` : ''})`);
+      section('removed', removed, counts.removed, (e) => `${o.c.red('-')} ${keyText(e.db, e.key)} (${e.type})`);
+      section('changed', changed, counts.changed, (e) => `${o.c.yellow('~')} ${changedText(e)}`);
+      if (!equal) throw new CliExit(ExitCode.Problem, '');
     });
 }
