@@ -152,3 +152,24 @@ describe('diffKeyspaces on JSON Lines inputs', () => {
     expect(glob.map((e) => (e as { key: string }).key)).toEqual(['ttl', 'typ']);
   });
 });
+
+describe('bounded memory', () => {
+  test('two 256 MiB values are compared without holding either (peak far below one of them)', async () => {
+    let peak = 0;
+    const enc = new TextEncoder();
+    // fresh 64 KiB chunks made on demand: a walk that assembled a value would hold 256 MiB of them
+    async function* side(last: string): AsyncGenerator<Uint8Array> {
+      yield enc.encode('{"db":0,"key":"big","type":"string","expireAt":null,"value":"');
+      for (let i = 0; i < 4096; i++) {
+        const m = process.memoryUsage();
+        peak = Math.max(peak, m.heapUsed + m.arrayBuffers);
+        yield new Uint8Array(65536).fill(0x78);
+      }
+      yield enc.encode(last + '"}\n');
+    }
+    const kinds: string[] = [];
+    for await (const e of diffCanonicalJsonl(side('a'), side('b'))) kinds.push(e.kind);
+    expect(kinds).toEqual(['changed']);
+    expect(peak).toBeLessThan(200 * 1024 * 1024);
+  });
+});
