@@ -235,6 +235,14 @@ export class JsonlLineCursor {
     return { bytes: this.chunk.subarray(this.pos, end), eol: this.nl >= 0 };
   }
 
+  /** Stops the input early (its generators' cleanup runs: temp files of a sort, open files). */
+  async close(): Promise<void> {
+    if (!this.ended) {
+      this.ended = true;
+      await this.it.return?.();
+    }
+  }
+
   advance(n: number): void {
     this.pos += n;
   }
@@ -300,6 +308,15 @@ function oneSide(h: Head, kind: 'added' | 'removed'): DiffEntry {
 export async function* diffCanonicalJsonl(a: AsyncIterable<Uint8Array>, b: AsyncIterable<Uint8Array>, options: Pick<DiffOptions, 'ignoreTtl'> = {}): AsyncGenerator<DiffEntry> {
   const ca = new JsonlLineCursor(a, 'a');
   const cb = new JsonlLineCursor(b, 'b');
+  try {
+    yield* walk(ca, cb, options);
+  } finally {
+    // an error on one side, or a consumer that stopped early: the other side's sort and file are let go too
+    await Promise.allSettled([ca.close(), cb.close()]);
+  }
+}
+
+async function* walk(ca: JsonlLineCursor, cb: JsonlLineCursor, options: Pick<DiffOptions, 'ignoreTtl'>): AsyncGenerator<DiffEntry> {
   let ha = await ca.head();
   let hb = await cb.head();
   let lastA: Head | null = null;

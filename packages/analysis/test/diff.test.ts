@@ -137,6 +137,25 @@ describe('diffCanonicalJsonl (the merge walk)', () => {
   });
 });
 
+describe('cleanup', () => {
+  test('a consumer that stops early, or an error on one side, lets both inputs go (their finally blocks run)', async () => {
+    const closed: string[] = [];
+    async function* src(name: string, text: string, fail = false): AsyncGenerator<Uint8Array> {
+      try {
+        yield* chunked(text, 10);
+        if (fail) throw new Error('boom');
+      } finally {
+        closed.push(name);
+      }
+    }
+    for await (const _ of diffCanonicalJsonl(src('a', order(A_SORTED)), src('b', order(B_SORTED)))) break;
+    expect(closed.sort()).toEqual(['a', 'b']);
+    closed.length = 0;
+    await expect(collect(diffCanonicalJsonl(src('a', order(A_SORTED), true), src('b', order(B_SORTED) + order(B_SORTED).split('\n').slice(2).join('\n'))))).rejects.toThrow();
+    expect(closed.sort()).toEqual(['a', 'b']);
+  });
+});
+
 describe('diffKeyspaces on JSON Lines inputs', () => {
   test('sorts unsorted inputs, drops expired keys, filters by db and key', async () => {
     const shuffle = (s: string) => lines(...s.split('\n').filter(Boolean).reverse());
