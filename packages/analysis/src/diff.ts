@@ -7,7 +7,7 @@
 import { matchGlob } from '@redis-persist/bytes';
 import { dumpRdb, dumpReplayed, keyspaceBytes, type ConvertInput } from '@redis-persist/converters';
 import { readKeyspaceJsonl } from '@redis-persist/jsonl';
-import type { Bytes, KeyType, KeyspaceRecord } from '@redis-persist/keyspace';
+import type { Bytes, HashField, KeyType, KeyspaceRecord } from '@redis-persist/keyspace';
 import { AnalysisError } from './errors.js';
 
 /** What a key differs in: `value` also when the type changed (a value of another type is another value). */
@@ -89,7 +89,7 @@ function canonicalChunks(input: DiffInput, options: DiffOptions, now: number | u
   return keyspaceBytes(filterJsonl(readKeyspaceJsonl(input.source, { file: input.file }), options, now), { format: 'jsonl', memoryBudgetBytes, tmpDir, onDuplicateKey });
 }
 
-/** The filters and expiry rule of an RDB dump, for JSON Lines records (keys whose expireAt is past are dropped). */
+/** The filters and expiry rule of an RDB dump, for JSON Lines records (keys and hash fields already expired go). */
 async function* filterJsonl(records: AsyncIterable<KeyspaceRecord>, options: DiffOptions, now: number | undefined): AsyncGenerator<KeyspaceRecord> {
   const pattern = options.key !== undefined ? Buffer.from(options.key, 'utf8') : null;
   const filtered = options.dbs !== undefined || pattern !== null;
@@ -101,6 +101,13 @@ async function* filterJsonl(records: AsyncIterable<KeyspaceRecord>, options: Dif
     if (options.dbs !== undefined && !options.dbs.includes(r.db)) continue;
     if (pattern !== null && !matchGlob(pattern, r.key)) continue;
     if (now !== undefined && r.expireAt !== null && r.expireAt !== undefined && Number(r.expireAt) <= now) continue;
+    if (now !== undefined && r.type === 'hash') {
+      // lapsed hash fields go too, and a hash left empty, as the RDB reader drops them
+      const fields = (r.value as HashField[]).filter((f) => f.expireAt === null || f.expireAt === undefined || Number(f.expireAt) > now);
+      if (fields.length === 0) continue;
+      yield { ...r, value: fields };
+      continue;
+    }
     yield r;
   }
 }
