@@ -11,3 +11,16 @@ export {
   type EstimateMemoryOptions,
   type MemoryServerModel,
 } from './estimate.js';
+export {
+  diffKeyspaces,
+  diffCanonicalJsonl,
+  JsonlLineCursor,
+  type DiffEntry,
+  type DiffKey,
+  type DiffChanged,
+  type DiffFunction,
+  type DiffInput,
+  type DiffOptions,
+  type KeyChange,
+} from './diff.js';
+export { AnalysisError, type AnalysisErrorCode } from './errors.js';

@@ -100,6 +100,11 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { run: `rdb-tool split --slots 0-8191,8192-16383 ${FLUSHALL} -o parts`, does: 'replay an AOF and split its keyspace by slot: parts/0-8191.rdb and parts/8192-16383.rdb' },
     { run: 'rdb-tool split --nodes-conf /var/lib/redis/nodes.conf --db 0 dump.rdb -o parts', does: "by the slot map of a node's nodes.conf; keys of dbs other than 0 are left out" },
   ],
+  'rdb-tool diff': [
+    { run: 'rdb-tool diff yesterday.rdb /var/lib/redis/dump.rdb', does: 'the keys added, removed and changed (type, value, expiry) since yesterday; exit 0 when equal, 1 when not' },
+    { run: "rdb-tool diff --json --key 'user:*' --ignore-ttl a.rdb b.rdb", does: 'the differences of the user:* keys as one JSON document, expiry changes left out' },
+    { run: 'rdb-tool diff --quiet backup.rdb keyspace.jsonl', does: 'CI: does a backup still hold what the JSON Lines export holds? (exit code only)' },
+  ],
   'rdb-tool merge': [
     { run: 'rdb-tool merge backup/ -o dump.rdb', does: 'the per-node snapshots of a cluster backup as one snapshot for a standalone server' },
     { run: 'rdb-tool merge --on-duplicate last old.rdb new.rdb -o merged.rdb', does: 'a key in both files: keep the one of new.rdb (without the option: exit 1 naming both files)' },

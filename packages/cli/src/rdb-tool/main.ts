@@ -15,6 +15,7 @@ const COMMANDS: Commands = {
   merge: async () => (await import('./merge.js')).registerMerge,
   fetch: async () => (await import('./fetch.js')).registerFetch,
   memory: async () => (await import('./memory-estimate.js')).registerMemory,
+  diff: async () => (await import('./diff.js')).registerDiff,
 };
 
 /** The program; with `argv`, only the command it runs is loaded (see registerCommands). */
