@@ -11,3 +11,14 @@ export {
   type EstimateMemoryOptions,
   type MemoryServerModel,
 } from './estimate.js';
+export {
+  exportRdb,
+  rdbExportRows,
+  exportKeyText,
+  EXPORT_COLUMNS,
+  type ExportFormat,
+  type ExportRow,
+  type ExportSink,
+  type ExportRdbOptions,
+  type ExportResult,
+} from './export.js';

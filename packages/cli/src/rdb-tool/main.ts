@@ -12,6 +12,7 @@ import { registerSplit } from './split.js';
 import { registerMerge } from './merge.js';
 import { registerFetch } from './fetch.js';
 import { registerMemory } from './memory-estimate.js';
+import { registerExport } from './export.js';
 
 export function buildRdbTool(): Command {
   const program = new Command('rdb-tool')
@@ -29,6 +30,7 @@ export function buildRdbTool(): Command {
   registerMerge(program);
   registerFetch(program);
   registerMemory(program);
+  registerExport(program);
   addExamples(program); // after every register*: each command's --help ends with its examples
   return program;
 }
