@@ -2,11 +2,13 @@
 // memory) as Parquet or CSV, for DuckDB / Spark / BigQuery over many backups. Rows stream: a row group (64k rows
 // by default) is held, written, dropped; memory does not grow with the file.
 //
-// The Parquet writer is hyparquet-writer (pure JS, incremental row groups through ParquetWriter). Measured here
-// (Node 20.20.2, 2-core shared machine, 1M rows of our schema, writer alone, 64k-row groups): hyparquet-writer
-// 4.3-4.9 s, peak RSS 141 MB (with 1 MiB semi-spaces) and it streams; @duckdb/node-api (appender, then COPY TO
-// parquet) 3.5 s but 330 MB, since DuckDB holds every row until the COPY (bounded only by spilling a table to disk)
-// and it is a native dependency. The whole export of 1M keys is dominated by parsing and the estimate, not the writer.
+// The Parquet writer is hyparquet-writer (pure JS, incremental row groups through ParquetWriter), chosen by measuring
+// on our rows (bench/export-writers.mjs, 1 M keys of DEBUG POPULATE, Node 20.20.2, shared 2-core machine under load 7,
+// so CPU seconds compare): the rows alone (parse + estimate) 3.5 s CPU, 82 MB; with hyparquet-writer 9.9 s CPU (15.4 s
+// wall), 261 MB peak RSS, the same at 3 M keys (245 MB: the row group bounds it); with @duckdb/node-api (appender into
+// an in-memory table, then COPY TO parquet) 6.5 s CPU (10.4 s wall) but 284 MB at 1 M rows and growing with them,
+// since DuckDB holds every row until the COPY, and a native runtime dependency. Writer alone on 1 M synthetic rows:
+// hyparquet-writer 4.3 s, @duckdb/node-api 3.5 s.
 import { RedisPersistError } from '@redis-persist/bytes';
 import type { KeyType } from '@redis-persist/keyspace';
 import type { RdbSource } from '@redis-persist/rdb';
