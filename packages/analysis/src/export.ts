@@ -6,7 +6,7 @@
 // on our rows (bench/export-writers.mjs, 1 M keys of DEBUG POPULATE, Node 20.20.2, shared 2-core machine under load 7,
 // so CPU seconds compare): the rows alone (parse + estimate) 3.5 s CPU, 82 MB; with hyparquet-writer 9.9 s CPU (15.4 s
 // wall), 261 MB peak RSS, the same at 3 M keys (245 MB: the row group bounds it); with @duckdb/node-api (appender into
-// an in-memory table, then COPY TO parquet) 6.5 s CPU (10.4 s wall) but 284 MB at 1 M rows and growing with them,
+// an in-memory table, then COPY TO parquet) 6.5 s CPU (10.4 s wall) but 284 MB at 1 M rows and 526 MB at 3 M,
 // since DuckDB holds every row until the COPY, and a native runtime dependency. Writer alone on 1 M synthetic rows:
 // hyparquet-writer 4.3 s, @duckdb/node-api 3.5 s.
 import { RedisPersistError } from '@redis-persist/bytes';
