@@ -206,5 +206,10 @@ describe.skipIf(!built || !redisAvailable())('rdb-tool export', () => {
     expect(clash.code).toBe(2);
     expect(existsSync(join(tmp, 'clash'))).toBe(false);
     expect(run('export', '--format', 'xml', '-o', dir, rdb).code).toBe(2);
+    // a missing input: nothing is written, not even the files of the inputs before it
+    const missing = run('export', '-o', join(tmp, 'missing'), rdb, join(tmp, 'nope.rdb'));
+    expect(missing.code).toBe(3);
+    expect(missing.err).toMatch(/cannot open .*nope\.rdb/);
+    expect(existsSync(join(tmp, 'missing'))).toBe(false);
   });
 });

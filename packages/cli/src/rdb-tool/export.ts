@@ -1,10 +1,10 @@
 // `rdb-tool export`: one row per key (source, db, key, type, encoding, expiry, elements, bytes, memory) of each RDB
 // file as Parquet or CSV, one output file per input in the output directory. The rows and the writer are
 // @redis-persist/analysis' (exportRdb); this file parses options, applies the output policy and formats.
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { exportRdb, parseMemoryConfig, type ExportFormat, type MemoryConfig, type MemoryServerModel } from '@redis-persist/analysis';
-import { AtomicFile, checkOutput } from '@redis-persist/fsio';
+import { AtomicFile, FsioError, checkOutput, describeIoError } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { keepYoungGenerationSmall } from './memory.js';
 import { createOutput, dataDirSource, otherFileHint, usageError } from '../common/index.js';
@@ -69,6 +69,10 @@ export function registerExport(program: Command): void {
           instead: (s) => `${otherFileHint(s)}; or convert the AOF first: rdb-tool convert ${s.path} dump.rdb`,
         });
         const file = src?.path ?? input;
+        // a missing input fails before any output is written, not after the ones before it
+        await stat(file).catch((err: unknown) => {
+          throw new FsioError('io', `cannot open ${file}: ${describeIoError(err)}`, { file, cause: err });
+        });
         const out = join(opts.output, outputName(file, format));
         const other = byOut.get(out);
         if (other !== undefined) throw usageError(`${other} and ${file} would both be written to ${out}: export them into different directories`);
