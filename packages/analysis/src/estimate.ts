@@ -30,6 +30,8 @@ export interface KeyMemory {
   allocated: number;
   elements: number;
   expireAt: number | null;
+  /** The key's record in the file: prefix opcodes (expiry, LRU/LFU), type byte, key and value, as serialized. */
+  bytes: number;
 }
 
 export interface MemoryTotals {
@@ -472,6 +474,7 @@ export async function* rdbMemoryRecords(source: RdbSource, options: EstimateMemo
       allocated,
       elements: r.elements,
       expireAt: r.expireAt,
+      bytes: r.size,
     };
     for (const t of [totals, (byEncoding[`${r.type}/${done.encoding}`] ??= emptyTotals())]) {
       t.keys++;

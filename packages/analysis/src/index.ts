@@ -24,3 +24,14 @@ export {
   type KeyChange,
 } from './diff.js';
 export { AnalysisError, type AnalysisErrorCode } from './errors.js';
+export {
+  exportRdb,
+  rdbExportRows,
+  exportKeyText,
+  EXPORT_COLUMNS,
+  type ExportFormat,
+  type ExportRow,
+  type ExportSink,
+  type ExportRdbOptions,
+  type ExportResult,
+} from './export.js';

@@ -119,6 +119,11 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { run: 'rdb-tool memory --config /etc/redis/redis.conf --format csv -o keys.csv dump.rdb', does: 'as the server with that config would hold it after loading (its encoding limits), as CSV' },
     { run: 'rdb-tool memory --json /var/lib/redis/dump.rdb', does: 'only the summary: totals by type and encoding, db tables, the used_memory a load would add' },
   ],
+  'rdb-tool export': [
+    { run: 'rdb-tool export -o keys/ backups/*.rdb', does: 'one Parquet file per backup (keys/<name>.parquet), a row per key: source, db, key, type, encoding, expiry, elements, bytes, memory' },
+    { run: 'rdb-tool export --format csv -o keys/ /var/lib/redis/dump.rdb', does: 'the same rows as CSV (keys/dump.csv), expiry as Unix ms' },
+    { run: 'rdb-tool export --config /etc/redis/redis.conf --force --json -o /srv/keys /backups/2026-12-01/*.rdb', does: 'encoding and memory as that server would hold the keys; replace last run\'s files (kept as .bak); the files and rows as JSON' },
+  ],
   'rdb-tool inspect-dir': [
     { run: 'rdb-tool inspect-dir --appendonly yes examples/flushall', does: 'with appendonly yes: which files Redis loads, in what order, valid or not, keys' },
     { run: 'rdb-tool inspect-dir --config /etc/redis/redis.conf /var/lib/redis', does: 'what the server will load at its next restart, with its own configuration' },

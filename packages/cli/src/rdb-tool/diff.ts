@@ -11,7 +11,7 @@ import { replayAof } from '@redis-persist/replay';
 import type { Command } from 'commander';
 import { detectInput } from '../common/input.js';
 import { CliExit, ExitCode, bytesToDisplay, createOutput, dataDirSource, usageError, type Output } from '../common/index.js';
-import { keepYoungGenerationSmall } from './memory.js';
+import { keepHeapSmall } from './memory.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
@@ -144,7 +144,7 @@ export function registerDiff(program: Command): void {
       if (opts.quiet && opts.json) throw usageError('--quiet prints nothing and --json a document: choose one');
       const inA = await diffInput(a, opts, o);
       const inB = await diffInput(b, opts, o);
-      keepYoungGenerationSmall();
+      keepHeapSmall();
       const counts = { added: 0, removed: 0, changed: 0, functions: 0 };
       // the human lists are kept up to the limit only; the JSON ones go to temp files beyond 1 MiB each; the
       // counts are complete

@@ -16,6 +16,7 @@ const COMMANDS: Commands = {
   fetch: async () => (await import('./fetch.js')).registerFetch,
   memory: async () => (await import('./memory-estimate.js')).registerMemory,
   diff: async () => (await import('./diff.js')).registerDiff,
+  export: async () => (await import('./export.js')).registerExport,
 };
 
 /** The program; with `argv`, only the command it runs is loaded (see registerCommands). */
