@@ -129,18 +129,21 @@ log('publint (strict) and attw (esm-only) pass on every package');
 // 4. Consumer smoke test.
 const consumer = join(tmp, 'consumer');
 mkdirSync(consumer);
-// Third-party runtime dependencies (the CLI's) are packed from the workspace's node_modules, so the install is offline.
+// Third-party runtime dependencies (and theirs) are packed from the workspace's node_modules, so the install is offline.
 const own = new Set(pkgs.map((p) => p.name));
 const external = new Map();
-for (const p of pkgs) {
-  for (const dep of Object.keys(p.json.dependencies ?? {})) {
-    if (own.has(dep) || external.has(dep)) continue;
-    const depDir = realpathSync(join(packagesDir, p.dir, 'node_modules', dep));
-    const depJson = JSON.parse(readFileSync(join(depDir, 'package.json'), 'utf8'));
-    if (Object.keys(depJson.dependencies ?? {}).length > 0) fail(`${dep} (of ${p.name}) has dependencies of its own: pack them too`);
-    const name = run(npm, ['pack', depDir, '--pack-destination', join(tmp, 'tarballs'), '--ignore-scripts', '--silent'], { cwd: tmp }).trim().split('\n').pop();
-    external.set(dep, join(tarballs, name));
-  }
+// [name, the node_modules folder it is found in]; a dependency's own dependencies sit beside it (pnpm's layout)
+const todo = [];
+for (const p of pkgs) for (const dep of Object.keys(p.json.dependencies ?? {})) todo.push([dep, join(packagesDir, p.dir, 'node_modules')]);
+while (todo.length > 0) {
+  const [dep, modules] = todo.shift();
+  if (own.has(dep) || external.has(dep)) continue;
+  const depDir = realpathSync(join(modules, dep));
+  const depJson = JSON.parse(readFileSync(join(depDir, 'package.json'), 'utf8'));
+  const besides = dep.startsWith('@') ? dirname(dirname(depDir)) : dirname(depDir);
+  for (const sub of Object.keys(depJson.dependencies ?? {})) todo.push([sub, besides]);
+  const name = run(npm, ['pack', depDir, '--pack-destination', join(tmp, 'tarballs'), '--ignore-scripts', '--silent'], { cwd: tmp }).trim().split('\n').pop();
+  external.set(dep, join(tarballs, name));
 }
 writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
 run(npm, ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', ...pkgs.map((p) => p.tgz), ...external.values()], { cwd: consumer });
