@@ -31,7 +31,8 @@ import { killAllServers, redisLog, startRedis, stopRedis } from './lib/redis.mjs
 const MB = 1 << 20;
 const SUITES = ['aof', 'rdb', 'stream', 'writer', 'replay'];
 const TMP_DIR = path.join(DATA_DIR, 'tmp');
-// BENCH_AOF_TOOL / BENCH_RDB_TOOL: another bin script to measure (e.g. a second checkout), run with node.
+// BENCH_AOF_TOOL / BENCH_RDB_TOOL: another bin script to measure (e.g. a second checkout), run as a program (the bin
+// scripts start node themselves, with their memory settings).
 const AOF_TOOL = process.env.BENCH_AOF_TOOL ? path.resolve(process.env.BENCH_AOF_TOOL) : path.join(REPO_ROOT, 'packages/cli/bin/aof-tool.js');
 const RDB_TOOL = process.env.BENCH_RDB_TOOL ? path.resolve(process.env.BENCH_RDB_TOOL) : path.join(REPO_ROOT, 'packages/cli/bin/rdb-tool.js');
 
@@ -225,7 +226,7 @@ async function benchRows(specs, { runs, timeoutS, maxRssMB }) {
       if (sp.before) await sp.before(i);
       log(`${row.name}: run ${i + 1}/${runs}: ${row.command}`);
       const r = await measure(sp.cmd, sp.args, { stdout: sp.stdout ?? 'ignore', timeoutMs: timeoutS * 1000, maxRssBytes: maxRssMB * MB, cwd: REPO_ROOT });
-      if (sp.cmd === process.execPath && buildStamp() !== startStamp) {
+      if ((sp.cmd === process.execPath || sp.cmd === RDB_TOOL || sp.cmd === AOF_TOOL) && buildStamp() !== startStamp) {
         r.buildChanged = true;
         log('  note: packages/*/dist changed since the bench started (someone rebuilt): this figure may mix builds');
       }
@@ -359,7 +360,7 @@ async function suiteAof(opts, inputs) {
   const avail = toolAvailable(AOF_TOOL, 'check');
   const [ref, ours] = await benchRows([
     { row: { suite: 'aof', name: 'redis-check-aof', kind: 'reference' }, cmd: 'redis-check-aof', args: [file], stdout: 'capture' },
-    { row: { suite: 'aof', name: 'aof-tool check', kind: 'ours' }, cmd: process.execPath, args: [AOF_TOOL, 'check', file], stdout: 'capture', unavailable: avail.ok ? undefined : avail.why },
+    { row: { suite: 'aof', name: 'aof-tool check', kind: 'ours' }, cmd: AOF_TOOL, args: ['check', file], stdout: 'capture', unavailable: avail.ok ? undefined : avail.why },
   ], opts);
   for (const r of [ref, ours]) if (r.status === 'ok') r.mbPerS = meta.bytes / MB / r.wallS;
   compare(ours, ref, { text: '≤ 0.5× time, < 150 MB', maxTimeRatio: 0.5, maxRssMB: 150 });
@@ -373,11 +374,11 @@ async function suiteRdb(opts, inputs) {
   const dump = toolAvailable(RDB_TOOL, 'dump');
   const [ref, c, d] = await benchRows([
     { row: { suite: 'rdb', name: 'redis-check-rdb', kind: 'reference' }, cmd: 'redis-check-rdb', args: [file], stdout: 'capture' },
-    { row: { suite: 'rdb', name: 'rdb-tool check', kind: 'ours' }, cmd: process.execPath, args: [RDB_TOOL, 'check', file], stdout: 'capture', unavailable: check.ok ? undefined : check.why },
-    { row: { suite: 'rdb', name: 'rdb-tool dump --format jsonl', kind: 'ours' }, cmd: process.execPath, args: [RDB_TOOL, 'dump', file, '--format', 'jsonl'], stdout: 'ignore', unavailable: dump.ok ? undefined : dump.why },
+    { row: { suite: 'rdb', name: 'rdb-tool check', kind: 'ours' }, cmd: RDB_TOOL, args: ['check', file], stdout: 'capture', unavailable: check.ok ? undefined : check.why },
+    { row: { suite: 'rdb', name: 'rdb-tool dump --format jsonl', kind: 'ours' }, cmd: RDB_TOOL, args: ['dump', file, '--format', 'jsonl'], stdout: 'ignore', unavailable: dump.ok ? undefined : dump.why },
     // The canonical order needs an external sort; file order shows the parser's own cost (when supported).
     ...(dump.ok && /--order/.test(dump.help)
-      ? [{ row: { suite: 'rdb', name: 'rdb-tool dump --format jsonl --order file', kind: 'ours' }, cmd: process.execPath, args: [RDB_TOOL, 'dump', file, '--format', 'jsonl', '--order', 'file'], stdout: 'ignore' }]
+      ? [{ row: { suite: 'rdb', name: 'rdb-tool dump --format jsonl --order file', kind: 'ours' }, cmd: RDB_TOOL, args: ['dump', file, '--format', 'jsonl', '--order', 'file'], stdout: 'ignore' }]
       : []),
   ], opts);
   const extra = results.slice(-1)[0]?.name.endsWith('--order file') ? results.slice(-1)[0] : null;
@@ -429,7 +430,7 @@ async function suiteStream(opts, inputs) {
   warm(file);
   const check = toolAvailable(RDB_TOOL, 'check');
   const dump = toolAvailable(RDB_TOOL, 'dump');
-  const row = (name, args, avail) => ({ row: { suite: 'stream', name, kind: 'ours' }, cmd: process.execPath, args: [RDB_TOOL, ...args], stdout: 'ignore', unavailable: avail.ok ? undefined : avail.why });
+  const row = (name, args, avail) => ({ row: { suite: 'stream', name, kind: 'ours' }, cmd: RDB_TOOL, args: [...args], stdout: 'ignore', unavailable: avail.ok ? undefined : avail.why });
   const [ref, ...ours] = await benchRows([
     { row: { suite: 'stream', name: 'redis-check-rdb', kind: 'reference' }, cmd: 'redis-check-rdb', args: [file], stdout: 'capture' },
     row('rdb-tool check', ['check', file], check),
@@ -518,7 +519,7 @@ async function suiteWriter(opts, inputs) {
     partials.add(jsonl + '.partial');
     // Importers accept any order: file order (when supported) spares the canonical sort.
     const order = /--order/.test(dump.help) ? ['--order', 'file'] : [];
-    const r = await measure(process.execPath, [RDB_TOOL, 'dump', file, '--format', 'jsonl', ...order], { stdout: jsonl + '.partial', timeoutMs: opts.timeoutS * 1000, maxRssBytes: opts.maxRssMB * MB, cwd: REPO_ROOT });
+    const r = await measure(RDB_TOOL, ['dump', file, '--format', 'jsonl', ...order], { stdout: jsonl + '.partial', timeoutMs: opts.timeoutS * 1000, maxRssBytes: opts.maxRssMB * MB, cwd: REPO_ROOT });
     if (!r.ok) {
       jsonlWhy = `not available (no JSONL input: rdb-tool dump ${r.status})`;
       log(`  rdb-tool dump ${r.status}: ${r.stderrTail?.trim().split('\n').slice(-3).join(' | ')}`);
@@ -537,7 +538,7 @@ async function suiteWriter(opts, inputs) {
     const out = path.join(outDir, 'out.rdb');
     const why = !convert.ok ? convert.why : input === jsonl ? jsonlWhy : undefined;
     if (!why) warm(input);
-    let args = [RDB_TOOL, 'convert', input, out, ...extra];
+    let args = ['convert', input, out, ...extra];
     const keep = path.join(outDir, 'verify.rdb');
     const after = (r, i) => {
       r.outBytes = fileSize(out);
@@ -546,7 +547,7 @@ async function suiteWriter(opts, inputs) {
       else fs.rmSync(out, { force: true });
     };
     let row = { suite: 'writer', name, kind: 'ours' };
-    await benchRow(row, process.execPath, args, { ...opts, stdout: 'capture', unavailable: why, after });
+    await benchRow(row, RDB_TOOL, args, { ...opts, stdout: 'capture', unavailable: why, after });
     // A refusal to drop data the target version cannot hold (stream metadata, functions before RDB 10) is
     // the documented behaviour: measure again with the explicit flag, and say so.
     if (row.status !== 'ok' && row.runs?.length && /--drop-unsupported/.test(row.stderrTail ?? '')) {
@@ -554,7 +555,7 @@ async function suiteWriter(opts, inputs) {
       row.note = 'refused without --drop-unsupported (see next row)';
       args = [...args, '--drop-unsupported'];
       row = { suite: 'writer', name: `${name} --drop-unsupported`, kind: 'ours' };
-      await benchRow(row, process.execPath, args, { ...opts, stdout: 'capture', after });
+      await benchRow(row, RDB_TOOL, args, { ...opts, stdout: 'capture', after });
     }
     if (row.status === 'ok') {
       row.outBytes = row.runs[row.runs.length - 1].outBytes;
@@ -786,7 +787,7 @@ async function suiteReplay(opts, inputs) {
   const [rw, tr] = await benchRows([
     {
       row: { suite: 'replay', name: 'aof-tool rewrite', kind: 'ours' },
-      cmd: process.execPath, args: [AOF_TOOL, 'rewrite', '--no-backup', '--json', rwDir], stdout: 'capture',
+      cmd: AOF_TOOL, args: ['rewrite', '--no-backup', '--json', rwDir], stdout: 'capture',
       unavailable: rewrite.ok ? undefined : rewrite.why,
       before: () => copyAofDir(aofDir, rwDir), // the rewrite replaces the dir's files: a fresh copy each run
       after: (r, i) => {
@@ -799,7 +800,7 @@ async function suiteReplay(opts, inputs) {
     },
     {
       row: { suite: 'replay', name: 'aof-tool to-rdb', kind: 'ours' },
-      cmd: process.execPath, args: [AOF_TOOL, 'to-rdb', rdbIn, rdbOut], stdout: 'capture',
+      cmd: AOF_TOOL, args: ['to-rdb', rdbIn, rdbOut], stdout: 'capture',
       unavailable: toRdb.ok ? undefined : toRdb.why,
       before: (i) => {
         if (i === 0) copyAofDir(aofDir, rdbIn); // read only, but never the cached input itself

@@ -336,7 +336,7 @@ describe.skipIf(!built)('rdb-tool dump --salvage and --ignore-checksum', () => {
   });
 });
 
-describe.skipIf(!built || !redisAvailable())('a key whose line is more than stdout holds in memory (4 MiB)', () => {
+describe.skipIf(!built || !redisAvailable())('a key whose line is more than stdout holds in memory (1 MiB)', () => {
   it('stdout keeps it in a temp file until its last piece: whole, the same bytes as -o; cut inside, left out; no temp file stays', async () => {
     const path = join(tmp, 'huge.rdb');
     const server = await startRedis({ config: { save: '' } });

@@ -1,12 +1,13 @@
 // `rdb-tool export`: one row per key (source, db, key, type, encoding, expiry, elements, bytes, memory) of each RDB
 // file as Parquet or CSV, one output file per input in the output directory. The rows and the writer are
 // @redis-persist/analysis' (exportRdb); this file parses options, applies the output policy and formats.
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { exportRdb, parseMemoryConfig, type ExportFormat, type MemoryConfig, type MemoryServerModel } from '@redis-persist/analysis';
+import { exportRdb, type ExportFormat, type MemoryServerModel } from '@redis-persist/analysis';
 import { AtomicFile, FsioError, checkOutput, describeIoError } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { keepHeapSmall } from './memory.js';
+import { memoryModelOptions } from './memory-estimate.js';
 import { createOutput, dataDirSource, otherFileHint, usageError } from '../common/index.js';
 
 interface ExportOpts {
@@ -19,7 +20,6 @@ interface ExportOpts {
   rowGroupSize: string;
 }
 
-const SERVERS: readonly MemoryServerModel[] = ['redis-7.0', 'valkey-8'];
 
 /** `dump.rdb` -> `dump.parquet`; a name without `.rdb` keeps its extension (`dump.rdb.1` -> `dump.rdb.1.parquet`). */
 function outputName(file: string, format: ExportFormat): string {
@@ -45,20 +45,10 @@ export function registerExport(program: Command): void {
     .action(async (inputs: string[], opts: ExportOpts) => {
       if (opts.format !== 'parquet' && opts.format !== 'csv') throw usageError(`--format must be parquet or csv, got ${JSON.stringify(opts.format)}`);
       const format: ExportFormat = opts.format;
-      if (!SERVERS.includes(opts.server as MemoryServerModel)) throw usageError(`--server must be one of ${SERVERS.join(', ')}, got ${JSON.stringify(opts.server)}`);
       const rowGroupSize = Number(opts.rowGroupSize);
       if (!Number.isInteger(rowGroupSize) || rowGroupSize < 1) throw usageError(`--row-group-size must be a positive integer, got ${JSON.stringify(opts.rowGroupSize)}`);
       const o = createOutput();
-      let config: MemoryConfig | null = null;
-      if (opts.config !== undefined) {
-        let text: string;
-        try {
-          text = await readFile(opts.config, 'utf8');
-        } catch (err) {
-          throw usageError(`--config ${opts.config}: ${(err as Error).message}`);
-        }
-        config = parseMemoryConfig(text);
-      }
+      const config = await memoryModelOptions(opts);
       // every input resolved and every output checked before anything is written: a refusal leaves nothing behind
       const jobs: { input: string; file: string; out: string }[] = [];
       const byOut = new Map<string, string>();

@@ -58,6 +58,19 @@ function summaryText(s: MemorySummary, o: ReturnType<typeof createOutput>): stri
   return lines;
 }
 
+/** `--server` checked and `--config` read (the loading server's encoding limits), for `memory` and `export`. */
+export async function memoryModelOptions(opts: { server: string; config?: string }): Promise<MemoryConfig | null> {
+  if (!SERVERS.includes(opts.server as MemoryServerModel)) throw usageError(`--server must be one of ${SERVERS.join(', ')}, got ${JSON.stringify(opts.server)}`);
+  if (opts.config === undefined) return null;
+  let text: string;
+  try {
+    text = await readFile(opts.config, 'utf8');
+  } catch (err) {
+    throw usageError(`--config ${opts.config}: ${(err as Error).message}`);
+  }
+  return parseMemoryConfig(text);
+}
+
 export function registerMemory(program: Command): void {
   program
     .command('memory')
@@ -76,18 +89,8 @@ export function registerMemory(program: Command): void {
     .option('--keep-expired', 'count keys whose expiry is already past (default: left out, as a loading master drops them)')
     .action(async (input: string, opts: MemoryOpts) => {
       if (opts.format !== 'jsonl' && opts.format !== 'csv') throw usageError(`--format must be jsonl or csv, got ${JSON.stringify(opts.format)}`);
-      if (!SERVERS.includes(opts.server as MemoryServerModel)) throw usageError(`--server must be one of ${SERVERS.join(', ')}, got ${JSON.stringify(opts.server)}`);
+      const config = await memoryModelOptions(opts);
       const o = createOutput();
-      let config: MemoryConfig | null = null;
-      if (opts.config !== undefined) {
-        let text: string;
-        try {
-          text = await readFile(opts.config, 'utf8');
-        } catch (err) {
-          throw usageError(`--config ${opts.config}: ${(err as Error).message}`);
-        }
-        config = parseMemoryConfig(text);
-      }
       const src = await dataDirSource('rdb-tool', input, { config: opts.config }, o, {
         kind: 'rdb',
         why: 'memory estimates the keys of an RDB file',
