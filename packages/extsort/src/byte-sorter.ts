@@ -80,9 +80,16 @@ function writeHeader(dst: Uint8Array, at: number, klen: number, plen: number): v
   putU32(dst, at + 8, Math.floor(plen / TWO32));
 }
 
+/**
+ * Write buffer of a run file. 256 KiB: a huge stream's dump has four or five runs open at once (entries, pending
+ * entries, consumers, groups, the keys), and at 1 MiB each they held 3-4 MB of a command kept under 100 MiB; the
+ * writes are no fewer than the disk wants.
+ */
+const RUN_BUF = 256 * 1024;
+
 /** Buffered writer of a run file. */
 class RunFile {
-  private buf = Buffer.allocUnsafe(SLAB);
+  private buf = Buffer.allocUnsafe(RUN_BUF);
   private pos = 0;
   private filePos = 0;
   private constructor(readonly path: string, private readonly fh: FileHandle) {}
