@@ -6,3 +6,4 @@ export { confirm } from './confirm.js';
 export { guardInPlaceEdit, redisAnswers, type InPlaceGuardOptions } from './guard.js';
 export { dataDirSource, aofSource, noteSource, otherFileHint, sourceJson, parseFrom, requireRegularInput, type SourceCliOptions, type DataDirAccepts } from './source.js';
 export { errorJson, dropJson } from './reports.js';
+export { dbNumbers, sortMemoryBytes } from './options.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { replayAof } from '@redis-persist/replay';
 import type { Command } from 'commander';
 import { detectInput } from '../common/input.js';
-import { CliExit, ExitCode, bytesToDisplay, createOutput, dataDirSource, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, bytesToDisplay, createOutput, dataDirSource, dbNumbers, sortMemoryBytes, usageError, type Output } from '../common/index.js';
 import { keepHeapSmall } from './memory.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -128,19 +128,14 @@ export function registerDiff(program: Command): void {
     .option('--from <rdb|aof>', 'for a data directory: read its RDB file, or the keyspace replayed from its AOF, whatever Redis would load')
     .action(async (a: string, b: string, opts: DiffOpts) => {
       const o = createOutput();
-      const dbs = opts.db?.map((d) => {
-        const n = Number(d);
-        if (!Number.isInteger(n) || n < 0) throw usageError(`--db wants a database number, got ${JSON.stringify(d)}`);
-        return n;
-      });
+      const dbs = dbNumbers(opts.db);
       let limit: number | null = opts.json ? null : DEFAULT_LIMIT;
       if (opts.limit !== undefined) {
         const n = Number(opts.limit);
         if (!Number.isInteger(n) || n < 0) throw usageError(`--limit wants a number of entries, got ${JSON.stringify(opts.limit)}`);
         limit = n;
       }
-      const sortMiB = Number(opts.sortMemory);
-      if (!(sortMiB > 0)) throw usageError('--sort-memory wants a positive number of MiB');
+      const sortBytes = sortMemoryBytes(opts.sortMemory);
       if (opts.quiet && opts.json) throw usageError('--quiet prints nothing and --json a document: choose one');
       const inA = await diffInput(a, opts, o);
       const inB = await diffInput(b, opts, o);
@@ -161,7 +156,7 @@ export function registerDiff(program: Command): void {
         else list.push(e);
       };
       try {
-        for await (const e of diffKeyspaces(inA, inB, { dbs, key: opts.key, ignoreTtl: opts.ignoreTtl, keepExpired: opts.keepExpired, memoryBudgetBytes: sortMiB * 1024 * 1024 }) as AsyncIterable<DiffEntry>) {
+        for await (const e of diffKeyspaces(inA, inB, { dbs, key: opts.key, ignoreTtl: opts.ignoreTtl, keepExpired: opts.keepExpired, memoryBudgetBytes: sortBytes }) as AsyncIterable<DiffEntry>) {
           if (e.kind === 'function') {
             await keep(functions, json.functions, e, functionJson);
             counts.functions++;

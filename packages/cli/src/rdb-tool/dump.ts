@@ -1,7 +1,7 @@
 import type { KeyType } from '@redis-persist/keyspace';
 import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, createOutput, dataDirSource, usageError } from '../common/index.js';
+import { CliExit, ExitCode, createOutput, dataDirSource, dbNumbers, sortMemoryBytes, usageError } from '../common/index.js';
 import { dumpReplayedAof } from './dump-aof.js';
 import { dumpRdb } from '@redis-persist/converters';
 import { keepHeapSmall } from './memory.js';
@@ -52,11 +52,7 @@ export function registerDump(program: Command): void {
     .action(async (file: string, opts: DumpOpts) => {
       if (opts.format !== 'jsonl' && opts.format !== 'resp') throw usageError(`--format must be jsonl or resp, got ${JSON.stringify(opts.format)}`);
       if (opts.order !== 'canonical' && opts.order !== 'file') throw usageError(`--order must be canonical or file, got ${JSON.stringify(opts.order)}`);
-      const dbs = opts.db?.map((d) => {
-        const n = Number(d);
-        if (!Number.isInteger(n) || n < 0) throw usageError(`--db wants a database number, got ${JSON.stringify(d)}`);
-        return n;
-      });
+      const dbs = dbNumbers(opts.db);
       const types = opts.type?.map((t) => {
         if (!TYPES.includes(t as KeyType)) throw usageError(`--type must be one of ${TYPES.join(', ')}, got ${JSON.stringify(t)}`);
         return t as KeyType;
@@ -68,8 +64,7 @@ export function registerDump(program: Command): void {
       // -o is checked before any work: never the input, never an existing file without --force
       const policy = { force: opts.force, inputs: [file] };
       if (opts.output) await checkOutput(opts.output, policy);
-      const sortMiB = Number(opts.sortMemory);
-      if (!(sortMiB > 0)) throw usageError(`--sort-memory wants a positive number of MiB`);
+      const sortBytes = sortMemoryBytes(opts.sortMemory);
       if (opts.streamMeta !== undefined && opts.streamMeta !== 'file' && opts.streamMeta !== 'derived') throw usageError(`--stream-meta must be file or derived, got ${JSON.stringify(opts.streamMeta)}`);
       // damaged input: the records before the damage are written whole, then the error is reported (below)
       let damage: Damage | null = null;
@@ -94,7 +89,7 @@ export function registerDump(program: Command): void {
         onDamage: (error, reading) => {
           damage = { error, reading };
         },
-        memoryBudgetBytes: sortMiB * 1024 * 1024,
+        memoryBudgetBytes: sortBytes,
         // stdout gets each chunk written before the next is made (below); AtomicFile holds on to chunks
         reuseChunks: !opts.output,
         pieces: sink,
