@@ -315,7 +315,7 @@ export function reportHtml(report: Report, options: ReportHtmlOptions = {}): str
   const accuracy =
     p.mode === 'exact'
       ? `The prefix tree is exact: ${num(p.nodes)} prefixes, within --max-prefixes ${num(p.maxPrefixes)}.`
-      : `More than ${num(p.maxPrefixes)} prefixes: the tree holds the heaviest ones (Space-Saving, ${num(p.evictions)} evicted). Each count is an upper bound; the ± columns say by how much it may exceed the truth, and the memory of any prefix is over by at most ${bytes(p.memoryErrorBound)} (${num(p.memoryErrorBound)} bytes). Every prefix above that is listed.`;
+      : `More than ${num(p.maxPrefixes)} prefixes: the tree holds the heaviest ones (Space-Saving, ${num(p.evictions)} evicted). Each count is an upper bound; the ± columns say by how much it may exceed the truth, and the memory of any prefix is over by at most ${bytes(p.memoryErrorBound)} (${num(p.memoryErrorBound)} bytes), its keys by at most ${num(p.keysErrorBound)}. Every prefix above that memory is listed.`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">

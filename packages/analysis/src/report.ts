@@ -83,10 +83,14 @@ export interface ReportPrefixes {
   /** Prefixes dropped by the summary (0 when exact). */
   evictions: number;
   /**
-   * The bound on every entry's memory error: total memory / maxPrefixes in heavy-hitter mode (0 when exact). Every
-   * prefix whose true memory exceeds it is in `entries`.
+   * The bound on every entry's memory error in heavy-hitter mode (0 when exact): the memory summed over every prefix
+   * level of every key (at most depth × total memory) / maxPrefixes, rounded up. Every prefix whose true memory
+   * exceeds it is in `entries`.
    */
   memoryErrorBound: number;
+  /** The bounds on every entry's `error.keys` and `error.withoutTtl` (the largest counts of a prefix evicted). */
+  keysErrorBound: number;
+  withoutTtlErrorBound: number;
   /** Keys with no separator in the first segment (only in the root totals). */
   unprefixed: { keys: number; memory: number; withoutTtl: number };
   /** Sorted by memory, largest first. */
@@ -327,6 +331,8 @@ export class ReportBuilder {
         nodes: this.prefixes.size,
         evictions: this.prefixes.evictions,
         memoryErrorBound: exact ? 0 : Math.ceil(this.prefixes.totalWeight / this.maxPrefixes),
+        keysErrorBound: this.prefixes.maxEvictedA,
+        withoutTtlErrorBound: this.prefixes.maxEvictedB,
         unprefixed: { ...this.unprefixed },
         entries,
       },

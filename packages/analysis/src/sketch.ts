@@ -127,10 +127,11 @@ export interface HeavyHitter {
 /**
  * Counts per id, exact while at most `capacity` ids have been seen; past that a Space-Saving summary of `capacity`
  * entries (Metwally et al.; weighted form): a new id takes the place of the entry of least weight and inherits its
- * counts as its error. For every entry kept, the true weight lies in [weight − errWeight, weight], and errWeight ≤
- * (total weight since the switch, plus the least entry's at the switch) / capacity ≤ total / capacity; every id of
- * true weight above that bound is kept. The secondary counts `a`, `b` are carried with the same rule: each kept
- * entry's true count lies in [count − err, count] (their errors are those of the entry replaced, with no global bound).
+ * weight as its error. For every entry kept, the true weight lies in [weight − errWeight, weight], and errWeight ≤
+ * total weight / capacity (the entries' weights sum to the total, so the least is at most that); every id of true
+ * weight above that bound is kept. The secondary counts `a`, `b` (not what decides evictions) start a newcomer at the
+ * largest count ever evicted (its past can be no more), so each kept entry's true count also lies in
+ * [count − err, count], with err ≤ maxEvictedA / maxEvictedB.
  */
 export class HeavyHitters {
   private readonly map = new Map<string, HeavyHitter>();
@@ -139,6 +140,9 @@ export class HeavyHitters {
   maxErrWeight = 0;
   evictions = 0;
   totalWeight = 0;
+  /** The largest secondary counts of an evicted entry: the error given to the secondary counts of a newcomer. */
+  maxEvictedA = 0;
+  maxEvictedB = 0;
 
   constructor(readonly capacity: number) {
     if (!(capacity >= 1)) throw new RangeError('capacity must be at least 1');
@@ -172,14 +176,19 @@ export class HeavyHitters {
     const min = h[0]!;
     this.map.delete(min.id);
     this.evictions++;
+    // an id seen before had, over all its past, at most what its estimate was when it was last evicted: for the
+    // weight that is at most the least weight now (the minimum only grows); for the secondary counts (not what the
+    // heap orders by) at most the largest count ever evicted
+    if (min.a > this.maxEvictedA) this.maxEvictedA = min.a;
+    if (min.b > this.maxEvictedB) this.maxEvictedB = min.b;
     e = {
       id,
       weight: min.weight + weight,
       errWeight: min.weight,
-      a: min.a + a,
-      errA: min.a,
-      b: min.b + b,
-      errB: min.b,
+      a: this.maxEvictedA + a,
+      errA: this.maxEvictedA,
+      b: this.maxEvictedB + b,
+      errB: this.maxEvictedB,
       pos: 0,
     };
     if (min.weight > this.maxErrWeight) this.maxErrWeight = min.weight;

@@ -72,7 +72,7 @@ function printReport(o: Output, r: Report, rows: number): void {
   o.out(
     p.mode === 'exact'
       ? `exact: ${n(p.nodes)} prefixes; ${n(p.unprefixed.keys)} keys have no separator`
-      : o.c.yellow(`heavy hitters: more than ${n(p.maxPrefixes)} prefixes (${n(p.evictions)} evicted); counts are upper bounds, memory over by at most ${formatBytes(p.memoryErrorBound)} (± columns per entry)`),
+      : o.c.yellow(`heavy hitters: more than ${n(p.maxPrefixes)} prefixes (${n(p.evictions)} evicted); counts are upper bounds, memory over by at most ${formatBytes(p.memoryErrorBound)}, keys by at most ${n(p.keysErrorBound)} (error column per entry)`),
   );
   // the tree, children under their parent, largest first
   const kids = new Map<string | null, typeof p.entries>();
