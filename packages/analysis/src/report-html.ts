@@ -179,7 +179,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #dd
 table.data{border-collapse:collapse;margin:.8em 0;font-variant-numeric:tabular-nums}
 table.data caption{text-align:left;font-weight:600;padding:.3em 0}
 table.data th,table.data td{border:1px solid #ddd;padding:2px 8px;text-align:left;vertical-align:top}
-table.data th{background:#f2f2f2;position:sticky;top:0}
+table.data th{background:#f2f2f2}
 table.data td.n,table.data th.n{text-align:right}
 table.data td.k{font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all;max-width:40em}
 .note{color:#555;font-size:.92em}
