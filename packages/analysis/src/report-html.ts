@@ -327,7 +327,7 @@ export function reportHtml(report: Report, options: ReportHtmlOptions = {}): str
 <h2 id="files-h">Files</h2>
 ${files}
 <h2 id="tree-h">Prefix tree</h2>
-<p class="note">${accuracy} Area is memory; a blank part of a box is memory of keys directly under that prefix (or of prefixes not kept). ${num(p.unprefixed.keys)} keys have no separator.</p>
+<p class="note">${accuracy} Area is memory; a blank part of a box is memory of keys directly under that prefix (or of prefixes not kept). Keys with no separator: ${num(p.unprefixed.keys)}.</p>
 ${treemapSvg(report, 1160, 560)}
 <input id="filter" type="search" placeholder="filter prefixes" hidden>
 ${prefixes}

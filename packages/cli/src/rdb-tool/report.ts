@@ -71,7 +71,7 @@ function printReport(o: Output, r: Report, rows: number): void {
   section(`Prefixes (separator ${JSON.stringify(p.separator)}, depth ${p.depth})`);
   o.out(
     p.mode === 'exact'
-      ? `exact: ${n(p.nodes)} prefixes; ${n(p.unprefixed.keys)} keys have no separator`
+      ? `exact: ${n(p.nodes)} prefixes; keys with no separator: ${n(p.unprefixed.keys)}`
       : o.c.yellow(`heavy hitters: more than ${n(p.maxPrefixes)} prefixes (${n(p.evictions)} evicted); counts are upper bounds, memory over by at most ${formatBytes(p.memoryErrorBound)}, keys by at most ${n(p.keysErrorBound)} (error column per entry)`),
   );
   // the tree, children under their parent, largest first
