@@ -73,6 +73,7 @@ describe.skipIf(!built)('rdb-tool report', () => {
     expect(run('report', '--max-prefixes', 'x', fixture).code).toBe(2);
     expect(run('report', '--now', 'yesterday', fixture).code).toBe(2);
     expect(run('report', '--server', 'keydb', fixture).code).toBe(2);
+    expect(run('report', '--separator', '·', fixture).code).toBe(2);
     const cut = join(tmp, 'cut.rdb');
     const bytes = readFileSync(fixture);
     writeFileSync(cut, bytes.subarray(0, 600));

@@ -143,7 +143,7 @@ export function registerReport(program: Command): void {
       'one report over RDB files (a cluster\'s backups): a key-prefix tree with memory and keys without TTL, the largest keys, type / encoding / TTL histograms and size percentiles; as tables, --json or a self-contained --html page',
     )
     .argument('<files...>', 'RDB files (or data directories: their dbfilename, when that is what Redis loads)')
-    .option('--separator <chars>', 'each of these characters ends a prefix segment', REPORT_DEFAULTS.separator)
+    .option('--separator <chars>', 'each of these ASCII characters ends a prefix segment', REPORT_DEFAULTS.separator)
     .option('--depth <n>', 'prefix levels in the tree', String(REPORT_DEFAULTS.depth))
     .option('--max-prefixes <n>', 'prefixes counted exactly; past that the heaviest are kept (Space-Saving) with an error bound per entry', String(REPORT_DEFAULTS.maxPrefixes))
     .option('--top <n>', 'keys in each top list (by memory, by elements)', String(REPORT_DEFAULTS.top))
@@ -159,7 +159,8 @@ export function registerReport(program: Command): void {
       const maxPrefixes = positiveInt('--max-prefixes', opts.maxPrefixes);
       const top = positiveInt('--top', opts.top, 0);
       const rows = positiveInt('--rows', opts.rows, 0);
-      if (opts.separator === '') throw usageError('--separator must not be empty');
+      // keys are cut at bytes: a multi-byte character would cut inside other characters
+      if (opts.separator === '' || /[^\x00-\x7f]/.test(opts.separator)) throw usageError(`--separator must be one or more ASCII characters, got ${JSON.stringify(opts.separator)}`);
       const now = opts.now !== undefined ? parseNow(opts.now) : Date.now();
       const config = await memoryModelOptions(opts);
       const o = createOutput();
