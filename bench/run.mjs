@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pnpm bench [-- --only aof|rdb|stream|writer|replay] [--size-mb N] [--runs N] [--timeout-s N] [--no-build] [--regen]
+// pnpm bench [-- --only aof|rdb|stream|writer|replay|analysis] [--size-mb N] [--runs N] [--timeout-s N] [--no-build] [--regen]
 //
 // Measures our CLI tools against the reference tools of Debian's redis-tools on the same generated inputs, in the
 // same run: wall time (process.hrtime) and peak RSS (VmHWM from /proc/<pid>/status, polled every 20 ms).
@@ -29,7 +29,7 @@ import { killAllChildren, measure, readCpuS, readPeakRss } from './lib/measure.m
 import { killAllServers, redisLog, startRedis, stopRedis } from './lib/redis.mjs';
 
 const MB = 1 << 20;
-const SUITES = ['aof', 'rdb', 'stream', 'writer', 'replay'];
+const SUITES = ['aof', 'rdb', 'stream', 'writer', 'replay', 'analysis'];
 const TMP_DIR = path.join(DATA_DIR, 'tmp');
 // BENCH_AOF_TOOL / BENCH_RDB_TOOL: another bin script to measure (e.g. a second checkout), run as a program (the bin
 // scripts start node themselves, with their memory settings).
@@ -40,7 +40,7 @@ const RDB_TOOL = process.env.BENCH_RDB_TOOL ? path.resolve(process.env.BENCH_RDB
 function usage(msg) {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
   process.stderr.write(
-    'usage: pnpm bench [-- --only aof|rdb|stream|writer|replay[,...]] [--size-mb N] [--aof-size-mb N] [--rdb-size-mb N]\n' +
+    'usage: pnpm bench [-- --only aof|rdb|stream|writer|replay|analysis[,...]] [--size-mb N] [--aof-size-mb N] [--rdb-size-mb N]\n' +
       '                  [--replay-size-mb N] [--stream-consumers N] [--runs N] [--timeout-s N] [--max-rss-mb N] [--no-build]\n' +
       '                  [--regen]\n' +
       '                  [--keep-outputs]\n',
@@ -388,6 +388,26 @@ async function suiteRdb(opts, inputs) {
   for (const r of [ref, c, d, extra]) if (r && r.status === 'ok') {
     r.mbPerS = meta.bytes / MB / r.wallS;
     r.keysPerS = meta.keys / r.wallS;
+  }
+}
+
+// The analyses of the RDB input (rdb-tool memory, rdb-tool report): time against redis-check-rdb reading the same
+// file, and peak RSS (no target yet: figures to watch).
+async function suiteAnalysis(opts, inputs) {
+  const { file, meta } = await ensureRdb(opts);
+  inputs.rdb ??= { file: path.relative(REPO_ROOT, file), bytes: meta.bytes, keys: meta.keys, meta };
+  warm(file);
+  const memory = toolAvailable(RDB_TOOL, 'memory');
+  const report = toolAvailable(RDB_TOOL, 'report');
+  const [ref, m, r] = await benchRows([
+    { row: { suite: 'analysis', name: 'redis-check-rdb', kind: 'reference' }, cmd: 'redis-check-rdb', args: [file], stdout: 'capture' },
+    { row: { suite: 'analysis', name: 'rdb-tool memory --json', kind: 'ours' }, cmd: RDB_TOOL, args: ['memory', '--json', file], stdout: 'ignore', unavailable: memory.ok ? undefined : memory.why },
+    { row: { suite: 'analysis', name: 'rdb-tool report --json', kind: 'ours' }, cmd: RDB_TOOL, args: ['report', '--json', file], stdout: 'ignore', unavailable: report.ok ? undefined : report.why },
+  ], opts);
+  for (const row of [m, r]) compare(row, ref, null);
+  for (const row of [ref, m, r]) if (row.status === 'ok') {
+    row.mbPerS = meta.bytes / MB / row.wallS;
+    row.keysPerS = meta.keys / row.wallS;
   }
 }
 
@@ -938,7 +958,7 @@ function mdTable(rows, env, inputs) {
   ];
   const inputName = (s) =>
     s === 'aof' && inputs.aof ? `AOF ${fmtMB(inputs.aof.bytes)} MB` :
-    (s === 'rdb' || s === 'writer') && inputs.rdb ? `RDB ${fmtMB(inputs.rdb.bytes)} MB, ${(inputs.rdb.keys / 1e6).toFixed(2)}M keys` :
+    (s === 'rdb' || s === 'writer' || s === 'analysis') && inputs.rdb ? `RDB ${fmtMB(inputs.rdb.bytes)} MB, ${(inputs.rdb.keys / 1e6).toFixed(2)}M keys` :
     s === 'stream' && inputs.stream ? `RDB ${fmtMB(inputs.stream.bytes)} MB, 1 stream, ${(inputs.stream.consumers / 1e6).toFixed(2)}M consumers` :
     s === 'replay' && inputs.replay ? `AOF dir ${fmtMB(inputs.replay.bytes)} MB, ${(inputs.replay.keys / 1e6).toFixed(2)}M keys` : s;
   for (const c of cells) out.push(`| ${[inputName(c.suite), ...COLS.map(([k]) => c[k])].map(esc).join(' | ')} |`);
@@ -1007,7 +1027,7 @@ async function main() {
   startStamp = buildStamp();
 
   const inputs = {};
-  const suites = { aof: suiteAof, rdb: suiteRdb, stream: suiteStream, writer: suiteWriter, replay: suiteReplay };
+  const suites = { aof: suiteAof, rdb: suiteRdb, stream: suiteStream, writer: suiteWriter, replay: suiteReplay, analysis: suiteAnalysis };
   for (const s of SUITES) {
     if (!opts.only.includes(s)) continue;
     try {

@@ -35,3 +35,24 @@ export {
   type ExportRdbOptions,
   type ExportResult,
 } from './export.js';
+export {
+  ReportBuilder,
+  reportRdbFiles,
+  REPORT_VERSION,
+  REPORT_DEFAULTS,
+  TTL_BUCKETS,
+  TTL_BUCKET_LABELS,
+  type Report,
+  type ReportOptions,
+  type ReportFilesOptions,
+  type ReportFile,
+  type ReportTotals,
+  type ReportPrefixes,
+  type PrefixEntry,
+  type TopKey,
+  type TypeRow,
+  type Percentiles,
+  type TtlBucket,
+} from './report.js';
+export { reportHtml, HTML_PREFIX_ROWS, type ReportHtmlOptions } from './report-html.js';
+export { QuantileSketch, TopN, HeavyHitters, SKETCH_RELATIVE_ERROR, type HeavyHitter } from './sketch.js';

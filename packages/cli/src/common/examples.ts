@@ -124,6 +124,11 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { run: 'rdb-tool export --format csv -o keys/ /var/lib/redis/dump.rdb', does: 'the same rows as CSV (keys/dump.csv), expiry as Unix ms' },
     { run: 'rdb-tool export --config /etc/redis/redis.conf --force --json -o /srv/keys /backups/2026-12-01/*.rdb', does: 'encoding and memory as that server would hold the keys; replace last run\'s files (kept as .bak); the files and rows as JSON' },
   ],
+  'rdb-tool report': [
+    { run: 'rdb-tool report dump.rdb', does: 'where the memory goes: prefix tree, largest keys, types, encodings, TTLs, as tables' },
+    { run: 'rdb-tool report --html report.html --separator ":." --depth 2 backups/node-*.rdb', does: 'one report over a cluster\'s backups, also as a self-contained HTML page (treemap, charts, tables)' },
+    { run: 'rdb-tool report --json --now 2026-12-01T00:00:00Z --top 100 dump.rdb', does: 'as JSON (shape in the README), TTL buckets counted from that date, the 100 largest keys' },
+  ],
   'rdb-tool inspect-dir': [
     { run: 'rdb-tool inspect-dir --appendonly yes examples/flushall', does: 'with appendonly yes: which files Redis loads, in what order, valid or not, keys' },
     { run: 'rdb-tool inspect-dir --config /etc/redis/redis.conf /var/lib/redis', does: 'what the server will load at its next restart, with its own configuration' },

@@ -17,6 +17,7 @@ const COMMANDS: Commands = {
   memory: async () => (await import('./memory-estimate.js')).registerMemory,
   diff: async () => (await import('./diff.js')).registerDiff,
   export: async () => (await import('./export.js')).registerExport,
+  report: async () => (await import('./report.js')).registerReport,
 };
 
 /** The program; with `argv`, only the command it runs is loaded (see registerCommands). */
