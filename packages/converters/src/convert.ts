@@ -7,7 +7,7 @@ import type { KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords, type RdbError, type RdbKeyBeingRead } from '@redis-persist/rdb';
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
 import { ReplayError, replayAof, type ReplayOptions, type ReplayResult } from '@redis-persist/replay';
-import { keyspaceBytes } from './pipelines.js';
+import { compileKeyFilter, keyspaceBytes, type KeyFilter } from './pipelines.js';
 
 export interface AofToRdbOptions extends ReplayOptions {
   /** Replace an existing output (kept as `<output>.bak` first). The input is never an output. */
@@ -52,6 +52,8 @@ export interface RdbToAofOptions {
   appendFilename?: string;
   /** Keys whose expiry is at or before this Unix ms time are left out, as a loading master drops them (default now). */
   now?: number;
+  /** Only the keys this filter keeps (a filter on keys also leaves the functions out; see `dumpRdb`). */
+  filter?: KeyFilter;
   /**
    * A damaged RDB: the records before the damage are written (and the output committed) and the error is passed
    * here instead of being thrown (see `onDamage` of `@redis-persist/rdb`). Default: thrown, nothing written.
@@ -107,7 +109,15 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
   const policy: OutputPolicy = { force: options.force, inputs: [input] };
   await checkOutput(output, policy, options.layout === 'dir' ? 'dir' : 'file');
   const n = { keys: 0, functions: 0 };
-  const records = counting(rdbKeyspaceRecords(input, { dropExpiredBefore: options.now ?? Date.now(), onDamage: options.onDamage }), n);
+  const filter = compileKeyFilter(options.filter);
+  const records = counting(
+    rdbKeyspaceRecords(input, {
+      dropExpiredBefore: filter.expired === true ? undefined : (options.now ?? Date.now()),
+      onDamage: options.onDamage,
+      ...(filter.passesAll ? {} : { filter, functions: false }),
+    }),
+    n,
+  );
   if (options.layout === 'file') {
     const file = await AtomicFile.create(output, policy);
     try {
