@@ -87,6 +87,12 @@ describe.skipIf(!built)('key filter options of each command', () => {
     expect(conv4.code).toBe(2);
     expect(conv4.stderr).toMatch(/--min-bytes measures a key's record in an RDB file/);
 
+    // diff: the filter applies to both sides
+    expect(run(rdbTool, ['diff', RDB, join(dir, 'c.jsonl'), '-q']).code).toBe(1);
+    expect(run(rdbTool, ['diff', RDB, join(dir, 'c.jsonl'), '-q', '--key', 'x']).code).toBe(0);
+    expect(run(rdbTool, ['diff', RDB, join(dir, 'big.jsonl'), '-q', '--min-elements', '100', '--type', 'set,zset']).code).toBe(0);
+    expect(run(rdbTool, ['diff', RDB, join(dir, 'big.jsonl'), '-q', '--key-regex', 'big$']).code).toBe(1);
+
     const toAof = run(rdbTool, ['to-aof', RDB, join(dir, 's.aof'), '--key', 's:*', '--exclude-key', 's:ttl']);
     expect(toAof.code, toAof.stderr).toBe(0);
     const cmds = parseAof(readFileSync(join(dir, 's.aof'))).map((c) => Buffer.from(c.args[1] ?? []).toString());

@@ -24,6 +24,8 @@ export interface KeyFilterCliOptions {
 export interface KeyFilterOptionSet {
   /** Offer `--type`, `--expired`/`--not-expired`/`--now` (keys with values: not an AOF's commands). Default true. */
   values?: boolean;
+  /** Offer `--expired`/`--not-expired`/`--now`. Default as `values`. */
+  expiry?: boolean;
   /** Offer `--min-bytes` (a key's record in an RDB). Default true. */
   bytes?: boolean;
   /** Offer `--min-elements`. Default as `values`. */
@@ -48,7 +50,7 @@ export function addKeyFilterOptions(cmd: Command, set: KeyFilterOptionSet = {}):
   cmd.option('--exclude-key-regex <re>', 'leave out keys matching this regex (repeatable)', collect);
   if (values) cmd.option('--type <t,...>', `only keys of these types (${KEY_TYPES.join(', ')}; repeatable)`, collectList);
   if (!set.noDb) cmd.option('--db <n,...>', 'only these databases (repeatable)', collectList);
-  if (values) {
+  if (set.expiry ?? values) {
     cmd.option('--expired', 'only keys whose expiry is before --now (they are kept although a loading master would drop them)');
     cmd.option('--not-expired', 'only keys without an expiry or expiring at or after --now');
     cmd.option('--now <ms|ISO>', 'the time --expired/--not-expired compare with: Unix ms or an ISO 8601 date (default: now)');
