@@ -5,7 +5,7 @@
 //    accepted by redis-check-aof, and a server loading it holds exactly the kept keys, each as the original server
 //    holds it (DUMP compared key by key).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -182,4 +182,28 @@ describe.skipIf(!live)('key filters against redis-server', () => {
       await src.stop();
     }
   }, 120_000);
+
+  it('aof-tool rewrite --base aof of a timestamped AOF: the base starts with #TS:, redis-check-aof and redis-server accept it', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'filters-live-rw-'));
+    temps.push(d);
+    cpSync(join(root, 'fixtures/aof/timestamps-multipart/appendonlydir'), join(d, 'appendonlydir'), { recursive: true });
+    const before = await startRedis({ dir: d, config: { appendonly: 'yes' } });
+    const want = await scan(before.client, '*');
+    const values = new Map<string, string>();
+    for (const k of want) values.set(k, hex((await before.client.callBuffer('DUMP', Buffer.from(k, 'hex')))!));
+    await before.stop();
+    const r = run(aofTool, ['rewrite', join(d, 'appendonlydir'), '--base', 'aof', '--no-backup']);
+    expect(r.code, r.stderr).toBe(0);
+    const base = readdirSync(join(d, 'appendonlydir')).find((n) => n.endsWith('.base.aof'))!;
+    expect(readFileSync(join(d, 'appendonlydir', base), 'latin1')).toMatch(/^#TS:\d+\r\n\*/);
+    const check = spawnSync('redis-check-aof', [join(d, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' });
+    expect(check.status, check.stdout).toBe(0);
+    const after = await startRedis({ dir: d, config: { appendonly: 'yes' } });
+    try {
+      expect([...(await scan(after.client, '*'))].sort()).toEqual([...want].sort());
+      for (const [k, v] of values) expect(hex((await after.client.callBuffer('DUMP', Buffer.from(k, 'hex')))!)).toBe(v);
+    } finally {
+      await after.stop();
+    }
+  }, 60_000);
 });

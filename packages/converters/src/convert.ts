@@ -81,6 +81,17 @@ async function* counting(src: AsyncIterable<KeyspaceRecord>, n: { keys: number; 
 }
 
 /**
+ * A RESP base for a rewritten AOF. When the AOF carried `#TS:` annotations (aof-timestamp-enabled), the base
+ * starts with one, as a Redis rewrite's RESP base does: the time of the last annotation replayed (the base holds the
+ * keyspace as of then, so a later point-in-time cut keeps it whole). An RDB base cannot carry one (its magic comes
+ * first), as in Redis.
+ */
+async function* respBase(records: AsyncIterable<KeyspaceRecord>, lastTimestamp: number | null): AsyncGenerator<Uint8Array> {
+  if (lastTimestamp !== null) yield Buffer.from(`#TS:${lastTimestamp}\r\n`, 'latin1');
+  yield* keyspaceBytes(records, { format: 'resp', order: 'file' });
+}
+
+/**
  * Writes a fresh multi-part AOF directory, built under a temp name and renamed into place (fsio's AtomicDir: an
  * existing non-empty directory is refused unless `force`, which keeps it whole as `<dir>.bak`).
  */
@@ -190,7 +201,7 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
     const file = await AtomicFile.create(path, { inPlace: true });
     try {
       const chunks =
-        baseKind === 'rdb' ? writeRdb(records(), { rdbVersion, aux: { 'aof-preamble': '1' } }) : keyspaceBytes(records(), { format: 'resp', order: 'file' });
+        baseKind === 'rdb' ? writeRdb(records(), { rdbVersion, aux: { 'aof-preamble': '1' } }) : respBase(records(), replay.lastTimestamp);
       for await (const c of chunks) await file.write(c);
       await file.commit();
     } catch (err) {
@@ -217,7 +228,7 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
   let baseBytes: number;
   try {
     if (baseKind === 'rdb') baseBytes = (await writeRdbFile(basePath, records(), { rdbVersion, aux: { 'aof-base': '1' } })).bytes;
-    else baseBytes = await writeFileAtomic(basePath, keyspaceBytes(records(), { format: 'resp', order: 'file' }));
+    else baseBytes = await writeFileAtomic(basePath, respBase(records(), replay.lastTimestamp));
     await writeFileAtomic(incrPath, new Uint8Array(0));
   } catch (err) {
     await rm(basePath, { force: true }).catch(() => undefined);
