@@ -81,8 +81,7 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { run: 'rdb-tool info --json /var/lib/redis/dump.rdb', does: 'the same as one JSON document' },
   ],
   'rdb-tool dump': [
-    { run: `rdb-tool dump --key 'user:1*' ${BASE_RDB}`, does: 'the keys matching user:1* as canonical JSON Lines' },
-    { run: `rdb-tool dump --type hash,zset --exclude-key 'session:*' --min-elements 1000 dump.rdb`, does: 'the big hashes and sorted sets, sessions left out' },
+    { run: `rdb-tool dump --key 'user:1*' --exclude-key '*:tmp' --type string,hash ${BASE_RDB}`, does: 'the strings and hashes matching user:1*, but not *:tmp, as canonical JSON Lines' },
     { run: 'rdb-tool dump --format resp dump.rdb | redis-cli --pipe', does: 'load a snapshot into a running server as commands' },
     { run: 'rdb-tool dump --salvage -o rescued.jsonl damaged.rdb', does: 'export every key that can still be read from a damaged snapshot' },
   ],
