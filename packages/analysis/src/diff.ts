@@ -4,10 +4,9 @@
 // value is never parsed or assembled: the canonical form makes equal values equal bytes, so the two values are
 // compared piece by piece as the chunks arrive, and memory stays at one chunk and one head per side however big a
 // key is.
-import { matchGlob } from '@redis-persist/bytes';
 import { dumpRdb, dumpReplayed, keyspaceBytes, type ConvertInput } from '@redis-persist/converters';
 import { readKeyspaceJsonl } from '@redis-persist/jsonl';
-import type { Bytes, HashField, KeyType, KeyspaceRecord } from '@redis-persist/keyspace';
+import { KeyFilter, type Bytes, type HashField, type KeyFilterSpec, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { AnalysisError } from './errors.js';
 
 /** What a key differs in: `value` also when the type changed (a value of another type is another value). */
@@ -52,6 +51,12 @@ export interface DiffOptions {
   dbs?: number[];
   /** Only keys matching this Redis glob (on the key bytes). With `dbs` or `key` functions are not compared. */
   key?: string;
+  /**
+   * Only the keys this filter keeps, on each side (adds to `dbs` and `key`; with any filter functions are not
+   * compared). A key whose type changed and a type criterion keeps on one side only shows as added or removed.
+   * `minBytes` applies to an RDB side only (JSON Lines and AOF sides have no RDB records).
+   */
+  filter?: KeyFilter | KeyFilterSpec;
   /** Expiry differences are no change (hash field expiries are part of the value and still count). */
   ignoreTtl?: boolean;
   /** Keep keys already expired at `now` (default: dropped, as a loading master and `rdb-tool dump` drop them). */
@@ -74,13 +79,24 @@ export function diffKeyspaces(a: DiffInput, b: DiffInput, options: DiffOptions =
   return diffCanonicalJsonl(canonicalChunks(a, options, now), canonicalChunks(b, options, now), options);
 }
 
+/** The filter of `filter`, `dbs` and `key` together. */
+function diffFilter(options: DiffOptions): KeyFilter {
+  const base = options.filter instanceof KeyFilter ? options.filter.spec : (options.filter ?? {});
+  if (options.dbs === undefined && options.key === undefined) return KeyFilter.from(options.filter);
+  return KeyFilter.from({
+    ...base,
+    dbs: options.dbs ?? base.dbs,
+    keys: options.key !== undefined ? [...(base.keys ?? []), options.key] : base.keys,
+  });
+}
+
 /** An input as canonical JSON Lines, filtered and with expired keys dropped as `rdb-tool dump` does. */
 function canonicalChunks(input: DiffInput, options: DiffOptions, now: number | undefined): AsyncIterable<Uint8Array> {
   const file = input.format === 'aof' ? undefined : input.file;
   const onDuplicateKey = (db: number, key: Bytes): void => {
     throw new AnalysisError('duplicate-key', `duplicated key ${JSON.stringify(Buffer.from(key).toString('utf8'))} in db ${db}: Redis refuses to load this file`, { file });
   };
-  const filter = { dbs: options.dbs, key: options.key };
+  const filter = diffFilter(options);
   const { memoryBudgetBytes, tmpDir } = options;
   if (input.format === 'rdb') {
     return dumpRdb(input.source, { format: 'jsonl', filter, keepExpired: now === undefined, now, memoryBudgetBytes, tmpDir, onDuplicateKey });
@@ -91,15 +107,14 @@ function canonicalChunks(input: DiffInput, options: DiffOptions, now: number | u
 
 /** The filters and expiry rule of an RDB dump, for JSON Lines records (keys and hash fields already expired go). */
 async function* filterJsonl(records: AsyncIterable<KeyspaceRecord>, options: DiffOptions, now: number | undefined): AsyncGenerator<KeyspaceRecord> {
-  const pattern = options.key !== undefined ? Buffer.from(options.key, 'utf8') : null;
-  const filtered = options.dbs !== undefined || pattern !== null;
+  const filter = diffFilter(options);
+  const filtered = !filter.passesAll;
   for await (const r of records) {
     if (r.kind === 'function') {
       if (!filtered) yield r;
       continue;
     }
-    if (options.dbs !== undefined && !options.dbs.includes(r.db)) continue;
-    if (pattern !== null && !matchGlob(pattern, r.key)) continue;
+    if (filtered && !filter.matchesRecord(r)) continue;
     if (now !== undefined && r.expireAt !== null && r.expireAt !== undefined && Number(r.expireAt) <= now) continue;
     if (now !== undefined && r.type === 'hash') {
       // lapsed hash fields go too, and a hash left empty, as the RDB reader drops them

@@ -2,8 +2,8 @@
 // rules) and the bytes objectComputeSize counts for it (what `MEMORY USAGE <key> SAMPLES 0` answers), plus what
 // the allocator really hands out (for the used_memory estimate). Values arrive in pieces (chunkElements); only
 // running totals are kept per key.
-import type { KeyType, KeyValue } from '@redis-persist/keyspace';
-import { parseRdb, type RdbKeyRecord, type RdbSource } from '@redis-persist/rdb';
+import type { KeyFilter, KeyType, KeyValue } from '@redis-persist/keyspace';
+import { parseRdb, type RdbFilter, type RdbKeyRecord, type RdbSource } from '@redis-persist/rdb';
 import { intsetWidth, jemallocSize, listpackEntrySize, LISTPACK_EMPTY, scoreText, sdsAllocSize, sdsHeaderSize, strictInt64 } from './alloc.js';
 import { DEFAULT_MEMORY_CONFIG, type MemoryConfig } from './config.js';
 import { DictSim, QuicklistSim, RaxSim, SKIPLIST_NODE_EXPECTED, StreamNodesSim, dictTableSize, parseStreamId, streamIdKey } from './structures.js';
@@ -74,6 +74,11 @@ export interface EstimateMemoryOptions {
   dropExpiredBefore?: number;
   /** File name for error messages. */
   file?: string;
+  /**
+   * Only the keys this filter keeps (see `filter` of `@redis-persist/rdb`'s parseRdb); the summary then totals
+   * those keys only.
+   */
+  filter?: RdbFilter | KeyFilter;
 }
 
 export type MemoryRecord = ({ kind: 'key' } & KeyMemory) | { kind: 'summary'; summary: MemorySummary };
@@ -437,6 +442,7 @@ export async function* rdbMemoryRecords(source: RdbSource, options: EstimateMemo
     chunkElements: options.chunkElements ?? 1000,
     dropExpiredBefore: options.dropExpiredBefore,
     file: options.file,
+    filter: options.filter,
     streamPendingOrder: 'pel',
   })) {
     if (r.kind === 'resizedb') {

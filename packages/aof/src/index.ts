@@ -7,4 +7,6 @@ export { planFix, applyFix, type AofFixPlan, type FixPlanResult, type FixResult,
 export { readAof, readAofBatches, parseAof, type AofCommand, type AofRdbPart, type ReadAofOptions } from './reader.js';
 export { stripAof, parseStripPlace, StripSelectionError, type StripOptions, type StripResult, type StripFileResult, type StrippedCommand, type StripPlace } from './strip.js';
 export { aofStats, type AofStats } from './stats.js';
-export { commandKeys } from './keys.js';
+export { commandKeys, commandKeyIndexes } from './keys.js';
+export { AofCommandFilter, aofKeyFilter, type AofFilterOptions, type AofPartialCommand, type AofPartialPolicy } from './filter.js';
+export { filterAof, type FilterAofOptions, type FilterAofResult } from './write-filter.js';

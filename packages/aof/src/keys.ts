@@ -40,8 +40,13 @@ const SPECS: Record<string, KeySpec> = {
 
 /** The keys a command names (byte strings, in argument order). */
 export function commandKeys(args: Uint8Array[]): Uint8Array[] {
+  return commandKeyIndexes(args).map((i) => args[i]);
+}
+
+/** The indexes in `args` of the keys a command names, in argument order. */
+export function commandKeyIndexes(args: Uint8Array[]): number[] {
   if (args.length === 0) return [];
   const name = Buffer.from(args[0]).toString('latin1').toLowerCase();
   const spec = SPECS[name] ?? first;
-  return spec(args).map((i) => args[i]);
+  return spec(args);
 }

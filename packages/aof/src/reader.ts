@@ -7,6 +7,8 @@ import { AofError } from './errors.js';
 import { isRdbHead, openAofFile, readManifest, resolveAofInput } from './input.js';
 import { loadedFiles } from './manifest.js';
 import { AofScanner, type AofScanEvent } from './scanner.js';
+import { KeyFilter, type KeyFilterSpec } from '@redis-persist/keyspace';
+import { AofCommandFilter, type AofFilterOptions } from './filter.js';
 
 /** One command of an AOF. */
 export interface AofCommand {
@@ -26,6 +28,10 @@ export interface AofCommand {
    * just before the error, and Redis would discard them.
    */
   inUnfinishedMulti?: true;
+  /** With a filter: a DEL/UNLINK/TOUCH/MSET/MSETNX cut down to the keys that pass (`args` are the cut ones). */
+  cut?: true;
+  /** With a filter and `partial: 'keep'`: kept whole although only some of its keys pass. */
+  partialKeys?: true;
 }
 
 /** An RDB part met while reading (a multi-part base, or the preamble of a single file). */
@@ -55,6 +61,12 @@ export interface ReadAofOptions {
   chunkSize?: number;
   /** Called once a file has been read to its end, with its size (a FIFO's is only known then). */
   onFileRead?: (file: { file: string; path: string; bytes: number }) => void;
+  /**
+   * Only the commands a key filter keeps (names and databases), cut down or decided as {@link AofFilterOptions}
+   * says (for the reader `partial` defaults to `keep`: a mixed command comes whole, marked `partialKeys`). SELECTs
+   * are left out (each command carries its db).
+   */
+  filter?: KeyFilter | KeyFilterSpec | AofFilterOptions;
 }
 
 const SELECT = 'select';
@@ -138,6 +150,26 @@ export async function* readAof(input: string, options: ReadAofOptions = {}): Asy
  * array is not reused. A transaction comes whole in the batch of the chunk that holds its EXEC.
  */
 export async function* readAofBatches(input: string, options: ReadAofOptions = {}): AsyncGenerator<AofCommand[]> {
+  if (options.filter === undefined) {
+    yield* readBatches(input, options);
+    return;
+  }
+  const f = options.filter;
+  const cf = new AofCommandFilter(f instanceof KeyFilter || !('filter' in f) ? { filter: f, partial: 'keep' } : { partial: 'keep', ...f });
+  try {
+    for await (const batch of readBatches(input, options)) {
+      const kept = cf.push(batch);
+      if (kept.length > 0) yield kept;
+    }
+  } catch (err) {
+    // damage: the kept commands of a transaction it cut off still go out first
+    const rest = cf.end();
+    if (rest.length > 0) yield rest;
+    throw err;
+  }
+}
+
+async function* readBatches(input: string, options: ReadAofOptions): AsyncGenerator<AofCommand[]> {
   const target = await resolveAofInput(input);
   const jobs: { file: string; path: string; rdbAllowed: boolean }[] = [];
   if (target.layout === 'single') jobs.push({ file: input, path: target.path, rdbAllowed: true });

@@ -7,7 +7,7 @@ import type { KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords, type RdbError, type RdbKeyBeingRead } from '@redis-persist/rdb';
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
 import { ReplayError, replayAof, type ReplayOptions, type ReplayResult } from '@redis-persist/replay';
-import { keyspaceBytes } from './pipelines.js';
+import { compileKeyFilter, keyspaceBytes, type KeyFilter } from './pipelines.js';
 
 export interface AofToRdbOptions extends ReplayOptions {
   /** Replace an existing output (kept as `<output>.bak` first). The input is never an output. */
@@ -52,6 +52,8 @@ export interface RdbToAofOptions {
   appendFilename?: string;
   /** Keys whose expiry is at or before this Unix ms time are left out, as a loading master drops them (default now). */
   now?: number;
+  /** Only the keys this filter keeps (a filter on keys also leaves the functions out; see `dumpRdb`). */
+  filter?: KeyFilter;
   /**
    * A damaged RDB: the records before the damage are written (and the output committed) and the error is passed
    * here instead of being thrown (see `onDamage` of `@redis-persist/rdb`). Default: thrown, nothing written.
@@ -76,6 +78,17 @@ async function* counting(src: AsyncIterable<KeyspaceRecord>, n: { keys: number; 
     else n.functions++;
     yield r;
   }
+}
+
+/**
+ * A RESP base for a rewritten AOF. When the AOF carried `#TS:` annotations (aof-timestamp-enabled), the base
+ * starts with one, as a Redis rewrite's RESP base does: the time of the last annotation replayed (the base holds the
+ * keyspace as of then, so a later point-in-time cut keeps it whole). An RDB base cannot carry one (its magic comes
+ * first), as in Redis.
+ */
+async function* respBase(records: AsyncIterable<KeyspaceRecord>, lastTimestamp: number | null): AsyncGenerator<Uint8Array> {
+  if (lastTimestamp !== null) yield Buffer.from(`#TS:${lastTimestamp}\r\n`, 'latin1');
+  yield* keyspaceBytes(records, { format: 'resp', order: 'file' });
 }
 
 /**
@@ -107,7 +120,15 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
   const policy: OutputPolicy = { force: options.force, inputs: [input] };
   await checkOutput(output, policy, options.layout === 'dir' ? 'dir' : 'file');
   const n = { keys: 0, functions: 0 };
-  const records = counting(rdbKeyspaceRecords(input, { dropExpiredBefore: options.now ?? Date.now(), onDamage: options.onDamage }), n);
+  const filter = compileKeyFilter(options.filter);
+  const records = counting(
+    rdbKeyspaceRecords(input, {
+      dropExpiredBefore: filter.expired === true ? undefined : (options.now ?? Date.now()),
+      onDamage: options.onDamage,
+      ...(filter.passesAll ? {} : { filter, functions: false }),
+    }),
+    n,
+  );
   if (options.layout === 'file') {
     const file = await AtomicFile.create(output, policy);
     try {
@@ -180,7 +201,7 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
     const file = await AtomicFile.create(path, { inPlace: true });
     try {
       const chunks =
-        baseKind === 'rdb' ? writeRdb(records(), { rdbVersion, aux: { 'aof-preamble': '1' } }) : keyspaceBytes(records(), { format: 'resp', order: 'file' });
+        baseKind === 'rdb' ? writeRdb(records(), { rdbVersion, aux: { 'aof-preamble': '1' } }) : respBase(records(), replay.lastTimestamp);
       for await (const c of chunks) await file.write(c);
       await file.commit();
     } catch (err) {
@@ -207,7 +228,7 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
   let baseBytes: number;
   try {
     if (baseKind === 'rdb') baseBytes = (await writeRdbFile(basePath, records(), { rdbVersion, aux: { 'aof-base': '1' } })).bytes;
-    else baseBytes = await writeFileAtomic(basePath, keyspaceBytes(records(), { format: 'resp', order: 'file' }));
+    else baseBytes = await writeFileAtomic(basePath, respBase(records(), replay.lastTimestamp));
     await writeFileAtomic(incrPath, new Uint8Array(0));
   } catch (err) {
     await rm(basePath, { force: true }).catch(() => undefined);

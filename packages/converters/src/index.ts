@@ -9,6 +9,7 @@ export {
   dumpRdb,
   dumpReplayed,
   convertRecords,
+  compileKeyFilter,
   type KeyspaceBytesOptions,
   type RdbToRespOptions,
   type KeyFilter,

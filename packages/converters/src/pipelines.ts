@@ -1,9 +1,8 @@
 // Keyspace records to bytes, and how each command that writes them reads its input: `rdb-tool dump`, `convert`
 // and `to-aof` (rdbToAof) all go through keyspaceBytes, so an RDB becomes RESP one way, in either order.
-import { matchGlob } from '@redis-persist/bytes';
 import { readKeyspaceJsonl } from '@redis-persist/jsonl';
-import type { Bytes, KeyType, KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
-import { rdbKeyspaceRecords, type RdbKeyspaceOptions, type RdbSource } from '@redis-persist/rdb';
+import { KeyFilter as Filter, type Bytes, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
+import { rdbKeyspaceRecords, type RdbFilter, type RdbKeyspaceOptions, type RdbSource } from '@redis-persist/rdb';
 import type { ReplayResult } from '@redis-persist/replay';
 import { respChunks } from './resp-chunks.js';
 import { keyspaceJsonlStream } from './jsonl-stream.js';
@@ -55,11 +54,18 @@ export function rdbToResp(source: RdbSource, options: RdbToRespOptions = {}): As
   return keyspaceBytes(rdbKeyspaceRecords(source, options.read), { ...options, format: 'resp' });
 }
 
-export interface KeyFilter {
-  dbs?: number[];
-  types?: KeyType[];
-  /** A Redis glob pattern on key names. */
-  key?: string;
+/**
+ * Which keys a dump or conversion keeps: a key filter spec of `@redis-persist/keyspace` (include/exclude globs and
+ * regexes, types, dbs, expired or not, size) with the older single `key` glob, or a compiled KeyFilter.
+ */
+export type KeyFilter = RdbFilter | Filter;
+
+/** A filter spec with its older `key` glob folded into `keys`, compiled. */
+export function compileKeyFilter(filter: KeyFilter | undefined): Filter {
+  if (filter === undefined) return Filter.all;
+  if (filter instanceof Filter) return filter;
+  const { key, ...spec } = filter;
+  return Filter.from(key !== undefined ? { ...spec, keys: [...(spec.keys ?? []), key] } : spec);
 }
 
 export interface DumpRdbOptions extends KeyspaceBytesOptions, Pick<RdbKeyspaceOptions, 'verifyChecksum' | 'salvage' | 'onSkip' | 'onDamage'> {
@@ -74,13 +80,16 @@ export interface DumpRdbOptions extends KeyspaceBytesOptions, Pick<RdbKeyspaceOp
 
 /** `rdb-tool dump` of an RDB file: its records, read as that output wants them, as JSON Lines or RESP. */
 export function dumpRdb(source: RdbSource, options: DumpRdbOptions): AsyncGenerator<Uint8Array> {
-  const { filter, format } = options;
-  const filtered = filter !== undefined && (filter.dbs !== undefined || filter.types !== undefined || filter.key !== undefined);
+  const { format } = options;
+  const filter = compileKeyFilter(options.filter);
+  const filtered = !filter.passesAll;
   const read: RdbKeyspaceOptions = {
-    filter: { dbs: filter?.dbs, types: filter?.types, key: filter?.key },
+    filter,
     encoding: options.encoding,
+    // a filter on keys leaves the functions out
     functions: !filtered,
-    dropExpiredBefore: options.keepExpired ? undefined : (options.now ?? Date.now()),
+    // keys asked for because they expired are kept
+    dropExpiredBefore: options.keepExpired || filter.expired === true ? undefined : (options.now ?? Date.now()),
     // RESP rebuilds need values for XSETID / XGROUP ENTRIESREAD: always the derived ones there
     streamMeta: format === 'resp' ? 'derived' : (options.streamMeta ?? 'file'),
     // a stream's pending entries: XCLAIMs go consumer by consumer; JSON Lines sorts them by ID, as the group PEL is
@@ -114,10 +123,9 @@ export interface DumpReplayedOptions {
  * order), the filters of an RDB dump.
  */
 export function dumpReplayed(replayed: ReplayResult, options: DumpReplayedOptions): AsyncGenerator<Uint8Array> {
-  const { dbs, types } = options.filter ?? {};
-  const pattern = options.filter?.key !== undefined ? Buffer.from(options.filter.key, 'utf8') : null;
-  const filtered = dbs !== undefined || types !== undefined || pattern !== null;
-  const now = options.keepExpired ? undefined : (options.now ?? Date.now());
+  const filter = compileKeyFilter(options.filter);
+  const filtered = !filter.passesAll;
+  const now = options.keepExpired || filter.expired === true ? undefined : (options.now ?? Date.now());
   function* selected(): Generator<KeyspaceRecord> {
     // a master drops keys already expired when it loads an RDB; the AOF keeps them until touched: dump drops
     // them (unless keepExpired), as it does for an RDB file
@@ -126,9 +134,8 @@ export function dumpReplayed(replayed: ReplayResult, options: DumpReplayedOption
         if (!filtered) yield r;
         continue;
       }
-      if (dbs !== undefined && !dbs.includes(r.db)) continue;
-      if (types !== undefined && !types.includes(r.type)) continue;
-      if (pattern !== null && !matchGlob(pattern, r.key)) continue;
+      // (a replayed key has no RDB record: minBytes does not apply)
+      if (filtered && !filter.matchesRecord(r)) continue;
       yield r;
     }
   }
@@ -143,9 +150,26 @@ export type ConvertInput =
   | { format: 'aof'; replayed: ReplayResult };
 
 /** The records of a conversion's input, read as the output format wants them. */
-export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp'): AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece> {
-  if (input.format === 'aof') return input.replayed.keyspace.records();
-  if (input.format === 'jsonl') return readKeyspaceJsonl(input.source, { file: input.file });
+export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp', keyFilter?: KeyFilter): AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece> {
+  const filter = compileKeyFilter(keyFilter);
+  if (input.format === 'aof') return filter.passesAll ? input.replayed.keyspace.records() : filterRecords(input.replayed.keyspace.records(), filter);
+  if (input.format === 'jsonl') {
+    const all = readKeyspaceJsonl(input.source, { file: input.file });
+    return filter.passesAll ? all : filterRecords(all, filter);
+  }
   // JSON Lines output streams a huge collection in pieces (its elements externally sorted where needed)
-  return rdbKeyspaceRecords(input.source, { file: input.file, onDamage: input.onDamage, ...(to === 'jsonl' ? { chunkElements: 10_000 } : {}) });
+  return rdbKeyspaceRecords(input.source, {
+    file: input.file,
+    onDamage: input.onDamage,
+    ...(to === 'jsonl' ? { chunkElements: 10_000 } : {}),
+    ...(filter.passesAll ? {} : { filter, functions: false }),
+  });
+}
+
+/**
+ * The key records a filter keeps (functions left out), for inputs that are not an RDB: there a key has no RDB
+ * record, so `minBytes` does not apply (callers refuse it), and the records come whole.
+ */
+async function* filterRecords(records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>, filter: Filter): AsyncGenerator<KeyspacePiece> {
+  for await (const r of records) if (r.kind === 'key' && filter.matchesRecord(r)) yield r;
 }

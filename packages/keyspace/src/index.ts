@@ -19,3 +19,4 @@ export type {
 export { KeyspaceError, type KeyspaceErrorCode, type KeyspaceErrorWhere } from './errors.js';
 export { canonicalizeRecord, compareKeyspaceRecords, compareBytes, compareStreamIds, isStreamId } from './canonical.js';
 export { sameKeyspace, type SameKeyspaceIgnore, type SameKeyspaceOptions, type SameKeyspaceResult } from './same.js';
+export { KeyFilter, KEY_TYPES, keyElements, type KeyFilterSpec } from './filter.js';

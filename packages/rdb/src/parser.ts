@@ -1,4 +1,5 @@
-import { BytesError, ByteQueue, Crc64, intToBytes, lzfDecompress, lzfMaxDecompressedLength, lzfValid, matchGlob, parseCanonicalInt, strtod } from '@redis-persist/bytes';
+import { BytesError, ByteQueue, Crc64, intToBytes, lzfDecompress, lzfMaxDecompressedLength, lzfValid, parseCanonicalInt, strtod } from '@redis-persist/bytes';
+import { KeyFilter } from '@redis-persist/keyspace';
 import type {
   FunctionRecord,
   HashField,
@@ -109,9 +110,8 @@ interface ParserConfig {
   salvage: boolean;
   onSkip: ((skip: RdbSkip) => void) | null;
   maxSalvage: number;
-  dbs: Set<number> | null;
-  keyGlob: Uint8Array | null;
-  types: Set<KeyType> | null;
+  /** The key filter, null when it passes everything. */
+  filter: KeyFilter | null;
 }
 
 /** Receives the keys of {@link RdbParser.setKeySink}: database, RDB type byte, absolute expiry in Unix ms or null. */
@@ -202,6 +202,11 @@ export class RdbParser {
   private lastKeyLen = -1;
   private lastKeyAt = -1;
 
+  /** A view of a key slot's bytes (valid until the next read). */
+  private keyView(buf: Uint8Array, at: number, len: number): Uint8Array {
+    return at >= 0 ? this.q.buf.subarray(at, at + len) : buf.subarray(0, len);
+  }
+
   /** A copy of a key slot's bytes. */
   private keyCopy(buf: Uint8Array, at: number, len: number): Uint8Array {
     return at >= 0 ? this.q.buf.slice(at, at + len) : buf.slice(0, len);
@@ -240,9 +245,7 @@ export class RdbParser {
       salvage: options.salvage ?? false,
       onSkip: options.onSkip ?? null,
       maxSalvage: options.limits?.maxSalvageBytes ?? 256 * 1024 * 1024,
-      dbs: f?.dbs ? new Set(f.dbs) : null,
-      keyGlob: f?.key === undefined ? null : typeof f.key === 'string' ? Buffer.from(f.key, 'utf8') : f.key,
-      types: f?.types ? new Set(f.types) : null,
+      filter: rdbKeyFilter(f),
     };
     this.dup = new DupCheck(this.cfg.maxDup);
     this.gen = single ? this.runSingle(single.type, single.version) : this.run();
@@ -284,6 +287,48 @@ export class RdbParser {
 
   /** The next record, {@link NEED_MORE} or {@link DONE}. Throws {@link RdbError}. */
   read(): RdbRecord | typeof NEED_MORE | typeof DONE {
+    if (this.release.length > 0) return this.release.shift()!;
+    const flt = this.cfg.filter;
+    for (;;) {
+      const r = this.read1();
+      if (typeof r !== 'object' || r.kind !== 'key' || flt === null || !flt.needsSize) return r;
+      // The pieces of a key too big to come whole are held until the size criteria are met (they only grow), and
+      // dropped with the key when its last piece says they are not.
+      if (r.partial) {
+        if (this.held.length > 0 && this.held[0].offset !== r.offset) this.held = []; // a damaged key's (salvage)
+        if (this.sizeDecided === r.offset) return r;
+        this.held.push(r);
+        this.heldElements += pieceElements(r);
+        if (!flt.passSize(this.q.offset - r.offset, this.heldElements)) continue;
+        this.sizeDecided = r.offset;
+      } else if (this.sizeDecided !== r.offset && this.held.length === 0) {
+        return r; // a whole key (decided by run())
+      } else {
+        const decided = this.sizeDecided === r.offset;
+        if (this.held.length > 0 && this.held[0].offset !== r.offset) this.held = [];
+        if (!decided && !flt.passSize(r.size, r.elements)) {
+          this.held = [];
+          this.heldElements = 0;
+          continue;
+        }
+        this.held.push(r);
+      }
+      const out = this.held;
+      this.held = [];
+      this.heldElements = 0;
+      if (!r.partial) this.sizeDecided = -1;
+      for (let i = 1; i < out.length; i++) this.release.push(out[i]);
+      return out[0];
+    }
+  }
+
+  /** Pieces of the current key held by the size criteria; their element count; the key (offset) they passed for. */
+  private held: RdbRecord[] = [];
+  private heldElements = 0;
+  private sizeDecided = -1;
+  private release: RdbRecord[] = [];
+
+  private read1(): RdbRecord | typeof NEED_MORE | typeof DONE {
     if (this.done) return DONE;
     let r: IteratorResult<number | RdbRecord, void>;
     try {
@@ -974,10 +1019,10 @@ export class RdbParser {
             key = this.now(this.strFns[ValueMode.Value]) ?? (yield* this.strU(ValueMode.Value, 'a key'));
           }
           const cfg = this.cfg;
-          const wanted =
-            (!cfg.dbs || cfg.dbs.has(db)) &&
-            (!cfg.types || cfg.types.has(desc.type)) &&
-            (!cfg.keyGlob || matchGlob(cfg.keyGlob, sink ? this.keyCopy(this.keyBuf, this.keyAt, this.keyLen) : key));
+          const flt = cfg.filter;
+          let wanted =
+            flt === null ||
+            (flt.passMeta(db, desc.type, expireAt) && (!flt.hasNamePatterns || flt.passKey(sink ? this.keyView(this.keyBuf, this.keyAt, this.keyLen) : key)));
           // a key a loading master would drop is only walked over
           const expired = cfg.dropExpiredBefore !== null && expireAt !== null && expireAt < cfg.dropExpiredBefore;
           const mode = !wanted || expired ? ValueMode.Skip : cfg.values ? ValueMode.Value : ValueMode.Check;
@@ -1035,6 +1080,7 @@ export class RdbParser {
             this.keyBuf = t;
             this.lastKeyLen = this.keyLen;
             this.lastKeyAt = this.keyAt;
+            if (wanted && flt !== null && flt.needsSize && !flt.passSize(this.q.offset - keyStart, res.elements)) wanted = false;
             if (!wanted || (!res.empty && op !== RdbType.MODULE_2)) {
               if (wanted) {
                 sink(db, op, expireAt);
@@ -1060,6 +1106,8 @@ export class RdbParser {
           idle = freq = undefined;
           keyStart = -1;
           if (!wanted) continue;
+          // size criteria: a whole key is decided here, one in pieces by read() (which holds its pieces until then)
+          if (flt !== null && flt.needsSize && !hadPartials && !flt.passSize(size, res.elements)) continue;
           if (res.value) rec.value = res.value;
           if (cfg.dropExpiredBefore !== null) {
             if (rec.expireAt !== null && rec.expireAt < cfg.dropExpiredBefore) continue;
@@ -1857,4 +1905,26 @@ function parseFunctionLibrary(code: Uint8Array, fail: ((m: string) => never) | n
     if (fail) fail(`function library ${JSON.stringify(functionLibraryFirstLine(code))}: ${err.message}`);
     return { library: '', engine: '', code };
   }
+}
+
+/** The elements a piece of a key holds (its own, not the key's total). */
+function pieceElements(r: RdbRecord): number {
+  const v = r.kind === 'key' ? r.value : undefined;
+  if (v === undefined) return 0;
+  if (v.type === 'stream') return v.value.entries.length;
+  if (v.type === 'list' || v.type === 'set' || v.type === 'zset' || v.type === 'hash') return v.value.length;
+  return 1;
+}
+
+/** The parser's filter: null when it passes everything. */
+function rdbKeyFilter(f: ParseRdbOptions['filter']): KeyFilter | null {
+  if (f === undefined) return null;
+  let k: KeyFilter;
+  if (f instanceof KeyFilter) k = f;
+  else {
+    const spec = { ...f };
+    if (f.key !== undefined) spec.keys = [...(f.keys ?? []), f.key];
+    k = KeyFilter.from(spec);
+  }
+  return k.passesAll ? null : k;
 }

@@ -1,4 +1,4 @@
-import type { FunctionRecord, KeyType, KeyValue } from '@redis-persist/keyspace';
+import type { FunctionRecord, KeyFilter, KeyFilterSpec, KeyType, KeyValue } from '@redis-persist/keyspace';
 import type { RdbMagic } from '@redis-persist/rdb-format';
 import type { RdbError } from './errors.js';
 
@@ -16,13 +16,17 @@ export interface RdbLimits {
   maxSalvageBytes?: number;
 }
 
-export interface RdbFilter {
-  /** Only keys of these databases. */
-  dbs?: number[];
-  /** Only keys matching this Redis glob (`*`, `?`, `[a-z]`, `\x`), matched on the raw key bytes. */
+/**
+ * Which keys the parser hands out: a {@link KeyFilterSpec} of `@redis-persist/keyspace` (include/exclude globs and
+ * regexes, types, databases, expired or not, size), or a compiled {@link KeyFilter}. Keys that the criteria known
+ * before the value (database, type, expiry, name) reject are walked over without decoding; the size criteria
+ * (`minBytes`: the key's record, as `size`; `minElements`) need the value read. With `chunkElements`, the pieces
+ * of a big key are held until its size passes (so memory is then bounded by `minElements` elements or `minBytes`
+ * bytes of the key, when those exceed a piece).
+ */
+export interface RdbFilter extends KeyFilterSpec {
+  /** One more include glob (the older single-glob form; same as adding it to `keys`). */
   key?: string | Uint8Array;
-  /** Only keys of these types. */
-  types?: KeyType[];
 }
 
 export interface ParseRdbOptions {
@@ -32,7 +36,7 @@ export interface ParseRdbOptions {
    * everything it reads).
    */
   values?: boolean;
-  filter?: RdbFilter;
+  filter?: RdbFilter | KeyFilter;
   /** File name used in error messages. */
   file?: string;
   limits?: RdbLimits;

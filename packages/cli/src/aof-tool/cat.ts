@@ -1,36 +1,33 @@
-import { commandKeys, readAof } from '@redis-persist/aof';
-import { matchGlob } from '@redis-persist/bytes';
+import { readAof } from '@redis-persist/aof';
 import type { Command } from 'commander';
-import { ExitCode, aofSource, createOutput, jsonReplacer } from '../common/index.js';
-import { intOption, isoSeconds, quoteArg } from './shared.js';
+import { ExitCode, addKeyFilterOptions, aofSource, createOutput, jsonReplacer, keyFilterFrom, type KeyFilterCliOptions } from '../common/index.js';
+import { isoSeconds, quoteArg } from './shared.js';
 
-interface CatOptions {
+interface CatOptions extends KeyFilterCliOptions {
   json?: boolean;
-  db: string[];
   command: string[];
-  keyPattern?: string;
   config?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerCat(program: Command): void {
-  program
-    .command('cat')
-    .description('print the commands of an AOF in load order, redis-cli style or as JSON lines')
-    .argument('<path>', 'appendonly.aof, an appendonlydir/, its manifest, or a Redis data directory')
-    .option('--json', 'one JSON object per command: db, args, offset, file, timestamp')
-    .option('--db <n>', 'only commands run in this database (repeatable)', collect, [])
+  addKeyFilterOptions(
+    program
+      .command('cat')
+      .description('print the commands of an AOF in load order, redis-cli style or as JSON lines; with key filters only the commands of the kept keys (DEL/UNLINK/MSET cut down to them, a mixed RENAME etc. shown whole and marked)')
+      .argument('<path>', 'appendonly.aof, an appendonlydir/, its manifest, or a Redis data directory')
+      .option('--json', 'one JSON object per command: db, args, offset, file, timestamp'),
+    { values: false, keyPatternAlias: true },
+  )
     .option('--command <name>', 'only this command, case-insensitive (repeatable)', collect, [])
-    .option('--key-pattern <glob>', 'only commands touching a key that matches this Redis glob')
     .option('--config <redis.conf>', "for a data directory: the server's redis.conf naming its AOF (default: <dir>/redis.conf when present)")
     .action(async (given: string, opts: CatOptions) => {
       const o = createOutput();
       // a data directory means its AOF as the server's config names it (said on stderr)
       const { path } = await aofSource('aof-tool', given, opts, o);
-      const dbs = new Set(opts.db.map((d) => intOption('--db', d)));
+      const filter = keyFilterFrom(opts);
       const names = new Set(opts.command.map((c) => c.toUpperCase()));
-      const pattern = opts.keyPattern !== undefined ? Buffer.from(opts.keyPattern, 'utf8') : null;
       let pending: string[] = [];
       let pendingBytes = 0;
       const flush = async () => {
@@ -48,19 +45,19 @@ export function registerCat(program: Command): void {
       // shown, marked: Redis would discard them.
       let unfinished = 0;
       try {
-        for await (const cmd of readAof(path, { onRdbPart })) {
+        for await (const cmd of readAof(path, { onRdbPart, ...(filter ? { filter } : {}) })) {
           const name = cmd.args.length ? Buffer.from(cmd.args[0]).toString('latin1').toUpperCase() : '';
-          if (dbs.size && !dbs.has(cmd.db)) continue;
           if (names.size && !names.has(name)) continue;
-          if (pattern && !commandKeys(cmd.args).some((k) => matchGlob(pattern, k))) continue;
           let line: string;
           if (opts.json) {
             const record: Record<string, unknown> = { db: cmd.db, args: cmd.args, offset: cmd.offset, file: cmd.file, timestamp: cmd.timestamp ?? null };
             if (cmd.inUnfinishedMulti) record.inUnfinishedMulti = true;
+            if (cmd.cut) record.cut = true;
+            if (cmd.partialKeys) record.partialKeys = true;
             line = JSON.stringify(record, jsonReplacer) + '\n';
           } else {
             const ts = cmd.timestamp !== undefined ? ` ${isoSeconds(cmd.timestamp)}` : '';
-            line = `[${cmd.db} ${cmd.file}:${cmd.offset}${ts}] ${cmd.args.map(quoteArg).join(' ')}${cmd.inUnfinishedMulti ? ' (in unfinished MULTI)' : ''}\n`;
+            line = `[${cmd.db} ${cmd.file}:${cmd.offset}${ts}] ${cmd.args.map(quoteArg).join(' ')}${cmd.inUnfinishedMulti ? ' (in unfinished MULTI)' : ''}${cmd.cut ? ' (cut to the kept keys)' : ''}${cmd.partialKeys ? ' (names dropped keys too)' : ''}\n`;
           }
           if (cmd.inUnfinishedMulti) unfinished++;
           pending.push(line);

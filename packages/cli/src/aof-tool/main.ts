@@ -7,6 +7,7 @@ const COMMANDS: Commands = {
   check: async () => (await import('./check.js')).registerCheck,
   fix: async () => (await import('./fix.js')).registerFix,
   strip: async () => (await import('./strip.js')).registerStrip,
+  filter: async () => (await import('./filter.js')).registerFilter,
   cat: async () => (await import('./cat.js')).registerCat,
   stats: async () => (await import('./stats.js')).registerStats,
   rewrite: async () => (await import('./rewrite.js')).registerRewrite,

@@ -44,6 +44,10 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { run: `aof-tool cat --json --command set --key-pattern 'after:*' ${FLUSHALL}`, does: 'the SETs of keys matching after:*, one JSON object per command' },
     { run: 'aof-tool cat --db 0 --command del --command unlink /var/lib/redis', does: 'who deleted keys in db 0: every DEL and UNLINK of the data directory\'s AOF' },
   ],
+  'aof-tool filter': [
+    { run: "aof-tool filter --key 'user:*' --exclude-key 'user:tmp:*' /var/lib/redis -o users.aof", does: "an AOF of the user:* keys' commands only (DEL/MSET cut down to them, #TS: kept); the input is untouched" },
+    { run: 'aof-tool filter --db 0 --partial keep appendonly.aof -o db0.aof', does: 'the commands of database 0; a mixed SWAPDB/RENAME is kept whole and reported instead of refused' },
+  ],
   'aof-tool stats': [
     { run: `aof-tool stats ${FLUSHALL}`, does: 'commands by name and by database, with the files and their sizes' },
     { run: 'aof-tool stats --json /var/lib/redis', does: 'the same for the AOF of a data directory, as one JSON report' },
@@ -77,7 +81,7 @@ export const EXAMPLES: Readonly<Record<string, readonly Example[]>> = {
     { run: 'rdb-tool info --json /var/lib/redis/dump.rdb', does: 'the same as one JSON document' },
   ],
   'rdb-tool dump': [
-    { run: `rdb-tool dump --key 'user:1*' ${BASE_RDB}`, does: 'the keys matching user:1* as canonical JSON Lines' },
+    { run: `rdb-tool dump --key 'user:1*' --exclude-key '*:tmp' --type string,hash ${BASE_RDB}`, does: 'the strings and hashes matching user:1*, but not *:tmp, as canonical JSON Lines' },
     { run: 'rdb-tool dump --format resp dump.rdb | redis-cli --pipe', does: 'load a snapshot into a running server as commands' },
     { run: 'rdb-tool dump --salvage -o rescued.jsonl damaged.rdb', does: 'export every key that can still be read from a damaged snapshot' },
   ],

@@ -7,3 +7,4 @@ export { guardInPlaceEdit, redisAnswers, type InPlaceGuardOptions } from './guar
 export { dataDirSource, aofSource, noteSource, otherFileHint, sourceJson, parseFrom, requireRegularInput, type SourceCliOptions, type DataDirAccepts } from './source.js';
 export { errorJson, dropJson } from './reports.js';
 export { dbNumbers, sortMemoryBytes } from './options.js';
+export { addKeyFilterOptions, keyFilterFrom, parseNow, refuseMinBytes, type KeyFilterCliOptions, type KeyFilterOptionSet } from './filters.js';

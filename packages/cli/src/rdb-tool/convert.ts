@@ -3,7 +3,7 @@ import { AtomicFile, checkOutput, type OutputPolicy } from '@redis-persist/fsio'
 import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { DEFAULT_RDB_VERSION, RdbWriterError, resolveTarget, writeRdbFile, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, describeError, Progress, createOutput, dataDirSource, dropJson, errorJson, sourceJson, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, addKeyFilterOptions, keyFilterFrom, refuseMinBytes, type KeyFilterCliOptions, describeError, Progress, createOutput, dataDirSource, dropJson, errorJson, sourceJson, usageError, type Output } from '../common/index.js';
 import { replayAof } from '@redis-persist/replay';
 import { aofInputPaths, convertRecords, keyspaceBytes, type ConvertInput } from '@redis-persist/converters';
 import { detectInput, type Detected } from '../common/input.js';
@@ -40,8 +40,9 @@ function dropLine(d: DropInfo): string {
 }
 
 export function registerConvert(program: Command): void {
-  program
-    .command('convert')
+  addKeyFilterOptions(
+    program
+      .command('convert')
     .description('convert an RDB file, an AOF or keyspace JSON Lines to an RDB file of any version (1-12, Valkey), JSON Lines or RESP commands')
     .argument('<in>', 'input: an RDB file (REDIS/VALKEY magic), an AOF (file, appendonlydir/ or manifest: replayed as Redis would load it) or keyspace JSON Lines')
     .argument('<out>', 'output file (written atomically: temp file, fsync, rename); never the input')
@@ -54,8 +55,9 @@ export function registerConvert(program: Command): void {
     .option('--force', 'replace an existing output (the old one is kept as <out>.bak)')
     .option('--config <redis.conf>', "when <in> is a data directory: the server's redis.conf, whose appendonly decides what Redis loads (default: <in>/redis.conf when present, else appendonly no)")
     .option('--from <rdb|aof>', 'when <in> is a data directory: read its RDB file or its AOF, whatever Redis would load')
-    .option('--json', 'print one JSON document describing the result')
-    .action(async (input: string, output: string, opts: ConvertOpts) => {
+    .option('--json', 'print one JSON document describing the result'),
+  ).action(async (input: string, output: string, opts: ConvertOpts & KeyFilterCliOptions) => {
+      const filter = keyFilterFrom(opts);
       const o = createOutput();
       let to: Format;
       if (opts.to !== undefined) {
@@ -95,6 +97,7 @@ export function registerConvert(program: Command): void {
         throw err;
       }
       const from = detected.format;
+      if (from !== 'rdb') refuseMinBytes(filter, from === 'aof' ? 'the keyspace replayed from an AOF' : 'keyspace JSON Lines');
       const policy: OutputPolicy = { force: opts.force, inputs: from === 'aof' ? await aofInputPaths(path) : [path] };
       await checkOutput(output, policy);
       // a damaged RDB: the records before the damage are written (and committed), then it is reported: exit 1
@@ -116,7 +119,7 @@ export function registerConvert(program: Command): void {
         };
         what = from === 'rdb' ? { format: 'rdb', source: bytes, file: path, onDamage } : { format: 'jsonl', source: bytes, file: path };
       }
-      const records = convertRecords(what, to);
+      const records = convertRecords(what, to, filter);
 
       if (to === 'rdb') {
         const dropped: DropInfo[] = [];

@@ -10,14 +10,12 @@ import { join } from 'node:path';
 import { replayAof } from '@redis-persist/replay';
 import type { Command } from 'commander';
 import { detectInput } from '../common/input.js';
-import { CliExit, ExitCode, bytesToDisplay, createOutput, dataDirSource, dbNumbers, sortMemoryBytes, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, bytesToDisplay, createOutput, dataDirSource, addKeyFilterOptions, keyFilterFrom, type KeyFilterCliOptions, sortMemoryBytes, usageError, type Output } from '../common/index.js';
 import { keepHeapSmall } from './memory.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
-interface DiffOpts {
-  db?: string[];
-  key?: string;
+interface DiffOpts extends KeyFilterCliOptions {
   ignoreTtl?: boolean;
   keepExpired?: boolean;
   json?: boolean;
@@ -111,13 +109,14 @@ function changedText(e: DiffChanged): string {
 }
 
 export function registerDiff(program: Command): void {
-  program
-    .command('diff')
+  addKeyFilterOptions(
+    program
+      .command('diff')
     .description('the keys added, removed and changed (type, value, expiry) from one keyspace to another; exit 0 when equal, 1 when not')
     .argument('<a>', 'the old side: an RDB file, a data directory (what Redis would load), keyspace JSON Lines or an AOF')
-    .argument('<b>', 'the new side, the same kinds')
-    .option('--db <n>', 'only this database (repeat for several)', collect)
-    .option('--key <glob>', 'only keys matching this Redis glob pattern')
+    .argument('<b>', 'the new side, the same kinds'),
+    { expiry: false, bytes: false },
+  )
     .option('--ignore-ttl', 'a change of expiry alone is no change (hash field expiries are part of the value and still count)')
     .option('--keep-expired', 'compare keys whose expiry is already past too (default: dropped on both sides, as a loading master and dump drop them)')
     .option('--json', 'one JSON document: {equal, summary, added, removed, changed, functions} (lists complete unless --limit)')
@@ -128,7 +127,7 @@ export function registerDiff(program: Command): void {
     .option('--from <rdb|aof>', 'for a data directory: read its RDB file, or the keyspace replayed from its AOF, whatever Redis would load')
     .action(async (a: string, b: string, opts: DiffOpts) => {
       const o = createOutput();
-      const dbs = dbNumbers(opts.db);
+      const filter = keyFilterFrom(opts);
       let limit: number | null = opts.json ? null : DEFAULT_LIMIT;
       if (opts.limit !== undefined) {
         const n = Number(opts.limit);
@@ -156,7 +155,7 @@ export function registerDiff(program: Command): void {
         else list.push(e);
       };
       try {
-        for await (const e of diffKeyspaces(inA, inB, { dbs, key: opts.key, ignoreTtl: opts.ignoreTtl, keepExpired: opts.keepExpired, memoryBudgetBytes: sortBytes }) as AsyncIterable<DiffEntry>) {
+        for await (const e of diffKeyspaces(inA, inB, { filter, ignoreTtl: opts.ignoreTtl, keepExpired: opts.keepExpired, memoryBudgetBytes: sortBytes }) as AsyncIterable<DiffEntry>) {
           if (e.kind === 'function') {
             await keep(functions, json.functions, e, functionJson);
             counts.functions++;

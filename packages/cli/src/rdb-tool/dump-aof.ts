@@ -3,14 +3,13 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AtomicFile, checkOutput } from '@redis-persist/fsio';
-import type { KeyType } from '@redis-persist/keyspace';
+import type { KeyFilter } from '@redis-persist/keyspace';
 import { replayAof } from '@redis-persist/replay';
 import { aofInputPaths, dumpReplayed, type DataDirSource } from '@redis-persist/converters';
 import { createOutput, usageError } from '../common/index.js';
 
 export interface DumpAofOptions {
   format: string;
-  key?: string;
   encoding?: boolean;
   keepExpired?: boolean;
   output?: string;
@@ -21,7 +20,7 @@ export interface DumpAofOptions {
  * Dumps the keyspace replayed from the AOF of a data directory. Keys come in canonical order whatever `--order`
  * says (a replayed keyspace has no file order); `--encoding` is refused (an AOF stores no encodings).
  */
-export async function dumpReplayedAof(src: DataDirSource, opts: DumpAofOptions, filter: { dbs?: number[]; types?: KeyType[] }): Promise<void> {
+export async function dumpReplayedAof(src: DataDirSource, opts: DumpAofOptions, filter: KeyFilter | undefined): Promise<void> {
   const o = createOutput();
   if (opts.encoding) throw usageError(`--encoding shows the encodings stored in an RDB file; Redis loads the AOF ${src.path} here, which stores none (pass --from rdb to dump the RDB file)`);
   const policy = { force: opts.force, inputs: await aofInputPaths(src.path) };
@@ -30,7 +29,7 @@ export async function dumpReplayedAof(src: DataDirSource, opts: DumpAofOptions, 
   const replayed = await replayAof(src.path);
   if (replayed.truncated) o.err(o.e.yellow(`warning: ${replayed.truncated.file} ends early; commands from offset ${replayed.truncated.offset} on were not replayed (${replayed.truncated.message})`));
   if (replayed.failed > 0) o.err(o.e.yellow(`warning: ${replayed.failed} command(s) of the AOF fail in Redis too and changed nothing`));
-  const chunks = dumpReplayed(replayed, { format: opts.format as 'jsonl' | 'resp', filter: { ...filter, key: opts.key }, keepExpired: opts.keepExpired });
+  const chunks = dumpReplayed(replayed, { format: opts.format as 'jsonl' | 'resp', filter, keepExpired: opts.keepExpired });
   if (opts.output) {
     const out = await AtomicFile.create(opts.output, policy);
     try {

@@ -1,21 +1,13 @@
-import type { KeyType } from '@redis-persist/keyspace';
 import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, createOutput, dataDirSource, dbNumbers, sortMemoryBytes, usageError } from '../common/index.js';
+import { CliExit, ExitCode, addKeyFilterOptions, createOutput, dataDirSource, keyFilterFrom, refuseMinBytes, sortMemoryBytes, usageError, type KeyFilterCliOptions } from '../common/index.js';
 import { dumpReplayedAof } from './dump-aof.js';
 import { dumpRdb } from '@redis-persist/converters';
 import { keepHeapSmall } from './memory.js';
 import { WholeKeyOutput, damageMessage, skipLine, writeStdout, type Damage } from './damage.js';
 
-const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
-
-const TYPES: KeyType[] = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'];
-
-interface DumpOpts {
+interface DumpOpts extends KeyFilterCliOptions {
   format: string;
-  db?: string[];
-  key?: string;
-  type?: string[];
   order: string;
   encoding?: boolean;
   keepExpired?: boolean;
@@ -30,14 +22,13 @@ interface DumpOpts {
 }
 
 export function registerDump(program: Command): void {
-  program
-    .command('dump')
+  addKeyFilterOptions(
+    program
+      .command('dump')
     .description('write the keyspace of an RDB file as canonical JSON Lines or as RESP commands that rebuild it')
     .argument('<file>', 'the RDB file, or a Redis data directory (what Redis would load from it)')
     .option('--format <fmt>', 'jsonl (canonical keyspace JSON Lines) or resp (commands for redis-cli --pipe / an AOF)', 'jsonl')
-    .option('--db <n>', 'only this database (repeat for several)', collect)
-    .option('--key <glob>', 'only keys matching this Redis glob pattern')
-    .option('--type <t>', `only this type (${TYPES.join(', ')}; repeat for several)`, collect)
+  )
     .option('--order <order>', 'canonical (sorted, as KEYSPACE-JSONL.md says) or file (stream in file order, no sort)', 'canonical')
     .option('--encoding', 'add each key\'s encoding in the file as an "encoding" member (jsonl; not canonical)')
     .option('--keep-expired', 'keep keys and hash fields whose expiry is already past (default: drop them, as a loading master does)')
@@ -52,14 +43,13 @@ export function registerDump(program: Command): void {
     .action(async (file: string, opts: DumpOpts) => {
       if (opts.format !== 'jsonl' && opts.format !== 'resp') throw usageError(`--format must be jsonl or resp, got ${JSON.stringify(opts.format)}`);
       if (opts.order !== 'canonical' && opts.order !== 'file') throw usageError(`--order must be canonical or file, got ${JSON.stringify(opts.order)}`);
-      const dbs = dbNumbers(opts.db);
-      const types = opts.type?.map((t) => {
-        if (!TYPES.includes(t as KeyType)) throw usageError(`--type must be one of ${TYPES.join(', ')}, got ${JSON.stringify(t)}`);
-        return t as KeyType;
-      });
+      const filter = keyFilterFrom(opts);
       // a data directory: what Redis would load (said on stderr); from an AOF, the keyspace replayed as convert does
       const src = await dataDirSource('rdb-tool', file, opts, createOutput());
-      if (src?.kind === 'aof') return dumpReplayedAof(src, opts, { dbs, types });
+      if (src?.kind === 'aof') {
+        refuseMinBytes(filter, `the AOF ${src.path} (Redis loads it here)`);
+        return dumpReplayedAof(src, opts, filter);
+      }
       if (src) file = src.path;
       // -o is checked before any work: never the input, never an existing file without --force
       const policy = { force: opts.force, inputs: [file] };
@@ -76,7 +66,7 @@ export function registerDump(program: Command): void {
       const chunks = dumpRdb(file, {
         format: opts.format as 'jsonl' | 'resp',
         order: opts.order === 'canonical' ? 'canonical' : 'file',
-        filter: { dbs, types, key: opts.key },
+        filter,
         encoding: opts.encoding,
         keepExpired: opts.keepExpired,
         streamMeta: opts.streamMeta as 'file' | 'derived' | undefined,

@@ -8,7 +8,7 @@ import { AtomicFile, FsioError, checkOutput, describeIoError } from '@redis-pers
 import type { Command } from 'commander';
 import { keepHeapSmall } from './memory.js';
 import { memoryModelOptions } from './memory-estimate.js';
-import { createOutput, dataDirSource, otherFileHint, usageError } from '../common/index.js';
+import { addKeyFilterOptions, createOutput, dataDirSource, keyFilterFrom, otherFileHint, usageError, type KeyFilterCliOptions } from '../common/index.js';
 
 interface ExportOpts {
   format: string;
@@ -29,8 +29,9 @@ function outputName(file: string, format: ExportFormat): string {
 }
 
 export function registerExport(program: Command): void {
-  program
-    .command('export')
+  addKeyFilterOptions(
+    program
+      .command('export')
     .description(
       'one row per key (source, db, key, type, encoding, expiry, elements, bytes, memory) of each RDB file, as Parquet or CSV for DuckDB, Spark or BigQuery: <basename>.parquet (or .csv) per input in the output directory',
     )
@@ -41,8 +42,9 @@ export function registerExport(program: Command): void {
     .option('--server <model>', 'redis-7.0 or valkey-8 (the memory model, as in rdb-tool memory)', 'redis-7.0')
     .option('--row-group-size <n>', 'Parquet rows per row group (what is held in memory at once)', '65536')
     .option('--force', 'replace existing output files (each old one is kept as <file>.bak)')
-    .option('--json', 'print one JSON document: the files written and their rows')
-    .action(async (inputs: string[], opts: ExportOpts) => {
+    .option('--json', 'print one JSON document: the files written and their rows'),
+  ).action(async (inputs: string[], opts: ExportOpts & KeyFilterCliOptions) => {
+      const filter = keyFilterFrom(opts);
       if (opts.format !== 'parquet' && opts.format !== 'csv') throw usageError(`--format must be parquet or csv, got ${JSON.stringify(opts.format)}`);
       const format: ExportFormat = opts.format;
       const rowGroupSize = Number(opts.rowGroupSize);
@@ -79,7 +81,7 @@ export function registerExport(program: Command): void {
         const out = await AtomicFile.create(j.out, { force: opts.force, inputs: allInputs });
         let r;
         try {
-          r = await exportRdb(j.file, out, { format, config, server: opts.server as MemoryServerModel, file: j.file, source: j.file, rowGroupSize });
+          r = await exportRdb(j.file, out, { format, config, server: opts.server as MemoryServerModel, file: j.file, source: j.file, rowGroupSize, filter });
           await out.commit();
         } catch (err) {
           await out.abort();

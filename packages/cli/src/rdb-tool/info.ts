@@ -1,6 +1,7 @@
 import { parseRdb } from '@redis-persist/rdb';
 import type { Command } from 'commander';
-import { Progress, bytesToDisplay, createOutput, dataDirSource, formatBytes, otherFileHint, sourceJson, usageError } from '../common/index.js';
+import type { KeyFilter } from '@redis-persist/keyspace';
+import { Progress, addKeyFilterOptions, bytesToDisplay, createOutput, dataDirSource, formatBytes, keyFilterFrom, otherFileHint, sourceJson, usageError, type KeyFilterCliOptions } from '../common/index.js';
 
 interface DbInfo {
   db: number;
@@ -34,15 +35,17 @@ export interface RdbInfo {
   moduleAux: { module: string; encver: number; when: number; bytes: number }[];
   largest: BigKey[];
   checksum: string | null;
+  /** Only the keys a filter kept are counted (keys, dbs, largest); the functions and aux fields are the file's. */
+  filtered: boolean;
 }
 
 /** Collects `rdb-tool info` figures in one streaming pass (values are validated, not kept). */
-export async function rdbInfo(file: string, top: number, onProgress?: (n: number) => void): Promise<RdbInfo> {
-  const info: RdbInfo = { file, size: 0, version: null, magic: null, aux: {}, keys: 0, expires: 0, dbs: [], functions: [], moduleAux: [], largest: [], checksum: null };
+export async function rdbInfo(file: string, top: number, onProgress?: (n: number) => void, filter?: KeyFilter): Promise<RdbInfo> {
+  const info: RdbInfo = { file, size: 0, version: null, magic: null, aux: {}, keys: 0, expires: 0, dbs: [], functions: [], moduleAux: [], largest: [], checksum: null, filtered: filter !== undefined };
   const dbs = new Map<number, DbInfo>();
   const largest: BigKey[] = [];
   let n = 0;
-  for await (const r of parseRdb(file, { values: false, skipEmpty: false })) {
+  for await (const r of parseRdb(file, { values: false, skipEmpty: false, filter })) {
     switch (r.kind) {
       case 'header':
         info.version = r.version;
@@ -95,15 +98,18 @@ export async function rdbInfo(file: string, top: number, onProgress?: (n: number
 const show = (v: string | { base64: string }) => (typeof v === 'string' ? JSON.stringify(v) : `base64:${v.base64}`);
 
 export function registerInfo(program: Command): void {
-  program
-    .command('info')
+  addKeyFilterOptions(
+    program
+      .command('info')
     .description('summarise an RDB file: version, aux fields, keys per db by type and encoding, expiries, largest keys, functions')
     .argument('<file>', 'the RDB file, or a data directory (its dbfilename, when that is what Redis loads)')
     .option('--json', 'print one JSON document')
-    .option('--top <n>', 'how many of the largest keys (by serialized size) to list', '10')
+    .option('--top <n>', 'how many of the largest keys (by serialized size) to list', '10'),
+  )
     .option('--config <redis.conf>', "when <file> is a data directory: the server's redis.conf, whose appendonly decides what Redis loads (default: <file>/redis.conf when present, else appendonly no)")
     .option('--from <rdb>', "when <file> is a data directory: read its RDB file even when Redis would load the AOF ('rdb')")
-    .action(async (input: string, opts: { json?: boolean; top: string; config?: string; from?: string }) => {
+    .action(async (input: string, opts: KeyFilterCliOptions & { json?: boolean; top: string; config?: string; from?: string }) => {
+      const filter = keyFilterFrom(opts);
       const top = Number(opts.top);
       if (!Number.isInteger(top) || top < 0) throw usageError(`--top wants a whole number, got ${JSON.stringify(opts.top)}`);
       const o = createOutput();
@@ -116,7 +122,7 @@ export function registerInfo(program: Command): void {
       });
       const file = src?.path ?? input;
       const progress = new Progress('reading', 0);
-      const info = await rdbInfo(file, top, (n) => progress.update(n));
+      const info = await rdbInfo(file, top, (n) => progress.update(n), filter);
       progress.done();
       if (opts.json) {
         o.json({ ...info, source: sourceJson(src) });
@@ -124,7 +130,7 @@ export function registerInfo(program: Command): void {
       }
       o.out(`${o.c.bold(file)}: RDB version ${info.version} (${info.magic}), ${formatBytes(info.size)}, checksum ${info.checksum}`);
       for (const [k, v] of Object.entries(info.aux)) o.out(`  aux ${k} = ${show(v)}`);
-      o.out(`  ${info.keys} keys, ${info.expires} with an expiry, in ${info.dbs.length} db(s)`);
+      o.out(`  ${info.keys} keys${info.filtered ? ' matching the filter' : ''}, ${info.expires} with an expiry, in ${info.dbs.length} db(s)`);
       for (const d of info.dbs) {
         o.out(`  db ${d.db}: ${d.keys} keys (${d.expires} expiring), ${formatBytes(d.bytes)} serialized`);
         for (const [enc, c] of Object.entries(d.byEncoding).sort()) o.out(`      ${enc.padEnd(24)} ${c}`);

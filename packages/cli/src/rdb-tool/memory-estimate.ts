@@ -5,7 +5,7 @@ import { parseMemoryConfig, rdbMemoryRecords, type KeyMemory, type MemoryConfig,
 import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { keepHeapSmall } from './memory.js';
-import { CliExit, ExitCode, bytesToDisplay, createOutput, dataDirSource, formatBytes, otherFileHint, usageError } from '../common/index.js';
+import { CliExit, ExitCode, addKeyFilterOptions, bytesToDisplay, createOutput, dataDirSource, formatBytes, keyFilterFrom, otherFileHint, usageError, type KeyFilterCliOptions } from '../common/index.js';
 
 interface MemoryOpts {
   format: string;
@@ -72,8 +72,9 @@ export async function memoryModelOptions(opts: { server: string; config?: string
 }
 
 export function registerMemory(program: Command): void {
-  program
-    .command('memory')
+  addKeyFilterOptions(
+    program
+      .command('memory')
     .description('estimate the memory each key takes in the server that loads the file (what MEMORY USAGE reports), per key and in total')
     .argument('<file>', 'the RDB file, or a data directory (its dbfilename, when that is what Redis loads)')
     .option('--format <fmt>', 'jsonl (a line per key, then a {"summary":...} line) or csv (a header, a row per key; the summary goes to stderr)', 'jsonl')
@@ -86,8 +87,9 @@ export function registerMemory(program: Command): void {
     .option('-o, --output <file>', 'write to this file (atomically: temp file, fsync, rename) instead of stdout')
     .option('--force', 'with -o: replace an existing file (the old one is kept as <file>.bak)')
     .option('--json', 'print only the summary, as one JSON document')
-    .option('--keep-expired', 'count keys whose expiry is already past (default: left out, as a loading master drops them)')
-    .action(async (input: string, opts: MemoryOpts) => {
+    .option('--keep-expired', 'count keys whose expiry is already past (default: left out, as a loading master drops them)'),
+  ).action(async (input: string, opts: MemoryOpts & KeyFilterCliOptions) => {
+      const filter = keyFilterFrom(opts);
       if (opts.format !== 'jsonl' && opts.format !== 'csv') throw usageError(`--format must be jsonl or csv, got ${JSON.stringify(opts.format)}`);
       const config = await memoryModelOptions(opts);
       const o = createOutput();
@@ -125,7 +127,8 @@ export function registerMemory(program: Command): void {
           config,
           server: opts.server as MemoryServerModel,
           file,
-          dropExpiredBefore: opts.keepExpired ? undefined : Date.now(),
+          dropExpiredBefore: opts.keepExpired || filter?.expired === true ? undefined : Date.now(),
+          filter,
         })) {
           if (r.kind === 'summary') {
             summary = r.summary;

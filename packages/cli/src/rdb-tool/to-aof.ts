@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { ReplayError } from '@redis-persist/replay';
 import { rdbToAof } from '@redis-persist/converters';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, createOutput, dataDirSource, describeError, otherFileHint, sourceJson, usageError } from '../common/index.js';
+import { CliExit, ExitCode, addKeyFilterOptions, keyFilterFrom, type KeyFilterCliOptions, createOutput, dataDirSource, describeError, otherFileHint, sourceJson, usageError } from '../common/index.js';
 import { damageMessage, type Damage } from './damage.js';
 
 interface ToAofOpts {
@@ -15,8 +15,9 @@ interface ToAofOpts {
 }
 
 export function registerToAof(program: Command): void {
-  program
-    .command('to-aof')
+  addKeyFilterOptions(
+    program
+      .command('to-aof')
     .description('convert an RDB file to an AOF in the form BGREWRITEAOF writes (a single file, or a Redis 7 multi-part directory)')
     .argument('<in.rdb>', 'the RDB file (keys already expired are left out, as a loading master drops them), or a data directory (its dbfilename, when that is what Redis loads)')
     .argument('<out>', 'a file (appendonly.aof) or a new directory (appendonlydir) to create')
@@ -25,8 +26,9 @@ export function registerToAof(program: Command): void {
     .option('--force', 'replace an existing output (the old file or directory is kept as <out>.bak)')
     .option('--config <redis.conf>', "when <in.rdb> is a data directory: the server's redis.conf, whose appendonly decides what Redis loads (default: <in>/redis.conf when present, else appendonly no)")
     .option('--from <rdb>', "when <in.rdb> is a data directory: convert its RDB file even when Redis would load the AOF ('rdb')")
-    .option('--json', 'print one JSON report')
-    .action(async (given: string, output: string, opts: ToAofOpts) => {
+    .option('--json', 'print one JSON report'),
+  ).action(async (given: string, output: string, opts: ToAofOpts & KeyFilterCliOptions) => {
+      const filter = keyFilterFrom(opts);
       const o = createOutput();
       if (opts.from === 'aof') throw usageError('--from aof: to-aof converts an RDB file; an AOF is one already (rdb-tool convert <dir> out.aof writes it compacted, aof-tool rewrite in place)');
       // a data directory: its RDB file when that is what Redis loads (said on stderr); the AOF is refused
@@ -46,6 +48,7 @@ export function registerToAof(program: Command): void {
           layout,
           appendFilename: opts.appendFilename,
           force: opts.force,
+          filter,
           onDamage: (error, reading) => {
             damage = { error, reading };
           },
