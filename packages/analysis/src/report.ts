@@ -374,7 +374,7 @@ export async function reportRdbFiles(files: readonly string[], options: ReportFi
       },
     };
     let summary: MemorySummary | undefined;
-    for await (const r of rdbMemoryRecords(counted, { config: options.config, server: options.server, chunkElements: options.chunkElements, file })) {
+    for await (const r of rdbMemoryRecords(counted, { config: options.config, server: options.server, chunkElements: options.chunkElements, filter: options.filter, file })) {
       if (r.kind === 'summary') summary = r.summary;
       else builder.add(r);
     }

@@ -93,6 +93,23 @@ describe.skipIf(!built)('rdb-tool report', () => {
     expect(JSON.parse(run('report', '--json', '--now', '0', fixture).out).now).toBe(0);
   });
 
+  it('the shared key filters: --type, --key/--exclude-key, --expired with the report\'s --now, usage errors', () => {
+    const all = JSON.parse(run('report', '--json', fixture).out);
+    const strings = JSON.parse(run('report', '--json', '--type', 'string', fixture).out);
+    const stringType = all.types.find((t: { type: string }) => t.type === 'string');
+    expect(strings.totals.keys).toBe(stringType.keys);
+    expect(strings.types.map((t: { type: string }) => t.type)).toEqual(['string']);
+    expect(JSON.parse(run('report', '--json', '--key', 'no-such-key-*', fixture).out).totals.keys).toBe(0);
+    const excluded = JSON.parse(run('report', '--json', '--exclude-key', '*', fixture).out);
+    expect(excluded.totals.keys).toBe(0);
+    // expired relative to a far future --now: every key with a TTL, and only those
+    const late = JSON.parse(run('report', '--json', '--expired', '--now', '9999-01-01T00:00:00Z', fixture).out);
+    expect(late.totals.keys).toBe(all.totals.keys - all.totals.withoutTtl);
+    expect(late.totals.withoutTtl).toBe(0);
+    expect(run('report', '--json', '--type', 'nosuch', fixture).code).toBe(2);
+    expect(run('report', '--json', '--expired', '--not-expired', fixture).code).toBe(2);
+  });
+
   const corpus = corpusDir();
   it.skipIf(corpus === null)('several files of the corpus: one report, per-file totals that add up', () => {
     if (corpus === null) return;

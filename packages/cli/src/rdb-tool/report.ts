@@ -7,7 +7,7 @@ import { AtomicFile, FsioError, checkOutput, describeIoError } from '@redis-pers
 import type { Command } from 'commander';
 import { keepHeapSmall } from './memory.js';
 import { memoryModelOptions } from './memory-estimate.js';
-import { Progress, createOutput, dataDirSource, formatBytes, otherFileHint, usageError, type Output } from '../common/index.js';
+import { Progress, addKeyFilterOptions, createOutput, dataDirSource, formatBytes, keyFilterFrom, otherFileHint, parseNow, usageError, type KeyFilterCliOptions, type Output } from '../common/index.js';
 
 interface ReportOpts {
   separator: string;
@@ -27,14 +27,6 @@ function positiveInt(name: string, v: string, min = 1): number {
   const n = Number(v);
   if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min) throw usageError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   return n;
-}
-
-/** `--now`: Unix ms, or an ISO 8601 date. */
-export function parseNow(v: string): number {
-  if (/^\d+$/.test(v.trim())) return Number(v);
-  const t = Date.parse(v);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(v.trim()) || Number.isNaN(t)) throw usageError(`--now must be Unix milliseconds or an ISO 8601 date, got ${JSON.stringify(v)}`);
-  return t;
 }
 
 // ---- terminal tables ----
@@ -137,6 +129,7 @@ function printReport(o: Output, r: Report, rows: number): void {
 }
 
 export function registerReport(program: Command): void {
+  addKeyFilterOptions(
   program
     .command('report')
     .description(
@@ -154,7 +147,11 @@ export function registerReport(program: Command): void {
     .option('--html <file>', 'also write the report as one self-contained HTML page (atomically; an existing file is refused without --force)')
     .option('--force', 'with --html: replace an existing file (the old one is kept as <file>.bak)')
     .option('--rows <n>', 'prefix rows in the terminal tables', '40')
-    .action(async (inputs: string[], opts: ReportOpts) => {
+    .option('--expired', 'only keys whose expiry is before --now')
+    .option('--not-expired', 'only keys without an expiry or expiring at or after --now'),
+    // --now is the report's own (the TTL buckets count from it), and --expired/--not-expired compare with it too
+    { expiry: false },
+  ).action(async (inputs: string[], opts: ReportOpts & KeyFilterCliOptions) => {
       const depth = positiveInt('--depth', opts.depth);
       const maxPrefixes = positiveInt('--max-prefixes', opts.maxPrefixes);
       const top = positiveInt('--top', opts.top, 0);
@@ -162,6 +159,7 @@ export function registerReport(program: Command): void {
       // keys are cut at bytes: a multi-byte character would cut inside other characters
       if (opts.separator === '' || /[^\x00-\x7f]/.test(opts.separator)) throw usageError(`--separator must be one or more ASCII characters, got ${JSON.stringify(opts.separator)}`);
       const now = opts.now !== undefined ? parseNow(opts.now) : Date.now();
+      const filter = keyFilterFrom({ ...opts, now: opts.expired || opts.notExpired ? String(now) : undefined });
       const config = await memoryModelOptions(opts);
       const o = createOutput();
       const files: string[] = [];
@@ -193,6 +191,7 @@ export function registerReport(program: Command): void {
         maxPrefixes,
         top,
         now,
+        filter,
         onProgress: (file, bytes) => progress.update((before.get(file) ?? 0) + bytes),
       }).finally(() => progress.done());
       if (opts.html !== undefined) {
