@@ -10,11 +10,12 @@ import { matchGlob } from '@redis-persist/bytes';
 import { writeFileAtomic } from '@redis-persist/fsio';
 import { CommandEncoder } from '@redis-persist/resp';
 
-const [input, output, ...patterns] = process.argv.slice(2);
-if (!input || !output || patterns.length === 0) {
+const [inputArg, output, ...patterns] = process.argv.slice(2);
+if (!inputArg || !output || patterns.length === 0) {
   console.error('usage: node examples/aof-copy-without-keys.mjs <aof-file|dir> <out.aof> <key-glob>...');
   process.exit(2);
 }
+const input = inputArg;
 const globs = patterns.map((p) => Buffer.from(p));
 const matches = (/** @type {Uint8Array} */ key) => globs.some((g) => matchGlob(g, key));
 let kept = 0;

@@ -7,11 +7,12 @@ import { keyspaceJsonlChunks } from '@redis-persist/jsonl';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { writeFileAtomic } from '@redis-persist/fsio';
 
-const [input, output, key] = process.argv.slice(2);
-if (!input || !output) {
+const [inputArg, output, key] = process.argv.slice(2);
+if (!inputArg || !output) {
   console.error('usage: node examples/rdb-to-jsonl.mjs <in.rdb> <out.jsonl> [key-glob]');
   process.exit(2);
 }
+const input = inputArg;
 let keys = 0;
 async function* counted() {
   // key records and function libraries, in file order; expired keys are dropped as a loading Redis would

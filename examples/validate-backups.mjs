@@ -41,7 +41,7 @@ async function checkRdbFile(path) {
 /** @param {string} path */
 async function checkAofInput(path) {
   const r = await checkAof(path);
-  const bad = r.files.find((f) => f.status !== 'ok');
+  const bad = r.files.find((f) => f.status !== 'valid');
   const problem = r.manifestError ?? (bad ? `${bad.status} after byte ${bad.okUpTo} of ${bad.file}` : (r.unrepairable ?? 'invalid'));
   results.push({ path, kind: 'aof', ok: r.ok, detail: r.ok ? `${r.layout} AOF, ${r.totals.commands} commands` : `${problem}${r.repair ? ' (aof-tool fix can repair it)' : ''}` });
 }

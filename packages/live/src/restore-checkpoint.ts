@@ -19,7 +19,7 @@ export interface InputIdentity {
   size: number;
   /** File: its mtime. Directory: the newest mtime of its files. */
   mtimeMs: number;
-  /** File: SHA-256 of its first {@link HEAD_BYTES} bytes. Directory: SHA-256 of its listing (name, size, mtime). */
+  /** File: SHA-256 of its first `HEAD_BYTES` (1 MiB) bytes. Directory: SHA-256 of its listing (name, size, mtime). */
   sha256: string;
 }
 
