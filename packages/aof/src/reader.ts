@@ -39,6 +39,7 @@ export interface AofRdbPart {
   version: number | null;
 }
 
+/** Options of {@link readAof} / {@link readAofBatches}: callbacks for RDB parts and annotations, limits, chunk size. */
 export interface ReadAofOptions {
   /** Called for every RDB part (its keys are not commands; @redis-persist/rdb reads them). */
   onRdbPart?: (part: AofRdbPart) => void;

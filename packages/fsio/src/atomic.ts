@@ -103,6 +103,7 @@ async function removeStale(tempPath: string, target: string): Promise<void> {
   await rm(tempPath, { recursive: true, force: true });
 }
 
+/** Options of {@link AtomicFile} / {@link writeFileAtomic}: the output policy, file mode, in-place replacement. */
 export interface AtomicFileOptions extends OutputPolicy {
   /** File mode of a new file (default: the mode of the file replaced, else 0644). */
   mode?: number;

@@ -37,6 +37,7 @@ export class FsioError extends RedisPersistError<FsioErrorCode> {
   }
 }
 
+/** A short text for a Node I/O error (`ENOENT` → `no such file or directory`), else the error's message. */
 export function describeIoError(err: unknown): string {
   if (err && typeof err === 'object' && 'code' in err) {
     const code = String((err as { code: unknown }).code);

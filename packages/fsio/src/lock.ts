@@ -84,6 +84,7 @@ export interface FileLock {
   release(): Promise<void>;
 }
 
+/** Options of {@link acquireLock}: what the lock is for, said to a second run that finds it held. */
 export interface LockOptions {
   /** Said to a second run that finds the lock held ("aof-tool strip"...). */
   purpose?: string;

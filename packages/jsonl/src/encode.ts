@@ -4,6 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { canonicalizeRecord, isStreamId, KeyspaceError } from '@redis-persist/keyspace';
 import type { Bytes, KeyRecord, KeyspaceRecord, StreamConsumer, StreamEntry, StreamGroup, StreamPendingEntry, StreamValue } from '@redis-persist/keyspace';
 
+/** Options of the JSON Lines encoders: whether the `encoding` member is written. */
 export interface EncodeOptions {
   /** Write the key's `"encoding"` member (when the record has one) after `"value"`. Default false. */
   encoding?: boolean;
@@ -208,6 +209,7 @@ function writeIntOrNull(w: ChunkWriter, n: number | null, what: string): void {
   else writeInt(w, n, what);
 }
 
+/** Appends a sorted-set score as KEYSPACE-JSONL writes it (a number, or `"inf"` / `"-inf"`). */
 export function writeScore(w: ChunkWriter, s: number): void {
   if (s === Infinity) w.ascii('"inf"');
   else if (s === -Infinity) w.ascii('"-inf"');
@@ -375,6 +377,7 @@ function writeValue(w: ChunkWriter, rec: KeyRecord): void {
   }
 }
 
+/** Appends one record's line (with its newline) to a {@link ChunkWriter}. */
 export function writeRecord(w: ChunkWriter, record: KeyspaceRecord, options: EncodeOptions | undefined): void {
   const rec = canonicalizeRecord(record);
   if (rec.kind === 'function') {

@@ -35,6 +35,7 @@ export interface SnapshotProgress {
   elapsedMs: number;
 }
 
+/** Options of {@link fetchSnapshot}: TLS, timeouts, functions only, progress. */
 export interface FetchSnapshotOptions {
   /**
    * TLS: `true`, or Node TLS options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`...). A `rediss://`
@@ -754,6 +755,7 @@ export class SnapshotVerifier {
   }
 }
 
+/** Options of {@link fetchSnapshotToFile}: the snapshot options, the output policy, verification. */
 export interface FetchToFileOptions extends FetchSnapshotOptions, OutputPolicy {
   /** Verify the RDB while it streams (default true); a snapshot that fails leaves no file. */
   verify?: boolean;
@@ -901,6 +903,7 @@ function ownersText(nodes: readonly ClusterBackupNode[]): string {
     .join(' ');
 }
 
+/** Options of {@link fetchClusterSnapshots}: the snapshot options, the output policy, a callback per master. */
 export interface ClusterFetchOptions extends FetchSnapshotOptions, OutputPolicy {
   /** Called before each master's fetch (no `result`) and after it (with it). */
   onNode?: (event: { node: ClusterBackupNode; index: number; count: number; result?: FetchResult }) => void;

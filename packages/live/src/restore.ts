@@ -39,6 +39,7 @@ export interface RestoreServer {
   scriptingRefused: string | null;
 }
 
+/** Options of {@link RestoreTarget}: a cluster or not, and connection options. */
 export interface RestoreTargetOptions {
   /** The URL names a seed node of a cluster: keys go to the masters owning their slots. */
   cluster?: boolean;
@@ -48,6 +49,7 @@ export interface RestoreTargetOptions {
   maxInFlight?: number;
 }
 
+/** Options of {@link restoreKeys}: replace or flush, filters, db map, rate, checkpoints, progress. */
 export interface RestoreOptions {
   /** RESTORE ... REPLACE and FUNCTION RESTORE ... REPLACE: keys and libraries already there are overwritten. */
   replace?: boolean;
@@ -110,6 +112,7 @@ export interface RestoreCheckpointing {
   window?: number;
 }
 
+/** Counts of a restore so far: keys restored, expired, skipped, functions, bytes. */
 export interface RestoreProgress {
   /** Keys restored (answered OK). */
   keys: number;
@@ -123,6 +126,7 @@ export interface RestoreProgress {
   commands: number;
 }
 
+/** What a restore did: the progress counts plus the target, the payload version and whether it was flushed. */
 export interface RestoreSummary extends RestoreProgress {
   cluster: boolean;
   /** RDB version of the payloads. */

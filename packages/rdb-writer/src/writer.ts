@@ -7,6 +7,10 @@ import { ValueEncoder } from './object.js';
 import { ByteSink, writeLen, writeStr } from './sink.js';
 import { type RdbThresholds, type Target, resolveTarget, resolveThresholds } from './target.js';
 
+/**
+ * Options of {@link writeRdb} / {@link writeRdbFile}: target version, Valkey, compression, limits, AUX, what to
+ * drop.
+ */
 export interface RdbWriteOptions {
   /**
    * Target RDB version: 1..12 for Redis, 1..11 or 80 with `valkey`. Default 10 (Redis 7.0; see
@@ -52,6 +56,7 @@ export interface DropInfo {
   message: string;
 }
 
+/** What {@link writeRdbFile} wrote: bytes, keys, functions, what was dropped and the RDB version. */
 export interface RdbWriteSummary {
   bytes: number;
   keys: number;

@@ -104,6 +104,7 @@ export function decodeRdbValue(typeByte: number, payload: Uint8Array, rdbVersion
   return r.value;
 }
 
+/** One database of a checked RDB: keys, expires, already expired keys, by type. */
 export interface RdbDbStats {
   db: number;
   keys: number;
@@ -116,6 +117,7 @@ export interface RdbDbStats {
   resize?: { size: number; expires: number };
 }
 
+/** The result of {@link checkRdb}: the verdict, version, AUX fields, per-db counts, checksum and the error if any. */
 export interface RdbCheckReport {
   ok: boolean;
   file?: string;
@@ -145,6 +147,7 @@ export interface RdbCheckReport {
   error?: { code: RdbErrorCode; offset: number; message: string; truncated: boolean; expected?: string };
 }
 
+/** Options of {@link checkRdb}: file name, RDB preamble mode, limits, progress, checksum. */
 export interface CheckRdbOptions {
   file?: string;
   stopAtEnd?: boolean;

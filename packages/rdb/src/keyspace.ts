@@ -2,6 +2,7 @@ import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { parseRdb, type RdbSource } from './api.js';
 import type { ParseRdbOptions } from './types.js';
 
+/** Options of {@link rdbKeyspaceRecords}: those of {@link parseRdb} plus encodings and functions. */
 export interface RdbKeyspaceOptions extends Omit<ParseRdbOptions, 'values'> {
   /** Add the file's encoding of each key as `encoding` (not part of the canonical form). */
   encoding?: boolean;

@@ -49,6 +49,7 @@ export function fail(message: string): never {
 
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 
+/** Options of {@link ReplayKeyspace.records}: leave out what has expired at a given time. */
 export interface RecordsOptions {
   /** Leave out keys (and hash fields) whose expiry is at or before this Unix ms time (default: keep all). */
   dropExpiredAt?: number;

@@ -7,6 +7,7 @@ import { ReplayError } from './errors.js';
 import { CommandFailed, KeyspaceStore, type ReplayKeyspace, keyspaceStore, keyspaceView, lower } from './keyspace.js';
 import { text } from './numbers.js';
 
+/** Options of {@link replayAof}: unknown commands, a point in time to stop at, limits, progress. */
 export interface ReplayOptions {
   /** Go on past commands this replayer does not know or refuses, counting each, instead of failing. */
   skipUnknown?: boolean;
@@ -42,6 +43,10 @@ export interface ReplayFailure {
   reason: string;
 }
 
+/**
+ * What {@link replayAof} ends with: the keyspace, the files read, counts of failed and skipped commands, a truncated
+ * tail.
+ */
 export interface ReplayResult {
   keyspace: ReplayKeyspace;
   /** The files read, in load order. */
