@@ -3,16 +3,20 @@
 // written to a file inside the repository (so `@redis-persist/*` resolve to the workspace packages, as installed
 // ones would), type-checked with tsc (strict, module nodenext, noUncheckedIndexedAccess; .js blocks with checkJs)
 // and run with node (built code: hence a live test) in a scratch directory holding the files the snippets name:
-// `dump.rdb` (fixtures/rdb/all-types.rdb, written by redis-server 7.0.15) and `appendonlydir/` (a multi-part AOF
-// with a FLUSHALL, examples/flushall); `/var/lib/redis/` in a snippet means that directory. The examples/*.mjs
+// `dump.rdb` (fixtures/rdb/all-types.rdb, written by redis-server 7.0.15), `dump.jsonl` (its keyspace as JSON Lines)
+// and `appendonlydir/` (a multi-part AOF with a FLUSHALL, examples/flushall); `/var/lib/redis` in a snippet means
+// that directory. A snippet naming `REDIS_URL` gets a fresh redis-server there (skipped without one). The examples/*.mjs
 // scripts (// @ts-check) are type-checked in the same tsc run. Also checked: each public package README has one
 // runnable snippet and an API table naming every export of its src/index.ts.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyspaceJsonlChunks } from '@redis-persist/jsonl';
+import { rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { redisAvailable, startRedis } from '@redis-persist/testkit';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const publicPackages = readdirSync(join(root, 'packages'))
@@ -29,6 +33,19 @@ interface Snippet {
 }
 
 /** Every fenced ts/js block of a README, with whether it is marked runnable. */
+/** Runs a script with node (asynchronously: a server the test started must go on answering). */
+function runNode(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script], { cwd, env, timeout: 60_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+}
+
 function snippetsOf(readme: string): Snippet[] {
   const lines = readFileSync(join(root, readme), 'utf8').split('\n');
   const out: Snippet[] = [];
@@ -63,13 +80,17 @@ const runnable = readmes.flatMap((r) => (existsSync(join(root, r)) ? snippetsOf(
 const work = join(root, '.tmp', `snippets-${process.pid}`);
 const compiled = new Map<Snippet, string>();
 let tscOutput = '';
+let jsonl: Buffer = Buffer.alloc(0);
 
-beforeAll(() => {
+beforeAll(async () => {
   if (!built) return;
+  const parts: Uint8Array[] = [];
+  for await (const c of keyspaceJsonlChunks(rdbKeyspaceRecords(join(root, 'fixtures/rdb/all-types.rdb')))) parts.push(c);
+  jsonl = Buffer.concat(parts);
   mkdirSync(work, { recursive: true });
   runnable.forEach((s, i) => {
     const name = `${String(i).padStart(2, '0')}-${s.readme.replace(/\/README\.md$|\.md$/, '').replace(/\W+/g, '-')}-L${s.line}`;
-    const code = s.code.replaceAll('/var/lib/redis/', './');
+    const code = s.code.replaceAll('/var/lib/redis', '.');
     writeFileSync(join(work, `${name}.${s.lang === 'ts' ? 'ts' : 'mjs'}`), `// ${s.readme}:${s.line}\n${code}\nexport {};\n`);
     compiled.set(s, join(work, 'out', relative(root, work), `${name}.${s.lang === 'ts' ? 'js' : 'mjs'}`));
   });
@@ -105,15 +126,24 @@ describe('README snippets', () => {
   });
 
   describe.skipIf(!built)('run', () => {
-    it.each(runnable.map((s) => [`${s.readme}:${s.line}`, s] as const))('%s', (_, s) => {
+    it.each(runnable.map((s) => [`${s.readme}:${s.line}`, s] as const))('%s', async (_, s) => {
+      const needsServer = s.code.includes('REDIS_URL');
+      if (needsServer && !redisAvailable()) return console.warn(`[readme] ${s.readme}:${s.line} needs redis-server: skipped`);
       const out = compiled.get(s);
       if (out === undefined || !existsSync(out)) throw new Error(`not compiled:\n${tscOutput}`);
       const scratch = mkdtempSync(join(tmpdir(), 'snippet-'));
       try {
         cpSync(join(root, 'fixtures/rdb/all-types.rdb'), join(scratch, 'dump.rdb'));
         cpSync(join(root, 'examples/flushall/appendonlydir'), join(scratch, 'appendonlydir'), { recursive: true });
-        const r = spawnSync(process.execPath, [out], { cwd: scratch, encoding: 'utf8', timeout: 60_000 });
-        expect(r.status, `${s.readme}:${s.line} exited ${r.status ?? r.signal}\n${r.stdout}${r.stderr}`).toBe(0);
+        writeFileSync(join(scratch, 'dump.jsonl'), jsonl);
+        const server = needsServer ? await startRedis() : null;
+        try {
+          const env = server ? { ...process.env, REDIS_URL: `redis://127.0.0.1:${server.port}/0` } : process.env;
+          const r = await runNode(out, scratch, env);
+          expect(r.status, `${s.readme}:${s.line} exited ${r.status ?? r.signal}\n${r.stdout}${r.stderr}`).toBe(0);
+        } finally {
+          await server?.stop();
+        }
       } finally {
         rmSync(scratch, { recursive: true, force: true });
       }

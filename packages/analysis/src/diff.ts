@@ -252,6 +252,7 @@ export class JsonlLineCursor {
     }
   }
 
+  /** Moves past `n` bytes of the current line. */
   advance(n: number): void {
     this.pos += n;
   }

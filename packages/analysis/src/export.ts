@@ -42,6 +42,7 @@ export const EXPORT_COLUMNS = ['source', 'db', 'key', 'type', 'encoding', 'expir
 
 /** Where the bytes of the output go (an AtomicFile in the CLI). */
 export interface ExportSink {
+  /** Writes a chunk of the output; resolves once it may take the next. */
   write(chunk: Uint8Array): Promise<void>;
 }
 

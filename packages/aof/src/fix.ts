@@ -35,6 +35,7 @@ export interface AofFixPlan {
 export interface PlanFixOptions {
   truncateToTimestamp?: number;
   salvage?: boolean;
+  /** Called with bytes processed so far and the total (progress display). */
   onProgress?: (done: number, total: number) => void;
 }
 

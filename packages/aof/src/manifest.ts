@@ -2,7 +2,7 @@
 // aofLoadManifestFromFile (shared by the server and redis-check-aof) and written the way aofInfoFormat does.
 import { AofError } from './errors.js';
 
-/** The `type` of a manifest entry: `b` (base), `h` (history) or `i` (incr). */
+/** The kind of a manifest entry: `base`, `history` or `incr` (its `type` b, h or i in the file). */
 export type AofFileType = 'base' | 'history' | 'incr';
 
 /** One line of an AOF manifest: file name, sequence number, type and where it stands. */

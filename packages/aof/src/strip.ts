@@ -83,6 +83,7 @@ export interface StripOptions {
    * (before anything is written).
    */
   onRemoved?: (cmd: StrippedCommand) => void;
+  /** Called with bytes processed so far and the total (progress display). */
   onProgress?: (done: number, total: number) => void;
 }
 

@@ -31,6 +31,7 @@ export interface MergeOptions {
   thresholds?: Partial<RdbThresholds>;
   dropUnsupported?: boolean;
   lossy?: boolean;
+  /** Called for each key or function left out (or written without metadata) for the target version. */
   onDrop?: (info: DropInfo) => void;
   /** Called now and then with the bytes read so far (all inputs) and keys written. */
   onProgress?: (progress: { bytes: number; keys: number }) => void;

@@ -41,6 +41,7 @@ export interface SplitOptions {
   thresholds?: Partial<RdbThresholds>;
   dropUnsupported?: boolean;
   lossy?: boolean;
+  /** Called for each key or function left out (or written without metadata) for the target version. */
   onDrop?: (info: DropInfo) => void;
   /** Input name for messages. */
   file?: string;

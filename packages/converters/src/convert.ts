@@ -16,6 +16,7 @@ export interface AofToRdbOptions extends ReplayOptions {
   rdbVersion?: number;
   valkey?: boolean;
   dropUnsupported?: boolean;
+  /** Called for each key or function left out (or written without metadata) for the target version. */
   onDrop?: (d: DropInfo) => void;
 }
 

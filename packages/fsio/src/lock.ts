@@ -81,6 +81,7 @@ export interface FileLock {
   readonly path: string;
   /** What it guards. */
   readonly target: string;
+  /** Releases the lock (removes the lock file). */
   release(): Promise<void>;
 }
 

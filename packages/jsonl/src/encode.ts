@@ -74,11 +74,13 @@ export class ChunkWriter {
     }
   }
 
+  /** Appends one byte. */
   byte(b: number): void {
     if (this.pos === this.buf.length) this.flush();
     this.buf[this.pos++] = b;
   }
 
+  /** Appends `bytes[start, end)` as they are. */
   raw(bytes: Uint8Array, start = 0, end = bytes.length): void {
     // up to a few hundred bytes a JS loop beats a subarray and a native copy
     if (end - start <= 256 && end - start <= this.buf.length - this.pos) {
@@ -139,6 +141,7 @@ export class ChunkWriter {
     else dst.set(buf.subarray(0, n), at);
   }
 
+  /** Drops everything buffered. */
   reset(): void {
     this.pos = 0;
     if (this.done.length > 0) this.done = [];

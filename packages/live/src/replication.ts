@@ -223,6 +223,7 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
     this.server = formatAddress(this.address);
   }
 
+  /** The RDB payload's chunks as they arrive. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     if (this.started) throw new LiveError('protocol', 'a snapshot stream can be iterated only once', { server: this.server });
     this.started = true;
@@ -699,6 +700,7 @@ export class SnapshotVerifier {
     this.perDb.set(db, (this.perDb.get(db) ?? 0) + 1);
   }
 
+  /** Checks the next chunk of the snapshot (throws at the first damage). */
   push(chunk: Uint8Array): void {
     this.bytes += chunk.length;
     if (this.endOffset >= 0) return; // past the end: counted as trailing bytes in finish()

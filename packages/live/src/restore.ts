@@ -106,6 +106,7 @@ export interface RestoreCheckpointing {
   begin?: () => Promise<void>;
   resumeFrom?: number;
   replaceBefore?: number;
+  /** Saves the checkpoint: `done` records of the input are restored, with the summary so far. */
   save?: (done: number, summary: RestoreSummary) => Promise<void>;
   every?: number;
   /** Default 10000 (at least `every`). */
@@ -310,6 +311,7 @@ export class RestoreTarget {
     return (await this.router!.masters()).map((m) => m.connection);
   }
 
+  /** Closes the connections. */
   async close(): Promise<void> {
     await this.connection?.close();
     await this.router?.close();

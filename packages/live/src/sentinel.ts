@@ -405,6 +405,7 @@ export class MasterWatch implements AsyncIterable<MasterSwitch> {
     return new Promise((r) => this.waiters.push(r));
   }
 
+  /** Each master switch (failover) as Sentinel announces it. */
   [Symbol.asyncIterator](): AsyncIterator<MasterSwitch> {
     return {
       next: () => this.next(),

@@ -39,6 +39,7 @@ export interface RdbWriteOptions {
    * Hash fields then never expire: only for targets that have no field TTLs at all.
    */
   lossy?: boolean;
+  /** Called for each key or function left out, or key written without some metadata (`lossy`). */
   onDrop?: (info: DropInfo) => void;
   /** Called by {@link writeRdbFile} after each chunk (about 64 KiB) reaches the file. */
   onProgress?: (progress: { bytes: number; keys: number }) => void;

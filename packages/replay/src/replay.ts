@@ -129,6 +129,7 @@ export class Replayer {
     return false;
   }
 
+  /** Applies one command in `db` as Redis would when loading the AOF (`file`/`offset` for messages). */
   apply(db: number, args: Uint8Array[], file: string, offset: number): void {
     const h = HANDLERS.get(lower(args[0]));
     if (h === undefined) {
