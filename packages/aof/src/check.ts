@@ -263,6 +263,12 @@ function jobsFor(input: string, target: AofInput, manifest: AofManifest | null):
  * Checks an AOF the way redis-check-aof does, and says more: where each file stops being valid, why, and
  * what a repair would cut. Never throws for damaged data (that is in the report); throws FsioError when the
  * input cannot be read at all.
+ *
+ * @example
+ * ```ts
+ * const report = await checkAof('/var/lib/redis/appendonlydir');
+ * if (!report.ok) console.error(report.files.find((f) => f.status !== 'valid'), report.repair ?? report.unrepairable);
+ * ```
  */
 export async function checkAof(input: string, options: CheckAofOptions = {}): Promise<AofCheckReport> {
   const target = await resolveAofInput(input);

@@ -37,7 +37,7 @@ export interface ConnectOptions {
   username?: string;
   password?: string;
   db?: number;
-  /** Bounds on the replies accepted (default: those of @redis-persist/resp, bulks up to 512 MiB). */
+  /** Bounds on the replies accepted (default: those of `@redis-persist/resp`, bulks up to 512 MiB). */
   limits?: RespLimits;
 }
 

@@ -25,7 +25,7 @@ function keyText(key: Uint8Array): string {
 }
 
 /**
- * The one error class of @redis-persist/rdb-writer. `options` is a usage error; the other codes are problems of
+ * The one error class of `@redis-persist/rdb-writer`. `options` is a usage error; the other codes are problems of
  * the data (kind `data`).
  */
 export class RdbWriterError extends RedisPersistError<RdbWriterErrorCode> {

@@ -326,6 +326,16 @@ export async function* writeRdb(
  * Writes an RDB file atomically (temporary file, fsync, rename), under fsio's output rules: an existing file is
  * refused unless `file.force` (then kept as `<path>.bak`), an input named in `file.inputs` always. On any error
  * — including a refused key — the temporary file is removed and `path` is left untouched.
+ *
+ * @example
+ * ```ts
+ * // an RDB 11 snapshot rewritten for Redis 6.2 (RDB 9), leaving out what RDB 9 cannot hold
+ * const summary = await writeRdbFile('dump-v9.rdb', rdbKeyspaceRecords('dump.rdb'), {
+ *   rdbVersion: 9,
+ *   dropUnsupported: true,
+ *   onDrop: (d) => console.log('dropped:', d.message),
+ * });
+ * ```
  */
 export async function writeRdbFile(
   path: string,

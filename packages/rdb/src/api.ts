@@ -61,6 +61,13 @@ function toBytes(chunk: unknown): Uint8Array {
  * Parses an RDB file (a path, a Node Readable, a web ReadableStream or any async iterable of chunks) into records:
  * header, aux, db, resizedb, slot-info, key, function, module-aux, end. Keys carry decoded values unless
  * `values: false`. Throws {@link RdbError} on bad data (naming the file and offset), FsioError on I/O errors.
+ *
+ * @example
+ * ```ts
+ * for await (const rec of parseRdb('dump.rdb', { filter: { key: 'user:*' } })) {
+ *   if (rec.kind === 'key') console.log(rec.db, Buffer.from(rec.key).toString(), rec.type, rec.encoding, rec.expireAt);
+ * }
+ * ```
  */
 export async function* parseRdb(source: RdbSource, options: ParseRdbOptions = {}): AsyncGenerator<RdbRecord> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
@@ -166,6 +173,12 @@ function text(b: Uint8Array): string {
  * Verifies a whole RDB file: structure, every encoding's internal consistency (as redis-check-rdb's deep
  * sanitisation does), and the CRC64. Never throws for bad data: the report says what is wrong and where.
  * (I/O errors such as a missing file still throw FsioError.)
+ *
+ * @example
+ * ```ts
+ * const report = await checkRdb('dump.rdb');
+ * console.log(report.ok ? `RDB ${report.version}, ${report.keys} keys` : report.error?.message);
+ * ```
  */
 export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {}): Promise<RdbCheckReport> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);

@@ -351,7 +351,7 @@ let storeOf: (view: ReplayKeyspace) => KeyspaceStore;
 
 /**
  * The keyspace a replay built: what Redis would hold right after loading the AOF (keys whose expiry has passed
- * included, each with its expiry). Read it as keyspace records (@redis-persist/keyspace's model), in canonical
+ * included, each with its expiry). Read it as keyspace records (`@redis-persist/keyspace`'s model), in canonical
  * order. It comes from {@link replayAof} (or a {@link Replayer}); its storage stays internal.
  */
 export class ReplayKeyspace {

@@ -161,8 +161,15 @@ async function lastLoadedFile(input: string): Promise<string> {
 
 /**
  * Replays an AOF (`input`: a file, a manifest, an AOF directory or a Redis data directory) and returns the
- * keyspace Redis would hold after loading it. RDB parts go through @redis-persist/rdb. Keys whose expiry has
+ * keyspace Redis would hold after loading it. RDB parts go through `@redis-persist/rdb`. Keys whose expiry has
  * passed are kept with their expiry, as Redis holds them right after a load (see `records({ dropExpiredAt })`).
+ *
+ * @example
+ * ```ts
+ * const r = await replayAof('/var/lib/redis/appendonlydir');
+ * console.log(r.keyspace.keyCounts(), r.failed, r.truncated);
+ * await writeRdbFile('replayed.rdb', r.keyspace.records({ dropExpiredAt: Date.now() }));
+ * ```
  */
 export async function replayAof(input: string, options: ReplayOptions = {}): Promise<ReplayResult> {
   const rp = new Replayer(options);
