@@ -62,6 +62,10 @@ describe.skipIf(!built)('examples', () => {
     expect(lines).toHaveLength(17); // a function library and 16 keys
     expect(lines[0]?.library).toBe('mylib');
     expect(lines.filter((l) => l.key !== undefined).map((l) => l.key)).toContain('h:small');
+    // byte for byte what the CLI writes for the same export
+    const cli = join(tmp, 'cli.jsonl');
+    execFileSync(process.execPath, [join(here, '../packages/cli/bin/rdb-tool.js'), 'dump', join(fixtures, 'rdb/all-types.rdb'), '--format', 'jsonl', '--order', 'file', '-o', cli]);
+    expect(readFileSync(out).equals(readFileSync(cli))).toBe(true);
     const again = runStatus('rdb-to-jsonl.mjs', join(fixtures, 'rdb/all-types.rdb'), out);
     expect(again.status).not.toBe(0);
     expect(again.stderr).toMatch(/exists/);
