@@ -75,7 +75,7 @@ for (const d of pkgs) {
   let after;
   if (before.includes('<!-- api:start -->')) after = before.replace(/<!-- api:start -->[\s\S]*?<!-- api:end -->/, () => table);
   else {
-    const section = `## API\n\nEvery export of \`@redis-persist/${d}\` (generated from the TSDoc by \`node scripts/api-tables.mjs\`; the full reference: \`pnpm docs\`).\n\n${table}\n\n`;
+    const section = `## API\n\nEvery export of \`@redis-persist/${d}\` with the first sentence of its TSDoc (in the repository, \`pnpm run docs\` builds the\nfull API reference from the same comments; \`pnpm docs:tables\` regenerates this table).\n\n${table}\n\n`;
     const at = before.search(/^Part of \[redis-persist\]/m);
     after = at >= 0 ? before.slice(0, at) + section + before.slice(at) : `${before.trimEnd()}\n\n${section}`;
   }

@@ -129,7 +129,7 @@ await Promise.all([0, 1].map(async () => {
 for (const line of lintResults.sort()) console.log(`  ${line}`);
 log('publint (strict) and attw (esm-only) pass on every package');
 
-// 4. API documentation (the HTML itself is `pnpm docs`, into docs/api/).
+// 4. API documentation (the HTML itself is `pnpm run docs`, into docs/api/).
 const typedoc = bin('typedoc', 'bin/typedoc');
 run(process.execPath, [typedoc, '--emit', 'none', '--treatWarningsAsErrors', '--logLevel', 'Warn'], { cwd: root });
 run(process.execPath, [join(root, 'scripts/api-tables.mjs'), '--check'], { cwd: root });
