@@ -1,16 +1,27 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readAof } from '@redis-persist/aof';
+import { checkRdb } from '@redis-persist/rdb';
+import { redisAvailable, redisToolAvailable, startRedis } from '@redis-persist/testkit';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const built = existsSync(join(here, '../packages/aof/dist/index.js'));
+const fixtures = join(here, '../fixtures');
+const built = existsSync(join(here, '../packages/aof/dist/index.js')) && existsSync(join(here, '../packages/analysis/dist/index.js'));
 if (!built) console.warn('[examples] packages are not built (pnpm build): example scripts skipped');
 const run = (script: string, ...args: string[]) => execFileSync(process.execPath, [join(here, script), ...args], { encoding: 'utf8' });
+/** Runs a script that may exit non-zero: its status and output. */
+const runStatus = (script: string, ...args: string[]) => {
+  const r = spawnSync(process.execPath, [join(here, script), ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+const tmp = mkdtempSync(join(tmpdir(), 'examples-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-// The example scripts are the first code users copy: they must run as shipped.
+// The example scripts are the first code users copy: they must run as shipped, and say what they did.
 describe.skipIf(!built)('examples', () => {
   it('aof-key-activity.mjs counts writes per key', () => {
     const out = run('aof-key-activity.mjs', join(here, 'flushall/appendonlydir'));
@@ -29,5 +40,126 @@ describe.skipIf(!built)('examples', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  it('rdb-prefix-report.mjs groups keys and memory by prefix', () => {
+    const rdb = join(fixtures, 'rdb/all-types.rdb');
+    const report = JSON.parse(run('rdb-prefix-report.mjs', rdb, ':', '--json')) as { keys: number; memory: number; prefixes: { prefix: string; keys: number; memory: number }[] };
+    expect(report.keys).toBe(16);
+    expect(report.prefixes.reduce((n, p) => n + p.keys, 0)).toBe(16);
+    expect(report.prefixes.reduce((n, p) => n + p.memory, 0)).toBe(report.memory);
+    expect(report.prefixes.map((p) => p.prefix)).toEqual(expect.arrayContaining(['s:*', 'h:*', 'l:*', 'set:*', 'z:*']));
+    expect(report.prefixes.find((p) => p.prefix === 's:*')?.keys).toBe(5);
+    const memories = report.prefixes.map((p) => p.memory);
+    expect(memories).toEqual([...memories].sort((a, b) => b - a));
+    expect(run('rdb-prefix-report.mjs', rdb)).toMatch(/^16 keys, \d+ bytes in 7 prefixes\n/);
+  });
+
+  it('rdb-to-jsonl.mjs exports the keyspace as KEYSPACE-JSONL, never replacing a file', () => {
+    const out = join(tmp, 'all-types.jsonl');
+    expect(run('rdb-to-jsonl.mjs', join(fixtures, 'rdb/all-types.rdb'), out)).toMatch(/^16 keys, \d+ bytes written to /);
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { key?: string; library?: string });
+    expect(lines).toHaveLength(17); // a function library and 16 keys
+    expect(lines[0]?.library).toBe('mylib');
+    expect(lines.filter((l) => l.key !== undefined).map((l) => l.key)).toContain('h:small');
+    // byte for byte what the CLI writes for the same export
+    const cli = join(tmp, 'cli.jsonl');
+    execFileSync(process.execPath, [join(here, '../packages/cli/bin/rdb-tool.js'), 'dump', join(fixtures, 'rdb/all-types.rdb'), '--format', 'jsonl', '--order', 'file', '-o', cli]);
+    expect(readFileSync(out).equals(readFileSync(cli))).toBe(true);
+    const again = runStatus('rdb-to-jsonl.mjs', join(fixtures, 'rdb/all-types.rdb'), out);
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toMatch(/exists/);
+    const only = join(tmp, 'sets.jsonl');
+    expect(run('rdb-to-jsonl.mjs', join(fixtures, 'rdb/all-types.rdb'), only, 'set:*')).toMatch(/^3 keys/);
+  });
+
+  it('rdb-migrate.mjs takes an RDB 11 down to RDB 9: refused, then with what was dropped reported', async () => {
+    const v11 = join(tmp, 'v11.rdb');
+    expect(run('rdb-migrate.mjs', join(fixtures, 'rdb/all-types.rdb'), v11, '11')).toMatch(/^wrote .*: RDB 11, 16 keys, 1 functions, 0 dropped/);
+    expect((await checkRdb(v11)).version).toBe(11);
+
+    const v9 = join(tmp, 'v9.rdb');
+    const refused = runStatus('rdb-migrate.mjs', v11, v9, '9');
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toMatch(/^refused \(functions\): .*function library "mylib": functions need RDB 10/);
+    expect(existsSync(v9)).toBe(false);
+
+    const out = run('rdb-migrate.mjs', v11, v9, '9', '--drop');
+    expect(out).toMatch(/^dropped \(functions\): function library "mylib"/m);
+    expect(out).toMatch(/^dropped \(stream-metadata\): db 0 key "x"/m);
+    expect(out).toMatch(/wrote .*: RDB 9, 15 keys, 0 functions, 2 dropped or altered/);
+    const check = await checkRdb(v9);
+    expect([check.ok, check.version, check.keys]).toEqual([true, 9, 15]);
+  });
+
+  it.skipIf(!redisAvailable() || !redisToolAvailable('redis-check-rdb'))('the migrated RDB 9 passes redis-check-rdb and loads in redis-server', async () => {
+    const v9 = join(tmp, 'v9.rdb');
+    if (!existsSync(v9)) run('rdb-migrate.mjs', join(fixtures, 'rdb/all-types.rdb'), v9, '9', '--drop');
+    const checked = spawnSync('redis-check-rdb', [v9], { encoding: 'utf8' });
+    expect(checked.status, checked.stdout).toBe(0);
+    expect(checked.stdout).toMatch(/RDB looks OK/);
+    const dir = join(tmp, 'load');
+    mkdirSync(dir);
+    copyFileSync(v9, join(dir, 'dump.rdb'));
+    const server = await startRedis({ dir });
+    try {
+      const info = (await server.client.callText('INFO', 'keyspace')) ?? '';
+      const keys = [...info.matchAll(/^db\d+:keys=(\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      expect(keys, info).toBe(15);
+      expect(await server.client.callInt('EXISTS', 'x')).toBe(0n);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('aof-copy-without-keys.mjs copies an AOF directory without the matching keys', async () => {
+    const input = join(fixtures, 'aof/timestamps-multipart/appendonlydir');
+    const out = join(tmp, 'copy.aof');
+    const text = run('aof-copy-without-keys.mjs', input, out, 'second:*', 'first:*');
+    const m = /^(\d+) commands kept, (\d+) left out; (\d+) bytes written to /m.exec(text);
+    expect(m).not.toBeNull();
+    const all: string[][] = [];
+    for await (const c of readAof(input)) all.push(c.args.map((a) => Buffer.from(a).toString()));
+    const copied: string[][] = [];
+    for await (const c of readAof(out)) copied.push(c.args.map((a) => Buffer.from(a).toString()));
+    const isDropped = (args: string[]) => /^(first|second):/.test(args[1] ?? '') && args[0]?.toUpperCase() === 'SET';
+    expect(all.filter(isDropped).length).toBeGreaterThan(0);
+    expect(copied).toEqual(all.filter((a) => !isDropped(a)));
+    expect(Number(m?.[1])).toBe(copied.length);
+    expect(Number(m?.[2])).toBe(all.length - copied.length);
+    if (redisToolAvailable('redis-check-aof')) {
+      const checked = spawnSync('redis-check-aof', [out], { encoding: 'utf8' });
+      expect(checked.stdout).toMatch(/is valid/);
+    }
+  });
+
+  it('aof-copy-without-keys.mjs refuses an AOF with an RDB base', () => {
+    const r = runStatus('aof-copy-without-keys.mjs', join(here, 'flushall/appendonlydir'), join(tmp, 'never.aof'), 'x');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/appendonly\.aof\.2\.base\.rdb is an RDB part/);
+    expect(existsSync(join(tmp, 'never.aof'))).toBe(false);
+  });
+
+  it('validate-backups.mjs checks every RDB and AOF of a directory tree, exit 1 on damage', () => {
+    const backups = join(tmp, 'backups');
+    mkdirSync(join(backups, 'node-a'), { recursive: true });
+    mkdirSync(join(backups, 'node-b'), { recursive: true });
+    copyFileSync(join(fixtures, 'rdb/all-types.rdb'), join(backups, 'node-a/dump.rdb'));
+    cpSync(join(fixtures, 'aof/timestamps-multipart/appendonlydir'), join(backups, 'node-a/appendonlydir'), { recursive: true });
+    const good = readFileSync(join(fixtures, 'rdb/all-types.rdb'));
+    writeFileSync(join(backups, 'node-b/cut.rdb'), good.subarray(0, good.length - 100));
+    const clean = JSON.parse(runStatus('validate-backups.mjs', join(backups, 'node-a'), '--json').stdout) as { ok: boolean; results: { kind: string; ok: boolean }[] };
+    expect(clean).toMatchObject({ ok: true, results: [{ kind: 'aof', ok: true }, { kind: 'rdb', ok: true }] });
+    expect(runStatus('validate-backups.mjs', join(backups, 'node-a')).status).toBe(0);
+
+    copyFileSync(join(here, 'crashed/appendonly.aof'), join(backups, 'node-b/appendonly.aof'));
+    const r = runStatus('validate-backups.mjs', backups);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^ok {2}rdb .*node-a\/dump\.rdb: RDB 10, 16 keys$/m);
+    expect(r.stdout).toMatch(/^ok {2}aof .*node-a\/appendonlydir: multi-part AOF/m);
+    expect(r.stdout).toMatch(/^BAD aof .*node-b\/appendonly\.aof: truncated after byte \d+ .*\(aof-tool fix can repair it\)$/m);
+    expect(r.stdout).toMatch(/^BAD rdb .*node-b\/cut\.rdb: /m);
+    expect(r.stdout).toMatch(/^4 backups checked, 2 damaged$/m);
+    expect(runStatus('validate-backups.mjs').status).toBe(2);
   });
 });

@@ -7,7 +7,10 @@
 //      src/ the source maps point to,
 //   3. runs publint (strict: warnings fail) and @arethetypeswrong/cli (profile esm-only: the packages are ESM only;
 //      require() of them works through Node's require(esm), unflagged from Node 20.19) on each tarball,
-//   4. consumer smoke test: a fresh project in a temp dir, `npm install --offline` of the tarballs (the CLI's
+//   4. the API documentation: typedoc over the public packages with --treatWarningsAsErrors (an export without a
+//      TSDoc summary, a {@link} that resolves nowhere, a public type referencing one that is not exported fail),
+//      and the READMEs' API tables (scripts/api-tables.mjs --check) name every export with its current summary,
+//   5. consumer smoke test: a fresh project in a temp dir, `npm install --offline` of the tarballs (the CLI's
 //      third-party dependencies are packed from node_modules beside them), a TypeScript script compiled under
 //      `module: nodenext` + `strict` + `noUncheckedIndexedAccess` and run with node, a CommonJS require() of a
 //      package, and the CLI binaries.
@@ -126,7 +129,13 @@ await Promise.all([0, 1].map(async () => {
 for (const line of lintResults.sort()) console.log(`  ${line}`);
 log('publint (strict) and attw (esm-only) pass on every package');
 
-// 4. Consumer smoke test.
+// 4. API documentation (the HTML itself is `pnpm run docs`, into docs/api/).
+const typedoc = bin('typedoc', 'bin/typedoc');
+run(process.execPath, [typedoc, '--emit', 'none', '--treatWarningsAsErrors', '--logLevel', 'Warn'], { cwd: root });
+run(process.execPath, [join(root, 'scripts/api-tables.mjs'), '--check'], { cwd: root });
+log('typedoc: every export documented, every link resolves; README API tables up to date');
+
+// 5. Consumer smoke test.
 const consumer = join(tmp, 'consumer');
 mkdirSync(consumer);
 // Third-party runtime dependencies (and theirs) are packed from the workspace's node_modules, so the install is offline.

@@ -23,6 +23,7 @@ export interface MemoryConfig {
   clusterEnabled: boolean;
 }
 
+/** Redis 7.0's default encoding limits (`hash-max-listpack-entries` 512 ...), used when no redis.conf is given. */
 export const DEFAULT_MEMORY_CONFIG: Readonly<MemoryConfig> = {
   hashMaxListpackEntries: 512,
   hashMaxListpackValue: 64,

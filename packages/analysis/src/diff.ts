@@ -41,11 +41,13 @@ export interface DiffFunction {
   library: Bytes;
 }
 
+/** One difference found by {@link diffKeyspaces}: a key only on one side, a changed key, or a function library. */
 export type DiffEntry = DiffKey | DiffChanged | DiffFunction;
 
 /** One side of a diff: an RDB, keyspace JSON Lines (any order), or a keyspace replayed from an AOF. */
 export type DiffInput = ConvertInput;
 
+/** Options of {@link diffKeyspaces}: dbs, key glob, what to ignore, expired keys. */
 export interface DiffOptions {
   /** Only these databases. */
   dbs?: number[];
@@ -265,6 +267,7 @@ export class JsonlLineCursor {
     }
   }
 
+  /** Moves past `n` bytes of the current line. */
   advance(n: number): void {
     this.pos += n;
   }

@@ -11,6 +11,10 @@ import { DictSim, QuicklistSim, RaxSim, SKIPLIST_NODE_EXPECTED, StreamNodesSim, 
 /** Which server's data structures the estimate models. */
 export type MemoryServerModel = 'redis-7.0' | 'valkey-8';
 
+/**
+ * What one key costs in the server that loads it: `MEMORY USAGE`, allocator bytes, encodings on load and in the
+ * file.
+ */
 export interface KeyMemory {
   db: number;
   key: Uint8Array;
@@ -34,6 +38,7 @@ export interface KeyMemory {
   bytes: number;
 }
 
+/** Key count and bytes (`MEMORY USAGE`, allocated, expires overhead) summed over a set of keys. */
 export interface MemoryTotals {
   keys: number;
   memory: number;
@@ -41,6 +46,7 @@ export interface MemoryTotals {
   expiresOverhead: number;
 }
 
+/** One database's keys and the memory of its main and expires tables. */
 export interface DbOverhead {
   db: number;
   keys: number;
@@ -50,6 +56,7 @@ export interface DbOverhead {
   expiresTable: number;
 }
 
+/** Totals of a memory estimate: by type/encoding, per db (with the dicts' own tables) and overall. */
 export interface MemorySummary {
   server: MemoryServerModel;
   /** `config`: limits from a redis.conf; `file`: without one, the file's own encodings stand. */
@@ -64,6 +71,7 @@ export interface MemorySummary {
   usedMemory: number;
 }
 
+/** Options of {@link rdbMemoryRecords}: the loading server's limits and model, pieces, expired keys. */
 export interface EstimateMemoryOptions {
   /** The loading server's limits; null/absent: keep the file's encodings (sizes under Redis 7.0's defaults). */
   config?: MemoryConfig | null;
@@ -81,6 +89,7 @@ export interface EstimateMemoryOptions {
   filter?: RdbFilter | KeyFilter;
 }
 
+/** An item of {@link rdbMemoryRecords}: one per key, then one `summary` at the end. */
 export type MemoryRecord = ({ kind: 'key' } & KeyMemory) | { kind: 'summary'; summary: MemorySummary };
 
 const ROBJ = 16;

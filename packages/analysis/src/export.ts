@@ -15,6 +15,7 @@ import type { RdbSource } from '@redis-persist/rdb';
 import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
 import { rdbMemoryRecords, type EstimateMemoryOptions, type KeyMemory, type MemorySummary } from './estimate.js';
 
+/** The output format of {@link exportRdb}. */
 export type ExportFormat = 'parquet' | 'csv';
 
 /** One row of the export: a key as the loading server would hold it. */
@@ -41,9 +42,11 @@ export const EXPORT_COLUMNS = ['source', 'db', 'key', 'type', 'encoding', 'expir
 
 /** Where the bytes of the output go (an AtomicFile in the CLI). */
 export interface ExportSink {
+  /** Writes a chunk of the output; resolves once it may take the next. */
   write(chunk: Uint8Array): Promise<void>;
 }
 
+/** Options of {@link exportRdb}: format, the `source` column, row group size, plus the memory estimate's options. */
 export interface ExportRdbOptions extends EstimateMemoryOptions {
   format: ExportFormat;
   /** The `source` column (default: `file`, else the path when the source is a path, else ''). */
@@ -52,6 +55,7 @@ export interface ExportRdbOptions extends EstimateMemoryOptions {
   rowGroupSize?: number;
 }
 
+/** What {@link exportRdb} wrote: rows, bytes and the memory summary. */
 export interface ExportResult {
   rows: number;
   /** Bytes written to the sink. */

@@ -211,6 +211,7 @@ const SCRIPT = `
 })();
 `;
 
+/** Options of {@link reportHtml}: the page title and the time shown. */
 export interface ReportHtmlOptions {
   /** The page's title (default: "Redis keyspace report"). */
   title?: string;

@@ -13,6 +13,7 @@ import { HeavyHitters, QuantileSketch, SKETCH_RELATIVE_ERROR, TopN } from './ske
 /** The version of the JSON shape ({@link Report}); bumped on any incompatible change. */
 export const REPORT_VERSION = 1;
 
+/** Options of a report: the prefix separator and depth, how many prefixes are counted exactly, top-list sizes. */
 export interface ReportOptions {
   /** Bytes that end a prefix segment: each byte of this string's UTF-8 form (default ':'). */
   separator?: string;
@@ -26,10 +27,14 @@ export interface ReportOptions {
   now?: number;
 }
 
+/** The report's defaults: `:` separator, 3 prefix levels, 100000 exact prefixes, top 20 keys. */
 export const REPORT_DEFAULTS = { separator: ':', depth: 3, maxPrefixes: 100_000, top: 20 } as const;
 
+/** A TTL bucket of a report: expired, under 1 hour / 1 day / 7 days, longer, or no TTL. */
 export type TtlBucket = 'expired' | 'lt1h' | 'lt1d' | 'lt7d' | 'longer' | 'none';
+/** The TTL buckets of a report, in display order. */
 export const TTL_BUCKETS: readonly TtlBucket[] = ['expired', 'lt1h', 'lt1d', 'lt7d', 'longer', 'none'];
+/** The label shown for each TTL bucket (`< 1 h`, `no TTL` ...). */
 export const TTL_BUCKET_LABELS: Readonly<Record<TtlBucket, string>> = {
   expired: 'expired',
   lt1h: '< 1 h',
@@ -39,6 +44,7 @@ export const TTL_BUCKET_LABELS: Readonly<Record<TtlBucket, string>> = {
   none: 'no TTL',
 };
 
+/** Keys, estimated memory, elements and TTL counts summed over a set of keys. */
 export interface ReportTotals {
   keys: number;
   /** Sum of the keys' estimated MEMORY USAGE. */
@@ -49,6 +55,7 @@ export interface ReportTotals {
   expired: number;
 }
 
+/** One input file of a report: its size, totals, estimated used_memory growth and keys per db. */
 export interface ReportFile extends ReportTotals {
   file: string;
   /** The file's size in bytes (bytes read). */
@@ -58,6 +65,7 @@ export interface ReportFile extends ReportTotals {
   dbs: { db: number; keys: number }[];
 }
 
+/** One prefix of the report's tree: depth, parent, keys and memory under it. */
 export interface PrefixEntry {
   /** The prefix (segments joined by their separators, no trailing separator): UTF-8 text, or `base64:<b64>`. */
   prefix: string;
@@ -72,6 +80,7 @@ export interface PrefixEntry {
   error: { keys: number; memory: number; withoutTtl: number };
 }
 
+/** The prefix tree of a report: its settings, exact or heavy-hitter mode, and the entries. */
 export interface ReportPrefixes {
   separator: string;
   depth: number;
@@ -97,6 +106,7 @@ export interface ReportPrefixes {
   entries: PrefixEntry[];
 }
 
+/** One of the report's largest keys: file, db, name, type, encoding, memory and elements. */
 export interface TopKey {
   file: string;
   db: number;
@@ -109,6 +119,7 @@ export interface TopKey {
   expireAt: number | null;
 }
 
+/** p50, p90, p99 and max of a distribution (null when there is no value). */
 export interface Percentiles {
   p50: number | null;
   p90: number | null;
@@ -116,6 +127,7 @@ export interface Percentiles {
   max: number | null;
 }
 
+/** The report's row for one key type: keys, memory, elements and their percentiles. */
 export interface TypeRow {
   type: KeyType;
   keys: number;
@@ -124,6 +136,7 @@ export interface TypeRow {
   percentiles: { memory: Percentiles; elements: Percentiles };
 }
 
+/** A keyspace report (`rdb-tool report`): totals, prefix tree, top keys, per-type percentiles, TTL buckets. */
 export interface Report {
   version: number;
   /** The memory model (as `rdb-tool memory`). */
@@ -218,6 +231,7 @@ export class ReportBuilder {
     this.current = null;
   }
 
+  /** The TTL bucket of an expiry time (Unix ms, or null for no TTL) relative to the report's `now`. */
   ttlBucket(expireAt: number | null): TtlBucket {
     if (expireAt === null) return 'none';
     const left = expireAt - this.now;
@@ -228,6 +242,7 @@ export class ReportBuilder {
     return 'longer';
   }
 
+  /** Counts one key (a record of `rdbMemoryRecords`) into every part of the report. */
   add(k: KeyMemory): void {
     if (this.current === null) this.beginFile('');
     const f = this.current!;
@@ -295,6 +310,7 @@ export class ReportBuilder {
     return { depth, parent: last < 0 ? null : id.slice(0, last) };
   }
 
+  /** The report of the keys added so far. */
   result(): Report {
     this.endFile();
     const display = (id: string) => exportKeyText(Buffer.from(id, 'latin1'));
@@ -347,6 +363,7 @@ export class ReportBuilder {
   }
 }
 
+/** Options of {@link reportRdbFiles}: the report's and the memory estimate's options, and progress. */
 export interface ReportFilesOptions extends ReportOptions, Omit<EstimateMemoryOptions, 'file' | 'dropExpiredBefore'> {
   /** Called now and then with the file being read and the bytes read of it. */
   onProgress?: (file: string, bytes: number) => void;

@@ -20,6 +20,7 @@ export class QuantileSketch {
   min = Infinity;
   max = -Infinity;
 
+  /** Adds a value (negative values count as 0). */
   add(value: number): void {
     const v = value < 0 ? 0 : value;
     this.count++;
@@ -65,6 +66,7 @@ export class TopN<T> {
     return this.n > 0 && (this.heap.length < this.n || score > this.heap[0]!.score);
   }
 
+  /** Keeps the item if its score is among the `n` highest so far. */
   offer(score: number, item: T): void {
     if (!this.wouldKeep(score)) return;
     const e = { score, seq: this.seq++, item };
@@ -156,6 +158,7 @@ export class HeavyHitters {
     return this.map.size;
   }
 
+  /** Adds `weight` (and the secondary counts `a`, `b`) to an entry, evicting the lightest when full (Space-Saving). */
   add(id: string, weight: number, a: number, b: number): void {
     this.totalWeight += weight;
     let e = this.map.get(id);
@@ -204,10 +207,12 @@ export class HeavyHitters {
     this.heap = h;
   }
 
+  /** The entries held (exact while no eviction happened). */
   entries(): IterableIterator<HeavyHitter> {
     return this.map.values();
   }
 
+  /** The entry of `id`, if it is held. */
   get(id: string): HeavyHitter | undefined {
     return this.map.get(id);
   }

@@ -35,6 +35,7 @@ export class DictSim {
     return true;
   }
 
+  /** Adds one entry, growing (and rehashing) the table as Redis' dict does. */
   add(): void {
     if (this.size1 !== 0) this.step();
     if (this.size1 === 0) {
@@ -60,6 +61,7 @@ export class DictSim {
     }
   }
 
+  /** Bucket slots allocated now (both tables while a rehash is in progress). */
   slots(): number {
     return this.size0 + this.size1;
   }
@@ -106,6 +108,7 @@ export class RaxSim {
   private path: PathNode[] = [];
   private last: Uint8Array | null = null;
 
+  /** Inserts a key, splitting and compressing nodes as Redis' rax does. */
   insert(key: Uint8Array): void {
     const prev = this.last;
     if (prev === null) {
@@ -205,6 +208,7 @@ export class QuicklistSim {
     private readonly compressDepth = 0,
   ) {}
 
+  /** Appends an element, starting a new node when the current one is full under `list-max-listpack-size`. */
   push(ele: Uint8Array): void {
     const sz = ele.length;
     if (this.nodes === 0 || !this.allows(sz)) {
@@ -267,6 +271,7 @@ export class QuicklistSim {
     return this.curBytes <= level;
   }
 
+  /** Bytes of the current (first) node's listpack. */
   firstNodeBytes(): number {
     return this.curBytes;
   }
@@ -311,6 +316,7 @@ export class StreamNodesSim {
     private readonly maxEntries: number,
   ) {}
 
+  /** Appends a stream entry, as XADD fills the stream's listpack nodes. */
   add(id: string, fields: [Uint8Array, Uint8Array][]): void {
     const [ms, seq] = parseStreamId(id);
     let tot = 0;

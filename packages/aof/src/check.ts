@@ -9,6 +9,7 @@ import { loadedFiles, type AofManifest } from './manifest.js';
 import { type RdbPartResult } from './rdb-part.js';
 import { AofScanner, type AofScanEvent } from './scanner.js';
 
+/** The verdict on one AOF file, as `redis-check-aof` would give it. */
 export type AofFileStatus =
   | 'valid'
   | 'empty'
@@ -18,6 +19,7 @@ export type AofFileStatus =
   | 'missing' // listed in the manifest, absent on disk
   | 'timestamp-invalid'; // --truncate-to-timestamp met a malformed #TS annotation
 
+/** The check of one AOF file: status, where the valid part ends (`okUpTo`), counts and timestamps. */
 export interface AofFileReport {
   /** The name redis-check-aof prints: the manifest entry, or the path as given for a single file. */
   file: string;
@@ -48,6 +50,7 @@ export interface AofFileReport {
   warnings: string[];
 }
 
+/** The cut `aof-tool fix` would make: which file, and the size it would be truncated to. */
 export interface AofRepairPlan {
   /** The file to cut (always the last file Redis loads). */
   file: string;
@@ -60,6 +63,7 @@ export interface AofRepairPlan {
   reason: 'damaged-tail' | 'timestamp';
 }
 
+/** The result of {@link checkAof}: the verdict, one report per file, the repair a fix would make and totals. */
 export interface AofCheckReport {
   ok: boolean;
   input: string;
@@ -76,6 +80,7 @@ export interface AofCheckReport {
   totals: { commands: number; annotations: number; bytes: number; files: number };
 }
 
+/** Options of {@link checkAof}: `--truncate-to-timestamp` and progress. */
 export interface CheckAofOptions {
   /** Like `redis-check-aof --truncate-to-timestamp`: plan a cut at the first `#TS:` later than this. */
   truncateToTimestamp?: number;
@@ -258,6 +263,12 @@ function jobsFor(input: string, target: AofInput, manifest: AofManifest | null):
  * Checks an AOF the way redis-check-aof does, and says more: where each file stops being valid, why, and
  * what a repair would cut. Never throws for damaged data (that is in the report); throws FsioError when the
  * input cannot be read at all.
+ *
+ * @example
+ * ```ts
+ * const report = await checkAof('/var/lib/redis/appendonlydir');
+ * if (!report.ok) console.error(report.files.find((f) => f.status !== 'valid'), report.repair ?? report.unrepairable);
+ * ```
  */
 export async function checkAof(input: string, options: CheckAofOptions = {}): Promise<AofCheckReport> {
   const target = await resolveAofInput(input);

@@ -11,7 +11,7 @@ export type AofErrorCode =
   | 'unsupported'; // something this tool refuses to do (e.g. edit a damaged file)
 
 /**
- * The error of @redis-persist/aof. Messages read `<file>: offset <n>: <what>`. Every code is a problem of the
+ * The error of `@redis-persist/aof`. Messages read `<file>: offset <n>: <what>`. Every code is a problem of the
  * data (kind `data`): even `unsupported` refuses because of what the file holds.
  */
 export class AofError extends RedisPersistError<AofErrorCode> {

@@ -27,6 +27,7 @@ export interface AofPartialCommand {
   decision: 'kept' | 'dropped';
 }
 
+/** The key filter applied to an AOF's commands, and what to do with a command naming kept and dropped keys. */
 export interface AofFilterOptions {
   filter: KeyFilter | KeyFilterSpec;
   /** A mixed command that cannot be cut exactly (see the module comment). Default `error`. */

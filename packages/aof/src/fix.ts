@@ -6,6 +6,7 @@ import { checkAof, type AofCheckReport, type AofFileReport } from './check.js';
 import { RandomReader, rewriteWithRanges, type ByteRange } from './ranges.js';
 import { AofScanner } from './scanner.js';
 
+/** A damaged byte range a salvage repair leaves out, and why. */
 export interface SkippedRegion {
   start: number;
   end: number;
@@ -13,6 +14,7 @@ export interface SkippedRegion {
   reason: string;
 }
 
+/** A planned repair: the file and the byte ranges kept (`truncate`: a prefix; `salvage`: around damage). */
 export interface AofFixPlan {
   kind: 'truncate' | 'salvage';
   file: string;
@@ -29,12 +31,15 @@ export interface AofFixPlan {
   reason: 'damaged-tail' | 'timestamp' | 'salvage';
 }
 
+/** Options of {@link planFix}: cut at a timestamp, salvage past damage, progress. */
 export interface PlanFixOptions {
   truncateToTimestamp?: number;
   salvage?: boolean;
+  /** Called with bytes processed so far and the total (progress display). */
   onProgress?: (done: number, total: number) => void;
 }
 
+/** What {@link planFix} returns: the check report and the plan (null when there is nothing a repair can do). */
 export interface FixPlanResult {
   report: AofCheckReport;
   /** null when there is nothing to do, or nothing a repair can do (see report.unrepairable). */
@@ -67,6 +72,7 @@ export async function planFix(input: string, options: PlanFixOptions = {}): Prom
   };
 }
 
+/** What {@link applyFix} did: the file, its backup and its size before and after. */
 export interface FixResult {
   file: string;
   path: string;

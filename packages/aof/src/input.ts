@@ -7,6 +7,7 @@ import { AofError } from './errors.js';
 import { looksLikeManifest, parseManifest, type AofManifest } from './manifest.js';
 import { checkRdbPart, type RdbPartResult } from './rdb-part.js';
 
+/** What an AOF path names: a single file, or a multi-part directory with its manifest. */
 export type AofInput =
   | { layout: 'single'; path: string }
   | { layout: 'multi-part'; dir: string; manifestPath: string };

@@ -2,8 +2,10 @@
 // aofLoadManifestFromFile (shared by the server and redis-check-aof) and written the way aofInfoFormat does.
 import { AofError } from './errors.js';
 
+/** The kind of a manifest entry: `base`, `history` or `incr` (its `type` b, h or i in the file). */
 export type AofFileType = 'base' | 'history' | 'incr';
 
+/** One line of an AOF manifest: file name, sequence number, type and where it stands. */
 export interface AofManifestEntry {
   /** Bare file name inside the AOF directory. */
   name: string;
@@ -13,6 +15,7 @@ export interface AofManifestEntry {
   line: number;
 }
 
+/** A parsed Redis 7 AOF manifest: the base, history and incr entries. */
 export interface AofManifest {
   base: AofManifestEntry | null;
   history: AofManifestEntry[];

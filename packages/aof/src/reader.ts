@@ -45,8 +45,9 @@ export interface AofRdbPart {
   version: number | null;
 }
 
+/** Options of {@link readAof} / {@link readAofBatches}: callbacks for RDB parts and annotations, limits, chunk size. */
 export interface ReadAofOptions {
-  /** Called for every RDB part (its keys are not commands; @redis-persist/rdb reads them). */
+  /** Called for every RDB part (its keys are not commands; `@redis-persist/rdb` reads them). */
   onRdbPart?: (part: AofRdbPart) => void;
   /** Called for every annotation line (with its raw bytes). */
   onAnnotation?: (file: string, offset: number, text: Uint8Array) => void;
@@ -139,6 +140,14 @@ function failureError(scanner: AofScanner, file: string): AofError {
  * damage cuts a transaction off (a MULTI without its EXEC before the damage), its commands are still yielded
  * before the error, marked `inUnfinishedMulti` (Redis would discard them). Nothing else is buffered: memory
  * stays about one read chunk plus the open transaction.
+ *
+ * @example
+ * ```ts
+ * for await (const cmd of readAof('/var/lib/redis/appendonlydir')) {
+ *   const [name] = cmd.args;
+ *   if (name && Buffer.from(name).toString().toUpperCase() === 'FLUSHALL') console.log(cmd.file, cmd.offset, cmd.db);
+ * }
+ * ```
  */
 export async function* readAof(input: string, options: ReadAofOptions = {}): AsyncGenerator<AofCommand> {
   for await (const batch of readAofBatches(input, options)) yield* batch;

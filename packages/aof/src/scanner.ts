@@ -28,6 +28,7 @@ export interface AofScanFailure {
   explanation: string;
 }
 
+/** Options of {@link AofScanner}: which commands keep their arguments, limits, RDB preamble handling. */
 export interface AofScannerOptions {
   /**
    * Collect every command's arguments (else only the command name is kept). A function decides per command from

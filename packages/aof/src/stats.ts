@@ -6,6 +6,7 @@ import { readManifest, resolveAofInput } from './input.js';
 import { loadedFiles } from './manifest.js';
 import { readAof, type AofRdbPart } from './reader.js';
 
+/** What {@link aofStats} counts: files, bytes, commands by name, dbs, keys and time span. */
 export interface AofStats {
   files: { file: string; bytes: number; rdbPart: { end: number; keys: number } | null }[];
   bytes: number;

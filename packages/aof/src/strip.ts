@@ -16,6 +16,7 @@ import { AofScanner, type AofScanEvent } from './scanner.js';
 import { commandKeys } from './keys.js';
 import { checkRdbPart } from './rdb-part.js';
 
+/** One command removed (or to be removed, in a dry run) by {@link stripAof}: file, offset, db, time. */
 export interface StrippedCommand {
   file: string;
   offset: number;
@@ -38,6 +39,10 @@ export interface StripPlace {
   offset: number;
 }
 
+/**
+ * Options of {@link stripAof}: the commands (and places, time window or keys) to remove, output or in place, dry
+ * run.
+ */
 export interface StripOptions {
   /** Command names to remove (case-insensitive). */
   commands: string[];
@@ -78,9 +83,11 @@ export interface StripOptions {
    * (before anything is written).
    */
   onRemoved?: (cmd: StrippedCommand) => void;
+  /** Called with bytes processed so far and the total (progress display). */
   onProgress?: (done: number, total: number) => void;
 }
 
+/** What {@link stripAof} did to one file. */
 export interface StripFileResult {
   file: string;
   path: string;
@@ -94,6 +101,7 @@ export interface StripFileResult {
   backup: string | null;
 }
 
+/** What {@link stripAof} did: commands removed or rewritten, per file, and where the backups are. */
 export interface StripResult {
   removed: number;
   rewritten: number;

@@ -11,6 +11,7 @@ import { AofCommandFilter, type AofFilterOptions } from './filter.js';
 import { resolveAofInput } from './input.js';
 import { readAofBatches, type AofCommand } from './reader.js';
 
+/** Options of {@link filterAof} (`aof-tool filter`): the filter, replacing an existing output, progress. */
 export interface FilterAofOptions extends AofFilterOptions {
   /** Replace an existing output (kept as `<output>.bak` first). */
   force?: boolean;
@@ -18,6 +19,7 @@ export interface FilterAofOptions extends AofFilterOptions {
   onProgress?: (commandsRead: number) => void;
 }
 
+/** What {@link filterAof} wrote: commands read and written, kept, dropped and cut down. */
 export interface FilterAofResult {
   output: string;
   commandsRead: number;

@@ -40,6 +40,7 @@ export class Crc64 {
   private lo = 0;
   private hi = 0;
 
+  /** Adds `data[start, end)` to the checksum; returns this. */
   update(data: Uint8Array, start = 0, end = data.length): this {
     let lo = this.lo;
     let hi = this.hi;
@@ -91,6 +92,7 @@ export class Crc64 {
     for (let k = 0; k < 4; k++) out[offset + 4 + k] = (hi >>> (8 * k)) & 0xff;
   }
 
+  /** Starts over from the empty checksum; returns this. */
   reset(): this {
     this.lo = 0;
     this.hi = 0;

@@ -37,6 +37,7 @@ function murmur3(seed: number, db: number, key: Uint8Array): number {
   return h >>> 0;
 }
 
+/** A compact set of 64-bit key digests with the input that owns each, for duplicate checks while merging. */
 export class KeyDigestSet {
   private hi: Uint32Array;
   private lo: Uint32Array;

@@ -38,7 +38,7 @@ export interface ClusterErrorInit extends RedisPersistErrorInit {
 }
 
 /**
- * The error of @redis-persist/cluster. `bad-reply` is a server that answered what Redis does not send (kind
+ * The error of `@redis-persist/cluster`. `bad-reply` is a server that answered what Redis does not send (kind
  * `server`); every other code is a problem of the inputs (kind `data`).
  */
 export class ClusterError extends RedisPersistError<ClusterErrorCode> {

@@ -13,6 +13,7 @@ import { resolveOutTarget } from './split.js';
 /** An input: a path, or bytes with a name for messages. */
 export type MergeInput = string | { source: string | Uint8Array; file: string };
 
+/** Options of {@link mergeRdb}: the output, what to do with duplicate keys, the RDB version. */
 export interface MergeOptions {
   /** The output file (absent, or replaced with `force`, the old one kept as `<out>.bak`). */
   output: string;
@@ -30,11 +31,13 @@ export interface MergeOptions {
   thresholds?: Partial<RdbThresholds>;
   dropUnsupported?: boolean;
   lossy?: boolean;
+  /** Called for each key or function left out (or written without metadata) for the target version. */
   onDrop?: (info: DropInfo) => void;
   /** Called now and then with the bytes read so far (all inputs) and keys written. */
   onProgress?: (progress: { bytes: number; keys: number }) => void;
 }
 
+/** One input of {@link mergeRdb}: its version, whether its keys were copied verbatim, keys read and kept. */
 export interface MergeInputSummary {
   file: string;
   rdbVersion: number;
@@ -45,6 +48,7 @@ export interface MergeInputSummary {
   kept: number;
 }
 
+/** What {@link mergeRdb} wrote: the output, its version, and a summary per input. */
 export interface MergeResult {
   output: string;
   replacedBackup: string | null;

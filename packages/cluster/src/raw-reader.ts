@@ -79,6 +79,7 @@ export interface RawKeyPart {
   raw: Uint8Array[];
 }
 
+/** An item of {@link readRdbRaw}: a record, or a part of a key's raw bytes. */
 export type RawEvent = RawRecord | RawKeyPart;
 
 /** How to read the keys. */
@@ -89,6 +90,7 @@ export interface RawReadMode {
   rawKeys?: boolean;
 }
 
+/** Options of {@link readRdbRaw}: raw or decoded values, chosen per file once its header is read. */
 export interface ReadRawOptions extends RawReadMode {
   /** Chooses the mode once the header is read (overrides `values`/`rawKeys`). */
   mode?: (header: { version: number; magic: RdbMagic }) => RawReadMode;

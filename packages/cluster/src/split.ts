@@ -11,6 +11,7 @@ import { readRdbRaw, type RawReadInfo } from './raw-reader.js';
 import { keyHashSlot } from './slot.js';
 import { nodeRanges, slotOwnerTable, type ClusterNode, type SlotMap } from './slot-map.js';
 
+/** Options of {@link splitRdb}: the slot map, the output directory, the db, the RDB version. */
 export interface SplitOptions {
   /** Who owns which slots: one output per node of the map. */
   map: SlotMap;
@@ -40,6 +41,7 @@ export interface SplitOptions {
   thresholds?: Partial<RdbThresholds>;
   dropUnsupported?: boolean;
   lossy?: boolean;
+  /** Called for each key or function left out (or written without metadata) for the target version. */
   onDrop?: (info: DropInfo) => void;
   /** Input name for messages. */
   file?: string;
@@ -47,6 +49,7 @@ export interface SplitOptions {
   onProgress?: (progress: { bytes: number; keys: number }) => void;
 }
 
+/** One node's RDB written by {@link splitRdb}: file, slots and key counts. */
 export interface SplitPart {
   node: ClusterNode;
   /** The file's name inside the output directory. */
@@ -60,6 +63,7 @@ export interface SplitPart {
   bytes: number;
 }
 
+/** What {@link splitRdb} wrote: one part per node, and whether keys were copied byte for byte. */
 export interface SplitResult {
   output: string;
   /** Where an existing output directory went (`force`). */

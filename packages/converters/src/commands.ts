@@ -4,6 +4,7 @@ import { formatDoubleG17, formatDoubleShortest } from '@redis-persist/bytes';
 import { isStreamId, KeyspaceError } from '@redis-persist/keyspace';
 import type { Bytes, FunctionRecord, KeyRecord, KeyspaceRecord, StreamEntry, StreamGroup, StreamPendingEntry, StreamValue } from '@redis-persist/keyspace';
 
+/** How keys are rebuilt as commands (as BGREWRITEAOF does): elements per command, score text. */
 export interface RewriteOptions {
   /** Elements per variadic command (RPUSH, SADD, ZADD pairs, HMSET pairs). Default 64, Redis' AOF_REWRITE_ITEMS_PER_CMD. */
   itemsPerCommand?: number;

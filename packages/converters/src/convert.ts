@@ -9,12 +9,14 @@ import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@re
 import { ReplayError, replayAof, type ReplayOptions, type ReplayResult } from '@redis-persist/replay';
 import { compileKeyFilter, keyspaceBytes, type KeyFilter } from './pipelines.js';
 
+/** Options of {@link aofToRdb} (`aof-tool to-rdb`): the replay's options and the RDB to write. */
 export interface AofToRdbOptions extends ReplayOptions {
   /** Replace an existing output (kept as `<output>.bak` first). The input is never an output. */
   force?: boolean;
   rdbVersion?: number;
   valkey?: boolean;
   dropUnsupported?: boolean;
+  /** Called for each key or function left out (or written without metadata) for the target version. */
   onDrop?: (d: DropInfo) => void;
 }
 
@@ -43,6 +45,7 @@ export async function aofInputPaths(input: string): Promise<string[]> {
   return [input, t.layout === 'single' ? t.path : t.dir];
 }
 
+/** Options of {@link rdbToAof} (`rdb-tool to-aof`): a single file or a multi-part directory, rewrite options. */
 export interface RdbToAofOptions {
   /** Replace an existing output (kept as `<output>.bak` first, a directory whole). The input is never an output. */
   force?: boolean;
@@ -61,6 +64,7 @@ export interface RdbToAofOptions {
   onDamage?: (error: RdbError, reading: RdbKeyBeingRead | null) => void;
 }
 
+/** What {@link rdbToAof} wrote: layout, files, keys and functions. */
 export interface RdbToAofResult {
   layout: 'file' | 'dir';
   /** The files written (paths). */
@@ -144,6 +148,7 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
   return { layout: 'dir', files, ...n, bytes, replacedBackup };
 }
 
+/** Options of {@link rewriteAof} (`aof-tool rewrite`): the new base's format and RDB version, backups. */
 export interface RewriteAofOptions extends ReplayOptions {
   /** The new base: an RDB (default, as `aof-use-rdb-preamble yes`) or RESP commands (`aof`). */
   base?: 'rdb' | 'aof';
@@ -156,6 +161,7 @@ export interface RewriteAofOptions extends ReplayOptions {
   backup?: boolean;
 }
 
+/** What {@link rewriteAof} did: the replay, the files written and where the old ones went. */
 export interface RewriteAofResult {
   layout: 'single' | 'multi-part';
   replay: ReplayResult;

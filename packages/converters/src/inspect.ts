@@ -22,6 +22,7 @@ export interface PersistenceConfig {
   unixsocket: string | null;
 }
 
+/** Redis' default persistence settings (appendonly no, dump.rdb, appendonlydir). */
 export const DEFAULT_PERSISTENCE_CONFIG: PersistenceConfig = {
   dir: null,
   dbfilename: 'dump.rdb',
@@ -94,6 +95,7 @@ export function parsePersistenceConfig(text: string): PersistenceConfig {
   return c;
 }
 
+/** One file of a data directory: its role (RDB, AOF base/incr, manifest), format, size and check. */
 export interface InspectFile {
   /** Path of the file. */
   path: string;
@@ -105,6 +107,7 @@ export interface InspectFile {
   message: string | null;
 }
 
+/** What {@link inspectDataDir} found: the settings, what Redis would load, and each file. */
 export interface InspectReport {
   dir: string;
   config: PersistenceConfig;
@@ -139,10 +142,12 @@ async function sizeOf(path: string): Promise<number | null> {
 }
 
 
+/** Options of {@link inspectDataDir}: the config to read and the time expiries are judged at. */
 export interface InspectOptions extends DataDirConfigOptions {
   now?: number;
 }
 
+/** Where a data directory's persistence settings come from: a redis.conf path and overrides. */
 export interface DataDirConfigOptions {
   /**
    * Path of the server's redis.conf (its persistence directives decide what is loaded). Default:
@@ -153,6 +158,7 @@ export interface DataDirConfigOptions {
   appendonly?: boolean;
 }
 
+/** Where the `appendonly` setting came from: an explicit option, the config file, or Redis' default. */
 export type AppendonlyFrom = 'option' | 'config' | 'default';
 
 /** The persistence directives that apply to a data directory, and where they come from. */
@@ -223,6 +229,7 @@ export interface DataDirSource {
   appendonlyFrom: AppendonlyFrom;
 }
 
+/** Options of {@link resolveDataDirSource}: the config to read, or which kind to read whatever Redis would load. */
 export interface DataDirSourceOptions extends DataDirConfigOptions {
   /** Read this kind whatever Redis would load (e.g. the AOF of a server running with appendonly no). */
   from?: 'rdb' | 'aof';

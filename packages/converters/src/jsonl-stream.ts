@@ -9,6 +9,7 @@ import { KeyspaceError, canonicalizeRecord, type Bytes, type HashField, type Key
 import { HugeStream } from './huge-stream.js';
 import type { PieceOutput } from './pieces.js';
 
+/** Options of {@link keyspaceJsonlStream}: canonical or file order, memory budget, temp dir. */
 export interface KeyspaceJsonlStreamOptions extends EncodeOptions {
   /** `canonical` (default): sorted as KEYSPACE-JSONL.md says; `file`: in the order given. */
   order?: 'canonical' | 'file';

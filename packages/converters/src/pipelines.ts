@@ -9,6 +9,7 @@ import { keyspaceJsonlStream } from './jsonl-stream.js';
 import type { PieceOutput } from './pieces.js';
 import { keyspaceRespStream } from './resp-stream.js';
 
+/** Options of {@link keyspaceBytes}: JSON Lines or RESP, canonical or file order, memory budget. */
 export interface KeyspaceBytesOptions {
   /** `jsonl`: canonical keyspace JSON Lines; `resp`: the commands BGREWRITEAOF writes (SELECT when the db changes). */
   format: 'jsonl' | 'resp';
@@ -44,6 +45,7 @@ export function keyspaceBytes(records: AsyncIterable<KeyspacePiece> | Iterable<K
   return respChunks(records, { pieces });
 }
 
+/** Options of {@link rdbToResp}: how the RDB is read, and the RESP writer's options. */
 export interface RdbToRespOptions extends Omit<KeyspaceBytesOptions, 'format' | 'encoding'> {
   /** How the RDB is read: filters, expired keys, stream views, pieces, damage (see `rdbKeyspaceRecords`). */
   read?: RdbKeyspaceOptions;
@@ -68,6 +70,7 @@ export function compileKeyFilter(filter: KeyFilter | undefined): Filter {
   return Filter.from(key !== undefined ? { ...spec, keys: [...(spec.keys ?? []), key] } : spec);
 }
 
+/** Options of {@link dumpRdb} (`rdb-tool dump`): format, order, filter, expired keys, damaged files. */
 export interface DumpRdbOptions extends KeyspaceBytesOptions, Pick<RdbKeyspaceOptions, 'verifyChecksum' | 'salvage' | 'onSkip' | 'onDamage'> {
   filter?: KeyFilter;
   /** Keep keys and hash fields already expired at `now` (default: dropped, as a loading master drops them). */
@@ -109,6 +112,7 @@ export function dumpRdb(source: RdbSource, options: DumpRdbOptions): AsyncGenera
   return keyspaceBytes(rdbKeyspaceRecords(source, read), options);
 }
 
+/** Options of {@link dumpReplayed}: format, filter and expired keys, for a replayed AOF. */
 export interface DumpReplayedOptions {
   format: 'jsonl' | 'resp';
   filter?: KeyFilter;

@@ -6,6 +6,7 @@ import type { PieceOutput } from './pieces.js';
 
 const CHUNK = 256 * 1024;
 
+/** Options of {@link respChunks}: a leading `#TS:` annotation, elements per command, score text. */
 export interface RespChunksOptions {
   /** Unix seconds: start with a `#TS:` annotation, as a Redis 7 RESP rewrite does with aof-timestamp-enabled. */
   timestamp?: number;

@@ -13,6 +13,7 @@ import { KeyspaceError, canonicalizeRecord, type Bytes, type HashField, type Key
 import { isCollection } from './jsonl-stream.js';
 import type { PieceOutput } from './pieces.js';
 
+/** Options of {@link keyspaceRespStream}: the rewrite options plus memory budget and temp dir. */
 export interface KeyspaceRespStreamOptions extends RewriteOptions {
   /** Memory for commands (and elements of one huge key) held before a sorted run is spilled (default 64 MiB). */
   memoryBudgetBytes?: number;

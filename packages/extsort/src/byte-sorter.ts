@@ -27,6 +27,7 @@ export class TempDir {
   private dir: string | undefined;
   private n = 0;
   constructor(private readonly base: string) {}
+  /** The path of a new run file in the directory (made on first use). */
   async path(): Promise<string> {
     if (this.dir === undefined) {
       try {
@@ -37,6 +38,7 @@ export class TempDir {
     }
     return join(this.dir, `run-${this.n++}.bin`);
   }
+  /** Removes the directory and every file in it. */
   async remove(): Promise<void> {
     if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true });
   }
@@ -329,6 +331,7 @@ export class SlabPool {
   /** Slabs are cut from blocks of MAPPED_MIN bytes (see there), as they are needed. */
   private block: Buffer | null = null;
   private cut = 0;
+  /** A free 1 MiB slab (recycled, else cut from a new block). */
   take(): Buffer {
     const s = this.free.pop();
     if (s !== undefined) return s;
@@ -344,6 +347,7 @@ export class SlabPool {
     this.free = [];
     this.block = null;
   }
+  /** Returns slabs to the pool for reuse. */
   give(slabs: Buffer[]): void {
     for (const s of slabs) if (s.length === SLAB) this.free.push(s);
   }
@@ -535,7 +539,12 @@ export class ByteSorter {
    * An item whose payload is written in pieces, into the direct run when `key` allows it (then true: `write` the
    * payload, `finish()` it), else null (the caller holds or spills it otherwise).
    */
-  async openDirectItem(key: Uint8Array): Promise<{ write: (b: Uint8Array) => Promise<void>; finish: () => Promise<void> } | null> {
+  async openDirectItem(key: Uint8Array): Promise<{
+    /** Appends bytes to the item. */
+    write: (b: Uint8Array) => Promise<void>;
+    /** Completes the item (its header gets the payload's length). */
+    finish: () => Promise<void>;
+  } | null> {
     if (!(await this.directFor(key))) return null;
     const f = this.direct!;
     const at = f.offset;
@@ -627,7 +636,14 @@ export class ByteSorter {
   }
 
   /** A run holding one item whose payload is written in pieces (for a line too big to hold). */
-  async openItem(sortKey: Uint8Array): Promise<{ write: (b: Uint8Array) => Promise<void>; finish: (keep: boolean) => Promise<void>; abort: () => Promise<void> }> {
+  async openItem(sortKey: Uint8Array): Promise<{
+    /** Appends bytes to the item. */
+    write: (b: Uint8Array) => Promise<void>;
+    /** Closes the item: kept for the merge when `keep`, else removed. */
+    finish: (keep: boolean) => Promise<void>;
+    /** Drops an unfinished item (its file is removed). */
+    abort: () => Promise<void>;
+  }> {
     const key = Buffer.from(sortKey);
     const f = await RunFile.create(await this.tmp.path());
     const hdr = Buffer.alloc(HDR);
@@ -655,6 +671,7 @@ export class ByteSorter {
     };
   }
 
+  /** Sorts the items held and writes them to disk as a run, freeing their memory. */
   async spill(): Promise<void> {
     if (this.n === 0) return;
     const order = this.sortedOrder();

@@ -4,6 +4,7 @@ import { ChunkWriter, parseKeyspaceLineBytes, writeRecord } from '@redis-persist
 import { canonicalizeRecord, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { ByteSorter, SlabPool, TempDir, recordSortKey } from './byte-sorter.js';
 
+/** Options of {@link sortKeyspace}: the memory budget and where spilled runs go. */
 export interface SortKeyspaceOptions {
   /** Memory for the records' lines held before a sorted run is spilled (default 256 MiB). */
   memoryBudgetBytes?: number;
@@ -11,6 +12,7 @@ export interface SortKeyspaceOptions {
   tmpDir?: string;
 }
 
+/** Default memory for records held before a sorted run is spilled to disk (256 MiB). */
 export const DEFAULT_SORT_BUDGET = 256 * 1024 * 1024;
 /** Chunk of the writer a record's line is built in before the sorter copies it. */
 const LINE_CHUNK = 64 * 1024;

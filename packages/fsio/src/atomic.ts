@@ -103,6 +103,7 @@ async function removeStale(tempPath: string, target: string): Promise<void> {
   await rm(tempPath, { recursive: true, force: true });
 }
 
+/** Options of {@link AtomicFile} / {@link writeFileAtomic}: the output policy, file mode, in-place replacement. */
 export interface AtomicFileOptions extends OutputPolicy {
   /** File mode of a new file (default: the mode of the file replaced, else 0644). */
   mode?: number;
@@ -140,6 +141,7 @@ export class AtomicFile {
     private readonly options: AtomicFileOptions,
   ) {}
 
+  /** Checks the output policy and opens a temp file beside `target`. */
   static async create(target: string, options: AtomicFileOptions = {}): Promise<AtomicFile> {
     const real = await resolvePath(target);
     if (!options.inPlace) await checkOutput(target, options);
@@ -164,6 +166,7 @@ export class AtomicFile {
     }
   }
 
+  /** Appends a chunk (buffered; written in large writes). */
   async write(chunk: Uint8Array): Promise<void> {
     if (chunk.length === 0) return;
     this.pending.push(chunk);
@@ -292,6 +295,7 @@ export class AtomicDir {
     private readonly options: OutputPolicy,
   ) {}
 
+  /** Checks the output policy and makes a temp directory beside `target`. */
   static async create(target: string, options: OutputPolicy = {}): Promise<AtomicDir> {
     const real = await resolvePath(target);
     await checkOutput(target, options, 'dir');
@@ -318,6 +322,7 @@ export class AtomicDir {
     return join(this.tempPath, name);
   }
 
+  /** Fsyncs the temp directory and renames it to the target (an existing one kept as a backup with `force`). */
   async commit(): Promise<void> {
     if (this.done) return;
     this.done = true;
@@ -346,6 +351,7 @@ export class AtomicDir {
     }
   }
 
+  /** Removes the temp directory; the target is untouched. */
   async abort(): Promise<void> {
     if (!this.done) {
       this.done = true;

@@ -23,7 +23,7 @@ const KIND: Record<FsioErrorCode, RedisPersistErrorKind> = {
 };
 
 /**
- * The error of @redis-persist/fsio: an I/O failure or a refusal on a named file. Its messages are sentences that
+ * The error of `@redis-persist/fsio`: an I/O failure or a refusal on a named file. Its messages are sentences that
  * name the file where it reads best (`cannot open <file>: no such file or directory`), so `file` is not repeated
  * as a message prefix.
  */
@@ -37,6 +37,7 @@ export class FsioError extends RedisPersistError<FsioErrorCode> {
   }
 }
 
+/** A short text for a Node I/O error (`ENOENT` → `no such file or directory`), else the error's message. */
 export function describeIoError(err: unknown): string {
   if (err && typeof err === 'object' && 'code' in err) {
     const code = String((err as { code: unknown }).code);

@@ -3,6 +3,7 @@
 // /proc/<pid>/fd; elsewhere the caller is told that it could not look.
 import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 
+/** A process holding a file open (from /proc): pid, command name and path. */
 export interface FileHolder {
   pid: number;
   /** The process name (/proc/<pid>/comm), e.g. `redis-server`. */
@@ -11,6 +12,7 @@ export interface FileHolder {
   path: string;
 }
 
+/** What {@link findHolders} found: the processes holding the files open, and whether it could look. */
 export interface HoldersReport {
   holders: FileHolder[];
   /** False where /proc cannot be read (not Linux): nothing could be checked. */

@@ -81,9 +81,11 @@ export interface FileLock {
   readonly path: string;
   /** What it guards. */
   readonly target: string;
+  /** Releases the lock (removes the lock file). */
   release(): Promise<void>;
 }
 
+/** Options of {@link acquireLock}: what the lock is for, said to a second run that finds it held. */
 export interface LockOptions {
   /** Said to a second run that finds the lock held ("aof-tool strip"...). */
   purpose?: string;

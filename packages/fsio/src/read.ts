@@ -1,6 +1,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { FsioError, describeIoError, notice } from './errors.js';
 
+/** Options of {@link readFileChunks}: byte range, chunk size, read-ahead. */
 export interface ReadChunksOptions {
   /** First byte to read (default 0). */
   start?: number;

@@ -4,6 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { canonicalizeRecord, isStreamId, KeyspaceError } from '@redis-persist/keyspace';
 import type { Bytes, KeyRecord, KeyspaceRecord, StreamConsumer, StreamEntry, StreamGroup, StreamPendingEntry, StreamValue } from '@redis-persist/keyspace';
 
+/** Options of the JSON Lines encoders: whether the `encoding` member is written. */
 export interface EncodeOptions {
   /** Write the key's `"encoding"` member (when the record has one) after `"value"`. Default false. */
   encoding?: boolean;
@@ -73,11 +74,13 @@ export class ChunkWriter {
     }
   }
 
+  /** Appends one byte. */
   byte(b: number): void {
     if (this.pos === this.buf.length) this.flush();
     this.buf[this.pos++] = b;
   }
 
+  /** Appends `bytes[start, end)` as they are. */
   raw(bytes: Uint8Array, start = 0, end = bytes.length): void {
     // up to a few hundred bytes a JS loop beats a subarray and a native copy
     if (end - start <= 256 && end - start <= this.buf.length - this.pos) {
@@ -138,6 +141,7 @@ export class ChunkWriter {
     else dst.set(buf.subarray(0, n), at);
   }
 
+  /** Drops everything buffered. */
   reset(): void {
     this.pos = 0;
     if (this.done.length > 0) this.done = [];
@@ -208,6 +212,7 @@ function writeIntOrNull(w: ChunkWriter, n: number | null, what: string): void {
   else writeInt(w, n, what);
 }
 
+/** Appends a sorted-set score as KEYSPACE-JSONL writes it (a number, or `"inf"` / `"-inf"`). */
 export function writeScore(w: ChunkWriter, s: number): void {
   if (s === Infinity) w.ascii('"inf"');
   else if (s === -Infinity) w.ascii('"-inf"');
@@ -375,6 +380,7 @@ function writeValue(w: ChunkWriter, rec: KeyRecord): void {
   }
 }
 
+/** Appends one record's line (with its newline) to a {@link ChunkWriter}. */
 export function writeRecord(w: ChunkWriter, record: KeyspaceRecord, options: EncodeOptions | undefined): void {
   const rec = canonicalizeRecord(record);
   if (rec.kind === 'function') {

@@ -18,6 +18,7 @@ import type {
   StreamValue,
 } from '@redis-persist/keyspace';
 
+/** Where a parsed line comes from (file, line, byte offset), for error messages and offsets. */
 export interface ParseWhere {
   file?: string;
   /** 1-based line number, for messages. */

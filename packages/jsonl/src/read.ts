@@ -3,6 +3,7 @@ import { readFileChunks } from '@redis-persist/fsio';
 import { KeyspaceError, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { parseKeyspaceLineBytes } from './parse.js';
 
+/** Options of {@link readKeyspaceJsonl}: file name for errors, longest line. */
 export interface ReadKeyspaceOptions {
   /** File name for error messages (defaults to the path when reading a path). */
   file?: string;
@@ -10,6 +11,7 @@ export interface ReadKeyspaceOptions {
   maxLineBytes?: number;
 }
 
+/** The longest line {@link readKeyspaceJsonl} accepts by default (1 GiB). */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024 * 1024;
 
 function isHeaderLine(buf: Uint8Array, start: number, end: number): boolean {

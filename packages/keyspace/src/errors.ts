@@ -17,7 +17,7 @@ export type KeyspaceErrorCode =
 export type KeyspaceErrorWhere = RedisPersistErrorInit;
 
 /**
- * The error of @redis-persist/keyspace. Every code is a problem of the records (kind `data`). Messages read
+ * The error of `@redis-persist/keyspace`. Every code is a problem of the records (kind `data`). Messages read
  * `<file>:<line>: offset <n>: <what>`.
  */
 export class KeyspaceError extends RedisPersistError<KeyspaceErrorCode> {

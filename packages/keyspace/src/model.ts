@@ -11,6 +11,7 @@ export type StreamIdText = string;
 /** A sorted-set score; JSON writes ±Infinity as "inf"/"-inf". */
 export type Score = number;
 
+/** A hash field, its value and its own expiry (Redis 7.4+ hash field TTL). */
 export interface HashField {
   field: Bytes;
   value: Bytes;
@@ -18,11 +19,13 @@ export interface HashField {
   expireAt: number | null;
 }
 
+/** A stream entry: its ID and field/value pairs. */
 export interface StreamEntry {
   id: StreamIdText;
   fields: [Bytes, Bytes][];
 }
 
+/** An entry of a consumer group's pending list: ID, owning consumer, delivery time and count. */
 export interface StreamPendingEntry {
   id: StreamIdText;
   consumer: Bytes;
@@ -30,12 +33,14 @@ export interface StreamPendingEntry {
   deliveryCount: number;
 }
 
+/** A consumer of a stream group, with its seen and active times. */
 export interface StreamConsumer {
   name: Bytes;
   seenTime: number;
   activeTime: number | null;
 }
 
+/** A stream consumer group: last delivered ID, entries read, pending entries and consumers. */
 export interface StreamGroup {
   name: Bytes;
   lastDeliveredId: StreamIdText;
@@ -44,6 +49,7 @@ export interface StreamGroup {
   consumers: StreamConsumer[];
 }
 
+/** A stream's value: entries, length, first/last/max-deleted IDs, entries added and consumer groups. */
 export interface StreamValue {
   entries: StreamEntry[];
   length: number;
@@ -60,6 +66,7 @@ export interface StreamValue {
   unreported?: ('maxDeletedId' | 'entriesAdded')[];
 }
 
+/** A module type's value, kept as the serialized bytes of the file (it cannot be decoded without the module). */
 export interface ModuleValue {
   /** The 9-character module type name (e.g. `ReJSON-RL`). */
   module: string;
@@ -78,6 +85,7 @@ export type KeyValue =
   | { type: 'stream'; value: StreamValue }
   | { type: 'module'; value: ModuleValue };
 
+/** A key's type: `string`, `list`, `set`, `zset`, `hash`, `stream` or `module`. */
 export type KeyType = KeyValue['type'];
 
 /** One key of the keyspace. */

@@ -3,8 +3,10 @@ import { isUtf8 } from 'node:buffer';
 import { canonicalizeRecord, compareBytes, compareKeyspaceRecords, compareStreamIds } from './canonical.js';
 import type { Bytes, KeyRecord, KeyspaceRecord } from './model.js';
 
+/** What {@link sameKeyspace} may be told to ignore. */
 export type SameKeyspaceIgnore = 'encoding' | 'streamConsumerTimes';
 
+/** Options of {@link sameKeyspace}: what to ignore, how many differences to report. */
 export interface SameKeyspaceOptions {
   /**
    * `encoding`: ignore `encoding` members (otherwise they are compared when both records carry one);
@@ -16,6 +18,7 @@ export interface SameKeyspaceOptions {
   maxDiffs?: number;
 }
 
+/** The result of {@link sameKeyspace}: equal or not, and the first differences. */
 export interface SameKeyspaceResult {
   equal: boolean;
   /** The first differences, e.g. `db 0 key "k": value[2] differs: "a" vs "b"`. */

@@ -22,6 +22,7 @@ export interface TlsOptions {
   rejectUnauthorized?: boolean;
 }
 
+/** Options of {@link connectRedis}: TLS, timeouts, how many commands may be unanswered. */
 export interface ConnectOptions {
   /** TLS options for a `rediss://` address; giving them for a `redis://` address turns TLS on too. */
   tls?: TlsOptions;
@@ -36,10 +37,11 @@ export interface ConnectOptions {
   username?: string;
   password?: string;
   db?: number;
-  /** Bounds on the replies accepted (default: those of @redis-persist/resp, bulks up to 512 MiB). */
+  /** Bounds on the replies accepted (default: those of `@redis-persist/resp`, bulks up to 512 MiB). */
   limits?: RespLimits;
 }
 
+/** Options of a connection's `pipeline()`: the most commands sent and not yet answered. */
 export interface PipelineOptions {
   /** Most commands of this pipeline sent and not yet answered. Default 100. */
   maxInFlight?: number;

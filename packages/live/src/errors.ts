@@ -41,7 +41,7 @@ const KIND: Record<LiveErrorCode, RedisPersistErrorKind> = {
 };
 
 /**
- * The error of @redis-persist/live. A bad address is a usage error; no connection, or one that ended or fell
+ * The error of `@redis-persist/live`. A bad address is a usage error; no connection, or one that ended or fell
  * silent, `unreachable`; whatever a server refused or answered, `server`. The message reads `<server>: <what>`
  * (the server is part of `detail`: it is not a file).
  */

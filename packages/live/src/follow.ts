@@ -51,6 +51,7 @@ const STATE_FORMAT = 'redis-persist follow 1';
 /** Prefix of the offset annotations: `#REPL:<replid>:<offset>`. */
 export const REPL_ANNOTATION = '#REPL:';
 
+/** Options of {@link followReplication}: the master, the output directory, fsync and rotation policy. */
 export interface FollowOptions {
   /**
    * The master: a URL (`redis://[user:pass@]host:port`, `rediss://...`), an address, or a resolver called at each

@@ -35,6 +35,7 @@ export interface SnapshotProgress {
   elapsedMs: number;
 }
 
+/** Options of {@link fetchSnapshot}: TLS, timeouts, functions only, progress. */
 export interface FetchSnapshotOptions {
   /**
    * TLS: `true`, or Node TLS options (`ca`, `cert`, `key`, `servername`, `rejectUnauthorized`...). A `rediss://`
@@ -222,6 +223,7 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
     this.server = formatAddress(this.address);
   }
 
+  /** The RDB payload's chunks as they arrive. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     if (this.started) throw new LiveError('protocol', 'a snapshot stream can be iterated only once', { server: this.server });
     this.started = true;
@@ -698,6 +700,7 @@ export class SnapshotVerifier {
     this.perDb.set(db, (this.perDb.get(db) ?? 0) + 1);
   }
 
+  /** Checks the next chunk of the snapshot (throws at the first damage). */
   push(chunk: Uint8Array): void {
     this.bytes += chunk.length;
     if (this.endOffset >= 0) return; // past the end: counted as trailing bytes in finish()
@@ -754,6 +757,7 @@ export class SnapshotVerifier {
   }
 }
 
+/** Options of {@link fetchSnapshotToFile}: the snapshot options, the output policy, verification. */
 export interface FetchToFileOptions extends FetchSnapshotOptions, OutputPolicy {
   /** Verify the RDB while it streams (default true); a snapshot that fails leaves no file. */
   verify?: boolean;
@@ -901,6 +905,7 @@ function ownersText(nodes: readonly ClusterBackupNode[]): string {
     .join(' ');
 }
 
+/** Options of {@link fetchClusterSnapshots}: the snapshot options, the output policy, a callback per master. */
 export interface ClusterFetchOptions extends FetchSnapshotOptions, OutputPolicy {
   /** Called before each master's fetch (no `result`) and after it (with it). */
   onNode?: (event: { node: ClusterBackupNode; index: number; count: number; result?: FetchResult }) => void;

@@ -19,10 +19,11 @@ export interface InputIdentity {
   size: number;
   /** File: its mtime. Directory: the newest mtime of its files. */
   mtimeMs: number;
-  /** File: SHA-256 of its first {@link HEAD_BYTES} bytes. Directory: SHA-256 of its listing (name, size, mtime). */
+  /** File: SHA-256 of its first `HEAD_BYTES` (1 MiB) bytes. Directory: SHA-256 of its listing (name, size, mtime). */
   sha256: string;
 }
 
+/** The content of a restore checkpoint file: the inputs, the target and how far the restore got. */
 export interface RestoreCheckpoint {
   format: 'redis-persist restore checkpoint';
   version: 1;
@@ -125,6 +126,7 @@ export async function writeCheckpoint(path: string, cp: RestoreCheckpoint): Prom
   await writeFileAtomic(path, Buffer.from(JSON.stringify(cp, null, 2) + '\n'), { inPlace: true, lock: false });
 }
 
+/** Removes a restore checkpoint file (no error when it is already gone). */
 export async function removeCheckpoint(path: string): Promise<void> {
   await unlink(path).catch((e: NodeJS.ErrnoException) => {
     if (e.code !== 'ENOENT') throw e;

@@ -12,7 +12,7 @@ export type RestoreRecord = KeyspacePiece & {
   freq?: number;
 };
 
-/** Like `rdbKeyspaceRecords` of @redis-persist/rdb, each key with `idle`/`freq` when the file has them. */
+/** Like `rdbKeyspaceRecords` of `@redis-persist/rdb`, each key with `idle`/`freq` when the file has them. */
 export async function* rdbRestoreRecords(source: RdbSource, options: RdbKeyspaceOptions = {}): AsyncGenerator<RestoreRecord> {
   const withFunctions = options.functions ?? true;
   for await (const r of parseRdb(source, { ...options, values: true })) {

@@ -12,6 +12,7 @@ import { LiveError } from './errors.js';
 /** What Redis accepts in one bulk string by default (proto-max-bulk-len). */
 export const DEFAULT_MAX_BULK_LENGTH = 512 * 1024 * 1024;
 
+/** How a big key is restored in pieces: the target's longest argument and bytes per command. */
 export interface PieceOptions {
   /** The target's proto-max-bulk-len: no argument sent is longer (longer ones are concatenated by EVAL). */
   maxBulkLength: number;

@@ -3,6 +3,7 @@
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** A token bucket that keeps commands under a rate (`--max-ops`), with bursts. */
 export class RateLimiter {
   private tokens: number;
   private last: number;

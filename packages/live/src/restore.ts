@@ -39,6 +39,7 @@ export interface RestoreServer {
   scriptingRefused: string | null;
 }
 
+/** Options of {@link RestoreTarget}: a cluster or not, and connection options. */
 export interface RestoreTargetOptions {
   /** The URL names a seed node of a cluster: keys go to the masters owning their slots. */
   cluster?: boolean;
@@ -48,6 +49,7 @@ export interface RestoreTargetOptions {
   maxInFlight?: number;
 }
 
+/** Options of {@link restoreKeys}: replace or flush, filters, db map, rate, checkpoints, progress. */
 export interface RestoreOptions {
   /** RESTORE ... REPLACE and FUNCTION RESTORE ... REPLACE: keys and libraries already there are overwritten. */
   replace?: boolean;
@@ -104,12 +106,14 @@ export interface RestoreCheckpointing {
   begin?: () => Promise<void>;
   resumeFrom?: number;
   replaceBefore?: number;
+  /** Saves the checkpoint: `done` records of the input are restored, with the summary so far. */
   save?: (done: number, summary: RestoreSummary) => Promise<void>;
   every?: number;
   /** Default 10000 (at least `every`). */
   window?: number;
 }
 
+/** Counts of a restore so far: keys restored, expired, skipped, functions, bytes. */
 export interface RestoreProgress {
   /** Keys restored (answered OK). */
   keys: number;
@@ -123,6 +127,7 @@ export interface RestoreProgress {
   commands: number;
 }
 
+/** What a restore did: the progress counts plus the target, the payload version and whether it was flushed. */
 export interface RestoreSummary extends RestoreProgress {
   cluster: boolean;
   /** RDB version of the payloads. */
@@ -306,6 +311,7 @@ export class RestoreTarget {
     return (await this.router!.masters()).map((m) => m.connection);
   }
 
+  /** Closes the connections. */
   async close(): Promise<void> {
     await this.connection?.close();
     await this.router?.close();

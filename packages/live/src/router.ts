@@ -8,6 +8,7 @@ import { LiveError } from './errors.js';
 import { fetchSlotMapFrom } from './slotmap.js';
 import { formatAddress, parseRedisUrl, type RedisAddress } from './url.js';
 
+/** Options of {@link ClusterRouter}: connection options and the most redirections followed. */
 export interface ClusterRouterOptions extends ConnectOptions {
   /** Most MOVED/ASK redirections followed for one command (then LiveError('cluster')). Default 16. */
   maxRedirections?: number;

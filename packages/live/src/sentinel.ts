@@ -16,6 +16,7 @@ export interface SentinelAddress {
 /** The port sentinels listen on unless told otherwise. */
 export const SENTINEL_DEFAULT_PORT = 26379;
 
+/** Options for finding a master through Sentinel: the sentinels, the master's name, auth and TLS. */
 export interface SentinelOptions {
   /** The sentinels, asked in this order: `'h:p,h:p'` or a list of `'h:p'` / addresses. */
   sentinels: string | readonly (string | SentinelAddress)[];
@@ -312,6 +313,7 @@ export interface SentinelEvent {
   error?: LiveError;
 }
 
+/** Options of {@link watchMaster}: the Sentinel options and callbacks for failovers and errors. */
 export interface WatchMasterOptions extends SentinelOptions {
   /** Called for each failover (before the iterator yields it). */
   onSwitch?: (s: MasterSwitch) => void;
@@ -403,6 +405,7 @@ export class MasterWatch implements AsyncIterable<MasterSwitch> {
     return new Promise((r) => this.waiters.push(r));
   }
 
+  /** Each master switch (failover) as Sentinel announces it. */
   [Symbol.asyncIterator](): AsyncIterator<MasterSwitch> {
     return {
       next: () => this.next(),

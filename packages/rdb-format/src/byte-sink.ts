@@ -15,6 +15,7 @@ export class ByteSink {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** Makes room for `n` more bytes. */
   ensure(n: number): void {
     const need = this.pos + n;
     if (need <= this.buf.length) return;
@@ -26,6 +27,7 @@ export class ByteSink {
     this.view = new DataView(next.buffer);
   }
 
+  /** Empties the sink (keeping its buffer). */
   reset(): void {
     this.pos = 0;
   }
@@ -61,35 +63,41 @@ export class ByteSink {
     return this.buf.slice(0, this.pos);
   }
 
+  /** Appends a byte. */
   u8(b: number): void {
     this.ensure(1);
     this.buf[this.pos++] = b;
   }
 
+  /** Appends bytes. */
   bytes(data: Uint8Array): void {
     this.ensure(data.length);
     this.buf.set(data, this.pos);
     this.pos += data.length;
   }
 
+  /** Appends an unsigned 16-bit little-endian integer. */
   u16le(v: number): void {
     this.ensure(2);
     this.view.setUint16(this.pos, v, true);
     this.pos += 2;
   }
 
+  /** Appends an unsigned 32-bit little-endian integer. */
   u32le(v: number): void {
     this.ensure(4);
     this.view.setUint32(this.pos, v, true);
     this.pos += 4;
   }
 
+  /** Appends an unsigned 32-bit big-endian integer. */
   u32be(v: number): void {
     this.ensure(4);
     this.view.setUint32(this.pos, v, false);
     this.pos += 4;
   }
 
+  /** Appends an unsigned 64-bit big-endian integer. */
   u64be(v: bigint): void {
     this.ensure(8);
     this.view.setBigUint64(this.pos, v, false);
@@ -103,12 +111,14 @@ export class ByteSink {
     this.pos += 8;
   }
 
+  /** Appends a signed 32-bit little-endian integer. */
   i32le(v: number): void {
     this.ensure(4);
     this.view.setInt32(this.pos, v, true);
     this.pos += 4;
   }
 
+  /** Appends a 64-bit little-endian IEEE 754 double. */
   f64le(v: number): void {
     this.ensure(8);
     this.view.setFloat64(this.pos, v, true);

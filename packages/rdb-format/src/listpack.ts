@@ -222,6 +222,7 @@ export class ListpackBuilder {
     this.reset();
   }
 
+  /** Starts a new, empty listpack. */
   reset(): void {
     this.sink.reset();
     this.sink.u32le(0);
@@ -251,6 +252,7 @@ export class ListpackBuilder {
     else this.addString(data);
   }
 
+  /** Appends a string element. */
   addString(data: Uint8Array): void {
     const s = this.sink;
     const len = data.length;
@@ -267,6 +269,7 @@ export class ListpackBuilder {
     this.count++;
   }
 
+  /** Appends an integer element (in the smallest encoding that holds it). */
   addInt(value: bigint | number): void {
     const s = this.sink;
     const v = typeof value === 'bigint' ? value : BigInt(value);

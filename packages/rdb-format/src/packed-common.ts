@@ -25,7 +25,9 @@ export function elementInt(data: Uint8Array): bigint | null {
 
 /** The part of a duplicate checker the duplicate scans need. */
 export interface DupSink {
+  /** Whether the element `b[s, e)` was seen before (and records it). */
   seenRange(b: Uint8Array, s: number, e: number): boolean;
+  /** Whether the integer element was seen before (and records it). */
   seenInt(v: number | bigint): boolean;
 }
 

@@ -9,6 +9,7 @@ export interface StreamId {
   seq: bigint;
 }
 
+/** 2^64 - 1, the largest stream ID part. */
 export const U64_MAX = (1n << 64n) - 1n;
 /** 0-0: an unset max-deleted ID, a group that has delivered nothing. */
 export const STREAM_ID_ZERO: StreamId = Object.freeze({ ms: 0n, seq: 0n });
@@ -27,10 +28,12 @@ export function parseStreamId(text: string): StreamId | null {
   return { ms, seq };
 }
 
+/** A stream ID as Redis prints it: `<ms>-<seq>`. */
 export function formatStreamId(id: StreamId): string {
   return `${id.ms}-${id.seq}`;
 }
 
+/** Orders two stream IDs: negative, 0 or positive, as `a` comes before, equals or follows `b`. */
 export function compareStreamIds(a: StreamId, b: StreamId): number {
   return a.ms < b.ms ? -1 : a.ms > b.ms ? 1 : a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0;
 }

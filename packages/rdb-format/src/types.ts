@@ -74,7 +74,9 @@ export const ModuleOpcode = { EOF: 0, SINT: 1, UINT: 2, FLOAT: 3, DOUBLE: 4, STR
 
 /** The type byte 253/254/255 of a type-3 (zset v1) score: NaN, +inf, -inf. */
 export const ZSET1_SCORE_NAN = 253;
+/** The length byte that stands for +inf in a type-3 (RDB < 8) sorted-set score. */
 export const ZSET1_SCORE_POS_INF = 254;
+/** The length byte that stands for -inf in a type-3 (RDB < 8) sorted-set score. */
 export const ZSET1_SCORE_NEG_INF = 255;
 
 /** The keyspace type of a key (the `type` of `@redis-persist/keyspace`'s KeyValue). */

@@ -179,6 +179,7 @@ export class ZiplistBuilder {
     this.reset();
   }
 
+  /** Starts a new, empty ziplist. */
   reset(): void {
     this.sink.reset();
     this.sink.u32le(0);
@@ -206,12 +207,14 @@ export class ZiplistBuilder {
     }
   }
 
+  /** Appends an element, as an integer when Redis would store it as one. */
   add(data: Uint8Array): void {
     const v = data.length <= INT_CANDIDATE_MAX ? elementInt(data) : null;
     if (v !== null) this.addInt(v);
     else this.addString(data);
   }
 
+  /** Appends a string element. */
   addString(data: Uint8Array): void {
     const s = this.sink;
     const start = s.pos;
@@ -229,6 +232,7 @@ export class ZiplistBuilder {
     this.done(start);
   }
 
+  /** Appends an integer element. */
   addInt(value: bigint): void {
     const s = this.sink;
     const start = s.pos;
@@ -267,6 +271,7 @@ export class ZiplistBuilder {
     this.count++;
   }
 
+  /** The ziplist's bytes (header, entries, end byte). */
   finish(): Uint8Array {
     const s = this.sink;
     s.u8(END);

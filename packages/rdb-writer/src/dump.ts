@@ -6,6 +6,7 @@ import { ValueEncoder } from './object.js';
 import { ByteSink } from './sink.js';
 import { DEFAULT_RDB_VERSION, type RdbThresholds, resolveTarget, resolveThresholds } from './target.js';
 
+/** Options of {@link encodeDumpPayload}: Valkey, compression, encoding limits. */
 export interface DumpOptions {
   valkey?: boolean;
   compress?: boolean;

@@ -1,5 +1,6 @@
 import { RedisPersistError, type RedisPersistErrorInit } from '@redis-persist/bytes';
 
+/** Why the RDB writer refused: `unsupported`, `invalid`, `options` or `corrupt`. */
 export type RdbWriterErrorCode =
   /** The data cannot be expressed in the target RDB version (a newer feature). */
   | 'unsupported'
@@ -10,6 +11,7 @@ export type RdbWriterErrorCode =
   /** A DUMP payload is damaged (bad CRC, short, unknown version). */
   | 'corrupt';
 
+/** The fields of an {@link RdbWriterError}: the base error's, plus the key, db and feature. */
 export interface RdbWriterErrorInit extends RedisPersistErrorInit {
   key?: Uint8Array;
   db?: number;
@@ -23,7 +25,7 @@ function keyText(key: Uint8Array): string {
 }
 
 /**
- * The one error class of @redis-persist/rdb-writer. `options` is a usage error; the other codes are problems of
+ * The one error class of `@redis-persist/rdb-writer`. `options` is a usage error; the other codes are problems of
  * the data (kind `data`).
  */
 export class RdbWriterError extends RedisPersistError<RdbWriterErrorCode> {

@@ -43,7 +43,7 @@ function lose(ctx: EncodeContext, feature: string, message: string): void {
   ctx.onLoss(feature, message);
 }
 
-/** The RDB object type bytes (the one table of @redis-persist/rdb-format). */
+/** The RDB object type bytes (the one table of `@redis-persist/rdb-format`). */
 export { RdbType };
 
 /** Largest hash-field expiry Redis accepts (EB_EXPIRE_TIME_MAX = 2^48 - 1). */

@@ -7,6 +7,10 @@ import { ValueEncoder } from './object.js';
 import { ByteSink, writeLen, writeStr } from './sink.js';
 import { type RdbThresholds, type Target, resolveTarget, resolveThresholds } from './target.js';
 
+/**
+ * Options of {@link writeRdb} / {@link writeRdbFile}: target version, Valkey, compression, limits, AUX, what to
+ * drop.
+ */
 export interface RdbWriteOptions {
   /**
    * Target RDB version: 1..12 for Redis, 1..11 or 80 with `valkey`. Default 10 (Redis 7.0; see
@@ -35,6 +39,7 @@ export interface RdbWriteOptions {
    * Hash fields then never expire: only for targets that have no field TTLs at all.
    */
   lossy?: boolean;
+  /** Called for each key or function left out, or key written without some metadata (`lossy`). */
   onDrop?: (info: DropInfo) => void;
   /** Called by {@link writeRdbFile} after each chunk (about 64 KiB) reaches the file. */
   onProgress?: (progress: { bytes: number; keys: number }) => void;
@@ -52,6 +57,7 @@ export interface DropInfo {
   message: string;
 }
 
+/** What {@link writeRdbFile} wrote: bytes, keys, functions, what was dropped and the RDB version. */
 export interface RdbWriteSummary {
   bytes: number;
   keys: number;
@@ -320,6 +326,16 @@ export async function* writeRdb(
  * Writes an RDB file atomically (temporary file, fsync, rename), under fsio's output rules: an existing file is
  * refused unless `file.force` (then kept as `<path>.bak`), an input named in `file.inputs` always. On any error
  * — including a refused key — the temporary file is removed and `path` is left untouched.
+ *
+ * @example
+ * ```ts
+ * // an RDB 11 snapshot rewritten for Redis 6.2 (RDB 9), leaving out what RDB 9 cannot hold
+ * const summary = await writeRdbFile('dump-v9.rdb', rdbKeyspaceRecords('dump.rdb'), {
+ *   rdbVersion: 9,
+ *   dropUnsupported: true,
+ *   onDrop: (d) => console.log('dropped:', d.message),
+ * });
+ * ```
  */
 export async function writeRdbFile(
   path: string,

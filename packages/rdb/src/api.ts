@@ -61,6 +61,13 @@ function toBytes(chunk: unknown): Uint8Array {
  * Parses an RDB file (a path, a Node Readable, a web ReadableStream or any async iterable of chunks) into records:
  * header, aux, db, resizedb, slot-info, key, function, module-aux, end. Keys carry decoded values unless
  * `values: false`. Throws {@link RdbError} on bad data (naming the file and offset), FsioError on I/O errors.
+ *
+ * @example
+ * ```ts
+ * for await (const rec of parseRdb('dump.rdb', { filter: { key: 'user:*' } })) {
+ *   if (rec.kind === 'key') console.log(rec.db, Buffer.from(rec.key).toString(), rec.type, rec.encoding, rec.expireAt);
+ * }
+ * ```
  */
 export async function* parseRdb(source: RdbSource, options: ParseRdbOptions = {}): AsyncGenerator<RdbRecord> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
@@ -104,6 +111,7 @@ export function decodeRdbValue(typeByte: number, payload: Uint8Array, rdbVersion
   return r.value;
 }
 
+/** One database of a checked RDB: keys, expires, already expired keys, by type. */
 export interface RdbDbStats {
   db: number;
   keys: number;
@@ -116,6 +124,7 @@ export interface RdbDbStats {
   resize?: { size: number; expires: number };
 }
 
+/** The result of {@link checkRdb}: the verdict, version, AUX fields, per-db counts, checksum and the error if any. */
 export interface RdbCheckReport {
   ok: boolean;
   file?: string;
@@ -145,6 +154,7 @@ export interface RdbCheckReport {
   error?: { code: RdbErrorCode; offset: number; message: string; truncated: boolean; expected?: string };
 }
 
+/** Options of {@link checkRdb}: file name, RDB preamble mode, limits, progress, checksum. */
 export interface CheckRdbOptions {
   file?: string;
   stopAtEnd?: boolean;
@@ -163,6 +173,12 @@ function text(b: Uint8Array): string {
  * Verifies a whole RDB file: structure, every encoding's internal consistency (as redis-check-rdb's deep
  * sanitisation does), and the CRC64. Never throws for bad data: the report says what is wrong and where.
  * (I/O errors such as a missing file still throw FsioError.)
+ *
+ * @example
+ * ```ts
+ * const report = await checkRdb('dump.rdb');
+ * console.log(report.ok ? `RDB ${report.version}, ${report.keys} keys` : report.error?.message);
+ * ```
  */
 export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {}): Promise<RdbCheckReport> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);

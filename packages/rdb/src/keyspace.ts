@@ -2,6 +2,7 @@ import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { parseRdb, type RdbSource } from './api.js';
 import type { ParseRdbOptions } from './types.js';
 
+/** Options of {@link rdbKeyspaceRecords}: those of {@link parseRdb} plus encodings and functions. */
 export interface RdbKeyspaceOptions extends Omit<ParseRdbOptions, 'values'> {
   /** Add the file's encoding of each key as `encoding` (not part of the canonical form). */
   encoding?: boolean;
@@ -13,6 +14,13 @@ export interface RdbKeyspaceOptions extends Omit<ParseRdbOptions, 'values'> {
  * The keyspace an RDB holds, as `@redis-persist/keyspace` records in file order (functions and keys). With
  * `dropExpiredBefore: Date.now()` it is what a loading master keeps; empty collections are skipped as Redis 7 does.
  * With `chunkElements`, the pieces of a big collection carry `partial: true` (all but the last).
+ *
+ * @example
+ * ```ts
+ * for await (const rec of rdbKeyspaceRecords('dump.rdb', { dropExpiredBefore: Date.now() })) {
+ *   if (rec.kind === 'key' && rec.type === 'hash') console.log(Buffer.from(rec.key).toString(), rec.value.length);
+ * }
+ * ```
  */
 export async function* rdbKeyspaceRecords(source: RdbSource, options: RdbKeyspaceOptions = {}): AsyncGenerator<KeyspaceRecord> {
   const withFunctions = options.functions ?? true;

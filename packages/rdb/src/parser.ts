@@ -75,6 +75,7 @@ const { INT8: ENC_INT8, INT16: ENC_INT16, INT32: ENC_INT32, LZF: ENC_LZF } = Rdb
 const EMPTY = new Uint8Array(0);
 const latin1 = new TextDecoder('latin1');
 
+/** The newest Redis RDB version the parser reads (files with the `VALKEY` magic have their own range, from 80). */
 export const RDB_MAX_VERSION = 13;
 /** The RDB versions Valkey writes under its own `VALKEY` magic (9.0, 9.2). */
 const VALKEY_MIN_VERSION = 80;

@@ -29,6 +29,7 @@ export interface RdbFilter extends KeyFilterSpec {
   key?: string | Uint8Array;
 }
 
+/** Options of {@link parseRdb}: values or structure only, filter, limits, expired keys, pieces, damaged files. */
 export interface ParseRdbOptions {
   /**
    * Decode values into the `@redis-persist/keyspace` model (default true). When false only structure is reported,
@@ -124,23 +125,27 @@ export interface RdbSkip {
   error: RdbError;
 }
 
+/** The file's header: magic (`REDIS` or `VALKEY`) and RDB version. */
 export interface RdbHeaderRecord {
   kind: 'header';
   version: number;
   magic: RdbMagic;
   offset: number;
 }
+/** An AUX field (`redis-ver`, `ctime`, `used-mem` ...), as raw bytes. */
 export interface RdbAuxRecord {
   kind: 'aux';
   key: Uint8Array;
   value: Uint8Array;
   offset: number;
 }
+/** A SELECTDB opcode: the keys that follow are in this db. */
 export interface RdbDbRecord {
   kind: 'db';
   db: number;
   offset: number;
 }
+/** A RESIZEDB hint: the number of keys and expires of the current db. */
 export interface RdbResizeDbRecord {
   kind: 'resizedb';
   db: number;
@@ -148,6 +153,7 @@ export interface RdbResizeDbRecord {
   expires: number;
   offset: number;
 }
+/** A Redis 7.4+ / Valkey slot-info AUX: a cluster slot's key and expires counts. */
 export interface RdbSlotInfoRecord {
   kind: 'slot-info';
   slot: number;
@@ -155,6 +161,7 @@ export interface RdbSlotInfoRecord {
   expires: number;
   offset: number;
 }
+/** A key: db, name, type, RDB type and encoding, expiry, LRU/LFU, offset, size, and its value when decoded. */
 export interface RdbKeyRecord {
   kind: 'key';
   db: number;
@@ -183,6 +190,7 @@ export interface RdbKeyRecord {
   /** More records for this key follow (`chunkElements`); `size` and `elements` are 0 on partial records. */
   partial?: boolean;
 }
+/** A function library (FUNCTION2 opcode): name, engine and code. */
 export interface RdbFunctionRecord {
   kind: 'function';
   function: FunctionRecord;
@@ -190,6 +198,7 @@ export interface RdbFunctionRecord {
   opcode: number;
   offset: number;
 }
+/** A module's AUX data, kept as the raw bytes of the file. */
 export interface RdbModuleAuxRecord {
   kind: 'module-aux';
   module: string;
@@ -199,6 +208,7 @@ export interface RdbModuleAuxRecord {
   raw: Uint8Array;
   offset: number;
 }
+/** The end of the RDB: the checksum's state and where the RDB ended. */
 export interface RdbEndRecord {
   kind: 'end';
   /**
@@ -214,6 +224,7 @@ export interface RdbEndRecord {
   offset: number;
 }
 
+/** An item of {@link parseRdb}: the header, AUX fields, db changes, keys, functions, module AUX and the end. */
 export type RdbRecord =
   | RdbHeaderRecord
   | RdbAuxRecord

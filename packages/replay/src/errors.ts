@@ -8,7 +8,7 @@ export type ReplayErrorCode =
   | 'input'; // the input cannot be replayed (e.g. --until without #TS annotations)
 
 /**
- * The error of @redis-persist/replay. Messages read `<file>: offset <n>: <what>`. `input` (the request does not fit
+ * The error of `@redis-persist/replay`. Messages read `<file>: offset <n>: <what>`. `input` (the request does not fit
  * the input, e.g. a time limit on an AOF without timestamps) is a usage error; the other codes are problems of
  * the data.
  */

@@ -49,6 +49,7 @@ export function fail(message: string): never {
 
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 
+/** Options of {@link ReplayKeyspace.records}: leave out what has expired at a given time. */
 export interface RecordsOptions {
   /** Leave out keys (and hash fields) whose expiry is at or before this Unix ms time (default: keep all). */
   dropExpiredAt?: number;
@@ -350,7 +351,7 @@ let storeOf: (view: ReplayKeyspace) => KeyspaceStore;
 
 /**
  * The keyspace a replay built: what Redis would hold right after loading the AOF (keys whose expiry has passed
- * included, each with its expiry). Read it as keyspace records (@redis-persist/keyspace's model), in canonical
+ * included, each with its expiry). Read it as keyspace records (`@redis-persist/keyspace`'s model), in canonical
  * order. It comes from {@link replayAof} (or a {@link Replayer}); its storage stays internal.
  */
 export class ReplayKeyspace {

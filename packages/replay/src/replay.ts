@@ -7,6 +7,7 @@ import { ReplayError } from './errors.js';
 import { CommandFailed, KeyspaceStore, type ReplayKeyspace, keyspaceStore, keyspaceView, lower } from './keyspace.js';
 import { text } from './numbers.js';
 
+/** Options of {@link replayAof}: unknown commands, a point in time to stop at, limits, progress. */
 export interface ReplayOptions {
   /** Go on past commands this replayer does not know or refuses, counting each, instead of failing. */
   skipUnknown?: boolean;
@@ -42,6 +43,10 @@ export interface ReplayFailure {
   reason: string;
 }
 
+/**
+ * What {@link replayAof} ends with: the keyspace, the files read, counts of failed and skipped commands, a truncated
+ * tail.
+ */
 export interface ReplayResult {
   keyspace: ReplayKeyspace;
   /** The files read, in load order. */
@@ -124,6 +129,7 @@ export class Replayer {
     return false;
   }
 
+  /** Applies one command in `db` as Redis would when loading the AOF (`file`/`offset` for messages). */
   apply(db: number, args: Uint8Array[], file: string, offset: number): void {
     const h = HANDLERS.get(lower(args[0]));
     if (h === undefined) {
@@ -155,8 +161,15 @@ async function lastLoadedFile(input: string): Promise<string> {
 
 /**
  * Replays an AOF (`input`: a file, a manifest, an AOF directory or a Redis data directory) and returns the
- * keyspace Redis would hold after loading it. RDB parts go through @redis-persist/rdb. Keys whose expiry has
+ * keyspace Redis would hold after loading it. RDB parts go through `@redis-persist/rdb`. Keys whose expiry has
  * passed are kept with their expiry, as Redis holds them right after a load (see `records({ dropExpiredAt })`).
+ *
+ * @example
+ * ```ts
+ * const r = await replayAof('/var/lib/redis/appendonlydir');
+ * console.log(r.keyspace.keyCounts(), r.failed, r.truncated);
+ * await writeRdbFile('replayed.rdb', r.keyspace.records({ dropExpiredAt: Date.now() }));
+ * ```
  */
 export async function replayAof(input: string, options: ReplayOptions = {}): Promise<ReplayResult> {
   const rp = new Replayer(options);

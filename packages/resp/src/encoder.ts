@@ -258,7 +258,14 @@ export function encodeValue(v: RespValue): Uint8Array {
   return out.take();
 }
 
-/** A command as Redis reads it: `*N\r\n` then each argument as a bulk string (strings as UTF-8). */
+/**
+ * A command as Redis reads it: `*N\r\n` then each argument as a bulk string (strings as UTF-8).
+ *
+ * @example
+ * ```ts
+ * socket.write(encodeCommand(['SET', 'counter', 42])); // *3\r\n$3\r\nSET\r\n$7\r\ncounter\r\n$2\r\n42\r\n
+ * ```
+ */
 export function encodeCommand(args: readonly CommandArg[]): Uint8Array {
   const out = new Output(64);
   out.command(args);
