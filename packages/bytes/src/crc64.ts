@@ -204,7 +204,12 @@ export function crc64Implementations(): Record<'js8' | 'js16' | 'wasm8' | 'wasm1
 
 /** Incremental CRC-64/Jones. Feed bytes with {@link update}; read the value with {@link value}. */
 export class Crc64 {
-  private readonly st: CrcState = { lo: 0, hi: 0 };
+  private readonly st: CrcState;
+
+  /** Starts from `initial` (a CRC of earlier bytes, to resume from), default 0. */
+  constructor(initial = 0n) {
+    this.st = { lo: Number(initial & 0xffffffffn), hi: Number((initial >> 32n) & 0xffffffffn) };
+  }
 
   update(data: Uint8Array, start = 0, end = data.length): this {
     updateFast(this.st, data, start, end);
