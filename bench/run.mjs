@@ -1,17 +1,20 @@
 #!/usr/bin/env node
-// pnpm bench [-- --only aof|rdb|stream|writer|replay|analysis] [--size-mb N] [--runs N] [--timeout-s N] [--no-build] [--regen]
+// pnpm bench [-- --only aof|rdb|stream|writer|replay|analysis|micro] [--size-mb N] [--runs N] [--timeout-s N] [--no-build] [--regen]
+//            [--cores 1,2]
 //
 // Measures our CLI tools against the reference tools of Debian's redis-tools on the same generated inputs, in the
 // same run: wall time (process.hrtime) and peak RSS (VmHWM from /proc/<pid>/status, polled every 20 ms).
 //   aof:    aof-tool check   vs redis-check-aof   on a generated valid AOF (default >= 1 GB)
-//   rdb:    rdb-tool check / rdb-tool dump --format jsonl  vs redis-check-rdb  on an RDB written by redis-server
-//           (default >= 500 MB)
+//   rdb:    rdb-tool check / dump (jsonl and resp, canonical and file order)  vs redis-check-rdb  on an RDB written
+//           by redis-server (default >= 500 MB; --rdb-size-mb 2048 for a 2 GB one); --cores 1,2 runs ours under
+//           taskset -c 0 and -c 0-1 (rows per core count, with the speed-up)
 //   stream: rdb-tool check / dump (jsonl and resp, canonical and file order)  vs redis-check-rdb  on an RDB of ONE
 //           stream whose consumer group has a million consumers, each owning pending entries (written by redis-server)
 //   writer: rdb-tool convert big.jsonl out.rdb, rdb-tool convert in.rdb out.rdb --rdb-version 9
 //           vs redis-server loading that RDB + SAVE
 //   replay: aof-tool rewrite / aof-tool to-rdb  vs redis-server loading a multi-part AOF dir + BGREWRITEAOF
 //           (default ~300 MB of AOF whose data mostly survives); peak RSS against redis-server's RSS after load
+//   micro:  (only with --only micro) bench/micro.mjs: MB/s of each CRC64 and LZF implementation
 // Inputs are generated into bench/data/ (git-ignored) and reused while they exist.
 // Writes bench/results.json and bench/results.md. A missing or failing tool is reported in its row, never fatal.
 import { spawnSync } from 'node:child_process';
@@ -29,7 +32,7 @@ import { killAllChildren, measure, readCpuS, readPeakRss } from './lib/measure.m
 import { killAllServers, redisLog, startRedis, stopRedis } from './lib/redis.mjs';
 
 const MB = 1 << 20;
-const SUITES = ['aof', 'rdb', 'stream', 'writer', 'replay', 'analysis'];
+const SUITES = ['aof', 'rdb', 'stream', 'writer', 'replay', 'analysis', 'micro'];
 const TMP_DIR = path.join(DATA_DIR, 'tmp');
 // BENCH_AOF_TOOL / BENCH_RDB_TOOL: another bin script to measure (e.g. a second checkout), run as a program (the bin
 // scripts start node themselves, with their memory settings).
@@ -40,16 +43,16 @@ const RDB_TOOL = process.env.BENCH_RDB_TOOL ? path.resolve(process.env.BENCH_RDB
 function usage(msg) {
   if (msg) process.stderr.write(`bench: ${msg}\n`);
   process.stderr.write(
-    'usage: pnpm bench [-- --only aof|rdb|stream|writer|replay|analysis[,...]] [--size-mb N] [--aof-size-mb N] [--rdb-size-mb N]\n' +
+    'usage: pnpm bench [-- --only aof|rdb|stream|writer|replay|analysis|micro[,...]] [--size-mb N] [--aof-size-mb N] [--rdb-size-mb N]\n' +
       '                  [--replay-size-mb N] [--stream-consumers N] [--runs N] [--timeout-s N] [--max-rss-mb N] [--no-build]\n' +
-      '                  [--regen]\n' +
+      '                  [--regen] [--cores N,M (rdb suite: our tools under taskset -c, per core count)]\n' +
       '                  [--keep-outputs]\n',
   );
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const o = { only: [...SUITES], aofMB: 1024, rdbMB: 500, replayMB: 300, streamConsumers: 1_000_000, runs: 1, timeoutS: 1800, maxRssMB: 6144, build: true, regen: false, keep: false };
+  const o = { only: SUITES.filter((s) => s !== 'micro'), aofMB: 1024, rdbMB: 500, replayMB: 300, streamConsumers: 1_000_000, runs: 1, timeoutS: 1800, maxRssMB: 6144, build: true, regen: false, keep: false };
   const num = (v, name) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) usage(`${name} needs a positive number, got ${JSON.stringify(v)}`);
@@ -70,7 +73,10 @@ function parseArgs(argv) {
     else if (a === '--runs') o.runs = Math.round(num(next(), a));
     else if (a === '--timeout-s') o.timeoutS = num(next(), a);
     else if (a === '--max-rss-mb') o.maxRssMB = num(next(), a);
-    else if (a === '--no-build') o.build = false;
+    else if (a === '--cores') {
+      o.cores = next().split(',').map((v) => Math.round(num(v, a)));
+      if (o.cores.some((n) => n > os.cpus().length)) usage(`--cores: this machine has ${os.cpus().length} cores`);
+    } else if (a === '--no-build') o.build = false;
     else if (a === '--regen') o.regen = true;
     else if (a === '--keep-outputs') o.keep = true;
     else if (a === '-h' || a === '--help') usage();
@@ -372,22 +378,48 @@ async function suiteRdb(opts, inputs) {
   warm(file);
   const check = toolAvailable(RDB_TOOL, 'check');
   const dump = toolAvailable(RDB_TOOL, 'dump');
-  const [ref, c, d] = await benchRows([
-    { row: { suite: 'rdb', name: 'redis-check-rdb', kind: 'reference' }, cmd: 'redis-check-rdb', args: [file], stdout: 'capture' },
-    { row: { suite: 'rdb', name: 'rdb-tool check', kind: 'ours' }, cmd: RDB_TOOL, args: ['check', file], stdout: 'capture', unavailable: check.ok ? undefined : check.why },
-    { row: { suite: 'rdb', name: 'rdb-tool dump --format jsonl', kind: 'ours' }, cmd: RDB_TOOL, args: ['dump', file, '--format', 'jsonl'], stdout: 'ignore', unavailable: dump.ok ? undefined : dump.why },
-    // The canonical order needs an external sort; file order shows the parser's own cost (when supported).
-    ...(dump.ok && /--order/.test(dump.help)
-      ? [{ row: { suite: 'rdb', name: 'rdb-tool dump --format jsonl --order file', kind: 'ours' }, cmd: RDB_TOOL, args: ['dump', file, '--format', 'jsonl', '--order', 'file'], stdout: 'ignore' }]
-      : []),
-  ], opts);
-  const extra = results.slice(-1)[0]?.name.endsWith('--order file') ? results.slice(-1)[0] : null;
-  compare(c, ref, { text: '≤ 1× time, < 200 MB', maxTimeRatio: 1, maxRssMB: 200 });
-  compare(d, ref, { text: '< 200 MB', maxRssMB: 200 });
-  if (extra) compare(extra, ref, { text: '< 200 MB', maxRssMB: 200 });
-  for (const r of [ref, c, d, extra]) if (r && r.status === 'ok') {
+  const order = dump.ok && /--order/.test(dump.help);
+  // Our rows; with --cores N,M each is run under `taskset -c 0..N-1` per core count (the reference is
+  // single-threaded and runs as it is): the rows then show what a second core gives (check's CRC thread, dump's
+  // writer and sort threads).
+  const ours = [
+    ['rdb-tool check', ['check', file], 'capture', check],
+    ['rdb-tool dump --format jsonl', ['dump', file, '--format', 'jsonl'], 'ignore', dump],
+    ...(order ? [['rdb-tool dump --format jsonl --order file', ['dump', file, '--format', 'jsonl', '--order', 'file'], 'ignore', dump]] : []),
+    ['rdb-tool dump --format resp', ['dump', file, '--format', 'resp'], 'ignore', dump],
+    ...(order ? [['rdb-tool dump --format resp --order file', ['dump', file, '--format', 'resp', '--order', 'file'], 'ignore', dump]] : []),
+  ];
+  const specs = [{ row: { suite: 'rdb', name: 'redis-check-rdb', kind: 'reference' }, cmd: 'redis-check-rdb', args: [file], stdout: 'capture' }];
+  for (const [name, args, stdout, avail] of ours) {
+    for (const n of opts.cores ?? [null]) {
+      const spec = { row: { suite: 'rdb', name, kind: 'ours' }, cmd: RDB_TOOL, args, stdout, unavailable: avail.ok ? undefined : avail.why };
+      if (n !== null) {
+        spec.row.name = `${name} (${n} core${n > 1 ? 's' : ''})`;
+        spec.row.cores = n;
+        spec.cmd = 'taskset';
+        spec.args = ['-c', n === 1 ? '0' : `0-${n - 1}`, RDB_TOOL, ...args];
+      }
+      specs.push(spec);
+    }
+  }
+  const [ref, ...rows] = await benchRows(specs, opts);
+  for (const r of rows) {
+    if (r.name.startsWith('rdb-tool check')) compare(r, ref, { text: '≤ 0.5× time, < 100 MB', maxTimeRatio: 0.5, maxRssMB: 100 });
+    else compare(r, ref, { text: '< 200 MB', maxRssMB: 200 });
+  }
+  for (const r of [ref, ...rows]) if (r.status === 'ok') {
     r.mbPerS = meta.bytes / MB / r.wallS;
     r.keysPerS = meta.keys / r.wallS;
+  }
+  // per core count: the speed-up of each of our commands from its first core count to the others
+  if (opts.cores && opts.cores.length > 1) {
+    for (let k = 0; k < rows.length; k += opts.cores.length) {
+      const base = rows[k];
+      for (let j = 1; j < opts.cores.length; j++) {
+        const r = rows[k + j];
+        if (base.status === 'ok' && r?.status === 'ok') r.note = [r.note, `${(base.wallS / r.wallS).toFixed(2)}× the speed of ${opts.cores[0]} core${opts.cores[0] > 1 ? 's' : ''}`].filter(Boolean).join('; ');
+      }
+    }
   }
 }
 
@@ -902,6 +934,13 @@ async function suiteReplay(opts, inputs) {
   else log(`  outputs kept in ${path.relative(REPO_ROOT, work)}`);
 }
 
+/** bench/micro.mjs: MB/s of the CRC64 and LZF implementations (printed, not in the results table). */
+async function suiteMicro() {
+  log('micro: node bench/micro.mjs');
+  const r = spawnSync(process.execPath, [path.join(BENCH_DIR, 'micro.mjs')], { stdio: 'inherit', cwd: REPO_ROOT });
+  if (r.status !== 0) throw new Error(`bench/micro.mjs exited ${r.status}`);
+}
+
 // ---------------------------------------------------------------------------------------------- report
 function fmtRow(r) {
   const ok = r.status === 'ok';
@@ -1027,7 +1066,7 @@ async function main() {
   startStamp = buildStamp();
 
   const inputs = {};
-  const suites = { aof: suiteAof, rdb: suiteRdb, stream: suiteStream, writer: suiteWriter, replay: suiteReplay, analysis: suiteAnalysis };
+  const suites = { aof: suiteAof, rdb: suiteRdb, stream: suiteStream, writer: suiteWriter, replay: suiteReplay, analysis: suiteAnalysis, micro: suiteMicro };
   for (const s of SUITES) {
     if (!opts.only.includes(s)) continue;
     try {
@@ -1039,6 +1078,7 @@ async function main() {
   }
   env.loadavgEnd = loadavg();
   env.totalS = (Date.now() - tStart) / 1000;
+  if (opts.only.every((s) => s === 'micro')) return; // printed only: results.json and results.md are left as they are
 
   // A partial run (--only) keeps the other suites' rows of the previous results.json, marked with their date.
   const stamp = env.date;

@@ -17,11 +17,8 @@ export function lzfDecompress(input: Uint8Array, outLength: number, out?: Uint8A
       const run = ctrl + 1;
       if (op + run > outLength) throw new BytesError('corrupt', 'LZF literal run overflows the declared length', { offset: ip - 1 });
       if (ip + run > inEnd) throw new BytesError('corrupt', 'LZF literal run reads past the compressed data', { offset: ip - 1 });
-      if (run < 16) {
-        for (let k = 0; k < run; k++) dst[op + k] = input[ip + k];
-      } else {
-        dst.set(input.subarray(ip, ip + run), op);
-      }
+      // at most 32 bytes: a loop beats subarray + set (which allocates a view)
+      for (let k = 0; k < run; k++) dst[op + k] = input[ip + k];
       ip += run;
       op += run;
     } else {
@@ -37,7 +34,9 @@ export function lzfDecompress(input: Uint8Array, outLength: number, out?: Uint8A
       if (back > op) throw new BytesError('corrupt', 'LZF back reference points before the start of the output', { offset: at });
       if (op + len > outLength) throw new BytesError('corrupt', 'LZF back reference overflows the declared length', { offset: at });
       let ref = op - back;
-      if (back >= len) {
+      // copyWithin's call costs more than a byte loop below ~64 bytes (most back references are short); an
+      // overlapping one (back < len) must go byte by byte anyway
+      if (back >= len && len >= 64) {
         dst.copyWithin(op, ref, ref + len);
         op += len;
       } else {

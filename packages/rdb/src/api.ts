@@ -1,8 +1,11 @@
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { readFileChunks, type ReadChunksOptions } from '@redis-persist/fsio';
 import type { KeyType, KeyValue } from '@redis-persist/keyspace';
 import { RdbError, type RdbErrorCode } from './errors.js';
 import { describeRdbType, rdbTypeName } from '@redis-persist/rdb-format';
 import { DONE, NEED_MORE, RdbParser } from './parser.js';
+import { FileCrcThread, fileCrc, fileCrcThreadAvailable } from './file-crc.js';
 import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
 
 /** Where an RDB can come from. */
@@ -163,7 +166,31 @@ export interface CheckRdbOptions {
   onProgress?: (bytes: number) => void;
   /** Time used to count already-expired keys (default now). */
   now?: number;
+  /**
+   * Compute the CRC64 in a worker thread that reads the file by itself while this thread parses (same report).
+   * Only for a path to a regular file. `true`: whenever it can; `'auto'`: when the file is at least 32 MiB and
+   * more than one core is available to the process (on one core the thread only adds its start-up and a second
+   * read); `false` (default): never.
+   */
+  checksumThread?: boolean | 'auto';
 }
+
+const THREAD_MIN_BYTES = 32 << 20;
+
+/** The checksum thread for this check, or null to compute the CRC in the parser. */
+async function startCrcThread(source: RdbSource, mode: CheckRdbOptions['checksumThread']): Promise<FileCrcThread | null> {
+  if (!mode || typeof source !== 'string' || !fileCrcThreadAvailable()) return null;
+  if (mode === 'auto' && availableParallelism() < 2) return null;
+  const st = await stat(source).catch(() => null);
+  if (!st?.isFile() || (mode === 'auto' && st.size < THREAD_MIN_BYTES)) return null;
+  try {
+    return new FileCrcThread(source, Math.max(0, st.size - 8));
+  } catch {
+    return null;
+  }
+}
+
+const hex64 = (v: bigint): string => v.toString(16).padStart(16, '0');
 
 function text(b: Uint8Array): string {
   return Buffer.from(b).toString('utf8');
@@ -187,7 +214,10 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
     ok: false, file, size: 0, version: null, magic: null, aux: {}, dbs: [], keys: 0, functions: [], modules: [],
     checksum: null, reachedOffset: 0, endOffset: null, trailingBytes: 0, warnings: [],
   };
-  const parser = new RdbParser({ values: false, skipEmpty: false, file, limits: options.limits });
+  const crcThread = await startCrcThread(source, options.checksumThread);
+  const parser = crcThread
+    ? new RdbParser({ values: false, skipEmpty: false, file, limits: options.limits, computeChecksum: false, verifyChecksum: false })
+    : new RdbParser({ values: false, skipEmpty: false, file, limits: options.limits });
   const it = rdbSourceChunks(source)[Symbol.asyncIterator]();
   // keys are counted per RDB type byte (in order of first appearance); byType/byEncoding are built at the end
   interface DbAcc {
@@ -278,12 +308,24 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
           }
           break;
         }
-        case 'end':
-          report.checksum = r.checksum;
+        case 'end': {
+          let { checksum, computed } = r;
+          if (crcThread && checksum !== 'absent') {
+            // the parser left the CRC to the thread: the same verdict and message as the parser's own check
+            const end = r.offset + 1;
+            computed = hex64(await crcThread.crcAt(end).catch(() => fileCrc(source as string, end)));
+            if (BigInt(`0x${r.stored}`) === 0n) checksum = 'disabled';
+            else if (r.stored !== computed) {
+              const init = { offset: end, expected: `CRC64 ${computed}` };
+              throw new RdbError('checksum', `wrong RDB checksum: file says ${r.stored}, content gives ${computed}`, file === undefined ? init : { ...init, file });
+            } else checksum = 'ok';
+          }
+          report.checksum = checksum;
           report.storedChecksum = r.stored;
-          report.computedChecksum = r.computed;
+          report.computedChecksum = computed;
           report.endOffset = r.endOffset;
           break;
+        }
         default:
           break;
       }
@@ -318,6 +360,7 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
       }
     }
   } finally {
+    crcThread?.stop();
     await it.return?.();
   }
   const lastKey = parser.lastKey;

@@ -108,6 +108,7 @@ interface ParserConfig {
   chunk: number;
   pendingByConsumer: boolean;
   verifyChecksum: boolean;
+  computeChecksum: boolean;
   salvage: boolean;
   onSkip: ((skip: RdbSkip) => void) | null;
   maxSalvage: number;
@@ -243,6 +244,7 @@ export class RdbParser {
       chunk: options.chunkElements && options.chunkElements > 0 ? options.chunkElements : 0,
       pendingByConsumer: options.streamPendingOrder === 'consumer',
       verifyChecksum: options.verifyChecksum ?? true,
+      computeChecksum: options.computeChecksum ?? true,
       salvage: options.salvage ?? false,
       onSkip: options.onSkip ?? null,
       maxSalvage: options.limits?.maxSalvageBytes ?? 256 * 1024 * 1024,
@@ -369,7 +371,7 @@ export class RdbParser {
     const q = this.q;
     const at = q.offset;
     if (at > this.crcDone) {
-      this.crc.update(q.buf, q.start - (at - this.crcDone), q.start);
+      if (this.cfg.computeChecksum) this.crc.update(q.buf, q.start - (at - this.crcDone), q.start);
       this.crcDone = at;
     }
   }

@@ -79,6 +79,12 @@ export interface ParseRdbOptions {
    */
   verifyChecksum?: boolean;
   /**
+   * `false`: do not compute the CRC64 (someone else does, e.g. checkRdb's checksum thread); the end record's
+   * `computed` is then meaningless (0) and, with `verifyChecksum: false`, its `checksum` says only `disabled` or
+   * `mismatch` from the stored value. Default true.
+   */
+  computeChecksum?: boolean;
+  /**
    * Go on after a damaged key where the file's framing allows: when a key's value is corrupt inside (a ziplist,
    * listpack, intset, LZF string, quicklist node, duplicate member, bad score...) but its lengths still say where
    * it ends, the key is skipped (reported to {@link onSkip}) and parsing continues at the next record. Where the

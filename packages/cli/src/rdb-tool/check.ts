@@ -115,7 +115,7 @@ export const rdbCheckTool: BatchTool<RdbCheckReport> = {
     const st = await stat(file).catch(() => null);
     const progress = new Progress(`checking ${file}`, st?.size ?? 0);
     try {
-      const report = await checkRdb(file, { onProgress: (n) => progress.update(n) });
+      const report = await checkRdb(file, { onProgress: (n) => progress.update(n), checksumThread: 'auto' });
       return rdbChecked(report, st?.isFile() ?? false);
     } finally {
       progress.done();
