@@ -146,6 +146,11 @@ export type ConvertInput =
 export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp'): AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece> {
   if (input.format === 'aof') return input.replayed.keyspace.records();
   if (input.format === 'jsonl') return readKeyspaceJsonl(input.source, { file: input.file });
-  // JSON Lines output streams a huge collection in pieces (its elements externally sorted where needed)
-  return rdbKeyspaceRecords(input.source, { file: input.file, onDamage: input.onDamage, ...(to === 'jsonl' ? { chunkElements: 10_000 } : {}) });
+  // JSON Lines output streams a huge collection in pieces (its elements externally sorted where needed); the RDB
+  // writer encodes a big collection's pieces as they come (its body waiting in a temp file past 8 MiB)
+  return rdbKeyspaceRecords(input.source, {
+    file: input.file,
+    onDamage: input.onDamage,
+    ...(to === 'jsonl' ? { chunkElements: 10_000 } : to === 'rdb' ? { chunkElements: 1_000 } : {}),
+  });
 }
