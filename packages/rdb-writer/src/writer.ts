@@ -1,9 +1,9 @@
-import { Crc64 } from '@redis-persist/bytes';
+import { Crc64, lzfCompress } from '@redis-persist/bytes';
 import { RdbOpcode } from '@redis-persist/rdb-format';
 import { AtomicFile, type AtomicFileOptions } from '@redis-persist/fsio';
 import type { FunctionRecord, KeyRecord, KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { RdbWriterError, describeKey } from './errors.js';
-import { ValueEncoder } from './object.js';
+import { RdbType, ValueEncoder } from './object.js';
 import { ValueInPieces } from './pieces.js';
 import { ByteSink, writeLen, writeStr } from './sink.js';
 import { type RdbThresholds, type Target, resolveTarget, resolveThresholds } from './target.js';
@@ -267,6 +267,10 @@ export class RdbWriter {
       open = null;
     }
     if (open === null && !rec.partial) {
+      if (isBigString(rec)) {
+        yield* this.bigString(rec);
+        return;
+      }
       const b = this.record(rec);
       if (b.length) yield b;
       return;
@@ -321,6 +325,41 @@ export class RdbWriter {
     } finally {
       r.body.dispose();
     }
+  }
+
+  /**
+   * A string key of more than 1 MiB: its header, then the (compressed) bytes as a chunk of their own, instead of
+   * copies of them in the value sink and the output sink (which held four times the string).
+   */
+  private *bigString(rec: KeyRecord & { type: 'string' }): Generator<Uint8Array> {
+    this.checkKey(rec);
+    const { db, key } = rec;
+    const data = rec.value;
+    const s = this.sink;
+    try {
+      this.checkExpiry(rec);
+      if (data.length > 0xffffffff && !this.target.len64) {
+        throw new RdbWriterError('unsupported', `a string of ${data.length} bytes needs RDB 8+`, { feature: '64-bit-length' });
+      }
+    } catch (err) {
+      const b = this.keyFailed(err, db, key, this.bytesWritten);
+      if (b.length) yield b;
+      return;
+    }
+    // as writeStr: LZF when it saves at least 4 bytes, else raw
+    const packed = this.compress ? lzfCompress(data, data.length - 4) : null;
+    this.keyHead(rec, RdbType.STRING);
+    if (packed !== null) {
+      s.u8(0xc3);
+      writeLen(s, packed.length);
+      writeLen(s, data.length);
+    } else writeLen(s, data.length);
+    yield this.out();
+    const body = packed ?? data;
+    this.crc.update(body);
+    this.bytesWritten += body.length;
+    this.keys++;
+    yield body;
   }
 
   /** One key: SELECTDB when the db changes, expiry, type, key, value. */
@@ -379,6 +418,13 @@ export class RdbWriter {
 
 const CHUNK = 64 * 1024;
 
+/** Strings above this are written as a header and their bytes, uncopied. */
+const BIG_STRING = 1 << 20;
+
+function isBigString(rec: KeyspacePiece): rec is KeyspacePiece & { kind: 'key'; type: 'string' } {
+  return rec.kind === 'key' && rec.type === 'string' && rec.value instanceof Uint8Array && rec.value.length > BIG_STRING;
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
@@ -404,8 +450,9 @@ export async function* writeRdb(
       const r = isSync ? (it as Iterator<KeyspacePiece>).next() : await it.next();
       if (r.done) break;
       const rec = r.value;
-      if (rec.partial || writer.inPieces) {
-        // a key in pieces: its bytes come at its last piece, a huge body in chunks yielded as they come
+      if (rec.partial || writer.inPieces || isBigString(rec)) {
+        // a key in pieces: its bytes come at its last piece, a huge body in chunks yielded as they come (a huge
+      // string: its header, then its bytes)
         for (const bytes of writer.piece(rec)) {
           parts.push(bytes);
           size += bytes.length;

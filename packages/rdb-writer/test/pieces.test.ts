@@ -5,8 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { KeyRecord, KeyValue, KeyspacePiece, KeyspaceRecord, StreamValue } from '@redis-persist/keyspace';
-import { writeRdb, type RdbWriteOptions } from '@redis-persist/rdb-writer';
+import type { KeyValue, KeyspacePiece, KeyspaceRecord, StreamValue } from '@redis-persist/keyspace';
+
+type KeyRecord = Extract<KeyspaceRecord, { kind: 'key' }>;
+import { RdbWriter, writeRdb, type RdbWriteOptions } from '@redis-persist/rdb-writer';
 
 const b = (s: string) => Buffer.from(s);
 
@@ -85,7 +87,7 @@ function values(seed: number): KeyRecord[] {
       value: Array.from({ length: 2500 }, (_, i) => ({ field: b(`f${i}`), value: b(`v${i}`), expireAt: i === 2400 ? 4102444800000 + i : null })),
     }),
   );
-  const entries = Array.from({ length: 1200 }, (_, i) => ({ id: `${1000 + i}-${i % 3}`, fields: [[b('a'), b(String(i))], ...(i % 5 === 0 ? [[b('b'), b('x')]] : [])] as [Uint8Array, Uint8Array][] }));
+  const entries = Array.from({ length: 1200 }, (_, i) => ({ id: `${1000 + i}-${i % 3}`, fields: [[b('a'), b(String(i))], ...(i % 5 === 0 ? [[b('b'), b('x')]] : [])] as unknown as [Uint8Array, Uint8Array][] }));
   recs.push(
     key('stream', {
       type: 'stream',
@@ -165,5 +167,23 @@ describe('keys in pieces', () => {
     const pairs: [Uint8Array, number][] = Array.from({ length: 2000 }, (_, i) => [b(`m${i}`), 5000 - i]);
     pairs[1500] = [b('bad'), Number.NaN];
     await expect(collect(cut(key('zs', { type: 'zset', value: pairs }), 1000), { rdbVersion: 10 })).rejects.toThrow(/"zs".*NaN score|NaN score/);
+  });
+});
+
+describe('strings of more than 1 MiB', () => {
+  it('are written as a header and their bytes: what the value encoder writes', async () => {
+    const r = rng(3);
+    const random = Buffer.from(Array.from({ length: (1 << 20) + 5 }, () => Math.floor(r() * 256)));
+    const text = Buffer.from('abcdefgh'.repeat(300_000));
+    const half = Buffer.concat([text.subarray(0, 700_000), random.subarray(0, 700_000)]);
+    const recs: KeyRecord[] = [key('random', { type: 'string', value: random }, 4102444800000), key('text', { type: 'string', value: text }), key('half', { type: 'string', value: half })];
+    for (const t of [{ rdbVersion: 10 }, { rdbVersion: 10, compress: false }, { rdbVersion: 3 }]) {
+      // the reference: RdbWriter.key(), which encodes through the value sink
+      const w = new RdbWriter({ ...t, defaultAux: false });
+      const ref = Buffer.concat([w.header(), ...recs.map((x) => w.key(x)), w.end()]);
+      const parts: Uint8Array[] = [];
+      for await (const c of writeRdb(recs, { ...t, defaultAux: false })) parts.push(c);
+      expect(Buffer.concat(parts).equals(ref)).toBe(true);
+    }
   });
 });
