@@ -26,6 +26,7 @@ import {
 } from './lib/common.mjs';
 import { AOF_GENERATOR_VERSION, generateAof } from './lib/gen-aof.mjs';
 import { STREAM_RDB_GENERATOR_VERSION, generateStreamRdb } from './lib/gen-stream-rdb.mjs';
+import { HUGE_RDB_GENERATOR_VERSION, generateHugeRdb } from './lib/gen-huge-rdb.mjs';
 import { RDB_GENERATOR_VERSION, generateRdb } from './lib/gen-rdb.mjs';
 import { REPLAY_AOF_BASENAME, REPLAY_AOF_DIRNAME, REPLAY_GENERATOR_VERSION, REPLAY_INCR_FILE, generateReplayAof } from './lib/gen-replay.mjs';
 import { killAllChildren, measure, readCpuS, readPeakRss } from './lib/measure.mjs';
@@ -46,13 +47,14 @@ function usage(msg) {
     'usage: pnpm bench [-- --only aof|rdb|stream|writer|replay|analysis|micro[,...]] [--size-mb N] [--aof-size-mb N] [--rdb-size-mb N]\n' +
       '                  [--replay-size-mb N] [--stream-consumers N] [--runs N] [--timeout-s N] [--max-rss-mb N] [--no-build]\n' +
       '                  [--regen] [--cores N,M (rdb suite: our tools under taskset -c, per core count)]\n' +
+      '                  [--huge-list N] [--huge-hash N] [--huge-string-mb N] [--no-huge]\n' +
       '                  [--keep-outputs]\n',
   );
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const o = { only: SUITES.filter((s) => s !== 'micro'), aofMB: 1024, rdbMB: 500, replayMB: 300, streamConsumers: 1_000_000, runs: 1, timeoutS: 1800, maxRssMB: 6144, build: true, regen: false, keep: false };
+  const o = { only: SUITES.filter((s) => s !== 'micro'), aofMB: 1024, rdbMB: 500, replayMB: 300, streamConsumers: 1_000_000, hugeList: 20_000_000, hugeHash: 5_000_000, hugeStringMB: 500, runs: 1, timeoutS: 1800, maxRssMB: 6144, build: true, regen: false, keep: false };
   const num = (v, name) => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) usage(`${name} needs a positive number, got ${JSON.stringify(v)}`);
@@ -70,6 +72,10 @@ function parseArgs(argv) {
     else if (a === '--rdb-size-mb') o.rdbMB = num(next(), a);
     else if (a === '--replay-size-mb') o.replayMB = num(next(), a);
     else if (a === '--stream-consumers') o.streamConsumers = Math.round(num(next(), a));
+    else if (a === '--huge-list') o.hugeList = Math.round(num(next(), a));
+    else if (a === '--huge-hash') o.hugeHash = Math.round(num(next(), a));
+    else if (a === '--huge-string-mb') o.hugeStringMB = num(next(), a);
+    else if (a === '--no-huge') o.hugeList = 0;
     else if (a === '--runs') o.runs = Math.round(num(next(), a));
     else if (a === '--timeout-s') o.timeoutS = num(next(), a);
     else if (a === '--max-rss-mb') o.maxRssMB = num(next(), a);
@@ -629,6 +635,74 @@ async function suiteWriter(opts, inputs) {
   };
   await convertRow('rdb-tool convert JSONL → RDB', jsonl, []);
   await convertRow('rdb-tool convert RDB → RDB v9', file, ['--rdb-version', '9']);
+  if (!opts.keep) rmTemp(outDir);
+  if (opts.hugeList > 0) await hugeKeyRows(opts, inputs);
+}
+
+async function ensureHugeRdb(opts) {
+  const name = `bench-huge-${opts.hugeList}l-${opts.hugeHash}h-${opts.hugeStringMB}mb.v${HUGE_RDB_GENERATOR_VERSION}.rdb`;
+  const file = path.join(DATA_DIR, name);
+  const metaFile = file + '.meta.json';
+  const meta = readJson(metaFile);
+  if (!opts.regen && meta && meta.generator === HUGE_RDB_GENERATOR_VERSION && meta.bytes === fileSize(file)) {
+    log(`huge-key RDB input: ${path.relative(REPO_ROOT, file)} (${fmtMB(meta.bytes)} MB, cached)`);
+    return { file, meta };
+  }
+  fs.mkdirSync(TMP_DIR, { recursive: true });
+  log(`generating an RDB of huge keys with redis-server -> ${path.relative(REPO_ROOT, file)}`);
+  const t0 = Date.now();
+  const partial = file + '.partial';
+  partials.add(partial);
+  const dir = mkTemp('hugegen-');
+  let stats;
+  try {
+    stats = await generateHugeRdb(partial, { listElements: opts.hugeList, hashFields: opts.hugeHash, stringBytes: Math.round(opts.hugeStringMB * MB), dir, onProgress: (p) => log(`  ${p}`) });
+  } finally {
+    rmTemp(dir);
+  }
+  fs.renameSync(partial, file);
+  partials.delete(partial);
+  const m = { generator: HUGE_RDB_GENERATOR_VERSION, bytes: fileSize(file), ...stats, generateS: (Date.now() - t0) / 1000 };
+  log(`  huge-key RDB: ${fmtMB(m.bytes)} MB, generated in ${m.generateS.toFixed(1)} s`);
+  writeJson(metaFile, m);
+  return { file, meta: m };
+}
+
+/**
+ * One list of 20M elements, one hash of 5M fields, one string of 500 MB (written by redis-server): the peak RSS of
+ * each conversion whatever the largest key (issue 16: <= 150 MiB; values stream into the writer in pieces).
+ */
+async function hugeKeyRows(opts, inputs) {
+  const { file, meta } = await ensureHugeRdb(opts);
+  inputs.huge = { file: path.relative(REPO_ROOT, file), bytes: meta.bytes, listElements: meta.listElements, hashFields: meta.hashFields, stringBytes: meta.stringBytes };
+  warm(file);
+  const outDir = mkTemp('huge-');
+  const convert = toolAvailable(RDB_TOOL, 'convert');
+  const toAof = toolAvailable(RDB_TOOL, 'to-aof');
+  const dump = toolAvailable(RDB_TOOL, 'dump');
+  const out = (n) => path.join(outDir, n);
+  const clean = () => {
+    for (const n of fs.readdirSync(outDir)) fs.rmSync(path.join(outDir, n), { recursive: true, force: true });
+  };
+  const row = (name, args, avail, stdout = 'capture') => ({
+    row: { suite: 'writer', name: `huge keys: ${name}`, kind: 'ours' },
+    cmd: RDB_TOOL,
+    args,
+    stdout,
+    unavailable: avail.ok ? undefined : avail.why,
+    after: clean,
+  });
+  const rows = await benchRows([
+    row('convert RDB → RDB', ['convert', file, out('a.rdb')], convert),
+    row('convert RDB → RDB v9', ['convert', file, out('b.rdb'), '--rdb-version', '9'], convert),
+    row('to-aof', ['to-aof', file, out('c.aof')], toAof),
+    row('dump --format jsonl --order file', ['dump', file, '--format', 'jsonl', '--order', 'file'], dump, 'ignore'),
+    row('dump --format resp --order file', ['dump', file, '--format', 'resp', '--order', 'file'], dump, 'ignore'),
+  ], opts);
+  for (const r of rows) {
+    compare(r, null, { text: '< 150 MiB', maxRssMB: 150 });
+    r.note = [r.note, `RDB ${fmtMB(meta.bytes)} MB: list ${meta.listElements}, hash ${meta.hashFields}, string ${fmtMB(meta.stringBytes)} MB`].filter(Boolean).join('; ');
+  }
   if (!opts.keep) rmTemp(outDir);
 }
 

@@ -161,11 +161,12 @@ export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp'
     const all = readKeyspaceJsonl(input.source, { file: input.file });
     return filter.passesAll ? all : filterRecords(all, filter);
   }
-  // JSON Lines output streams a huge collection in pieces (its elements externally sorted where needed)
+  // JSON Lines output streams a huge collection in pieces (its elements externally sorted where needed); the RDB
+  // writer encodes a big collection's pieces as they come (its body waiting in a temp file past 8 MiB)
   return rdbKeyspaceRecords(input.source, {
     file: input.file,
     onDamage: input.onDamage,
-    ...(to === 'jsonl' ? { chunkElements: 10_000 } : {}),
+    ...(to === 'jsonl' ? { chunkElements: 10_000 } : to === 'rdb' ? { chunkElements: 1_000 } : {}),
     ...(filter.passesAll ? {} : { filter, functions: false }),
   });
 }

@@ -94,7 +94,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** Listpack / ziplist node size limit for `list-max-listpack-size` (FORMATS §4.6). */
-function listNodeLimit(fill: number): { bytes: number; entries: number } {
+export function listNodeLimit(fill: number): { bytes: number; entries: number } {
   if (fill < 0) return { bytes: [4096, 8192, 16384, 32768, 65536][Math.min(-fill, 5) - 1], entries: Infinity };
   return { bytes: 8192, entries: fill };
 }
@@ -394,6 +394,16 @@ export class ValueEncoder {
   /** @internal used by the stream encoder */
   listpack(): ListpackBuilder {
     return this.lp;
+  }
+
+  /** @internal used by the encoder of values in pieces */
+  ziplist(): ZiplistBuilder {
+    return this.zl;
+  }
+
+  /** @internal */
+  get context(): EncodeContext {
+    return this.ctx;
   }
 
   /** @internal */

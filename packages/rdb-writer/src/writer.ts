@@ -1,9 +1,10 @@
-import { Crc64 } from '@redis-persist/bytes';
+import { Crc64, lzfCompress } from '@redis-persist/bytes';
 import { RdbOpcode } from '@redis-persist/rdb-format';
 import { AtomicFile, type AtomicFileOptions } from '@redis-persist/fsio';
-import type { FunctionRecord, KeyRecord, KeyspaceRecord } from '@redis-persist/keyspace';
+import type { FunctionRecord, KeyRecord, KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { RdbWriterError, describeKey } from './errors.js';
-import { ValueEncoder } from './object.js';
+import { RdbType, ValueEncoder } from './object.js';
+import { ValueInPieces } from './pieces.js';
 import { ByteSink, writeLen, writeStr } from './sink.js';
 import { type RdbThresholds, type Target, resolveTarget, resolveThresholds } from './target.js';
 
@@ -41,6 +42,14 @@ export interface RdbWriteOptions {
   lossy?: boolean;
   /** Called for each key or function left out, or key written without some metadata (`lossy`). */
   onDrop?: (info: DropInfo) => void;
+  /**
+   * A key in pieces (`partial: true`, as the RDB parser's `chunkElements` hands them out) is encoded as its pieces
+   * come once its element count is past the compact encodings' limits; its encoded body waits for the last piece
+   * (the count goes before it) in memory up to this many bytes, then in a temporary file (default 8 MiB).
+   */
+  pieceMemoryBytes?: number;
+  /** Where that temporary file goes (default: the OS temp dir). */
+  tmpDir?: string;
   /** Called by {@link writeRdbFile} after each chunk (about 64 KiB) reaches the file. */
   onProgress?: (progress: { bytes: number; keys: number }) => void;
 }
@@ -72,7 +81,8 @@ export interface RdbWriteSummary {
 /**
  * Synchronous RDB encoder. Call {@link header} first, then {@link func}/{@link key} (or {@link record}) in any
  * order, then {@link end}; each returns the bytes to append to the file (fresh arrays the caller may keep).
- * A SELECTDB is emitted whenever the db changes; no RESIZEDB (it is only a hint, and the writer streams).
+ * Keys in pieces go through {@link piece} instead. A SELECTDB is emitted whenever the db changes; no RESIZEDB
+ * (it is only a hint, and the writer streams).
  */
 export class RdbWriter {
   readonly target: Target;
@@ -90,6 +100,8 @@ export class RdbWriter {
   private readonly compress: boolean;
   private db = -1;
   private state: 'new' | 'body' | 'done' = 'new';
+  /** The key whose pieces are coming (null: none); `pieces` null once it was dropped. */
+  private open: { head: KeyRecord; pieces: ValueInPieces | null } | null = null;
   private losses: { feature: string; message: string }[] = [];
 
   constructor(private readonly options: RdbWriteOptions = {}) {
@@ -171,51 +183,205 @@ export class RdbWriter {
     return this.out();
   }
 
-  /** One key: SELECTDB when the db changes, expiry, type, key, value. */
-  key(rec: KeyRecord): Uint8Array {
-    this.expectBody('key()');
+  /** A key's error, named after the key: thrown, or the key dropped (`dropUnsupported`) and nothing returned. */
+  private keyFailed(err: unknown, db: number, key: Uint8Array, offset: number): Uint8Array {
+    if (!(err instanceof RdbWriterError)) {
+      if (err instanceof RangeError) {
+        throw new RdbWriterError('invalid', `${describeKey(db, key)}: ${err.message}`, { db, key, offset });
+      }
+      throw err;
+    }
+    const wrapped = new RdbWriterError(err.code, `${describeKey(db, key)}: ${err.message}`, {
+      db,
+      key,
+      offset,
+      ...(err.feature !== undefined ? { feature: err.feature } : {}),
+    });
+    return this.drop({ kind: 'key', db, key, feature: err.feature ?? err.code, message: wrapped.message }, wrapped);
+  }
+
+  private checkKey(rec: KeyRecord): void {
     const { db, key } = rec;
     if (!Number.isInteger(db) || db < 0) throw new RdbWriterError('invalid', `db must be a non-negative integer, got ${db}`);
     if (!(key instanceof Uint8Array)) throw new RdbWriterError('invalid', `db ${db}: key is not a byte string`, { db });
-    const offset = this.bytesWritten;
+  }
+
+  private checkExpiry(rec: KeyRecord): void {
     const t = this.target;
+    if (rec.expireAt == null) return;
+    if (!Number.isSafeInteger(rec.expireAt)) throw new RdbWriterError('invalid', `expireAt ${rec.expireAt} is not an integer of ms`);
+    if (t.msExpire) return;
+    if (rec.expireAt % 1000 !== 0) {
+      throw new RdbWriterError(
+        'unsupported',
+        `a millisecond expiry (${rec.expireAt}) needs RDB 3+ (Redis 2.6+); RDB ${t.version} stores whole seconds`,
+        { feature: 'ms-expire' },
+      );
+    }
+    const secs = rec.expireAt / 1000;
+    if (secs < -2147483648 || secs > 2147483647) {
+      throw new RdbWriterError('unsupported', `expiry ${rec.expireAt} does not fit RDB ${t.version}'s 32-bit seconds`, {
+        feature: 'ms-expire',
+      });
+    }
+  }
+
+  /** SELECTDB when the db changes, expiry, type byte and key, into the sink. */
+  private keyHead(rec: KeyRecord, type: number): void {
+    const s = this.sink;
+    const { db, key } = rec;
+    if (db !== this.db) {
+      s.u8(RdbOpcode.SELECTDB);
+      writeLen(s, db);
+      this.db = db;
+    }
+    if (rec.expireAt != null) {
+      if (this.target.msExpire) {
+        s.u8(RdbOpcode.EXPIRETIME_MS);
+        s.i64le(rec.expireAt);
+      } else {
+        s.u8(RdbOpcode.EXPIRETIME);
+        s.i32le(rec.expireAt / 1000);
+      }
+    }
+    s.u8(type);
+    writeStr(s, key, this.compress);
+  }
+
+  /** True while a key's pieces are coming (its last piece not yet given to {@link piece}). */
+  get inPieces(): boolean {
+    return this.open !== null;
+  }
+
+  /** Leaves out the key whose pieces were coming (its last piece never came: a damaged input ended there). */
+  private abandon(): void {
+    this.open?.pieces?.dispose();
+    this.open = null;
+  }
+
+  /**
+   * A record that may be a piece of a key (`partial: true` on all but the last piece): yields nothing until the
+   * key's last piece, then the key's bytes in chunks (a huge value's body is read back from where it waited).
+   * Whole records give what {@link record} gives. A key whose pieces stop before the last one (the next record is
+   * another key, or {@link end} comes) is left out.
+   */
+  *piece(rec: KeyspacePiece): Generator<Uint8Array> {
+    this.expectBody('piece()');
+    let open = this.open;
+    if (open !== null && (rec.kind !== 'key' || rec.db !== open.head.db || !sameBytes(rec.key, open.head.key))) {
+      this.abandon();
+      open = null;
+    }
+    if (open === null && !rec.partial) {
+      if (isBigString(rec)) {
+        yield* this.bigString(rec);
+        return;
+      }
+      const b = this.record(rec);
+      if (b.length) yield b;
+      return;
+    }
+    if (rec.kind !== 'key') return;
+    if (open === null) {
+      this.checkKey(rec);
+      open = this.open = { head: rec, pieces: null };
+      try {
+        this.checkExpiry(rec);
+        open.pieces = new ValueInPieces(this.values, rec.type, this.options.pieceMemoryBytes ?? 8 << 20, this.options.tmpDir);
+      } catch (err) {
+        this.keyFailed(err, rec.db, rec.key, this.bytesWritten);
+      }
+    }
+    const pieces = open.pieces;
+    if (pieces !== null) {
+      try {
+        pieces.add(rec);
+      } catch (err) {
+        pieces.dispose();
+        open.pieces = null;
+        this.keyFailed(err, rec.db, rec.key, this.bytesWritten);
+      }
+    }
+    if (rec.partial) return;
+    this.open = null;
+    if (pieces === null) return;
+    const r = pieces.finish();
+    if ('whole' in r) {
+      const b = this.key({ ...open.head, ...r.whole } as KeyRecord);
+      if (b.length) yield b;
+      return;
+    }
+    try {
+      const s = this.sink;
+      this.keyHead(open.head, r.type);
+      try {
+        this.values.writeLen(s, r.count);
+      } catch (err) {
+        s.reset();
+        this.keyFailed(err, rec.db, rec.key, this.bytesWritten);
+        return;
+      }
+      yield this.out();
+      for (const c of r.body.drain()) {
+        this.crc.update(c);
+        this.bytesWritten += c.length;
+        yield c;
+      }
+      this.keys++;
+    } finally {
+      r.body.dispose();
+    }
+  }
+
+  /**
+   * A string key of more than 1 MiB: its header, then the (compressed) bytes as a chunk of their own, instead of
+   * copies of them in the value sink and the output sink (which held four times the string).
+   */
+  private *bigString(rec: KeyRecord & { type: 'string' }): Generator<Uint8Array> {
+    this.checkKey(rec);
+    const { db, key } = rec;
+    const data = rec.value;
+    const s = this.sink;
+    try {
+      this.checkExpiry(rec);
+      if (data.length > 0xffffffff && !this.target.len64) {
+        throw new RdbWriterError('unsupported', `a string of ${data.length} bytes needs RDB 8+`, { feature: '64-bit-length' });
+      }
+    } catch (err) {
+      const b = this.keyFailed(err, db, key, this.bytesWritten);
+      if (b.length) yield b;
+      return;
+    }
+    // as writeStr: LZF when it saves at least 4 bytes, else raw
+    const packed = this.compress ? lzfCompress(data, data.length - 4) : null;
+    this.keyHead(rec, RdbType.STRING);
+    if (packed !== null) {
+      s.u8(0xc3);
+      writeLen(s, packed.length);
+      writeLen(s, data.length);
+    } else writeLen(s, data.length);
+    yield this.out();
+    const body = packed ?? data;
+    this.crc.update(body);
+    this.bytesWritten += body.length;
+    this.keys++;
+    yield body;
+  }
+
+  /** One key: SELECTDB when the db changes, expiry, type, key, value. */
+  key(rec: KeyRecord): Uint8Array {
+    this.expectBody('key()');
+    this.checkKey(rec);
+    const { db, key } = rec;
+    const offset = this.bytesWritten;
     let type: number;
     this.valueSink.reset();
     this.losses = [];
     try {
-      if (rec.expireAt != null) {
-        if (!Number.isSafeInteger(rec.expireAt)) throw new RdbWriterError('invalid', `expireAt ${rec.expireAt} is not an integer of ms`);
-        if (!t.msExpire) {
-          if (rec.expireAt % 1000 !== 0) {
-            throw new RdbWriterError(
-              'unsupported',
-              `a millisecond expiry (${rec.expireAt}) needs RDB 3+ (Redis 2.6+); RDB ${t.version} stores whole seconds`,
-              { feature: 'ms-expire' },
-            );
-          }
-          const secs = rec.expireAt / 1000;
-          if (secs < -2147483648 || secs > 2147483647) {
-            throw new RdbWriterError('unsupported', `expiry ${rec.expireAt} does not fit RDB ${t.version}'s 32-bit seconds`, {
-              feature: 'ms-expire',
-            });
-          }
-        }
-      }
+      this.checkExpiry(rec);
       type = this.values.encode(this.valueSink, rec);
     } catch (err) {
-      if (!(err instanceof RdbWriterError)) {
-        if (err instanceof RangeError) {
-          throw new RdbWriterError('invalid', `${describeKey(db, key)}: ${err.message}`, { db, key, offset });
-        }
-        throw err;
-      }
-      const wrapped = new RdbWriterError(err.code, `${describeKey(db, key)}: ${err.message}`, {
-        db,
-        key,
-        offset,
-        ...(err.feature !== undefined ? { feature: err.feature } : {}),
-      });
-      return this.drop({ kind: 'key', db, key, feature: err.feature ?? err.code, message: wrapped.message }, wrapped);
+      return this.keyFailed(err, db, key, offset);
     }
     if (this.losses.length) {
       const seen = new Set<string>();
@@ -228,22 +394,7 @@ export class RdbWriter {
       }
     }
     const s = this.sink;
-    if (db !== this.db) {
-      s.u8(RdbOpcode.SELECTDB);
-      writeLen(s, db);
-      this.db = db;
-    }
-    if (rec.expireAt != null) {
-      if (t.msExpire) {
-        s.u8(RdbOpcode.EXPIRETIME_MS);
-        s.i64le(rec.expireAt);
-      } else {
-        s.u8(RdbOpcode.EXPIRETIME);
-        s.i32le(rec.expireAt / 1000);
-      }
-    }
-    s.u8(type);
-    writeStr(s, key, this.compress);
+    this.keyHead(rec, type);
     s.bytes(this.valueSink.buf.subarray(0, this.valueSink.pos));
     this.valueSink.resetAndShrink();
     this.keys++;
@@ -258,6 +409,7 @@ export class RdbWriter {
   /** EOF opcode and, for RDB 5+, the CRC64 of everything before it. */
   end(): Uint8Array {
     this.expectBody('end()');
+    this.abandon();
     this.state = 'done';
     this.sink.u8(RdbOpcode.EOF);
     const head = this.out();
@@ -272,41 +424,52 @@ export class RdbWriter {
 
 const CHUNK = 64 * 1024;
 
+/** Strings above this are written as a header and their bytes, uncopied. */
+const BIG_STRING = 1 << 20;
+
+function isBigString(rec: KeyspacePiece): rec is KeyspacePiece & { kind: 'key'; type: 'string' } {
+  return rec.kind === 'key' && rec.type === 'string' && rec.value instanceof Uint8Array && rec.value.length > BIG_STRING;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
 /**
  * Streams an RDB file for `records` (functions and keys in any order) as chunks of about 64 KiB; memory is
- * bounded by the largest single value. Throws {@link RdbWriterError} on the first key the target cannot hold
+ * bounded by the largest single value, or for a key in pieces (`partial`) by a piece and `pieceMemoryBytes`. Throws {@link RdbWriterError} on the first key the target cannot hold
  * (unless `dropUnsupported`).
  */
 export async function* writeRdb(
-  records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>,
+  records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
   options: RdbWriteOptions = {},
   writer: RdbWriter = new RdbWriter(options),
 ): AsyncGenerator<Uint8Array> {
   let parts: Uint8Array[] = [writer.header()];
   let size = parts[0].length;
-  if (Symbol.iterator in records) {
-    // A synchronous source is drained a chunk at a time without a promise per record.
-    const it = records[Symbol.iterator]();
+  const isSync = Symbol.iterator in records;
+  const it = isSync ? (records as Iterable<KeyspacePiece>)[Symbol.iterator]() : (records as AsyncIterable<KeyspacePiece>)[Symbol.asyncIterator]();
+  let finished = false;
+  try {
     for (;;) {
-      let done = false;
-      while (size < CHUNK) {
-        const r = it.next();
-        if (r.done) {
-          done = true;
-          break;
+      // A synchronous source is drained a chunk at a time without a promise per record.
+      const r = isSync ? (it as Iterator<KeyspacePiece>).next() : await it.next();
+      if (r.done) break;
+      const rec = r.value;
+      if (rec.partial || writer.inPieces || isBigString(rec)) {
+        // a key in pieces: its bytes come at its last piece, a huge body in chunks yielded as they come (a huge
+      // string: its header, then its bytes)
+        for (const bytes of writer.piece(rec)) {
+          parts.push(bytes);
+          size += bytes.length;
+          if (size >= CHUNK) {
+            yield parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+            parts = [];
+            size = 0;
+          }
         }
-        const bytes = writer.record(r.value);
-        if (bytes.length === 0) continue;
-        parts.push(bytes);
-        size += bytes.length;
+        continue;
       }
-      if (done) break;
-      yield parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
-      parts = [];
-      size = 0;
-    }
-  } else {
-    for await (const rec of records) {
       const bytes = writer.record(rec);
       if (bytes.length === 0) continue;
       parts.push(bytes);
@@ -317,6 +480,10 @@ export async function* writeRdb(
         size = 0;
       }
     }
+    finished = true;
+  } finally {
+    // an error (or a consumer that stopped) closes the source, as for await would
+    if (!finished) await it.return?.();
   }
   parts.push(writer.end());
   yield Buffer.concat(parts);
@@ -339,7 +506,7 @@ export async function* writeRdb(
  */
 export async function writeRdbFile(
   path: string,
-  records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>,
+  records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
   options: RdbWriteOptions & { file?: AtomicFileOptions } = {},
 ): Promise<RdbWriteSummary> {
   const writer = new RdbWriter(options);
