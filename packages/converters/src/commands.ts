@@ -62,6 +62,16 @@ function variadic(out: Uint8Array[][], head: Uint8Array[], items: readonly Uint8
   }
 }
 
+/** {@link variadic} for one-part items (list elements, set members): no array per item. */
+function variadicSingle(out: Uint8Array[][], head: Uint8Array[], items: readonly Uint8Array[], per: number): void {
+  for (let i = 0; i < items.length; i += per) {
+    const cmd = head.slice();
+    const end = Math.min(items.length, i + per);
+    for (let j = i; j < end; j++) cmd.push(items[j]!);
+    out.push(cmd);
+  }
+}
+
 function checkId(rec: KeyRecord, id: string, what: string): Uint8Array {
   if (!isStreamId(id)) cannot(rec, `${what} ${JSON.stringify(id)} is not a stream ID`);
   return a(id);
@@ -233,10 +243,10 @@ export function commandsForKey(rec: KeyRecord, options: RewriteOptions = {}): Ui
       out.push([a('SET'), key, rec.value]);
       break;
     case 'list':
-      variadic(out, [a('RPUSH'), key], rec.value.map((v) => [v]), per);
+      variadicSingle(out, [a('RPUSH'), key], rec.value, per);
       break;
     case 'set':
-      variadic(out, [a('SADD'), key], rec.value.map((v) => [v]), per);
+      variadicSingle(out, [a('SADD'), key], rec.value, per);
       break;
     case 'zset':
       for (const [, s] of rec.value) if (Number.isNaN(s)) cannot(rec, 'a sorted-set score is NaN');
@@ -249,7 +259,13 @@ export function commandsForKey(rec: KeyRecord, options: RewriteOptions = {}): Ui
           if (h.expireAt !== null && h.expireAt !== undefined) out.push([a('HPEXPIREAT'), key, num(h.expireAt), a('FIELDS'), a('1'), h.field]);
         }
       } else {
-        variadic(out, [a('HMSET'), key], rec.value.map((h) => [h.field, h.value]), per);
+        const fields = rec.value;
+        for (let i = 0; i < fields.length; i += per) {
+          const cmd = [a('HMSET'), key];
+          const end = Math.min(fields.length, i + per);
+          for (let j = i; j < end; j++) cmd.push(fields[j]!.field, fields[j]!.value);
+          out.push(cmd);
+        }
       }
       break;
     case 'stream':

@@ -344,7 +344,8 @@ async function* jsonlChunks(
       } else {
         writeRecord(w, r, options);
         w.byte(0x0a);
-        yield* w.takeDone();
+        // a loop, not yield*: yield* over an array costs an async step per record even when it is empty
+        if (w.pendingBytes >= OUT_CHUNK) for (const c of w.takeDone()) yield c;
       }
     }
     if (huge !== null) {

@@ -25,10 +25,9 @@ export interface RespChunksOptions {
  * batches of 64, XADD/XSETID/XGROUP/XCLAIM, PEXPIREAT), in chunks of about 256 KiB.
  */
 export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>, options: RespChunksOptions = {}): AsyncGenerator<Uint8Array> {
+  // the commands not handed out yet are in the encoder (one copy per ~256 KiB chunk, not one per record)
   const enc = new CommandEncoder(CHUNK + 64 * 1024);
-  let size = 0;
-  let pending: Uint8Array[] = [];
-  if (options.timestamp !== undefined) pending.push(Buffer.from(`#TS:${options.timestamp}\r\n`));
+  if (options.timestamp !== undefined) enc.addRaw(Buffer.from(`#TS:${options.timestamp}\r\n`));
   let db = -1;
   const rewrite = { itemsPerCommand: options.itemsPerCommand ?? 64 };
   const pieces = options.pieces;
@@ -43,19 +42,11 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
     open = null;
     if (o.at >= handed) {
       // still pending here: cut
-      let keep = o.at - handed;
-      const kept: Uint8Array[] = [];
-      for (const p of pending) {
-        if (keep <= 0) break;
-        kept.push(p.length <= keep ? p : p.subarray(0, keep));
-        keep -= p.length;
-      }
-      pending = kept;
-      size = o.at - handed;
+      const kept = enc.take().subarray(0, o.at - handed);
+      enc.addRaw(kept);
     } else {
       // partly handed out: the writer drops it from o.at on
-      pending = [];
-      size = 0;
+      enc.clear();
       handed = o.at;
     }
     db = o.dbBefore;
@@ -65,7 +56,7 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
     if (pieces) {
       if (open !== null && (r.kind !== 'key' || r.db !== open.db || !Buffer.from(r.key.buffer, r.key.byteOffset, r.key.length).equals(open.key))) dropOpen();
       if (open === null && r.kind === 'key' && (r as KeyspacePiece).partial) {
-        open = { db: r.db, key: r.key, at: handed + size, dbBefore: db };
+        open = { db: r.db, key: r.key, at: handed + enc.length, dbBefore: db };
         pieces.open?.(open.at);
       }
     }
@@ -88,22 +79,15 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
         for (const c of cmds) enc.add(c);
       }
     }
-    const bytes = enc.take(); // a copy already
-    if (bytes.length > 0) {
-      pending.push(bytes);
-      size += bytes.length;
-    }
     if (open !== null && !(r as KeyspacePiece).partial) {
       open = null;
-      pieces!.close?.(handed + size);
+      pieces!.close?.(handed + enc.length);
     }
-    if (size >= CHUNK) {
-      handed += size;
-      yield Buffer.concat(pending);
-      pending = [];
-      size = 0;
+    if (enc.length >= CHUNK) {
+      handed += enc.length;
+      yield enc.take(); // a copy
     }
   }
   if (open !== null) dropOpen();
-  if (pending.length > 0) yield Buffer.concat(pending);
+  if (enc.length > 0) yield enc.take();
 }

@@ -74,6 +74,26 @@ export class ChunkWriter {
     }
   }
 
+  /**
+   * `bytes` as a JSON string in one pass when they are printable ASCII needing no escape and fit in the current
+   * chunk; false (nothing written) otherwise.
+   */
+  plainAsciiString(bytes: Uint8Array): boolean {
+    const n = bytes.length;
+    const buf = this.buf;
+    let p = this.pos;
+    if (n + 2 > buf.length - p) return false;
+    buf[p++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const b = bytes[i]!;
+      if (b >= 0x80 || b < 0x20 || b === 0x22 || b === 0x5c) return false;
+      buf[p++] = b;
+    }
+    buf[p++] = 0x22;
+    this.pos = p;
+    return true;
+  }
+
   /** Appends one byte. */
   byte(b: number): void {
     if (this.pos === this.buf.length) this.flush();
@@ -178,8 +198,10 @@ function writeBase64Object(w: ChunkWriter, bytes: Uint8Array): void {
 
 /** A `Str`: valid UTF-8 as a JSON string, anything else as `{"base64":...}`. */
 export function writeStr(w: ChunkWriter, bytes: Bytes): void {
-  // Short strings: one JS pass decides "plain ASCII" (no native call); otherwise ask isUtf8.
+  // Short strings: printable ASCII without escapes is copied in one pass; else one JS pass decides "plain
+  // ASCII" (no native call); otherwise ask isUtf8.
   if (bytes.length <= 64) {
+    if (w.plainAsciiString(bytes)) return;
     let ascii = true;
     for (let i = 0; i < bytes.length; i++) {
       if (bytes[i]! >= 0x80) {

@@ -72,7 +72,15 @@ function toBytes(chunk: unknown): Uint8Array {
  * }
  * ```
  */
-export async function* parseRdb(source: RdbSource, options: ParseRdbOptions = {}): AsyncGenerator<RdbRecord> {
+export function parseRdb(source: RdbSource, options: ParseRdbOptions = {}): AsyncGenerator<RdbRecord> {
+  return parseRdbMapped(source, options, (r) => r);
+}
+
+/**
+ * {@link parseRdb} with each record mapped (and dropped when `map` gives undefined) inside the same generator:
+ * one async step per record handed out instead of two for a consumer that would map them in a generator of its own.
+ */
+export async function* parseRdbMapped<T>(source: RdbSource, options: ParseRdbOptions, map: (r: RdbRecord) => T | undefined): AsyncGenerator<T> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
   const parser = new RdbParser({ ...options, file });
   const it = rdbSourceChunks(source)[Symbol.asyncIterator]();
@@ -86,7 +94,8 @@ export async function* parseRdb(source: RdbSource, options: ParseRdbOptions = {}
         else parser.push(toBytes(next.value));
         continue;
       }
-      yield r;
+      const m = map(r);
+      if (m !== undefined) yield m;
       if (r.kind === 'end') {
         if (options.stopAtEnd) return;
       }

@@ -1,5 +1,5 @@
 import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
-import { parseRdb, type RdbSource } from './api.js';
+import { parseRdbMapped, type RdbSource } from './api.js';
 import type { ParseRdbOptions } from './types.js';
 
 /** Options of {@link rdbKeyspaceRecords}: those of {@link parseRdb} plus encodings and functions. */
@@ -22,17 +22,20 @@ export interface RdbKeyspaceOptions extends Omit<ParseRdbOptions, 'values'> {
  * }
  * ```
  */
-export async function* rdbKeyspaceRecords(source: RdbSource, options: RdbKeyspaceOptions = {}): AsyncGenerator<KeyspaceRecord> {
+export function rdbKeyspaceRecords(source: RdbSource, options: RdbKeyspaceOptions = {}): AsyncGenerator<KeyspaceRecord> {
   const withFunctions = options.functions ?? true;
-  for await (const r of parseRdb(source, { ...options, values: true })) {
+  const encoding = options.encoding === true;
+  // mapped inside the parser's generator: one async step per record, not two
+  return parseRdbMapped(source, { ...options, values: true }, (r): KeyspaceRecord | undefined => {
     if (r.kind === 'function') {
-      if (withFunctions) yield { kind: 'function', ...r.function };
+      return withFunctions ? { kind: 'function', ...r.function } : undefined;
     } else if (r.kind === 'key' && r.value) {
       const rec = { kind: 'key', db: r.db, key: r.key, expireAt: r.expireAt, ...r.value } as KeyspaceRecord;
-      if (options.encoding && rec.kind === 'key') rec.encoding = r.encoding;
+      if (encoding && rec.kind === 'key') rec.encoding = r.encoding;
       // with chunkElements: more pieces of this key follow (see KeyspacePiece in @redis-persist/keyspace)
       if (r.partial) (rec as KeyspacePiece).partial = true;
-      yield rec;
+      return rec;
     }
-  }
+    return undefined;
+  });
 }

@@ -1367,9 +1367,11 @@ export class RdbParser {
         count += t === RdbType.LIST_QUICKLIST ? ziplistCount(node, fail) : listpackCount(node, fail);
         continue;
       }
-      const entries = t === RdbType.LIST_QUICKLIST ? ziplistEntries(node, fail) : listpackEntries(node, fail);
+      // the node copied once, its elements views of the copy (not a copy each)
+      const own = copyBytes(node, 0, node.length);
+      const entries = t === RdbType.LIST_QUICKLIST ? ziplistEntries(own, fail) : listpackEntries(own, fail);
       count += entries.length;
-      if (want) for (const e of entries) out.push(entryBytes(e));
+      for (const e of entries) out.push(ownedEntry(e));
       if (want && this.cfg.chunk && out.length >= this.cfg.chunk) yield this.partial({ type: 'list', value: out.splice(0) });
     }
     return { value: want ? { type: 'list', value: out } : undefined, elements: count, empty: check && count === 0 };
@@ -1487,6 +1489,8 @@ export class RdbParser {
   private decodeBlob(t: number, blob: Uint8Array, want: boolean): ValueResult {
     const fail: (m: string) => never = this.fail;
     if (!want && t !== RdbType.HASH_ZIPMAP && t !== RdbType.SET_INTSET) return this.checkBlob(t, blob);
+    // values wanted: the blob copied once, its elements views of the copy (not a copy each)
+    if (want && t !== RdbType.HASH_ZIPMAP && t !== RdbType.SET_INTSET) blob = copyBytes(blob, 0, blob.length);
     switch (t) {
       case RdbType.HASH_ZIPMAP: {
         const e = zipmapEntries(blob, fail);
@@ -1508,8 +1512,8 @@ export class RdbParser {
         }
         const value: KeyValue | undefined = want
           ? t === RdbType.LIST_ZIPLIST
-            ? { type: 'list', value: e.map(entryBytes) }
-            : { type: 'set', value: e.map(entryBytes) }
+            ? { type: 'list', value: e.map(ownedEntry) }
+            : { type: 'set', value: e.map(ownedEntry) }
           : undefined;
         return { value, elements: e.length, empty: e.length === 0 };
       }
@@ -1528,9 +1532,9 @@ export class RdbParser {
           if (zset) {
             const s = e[k + 1];
             // Redis reads these scores with strtod on the entry and validates nothing more
-            const score = s instanceof Uint8Array ? strtodPrefix(latin1.decode(s)) : Number(s);
-            if (want) zs.push([entryBytes(e[k]), score]);
-          } else if (want) hs.push({ field: entryBytes(e[k]), value: entryBytes(e[k + 1]), expireAt: null });
+            const score = s instanceof Uint8Array ? packedScore(s) : Number(s);
+            if (want) zs.push([ownedEntry(e[k]), score]);
+          } else if (want) hs.push({ field: ownedEntry(e[k]), value: ownedEntry(e[k + 1]), expireAt: null });
         }
         const n = e.length / 2;
         const value: KeyValue | undefined = want ? (zset ? { type: 'zset', value: zs } : { type: 'hash', value: hs }) : undefined;
@@ -1882,9 +1886,45 @@ export function copyBytes(b: Uint8Array, p: number, n: number): Uint8Array {
   return out;
 }
 
+/** A packed entry of a blob the record owns (a copy): its bytes as they are, integers as decimal text. */
+function ownedEntry(e: PackedEntry): Uint8Array {
+  return e instanceof Uint8Array ? e : intToBytes(e);
+}
+
 /** A packed entry as the bytes Redis would return (integers as decimal text). Always a fresh copy. */
 export function entryBytes(e: PackedEntry): Uint8Array {
   return e instanceof Uint8Array ? copyBytes(e, 0, e.length) : intToBytes(e);
+}
+
+/**
+ * A listpack/ziplist score stored as text, read as Redis reads it (strtod: the longest numeric prefix, 0 when
+ * none). Most are plain decimals (`-?digits[.digits]`, at most 17 digits): those are exact integers or parsed by
+ * Number(), which rounds correctly as glibc's strtod does, without the general scanner's objects; the rest
+ * (exponents, blanks, inf, hex, trailing bytes) go to {@link strtodPrefix}.
+ */
+export function packedScore(s: Uint8Array): number {
+  const n = s.length;
+  let i = s[0] === 0x2d ? 1 : 0;
+  if (n - i < 1 || n - i > 17) return strtodPrefix(latin1.decode(s));
+  let v = 0;
+  let digits = 0;
+  for (; i < n; i++) {
+    const c = s[i]! - 0x30;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+    digits++;
+  }
+  if (i === n) {
+    if (digits === 0) return strtodPrefix(latin1.decode(s));
+    // up to 15 digits the sum is exact (< 2^53)
+    return digits <= 15 ? (s[0] === 0x2d ? -v : v) : Number(latin1.decode(s));
+  }
+  if (s[i] !== 0x2e || digits === 0) return strtodPrefix(latin1.decode(s));
+  for (i++; i < n; i++) {
+    const c = s[i]! - 0x30;
+    if (c < 0 || c > 9) return strtodPrefix(latin1.decode(s));
+  }
+  return Number(latin1.decode(s));
 }
 
 /** C strtod: the value of the longest numeric prefix of `text` (0 when there is none). */
