@@ -1,7 +1,7 @@
 // External sort of (key, payload) byte items with bounded memory: items are held in slabs, spilled to sorted runs
 // and merged on bytes (never parsed back). The keyspace JSON Lines and RESP writers of @redis-persist/converters
 // and `sortKeyspace` sort with it; the sort keys of keyspace records and zset elements are here too.
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FsioError, describeIoError } from '@redis-persist/fsio';
 import { ChunkWriter } from '@redis-persist/jsonl';
@@ -268,6 +268,17 @@ class RunReader {
     this.start += n;
     this.payloadLeft = 0;
     return true;
+  }
+  /** True when the rest of the current payload is buffered. */
+  payloadBuffered(): boolean {
+    return this.end - this.start >= this.payloadLeft;
+  }
+  /** Copies the rest of the current payload into `f`'s buffer (it is buffered here, and fits there). */
+  payloadCopyTo(f: RunFile): void {
+    const n = this.payloadLeft;
+    f.copyIn(this.buf.subarray(this.start, this.start + n));
+    this.start += n;
+    this.payloadLeft = 0;
   }
   /** Copies the rest of the current payload to `dst` at `at` when it is all buffered (true); else false. */
   payloadCopy(dst: Uint8Array, at: number): boolean {
@@ -658,30 +669,31 @@ export class ByteSorter {
     let runs = this.runs;
     this.runs = [];
     try {
+      if (runs.length <= FAN_IN) return runs;
+      // Runs come in all sizes (a huge key's run of one item, the few items held before it, full runs of the
+      // budget): each merge takes the FAN_IN neighbouring runs that hold the fewest bytes, until FAN_IN are left,
+      // so the big runs are read and written once. Only neighbours merge: equal keys keep their input order.
+      const sizes: number[] = [];
+      for (const p of runs) sizes.push((await stat(p)).size);
       while (runs.length > FAN_IN) {
-        const next: string[] = [];
-        for (let i = 0; i < runs.length; i += FAN_IN) {
-          const group = runs.slice(i, i + FAN_IN);
-          if (group.length === 1) {
-            next.push(group[0]!);
-            continue;
+        const k = Math.min(FAN_IN, runs.length - FAN_IN + 1);
+        let sum = 0;
+        for (let i = 0; i < k; i++) sum += sizes[i]!;
+        let best = 0;
+        let bestSum = sum;
+        for (let i = k; i < runs.length; i++) {
+          sum += sizes[i]! - sizes[i - k]!;
+          if (sum < bestSum) {
+            bestSum = sum;
+            best = i - k + 1;
           }
-          const f = await RunFile.create(await this.tmp.path());
-          try {
-            for await (const r of mergeRuns(group)) {
-              const hdr = Buffer.alloc(HDR);
-              writeHeader(hdr, 0, r.key.length, r.payloadLen);
-              await f.write(hdr);
-              await f.write(r.key);
-              for (let p = await r.payloadPiece(); p !== null; p = await r.payloadPiece()) await f.write(p);
-            }
-          } finally {
-            await f.close();
-          }
-          next.push(f.path);
-          await Promise.all(group.map((p) => rm(p, { force: true })));
         }
-        runs = next;
+        const group = runs.slice(best, best + k);
+        const path = await this.tmp.path();
+        await mergeToFile(group, path);
+        runs.splice(best, k, path);
+        sizes.splice(best, k, bestSum);
+        await Promise.all(group.map((p) => rm(p, { force: true })));
       }
     } catch (err) {
       await Promise.all(runs.map((p) => rm(p, { force: true })));
@@ -917,6 +929,39 @@ export class ByteSorter {
 function readerBufLess(a: RunReader, b: RunReader): boolean {
   const c = compareItemKeys(a.keyBuf, 0, b.keyBuf, 0, a.keyLen, b.keyLen);
   return c < 0 || (c === 0 && a.index < b.index);
+}
+
+/** Merges the runs `paths` (in input order) into a new run file at `path`; items copied whole while buffered. */
+async function mergeToFile(paths: string[], path: string): Promise<void> {
+  const f = await RunFile.create(path);
+  const readers: RunReader[] = [];
+  const hdr = Buffer.alloc(HDR);
+  try {
+    for (let i = 0; i < paths.length; i++) readers.push(await RunReader.open(paths[i]!, i));
+    const heap = new MinHeap<RunReader>(readerBufLess);
+    for (const r of readers) if (await r.next()) heap.push(r);
+    while (heap.size > 0) {
+      const r = heap.pop();
+      const kl = r.keyLen;
+      const n = r.payloadLeft;
+      writeHeader(hdr, 0, kl, n);
+      if (f.fits(HDR + kl + n) && r.payloadBuffered()) {
+        f.copyIn(hdr);
+        f.copyIn(r.keyBuf.subarray(0, kl));
+        r.payloadCopyTo(f);
+      } else {
+        await f.write(hdr);
+        await f.write(r.keyBuf.subarray(0, kl));
+        for (let p = await r.payloadPiece(); p !== null; p = await r.payloadPiece()) await f.write(p);
+      }
+      let more = r.tryNext();
+      if (more === null) more = await r.next();
+      if (more) heap.push(r);
+    }
+  } finally {
+    await Promise.all(readers.map((r) => r.close()));
+    await f.close();
+  }
 }
 
 /** Yields the reader holding the smallest item each time; its payload may be read before resuming. */
