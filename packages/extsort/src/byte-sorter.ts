@@ -1,12 +1,13 @@
 // External sort of (key, payload) byte items with bounded memory: items are held in slabs, spilled to sorted runs
 // and merged on bytes (never parsed back). The keyspace JSON Lines and RESP writers of @redis-persist/converters
 // and `sortKeyspace` sort with it; the sort keys of keyspace records and zset elements are here too.
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FsioError, describeIoError } from '@redis-persist/fsio';
 import { ChunkWriter } from '@redis-persist/jsonl';
 import type { Bytes, KeyspaceRecord, Score } from '@redis-persist/keyspace';
 import { MinHeap } from './heap.js';
+import { sortItemOrder } from './order.js';
 
 const SLAB_BITS = 20;
 const SLAB = 2 ** SLAB_BITS;
@@ -270,6 +271,26 @@ class RunReader {
     this.payloadLeft = 0;
     return true;
   }
+  /** True when the rest of the current payload is buffered. */
+  payloadBuffered(): boolean {
+    return this.end - this.start >= this.payloadLeft;
+  }
+  /** Copies the rest of the current payload into `f`'s buffer (it is buffered here, and fits there). */
+  payloadCopyTo(f: RunFile): void {
+    const n = this.payloadLeft;
+    f.copyIn(this.buf.subarray(this.start, this.start + n));
+    this.start += n;
+    this.payloadLeft = 0;
+  }
+  /** Copies the rest of the current payload to `dst` at `at` when it is all buffered (true); else false. */
+  payloadCopy(dst: Uint8Array, at: number): boolean {
+    const n = this.payloadLeft;
+    if (this.end - this.start < n) return false;
+    this.buf.copy(dst, at, this.start, this.start + n);
+    this.start += n;
+    this.payloadLeft = 0;
+    return true;
+  }
   /** Writes the rest of the current payload into `w` when it is all buffered (true); else false (use payloadPiece). */
   payloadTo(w: ChunkWriter): boolean {
     const n = this.payloadLeft;
@@ -410,8 +431,8 @@ export class ByteSorter {
       this.held += this.n * 4;
     }
     this.items[this.n++] = slab * SLAB + off;
-    // the sort's scratch array: 4 bytes per item
-    this.held += 4;
+    // the sort's scratch array: 8 bytes per item
+    this.held += 8;
   }
 
   /** True when what is held reached the budget: the caller spills (`spill()`) before adding more. */
@@ -564,58 +585,30 @@ export class ByteSorter {
   }
 
   /**
-   * The item positions in key order, ties in input order: a merge sort of the position array itself (with one
-   * scratch array; no per-item heap values).
+   * The item positions in key order, ties in input order: {@link sortItemOrder} (a native sort of 64-bit words of
+   * key digits and item index; no comparator call per pair, no per-item heap value), its indexes then mapped to
+   * positions in place.
    */
   private sortedOrder(): Uint32Array {
     const n = this.n;
-    let a = this.items.subarray(0, n);
-    if (n < 2) return a;
-    let b = bigUint32Array(n);
+    const items = this.items;
     const slabs = this.slabs;
-    const less = (x: number, y: number): boolean => {
-      const sa = slabs[x >>> SLAB_BITS]!;
-      const sb = slabs[y >>> SLAB_BITS]!;
-      const oa = x & OFF_MASK;
-      const ob = y & OFF_MASK;
-      const c = compareItemKeys(sa, oa + HDR, sb, ob + HDR, keyLenAt(sa, oa), keyLenAt(sb, ob));
-      return c < 0 || (c === 0 && x < y);
-    };
-    // runs of 8 by insertion sort, then bottom-up merges between a and b
-    const RUN = 8;
-    for (let lo = 0; lo < n; lo += RUN) {
-      const hi = Math.min(lo + RUN, n);
-      for (let i = lo + 1; i < hi; i++) {
-        const v = a[i]!;
-        let j = i - 1;
-        while (j >= lo && less(v, a[j]!)) {
-          a[j + 1] = a[j]!;
-          j--;
-        }
-        a[j + 1] = v;
-      }
-    }
-    for (let width = RUN; width < n; width *= 2) {
-      for (let lo = 0; lo < n; lo += 2 * width) {
-        const mid = Math.min(lo + width, n);
-        const hi = Math.min(lo + 2 * width, n);
-        let i = lo;
-        let j = mid;
-        let k = lo;
-        if (mid >= hi || !less(a[mid]!, a[mid - 1]!)) {
-          // already in order (or nothing to merge with)
-          b.set(a.subarray(lo, hi), lo);
-          continue;
-        }
-        while (i < mid && j < hi) b[k++] = less(a[j]!, a[i]!) ? a[j++]! : a[i++]!;
-        while (i < mid) b[k++] = a[i++]!;
-        while (j < hi) b[k++] = a[j++]!;
-      }
-      const t = a;
-      a = b;
-      b = t;
-    }
-    return a;
+    const order = sortItemOrder(
+      {
+        n,
+        locate(i: number, at: Int32Array): Uint8Array {
+          const pos = items[i]!;
+          const slab = slabs[pos >>> SLAB_BITS]!;
+          const off = pos & OFF_MASK;
+          at[1] = off + HDR;
+          at[2] = keyLenAt(slab, off);
+          return slab;
+        },
+      },
+      (bytes) => (bytes >= SLAB ? new ArrayBuffer(Math.max(bytes, MAPPED_MIN)) : new ArrayBuffer(bytes)),
+    );
+    for (let i = 0; i < n; i++) order[i] = items[order[i]!]!;
+    return order;
   }
 
   /** The bytes of the item at `pos`. */
@@ -693,30 +686,31 @@ export class ByteSorter {
     let runs = this.runs;
     this.runs = [];
     try {
+      if (runs.length <= FAN_IN) return runs;
+      // Runs come in all sizes (a huge key's run of one item, the few items held before it, full runs of the
+      // budget): each merge takes the FAN_IN neighbouring runs that hold the fewest bytes, until FAN_IN are left,
+      // so the big runs are read and written once. Only neighbours merge: equal keys keep their input order.
+      const sizes: number[] = [];
+      for (const p of runs) sizes.push((await stat(p)).size);
       while (runs.length > FAN_IN) {
-        const next: string[] = [];
-        for (let i = 0; i < runs.length; i += FAN_IN) {
-          const group = runs.slice(i, i + FAN_IN);
-          if (group.length === 1) {
-            next.push(group[0]!);
-            continue;
+        const k = Math.min(FAN_IN, runs.length - FAN_IN + 1);
+        let sum = 0;
+        for (let i = 0; i < k; i++) sum += sizes[i]!;
+        let best = 0;
+        let bestSum = sum;
+        for (let i = k; i < runs.length; i++) {
+          sum += sizes[i]! - sizes[i - k]!;
+          if (sum < bestSum) {
+            bestSum = sum;
+            best = i - k + 1;
           }
-          const f = await RunFile.create(await this.tmp.path());
-          try {
-            for await (const r of mergeRuns(group)) {
-              const hdr = Buffer.alloc(HDR);
-              writeHeader(hdr, 0, r.key.length, r.payloadLen);
-              await f.write(hdr);
-              await f.write(r.key);
-              for (let p = await r.payloadPiece(); p !== null; p = await r.payloadPiece()) await f.write(p);
-            }
-          } finally {
-            await f.close();
-          }
-          next.push(f.path);
-          await Promise.all(group.map((p) => rm(p, { force: true })));
         }
-        runs = next;
+        const group = runs.slice(best, best + k);
+        const path = await this.tmp.path();
+        await mergeToFile(group, path);
+        runs.splice(best, k, path);
+        sizes.splice(best, k, bestSum);
+        await Promise.all(group.map((p) => rm(p, { force: true })));
       }
     } catch (err) {
       await Promise.all(runs.map((p) => rm(p, { force: true })));
@@ -828,44 +822,120 @@ export class ByteSorter {
 
   /**
    * The payloads in key order as pieces (each valid until the next is asked for), `sep` between two, `onEqual(key)`
-   * for an item whose key equals the one before. The sorter is empty afterwards; `lastUse` lets the slab pool go
-   * before a merge.
+   * for an item whose key equals the one before (called once every byte before that item, its separator included,
+   * was handed out). The sorter is empty afterwards; `lastUse` lets the slab pool go before a merge.
+   *
+   * Payloads are gathered into one reused 64 KiB piece (one promise per piece rather than per item); a payload
+   * bigger than that goes out in pieces of its own.
    */
   async *drain(sep?: Uint8Array, onEqual?: (key: Uint8Array) => void, lastUse = false): AsyncGenerator<Uint8Array> {
     this.count = 0;
+    const batch = Buffer.allocUnsafe(OUT_CHUNK);
+    let pos = 0;
+    const sepLen = sep ? sep.length : 0;
     if (this.runs.length === 0) {
       const order = this.sortedOrder();
-      let prev: Uint8Array | null = null;
+      const slabs = this.slabs;
+      let pSlab: Buffer | null = null;
+      let pAt = 0;
+      let pLen = 0;
       for (let i = 0; i < order.length; i++) {
-        const it = this.itemBytes(order[i]!);
-        const kl = keyLen(it);
-        if (prev !== null) {
-          if (sep) yield sep;
-          if (onEqual && compareItems(prev, it) === 0) onEqual(it.subarray(HDR, HDR + kl));
+        const item = order[i]!;
+        const slab = slabs[item >>> SLAB_BITS]!;
+        const off = item & OFF_MASK;
+        const kl = keyLenAt(slab, off);
+        const kAt = off + HDR;
+        if (pSlab !== null) {
+          if (sep) {
+            if (pos + sepLen > OUT_CHUNK) {
+              yield batch.subarray(0, pos);
+              pos = 0;
+            }
+            batch.set(sep, pos);
+            pos += sepLen;
+          }
+          if (onEqual && pLen === kl && compareItemKeys(pSlab, pAt, slab, kAt, pLen, kl) === 0) {
+            if (pos > 0) {
+              yield batch.subarray(0, pos);
+              pos = 0;
+            }
+            onEqual(slab.subarray(kAt, kAt + kl));
+          }
         }
-        prev = it;
-        yield it.subarray(HDR + kl);
+        pSlab = slab;
+        pAt = kAt;
+        pLen = kl;
+        const at = kAt + kl;
+        const n = keyLenAt(slab, off + 4) + keyLenAt(slab, off + 8) * TWO32;
+        if (pos + n > OUT_CHUNK) {
+          if (pos > 0) yield batch.subarray(0, pos);
+          pos = 0;
+          if (n > OUT_CHUNK) {
+            yield slab.subarray(at, at + n);
+            continue;
+          }
+        }
+        slab.copy(batch, pos, at, at + n);
+        pos += n;
       }
+      if (pos > 0) yield batch.subarray(0, pos);
       this.release();
       return;
     }
     const runs = await this.mergeableRuns(lastUse);
+    const readers: RunReader[] = [];
     try {
+      for (let i = 0; i < runs.length; i++) readers.push(await RunReader.open(runs[i]!, i));
+      const heap = new MinHeap<RunReader>(readerBufLess);
+      for (const r of readers) if (await r.next()) heap.push(r);
       let prevBuf = Buffer.allocUnsafe(256);
       let prevLen = -1;
-      for await (const r of mergeRuns(runs)) {
+      while (heap.size > 0) {
+        const r = heap.pop();
+        const kl = r.keyLen;
         if (prevLen >= 0) {
-          if (sep) yield sep;
-          if (onEqual && prevLen === r.key.length && r.key.equals(prevBuf.subarray(0, prevLen))) onEqual(r.key);
+          if (sep) {
+            if (pos + sepLen > OUT_CHUNK) {
+              yield batch.subarray(0, pos);
+              pos = 0;
+            }
+            batch.set(sep, pos);
+            pos += sepLen;
+          }
+          if (onEqual && prevLen === kl && compareItemKeys(prevBuf, 0, r.keyBuf, 0, kl, kl) === 0) {
+            if (pos > 0) {
+              yield batch.subarray(0, pos);
+              pos = 0;
+            }
+            onEqual(r.keyBuf.subarray(0, kl));
+          }
         }
         if (onEqual) {
-          if (r.key.length > prevBuf.length) prevBuf = Buffer.allocUnsafe(r.key.length * 2);
-          r.key.copy(prevBuf);
+          if (kl > prevBuf.length) prevBuf = Buffer.allocUnsafe(Math.max(kl, prevBuf.length * 2));
+          r.keyBuf.copy(prevBuf, 0, 0, kl);
         }
-        prevLen = r.key.length;
-        for (let p = await r.payloadPiece(); p !== null; p = await r.payloadPiece()) yield p;
+        prevLen = kl;
+        const n = r.payloadLeft;
+        if (pos + n > OUT_CHUNK && pos > 0) {
+          yield batch.subarray(0, pos);
+          pos = 0;
+        }
+        if (n > OUT_CHUNK || !r.payloadCopy(batch, pos)) {
+          if (pos > 0) {
+            yield batch.subarray(0, pos);
+            pos = 0;
+          }
+          for (let p = await r.payloadPiece(); p !== null; p = await r.payloadPiece()) yield p;
+        } else {
+          pos += n;
+        }
+        let more = r.tryNext();
+        if (more === null) more = await r.next();
+        if (more) heap.push(r);
       }
+      if (pos > 0) yield batch.subarray(0, pos);
     } finally {
+      await Promise.all(readers.map((r) => r.close()));
       await Promise.all(runs.map((p) => rm(p, { force: true })));
     }
   }
@@ -876,6 +946,39 @@ export class ByteSorter {
 function readerBufLess(a: RunReader, b: RunReader): boolean {
   const c = compareItemKeys(a.keyBuf, 0, b.keyBuf, 0, a.keyLen, b.keyLen);
   return c < 0 || (c === 0 && a.index < b.index);
+}
+
+/** Merges the runs `paths` (in input order) into a new run file at `path`; items copied whole while buffered. */
+async function mergeToFile(paths: string[], path: string): Promise<void> {
+  const f = await RunFile.create(path);
+  const readers: RunReader[] = [];
+  const hdr = Buffer.alloc(HDR);
+  try {
+    for (let i = 0; i < paths.length; i++) readers.push(await RunReader.open(paths[i]!, i));
+    const heap = new MinHeap<RunReader>(readerBufLess);
+    for (const r of readers) if (await r.next()) heap.push(r);
+    while (heap.size > 0) {
+      const r = heap.pop();
+      const kl = r.keyLen;
+      const n = r.payloadLeft;
+      writeHeader(hdr, 0, kl, n);
+      if (f.fits(HDR + kl + n) && r.payloadBuffered()) {
+        f.copyIn(hdr);
+        f.copyIn(r.keyBuf.subarray(0, kl));
+        r.payloadCopyTo(f);
+      } else {
+        await f.write(hdr);
+        await f.write(r.keyBuf.subarray(0, kl));
+        for (let p = await r.payloadPiece(); p !== null; p = await r.payloadPiece()) await f.write(p);
+      }
+      let more = r.tryNext();
+      if (more === null) more = await r.next();
+      if (more) heap.push(r);
+    }
+  } finally {
+    await Promise.all(readers.map((r) => r.close()));
+    await f.close();
+  }
 }
 
 /** Yields the reader holding the smallest item each time; its payload may be read before resuming. */

@@ -34,7 +34,7 @@ export function registerDump(program: Command): void {
     .option('--keep-expired', 'keep keys and hash fields whose expiry is already past (default: drop them, as a loading master does)')
     .option('-o, --output <file>', 'write to this file (atomically: temp file, fsync, rename) instead of stdout')
     .option('--force', 'with -o: replace an existing file (the old one is kept as <file>.bak)')
-    .option('--sort-memory <MiB>', 'memory for the canonical sort before spilling runs to temp files', '64')
+    .option('--sort-memory <MiB>', 'memory for the canonical sort before spilling runs to temp files', '16')
     .option('--config <redis.conf>', "when <file> is a data directory: the server's redis.conf, whose appendonly decides what Redis loads (default: <file>/redis.conf when present, else appendonly no)")
     .option('--from <rdb|aof>', 'when <file> is a data directory: dump its RDB file, or the keyspace replayed from its AOF, whatever Redis would load')
     .option('--salvage', 'go on after a damaged key whose lengths still say where it ends (skipped and reported; exit 1)')
