@@ -10,3 +10,5 @@ export { aofStats, type AofStats } from './stats.js';
 export { commandKeys, commandKeyIndexes } from './keys.js';
 export { AofCommandFilter, aofKeyFilter, type AofFilterOptions, type AofPartialCommand, type AofPartialPolicy } from './filter.js';
 export { filterAof, type FilterAofOptions, type FilterAofResult } from './write-filter.js';
+export type { ByteRange } from './ranges.js';
+export type { RdbPartResult } from './rdb-part.js';

@@ -2,6 +2,7 @@
 // the RDB checker of @redis-persist/rdb, as redis-check-aof hands it to redis-check-rdb.
 import { checkRdb } from '@redis-persist/rdb';
 
+/** What the RDB part of an AOF (its base or preamble) held: verdict, and where the RESP part starts. */
 export interface RdbPartResult {
   ok: boolean;
   /** Where the RDB ends (after its EOF opcode and checksum); RESP commands may follow. */
