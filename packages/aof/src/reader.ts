@@ -146,7 +146,8 @@ function failureError(scanner: AofScanner, file: string): AofError {
  * queues them the same way, so this holds no more than Redis itself does) and handed out together. When the
  * damage cuts a transaction off (a MULTI without its EXEC before the damage), its commands are still yielded
  * before the error, marked `inUnfinishedMulti` (Redis would discard them). Nothing else is buffered: memory
- * stays about one read chunk plus the open transaction.
+ * stays about one read chunk plus the open transaction. An aborted `options.signal` rejects with its reason at
+ * the next chunk read (commands not yet handed out are dropped) and closes the file.
  *
  * @example
  * ```ts
