@@ -2,7 +2,7 @@
 // multi-part directories, plus what a repair would cut. Reads every file once, with bounded memory.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFileChunks, requireRegularFile } from '@redis-persist/fsio';
+import { abortableChunks, readFileChunks, requireRegularFile } from '@redis-persist/fsio';
 import { AofError } from './errors.js';
 import { isRdbHead, openAofFile, readManifest, resolveAofInput, type AofFilePass, type AofInput } from './input.js';
 import { loadedFiles, type AofManifest } from './manifest.js';
@@ -86,6 +86,11 @@ export interface CheckAofOptions {
   truncateToTimestamp?: number;
   /** Called with bytes processed so far (progress display). */
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /**
+   * Stops the check: checked once per chunk read. Damaged data never makes `checkAof` throw, but an abort does:
+   * the promise rejects with `signal.reason` (an `AbortError` DOMException by default) and the file is closed.
+   */
+  signal?: AbortSignal;
 }
 
 function parseTimestamp(text: Uint8Array): number | null {
@@ -150,7 +155,7 @@ async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileRepo
   let start = 0;
   if (job.role !== 'incr' && isRdbHead(head, src.size ?? head.length)) {
     report.format = 'rdb';
-    const rdb = await src.checkRdbPart(job.file);
+    const rdb = await src.checkRdbPart(job.file, options.signal);
     report.rdb = rdb;
     if (!rdb.ok) {
       report.size = await src.totalSize();
@@ -175,7 +180,7 @@ async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileRepo
   });
   const events: AofScanEvent[] = [];
   // The scanner keeps no reference to a chunk in check mode (annotations are copied), so buffers are recycled.
-  for await (const chunk of src.chunks(start, { reuseBuffers: true })) {
+  for await (const chunk of abortableChunks(src.chunks(start, { reuseBuffers: true }), options.signal)) {
     if (scanner.done) {
       // a stream is read to its end all the same: its size says what a repair would cut
       progress.done += chunk.length;
@@ -217,7 +222,7 @@ async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileRepo
     report.timestampCut = scanner.timestampCut;
     report.okUpTo = scanner.timestampCut;
     report.diff = size - scanner.timestampCut;
-    report.commandsCut = await countCommands(job.path, scanner.timestampCut);
+    report.commandsCut = await countCommands(job.path, scanner.timestampCut, options.signal);
     return report;
   }
   const failure = scanner.failure;
@@ -234,9 +239,9 @@ async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileRepo
 }
 
 /** Complete commands from `start` to the end of a file (what a timestamp cut drops). */
-async function countCommands(path: string, start: number): Promise<number> {
+async function countCommands(path: string, start: number, signal?: AbortSignal): Promise<number> {
   const scanner = new AofScanner({ startOffset: start });
-  for await (const chunk of readFileChunks(path, { start })) {
+  for await (const chunk of readFileChunks(path, { start, signal })) {
     scanner.push(chunk);
     if (scanner.done) break;
   }
@@ -262,7 +267,8 @@ function jobsFor(input: string, target: AofInput, manifest: AofManifest | null):
 /**
  * Checks an AOF the way redis-check-aof does, and says more: where each file stops being valid, why, and
  * what a repair would cut. Never throws for damaged data (that is in the report); throws FsioError when the
- * input cannot be read at all.
+ * input cannot be read at all, and rejects with `signal.reason` when `options.signal` is aborted (checked once
+ * per chunk read; the file is closed).
  *
  * @example
  * ```ts
@@ -271,6 +277,7 @@ function jobsFor(input: string, target: AofInput, manifest: AofManifest | null):
  * ```
  */
 export async function checkAof(input: string, options: CheckAofOptions = {}): Promise<AofCheckReport> {
+  options.signal?.throwIfAborted();
   const target = await resolveAofInput(input);
   const report: AofCheckReport = {
     ok: true,

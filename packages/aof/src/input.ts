@@ -103,7 +103,7 @@ export interface AofFilePass {
   /** The first 8 bytes (fewer when the file is shorter). */
   readonly head: Uint8Array;
   /** Checks the RDB part at the start (as {@link checkRdbPart}); {@link chunks} then starts at its end. */
-  checkRdbPart(file: string): Promise<RdbPartResult>;
+  checkRdbPart(file: string, signal?: AbortSignal): Promise<RdbPartResult>;
   /**
    * The bytes from `start` on (for a stream, `start` must be where the previous read stopped, and the stream is
    * closed when this read ends, even early: read a stream to its end to learn its size).
@@ -124,7 +124,7 @@ export async function openAofFile(path: string): Promise<AofFilePass | null> {
     return {
       size,
       head,
-      checkRdbPart: (file) => checkRdbPart(path, file),
+      checkRdbPart: (file, signal) => checkRdbPart(path, file, signal),
       chunks: (start, options = {}) => readFileChunks(path, { start, ...options }),
       totalSize: async () => size,
       close: async () => undefined,
@@ -147,10 +147,10 @@ export async function openAofFile(path: string): Promise<AofFilePass | null> {
   return {
     size: null,
     head,
-    async checkRdbPart(file) {
+    async checkRdbPart(file, signal) {
       let r;
       try {
-        r = await checkRdb(cursor.chunks(), { stopAtEnd: true, file });
+        r = await checkRdb(cursor.chunks(), { stopAtEnd: true, file, signal });
       } catch (err) {
         await close();
         throw err;

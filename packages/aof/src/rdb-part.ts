@@ -13,9 +13,12 @@ export interface RdbPartResult {
   error: { offset: number; message: string; truncated: boolean } | null;
 }
 
-/** Checks the RDB at the start of `path`, stopping after its EOF record (trailing bytes are the AOF tail). */
-export async function checkRdbPart(path: string, file: string): Promise<RdbPartResult> {
-  const report = await checkRdb(path, { stopAtEnd: true, file });
+/**
+ * Checks the RDB at the start of `path`, stopping after its EOF record (trailing bytes are the AOF tail).
+ * Rejects with `signal.reason` when `signal` is aborted.
+ */
+export async function checkRdbPart(path: string, file: string, signal?: AbortSignal): Promise<RdbPartResult> {
+  const report = await checkRdb(path, { stopAtEnd: true, file, signal });
   return {
     ok: report.ok,
     endOffset: report.endOffset ?? report.reachedOffset,

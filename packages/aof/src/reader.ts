@@ -2,6 +2,7 @@
 // them), with the SELECT context and `#TS:` annotations tracked. An async iterator for files, and a synchronous
 // parser for callers that hold the bytes.
 import { join } from 'node:path';
+import { abortableChunks } from '@redis-persist/fsio';
 import { parseCanonicalSafeInt } from '@redis-persist/bytes';
 import { AofError } from './errors.js';
 import { isRdbHead, openAofFile, readManifest, resolveAofInput } from './input.js';
@@ -68,6 +69,12 @@ export interface ReadAofOptions {
    * are left out (each command carries its db).
    */
   filter?: KeyFilter | KeyFilterSpec | AofFilterOptions;
+  /**
+   * Stops the read: checked once per chunk read (not per command). When aborted, before the call or while it
+   * runs, the iterator rejects with `signal.reason` (an `AbortError` DOMException by default; no further
+   * commands are handed out) and the file is closed.
+   */
+  signal?: AbortSignal;
 }
 
 const SELECT = 'select';
@@ -139,7 +146,8 @@ function failureError(scanner: AofScanner, file: string): AofError {
  * queues them the same way, so this holds no more than Redis itself does) and handed out together. When the
  * damage cuts a transaction off (a MULTI without its EXEC before the damage), its commands are still yielded
  * before the error, marked `inUnfinishedMulti` (Redis would discard them). Nothing else is buffered: memory
- * stays about one read chunk plus the open transaction.
+ * stays about one read chunk plus the open transaction. An aborted `options.signal` rejects with its reason at
+ * the next chunk read (commands not yet handed out are dropped) and closes the file.
  *
  * @example
  * ```ts
@@ -171,6 +179,7 @@ export async function* readAofBatches(input: string, options: ReadAofOptions = {
       if (kept.length > 0) yield kept;
     }
   } catch (err) {
+    if (options.signal?.aborted) throw err;
     // damage: the kept commands of a transaction it cut off still go out first
     const rest = cf.end();
     if (rest.length > 0) yield rest;
@@ -179,6 +188,8 @@ export async function* readAofBatches(input: string, options: ReadAofOptions = {
 }
 
 async function* readBatches(input: string, options: ReadAofOptions): AsyncGenerator<AofCommand[]> {
+  const signal = options.signal;
+  signal?.throwIfAborted();
   const target = await resolveAofInput(input);
   const jobs: { file: string; path: string; rdbAllowed: boolean }[] = [];
   if (target.layout === 'single') jobs.push({ file: input, path: target.path, rdbAllowed: true });
@@ -193,7 +204,7 @@ async function* readBatches(input: string, options: ReadAofOptions): AsyncGenera
     if (src === null) throw new AofError('missing', 'listed in the manifest but missing', { file: job.file });
     let start = 0;
     if (job.rdbAllowed && isRdbHead(src.head, src.size ?? src.head.length)) {
-      const rdb = await src.checkRdbPart(job.file);
+      const rdb = await src.checkRdbPart(job.file, signal);
       if (!rdb.ok) throw new AofError('rdb', `damaged RDB ${job.rdbAllowed ? 'part' : ''}: ${rdb.error?.message ?? 'unknown error'}`, { file: job.file, offset: rdb.error?.offset });
       options.onRdbPart?.({ file: job.file, path: job.path, end: rdb.endOffset, keys: rdb.keys, version: rdb.version });
       start = rdb.endOffset;
@@ -224,7 +235,7 @@ async function* readBatches(input: string, options: ReadAofOptions): AsyncGenera
     };
     let failure: unknown = null;
     try {
-      for await (const chunk of src.chunks(start, { chunkSize: options.chunkSize })) {
+      for await (const chunk of abortableChunks(src.chunks(start, { chunkSize: options.chunkSize }), signal)) {
         events.length = 0;
         scanner.push(chunk, events);
         for (const ev of events) handle(ev);
@@ -241,6 +252,7 @@ async function* readBatches(input: string, options: ReadAofOptions): AsyncGenera
       for (const ev of events) handle(ev);
       if (scanner.failure) failure = failureError(scanner, job.file);
     } catch (err) {
+      if (signal?.aborted) throw err;
       // a bad SELECT, or a read that failed: the commands complete before it still go out first
       failure = err;
     }

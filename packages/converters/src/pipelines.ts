@@ -1,5 +1,6 @@
 // Keyspace records to bytes, and how each command that writes them reads its input: `rdb-tool dump`, `convert`
 // and `to-aof` (rdbToAof) all go through keyspaceBytes, so an RDB becomes RESP one way, in either order.
+import { abortableChunks } from '@redis-persist/fsio';
 import { readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { KeyFilter as Filter, type Bytes, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords, type RdbFilter, type RdbKeyspaceOptions, type RdbSource } from '@redis-persist/rdb';
@@ -30,6 +31,13 @@ export interface KeyspaceBytesOptions {
   pieces?: PieceOutput;
   /** Canonical order: the same db and key came twice (Redis refuses to load such a file). */
   onDuplicateKey?: (db: number, key: Bytes) => void;
+  /**
+   * Stops the output: checked once per output chunk (not per record). When aborted, before the call or while it
+   * runs, the generator rejects with `signal.reason` (an `AbortError` DOMException by default), closes `records`
+   * and removes the sort's spilled runs. In canonical order nothing comes out before the input is sorted: give the
+   * reader of `records` the same signal to stop during the sort too ({@link dumpRdb} does).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -38,6 +46,15 @@ export interface KeyspaceBytesOptions {
  * `respChunks(sortKeyspace(records))` wrote, byte for byte), file-order RESP is {@link respChunks}.
  */
 export function keyspaceBytes(records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>, options: KeyspaceBytesOptions): AsyncGenerator<Uint8Array> {
+  const out = keyspaceBytesOf(records, options);
+  return options.signal === undefined ? out : abortable(out, options.signal);
+}
+
+async function* abortable(out: AsyncGenerator<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  yield* abortableChunks(out, signal);
+}
+
+function keyspaceBytesOf(records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>, options: KeyspaceBytesOptions): AsyncGenerator<Uint8Array> {
   const order = options.order ?? 'canonical';
   const { memoryBudgetBytes, tmpDir, reuseChunks, pieces, onDuplicateKey } = options;
   if (options.format === 'jsonl') return keyspaceJsonlStream(records, { order, encoding: options.encoding, memoryBudgetBytes, tmpDir, reuseChunks, pieces, onDuplicateKey });
@@ -81,7 +98,10 @@ export interface DumpRdbOptions extends KeyspaceBytesOptions, Pick<RdbKeyspaceOp
   streamMeta?: 'file' | 'derived';
 }
 
-/** `rdb-tool dump` of an RDB file: its records, read as that output wants them, as JSON Lines or RESP. */
+/**
+ * `rdb-tool dump` of an RDB file: its records, read as that output wants them, as JSON Lines or RESP. An aborted
+ * `options.signal` stops both the read (per chunk read) and the output, rejecting with its reason.
+ */
 export function dumpRdb(source: RdbSource, options: DumpRdbOptions): AsyncGenerator<Uint8Array> {
   const { format } = options;
   const filter = compileKeyFilter(options.filter);
@@ -107,6 +127,7 @@ export function dumpRdb(source: RdbSource, options: DumpRdbOptions): AsyncGenera
     salvage: options.salvage,
     onSkip: options.onSkip,
     onDamage: options.onDamage,
+    signal: options.signal,
   };
   if (format === 'resp') return rdbToResp(source, { ...options, read });
   return keyspaceBytes(rdbKeyspaceRecords(source, read), options);

@@ -1,5 +1,5 @@
 export { FsioError, describeIoError, setNoticeHandler, type FsioErrorCode, type NoticeHandler } from './errors.js';
-export { readFileChunks, requireRegularFile, isStreamPath, ChunkCursor, type ReadChunksOptions } from './read.js';
+export { readFileChunks, abortableChunks, requireRegularFile, isStreamPath, ChunkCursor, type ReadChunksOptions } from './read.js';
 export {
   AtomicFile,
   AtomicDir,

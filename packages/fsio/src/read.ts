@@ -14,6 +14,11 @@ export interface ReadChunksOptions {
    * are done with a chunk when they ask for the next one and keep no reference to it.
    */
   reuseBuffers?: boolean;
+  /**
+   * Stops the read: checked before each chunk (not per byte), the generator then rejects with `signal.reason`
+   * (an `AbortError` DOMException unless the caller gave another) and closes the file.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -39,6 +44,8 @@ export async function requireRegularFile(path: string, forWhat: string): Promise
  */
 export async function* readFileChunks(path: string, options: ReadChunksOptions = {}): AsyncGenerator<Uint8Array> {
   const chunkSize = options.chunkSize ?? 1 << 20;
+  const signal = options.signal;
+  signal?.throwIfAborted();
   const kind = await stat(path).catch(() => null);
   const stream = kind !== null && !kind.isFile() && !kind.isDirectory();
   if (kind?.isFIFO()) notice(`${path} is a FIFO: waiting for a writer to open it`);
@@ -49,7 +56,7 @@ export async function* readFileChunks(path: string, options: ReadChunksOptions =
     throw new FsioError('io', `cannot open ${path}: ${describeIoError(err)}`, { file: path, cause: err });
   }
   if (stream) {
-    yield* readStream(fh, path, chunkSize, options.start ?? 0, options.end ?? Infinity);
+    yield* readStream(fh, path, chunkSize, options.start ?? 0, options.end ?? Infinity, signal);
     return;
   }
   // One read is always in flight ahead of the consumer, so disk/page-cache copies overlap its work.
@@ -78,11 +85,13 @@ export async function* readFileChunks(path: string, options: ReadChunksOptions =
     return p;
   };
   try {
+    signal?.throwIfAborted();
     next = start(pos);
     for (;;) {
       const chunk = await next;
       next = null;
       if (chunk === null) break;
+      signal?.throwIfAborted();
       pos += chunk.length;
       next = start(pos);
       yield chunk;
@@ -94,10 +103,11 @@ export async function* readFileChunks(path: string, options: ReadChunksOptions =
 }
 
 /** Sequential reads of a FIFO or device: no positions, one read at a time. */
-async function* readStream(fh: FileHandle, path: string, chunkSize: number, start: number, end: number): AsyncGenerator<Uint8Array> {
+async function* readStream(fh: FileHandle, path: string, chunkSize: number, start: number, end: number, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
   let pos = 0;
   try {
     while (pos < end) {
+      signal?.throwIfAborted();
       const buf = Buffer.allocUnsafe(Math.min(chunkSize, end - pos));
       let bytesRead: number;
       try {
@@ -113,6 +123,31 @@ async function* readStream(fh: FileHandle, path: string, chunkSize: number, star
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * The chunks of `source`, checking `signal` before each one: once it is aborted the iteration rejects with
+ * `signal.reason` (`signal.throwIfAborted()` semantics) and `source` is closed (its `return()` is called, which
+ * closes a file read by {@link readFileChunks}). Without a signal, `source` itself is returned (no cost).
+ */
+export function abortableChunks<T>(source: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncIterable<T> {
+  if (signal === undefined) return source;
+  return {
+    async *[Symbol.asyncIterator]() {
+      signal.throwIfAborted();
+      const it = source[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          const r = await it.next();
+          signal.throwIfAborted();
+          if (r.done) return;
+          yield r.value;
+        }
+      } finally {
+        await it.return?.();
+      }
+    },
+  };
 }
 
 /** True when `path` can only be read as a stream (a FIFO, a character device, a socket): once, front to back. */

@@ -1,5 +1,5 @@
 // Streaming reader: bytes in, records out, one line in memory at a time (capped).
-import { readFileChunks } from '@redis-persist/fsio';
+import { abortableChunks, readFileChunks } from '@redis-persist/fsio';
 import { KeyspaceError, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { parseKeyspaceLineBytes } from './parse.js';
 
@@ -9,6 +9,11 @@ export interface ReadKeyspaceOptions {
   file?: string;
   /** Longest accepted line in bytes (default 1 GiB); a longer line is an error, never an allocation. */
   maxLineBytes?: number;
+  /**
+   * Stops the read: checked once per chunk read (not per line). When aborted, before the call or while it runs,
+   * the iterator rejects with `signal.reason` (an `AbortError` DOMException by default) and the file is closed.
+   */
+  signal?: AbortSignal;
 }
 
 /** The longest line {@link readKeyspaceJsonl} accepts by default (1 GiB). */
@@ -25,7 +30,7 @@ function isHeaderLine(buf: Uint8Array, start: number, end: number): boolean {
  * Reads keyspace JSON Lines from a file path or a byte stream and yields its records in file order (any order
  * is accepted). Empty lines are skipped, `\r\n` endings accepted, and an optional first header line
  * (`{"rdb":...}`, an exporter's extra) is skipped. Errors are {@link KeyspaceError}s naming file, line and byte
- * offset (I/O errors stay `FsioError`s).
+ * offset (I/O errors stay `FsioError`s); an aborted `options.signal` rejects with its reason.
  */
 export async function* readKeyspaceJsonl(
   source: string | AsyncIterable<Uint8Array>,
@@ -33,7 +38,7 @@ export async function* readKeyspaceJsonl(
 ): AsyncGenerator<KeyspaceRecord> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const chunks = typeof source === 'string' ? readFileChunks(source) : source;
+  const chunks = abortableChunks(typeof source === 'string' ? readFileChunks(source) : source, options.signal);
   let lineNo = 0;
   let fileOffset = 0; // offset of the first byte of `chunk`
   // A line that spans chunks is gathered here.

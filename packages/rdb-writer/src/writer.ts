@@ -52,6 +52,12 @@ export interface RdbWriteOptions {
   tmpDir?: string;
   /** Called by {@link writeRdbFile} after each chunk (about 64 KiB) reaches the file. */
   onProgress?: (progress: { bytes: number; keys: number }) => void;
+  /**
+   * Stops the write: checked once per output chunk (about 64 KiB), not per record. When aborted, before the call
+   * or while it runs, `writeRdb` rejects with `signal.reason` (an `AbortError` DOMException by default) and closes
+   * `records`; `writeRdbFile` also removes its temporary file, so no partial output is left and `path` is untouched.
+   */
+  signal?: AbortSignal;
 }
 
 /** A key or function left out because the target version cannot hold it. */
@@ -438,13 +444,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * Streams an RDB file for `records` (functions and keys in any order) as chunks of about 64 KiB; memory is
  * bounded by the largest single value, or for a key in pieces (`partial`) by a piece and `pieceMemoryBytes`. Throws {@link RdbWriterError} on the first key the target cannot hold
- * (unless `dropUnsupported`).
+ * (unless `dropUnsupported`), and `signal.reason` when `options.signal` is aborted (checked once per chunk).
  */
 export async function* writeRdb(
   records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
   options: RdbWriteOptions = {},
   writer: RdbWriter = new RdbWriter(options),
 ): AsyncGenerator<Uint8Array> {
+  const signal = options.signal;
+  signal?.throwIfAborted();
   let parts: Uint8Array[] = [writer.header()];
   let size = parts[0].length;
   const isSync = Symbol.iterator in records;
@@ -463,6 +471,7 @@ export async function* writeRdb(
           parts.push(bytes);
           size += bytes.length;
           if (size >= CHUNK) {
+            signal?.throwIfAborted();
             yield parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
             parts = [];
             size = 0;
@@ -475,6 +484,7 @@ export async function* writeRdb(
       parts.push(bytes);
       size += bytes.length;
       if (size >= CHUNK) {
+        signal?.throwIfAborted();
         yield parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
         parts = [];
         size = 0;
@@ -486,13 +496,15 @@ export async function* writeRdb(
     if (!finished) await it.return?.();
   }
   parts.push(writer.end());
+  signal?.throwIfAborted();
   yield Buffer.concat(parts);
 }
 
 /**
  * Writes an RDB file atomically (temporary file, fsync, rename), under fsio's output rules: an existing file is
  * refused unless `file.force` (then kept as `<path>.bak`), an input named in `file.inputs` always. On any error
- * — including a refused key — the temporary file is removed and `path` is left untouched.
+ * — including a refused key, or an aborted `options.signal` (rejecting with its reason) — the temporary file is
+ * removed and `path` is left untouched.
  *
  * @example
  * ```ts
@@ -509,6 +521,7 @@ export async function writeRdbFile(
   records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
   options: RdbWriteOptions & { file?: AtomicFileOptions } = {},
 ): Promise<RdbWriteSummary> {
+  options.signal?.throwIfAborted();
   const writer = new RdbWriter(options);
   const file = await AtomicFile.create(path, options.file);
   try {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { readFileChunks, type ReadChunksOptions } from '@redis-persist/fsio';
+import { abortableChunks, readFileChunks, type ReadChunksOptions } from '@redis-persist/fsio';
 import type { KeyType, KeyValue } from '@redis-persist/keyspace';
 import { RdbError, type RdbErrorCode } from './errors.js';
 import { describeRdbType, rdbTypeName } from '@redis-persist/rdb-format';
@@ -63,7 +63,8 @@ function toBytes(chunk: unknown): Uint8Array {
 /**
  * Parses an RDB file (a path, a Node Readable, a web ReadableStream or any async iterable of chunks) into records:
  * header, aux, db, resizedb, slot-info, key, function, module-aux, end. Keys carry decoded values unless
- * `values: false`. Throws {@link RdbError} on bad data (naming the file and offset), FsioError on I/O errors.
+ * `values: false`. Throws {@link RdbError} on bad data (naming the file and offset), FsioError on I/O errors,
+ * and `signal.reason` when `options.signal` is aborted (checked once per chunk read; the file is closed).
  *
  * @example
  * ```ts
@@ -83,7 +84,7 @@ export function parseRdb(source: RdbSource, options: ParseRdbOptions = {}): Asyn
 export async function* parseRdbMapped<T>(source: RdbSource, options: ParseRdbOptions, map: (r: RdbRecord) => T | undefined): AsyncGenerator<T> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
   const parser = new RdbParser({ ...options, file });
-  const it = rdbSourceChunks(source)[Symbol.asyncIterator]();
+  const it = abortableChunks(rdbSourceChunks(source), options.signal)[Symbol.asyncIterator]();
   try {
     for (;;) {
       const r = parser.read();
@@ -182,6 +183,11 @@ export interface CheckRdbOptions {
    * read); `false` (default): never.
    */
   checksumThread?: boolean | 'auto';
+  /**
+   * Stops the check: checked once per chunk read. Bad data never makes `checkRdb` throw, but an abort does: the
+   * promise rejects with `signal.reason` (an `AbortError` DOMException by default) and the file is closed.
+   */
+  signal?: AbortSignal;
 }
 
 const THREAD_MIN_BYTES = 32 << 20;
@@ -208,7 +214,7 @@ function text(b: Uint8Array): string {
 /**
  * Verifies a whole RDB file: structure, every encoding's internal consistency (as redis-check-rdb's deep
  * sanitisation does), and the CRC64. Never throws for bad data: the report says what is wrong and where.
- * (I/O errors such as a missing file still throw FsioError.)
+ * (I/O errors such as a missing file still throw FsioError, and an aborted `signal` rejects with its reason.)
  *
  * @example
  * ```ts
@@ -223,11 +229,12 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
     ok: false, file, size: 0, version: null, magic: null, aux: {}, dbs: [], keys: 0, functions: [], modules: [],
     checksum: null, reachedOffset: 0, endOffset: null, trailingBytes: 0, warnings: [],
   };
+  options.signal?.throwIfAborted();
   const crcThread = await startCrcThread(source, options.checksumThread);
   const parser = crcThread
     ? new RdbParser({ values: false, skipEmpty: false, file, limits: options.limits, computeChecksum: false, verifyChecksum: false })
     : new RdbParser({ values: false, skipEmpty: false, file, limits: options.limits });
-  const it = rdbSourceChunks(source)[Symbol.asyncIterator]();
+  const it = abortableChunks(rdbSourceChunks(source), options.signal)[Symbol.asyncIterator]();
   // keys are counted per RDB type byte (in order of first appearance); byType/byEncoding are built at the end
   interface DbAcc {
     stats: RdbDbStats;

@@ -44,6 +44,11 @@ export interface ParseRdbOptions {
   /** End right after the EOF opcode and checksum; trailing bytes (an AOF tail) are not an error. */
   stopAtEnd?: boolean;
   /**
+   * Stops the parse: checked once per chunk read (not per record). When aborted, before the call or while it
+   * runs, the iterator rejects with `signal.reason` (an `AbortError` DOMException by default) and the file is closed.
+   */
+  signal?: AbortSignal;
+  /**
    * Drop keys (and hash fields) whose expiry is before this Unix ms time, as a loading master does (pass `Date.now()`).
    * Default: keep everything the file holds.
    */
