@@ -102,11 +102,27 @@ let base = 1;
  * LZF-compresses `input` with the parameters Redis uses (HLOG 16, 8 KiB window). Returns `null` when the
  * result would not fit in `maxOutput` bytes — Redis calls it with `len - 4` and stores the string raw then.
  * The output is a valid LZF stream; it is not promised to be byte-identical to Redis' (which hashes with an
- * uninitialised table).
+ * uninitialised table). Allocates the result; hot loops use {@link lzfCompressInto}.
  */
 export function lzfCompress(input: Uint8Array, maxOutput = input.length - 4): Uint8Array | null {
+  if (input.length === 0 || maxOutput <= 0) return null;
+  const out = new Uint8Array(maxOutput + 1);
+  const n = lzfCompressInto(input, out, 0, maxOutput);
+  return n < 0 ? null : out.slice(0, n);
+}
+
+/**
+ * {@link lzfCompress} without allocating: writes the compressed bytes (exactly those `lzfCompress` returns) into
+ * `out` from `outOffset` on and returns their count, or -1 when they would not fit in `maxOutput` bytes (then
+ * `out[outOffset..outOffset + maxOutput]` holds garbage). `out` must hold `maxOutput + 1` bytes from `outOffset`
+ * (the compressor may scribble one byte past the limit before it gives up); a RangeError otherwise.
+ */
+export function lzfCompressInto(input: Uint8Array, out: Uint8Array, outOffset = 0, maxOutput = input.length - 4): number {
   const inLen = input.length;
-  if (inLen === 0 || maxOutput <= 0) return null;
+  if (inLen === 0 || maxOutput <= 0) return -1;
+  if (outOffset < 0 || out.length - outOffset < maxOutput + 1) {
+    throw new RangeError(`lzfCompressInto needs ${maxOutput + 1} bytes of output from offset ${outOffset}, has ${out.length - outOffset}`);
+  }
   const htab = (table ??= new Int32Array(HSIZE));
   if (base + inLen + 1 > 0x7fffffff) {
     htab.fill(0);
@@ -114,17 +130,16 @@ export function lzfCompress(input: Uint8Array, maxOutput = input.length - 4): Ui
   }
   const b = base;
   base += inLen + 1;
-  const out = new Uint8Array(maxOutput + MAX_LIT + 3);
+  // positions in `out` are relative to o0; the limit check compares with maxOutput as before
+  const o0 = outOffset;
   let ip = 0;
   let op = 1; // room for the first literal-run control byte
   let lit = 0;
-  const idx = (p: number): number => {
-    const v = (input[p] << 16) | (input[p + 1] << 8) | input[p + 2];
-    return ((v >>> (24 - HLOG)) - v * 5) & (HSIZE - 1);
-  };
+  const HMASK = HSIZE - 1;
   while (ip < inLen) {
     if (ip < inLen - 2) {
-      const h = idx(ip);
+      const v = (input[ip] << 16) | (input[ip + 1] << 8) | input[ip + 2];
+      const h = ((v >>> (24 - HLOG)) - v * 5) & HMASK;
       const stored = htab[h];
       const ref = stored >= b ? stored - b : -1;
       htab[h] = ip + b;
@@ -133,42 +148,46 @@ export function lzfCompress(input: Uint8Array, maxOutput = input.length - 4): Ui
         let len = 2;
         const maxLen = Math.min(inLen - ip - len, MAX_REF);
         // close the literal run
-        out[op - lit - 1] = lit - 1;
+        out[o0 + op - lit - 1] = lit - 1;
         if (lit === 0) op--; // the reserved control byte was not used
         do len++;
         while (len < maxLen && input[ref + len] === input[ip + len]);
         len -= 2;
         ip++;
-        if (op + 3 + 1 > maxOutput) return null;
+        if (op + 3 + 1 > maxOutput) return -1;
         if (len < 7) {
-          out[op++] = (off >>> 8) + (len << 5);
+          out[o0 + op++] = (off >>> 8) + (len << 5);
         } else {
-          out[op++] = (off >>> 8) + (7 << 5);
-          out[op++] = len - 7;
+          out[o0 + op++] = (off >>> 8) + (7 << 5);
+          out[o0 + op++] = len - 7;
         }
-        out[op++] = off & 0xff;
+        out[o0 + op++] = off & 0xff;
         lit = 0;
         op++; // reserve the next literal control byte
         ip += len + 1;
         if (ip < inLen - 2) {
           // re-hash the two positions just before ip, as lzf_c.c does (VERY_FAST)
-          htab[idx(ip - 1)] = ip - 1 + b;
-          htab[idx(ip - 2)] = ip - 2 + b;
+          let p = ip - 1;
+          let w = (input[p] << 16) | (input[p + 1] << 8) | input[p + 2];
+          htab[((w >>> (24 - HLOG)) - w * 5) & HMASK] = p + b;
+          p = ip - 2;
+          w = (input[p] << 16) | (input[p + 1] << 8) | input[p + 2];
+          htab[((w >>> (24 - HLOG)) - w * 5) & HMASK] = p + b;
         }
         continue;
       }
     }
-    if (op >= maxOutput) return null;
+    if (op >= maxOutput) return -1;
     lit++;
-    out[op++] = input[ip++];
+    out[o0 + op++] = input[ip++];
     if (lit === MAX_LIT) {
-      out[op - lit - 1] = lit - 1;
+      out[o0 + op - lit - 1] = lit - 1;
       lit = 0;
       op++;
     }
   }
-  out[op - lit - 1] = lit - 1;
+  out[o0 + op - lit - 1] = lit - 1;
   if (lit === 0) op--;
-  if (op > maxOutput) return null;
-  return out.slice(0, op);
+  if (op > maxOutput) return -1;
+  return op;
 }

@@ -1,4 +1,4 @@
-import { lzfCompress, parseCanonicalInt } from '@redis-persist/bytes';
+import { lzfCompressInto, parseCanonicalInt } from '@redis-persist/bytes';
 import { ByteSink } from '@redis-persist/rdb-format';
 
 // One byte sink for the writer and the blob encoders of @redis-persist/rdb-format.
@@ -63,18 +63,35 @@ export function writeStr(sink: ByteSink, data: Uint8Array, compress: boolean): v
       return;
     }
   }
-  if (compress && len > 20) {
-    const packed = lzfCompress(data, len - 4);
-    if (packed !== null) {
-      sink.u8(0xc3);
-      writeLen(sink, packed.length);
+  if (compress && len > 20 && len <= U32_MAX) {
+    // Compressed straight into the sink's buffer, after room for the header (0xc3, compressed length, length):
+    // no result buffer, no copy unless the compressed length's encoding is shorter than the length's. When
+    // compression does not pay, what it wrote past `pos` is simply overwritten.
+    const lenBytes = lenSize(len);
+    const head = 1 + 2 * lenBytes;
+    sink.ensure(head + len - 4 + 1);
+    const start = sink.pos;
+    const n = lzfCompressInto(data, sink.buf, start + head, len - 4);
+    if (n >= 0) {
+      const buf = sink.buf;
+      const nBytes = lenSize(n);
+      buf[start] = 0xc3;
+      sink.pos = start + 1;
+      writeLen(sink, n);
       writeLen(sink, len);
-      sink.bytes(packed);
+      const at = start + 1 + nBytes + lenBytes;
+      if (at !== start + head) buf.copyWithin(at, start + head, start + head + n);
+      sink.pos = at + n;
       return;
     }
   }
   writeLen(sink, len);
   sink.bytes(data);
+}
+
+/** Bytes {@link writeLen} takes for `n` (a number up to 2^32 - 1). */
+function lenSize(n: number): number {
+  return n < 64 ? 1 : n < 16384 ? 2 : 5;
 }
 
 /** A raw (never int-encoded, never compressed) string: for stream IDs and other fixed binary fields. */
