@@ -5,12 +5,11 @@
 // What a conversion holds for one key whatever its size (the writer fed in pieces). Default: 20M elements, 5M
 // fields, 500 MB; `dir` is an empty temp dir (same file system as `file`) that the caller owns and removes.
 // Standalone: node bench/lib/gen-huge-rdb.mjs <out.rdb> [listElements] [hashFields] [stringMB]
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng, RespWriter, makeBytePool, log } from './common.mjs';
+import { Rng, makeBytePool, log } from './common.mjs';
+import { redisPipe } from './pipe.mjs';
 import { startRedis, stopRedis, redisLog } from './redis.mjs';
 
 export const HUGE_RDB_GENERATOR_VERSION = 1;
@@ -23,26 +22,7 @@ export async function generateHugeRdb(file, { listElements = 20_000_000, hashFie
   try {
     // the 500 MB string: a proto-max-bulk-len of its size, and client-query-buffer room for APPEND
     server = await startRedis({ dir, extra: ['--proto-max-bulk-len', String(Math.max(512 * MB, stringBytes + MB))] });
-    const pipe = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(server.port), '--pipe'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let pipeOut = '';
-    pipe.stdout.on('data', (d) => (pipeOut = (pipeOut + d).slice(-4000)));
-    pipe.stderr.on('data', (d) => (pipeOut = (pipeOut + d).slice(-4000)));
-    const pipeDone = once(pipe, 'close');
-    pipe.stdin.on('error', () => {});
-    const died = pipeDone.then(([code]) => {
-      throw new Error(`redis-cli --pipe exited early (exit ${code}): ${pipeOut.trim()}`);
-    });
-    died.catch(() => {});
-    let ended = false;
-    const w = new RespWriter((chunk) => (pipe.stdin.write(chunk) ? undefined : Promise.race([once(pipe.stdin, 'drain'), ended ? undefined : died])), 1 << 20);
-    w.freshBuffers = true;
-    const pump = async () => {
-      if (w.pending) {
-        const p = w.pending;
-        w.pending = null;
-        await p;
-      }
-    };
+    const { w, pump, finish } = redisPipe(server);
     const bytes = (lo, hi) => {
       const n = rng.range(lo, hi);
       const off = rng.int(pool.length - n);
@@ -75,14 +55,8 @@ export async function generateHugeRdb(file, { listElements = 20_000_000, hashFie
       await pump();
     }
     w.cmd(['SET', 'small:last', 'end']);
-    w.end();
-    await pump();
-    ended = true;
-    pipe.stdin.end();
-    const [code] = await pipeDone;
-    const m = /errors:\s*(\d+),\s*replies:\s*(\d+)/.exec(pipeOut);
-    if (code !== 0 || !m) throw new Error(`redis-cli --pipe failed (exit ${code}): ${pipeOut.trim()}`);
-    if (Number(m[1]) !== 0) throw new Error(`redis-cli --pipe reported ${m[1]} error replies (of ${m[2]})`);
+    const piped = await finish();
+    if (piped.errors !== 0) throw new Error(`redis-cli --pipe reported ${piped.errors} error replies (of ${piped.replies})`);
     const info = String(await server.client.call('INFO', 'memory'));
     const mem = /used_memory:(\d+)/.exec(info);
     const rss = /used_memory_rss:(\d+)/.exec(info);

@@ -6,11 +6,10 @@
 // medium lists/hashes/sets/zsets (listpack, intset, hashtable, quicklist, skiplist encodings), streams with
 // consumer groups and pending entries, a function library, several dbs, and a few huge collections
 // (millions of elements).
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Rng, RespWriter, makeBytePool, log } from './common.mjs';
+import { Rng, makeBytePool, log } from './common.mjs';
+import { redisPipe } from './pipe.mjs';
 import { startRedis, stopRedis, redisLog } from './redis.mjs';
 
 export const RDB_GENERATOR_VERSION = 1;
@@ -24,32 +23,7 @@ export async function generateRdb(file, targetBytes, { seed = 7, dir, onProgress
   let server;
   try {
     server = await startRedis({ dir });
-    const pipe = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(server.port), '--pipe'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let pipeOut = '';
-    pipe.stdout.on('data', (d) => (pipeOut = (pipeOut + d).slice(-4000)));
-    pipe.stderr.on('data', (d) => (pipeOut = (pipeOut + d).slice(-4000)));
-    const pipeDone = once(pipe, 'close');
-    pipe.stdin.on('error', () => {}); // reported through the exit code below
-    // If redis-cli dies, 'drain' never comes: fail instead of waiting forever.
-    const died = pipeDone.then(([code]) => {
-      throw new Error(`redis-cli --pipe exited early (exit ${code}): ${pipeOut.trim()}`);
-    });
-    died.catch(() => {});
-    let ended = false;
-    const w = new RespWriter(
-      (chunk) => (pipe.stdin.write(chunk) ? undefined : Promise.race([once(pipe.stdin, 'drain'), ended ? undefined : died])),
-      1 << 20,
-    );
-    w.freshBuffers = true;
-    const pump = async () => {
-      if (w.pending) {
-        const p = w.pending;
-        w.pending = null;
-        await p;
-      }
-    };
+    const { w, pump, finish } = redisPipe(server);
     // est: a running estimate of the RDB bytes the data will take (payload + small per-item overheads)
     let est = 0;
     const keys = { string: 0, list: 0, hash: 0, set: 0, zset: 0, stream: 0 };
@@ -233,14 +207,8 @@ export async function generateRdb(file, targetBytes, { seed = 7, dir, onProgress
       await pump();
       progress();
     }
-    w.end();
-    await pump();
-    ended = true;
-    pipe.stdin.end();
-    const [code] = await pipeDone;
-    const m = /errors:\s*(\d+),\s*replies:\s*(\d+)/.exec(pipeOut);
-    if (code !== 0 || !m) throw new Error(`redis-cli --pipe failed (exit ${code}): ${pipeOut.trim()}`);
-    if (Number(m[1]) !== 0) log(`note: redis-cli --pipe reported ${m[1]} error replies (of ${m[2]})`);
+    const piped = await finish();
+    if (piped.errors !== 0) log(`note: redis-cli --pipe reported ${piped.errors} error replies (of ${piped.replies})`);
     const c = server.client;
     const info = await c.call('INFO', 'keyspace');
     const perDb = {};
@@ -263,7 +231,7 @@ export async function generateRdb(file, targetBytes, { seed = 7, dir, onProgress
     return {
       commands: w.commands,
       respBytes: w.bytes,
-      pipeErrors: Number(m[1]),
+      pipeErrors: piped.errors,
       estimatedBytes: Math.round(est),
       keys: total,
       keysByDb: perDb,
