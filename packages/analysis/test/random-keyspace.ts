@@ -3,20 +3,11 @@
 // hashes and sorted sets with short and long members, zsets and hashes shrunk after growing (saved in the big
 // encoding, loaded in the small one), streams with consumer groups and pending entries; a third of keys with a TTL.
 import type { RedisArg } from '@redis-persist/testkit';
+import { seededRandom } from '@redis-persist/testkit';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function randomKeyspaceCommands(seed: number, keysPerType: number): RedisArg[][] {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const text = (len: number) => {

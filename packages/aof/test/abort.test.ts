@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkAof, readAof, readAofBatches } from '@redis-persist/aof';
+import { openFileDescriptors } from '@redis-persist/testkit';
 
 const COMMANDS = 3000;
 const dir = mkdtempSync(join(tmpdir(), 'aof-abort-'));
@@ -12,7 +13,7 @@ const value = 'v'.repeat(1000);
 writeFileSync(path, Array.from({ length: COMMANDS }, (_, i) => `*3\r\n$3\r\nSET\r\n$${`k${i}`.length}\r\nk${i}\r\n$${value.length}\r\n${value}\r\n`).join(''));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const openFds = (): number => readdirSync('/proc/self/fd').length;
+const openFds = openFileDescriptors;
 
 describe('signal on the aof entry points', () => {
   it('the fixture is valid', async () => {

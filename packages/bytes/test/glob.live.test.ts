@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchGlob } from '@redis-persist/bytes';
-import { redisAvailable, startRedis, type RedisServer } from '@redis-persist/testkit';
+import { seededRandom, redisAvailable, startRedis, type RedisServer } from '@redis-persist/testkit';
 import type { RespValue } from '@redis-persist/resp';
 
 // Strings here are byte strings: one char per byte (latin1), so '\xff' is the byte 0xff.
@@ -314,16 +314,6 @@ describe('matchGlob: properties', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Against a live redis-server (7.0.15: CVE-2022-36021 fix and the CVE-2024-31228 nesting limit).
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bulkList(v: RespValue): string[] {
   if (v.type !== 'array' || v.value === null) throw new Error(`expected an array reply, got ${JSON.stringify(v)}`);
@@ -361,7 +351,7 @@ describe.skipIf(!redisAvailable())('matchGlob against a live redis-server', () =
 
   it('a few hundred random patterns: KEYS and SCAN MATCH give exactly the keys matchGlob picks', async () => {
     const c = server.client;
-    const rnd = mulberry32(0x36021);
+    const rnd = seededRandom(0x36021);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
     const keyAlphabet = ['a', 'a', 'b', 'b', 'A', 'z', '*', '?', '[', ']', '^', '-', '\\', '_', '\x00', '\x80', '\xff'];
     const patAlphabet = [...keyAlphabet, '*', '*', '?', '[', '[', ']', '\\', '-', '^'];
@@ -434,7 +424,7 @@ describe.skipIf(!redisAvailable())('matchGlob against a live redis-server', () =
     const c = server.client;
     const names = bulkList(await c.call('COMMAND', 'LIST'));
     expect(names.length).toBeGreaterThan(200);
-    const rnd = mulberry32(0x2024);
+    const rnd = seededRandom(0x2024);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
     const flip = (ch: string) => (rnd() < 0.5 ? ch.toUpperCase() : ch.toLowerCase());
     const extra = ['A', 'z', 'Z', '_', '`', '[', '|', '-', 'G', 'm', 'S'];

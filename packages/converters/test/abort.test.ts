@@ -4,27 +4,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KeyspaceRecord } from '@redis-persist/keyspace';
 import { dumpRdb, keyspaceBytes } from '@redis-persist/converters';
+import { openFileDescriptors, stringKeysRdb } from '@redis-persist/testkit';
 
 const KEYS = 600;
 const VALUE = 10_000;
 
-/** An RDB of 600 string keys of 10 kB (6 MB: three 2 MiB reads), checksum disabled. */
-function bigRdb(): Buffer {
-  const parts: Buffer[] = [Buffer.from('REDIS0009', 'latin1'), Buffer.from([0xfe, 0x00])];
-  const value = Buffer.alloc(VALUE, 0x61);
-  for (let i = 0; i < KEYS; i++) {
-    const key = Buffer.from(`key:${i}`);
-    parts.push(Buffer.from([0x00, key.length]), key, Buffer.from([0x40 | (VALUE >> 8), VALUE & 0xff]), value);
-  }
-  parts.push(Buffer.from([0xff]), Buffer.alloc(8));
-  return Buffer.concat(parts);
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'conv-abort-'));
 const path = join(dir, 'big.rdb');
-writeFileSync(path, bigRdb());
+writeFileSync(path, stringKeysRdb(KEYS, VALUE));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const openFds = (): number => readdirSync('/proc/self/fd').length;
+const openFds = openFileDescriptors;
 
 async function drain(it: AsyncIterable<Uint8Array>, seen: { chunks: number }, after?: () => void): Promise<void> {
   for await (const _ of it) if (++seen.chunks === 1) after?.();

@@ -1,14 +1,15 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { abortableChunks, readFileChunks } from '@redis-persist/fsio';
+import { openFileDescriptors } from '@redis-persist/testkit';
 
 const dir = mkdtempSync(join(tmpdir(), 'fsio-abort-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const path = join(dir, 'data.bin');
 writeFileSync(path, Buffer.alloc(10_000, 7));
-const openFds = (): number => readdirSync('/proc/self/fd').length;
+const openFds = openFileDescriptors;
 
 /** Reads `it`, counting chunks in `seen.n` (kept when it rejects); aborts `ac` with `reason` after `after` chunks. */
 async function read(it: AsyncIterable<Uint8Array>, seen: { n: number }, ac?: AbortController, after = 1, reason?: unknown): Promise<void> {

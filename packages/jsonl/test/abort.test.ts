@@ -1,9 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KeyspaceRecord } from '@redis-persist/keyspace';
 import { encodeKeyspaceLine, readKeyspaceJsonl } from '@redis-persist/jsonl';
+import { openFileDescriptors } from '@redis-persist/testkit';
 
 const KEYS = 3000;
 const dir = mkdtempSync(join(tmpdir(), 'jsonl-abort-'));
@@ -16,7 +17,7 @@ writeFileSync(
 );
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const openFds = (): number => readdirSync('/proc/self/fd').length;
+const openFds = openFileDescriptors;
 
 async function read(signal: AbortSignal, seen: { n: number }, onFirst?: () => void): Promise<void> {
   for await (const _ of readKeyspaceJsonl(path, { signal })) if (seen.n++ === 0) onFirst?.();

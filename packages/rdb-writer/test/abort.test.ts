@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KeyspacePiece } from '@redis-persist/keyspace';
 import { writeRdb, writeRdbFile } from '@redis-persist/rdb-writer';
+import { openFileDescriptors } from '@redis-persist/testkit';
 
 const KEYS = 3000;
 const value = randomBytes(1000); // incompressible: LZF leaves it as it is
 const dir = mkdtempSync(join(tmpdir(), 'rdbw-abort-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const openFds = (): number => readdirSync('/proc/self/fd').length;
+const openFds = openFileDescriptors;
 
 /** 3000 string keys of 1 kB (about 3 MB of RDB: some 46 chunks of 64 KiB); `state` says how far it got. */
 async function* records(state = { produced: 0, closed: false }): AsyncGenerator<KeyspacePiece> {

@@ -9,6 +9,7 @@ import type { KeyValue, KeyspacePiece, KeyspaceRecord, StreamValue } from '@redi
 
 type KeyRecord = Extract<KeyspaceRecord, { kind: 'key' }>;
 import { RdbWriter, writeRdb, type RdbWriteOptions } from '@redis-persist/rdb-writer';
+import { seededRandom } from '@redis-persist/testkit';
 
 const b = (s: string) => Buffer.from(s);
 
@@ -18,17 +19,6 @@ async function collect(records: KeyspacePiece[], options: RdbWriteOptions = {}):
   return Buffer.concat(parts);
 }
 
-/** Seeded pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A record cut into pieces of `size` elements (the last holds the rest, perhaps nothing). */
 function cut(rec: KeyRecord, size: number): KeyspacePiece[] {
@@ -62,7 +52,7 @@ function key(name: string, value: KeyValue, expireAt: number | null = null): Key
 }
 
 function values(seed: number): KeyRecord[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const word = (max: number) => {
     const n = Math.floor(r() * max);
     return r() < 0.3 ? b(String(Math.floor(r() * 1e6) - 5e5)) : Buffer.from(Array.from({ length: n }, () => 97 + Math.floor(r() * 3)));
@@ -172,7 +162,7 @@ describe('keys in pieces', () => {
 
 describe('strings of more than 1 MiB', () => {
   it('are written as a header and their bytes: what the value encoder writes', async () => {
-    const r = rng(3);
+    const r = seededRandom(3);
     const random = Buffer.from(Array.from({ length: (1 << 20) + 5 }, () => Math.floor(r() * 256)));
     const text = Buffer.from('abcdefgh'.repeat(300_000));
     const half = Buffer.concat([text.subarray(0, 700_000), random.subarray(0, 700_000)]);

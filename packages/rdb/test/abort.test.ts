@@ -1,30 +1,19 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkRdb, parseRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { openFileDescriptors, stringKeysRdb } from '@redis-persist/testkit';
 
 const KEYS = 600;
 const VALUE = 10_000;
 
-/** An RDB of 600 string keys of 10 kB (6 MB: three 2 MiB reads), checksum disabled. */
-function bigRdb(): Buffer {
-  const parts: Buffer[] = [Buffer.from('REDIS0009', 'latin1'), Buffer.from([0xfe, 0x00])];
-  const value = Buffer.alloc(VALUE, 0x61);
-  for (let i = 0; i < KEYS; i++) {
-    const key = Buffer.from(`key:${i}`);
-    parts.push(Buffer.from([0x00, key.length]), key, Buffer.from([0x40 | (VALUE >> 8), VALUE & 0xff]), value);
-  }
-  parts.push(Buffer.from([0xff]), Buffer.alloc(8));
-  return Buffer.concat(parts);
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'rdb-abort-'));
 const path = join(dir, 'big.rdb');
-writeFileSync(path, bigRdb());
+writeFileSync(path, stringKeysRdb(KEYS, VALUE));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const openFds = (): number => readdirSync('/proc/self/fd').length;
+const openFds = openFileDescriptors;
 
 /** Reads `it` to the end, counting in `seen.n` (kept when it rejects); `onFirst` runs at the first item. */
 async function drain(it: AsyncIterable<unknown>, onFirst?: () => void, seen = { n: 0 }): Promise<number> {
@@ -86,7 +75,7 @@ describe('signal on the rdb entry points', () => {
     const ac = new AbortController();
     // progress is reported every 16 MiB: abort from the first chunk a source yields instead
     const chunks = async function* () {
-      const data = bigRdb();
+      const data = stringKeysRdb(KEYS, VALUE);
       for (let at = 0; at < data.length; at += 1 << 20) {
         if (at > 0) ac.abort(reason);
         yield data.subarray(at, at + (1 << 20));

@@ -1,4 +1,5 @@
 import type { RespValue } from '@redis-persist/resp';
+import { seededRandom } from './test-files.js';
 import type { RedisArg, RedisClient } from './client.js';
 
 export type TrafficType = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream';
@@ -30,17 +31,6 @@ export interface RandomTrafficOptions {
   nondeterministic?: boolean;
 }
 
-/** mulberry32: small, fast, good enough for test traffic, and identical everywhere. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** First stream ID ms used; each generated command advances it, so explicit IDs always increase. */
 const STREAM_BASE_MS = 1_600_000_000_000;
@@ -61,7 +51,7 @@ class Generator {
     private readonly o: RandomTrafficOptions,
     hfe: boolean,
   ) {
-    this.r = prng(o.seed);
+    this.r = seededRandom(o.seed);
     const types = (o.types ?? ALL_TYPES).filter((t): t is TrafficType => (ALL_TYPES as readonly string[]).includes(t));
     if (types.length === 0) throw new Error(`randomTraffic: no known type in ${JSON.stringify(o.types)}`);
     this.types = types;
