@@ -466,7 +466,7 @@ export async function* writeRdb(
       const rec = r.value;
       if (rec.partial || writer.inPieces || isBigString(rec)) {
         // a key in pieces: its bytes come at its last piece, a huge body in chunks yielded as they come (a huge
-      // string: its header, then its bytes)
+        // string: its header, then its bytes)
         for (const bytes of writer.piece(rec)) {
           parts.push(bytes);
           size += bytes.length;
