@@ -1,14 +1,14 @@
 // `rdb-tool export`: one row per key (source, db, key, type, encoding, expiry, elements, bytes, memory) of each RDB
 // file as Parquet or CSV, one output file per input in the output directory. The rows and the writer are
 // @redis-persist/analysis' (exportRdb); this file parses options, applies the output policy and formats.
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { exportRdb, type ExportFormat, type MemoryServerModel } from '@redis-persist/analysis';
-import { AtomicFile, FsioError, checkOutput, describeIoError } from '@redis-persist/fsio';
+import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { keepHeapSmall } from './memory.js';
-import { memoryModelOptions } from './memory-estimate.js';
-import { addKeyFilterOptions, createOutput, dataDirSource, keyFilterFrom, otherFileHint, usageError, type KeyFilterCliOptions } from '../common/index.js';
+import { analysisRdbFile, inputFileSize, memoryModelOptions } from './memory-estimate.js';
+import { addKeyFilterOptions, createOutput, keyFilterFrom, usageError, type KeyFilterCliOptions } from '../common/index.js';
 
 interface ExportOpts {
   format: string;
@@ -55,16 +55,9 @@ export function registerExport(program: Command): void {
       const jobs: { input: string; file: string; out: string }[] = [];
       const byOut = new Map<string, string>();
       for (const input of inputs) {
-        const src = await dataDirSource('rdb-tool', input, { config: opts.config }, o, {
-          kind: 'rdb',
-          why: 'export reads the keys of an RDB file',
-          instead: (s) => `${otherFileHint(s)}; or convert the AOF first: rdb-tool convert ${s.path} dump.rdb`,
-        });
-        const file = src?.path ?? input;
+        const file = await analysisRdbFile(input, opts.config, o, 'export reads the keys of an RDB file');
         // a missing input fails before any output is written, not after the ones before it
-        await stat(file).catch((err: unknown) => {
-          throw new FsioError('io', `cannot open ${file}: ${describeIoError(err)}`, { file, cause: err });
-        });
+        await inputFileSize(file);
         const out = join(opts.output, outputName(file, format));
         const other = byOut.get(out);
         if (other !== undefined) throw usageError(`${other} and ${file} would both be written to ${out}: export them into different directories`);

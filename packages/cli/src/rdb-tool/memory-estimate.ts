@@ -1,11 +1,11 @@
 // `rdb-tool memory`: the estimated memory of each key as the server that loads the file would hold it. The
 // estimate is @redis-persist/analysis' (accuracy: bench/memory-accuracy.md); this file parses options and formats.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parseMemoryConfig, rdbMemoryRecords, type KeyMemory, type MemoryConfig, type MemoryServerModel, type MemorySummary } from '@redis-persist/analysis';
-import { AtomicFile, checkOutput } from '@redis-persist/fsio';
+import { AtomicFile, FsioError, checkOutput, describeIoError } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { keepHeapSmall } from './memory.js';
-import { CliExit, ExitCode, addKeyFilterOptions, bytesToDisplay, createOutput, dataDirSource, formatBytes, keyFilterFrom, otherFileHint, usageError, type KeyFilterCliOptions } from '../common/index.js';
+import { CliExit, ExitCode, addKeyFilterOptions, bytesToDisplay, createOutput, dataDirSource, formatBytes, keyFilterFrom, otherFileHint, usageError, type KeyFilterCliOptions, type Output } from '../common/index.js';
 
 interface MemoryOpts {
   format: string;
@@ -58,6 +58,27 @@ function summaryText(s: MemorySummary, o: ReturnType<typeof createOutput>): stri
   return lines;
 }
 
+/**
+ * The RDB file an analysis command (memory, report, export) reads for `input`: the file itself, or a data
+ * directory's dbfilename when that is what Redis loads (exit 2, with what to run instead, when Redis loads the AOF).
+ */
+export async function analysisRdbFile(input: string, config: string | undefined, o: Output, why: string): Promise<string> {
+  const src = await dataDirSource('rdb-tool', input, { config }, o, {
+    kind: 'rdb',
+    why,
+    instead: (s) => `${otherFileHint(s)}; or convert the AOF first: rdb-tool convert ${s.path} dump.rdb`,
+  });
+  return src?.path ?? input;
+}
+
+/** The size of an input file, or an FsioError naming it: a missing input fails before any output is written. */
+export async function inputFileSize(file: string): Promise<number> {
+  const st = await stat(file).catch((err: unknown) => {
+    throw new FsioError('io', `cannot open ${file}: ${describeIoError(err)}`, { file, cause: err });
+  });
+  return st.size;
+}
+
 /** `--server` checked and `--config` read (the loading server's encoding limits), for `memory` and `export`. */
 export async function memoryModelOptions(opts: { server: string; config?: string }): Promise<MemoryConfig | null> {
   if (!SERVERS.includes(opts.server as MemoryServerModel)) throw usageError(`--server must be one of ${SERVERS.join(', ')}, got ${JSON.stringify(opts.server)}`);
@@ -93,12 +114,7 @@ export function registerMemory(program: Command): void {
       if (opts.format !== 'jsonl' && opts.format !== 'csv') throw usageError(`--format must be jsonl or csv, got ${JSON.stringify(opts.format)}`);
       const config = await memoryModelOptions(opts);
       const o = createOutput();
-      const src = await dataDirSource('rdb-tool', input, { config: opts.config }, o, {
-        kind: 'rdb',
-        why: 'memory estimates the keys of an RDB file',
-        instead: (s) => `${otherFileHint(s)}; or convert the AOF first: rdb-tool convert ${s.path} dump.rdb`,
-      });
-      const file = src?.path ?? input;
+      const file = await analysisRdbFile(input, opts.config, o, 'memory estimates the keys of an RDB file');
       const policy = { force: opts.force, inputs: [file] };
       if (opts.output) await checkOutput(opts.output, policy);
       const out = opts.output && !opts.json ? await AtomicFile.create(opts.output, policy) : null;

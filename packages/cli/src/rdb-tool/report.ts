@@ -1,13 +1,12 @@
 // `rdb-tool report`: one report over RDB files (a key-prefix tree, top keys, type / encoding / TTL histograms, size
 // percentiles) as terminal tables, JSON or a self-contained HTML page. The report is @redis-persist/analysis'
 // (reportRdbFiles, reportHtml); this file parses options, writes the outputs and formats the tables.
-import { stat } from 'node:fs/promises';
 import { REPORT_DEFAULTS, reportHtml, reportRdbFiles, type MemoryServerModel, type Report, type TopKey } from '@redis-persist/analysis';
-import { AtomicFile, FsioError, checkOutput, describeIoError } from '@redis-persist/fsio';
+import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { keepHeapSmall } from './memory.js';
-import { memoryModelOptions } from './memory-estimate.js';
-import { Progress, addKeyFilterOptions, createOutput, dataDirSource, formatBytes, keyFilterFrom, otherFileHint, parseNow, usageError, type KeyFilterCliOptions, type Output } from '../common/index.js';
+import { analysisRdbFile, inputFileSize, memoryModelOptions } from './memory-estimate.js';
+import { Progress, addKeyFilterOptions, createOutput, formatBytes, keyFilterFrom, parseNow, usageError, type KeyFilterCliOptions, type Output } from '../common/index.js';
 
 interface ReportOpts {
   separator: string;
@@ -167,17 +166,10 @@ export function registerReport(program: Command): void {
       const before = new Map<string, number>();
       let total = 0;
       for (const input of inputs) {
-        const src = await dataDirSource('rdb-tool', input, { config: opts.config }, o, {
-          kind: 'rdb',
-          why: 'report reads the keys of an RDB file',
-          instead: (s) => `${otherFileHint(s)}; or convert the AOF first: rdb-tool convert ${s.path} dump.rdb`,
-        });
-        const file = src?.path ?? input;
-        const st = await stat(file).catch((err: unknown) => {
-          throw new FsioError('io', `cannot open ${file}: ${describeIoError(err)}`, { file, cause: err });
-        });
+        const file = await analysisRdbFile(input, opts.config, o, 'report reads the keys of an RDB file');
+        const size = await inputFileSize(file);
         if (!before.has(file)) before.set(file, total);
-        total += st.size;
+        total += size;
         files.push(file);
       }
       if (opts.html !== undefined) await checkOutput(opts.html, { force: opts.force, inputs: files });
