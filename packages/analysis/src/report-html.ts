@@ -2,6 +2,7 @@
 // filter on the prefix table), and SVG rendered here (a squarified treemap of the prefix tree, bar charts of the
 // histograms). Every table is plain HTML, readable without JavaScript; nothing is fetched (a Content-Security-Policy
 // forbids any load besides the inline style and script).
+import { formatBytes } from '@redis-persist/bytes';
 import type { PrefixEntry, Report, TopKey } from './report.js';
 
 /** Rows of the prefix table on the page (the JSON has them all). */
@@ -10,16 +11,6 @@ export const HTML_PREFIX_ROWS = 500;
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const num = (n: number | null): string => (n === null ? '–' : n.toLocaleString('en-US'));
 
-function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
 
 function table(id: string, caption: string, head: string[], rows: string[][], numeric: boolean[]): string {
   const th = head.map((h, i) => `<th${numeric[i] ? ' class="n"' : ''} scope="col">${esc(h)}</th>`).join('');
@@ -123,7 +114,7 @@ function treemapSvg(report: Report, width: number, height: number): string {
       count++;
       const e = node.entry!;
       const light = 88 - Math.min(depth, 4) * 10;
-      const tip = `${e.prefix} — ${bytes(e.memory)}, ${num(e.keys)} keys, ${num(e.withoutTtl)} without TTL${e.error.memory ? ` (may exceed by ${bytes(e.error.memory)})` : ''}`;
+      const tip = `${e.prefix} — ${formatBytes(e.memory)}, ${num(e.keys)} keys, ${num(e.withoutTtl)} without TTL${e.error.memory ? ` (may exceed by ${formatBytes(e.error.memory)})` : ''}`;
       parts.push(
         `<g class="tm" data-prefix="${esc(e.prefix)}"><rect x="${r.x.toFixed(1)}" y="${r.y.toFixed(1)}" width="${r.w.toFixed(1)}" height="${r.h.toFixed(1)}" fill="hsl(${hue},55%,${light}%)" stroke="#fff" stroke-width="1"><title>${esc(tip)}</title></rect>` +
           (r.w > 60 && r.h > 14 ? `<text x="${(r.x + 3).toFixed(1)}" y="${(r.y + 12).toFixed(1)}">${esc(truncate(e.prefix.split(/[^\w-]/).pop() || e.prefix, Math.floor(r.w / 7)))}</text>` : '') +
@@ -235,14 +226,14 @@ export function reportHtml(report: Report, options: ReportHtmlOptions = {}): str
         num(f.bytes),
         num(f.keys),
         num(f.memory),
-        bytes(f.memory),
+        formatBytes(f.memory),
         num(f.elements),
         num(f.withoutTtl),
         num(f.expired),
         num(f.usedMemory),
         esc(f.dbs.map((d) => `db${d.db}: ${d.keys}`).join(', ')),
       ]),
-      ['<b>all files</b>', num(report.files.reduce((s, f) => s + f.bytes, 0)), num(t.keys), num(t.memory), bytes(t.memory), num(t.elements), num(t.withoutTtl), num(t.expired), num(report.files.reduce((s, f) => s + f.usedMemory, 0)), ''],
+      ['<b>all files</b>', num(report.files.reduce((s, f) => s + f.bytes, 0)), num(t.keys), num(t.memory), formatBytes(t.memory), num(t.elements), num(t.withoutTtl), num(t.expired), num(report.files.reduce((s, f) => s + f.usedMemory, 0)), ''],
     ],
     [false, true, true, true, false, true, true, true, true, false],
   );
@@ -256,7 +247,7 @@ export function reportHtml(report: Report, options: ReportHtmlOptions = {}): str
       num(e.depth),
       num(e.keys),
       num(e.memory),
-      bytes(e.memory),
+      formatBytes(e.memory),
       num(e.withoutTtl),
       num(e.error.memory),
       num(e.error.keys),
@@ -270,7 +261,7 @@ export function reportHtml(report: Report, options: ReportHtmlOptions = {}): str
       esc(k.type),
       esc(k.encoding),
       num(k.memory),
-      bytes(k.memory),
+      formatBytes(k.memory),
       num(k.elements),
       num(k.db),
       esc(expiry(k, report.now)),
@@ -286,7 +277,7 @@ export function reportHtml(report: Report, options: ReportHtmlOptions = {}): str
       esc(r.type),
       num(r.keys),
       num(r.memory),
-      bytes(r.memory),
+      formatBytes(r.memory),
       num(r.elements),
       num(r.percentiles.memory.p50),
       num(r.percentiles.memory.p90),
@@ -303,20 +294,20 @@ export function reportHtml(report: Report, options: ReportHtmlOptions = {}): str
     'encodings',
     'Encodings (as the loading server holds the keys)',
     ['type', 'encoding', 'keys', 'memory (bytes)', 'memory'],
-    report.encodingsHistogram.map((e) => [esc(e.type), esc(e.encoding), num(e.keys), num(e.memory), bytes(e.memory)]),
+    report.encodingsHistogram.map((e) => [esc(e.type), esc(e.encoding), num(e.keys), num(e.memory), formatBytes(e.memory)]),
     [false, false, true, true, false],
   );
   const ttl = table(
     'ttl',
     `Time to live, from ${esc(new Date(report.now).toISOString())}`,
     ['bucket', 'keys', 'memory (bytes)', 'memory'],
-    report.ttl.map((b) => [esc(b.label), num(b.keys), num(b.memory), bytes(b.memory)]),
+    report.ttl.map((b) => [esc(b.label), num(b.keys), num(b.memory), formatBytes(b.memory)]),
     [false, true, true, false],
   );
   const accuracy =
     p.mode === 'exact'
       ? `The prefix tree is exact: ${num(p.nodes)} prefixes, within --max-prefixes ${num(p.maxPrefixes)}.`
-      : `More than ${num(p.maxPrefixes)} prefixes: the tree holds the heaviest ones (Space-Saving, ${num(p.evictions)} evicted). Each count is an upper bound; the ± columns say by how much it may exceed the truth, and the memory of any prefix is over by at most ${bytes(p.memoryErrorBound)} (${num(p.memoryErrorBound)} bytes), its keys by at most ${num(p.keysErrorBound)}. Every prefix above that memory is listed.`;
+      : `More than ${num(p.maxPrefixes)} prefixes: the tree holds the heaviest ones (Space-Saving, ${num(p.evictions)} evicted). Each count is an upper bound; the ± columns say by how much it may exceed the truth, and the memory of any prefix is over by at most ${formatBytes(p.memoryErrorBound)} (${num(p.memoryErrorBound)} bytes), its keys by at most ${num(p.keysErrorBound)}. Every prefix above that memory is listed.`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
@@ -324,7 +315,7 @@ export function reportHtml(report: Report, options: ReportHtmlOptions = {}): str
 <title>${esc(title)}</title><style>${CSS}</style></head>
 <body>
 <h1>${esc(title)}</h1>
-<p class="note">${num(t.keys)} keys in ${report.files.length} file${report.files.length === 1 ? '' : 's'}, ${bytes(t.memory)} as MEMORY USAGE counts them (memory model ${esc(report.server)}, ${report.encodings === 'config' ? 'encodings from the given redis.conf' : "the files' own encodings"}). Made ${esc(when)}. Percentiles: ${esc(report.percentileMethod)}.</p>
+<p class="note">${num(t.keys)} keys in ${report.files.length} file${report.files.length === 1 ? '' : 's'}, ${formatBytes(t.memory)} as MEMORY USAGE counts them (memory model ${esc(report.server)}, ${report.encodings === 'config' ? 'encodings from the given redis.conf' : "the files' own encodings"}). Made ${esc(when)}. Percentiles: ${esc(report.percentileMethod)}.</p>
 <h2 id="files-h">Files</h2>
 ${files}
 <h2 id="tree-h">Prefix tree</h2>
@@ -337,9 +328,9 @@ ${table('top-memory', `Top ${report.topByMemory.length} keys by memory`, topHead
 ${table('top-elements', `Top ${report.topByElements.length} keys by elements`, topHead, topRows(report.topByElements), topNum)}
 <h2 id="hist-h">Histograms</h2>
 <div class="charts">
-${barChart('chart-types', 'Memory by type', report.types.map((r) => ({ label: r.type, value: r.memory, text: bytes(r.memory) })))}
+${barChart('chart-types', 'Memory by type', report.types.map((r) => ({ label: r.type, value: r.memory, text: formatBytes(r.memory) })))}
 ${barChart('chart-ttl', 'Keys by time to live', report.ttl.map((b) => ({ label: b.label, value: b.keys, text: num(b.keys) })))}
-${barChart('chart-encodings', 'Memory by encoding', report.encodingsHistogram.map((e) => ({ label: `${e.type}/${e.encoding}`, value: e.memory, text: bytes(e.memory) })))}
+${barChart('chart-encodings', 'Memory by encoding', report.encodingsHistogram.map((e) => ({ label: `${e.type}/${e.encoding}`, value: e.memory, text: formatBytes(e.memory) })))}
 </div>
 ${types}
 ${encodings}

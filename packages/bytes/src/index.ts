@@ -10,7 +10,7 @@ export {
 export { Crc64, crc64, readU64LE } from './crc64.js';
 export { crc16 } from './crc16.js';
 export { lzfCompress, lzfCompressInto, lzfDecompress, lzfMaxDecompressedLength, lzfValid } from './lzf.js';
-export { parseCanonicalInt, parseCanonicalSafeInt, intToBytes } from './numbers.js';
+export { parseCanonicalInt, parseCanonicalSafeInt, intToBytes, formatBytes } from './numbers.js';
 export { ByteQueue } from './byte-queue.js';
 export { matchGlob } from './glob.js';
 export {

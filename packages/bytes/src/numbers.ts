@@ -56,3 +56,15 @@ export function parseCanonicalSafeInt(bytes: Uint8Array, start = 0, end = bytes.
 export function intToBytes(n: number | bigint): Uint8Array {
   return Buffer.from(String(n), 'latin1');
 }
+
+/** A byte count for people, in binary units with one decimal: 1536 → "1.5 KiB", 512 → "512 B". */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
+}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ByteQueue, BytesError, Crc64, crc64, lzfCompress, lzfDecompress, parseCanonicalInt } from '@redis-persist/bytes';
+import { ByteQueue, BytesError, Crc64, crc64, lzfCompress, lzfDecompress, formatBytes, parseCanonicalInt } from '@redis-persist/bytes';
 
 const ascii = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 
@@ -116,5 +116,16 @@ describe('ByteQueue', () => {
         expect(Buffer.from(q.view(q.length)).equals(all.subarray(read))).toBe(true);
       }),
     );
+  });
+});
+
+describe('formatBytes', () => {
+  it('bytes below 1 KiB as they are, then binary units with one decimal', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatBytes(1024)).toBe('1.0 KiB');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(5 * 1024 ** 3)).toBe('5.0 GiB');
+    expect(formatBytes(3 * 1024 ** 5)).toBe('3072.0 TiB');
   });
 });

@@ -1,5 +1,6 @@
 export { ExitCode, CliExit, usageError } from './exit.js';
-export { createOutput, useColor, jsonReplacer, bytesToDisplay, formatBytes, type Output } from './output.js';
+export { createOutput, useColor, jsonReplacer, bytesToDisplay, type Output } from './output.js';
+export { formatBytes } from '@redis-persist/bytes';
 export { Progress } from './progress.js';
 export { runProgram, describeError, cliMessage, exitCodeOf, EXIT_CODE_OF_KIND } from './run.js';
 export { confirm } from './confirm.js';
