@@ -4,10 +4,10 @@ import { basename, dirname, join } from 'node:path';
 import { formatManifest, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
 import { AtomicDir, AtomicFile, FsioError, backupFile, checkOutput, describeIoError, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
 import type { KeyspaceRecord } from '@redis-persist/keyspace';
-import { rdbKeyspaceRecords, type RdbError, type RdbKeyBeingRead } from '@redis-persist/rdb';
+import { compileRdbFilter, rdbKeyspaceRecords, type RdbError, type RdbKeyBeingRead } from '@redis-persist/rdb';
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
 import { ReplayError, replayAof, type ReplayOptions, type ReplayResult } from '@redis-persist/replay';
-import { compileKeyFilter, keyspaceBytes, type KeyFilter } from './pipelines.js';
+import { keyspaceBytes, type KeyFilter } from './pipelines.js';
 
 /** Options of {@link aofToRdb} (`aof-tool to-rdb`): the replay's options and the RDB to write. */
 export interface AofToRdbOptions extends ReplayOptions {
@@ -124,7 +124,7 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
   const policy: OutputPolicy = { force: options.force, inputs: [input] };
   await checkOutput(output, policy, options.layout === 'dir' ? 'dir' : 'file');
   const n = { keys: 0, functions: 0 };
-  const filter = compileKeyFilter(options.filter);
+  const filter = compileRdbFilter(options.filter);
   const records = counting(
     rdbKeyspaceRecords(input, {
       dropExpiredBefore: filter.expired === true ? undefined : (options.now ?? Date.now()),

@@ -9,7 +9,6 @@ export {
   dumpRdb,
   dumpReplayed,
   convertRecords,
-  compileKeyFilter,
   type KeyspaceBytesOptions,
   type RdbToRespOptions,
   type KeyFilter,

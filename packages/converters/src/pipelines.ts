@@ -3,7 +3,7 @@
 import { abortableChunks } from '@redis-persist/fsio';
 import { readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { KeyFilter as Filter, type Bytes, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { rdbKeyspaceRecords, type RdbFilter, type RdbKeyspaceOptions, type RdbSource } from '@redis-persist/rdb';
+import { compileRdbFilter, rdbKeyspaceRecords, type RdbFilter, type RdbKeyspaceOptions, type RdbSource } from '@redis-persist/rdb';
 import type { ReplayResult } from '@redis-persist/replay';
 import { respChunks } from './resp-chunks.js';
 import { keyspaceJsonlStream } from './jsonl-stream.js';
@@ -79,14 +79,6 @@ export function rdbToResp(source: RdbSource, options: RdbToRespOptions = {}): As
  */
 export type KeyFilter = RdbFilter | Filter;
 
-/** A filter spec with its older `key` glob folded into `keys`, compiled. */
-export function compileKeyFilter(filter: KeyFilter | undefined): Filter {
-  if (filter === undefined) return Filter.all;
-  if (filter instanceof Filter) return filter;
-  const { key, ...spec } = filter;
-  return Filter.from(key !== undefined ? { ...spec, keys: [...(spec.keys ?? []), key] } : spec);
-}
-
 /** Options of {@link dumpRdb} (`rdb-tool dump`): format, order, filter, expired keys, damaged files. */
 export interface DumpRdbOptions extends KeyspaceBytesOptions, Pick<RdbKeyspaceOptions, 'verifyChecksum' | 'salvage' | 'onSkip' | 'onDamage'> {
   filter?: KeyFilter;
@@ -104,7 +96,7 @@ export interface DumpRdbOptions extends KeyspaceBytesOptions, Pick<RdbKeyspaceOp
  */
 export function dumpRdb(source: RdbSource, options: DumpRdbOptions): AsyncGenerator<Uint8Array> {
   const { format } = options;
-  const filter = compileKeyFilter(options.filter);
+  const filter = compileRdbFilter(options.filter);
   const filtered = !filter.passesAll;
   const read: RdbKeyspaceOptions = {
     filter,
@@ -148,7 +140,7 @@ export interface DumpReplayedOptions {
  * order), the filters of an RDB dump.
  */
 export function dumpReplayed(replayed: ReplayResult, options: DumpReplayedOptions): AsyncGenerator<Uint8Array> {
-  const filter = compileKeyFilter(options.filter);
+  const filter = compileRdbFilter(options.filter);
   const filtered = !filter.passesAll;
   const now = options.keepExpired || filter.expired === true ? undefined : (options.now ?? Date.now());
   function* selected(): Generator<KeyspaceRecord> {
@@ -176,7 +168,7 @@ export type ConvertInput =
 
 /** The records of a conversion's input, read as the output format wants them. */
 export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp', keyFilter?: KeyFilter): AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece> {
-  const filter = compileKeyFilter(keyFilter);
+  const filter = compileRdbFilter(keyFilter);
   if (input.format === 'aof') return filter.passesAll ? input.replayed.keyspace.records() : filterRecords(input.replayed.keyspace.records(), filter);
   if (input.format === 'jsonl') {
     const all = readKeyspaceJsonl(input.source, { file: input.file });

@@ -248,7 +248,7 @@ export class RdbParser {
       salvage: options.salvage ?? false,
       onSkip: options.onSkip ?? null,
       maxSalvage: options.limits?.maxSalvageBytes ?? 256 * 1024 * 1024,
-      filter: rdbKeyFilter(f),
+      filter: nonTrivialFilter(compileRdbFilter(f)),
     };
     this.dup = new DupCheck(this.cfg.maxDup);
     this.gen = single ? this.runSingle(single.type, single.version) : this.run();
@@ -1959,15 +1959,18 @@ function pieceElements(r: RdbRecord): number {
   return 1;
 }
 
+/**
+ * A filter given to {@link parseRdb} (a spec, whose older single `key` glob counts as one more include, or a
+ * compiled KeyFilter) as a KeyFilter; `KeyFilter.all` when none is given.
+ */
+export function compileRdbFilter(f: ParseRdbOptions['filter']): KeyFilter {
+  if (f === undefined) return KeyFilter.all;
+  if (f instanceof KeyFilter) return f;
+  const { key, ...spec } = f;
+  return KeyFilter.from(key !== undefined ? { ...spec, keys: [...(spec.keys ?? []), key] } : spec);
+}
+
 /** The parser's filter: null when it passes everything. */
-function rdbKeyFilter(f: ParseRdbOptions['filter']): KeyFilter | null {
-  if (f === undefined) return null;
-  let k: KeyFilter;
-  if (f instanceof KeyFilter) k = f;
-  else {
-    const spec = { ...f };
-    if (f.key !== undefined) spec.keys = [...(f.keys ?? []), f.key];
-    k = KeyFilter.from(spec);
-  }
+function nonTrivialFilter(k: KeyFilter): KeyFilter | null {
   return k.passesAll ? null : k;
 }
