@@ -1,6 +1,7 @@
 export { AofError, type AofErrorCode } from './errors.js';
 export { AofScanner, type AofScanEvent, type AofScanFailure, type AofScannerOptions } from './scanner.js';
 export { parseManifest, formatManifest, splitArgs, reprQuote, loadedFiles, duplicateManifestEntry, looksLikeManifest, type AofManifest, type AofManifestEntry, type AofFileType } from './manifest.js';
+export { aofBaseFileName, aofIncrFileName, aofManifestFileName, appendFilenameOf, nextAofFileNames, type AofGenerationNames } from './names.js';
 export { resolveAofInput, readManifest, type AofInput } from './input.js';
 export { checkAof, type AofCheckReport, type AofFileReport, type AofFileStatus, type AofRepairPlan, type CheckAofOptions } from './check.js';
 export { planFix, applyFix, type AofFixPlan, type FixPlanResult, type FixResult, type PlanFixOptions, type SkippedRegion } from './fix.js';

@@ -1,7 +1,7 @@
 // Conversions built on the replay: AOF -> RDB, RDB -> AOF, an offline BGREWRITEAOF.
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { formatManifest, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
+import { aofManifestFileName, appendFilenameOf, formatManifest, nextAofFileNames, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
 import { AtomicDir, AtomicFile, FsioError, backupFile, checkOutput, describeIoError, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
 import type { KeyspaceRecord } from '@redis-persist/keyspace';
 import { compileRdbFilter, rdbKeyspaceRecords, type RdbError, type RdbKeyBeingRead } from '@redis-persist/rdb';
@@ -102,14 +102,14 @@ async function* respBase(records: AsyncIterable<KeyspaceRecord>, lastTimestamp: 
 async function writeNewAofDir(output: string, appendFilename: string, base: AsyncIterable<Uint8Array>, baseExt: 'aof' | 'rdb', policy: OutputPolicy): Promise<{ files: string[]; bytes: number; replacedBackup: string | null }> {
   const dir = await AtomicDir.create(output, policy);
   try {
-    const baseName = `${appendFilename}.1.base.${baseExt}`;
-    const incrName = `${appendFilename}.1.incr.aof`;
+    const { baseName, baseSeq, incrName, incrSeq } = nextAofFileNames(appendFilename, null, baseExt, new Set());
+    const manifestName = aofManifestFileName(appendFilename);
     const bytes = await writeFileAtomic(dir.path(baseName), base, { lock: false });
     await writeFileAtomic(dir.path(incrName), new Uint8Array(0), { lock: false });
-    const manifest: AofManifest = { base: { name: baseName, seq: 1, type: 'base', line: 1 }, history: [], incr: [{ name: incrName, seq: 1, type: 'incr', line: 2 }] };
-    await writeFileAtomic(dir.path(`${appendFilename}.manifest`), formatManifest(manifest), { lock: false });
+    const manifest: AofManifest = { base: { name: baseName, seq: baseSeq, type: 'base', line: 1 }, history: [], incr: [{ name: incrName, seq: incrSeq, type: 'incr', line: 2 }] };
+    await writeFileAtomic(dir.path(manifestName), formatManifest(manifest), { lock: false });
     await dir.commit();
-    return { files: [baseName, incrName, `${appendFilename}.manifest`].map((n) => join(output, n)), bytes, replacedBackup: dir.replacedBackup };
+    return { files: [baseName, incrName, manifestName].map((n) => join(output, n)), bytes, replacedBackup: dir.replacedBackup };
   } catch (err) {
     await dir.abort();
     throw err;
@@ -219,16 +219,9 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
 
   const dir = target.dir;
   const manifestName = basename(target.manifestPath);
-  const appendFilename = manifestName.replace(/\.manifest$/, '');
   const old = await readManifest(target.manifestPath);
   const existing = new Set(await fsStep(`read the directory ${dir}`, dir, () => readdir(dir)));
-  let baseSeq = (old.base?.seq ?? 0) + 1;
-  const ext = baseKind === 'rdb' ? 'rdb' : 'aof';
-  while (existing.has(`${appendFilename}.${baseSeq}.base.${ext}`)) baseSeq++;
-  let incrSeq = Math.max(0, ...old.incr.map((e) => e.seq), ...old.history.map((e) => e.seq)) + 1;
-  while (existing.has(`${appendFilename}.${incrSeq}.incr.aof`)) incrSeq++;
-  const baseName = `${appendFilename}.${baseSeq}.base.${ext}`;
-  const incrName = `${appendFilename}.${incrSeq}.incr.aof`;
+  const { baseName, baseSeq, incrName, incrSeq } = nextAofFileNames(appendFilenameOf(manifestName), old, baseKind === 'rdb' ? 'rdb' : 'aof', existing);
   const basePath = join(dir, baseName);
   const incrPath = join(dir, incrName);
   let baseBytes: number;

@@ -23,7 +23,7 @@ import { EventEmitter } from 'node:events';
 import { open, mkdir, readdir, rename, stat, readFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { AofError, AofScanner, formatManifest, parseManifest, type AofManifest, type AofScanEvent } from '@redis-persist/aof';
+import { AofError, AofScanner, aofIncrFileName, aofManifestFileName, formatManifest, nextAofFileNames, parseManifest, type AofManifest, type AofScanEvent } from '@redis-persist/aof';
 import {
   AtomicFile,
   FsioError,
@@ -467,7 +467,7 @@ export class Follower extends EventEmitter {
   }
 
   private manifestName(): string {
-    return `${this.appendFilename}.manifest`;
+    return aofManifestFileName(this.appendFilename);
   }
 
   private async run(): Promise<FollowSummary> {
@@ -705,17 +705,15 @@ export class Follower extends EventEmitter {
     const m = this.manifest;
     const af = this.appendFilename;
     const exists = async (name: string) => stat(join(this.dir, name)).then(() => true, () => false);
-    let baseSeq = Math.max(m?.base?.seq ?? 0, ...(m?.history ?? []).map((e) => e.seq)) + 1;
-    while (await exists(`${af}.${baseSeq}.base.rdb`)) baseSeq++;
-    let incrSeq = Math.max(0, ...(m?.incr ?? []).map((e) => e.seq)) + 1;
-    while (await exists(`${af}.${incrSeq}.incr.aof`)) incrSeq++;
+    const names = nextAofFileNames(af, m, 'rdb', new Set(await readdir(this.dir)));
+    const baseSeq = names.baseSeq;
     let previousManifest: string | null = null;
     if (m !== null) {
-      const first = `${af}.manifest.gen${m.base?.seq ?? baseSeq - 1}`;
+      const first = `${aofManifestFileName(af)}.gen${m.base?.seq ?? baseSeq - 1}`;
       previousManifest = first;
       for (let k = 1; await exists(previousManifest); k++) previousManifest = `${first}.${k}`;
     }
-    return { base: `${af}.${baseSeq}.base.rdb`, baseSeq, incr: `${af}.${incrSeq}.incr.aof`, incrSeq, previousManifest };
+    return { base: names.baseName, baseSeq, incr: names.incrName, incrSeq: names.incrSeq, previousManifest };
   }
 
   /**
@@ -764,8 +762,8 @@ export class Follower extends EventEmitter {
     const af = this.appendFilename;
     const exists = async (name: string) => stat(join(this.dir, name)).then(() => true, () => false);
     let seq = Math.max(0, ...m.incr.map((e) => e.seq)) + 1;
-    while (await exists(`${af}.${seq}.incr.aof`)) seq++;
-    const name = `${af}.${seq}.incr.aof`;
+    while (await exists(aofIncrFileName(af, seq))) seq++;
+    const name = aofIncrFileName(af, seq);
     const previous = this.writer;
     if (previous) await previous.close();
     this.writer = null;
