@@ -227,6 +227,31 @@ export class KeyspaceStore {
     return obj as ValueOf<T>;
   }
 
+  /**
+   * For the commands that apply themselves to a packed collection (pack.ts): the index of key in its database when
+   * it holds a packed collection of `type`, -1 when it is absent or held as an object; a CommandFailed WRONGTYPE
+   * for another type. The index is valid until the next change.
+   */
+  packedIndex(db: number, key: Uint8Array, type: ValueType): number {
+    const d = this.dbs.get(db);
+    if (d === undefined) return -1;
+    const i = d.indexOf(key);
+    if (i < 0) return -1;
+    const tag = d.tags![i];
+    if ((tag & ~PACKED) !== TAG[type]) fail(WRONGTYPE);
+    return (tag & PACKED) !== 0 ? i : -1;
+  }
+
+  /** The packed bytes at index i of a database (a view; see packedIndex). */
+  packedAt(db: number, i: number): Uint8Array {
+    return this.dbs.get(db)!.vals!.get(i);
+  }
+
+  /** Replaces the packed bytes at index i (copied; the collection stays packed). */
+  setPackedAt(db: number, i: number, blob: Uint8Array): void {
+    this.dbs.get(db)!.vals!.set(i, blob);
+  }
+
   /** The key's expiry: a Unix ms time, null for none, undefined when the key is absent. */
   expireOf(db: number, key: Uint8Array): number | null | undefined {
     const d = this.dbs.get(db);
