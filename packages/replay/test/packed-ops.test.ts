@@ -29,17 +29,23 @@ const command = fc.oneof(
 
 describe('commands on packed collections', () => {
   it('leave the same keyspace as on objects, after every command', () => {
-    const replayer = (keepUnpacked: number) => new Replayer({ skipUnknown: true, keepUnpacked, now: 1_700_000_000_000 });
+    const replayer = (keepUnpacked: number, keepUnpackedBytes = 1 << 30) =>
+      new Replayer({ skipUnknown: true, keepUnpacked, keepUnpackedBytes, now: 1_700_000_000_000 });
     fc.assert(
       fc.property(fc.array(command, { minLength: 1, maxLength: 80 }), (cmds) => {
         const packed = replayer(0); // every small collection packed between commands: the packed paths
         const objects = replayer(1 << 20); // nothing packed: the object paths
+        const mixed = replayer(1 << 20, 1500); // packed when the unpacked ones pass 1500 bytes (estimated)
         for (const c of cmds) {
           const args = c.map((x) => Buffer.from(x, 'latin1'));
           packed.apply(0, args, 'random.aof', 0);
           objects.apply(0, args, 'random.aof', 0);
+          mixed.apply(0, args, 'random.aof', 0);
           expect(packed.failed).toBe(objects.failed);
-          expect([...packed.ks.records()]).toEqual([...objects.ks.records()]);
+          expect(mixed.failed).toBe(objects.failed);
+          const want = [...objects.ks.records()];
+          expect([...packed.ks.records()]).toEqual(want);
+          expect([...mixed.ks.records()]).toEqual(want);
         }
       }),
       { numRuns: 400 },
