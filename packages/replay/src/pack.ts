@@ -67,6 +67,14 @@ class Out {
     this.buf[this.at++] = x;
   }
 
+  /** src[from, to) as is. */
+  raw(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    this.room(n);
+    this.buf.set(src.subarray(from, to), this.at);
+    this.at += n;
+  }
+
   id(id: bigint): void {
     this.room(16);
     this.view.setBigUint64(this.at, id >> SEQ_BITS, true);
@@ -233,6 +241,248 @@ export function unpackValue(type: string, blob: Uint8Array): ByteColumn | SetVal
     default:
       throw new Error(`cannot unpack a ${type}`);
   }
+}
+
+// ------------------------------------------------------------------------- commands applied to the packed form
+// The commands that only add to a small collection (RPUSH/LPUSH, SADD, HSET, ZADD, XADD) write its new packed form
+// straight from the old one, as Redis edits a listpack, instead of unpacking it into objects and packing it again
+// later: a workload touching more small collections than the keyspace keeps unpacked paid both for every command.
+// Each returns the new packed bytes (valid until the next packing), `blob` itself when nothing changes, or null
+// when the result would not stay packed (the caller then takes the object path). The bytes they write are those
+// packValue would write for the object the object path ends with, so both paths leave the same packed value.
+
+/** Set by varintAt: where the varint it read ends. */
+let vEnd = 0;
+
+function varintAt(b: Uint8Array, at: number): number {
+  let v = 0;
+  let mul = 1;
+  for (;;) {
+    const x = b[at++];
+    v += (x & 0x7f) * mul;
+    if (x < 0x80) {
+      vEnd = at;
+      return v;
+    }
+    mul *= 128;
+  }
+}
+
+function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+/** Whether blob[at, at + len) holds the bytes of x. */
+function sameAt(blob: Uint8Array, at: number, len: number, x: Uint8Array): boolean {
+  if (len !== x.length) return false;
+  for (let k = 0; k < len; k++) if (blob[at + k] !== x[k]) return false;
+  return true;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** Per argument of the command being applied: element index it updates (>= 0), NEW, or SKIP (a later one wins). */
+let marks = new Int32Array(64);
+const NEW = -1;
+const SKIP = -2;
+
+function markRoom(n: number): Int32Array {
+  if (marks.length < n) marks = new Int32Array(Math.max(n, marks.length * 2));
+  return marks;
+}
+
+/** RPUSH (LPUSH with `left`) of a[from..] onto a packed list. */
+export function packedListPush(blob: Uint8Array, a: Uint8Array[], from: number, left: boolean): Uint8Array | null {
+  const n = varintAt(blob, 0);
+  const start = vEnd;
+  const k = a.length - from;
+  if (n + k > PACK_MAX_COUNT) return null;
+  let size = blob.length;
+  for (let i = from; i < a.length; i++) size += a[i].length;
+  if (size > PACK_MAX_BYTES) return null;
+  out.reset();
+  out.varint(n + k);
+  if (left) {
+    for (let i = a.length - 1; i >= from; i--) out.bytes(a[i]);
+    out.raw(blob, start, blob.length);
+  } else {
+    out.raw(blob, start, blob.length);
+    for (let i = from; i < a.length; i++) out.bytes(a[i]);
+  }
+  return out.result();
+}
+
+/** SADD of a[from..] to a packed set. */
+export function packedSetAdd(blob: Uint8Array, a: Uint8Array[], from: number): Uint8Array | null {
+  const n = varintAt(blob, 0);
+  const start = vEnd;
+  const m = markRoom(a.length);
+  let added = 0;
+  for (let i = from; i < a.length; i++) {
+    const x = a[i];
+    m[i] = NEW;
+    let at = start;
+    for (let e = 0; e < n; e++) {
+      const len = varintAt(blob, at);
+      at = vEnd;
+      if (sameAt(blob, at, len, x)) {
+        m[i] = SKIP;
+        break;
+      }
+      at += len;
+    }
+    if (m[i] === NEW) for (let j = from; j < i; j++) if (m[j] === NEW && sameBytes(a[j], x)) m[i] = SKIP;
+    if (m[i] === NEW) added++;
+  }
+  if (added === 0) return blob;
+  if (n + added > PACK_MAX_COUNT) return null;
+  out.reset();
+  out.varint(n + added);
+  out.raw(blob, start, blob.length);
+  for (let i = from; i < a.length; i++) if (m[i] === NEW) out.bytes(a[i]);
+  return out.result();
+}
+
+/**
+ * Field/member, value pairs a[from], a[from + 1]... (`stride` 2) against the packed elements of a hash (`score`
+ * false) or a sorted set (`score` true): marks each pair with the element it updates, NEW, or SKIP when a later pair
+ * names the same field (the last one wins). Returns how many NEW.
+ */
+function markPairs(blob: Uint8Array, start: number, n: number, a: Uint8Array[], from: number, keyFirst: boolean, score: boolean): number {
+  const m = markRoom(a.length);
+  let added = 0;
+  for (let i = from; i < a.length; i += 2) {
+    const x = keyFirst ? a[i] : a[i + 1];
+    let later = false;
+    for (let j = i + 2; j < a.length && !later; j += 2) later = sameBytes(keyFirst ? a[j] : a[j + 1], x);
+    if (later) {
+      m[i] = SKIP;
+      continue;
+    }
+    m[i] = NEW;
+    let at = start;
+    for (let e = 0; e < n; e++) {
+      const len = varintAt(blob, at);
+      at = vEnd;
+      if (sameAt(blob, at, len, x)) {
+        m[i] = e;
+        break;
+      }
+      at += len;
+      if (score) at += 8;
+      else {
+        const vlen = varintAt(blob, at);
+        at = vEnd + vlen;
+      }
+    }
+    if (m[i] === NEW) added++;
+  }
+  return added;
+}
+
+/** HSET of field, value pairs a[from..] on a packed hash without field TTLs (null for one with them). */
+export function packedHashSet(blob: Uint8Array, a: Uint8Array[], from: number): Uint8Array | null {
+  if (blob[0] !== 0) return null;
+  const n = varintAt(blob, 1);
+  const start = vEnd;
+  const added = markPairs(blob, start, n, a, from, true, false);
+  if (n + added > PACK_MAX_COUNT) return null;
+  const m = marks;
+  out.reset();
+  out.u8(0);
+  out.varint(n + added);
+  let at = start;
+  for (let e = 0; e < n; e++) {
+    const flen = varintAt(blob, at);
+    const vAt = vEnd + flen;
+    const vlen = varintAt(blob, vAt);
+    const end = vEnd + vlen;
+    let by = -1;
+    for (let i = from; i < a.length && by < 0; i += 2) if (m[i] === e) by = i;
+    if (by < 0) out.raw(blob, at, end);
+    else {
+      out.raw(blob, at, vAt);
+      out.bytes(a[by + 1]);
+    }
+    at = end;
+  }
+  for (let i = from; i < a.length; i += 2) {
+    if (m[i] !== NEW) continue;
+    out.bytes(a[i]);
+    out.bytes(a[i + 1]);
+  }
+  return out.result();
+}
+
+/**
+ * ZADD without options of score, member pairs a[from..] (`scores` parsed, one per pair) on a packed sorted set.
+ */
+export function packedZadd(blob: Uint8Array, a: Uint8Array[], from: number, scores: readonly number[]): Uint8Array | null {
+  const n = varintAt(blob, 0);
+  const start = vEnd;
+  const added = markPairs(blob, start, n, a, from, false, true);
+  if (n + added > PACK_MAX_COUNT) return null;
+  const m = marks;
+  out.reset();
+  out.varint(n + added);
+  out.raw(blob, start, blob.length);
+  // Scores of existing members are replaced in place (an element's bytes keep their place).
+  const shift = out.at - blob.length;
+  const view = new DataView(out.buf.buffer, out.buf.byteOffset);
+  for (let i = from; i < a.length; i += 2) {
+    if (m[i] < 0) continue;
+    let at = start;
+    for (let e = 0; e < m[i]; e++) {
+      const skip = varintAt(blob, at);
+      at = vEnd + skip + 8;
+    }
+    const len = varintAt(blob, at);
+    view.setFloat64(shift + vEnd + len, scores[(i - from) >> 1], true);
+  }
+  for (let i = from; i < a.length; i += 2) {
+    if (m[i] !== NEW) continue;
+    out.bytes(a[i + 1]);
+    out.f64(scores[(i - from) >> 1]);
+  }
+  return out.result();
+}
+
+/** The last ID of a packed stream. */
+export function packedStreamLastId(blob: Uint8Array): bigint {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  return (view.getBigUint64(0, true) << SEQ_BITS) | view.getBigUint64(8, true);
+}
+
+/** XADD (no trimming) of an entry `id` (greater than the last ID) with fields and values fv to a packed stream. */
+export function packedStreamAdd(blob: Uint8Array, id: bigint, fv: readonly Uint8Array[]): Uint8Array | null {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const entriesAdded = view.getFloat64(32, true);
+  const n = varintAt(blob, 40);
+  const start = vEnd;
+  if (n + 1 > PACK_MAX_COUNT) return null;
+  let inner = varintSize(fv.length);
+  for (const x of fv) inner += varintSize(x.length) + x.length;
+  if (blob.length + inner > PACK_MAX_BYTES) return null;
+  out.reset();
+  out.id(id);
+  out.raw(blob, 16, 32);
+  out.f64(entriesAdded + 1);
+  out.varint(n + 1);
+  out.raw(blob, start, blob.length);
+  out.id(id);
+  out.varint(inner);
+  out.varint(fv.length);
+  for (const x of fv) out.bytes(x);
+  return out.result();
 }
 
 /** Whether a packed hash has fields with a TTL. */

@@ -31,6 +31,11 @@ export interface ReplayOptions {
    * memory and costs time; 0 packs every small collection after every command.
    */
   keepUnpacked?: number;
+  /**
+   * The same limit in bytes: what the small collections kept unpacked take, estimated (default 256 KiB). The commands
+   * that only add to a small collection (RPUSH, SADD, HSET, ZADD, XADD) work on its packed form and need none of it.
+   */
+  keepUnpackedBytes?: number;
   /** Called every 64k commands. */
   onProgress?: (p: { file: string; offset: number; commands: number }) => void;
 }
@@ -107,7 +112,7 @@ export class Replayer {
   readonly skippedByCommand: Record<string, number> = {};
 
   constructor(private readonly options: ReplayOptions = {}) {
-    this.store = new KeyspaceStore({ keepUnpacked: options.keepUnpacked });
+    this.store = new KeyspaceStore({ keepUnpacked: options.keepUnpacked, keepUnpackedBytes: options.keepUnpackedBytes });
     this.ks = keyspaceView(this.store);
     this.ctx = { ks: this.store, db: 0, now: options.now ?? Date.now(), hllSparseMaxBytes: options.hllSparseMaxBytes ?? 3000 };
   }

@@ -1,5 +1,6 @@
 // What every command handler shares: the context it runs in, its signature, and the two ways it refuses.
 import type { KeyspaceStore } from '../keyspace.js';
+import type { ValueType } from '../model.js';
 import { fail } from '../keyspace.js';
 import { text } from '../numbers.js';
 
@@ -22,4 +23,18 @@ export class Unsupported extends Error {}
 
 export function arity(a: Uint8Array[], min: number, exact = false): void {
   if (a.length < min || (exact && a.length !== min)) fail(`ERR wrong number of arguments for '${text(a[0])}' command`);
+}
+
+/**
+ * Applies `op` to the packed form of the `type` collection at key when it is held packed (see pack.ts) and the
+ * result stays packed; false when the caller must take the object path (absent, held as an object, or too big).
+ */
+export function viaPacked(c: CommandContext, key: Uint8Array, type: ValueType, op: (blob: Uint8Array) => Uint8Array | null): boolean {
+  const i = c.ks.packedIndex(c.db, key, type);
+  if (i < 0) return false;
+  const blob = c.ks.packedAt(c.db, i);
+  const next = op(blob);
+  if (next === null) return false;
+  if (next !== blob) c.ks.setPackedAt(c.db, i, next);
+  return true;
 }

@@ -2,7 +2,8 @@
 import { fail, lower } from '../keyspace.js';
 import { type HashValue, newHash } from '../model.js';
 import { ascii, incrByFloat, inInt64, parseDouble, parseInt64, text } from '../numbers.js';
-import { type CommandContext, type CommandTable, type Handler, arity } from './context.js';
+import { packedHashSet } from '../pack.js';
+import { type CommandContext, type CommandTable, type Handler, arity, viaPacked } from './context.js';
 import { GT, LT, NX, XX, dbl, expireArg, expiryAllowed, incrArg, int, optionBit } from './options.js';
 
 function hash(c: CommandContext, key: Uint8Array): HashValue | undefined {
@@ -27,6 +28,7 @@ function hset(h: HashValue, f: Uint8Array, v: Uint8Array, keepTtl = false): void
 
 const HSET: Handler = (c, a) => {
   if (a.length < 4 || a.length % 2 !== 0) fail(`ERR wrong number of arguments for '${text(a[0])}' command`);
+  if (viaPacked(c, a[1], 'hash', (blob) => packedHashSet(blob, a, 2))) return;
   const h = hashOrCreate(c, a[1], (a.length - 2) / 2);
   for (let i = 2; i < a.length; i += 2) hset(h, a[i], a[i + 1]);
 };

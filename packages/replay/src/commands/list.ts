@@ -1,7 +1,8 @@
 // Lists (Redis' t_list.c).
 import { ByteColumn } from '../column.js';
 import { fail, lower } from '../keyspace.js';
-import { type CommandContext, type CommandTable, type Handler, arity } from './context.js';
+import { packedListPush } from '../pack.js';
+import { type CommandContext, type CommandTable, type Handler, arity, viaPacked } from './context.js';
 import { int } from './options.js';
 
 function list(c: CommandContext, key: Uint8Array): ByteColumn | undefined {
@@ -11,6 +12,7 @@ function list(c: CommandContext, key: Uint8Array): ByteColumn | undefined {
 function push(left: boolean, onlyIfExists: boolean): Handler {
   return (c, a) => {
     arity(a, 3);
+    if (viaPacked(c, a[1], 'list', (blob) => packedListPush(blob, a, 2, left))) return;
     let l = list(c, a[1]);
     if (l === undefined) {
       if (onlyIfExists) return;

@@ -1,6 +1,7 @@
 // Sets (Redis' t_set.c).
 import { type SetValue, newSet } from '../model.js';
-import { type CommandContext, type CommandTable, type Handler, arity } from './context.js';
+import { packedSetAdd } from '../pack.js';
+import { type CommandContext, type CommandTable, type Handler, arity, viaPacked } from './context.js';
 
 function set(c: CommandContext, key: Uint8Array): SetValue | undefined {
   return c.ks.typed(c.db, key, 'set');
@@ -8,6 +9,7 @@ function set(c: CommandContext, key: Uint8Array): SetValue | undefined {
 
 const SADD: Handler = (c, a) => {
   arity(a, 3);
+  if (viaPacked(c, a[1], 'set', (blob) => packedSetAdd(blob, a, 2))) return;
   let s = set(c, a[1]);
   if (s === undefined) {
     s = newSet(a.length - 2);

@@ -3,6 +3,7 @@ import { BytesMap } from '../bytes-map.js';
 import { fail, lower } from '../keyspace.js';
 import { type GroupState, StreamState, SEQ_BITS, SEQ_MASK, MAX_ID, own } from '../model.js';
 import { text } from '../numbers.js';
+import { packedStreamAdd, packedStreamLastId } from '../pack.js';
 import { type CommandContext, type CommandTable, type Handler, Unsupported, arity } from './context.js';
 import { int } from './options.js';
 
@@ -88,9 +89,11 @@ const XADD: Handler = (c, a) => {
   const idArg = text(a[i]);
   const fv = a.slice(i + 1);
   if (fv.length === 0 || fv.length % 2 !== 0) fail("ERR wrong number of arguments for 'xadd' command");
-  let s = stream(c, a[1]);
-  if (s === undefined && nomk) return;
-  const last = s?.lastId ?? 0n;
+  // Without trimming, a packed stream takes the entry on its packed form (pack.ts).
+  const packed = trimSpec === null ? c.ks.packedIndex(c.db, a[1], 'stream') : -1;
+  let s = packed >= 0 ? undefined : stream(c, a[1]);
+  if (s === undefined && nomk && packed < 0) return;
+  const last = packed >= 0 ? packedStreamLastId(c.ks.packedAt(c.db, packed)) : s?.lastId ?? 0n;
   let id: bigint;
   if (idArg === '*') {
     const ms = BigInt(c.now);
@@ -110,6 +113,13 @@ const XADD: Handler = (c, a) => {
     if (id <= last) fail('ERR The ID specified in XADD is equal or smaller than the target stream top item');
   }
   if (last === MAX_ID) fail('ERR The stream has exhausted the last possible ID, unable to add more items');
+  if (packed >= 0) {
+    const next = packedStreamAdd(c.ks.packedAt(c.db, packed), id, fv);
+    if (next !== null) {
+      c.ks.setPackedAt(c.db, packed, next);
+      return;
+    }
+  }
   s ??= streamOrCreate(c, a[1]);
   s.append(id, fv);
   s.lastId = id;

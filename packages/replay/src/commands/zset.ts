@@ -3,7 +3,8 @@ import { WRONGTYPE, fail, lower } from '../keyspace.js';
 import { type ZsetValue, newZset } from '../model.js';
 import { ascii, parseDouble, parseRangeDouble, text } from '../numbers.js';
 import { zsetDelete, zsetOrder, zsetPut, zsetRankRange } from '../zset-order.js';
-import { type CommandContext, type CommandTable, type Handler, arity } from './context.js';
+import { packedZadd } from '../pack.js';
+import { type CommandContext, type CommandTable, type Handler, arity, viaPacked } from './context.js';
 import { CH, GT, INCR, LT, NX, XX, dbl, int, leadingOptions } from './options.js';
 
 function zset(c: CommandContext, key: Uint8Array): ZsetValue | undefined {
@@ -36,6 +37,8 @@ export const ZADD: Handler = (c, a) => {
     if (s === null) fail('ERR value is not a valid float');
     scores.push(s);
   }
+  // Plain ZADD (CH only changes the reply) on a packed sorted set: straight on its packed form.
+  if ((flags & ~CH) === 0 && viaPacked(c, a[1], 'zset', (blob) => packedZadd(blob, a, i, scores))) return;
   const existing = zset(c, a[1]);
   if (existing === undefined && xx) return;
   if (incr && existing !== undefined) {
