@@ -90,6 +90,15 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
   // a list/set/zset/hash in pieces (see OpenCollection)
   let coll: OpenCollection | null = null;
   const per = rewrite.itemsPerCommand;
+  // the elements still waiting of a collection whose pieces stopped early (no options.pieces: written as they are)
+  const carryOut = (c: OpenCollection): void => {
+    if (c.carry.length === 0) return;
+    if (c.db !== db) {
+      db = c.db;
+      enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
+    }
+    for (const cmd of commandsForKey({ kind: 'key', db: c.db, key: c.key, expireAt: null, type: c.type, value: c.carry } as KeyRecord, { itemsPerCommand: c.perField ? 1 : per })) enc.add(cmd);
+  };
   const dropOpen = (): void => {
     const o = open!;
     open = null;
@@ -116,15 +125,8 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
     if (coll !== null && (r.kind !== 'key' || r.db !== coll.db || r.type !== coll.type || !sameKey(r.key, coll.key))) {
       // its pieces stopped before the last one: without options.pieces the elements waiting go out as they are
       // (with it, the key was cut just above and they are forgotten)
-      const c = coll;
+      if (!pieces) carryOut(coll);
       coll = null;
-      if (!pieces && c.carry.length > 0) {
-        if (c.db !== db) {
-          db = c.db;
-          enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
-        }
-        for (const cmd of commandsForKey({ kind: 'key', db: c.db, key: c.key, expireAt: null, type: c.type, value: c.carry } as KeyRecord, { itemsPerCommand: c.perField ? 1 : per })) enc.add(cmd);
-      }
     }
     if (r.kind === 'function') {
       for (const c of commandsForFunction(r)) enc.add(c);
@@ -175,11 +177,7 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
     }
   }
   if (open !== null) dropOpen();
-  if (coll !== null && !pieces && (coll as OpenCollection).carry.length > 0) {
-    const c: OpenCollection = coll;
-    if (c.db !== db) enc.add([Buffer.from('SELECT'), Buffer.from(String(c.db))]);
-    for (const cmd of commandsForKey({ kind: 'key', db: c.db, key: c.key, expireAt: null, type: c.type, value: c.carry } as KeyRecord, { itemsPerCommand: c.perField ? 1 : per })) enc.add(cmd);
-  }
+  if (coll !== null && !pieces) carryOut(coll);
   if (enc.length > 0) yield enc.take();
 }
 

@@ -63,5 +63,10 @@ describe('respChunks: a collection in pieces', () => {
     const out = await bytesOf(respChunks([small, ...unfinished, small], { pieces: sink }));
     expect(out.equals(await bytesOf(respChunks([small, small])))).toBe(true);
     expect(dropped.map((d) => d.key)).toEqual(['list']);
+    // without `pieces`, what came is written (elements waiting for a full command included)
+    const all = (await bytesOf(respChunks([small, ...unfinished, small]))).toString('latin1');
+    expect(all.split('$4\r\nlist\r\n').length - 1).toBe(4);
+    expect(all.includes('$4\r\ne199\r\n')).toBe(true);
+    expect(all.includes('$4\r\ne200\r\n')).toBe(false);
   });
 });
