@@ -696,6 +696,8 @@ async function hugeKeyRows(opts, inputs) {
     row('convert RDB → RDB', ['convert', file, out('a.rdb')], convert),
     row('convert RDB → RDB v9', ['convert', file, out('b.rdb'), '--rdb-version', '9'], convert),
     row('to-aof', ['to-aof', file, out('c.aof')], toAof),
+    row('convert RDB → AOF (canonical RESP)', ['convert', file, out('d.aof')], convert),
+    row('convert RDB → JSONL', ['convert', file, out('e.jsonl')], convert),
     row('dump --format jsonl --order file', ['dump', file, '--format', 'jsonl', '--order', 'file'], dump, 'ignore'),
     row('dump --format resp --order file', ['dump', file, '--format', 'resp', '--order', 'file'], dump, 'ignore'),
   ], opts);

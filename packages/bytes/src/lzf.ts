@@ -191,3 +191,43 @@ export function lzfCompressInto(input: Uint8Array, out: Uint8Array, outOffset = 
   if (op > maxOutput) return -1;
   return op;
 }
+
+/**
+ * Decompresses the whole LZF tokens of `input[ip..inEnd)` into `dst` from `op` on (`dst` holds the stream's whole
+ * output, `outLength` bytes: back references reach into what earlier calls wrote), for a stream that arrives in
+ * parts. Returns where it stopped: `ip` at the first token not wholly in the input (at most 33 bytes are left), `op`
+ * the output written so far. Throws what {@link lzfDecompress} throws (offset = position in `input`), except the
+ * final length check: the caller makes it once the stream is over (`op === outLength`, nothing left).
+ */
+export function lzfDecompressStep(input: Uint8Array, ip: number, inEnd: number, dst: Uint8Array, op: number, outLength: number): { ip: number; op: number } {
+  while (ip < inEnd) {
+    const ctrl = input[ip];
+    if (ctrl < 32) {
+      const run = ctrl + 1;
+      if (ip + 1 + run > inEnd) break;
+      if (op + run > outLength) throw new BytesError('corrupt', 'LZF literal run overflows the declared length', { offset: ip });
+      dst.set(input.subarray(ip + 1, ip + 1 + run), op);
+      ip += 1 + run;
+      op += run;
+    } else {
+      let len = ctrl >>> 5;
+      const size = len === 7 ? 3 : 2;
+      if (ip + size > inEnd) break;
+      const at = ip;
+      if (len === 7) len += input[ip + 1];
+      const back = ((ctrl & 0x1f) << 8) + input[ip + size - 1] + 1;
+      len += 2;
+      if (back > op) throw new BytesError('corrupt', 'LZF back reference points before the start of the output', { offset: at });
+      if (op + len > outLength) throw new BytesError('corrupt', 'LZF back reference overflows the declared length', { offset: at });
+      let ref = op - back;
+      if (back >= len && len >= 64) {
+        dst.copyWithin(op, ref, ref + len);
+        op += len;
+      } else {
+        for (let k = 0; k < len; k++) dst[op++] = dst[ref++];
+      }
+      ip += size;
+    }
+  }
+  return { ip, op };
+}

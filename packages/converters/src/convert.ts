@@ -3,10 +3,11 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { aofManifestFileName, appendFilenameOf, formatManifest, nextAofFileNames, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
 import { AtomicDir, AtomicFile, FsioError, backupFile, checkOutput, describeIoError, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
-import type { KeyspaceRecord } from '@redis-persist/keyspace';
+import type { Bytes, KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { compileRdbFilter, rdbKeyspaceRecords, type RdbError, type RdbKeyBeingRead } from '@redis-persist/rdb';
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
 import { ReplayError, replayAof, type ReplayOptions, type ReplayResult } from '@redis-persist/replay';
+import type { PieceOutput } from './pieces.js';
 import { keyspaceBytes, type KeyFilter } from './pipelines.js';
 
 /** Options of {@link aofToRdb} (`aof-tool to-rdb`): the replay's options and the RDB to write. */
@@ -78,8 +79,10 @@ export interface RdbToAofResult {
 
 async function* counting(src: AsyncIterable<KeyspaceRecord>, n: { keys: number; functions: number }): AsyncGenerator<KeyspaceRecord> {
   for await (const r of src) {
-    if (r.kind === 'key') n.keys++;
-    else n.functions++;
+    // a key in pieces is counted once, with its last piece
+    if (r.kind === 'key') {
+      if ((r as KeyspacePiece).partial !== true) n.keys++;
+    } else n.functions++;
     yield r;
   }
 }
@@ -99,12 +102,20 @@ async function* respBase(records: AsyncIterable<KeyspaceRecord>, lastTimestamp: 
  * Writes a fresh multi-part AOF directory, built under a temp name and renamed into place (fsio's AtomicDir: an
  * existing non-empty directory is refused unless `force`, which keeps it whole as `<dir>.bak`).
  */
-async function writeNewAofDir(output: string, appendFilename: string, base: AsyncIterable<Uint8Array>, baseExt: 'aof' | 'rdb', policy: OutputPolicy): Promise<{ files: string[]; bytes: number; replacedBackup: string | null }> {
+async function writeNewAofDir(output: string, appendFilename: string, writeBase: (file: AtomicFile) => Promise<void>, baseExt: 'aof' | 'rdb', policy: OutputPolicy): Promise<{ files: string[]; bytes: number; replacedBackup: string | null }> {
   const dir = await AtomicDir.create(output, policy);
   try {
     const { baseName, baseSeq, incrName, incrSeq } = nextAofFileNames(appendFilename, null, baseExt, new Set());
     const manifestName = aofManifestFileName(appendFilename);
-    const bytes = await writeFileAtomic(dir.path(baseName), base, { lock: false });
+    const baseFile = await AtomicFile.create(dir.path(baseName), { lock: false });
+    try {
+      await writeBase(baseFile);
+      await baseFile.commit();
+    } catch (err) {
+      await baseFile.abort();
+      throw err;
+    }
+    const bytes = baseFile.bytesWritten;
     await writeFileAtomic(dir.path(incrName), new Uint8Array(0), { lock: false });
     const manifest: AofManifest = { base: { name: baseName, seq: baseSeq, type: 'base', line: 1 }, history: [], incr: [{ name: incrName, seq: incrSeq, type: 'incr', line: 2 }] };
     await writeFileAtomic(dir.path(manifestName), formatManifest(manifest), { lock: false });
@@ -129,14 +140,25 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
     rdbKeyspaceRecords(input, {
       dropExpiredBefore: filter.expired === true ? undefined : (options.now ?? Date.now()),
       onDamage: options.onDamage,
+      // A big collection or stream comes in pieces and its commands go out piece by piece, batched as the whole
+      // value's (respChunks): memory stays bounded by a piece whatever the size of a key. A stream's pending
+      // entries come consumer by consumer, the order its XCLAIMs go in.
+      chunkElements: TO_AOF_PIECE,
+      streamPendingOrder: 'consumer',
       ...(filter.passesAll ? {} : { filter, functions: false }),
     }),
     n,
   );
+  // the output never holds part of a key: one whose pieces stop at a damage is cut back out of the file
+  const writeBase = async (file: AtomicFile): Promise<void> => {
+    const cut = new CutBack(file);
+    for await (const c of keyspaceBytes(records, { format: 'resp', order: 'file', pieces: cut })) await cut.write(c);
+    await cut.finish();
+  };
   if (options.layout === 'file') {
     const file = await AtomicFile.create(output, policy);
     try {
-      for await (const c of keyspaceBytes(records, { format: 'resp', order: 'file' })) await file.write(c);
+      await writeBase(file);
       await file.commit();
     } catch (err) {
       await file.abort();
@@ -144,8 +166,38 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
     }
     return { layout: 'file', files: [output], ...n, bytes: file.bytesWritten, replacedBackup: file.replacedBackup };
   }
-  const { files, bytes, replacedBackup } = await writeNewAofDir(output, options.appendFilename ?? 'appendonly.aof', keyspaceBytes(records, { format: 'resp', order: 'file' }), 'aof', policy);
+  const { files, bytes, replacedBackup } = await writeNewAofDir(output, options.appendFilename ?? 'appendonly.aof', writeBase, 'aof', policy);
   return { layout: 'dir', files, ...n, bytes, replacedBackup };
+}
+
+/** Elements per piece of a big key that rdbToAof reads (as `rdb-tool dump` does). */
+const TO_AOF_PIECE = 1_000;
+
+/**
+ * The file behind respChunks' {@link PieceOutput}: the bytes of a key whose pieces stop before its last one (a
+ * damaged RDB read up to the damage) are cut back out of the file (they may already be written: the file is
+ * truncated), so the output ends on the last whole key.
+ */
+class CutBack implements PieceOutput {
+  private dropTo = -1;
+  constructor(private readonly file: AtomicFile) {}
+
+  drop(_db: number, _key: Bytes, at: number | null): void {
+    if (at !== null) this.dropTo = this.dropTo < 0 ? at : Math.min(this.dropTo, at);
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    await this.finish();
+    await this.file.write(chunk);
+  }
+
+  /** A pending cut is applied (after the last chunk too). */
+  async finish(): Promise<void> {
+    if (this.dropTo < 0) return;
+    const to = this.dropTo;
+    this.dropTo = -1;
+    await this.file.truncate(to);
+  }
 }
 
 /** Options of {@link rewriteAof} (`aof-tool rewrite`): the new base's format and RDB version, backups. */

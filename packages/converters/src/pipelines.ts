@@ -179,7 +179,9 @@ export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp'
   return rdbKeyspaceRecords(input.source, {
     file: input.file,
     onDamage: input.onDamage,
-    ...(to === 'jsonl' ? { chunkElements: 10_000 } : to === 'rdb' ? { chunkElements: 1_000 } : {}),
+    // RESP (canonical order) goes through keyspaceRespStream, which sorts a huge key's elements on its own; its
+    // stream pieces come consumer by consumer (the order of the XCLAIMs)
+    ...(to === 'jsonl' ? { chunkElements: 10_000 } : to === 'rdb' ? { chunkElements: 1_000 } : { chunkElements: 1_000, streamPendingOrder: 'consumer' as const }),
     ...(filter.passesAll ? {} : { filter, functions: false }),
   });
 }

@@ -1,10 +1,60 @@
 // Keyspace records as RESP commands in the order given (file order), as BGREWRITEAOF writes them.
-import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
+import type { KeyRecord, KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { CommandEncoder } from '@redis-persist/resp';
 import { commandsForFunction, commandsForKey, StreamPieceCommands } from './commands.js';
 import type { PieceOutput } from './pieces.js';
 
 const CHUNK = 256 * 1024;
+/** An argument this big is handed out as it is, not copied into the encoder (a huge string's value). */
+const PASS_THROUGH = 1 << 20;
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+type Element = KeyRecord['value'] extends infer V ? (V extends readonly (infer E)[] ? E : never) : never;
+
+/**
+ * A list, set, zset or hash in pieces: the elements of the pieces so far that do not fill a command (fewer than
+ * `itemsPerCommand`) wait for the next piece, so that the key's commands are batched as the whole value's are
+ * (a piece boundary falls anywhere: the parser hands out a quicklist node by node).
+ */
+interface OpenCollection {
+  db: number;
+  key: Uint8Array;
+  type: 'list' | 'set' | 'zset' | 'hash';
+  carry: Element[];
+  /** A hash with field TTLs: one HMSET per field (decided by the pieces seen so far, see README). */
+  perField: boolean;
+  /** Commands of it were written (its PEXPIREAT comes after the last piece even when that one adds none). */
+  wrote: boolean;
+}
+
+function sameKey(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function hasFieldTtl(fields: readonly Element[]): boolean {
+  for (const h of fields as readonly { expireAt?: number | null }[]) if (h.expireAt !== null && h.expireAt !== undefined) return true;
+  return false;
+}
+
+/**
+ * The commands of the next piece of a collection (`last`: its last piece), in the batches of the whole value:
+ * whole commands only, the elements left over carried to the next piece; PEXPIREAT after the last.
+ */
+function collectionPiece(c: OpenCollection, rec: KeyRecord, last: boolean, per: number): Uint8Array[][] {
+  const value = rec.value as readonly Element[];
+  if (c.type === 'hash' && !c.perField && hasFieldTtl(value)) c.perField = true;
+  const step = c.perField ? 1 : per;
+  const all = c.carry.length === 0 ? value : c.carry.concat(value);
+  const n = last ? all.length : all.length - (all.length % step);
+  const sub = { ...rec, value: n === all.length ? all : all.slice(0, n), expireAt: last ? rec.expireAt : null } as KeyRecord;
+  c.carry = n === all.length ? [] : all.slice(n);
+  const cmds = n === 0 && !last ? [] : commandsForKey(sub, { itemsPerCommand: step });
+  if (cmds.length > 0) c.wrote = true;
+  else if (last && c.wrote && rec.expireAt !== null && rec.expireAt !== undefined) cmds.push([Buffer.from('PEXPIREAT', 'latin1'), rec.key, Buffer.from(String(rec.expireAt), 'latin1')]);
+  return cmds;
+}
 
 /** Options of {@link respChunks}: a leading `#TS:` annotation, elements per command, score text. */
 export interface RespChunksOptions {
@@ -37,6 +87,18 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
   let open: { db: number; key: Uint8Array; at: number; dbBefore: number } | null = null;
   // a stream in pieces (its commands depend on the pieces before: see StreamPieceCommands)
   let stream: StreamPieceCommands | null = null;
+  // a list/set/zset/hash in pieces (see OpenCollection)
+  let coll: OpenCollection | null = null;
+  const per = rewrite.itemsPerCommand;
+  // the elements still waiting of a collection whose pieces stopped early (no options.pieces: written as they are)
+  const carryOut = (c: OpenCollection): void => {
+    if (c.carry.length === 0) return;
+    if (c.db !== db) {
+      db = c.db;
+      enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
+    }
+    for (const cmd of commandsForKey({ kind: 'key', db: c.db, key: c.key, expireAt: null, type: c.type, value: c.carry } as KeyRecord, { itemsPerCommand: c.perField ? 1 : per })) enc.add(cmd);
+  };
   const dropOpen = (): void => {
     const o = open!;
     open = null;
@@ -60,6 +122,12 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
         pieces.open?.(open.at);
       }
     }
+    if (coll !== null && (r.kind !== 'key' || r.db !== coll.db || r.type !== coll.type || !sameKey(r.key, coll.key))) {
+      // its pieces stopped before the last one: without options.pieces the elements waiting go out as they are
+      // (with it, the key was cut just above and they are forgotten)
+      if (!pieces) carryOut(coll);
+      coll = null;
+    }
     if (r.kind === 'function') {
       for (const c of commandsForFunction(r)) enc.add(c);
     } else {
@@ -70,13 +138,33 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
         stream ??= new StreamPieceCommands(r.db, r.key);
         cmds = stream.piece(r, !partial);
         if (!partial) stream = null;
+      } else if (coll !== null || (partial && (r.type === 'list' || r.type === 'set' || r.type === 'zset' || r.type === 'hash'))) {
+        coll ??= { db: r.db, key: r.key, type: r.type as OpenCollection['type'], carry: [], perField: false, wrote: false };
+        cmds = collectionPiece(coll, r, !partial, per);
+        if (!partial) coll = null;
       } else cmds = commandsForKey(r, rewrite);
       if (cmds.length > 0) {
         if (r.db !== db) {
           db = r.db;
           enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
         }
-        for (const c of cmds) enc.add(c);
+        for (const c of cmds) {
+          if (!hasHugeArg(c)) {
+            enc.add(c);
+            continue;
+          }
+          // a huge argument (a big string's value) goes out as it is: no copy of it in the encoder
+          for (const part of passThrough(c)) {
+            if (part.length >= PASS_THROUGH) {
+              if (enc.length > 0) {
+                handed += enc.length;
+                yield enc.take();
+              }
+              handed += part.length;
+              yield part;
+            } else enc.addRaw(part);
+          }
+        }
       }
     }
     if (open !== null && !(r as KeyspacePiece).partial) {
@@ -89,5 +177,22 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
     }
   }
   if (open !== null) dropOpen();
+  if (coll !== null && !pieces) carryOut(coll);
   if (enc.length > 0) yield enc.take();
+}
+
+function hasHugeArg(cmd: readonly Uint8Array[]): boolean {
+  for (const a of cmd) if (a.length >= PASS_THROUGH) return true;
+  return false;
+}
+
+/** One command as RESP, in parts: headers with small arguments, and each argument as it is (no copy). */
+function* passThrough(cmd: readonly Uint8Array[]): Generator<Uint8Array> {
+  let head = `*${cmd.length}\r\n`;
+  for (const a of cmd) {
+    yield Buffer.from(`${head}$${a.length}\r\n`, 'latin1');
+    yield a;
+    head = '\r\n';
+  }
+  yield CRLF;
 }

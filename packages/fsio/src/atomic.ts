@@ -169,6 +169,8 @@ export class AtomicFile {
   /** Appends a chunk (buffered; written in large writes). */
   async write(chunk: Uint8Array): Promise<void> {
     if (chunk.length === 0) return;
+    // a big chunk is written as it is, not copied together with what is pending (a 100 MB string value)
+    if (chunk.length >= FLUSH_AT && this.pendingBytes > 0) await this.flush();
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     this.bytesWritten += chunk.length;

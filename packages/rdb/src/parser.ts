@@ -1,4 +1,4 @@
-import { BytesError, ByteQueue, Crc64, intToBytes, lzfDecompress, lzfMaxDecompressedLength, lzfValid, parseCanonicalInt, strtod } from '@redis-persist/bytes';
+import { BytesError, ByteQueue, Crc64, intToBytes, lzfDecompress, lzfDecompressStep, lzfMaxDecompressedLength, lzfValid, parseCanonicalInt, strtod } from '@redis-persist/bytes';
 import { KeyFilter } from '@redis-persist/keyspace';
 import type {
   FunctionRecord,
@@ -1213,8 +1213,67 @@ export class RdbParser {
       this.now(this.strFns[dm]) ?? (yield* this.dropStr(dm, 'a string value'));
       return { elements: 1, empty: false };
     }
-    const v = this.now(this.strFns[mode]) ?? (yield* this.strU(mode, 'a string value'));
+    // with chunkElements: a big value is read as its bytes arrive (an LZF one decompressed as they do), so the
+    // buffer never holds it beside the value (a 100 MB string cost about twice its size)
+    const big = this.cfg.chunk > 0 && !this.cfg.salvage && this.capture === null && !this.walking ? yield* this.bigString() : null;
+    const v = big ?? this.now(this.strFns[mode]) ?? (yield* this.strU(mode, 'a string value'));
     return { value: { type: 'string', value: v }, elements: 1, empty: false };
+  }
+
+  /** A raw or LZF string value of 1 MiB or more, read as it arrives (see stringValue); null (nothing read) for others. */
+  private *bigString(): Generator<number, Uint8Array | null, void> {
+    const h = yield* this.u(() => {
+      const start = this.pos;
+      const at = (this.itemOffset = this.absPos());
+      this.need(1);
+      const c = this.q.buf[this.pos];
+      const lzf = c >> 6 === LEN_ENCODED;
+      if (lzf && (c & 0x3f) !== ENC_LZF) return null;
+      if (lzf) this.pos++;
+      const clen = this.len();
+      const ulen = lzf ? this.len() : clen;
+      // small, or what str reports (limits, a bad length)
+      if (clen < 1 << 20 || ulen > this.cfg.maxString || (lzf && (ulen === 0 || ulen > lzfMaxDecompressedLength(clen)))) {
+        this.pos = start;
+        return null;
+      }
+      return { at, lzf, clen, ulen };
+    }, 'a string value');
+    if (h === null) return null;
+    const out = new Uint8Array(h.ulen);
+    const q = this.q;
+    let left = h.clen;
+    let op = 0;
+    while (left > 0) {
+      const avail = Math.min(q.end - q.start, left);
+      if (!h.lzf) {
+        out.set(q.buf.subarray(q.start, q.start + avail), op);
+        op += avail;
+        q.start += avail;
+        left -= avail;
+      } else if (avail > 0) {
+        let r: { ip: number; op: number };
+        try {
+          r = lzfDecompressStep(q.buf, q.start, q.start + avail, out, op, h.ulen);
+        } catch (err) {
+          if (err instanceof BytesError) this.corrupt(`invalid LZF compressed string: ${err.detail}`, h.at);
+          throw err;
+        }
+        left -= r.ip - q.start;
+        q.start = r.ip;
+        op = r.op;
+        // all of the rest is here and a token still runs past its end
+        if (left > 0 && q.end - q.start >= left) this.corrupt('invalid LZF compressed string: a token runs past the compressed data', h.at);
+      }
+      if (left > 0 && q.end - q.start < left) {
+        this.needWhat = `a string value (${left} of ${h.clen} bytes missing)`;
+        this.needAt = h.at;
+        this.needBytes = left;
+        yield left;
+      }
+    }
+    if (op !== h.ulen) this.corrupt(`invalid LZF compressed string: LZF data decompressed to ${op} bytes, expected ${h.ulen}`, h.at);
+    return out;
   }
 
   /** A linked list (type 1) or hashtable set (type 2): a count, then that many strings. */

@@ -8,6 +8,7 @@ import { replayAof } from '@redis-persist/replay';
 import { aofInputPaths, convertRecords, keyspaceBytes, type ConvertInput } from '@redis-persist/converters';
 import { detectInput, type Detected } from '../common/input.js';
 import { WholeKeyOutput, damageMessage, type Damage } from './damage.js';
+import { keepHeapSmall } from './memory.js';
 
 type Format = 'rdb' | 'jsonl' | 'resp';
 
@@ -205,7 +206,10 @@ export function registerConvert(program: Command): void {
       const file = await AtomicFile.create(output, policy);
       // a key in pieces cut by a damage is left out (the file cut back, when its bytes were written)
       const sink = new WholeKeyOutput({ kind: 'file', file });
-      const chunks = keyspaceBytes(counted(toAsync(records)), { format: to, pieces: sink });
+      // a huge key comes in pieces, its elements sorted through temp files past the sort memory (16 MiB, dump's
+      // default) and the pieces' garbage collected as it goes: peak RSS bounded whatever the size of a key
+      keepHeapSmall();
+      const chunks = keyspaceBytes(counted(toAsync(records)), { format: to, pieces: sink, memoryBudgetBytes: 16 * 1024 * 1024 });
       const progress = new Progress('converting', 0);
       try {
         for await (const c of chunks) {

@@ -4,6 +4,7 @@ import { rdbToAof } from '@redis-persist/converters';
 import type { Command } from 'commander';
 import { CliExit, ExitCode, addKeyFilterOptions, keyFilterFrom, type KeyFilterCliOptions, createOutput, dataDirSource, describeError, otherFileHint, sourceJson, usageError } from '../common/index.js';
 import { damageMessage, type Damage } from './damage.js';
+import { keepHeapSmall } from './memory.js';
 
 interface ToAofOpts {
   layout?: string;
@@ -41,6 +42,8 @@ export function registerToAof(program: Command): void {
       const layout = opts.layout ?? (extname(output).toLowerCase() === '.aof' ? 'file' : 'dir');
       if (layout !== 'file' && layout !== 'dir') throw usageError(`--layout must be file or dir, got ${JSON.stringify(opts.layout)}`);
       let r;
+      // a big key comes in pieces: the garbage of the pieces is collected as it goes (peak RSS bounded, see bench)
+      keepHeapSmall();
       // a damaged RDB: the records before the damage are written (and committed), then it is reported: exit 1
       let damage: Damage | null = null;
       try {
