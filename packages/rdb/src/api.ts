@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { abortableChunks, readFileChunks, type ReadChunksOptions } from '@redis-persist/fsio';
+import { abortableChunks, byteSourceChunks, type ByteSource, type ReadChunksOptions } from '@redis-persist/fsio';
 import type { KeyType, KeyValue } from '@redis-persist/keyspace';
 import { RdbError, type RdbErrorCode } from './errors.js';
 import { describeRdbType, rdbTypeName } from '@redis-persist/rdb-format';
@@ -8,50 +8,18 @@ import { DONE, NEED_MORE, RdbParser } from './parser.js';
 import { FileCrcThread, fileCrc, fileCrcThreadAvailable } from './file-crc.js';
 import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
 
-/** Where an RDB can come from. */
-export type RdbSource =
-  | string
-  | Uint8Array
-  | NodeJS.ReadableStream
-  | ReadableStream<Uint8Array>
-  | AsyncIterable<Uint8Array>
-  | Iterable<Uint8Array>;
+/** Where an RDB can come from: the project's one {@link ByteSource} (a path, bytes, a Node Readable, a web ReadableStream or an (async) iterable of chunks). */
+export type RdbSource = ByteSource;
 
 // The parser copies what it keeps of a chunk (ByteQueue.push), so file reads can recycle their buffers.
 const FILE_READ = { chunkSize: 2 << 20, reuseBuffers: true };
 
 /**
- * The chunks of any {@link RdbSource}. A path is read with `fileRead` (default: 2 MiB reads into two recycled
- * buffers, for consumers that copy what they keep, as the parser does).
+ * The chunks of any {@link RdbSource} ({@link byteSourceChunks}). A path is read with `fileRead` (default: 2 MiB
+ * reads into two recycled buffers, for consumers that copy what they keep, as the parser does).
  */
 export function rdbSourceChunks(source: RdbSource, fileRead: ReadChunksOptions = FILE_READ): AsyncIterable<Uint8Array> {
-  if (typeof source === 'string') return readFileChunks(source, fileRead);
-  if (source instanceof Uint8Array) source = [source];
-  if (!(Symbol.asyncIterator in source) && Symbol.iterator in source) {
-    const it = source as Iterable<Uint8Array>;
-    return {
-      async *[Symbol.asyncIterator]() {
-        yield* it;
-      },
-    };
-  }
-  if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function' && !(Symbol.asyncIterator in source)) {
-    const reader = (source as ReadableStream<Uint8Array>).getReader();
-    return {
-      async *[Symbol.asyncIterator]() {
-        try {
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) return;
-            yield value;
-          }
-        } finally {
-          reader.releaseLock();
-        }
-      },
-    };
-  }
-  return source as AsyncIterable<Uint8Array>;
+  return byteSourceChunks(source, fileRead);
 }
 
 function toBytes(chunk: unknown): Uint8Array {
