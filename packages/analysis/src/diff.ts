@@ -5,6 +5,7 @@
 // compared piece by piece as the chunks arrive, and memory stays at one chunk and one head per side however big a
 // key is.
 import { dumpRdb, dumpReplayed, keyspaceBytes, type ConvertInput } from '@redis-persist/converters';
+import { abortableChunks } from '@redis-persist/fsio';
 import { readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { KeyFilter, type Bytes, type HashField, type KeyFilterSpec, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { AnalysisError } from './errors.js';
@@ -69,6 +70,12 @@ export interface DiffOptions {
   memoryBudgetBytes?: number;
   /** Where spilled runs go (default: the OS temp dir). */
   tmpDir?: string;
+  /**
+   * Stops the diff: checked once per chunk read on each side (and per output chunk of their sorts). When aborted
+   * the generator rejects with `signal.reason` (an `AbortError` DOMException by default); the inputs are closed
+   * and the sorts' spilled runs removed.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -78,7 +85,8 @@ export interface DiffOptions {
  */
 export function diffKeyspaces(a: DiffInput, b: DiffInput, options: DiffOptions = {}): AsyncGenerator<DiffEntry> {
   const now = options.keepExpired ? undefined : (options.now ?? Date.now());
-  return diffCanonicalJsonl(canonicalChunks(a, options, now), canonicalChunks(b, options, now), options);
+  const signal = options.signal;
+  return diffCanonicalJsonl(abortableChunks(canonicalChunks(a, options, now), signal), abortableChunks(canonicalChunks(b, options, now), signal), options);
 }
 
 /** The filter of `filter`, `dbs` and `key` together. */
@@ -99,12 +107,13 @@ function canonicalChunks(input: DiffInput, options: DiffOptions, now: number | u
     throw new AnalysisError('duplicate-key', `duplicated key ${JSON.stringify(Buffer.from(key).toString('utf8'))} in db ${db}: Redis refuses to load this file`, { file });
   };
   const filter = diffFilter(options);
-  const { memoryBudgetBytes, tmpDir } = options;
+  const { memoryBudgetBytes, tmpDir, signal } = options;
   if (input.format === 'rdb') {
-    return dumpRdb(input.source, { format: 'jsonl', filter, keepExpired: now === undefined, now, memoryBudgetBytes, tmpDir, onDuplicateKey });
+    return dumpRdb(input.source, { format: 'jsonl', filter, keepExpired: now === undefined, now, memoryBudgetBytes, tmpDir, onDuplicateKey, signal });
   }
   if (input.format === 'aof') return dumpReplayed(input.replayed, { format: 'jsonl', filter, keepExpired: now === undefined, now });
-  return keyspaceBytes(filterJsonl(readKeyspaceJsonl(input.source, { file: input.file }), options, now), { format: 'jsonl', memoryBudgetBytes, tmpDir, onDuplicateKey });
+  const records = readKeyspaceJsonl(input.source, { file: input.file });
+  return keyspaceBytes(filterJsonl(abortableChunks(records, signal), options, now), { format: 'jsonl', memoryBudgetBytes, tmpDir, onDuplicateKey, signal });
 }
 
 /** The filters and expiry rule of an RDB dump, for JSON Lines records (keys and hash fields already expired go). */

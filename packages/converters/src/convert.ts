@@ -2,7 +2,7 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatManifest, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
-import { AtomicDir, AtomicFile, FsioError, backupFile, checkOutput, describeIoError, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
+import { AtomicDir, AtomicFile, FsioError, abortableChunks, backupFile, checkOutput, describeIoError, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
 import type { KeyspaceRecord } from '@redis-persist/keyspace';
 import { compileRdbFilter, rdbKeyspaceRecords, type RdbError, type RdbKeyBeingRead } from '@redis-persist/rdb';
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
@@ -22,7 +22,8 @@ export interface AofToRdbOptions extends ReplayOptions {
 
 /**
  * Replays an AOF and writes the keyspace Redis would load as an RDB file (atomically). Default RDB version: the
- * writer's (10, Redis 7.0), or 12 when a hash field has its own TTL.
+ * writer's (10, Redis 7.0), or 12 when a hash field has its own TTL. An aborted `options.signal` (checked once per
+ * chunk read or written) rejects with `signal.reason`: the files are closed, the temp file removed, no output.
  */
 export async function aofToRdb(input: string, output: string, options: AofToRdbOptions = {}): Promise<{ replay: ReplayResult; rdb: RdbWriteSummary }> {
   const file: OutputPolicy = { force: options.force, inputs: await aofInputPaths(input) };
@@ -34,6 +35,7 @@ export async function aofToRdb(input: string, output: string, options: AofToRdbO
     valkey: options.valkey,
     dropUnsupported: options.dropUnsupported,
     onDrop: options.onDrop,
+    signal: options.signal,
   });
   return { replay, rdb };
 }
@@ -62,6 +64,12 @@ export interface RdbToAofOptions {
    * here instead of being thrown (see `onDamage` of `@redis-persist/rdb`). Default: thrown, nothing written.
    */
   onDamage?: (error: RdbError, reading: RdbKeyBeingRead | null) => void;
+  /**
+   * Stops the conversion: checked once per chunk read or written. When aborted the call rejects with
+   * `signal.reason` (an `AbortError` DOMException by default): files closed, temp file or directory removed, no
+   * output.
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@link rdbToAof} wrote: layout, files, keys and functions. */
@@ -129,6 +137,7 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
     rdbKeyspaceRecords(input, {
       dropExpiredBefore: filter.expired === true ? undefined : (options.now ?? Date.now()),
       onDamage: options.onDamage,
+      signal: options.signal,
       ...(filter.passesAll ? {} : { filter, functions: false }),
     }),
     n,
@@ -136,7 +145,7 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
   if (options.layout === 'file') {
     const file = await AtomicFile.create(output, policy);
     try {
-      for await (const c of keyspaceBytes(records, { format: 'resp', order: 'file' })) await file.write(c);
+      for await (const c of abortableChunks(keyspaceBytes(records, { format: 'resp', order: 'file' }), options.signal)) await file.write(c);
       await file.commit();
     } catch (err) {
       await file.abort();
@@ -144,7 +153,7 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
     }
     return { layout: 'file', files: [output], ...n, bytes: file.bytesWritten, replacedBackup: file.replacedBackup };
   }
-  const { files, bytes, replacedBackup } = await writeNewAofDir(output, options.appendFilename ?? 'appendonly.aof', keyspaceBytes(records, { format: 'resp', order: 'file' }), 'aof', policy);
+  const { files, bytes, replacedBackup } = await writeNewAofDir(output, options.appendFilename ?? 'appendonly.aof', abortableChunks(keyspaceBytes(records, { format: 'resp', order: 'file' }), options.signal), 'aof', policy);
   return { layout: 'dir', files, ...n, bytes, replacedBackup };
 }
 
@@ -185,6 +194,8 @@ function stamp(): string {
  * or RESP commands in batches of 64), a new empty incr file and a new manifest (the commit point: written to a
  * temp file, fsynced and renamed). The old files then move to a backup directory (or are removed with
  * `backup: false`). A single-file AOF is rewritten in place (RDB preamble or RESP), after a `.bak` hard link.
+ * An aborted `options.signal` (checked once per chunk read or written, up to the commit point) rejects with
+ * `signal.reason`: the AOF is left as it was, the new files, temp files and the fresh `.bak` link removed.
  */
 export async function rewriteAof(input: string, options: RewriteAofOptions = {}): Promise<RewriteAofResult> {
   const target = await resolveAofInput(input);
@@ -208,10 +219,12 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
     try {
       const chunks =
         baseKind === 'rdb' ? writeRdb(records(), { rdbVersion, aux: { 'aof-preamble': '1' } }) : respBase(records(), replay.lastTimestamp);
-      for await (const c of chunks) await file.write(c);
+      for await (const c of abortableChunks(chunks, options.signal)) await file.write(c);
       await file.commit();
     } catch (err) {
       await file.abort();
+      // an abort leaves nothing behind: the AOF is as it was, so its fresh backup link goes too
+      if (options.signal?.aborted && saved !== null) await rm(saved, { force: true }).catch(() => undefined);
       throw err;
     }
     return { layout: 'single', replay, written: [path], backup: saved, replaced: [path], ...n, baseBytes: file.bytesWritten };
@@ -233,9 +246,10 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
   const incrPath = join(dir, incrName);
   let baseBytes: number;
   try {
-    if (baseKind === 'rdb') baseBytes = (await writeRdbFile(basePath, records(), { rdbVersion, aux: { 'aof-base': '1' } })).bytes;
-    else baseBytes = await writeFileAtomic(basePath, respBase(records(), replay.lastTimestamp));
+    if (baseKind === 'rdb') baseBytes = (await writeRdbFile(basePath, records(), { rdbVersion, aux: { 'aof-base': '1' }, signal: options.signal })).bytes;
+    else baseBytes = await writeFileAtomic(basePath, abortableChunks(respBase(records(), replay.lastTimestamp), options.signal));
     await writeFileAtomic(incrPath, new Uint8Array(0));
+    options.signal?.throwIfAborted();
   } catch (err) {
     await rm(basePath, { force: true }).catch(() => undefined);
     await rm(incrPath, { force: true }).catch(() => undefined);
