@@ -234,8 +234,8 @@ export async function* rdbExportRows(source: RdbSource, options: Omit<ExportRdbO
 }
 
 /**
- * Writes one row per key of an RDB file to `sink` as Parquet or CSV; the caller commits or aborts the sink (also
- * when an aborted `options.signal`, checked once per chunk read, rejects with `signal.reason`).
+ * Writes one row per key of an RDB file to `sink` as Parquet or CSV; the caller commits or aborts the sink. An
+ * aborted `options.signal` (checked once per chunk read) rejects with `signal.reason`: abort the sink then too.
  */
 export async function exportRdb(source: RdbSource, sink: ExportSink, options: ExportRdbOptions): Promise<ExportResult> {
   const rowGroupSize = options.rowGroupSize ?? 65536;
