@@ -550,7 +550,8 @@ export class ReplicationLink {
 
   constructor(
     private readonly socket: Socket,
-    private readonly reader: SocketReader,
+    /** The socket's bytes after the handshake: the next chunk (null at its end), and a close. */
+    private readonly reader: { chunk(): Promise<Buffer | null>; close(): Promise<void> },
     /** `host:port` of the master. */
     readonly server: string,
     /** The replication id the stream belongs to. */
