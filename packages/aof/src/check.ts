@@ -7,7 +7,7 @@ import { AofError } from './errors.js';
 import { isRdbHead, openAofFile, openAofStream, readManifest, resolveAofInput, type AofFilePass, type AofInput } from './input.js';
 import { loadedFiles, type AofManifest } from './manifest.js';
 import { type RdbPartResult } from './rdb-part.js';
-import { AofScanner, type AofScanEvent } from './scanner.js';
+import { AofScanner } from './scanner.js';
 import { STREAM_NAME, type AofSource } from './reader.js';
 
 /** The verdict on one AOF file, as `redis-check-aof` would give it. */
@@ -186,7 +186,6 @@ async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileRepo
     truncateToTimestamp: options.truncateToTimestamp,
     commandEvents: false,
   });
-  const events: AofScanEvent[] = [];
   // The scanner keeps no reference to a chunk in check mode (annotations are copied), so buffers are recycled.
   for await (const chunk of abortableChunks(src.chunks(start, { reuseBuffers: true }), options.signal)) {
     if (scanner.done) {
@@ -194,9 +193,8 @@ async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileRepo
       progress.done += chunk.length;
       continue;
     }
-    events.length = 0;
-    scanner.push(chunk, events);
-    for (const ev of events) {
+    scanner.push(chunk);
+    for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) {
       if (ev.type === 'annotation') {
         const ts = parseTimestamp(ev.text);
         if (ts !== null) {
@@ -209,7 +207,7 @@ async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileRepo
     options.onProgress?.(progress.done, progress.total);
     if (scanner.done && src.size !== null) break;
   }
-  if (!scanner.done) scanner.finish();
+  if (!scanner.done) scanner.end();
   const size = await src.totalSize();
   report.size = size;
   report.commands = scanner.commands;
@@ -248,7 +246,7 @@ async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileRepo
 
 /** Complete commands from `start` to the end of a file (what a timestamp cut drops). */
 async function countCommands(path: string, start: number, signal?: AbortSignal): Promise<number> {
-  const scanner = new AofScanner({ startOffset: start });
+  const scanner = new AofScanner({ startOffset: start, commandEvents: false });
   for await (const chunk of readFileChunks(path, { start, signal })) {
     scanner.push(chunk);
     if (scanner.done) break;

@@ -236,7 +236,6 @@ async function* readBatches(input: AofSource, options: ReadAofOptions): AsyncGen
     const argsFor = options.argsFor;
     const collectArgs = argsFor ? (name: Uint8Array) => isSelect(name) || argsFor(name) : true;
     const scanner = new AofScanner({ collectArgs, startOffset: start, path: job.path, maxArgLength: options.maxArgLength });
-    const events: AofScanEvent[] = [];
     // the commands ready to hand out, and those of the open transaction (from its MULTI), held until its EXEC
     let out: AofCommand[] = [];
     const open: { tx: AofCommand[] | null } = { tx: null };
@@ -258,10 +257,8 @@ async function* readBatches(input: AofSource, options: ReadAofOptions): AsyncGen
     let failure: unknown = null;
     try {
       for await (const chunk of abortableChunks(src.chunks(start, { chunkSize: options.chunkSize }), signal)) {
-        events.length = 0;
-        scanner.push(chunk, events);
-        for (const ev of events) handle(ev);
-        events.length = 0;
+        scanner.push(chunk);
+        for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) handle(ev);
         if (out.length > 0) {
           const batch = out;
           out = [];
@@ -269,9 +266,10 @@ async function* readBatches(input: AofSource, options: ReadAofOptions): AsyncGen
         }
         if (scanner.done) break;
       }
-      events.length = 0;
-      if (!scanner.done) scanner.finish(events);
-      for (const ev of events) handle(ev);
+      if (!scanner.done) {
+        scanner.end();
+        for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) handle(ev);
+      }
       if (scanner.failure) failure = failureError(scanner, job.file);
     } catch (err) {
       if (signal?.aborted) throw err;
@@ -304,8 +302,12 @@ export function parseAof(bytes: Uint8Array, options: { file?: string; db?: numbe
   ctx.db = options.db ?? 0;
   const scanner = new AofScanner({ collectArgs: true, path: file });
   const events: AofScanEvent[] = [];
-  scanner.push(bytes, events);
-  if (!scanner.done) scanner.finish(events);
+  scanner.push(bytes);
+  for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) events.push(ev);
+  if (!scanner.done) {
+    scanner.end();
+    for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) events.push(ev);
+  }
   const out: AofCommand[] = [];
   for (const ev of events) {
     if (ev.type === 'annotation') ctx.annotation(ev);

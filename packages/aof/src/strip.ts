@@ -273,7 +273,6 @@ async function scanFile(job: Job, fileIndex: number, sel: Selection, state: Scan
   const names = sel.names;
   // arguments are needed for SELECT (the db) and for the commands named (the report, the keys); the rest is only copied
   const scanner = new AofScanner({ collectArgs: (n) => { const l = lowerName(n); return l === 'select' || names.has(l); }, startOffset: start, path: job.path });
-  const events: AofScanEvent[] = [];
   const atHere = sel.at?.get(fileIndex) ?? null;
   let db = 0;
   let tx: Tx | null = null;
@@ -349,16 +348,16 @@ async function scanFile(job: Job, fileIndex: number, sel: Selection, state: Scan
     }
   };
   for await (const chunk of readFileChunks(job.path, { start, signal: options.signal })) {
-    events.length = 0;
-    scanner.push(chunk, events);
-    for (const ev of events) handle(ev);
+    scanner.push(chunk);
+    for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) handle(ev);
     progress.done += chunk.length;
     options.onProgress?.(progress.done, progress.total);
     if (scanner.done) break;
   }
-  events.length = 0;
-  if (!scanner.done) scanner.finish(events);
-  for (const ev of events) handle(ev);
+  if (!scanner.done) {
+    scanner.end();
+    for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) handle(ev);
+  }
   if (scanner.failure) throw new AofError(scanner.failure.kind, `${scanner.failure.explanation} (run 'aof-tool fix' first)`, { file: job.file, offset: scanner.failure.errorOffset });
   if (atHere) {
     for (const place of atHere.values()) {

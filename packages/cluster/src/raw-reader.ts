@@ -126,10 +126,10 @@ export async function* readRdbRaw(source: RdbSource, options: ReadRawOptions = {
     // a first parser reads the header; the real one, made for the mode it calls for, reads the same chunks again
     const probe = new RdbParser({ values: false, file: options.file });
     for (;;) {
-      const r = probe.read();
+      const r = probe.next();
       if (r === NEED_MORE) {
         const next = await it.next();
-        if (next.done) probe.finish();
+        if (next.done) probe.end();
         else if (next.value.length > 0) {
           win.push(next.value);
           probe.push(next.value);
@@ -153,7 +153,7 @@ export async function* readRdbRaw(source: RdbSource, options: ReadRawOptions = {
   let ended = false;
   try {
     for (;;) {
-      const r = parser.read();
+      const r = parser.next();
       if (r === DONE) break;
       if (r === NEED_MORE) {
         const cur = parser.current;
@@ -173,7 +173,7 @@ export async function* readRdbRaw(source: RdbSource, options: ReadRawOptions = {
         const next = await it.next();
         if (next.done) {
           ended = true;
-          parser.finish();
+          parser.end();
         } else if (next.value.length > 0) {
           win.push(next.value);
           parser.push(next.value);

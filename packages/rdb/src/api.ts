@@ -55,11 +55,11 @@ export async function* parseRdbMapped<T>(source: RdbSource, options: ParseRdbOpt
   const it = abortableChunks(rdbSourceChunks(source), options.signal)[Symbol.asyncIterator]();
   try {
     for (;;) {
-      const r = parser.read();
+      const r = parser.next();
       if (r === DONE) return;
       if (r === NEED_MORE) {
         const next = await it.next();
-        if (next.done) parser.finish();
+        if (next.done) parser.end();
         else parser.push(toBytes(next.value));
         continue;
       }
@@ -83,8 +83,8 @@ export async function* parseRdbMapped<T>(source: RdbSource, options: ParseRdbOpt
 export function decodeRdbValue(typeByte: number, payload: Uint8Array, rdbVersion: number): KeyValue {
   const parser = new RdbParser({ values: true, file: 'payload', skipEmpty: false }, { type: typeByte, version: rdbVersion });
   parser.push(payload);
-  parser.finish();
-  const r = parser.read();
+  parser.end();
+  const r = parser.next();
   if (typeof r === 'string' || r.kind !== 'key' || !r.value) throw new RdbError('corrupt', 'payload holds no value', { offset: 0, file: 'payload' });
   if (parser.offset !== payload.length) {
     throw new RdbError('corrupt', `${payload.length - parser.offset} bytes left after the value`, { offset: parser.offset, file: 'payload' });
@@ -235,17 +235,17 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
   let lastProgress = 0;
   try {
     for (;;) {
-      const r = parser.read();
+      const r = parser.next();
       if (r === DONE) break;
       if (r === NEED_MORE) {
         if (ended) {
-          parser.finish();
+          parser.end();
           continue;
         }
         const next = await it.next();
         if (next.done) {
           ended = true;
-          parser.finish();
+          parser.end();
         } else {
           const chunk = toBytes(next.value);
           report.size += chunk.length;
