@@ -112,31 +112,58 @@ describe.skipIf(!built)('examples', () => {
     }
   });
 
-  it('aof-copy-without-keys.mjs copies an AOF directory without the matching keys', async () => {
+  it('aof-copy-without-keys.mjs copies an AOF directory without the matching keys (filterAof), #TS: kept', async () => {
     const input = join(fixtures, 'aof/timestamps-multipart/appendonlydir');
     const out = join(tmp, 'copy.aof');
     const text = run('aof-copy-without-keys.mjs', input, out, 'second:*', 'first:*');
-    const m = /^(\d+) commands kept, (\d+) left out; (\d+) bytes written to /m.exec(text);
+    const m = /^(\d+) commands kept, (\d+) left out, (\d+) cut down; (\d+) #TS annotations; (\d+) bytes written to /m.exec(text);
     expect(m).not.toBeNull();
-    const all: string[][] = [];
-    for await (const c of readAof(input)) all.push(c.args.map((a) => Buffer.from(a).toString()));
-    const copied: string[][] = [];
-    for await (const c of readAof(out)) copied.push(c.args.map((a) => Buffer.from(a).toString()));
-    const isDropped = (args: string[]) => /^(first|second):/.test(args[1] ?? '') && args[0]?.toUpperCase() === 'SET';
+    // SELECTs aside (filterAof writes its own where the db changes), each command with its db and #TS time
+    const shown = (c: { db: number; timestamp?: number; args: Uint8Array[] }) => `${c.db} ${c.timestamp ?? '-'} ${c.args.map((a) => Buffer.from(a).toString()).join(' ')}`;
+    const isSelect = (c: { args: Uint8Array[] }) => Buffer.from(c.args[0] ?? []).toString().toUpperCase() === 'SELECT';
+    const all: string[] = [];
+    let selects = 0;
+    for await (const c of readAof(input)) {
+      if (isSelect(c)) selects++;
+      else all.push(shown(c));
+    }
+    const copied: string[] = [];
+    for await (const c of readAof(out)) if (!isSelect(c)) copied.push(shown(c));
+    const isDropped = (line: string) => / SET (first|second):/.test(line);
     expect(all.filter(isDropped).length).toBeGreaterThan(0);
-    expect(copied).toEqual(all.filter((a) => !isDropped(a)));
+    expect(copied).toEqual(all.filter((l) => !isDropped(l)));
+    expect(copied.every((l) => !l.includes(' - '))).toBe(true); // every command still has its time
     expect(Number(m?.[1])).toBe(copied.length);
-    expect(Number(m?.[2])).toBe(all.length - copied.length);
+    // (the input's SELECTs count as left out)
+    expect(Number(m?.[2])).toBe(all.length - copied.length + selects);
+    expect(Number(m?.[4])).toBeGreaterThan(0);
+    expect(readFileSync(out, 'latin1')).toMatch(/^#TS:\d+\r\n/);
     if (redisToolAvailable('redis-check-aof')) {
       const checked = spawnSync('redis-check-aof', [out], { encoding: 'utf8' });
       expect(checked.stdout).toMatch(/is valid/);
     }
   });
 
+  it('aof-copy-without-keys.mjs refuses a command naming a matching and another key unless --keep-mixed', () => {
+    const resp = (...a: string[]) => `*${a.length}\r\n${a.map((x) => `$${x.length}\r\n${x}\r\n`).join('')}`;
+    const input = join(tmp, 'mixed.aof');
+    writeFileSync(input, resp('SET', 'session:1', 'a') + resp('RENAME', 'session:1', 'user:1') + resp('DEL', 'session:2', 'user:2') + resp('SET', 'user:3', 'b'));
+    const refused = runStatus('aof-copy-without-keys.mjs', input, join(tmp, 'mixed-out.aof'), 'session:*');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/mixed\.aof: offset 3\d: RENAME names keys the filter keeps and keys it drops.*nothing was written/);
+    expect(existsSync(join(tmp, 'mixed-out.aof'))).toBe(false);
+    const kept = runStatus('aof-copy-without-keys.mjs', input, join(tmp, 'mixed-out.aof'), 'session:*', '--keep-mixed');
+    expect(kept.status, kept.stderr).toBe(0);
+    expect(kept.stdout).toMatch(/^kept .*mixed\.aof:3\d: RENAME names matching and other keys$/m);
+    expect(kept.stdout).toMatch(/^3 commands kept, 1 left out, 1 cut down;/m);
+    // the DEL is cut down to user:2
+    expect(readFileSync(join(tmp, 'mixed-out.aof'), 'latin1')).toContain(resp('DEL', 'user:2'));
+  });
+
   it('aof-copy-without-keys.mjs refuses an AOF with an RDB base', () => {
     const r = runStatus('aof-copy-without-keys.mjs', join(here, 'flushall/appendonlydir'), join(tmp, 'never.aof'), 'x');
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/appendonly\.aof\.2\.base\.rdb is an RDB part/);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/appendonly\.aof\.2\.base\.rdb: holds an RDB part/);
     expect(existsSync(join(tmp, 'never.aof'))).toBe(false);
   });
 

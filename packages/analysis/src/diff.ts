@@ -5,6 +5,7 @@
 // compared piece by piece as the chunks arrive, and memory stays at one chunk and one head per side however big a
 // key is.
 import { dumpRdb, dumpReplayed, keyspaceBytes, type ConvertInput } from '@redis-persist/converters';
+import { abortableChunks } from '@redis-persist/fsio';
 import { readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { KeyFilter, type Bytes, type HashField, type KeyFilterSpec, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { AnalysisError } from './errors.js';
@@ -69,6 +70,12 @@ export interface DiffOptions {
   memoryBudgetBytes?: number;
   /** Where spilled runs go (default: the OS temp dir). */
   tmpDir?: string;
+  /**
+   * Stops the diff: checked once per chunk read on each side (and per output chunk of their sorts). When aborted
+   * the generator rejects with `signal.reason` (an `AbortError` DOMException by default); the inputs are closed
+   * and the sorts' spilled runs removed.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -78,7 +85,8 @@ export interface DiffOptions {
  */
 export function diffKeyspaces(a: DiffInput, b: DiffInput, options: DiffOptions = {}): AsyncGenerator<DiffEntry> {
   const now = options.keepExpired ? undefined : (options.now ?? Date.now());
-  return diffCanonicalJsonl(canonicalChunks(a, options, now), canonicalChunks(b, options, now), options);
+  const signal = options.signal;
+  return diffCanonicalJsonl(abortableChunks(canonicalChunks(a, options, now), signal), abortableChunks(canonicalChunks(b, options, now), signal), options);
 }
 
 /** The filter of `filter`, `dbs` and `key` together. */
@@ -99,12 +107,13 @@ function canonicalChunks(input: DiffInput, options: DiffOptions, now: number | u
     throw new AnalysisError('duplicate-key', `duplicated key ${JSON.stringify(Buffer.from(key).toString('utf8'))} in db ${db}: Redis refuses to load this file`, { file });
   };
   const filter = diffFilter(options);
-  const { memoryBudgetBytes, tmpDir } = options;
+  const { memoryBudgetBytes, tmpDir, signal } = options;
   if (input.format === 'rdb') {
-    return dumpRdb(input.source, { format: 'jsonl', filter, keepExpired: now === undefined, now, memoryBudgetBytes, tmpDir, onDuplicateKey });
+    return dumpRdb(input.source, { format: 'jsonl', filter, keepExpired: now === undefined, now, memoryBudgetBytes, tmpDir, onDuplicateKey, signal });
   }
   if (input.format === 'aof') return dumpReplayed(input.replayed, { format: 'jsonl', filter, keepExpired: now === undefined, now });
-  return keyspaceBytes(filterJsonl(readKeyspaceJsonl(input.source, { file: input.file }), options, now), { format: 'jsonl', memoryBudgetBytes, tmpDir, onDuplicateKey });
+  const records = readKeyspaceJsonl(input.source, { file: input.file });
+  return keyspaceBytes(filterJsonl(abortableChunks(records, signal), options, now), { format: 'jsonl', memoryBudgetBytes, tmpDir, onDuplicateKey, signal });
 }
 
 /** The filters and expiry rule of an RDB dump, for JSON Lines records (keys and hash fields already expired go). */
@@ -129,8 +138,12 @@ async function* filterJsonl(records: AsyncIterable<KeyspaceRecord>, options: Dif
   }
 }
 
-/** A line's head: a key's members before its value, or a whole function line. */
-type Head =
+/**
+ * What {@link JsonlLineCursor.head} reads of a canonical JSON Lines line: for a key line, its members before the
+ * value (db, key bytes, type, expiry as a number and as written); for a function line, the library name and the
+ * whole line.
+ */
+export type JsonlLineHead =
   | { kind: 'key'; db: number; key: Buffer; type: KeyType; expireAt: number | null; expireText: string }
   | { kind: 'function'; library: Buffer; line: Buffer };
 
@@ -171,7 +184,7 @@ export class JsonlLineCursor {
   }
 
   /** The next line's head, or null at the end. A key line's value is then read with {@link piece}/{@link skipLine}. */
-  async head(): Promise<Head | null> {
+  async head(): Promise<JsonlLineHead | null> {
     if (!(await this.fill())) return null;
     this.lineNo++;
     // the head ends at the `:` after the member name "value": outside strings, a string followed by `:` is a
@@ -224,7 +237,7 @@ export class JsonlLineCursor {
     }
   }
 
-  private keyHead(head: Buffer): Head {
+  private keyHead(head: Buffer): JsonlLineHead {
     let rec: { db?: unknown; key?: unknown; type?: unknown; expireAt?: unknown };
     try {
       rec = JSON.parse(head.toString('utf8') + 'null}') as typeof rec;
@@ -237,7 +250,7 @@ export class JsonlLineCursor {
     return { kind: 'key', db, key: strBytes(key, () => this.fail('key is not a string or {"base64":...}')), type: type as KeyType, expireAt: expireAt === null ? null : Number(expireAt), expireText: JSON.stringify(expireAt) };
   }
 
-  private functionHead(line: Buffer): Head {
+  private functionHead(line: Buffer): JsonlLineHead {
     let rec: { library?: unknown };
     try {
       rec = JSON.parse(line.toString('utf8')) as typeof rec;
@@ -315,13 +328,13 @@ async function sameValue(a: JsonlLineCursor, b: JsonlLineCursor): Promise<boolea
 }
 
 /** Canonical order of heads: functions (by library name bytes) before keys (by db, then key bytes). */
-function compareHeads(x: Head, y: Head): number {
+function compareHeads(x: JsonlLineHead, y: JsonlLineHead): number {
   if (x.kind === 'function') return y.kind === 'function' ? Buffer.compare(x.library, y.library) : -1;
   if (y.kind === 'function') return 1;
   return x.db - y.db || Buffer.compare(x.key, y.key);
 }
 
-function oneSide(h: Head, kind: 'added' | 'removed'): DiffEntry {
+function oneSide(h: JsonlLineHead, kind: 'added' | 'removed'): DiffEntry {
   if (h.kind === 'function') return { kind: 'function', change: kind, library: h.library };
   return { kind, db: h.db, key: h.key, type: h.type, expireAt: h.expireAt };
 }
@@ -344,9 +357,9 @@ export async function* diffCanonicalJsonl(a: AsyncIterable<Uint8Array>, b: Async
 async function* walk(ca: JsonlLineCursor, cb: JsonlLineCursor, options: Pick<DiffOptions, 'ignoreTtl'>): AsyncGenerator<DiffEntry> {
   let ha = await ca.head();
   let hb = await cb.head();
-  let lastA: Head | null = null;
-  let lastB: Head | null = null;
-  const ordered = (prev: Head | null, h: Head | null, side: string): void => {
+  let lastA: JsonlLineHead | null = null;
+  let lastB: JsonlLineHead | null = null;
+  const ordered = (prev: JsonlLineHead | null, h: JsonlLineHead | null, side: string): void => {
     if (prev !== null && h !== null && compareHeads(prev, h) >= 0) throw new AnalysisError('format', `${side}: records out of canonical order (or a key twice)`);
   };
   const nextA = async (): Promise<void> => {
@@ -370,8 +383,8 @@ async function* walk(ca: JsonlLineCursor, cb: JsonlLineCursor, options: Pick<Dif
       yield oneSide(hb!, 'added');
       await nextB();
     } else if (ha!.kind === 'function' || hb!.kind === 'function') {
-      const fa = ha as Head & { kind: 'function' };
-      const fb = hb as Head & { kind: 'function' };
+      const fa = ha as JsonlLineHead & { kind: 'function' };
+      const fb = hb as JsonlLineHead & { kind: 'function' };
       if (!fa.line.equals(fb.line)) yield { kind: 'function', change: 'changed', library: fa.library };
       await nextA();
       await nextB();

@@ -87,6 +87,11 @@ export interface EstimateMemoryOptions {
    * those keys only.
    */
   filter?: RdbFilter | KeyFilter;
+  /**
+   * Stops the estimate: checked once per chunk read. When aborted the generator rejects with `signal.reason` (an
+   * `AbortError` DOMException by default) and the file is closed.
+   */
+  signal?: AbortSignal;
 }
 
 /** An item of {@link rdbMemoryRecords}: one per key, then one `summary` at the end. */
@@ -453,6 +458,7 @@ export async function* rdbMemoryRecords(source: RdbSource, options: EstimateMemo
     file: options.file,
     filter: options.filter,
     streamPendingOrder: 'pel',
+    signal: options.signal,
   })) {
     if (r.kind === 'resizedb') {
       const d = dbs.get(r.db) ?? { keys: 0, expires: 0, resize: null };

@@ -233,7 +233,10 @@ export async function* rdbExportRows(source: RdbSource, options: Omit<ExportRdbO
   throw new RedisPersistError('no-summary', 'the memory estimate ended without its summary', { file: options.file });
 }
 
-/** Writes one row per key of an RDB file to `sink` as Parquet or CSV; the caller commits or aborts the sink. */
+/**
+ * Writes one row per key of an RDB file to `sink` as Parquet or CSV; the caller commits or aborts the sink. An
+ * aborted `options.signal` (checked once per chunk read) rejects with `signal.reason`: abort the sink then too.
+ */
 export async function exportRdb(source: RdbSource, sink: ExportSink, options: ExportRdbOptions): Promise<ExportResult> {
   const rowGroupSize = options.rowGroupSize ?? 65536;
   if (!Number.isInteger(rowGroupSize) || rowGroupSize < 1) throw new RedisPersistError('bad-option', `\`rowGroupSize\` must be a positive integer, got ${rowGroupSize}`, { kind: 'usage' });

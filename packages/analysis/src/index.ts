@@ -15,6 +15,7 @@ export {
   diffKeyspaces,
   diffCanonicalJsonl,
   JsonlLineCursor,
+  type JsonlLineHead,
   type DiffEntry,
   type DiffKey,
   type DiffChanged,

@@ -369,7 +369,10 @@ export interface ReportFilesOptions extends ReportOptions, Omit<EstimateMemoryOp
   onProgress?: (file: string, bytes: number) => void;
 }
 
-/** One report over the keys of these RDB files (paths), read one after another. */
+/**
+ * One report over the keys of these RDB files (paths), read one after another. An aborted `options.signal`
+ * (checked once per chunk read) rejects with `signal.reason`, the file being read closed.
+ */
 export async function reportRdbFiles(files: readonly string[], options: ReportFilesOptions = {}): Promise<Report> {
   const builder = new ReportBuilder(options);
   for (const file of files) {
@@ -377,6 +380,7 @@ export async function reportRdbFiles(files: readonly string[], options: ReportFi
     let bytes = 0;
     let reported = 0;
     const onProgress = options.onProgress;
+    options.signal?.throwIfAborted();
     const chunks = rdbSourceChunks(file);
     const counted: AsyncIterable<Uint8Array> = {
       async *[Symbol.asyncIterator]() {
@@ -391,7 +395,7 @@ export async function reportRdbFiles(files: readonly string[], options: ReportFi
       },
     };
     let summary: MemorySummary | undefined;
-    for await (const r of rdbMemoryRecords(counted, { config: options.config, server: options.server, chunkElements: options.chunkElements, filter: options.filter, file })) {
+    for await (const r of rdbMemoryRecords(counted, { config: options.config, server: options.server, chunkElements: options.chunkElements, filter: options.filter, file, signal: options.signal })) {
       if (r.kind === 'summary') summary = r.summary;
       else builder.add(r);
     }

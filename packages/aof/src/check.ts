@@ -2,12 +2,13 @@
 // multi-part directories, plus what a repair would cut. Reads every file once, with bounded memory.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { abortableChunks, readFileChunks, requireRegularFile } from '@redis-persist/fsio';
+import { abortableChunks, byteSourceChunks, readFileChunks, requireRegularFile } from '@redis-persist/fsio';
 import { AofError } from './errors.js';
-import { isRdbHead, openAofFile, readManifest, resolveAofInput, type AofFilePass, type AofInput } from './input.js';
+import { isRdbHead, openAofFile, openAofStream, readManifest, resolveAofInput, type AofFilePass, type AofInput } from './input.js';
 import { loadedFiles, type AofManifest } from './manifest.js';
 import { type RdbPartResult } from './rdb-part.js';
-import { AofScanner, type AofScanEvent } from './scanner.js';
+import { AofScanner } from './scanner.js';
+import { STREAM_NAME, type AofSource } from './reader.js';
 
 /** The verdict on one AOF file, as `redis-check-aof` would give it. */
 export type AofFileStatus =
@@ -91,6 +92,8 @@ export interface CheckAofOptions {
    * the promise rejects with `signal.reason` (an `AbortError` DOMException by default) and the file is closed.
    */
   signal?: AbortSignal;
+  /** The name of a stream input in the report (`input`, `file`, `path`), default `<stream>`. */
+  file?: string;
 }
 
 function parseTimestamp(text: Uint8Array): number | null {
@@ -104,6 +107,8 @@ interface FileJob {
   path: string;
   role: 'single' | 'base' | 'incr';
   last: boolean;
+  /** A stream input's chunks (read once), instead of the file at `path`. */
+  stream?: AsyncIterable<Uint8Array>;
 }
 
 async function checkOneFile(job: FileJob, startLine: number, options: CheckAofOptions, progress: { done: number; total: number }): Promise<AofFileReport> {
@@ -129,9 +134,12 @@ async function checkOneFile(job: FileJob, startLine: number, options: CheckAofOp
     warnings: [],
   };
   // a cut at a timestamp counts the commands it drops in a second pass
-  if (options.truncateToTimestamp) await requireRegularFile(job.path, 'a cut at a timestamp');
-  // one pass: a FIFO or a device is read once, as a stream (its size is known at the end)
-  const src = await openAofFile(job.path);
+  if (options.truncateToTimestamp) {
+    if (job.stream) throw new AofError('unsupported', 'a cut at a timestamp reads the file twice: it needs a path to a regular file, not a stream', { file: job.file });
+    await requireRegularFile(job.path, 'a cut at a timestamp');
+  }
+  // one pass: a FIFO, a device or a stream input is read once (its size is known at the end)
+  const src = job.stream ? await openAofStream(job.stream, job.file) : await openAofFile(job.path);
   if (src === null) {
     report.status = 'missing';
     report.error = { offset: 0, message: null, explanation: `${job.file} is listed in the manifest but does not exist`, kind: 'missing' };
@@ -178,7 +186,6 @@ async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileRepo
     truncateToTimestamp: options.truncateToTimestamp,
     commandEvents: false,
   });
-  const events: AofScanEvent[] = [];
   // The scanner keeps no reference to a chunk in check mode (annotations are copied), so buffers are recycled.
   for await (const chunk of abortableChunks(src.chunks(start, { reuseBuffers: true }), options.signal)) {
     if (scanner.done) {
@@ -186,9 +193,8 @@ async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileRepo
       progress.done += chunk.length;
       continue;
     }
-    events.length = 0;
-    scanner.push(chunk, events);
-    for (const ev of events) {
+    scanner.push(chunk);
+    for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) {
       if (ev.type === 'annotation') {
         const ts = parseTimestamp(ev.text);
         if (ts !== null) {
@@ -201,7 +207,7 @@ async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileRepo
     options.onProgress?.(progress.done, progress.total);
     if (scanner.done && src.size !== null) break;
   }
-  if (!scanner.done) scanner.finish();
+  if (!scanner.done) scanner.end();
   const size = await src.totalSize();
   report.size = size;
   report.commands = scanner.commands;
@@ -240,7 +246,7 @@ async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileRepo
 
 /** Complete commands from `start` to the end of a file (what a timestamp cut drops). */
 async function countCommands(path: string, start: number, signal?: AbortSignal): Promise<number> {
-  const scanner = new AofScanner({ startOffset: start });
+  const scanner = new AofScanner({ startOffset: start, commandEvents: false });
   for await (const chunk of readFileChunks(path, { start, signal })) {
     scanner.push(chunk);
     if (scanner.done) break;
@@ -266,8 +272,10 @@ function jobsFor(input: string, target: AofInput, manifest: AofManifest | null):
 
 /**
  * Checks an AOF the way redis-check-aof does, and says more: where each file stops being valid, why, and
- * what a repair would cut. Never throws for damaged data (that is in the report); throws FsioError when the
- * input cannot be read at all, and rejects with `signal.reason` when `options.signal` is aborted (checked once
+ * what a repair would cut. `input` is a path (a file, a manifest, an AOF directory or a Redis data directory) or
+ * a single-file AOF as a stream or bytes (any {@link AofSource}, named `options.file` in the report; a manifest
+ * cannot come by stream, nor can `truncateToTimestamp` work on one: AofError `unsupported`). Never throws for
+ * damaged data (that is in the report); throws FsioError when the input cannot be read at all, and rejects with `signal.reason` when `options.signal` is aborted (checked once
  * per chunk read; the file is closed).
  *
  * @example
@@ -276,12 +284,13 @@ function jobsFor(input: string, target: AofInput, manifest: AofManifest | null):
  * if (!report.ok) console.error(report.files.find((f) => f.status !== 'valid'), report.repair ?? report.unrepairable);
  * ```
  */
-export async function checkAof(input: string, options: CheckAofOptions = {}): Promise<AofCheckReport> {
+export async function checkAof(input: AofSource, options: CheckAofOptions = {}): Promise<AofCheckReport> {
   options.signal?.throwIfAborted();
-  const target = await resolveAofInput(input);
+  const name = typeof input === 'string' ? input : (options.file ?? STREAM_NAME);
+  const target: AofInput = typeof input === 'string' ? await resolveAofInput(input) : { layout: 'single', path: name };
   const report: AofCheckReport = {
     ok: true,
-    input,
+    input: name,
     layout: target.layout,
     manifest: null,
     manifestError: null,
@@ -308,9 +317,11 @@ export async function checkAof(input: string, options: CheckAofOptions = {}): Pr
       entries: [...(manifest.base ? [manifest.base] : []), ...manifest.history, ...manifest.incr].map((e) => ({ file: e.name, seq: e.seq, type: e.type })),
     };
   }
-  const jobs = jobsFor(input, target, manifest);
+  const jobs = jobsFor(name, target, manifest);
+  if (typeof input !== 'string') jobs[0].stream = byteSourceChunks(input);
   const progress = { done: 0, total: 0 };
   for (const job of jobs) {
+    if (job.stream) continue; // a stream's size is known at its end
     try {
       progress.total += (await stat(job.path)).size;
     } catch {
@@ -357,7 +368,7 @@ export async function checkAof(input: string, options: CheckAofOptions = {}): Pr
   }
   if (options.truncateToTimestamp) {
     const last = report.files[report.files.length - 1];
-    report.timestampNote = `nothing to truncate in ${last ? last.file : input} to timestamp ${options.truncateToTimestamp}`;
+    report.timestampNote = `nothing to truncate in ${last ? last.file : name} to timestamp ${options.truncateToTimestamp}`;
   }
   return report;
 }

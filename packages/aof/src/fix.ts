@@ -101,7 +101,7 @@ const VALIDATE_LIMIT = 64 << 20;
 
 /** Scans `reader` from `start` until the scan stops or the file ends. */
 async function scanFrom(reader: RandomReader, start: number, limit = Infinity): Promise<AofScanner> {
-  const scanner = new AofScanner({ startOffset: start, collectArgs: false });
+  const scanner = new AofScanner({ startOffset: start, collectArgs: false, commandEvents: false });
   let pos = start;
   while (!scanner.done && pos < reader.size && pos - start < limit) {
     const chunk = await reader.read(pos, SCAN_WINDOW);
@@ -109,7 +109,7 @@ async function scanFrom(reader: RandomReader, start: number, limit = Infinity): 
     scanner.push(chunk);
     pos += chunk.length;
   }
-  if (!scanner.done && pos >= reader.size) scanner.finish();
+  if (!scanner.done && pos >= reader.size) scanner.end();
   return scanner;
 }
 

@@ -5,7 +5,7 @@ export { aofBaseFileName, aofIncrFileName, aofManifestFileName, appendFilenameOf
 export { resolveAofInput, readManifest, type AofInput } from './input.js';
 export { checkAof, type AofCheckReport, type AofFileReport, type AofFileStatus, type AofRepairPlan, type CheckAofOptions } from './check.js';
 export { planFix, applyFix, type AofFixPlan, type FixPlanResult, type FixResult, type PlanFixOptions, type SkippedRegion } from './fix.js';
-export { readAof, readAofBatches, parseAof, type AofCommand, type AofRdbPart, type ReadAofOptions } from './reader.js';
+export { readAof, readAofBatches, parseAof, type AofCommand, type AofRdbPart, type ReadAofOptions, type AofSource } from './reader.js';
 export { stripAof, parseStripPlace, StripSelectionError, type StripOptions, type StripResult, type StripFileResult, type StrippedCommand, type StripPlace } from './strip.js';
 export { aofStats, type AofStats } from './stats.js';
 export { commandKeys, commandKeyIndexes } from './keys.js';

@@ -130,7 +130,54 @@ export async function openAofFile(path: string): Promise<AofFilePass | null> {
       close: async () => undefined,
     };
   }
-  const cursor = ChunkCursor.open(path);
+  return openCursorPass(ChunkCursor.open(path), path);
+}
+
+/**
+ * Opens an AOF given as a stream of chunks (any non-path {@link ByteSource}) for a single pass, as one single
+ * file named `name`. A stream cannot be a multi-part AOF (its other files could not be found): a manifest
+ * arriving by stream is refused with an {@link AofError} of code `unsupported` (the stream is closed).
+ */
+export async function openAofStream(chunks: AsyncIterable<Uint8Array>, name: string): Promise<AofFilePass> {
+  const pass = await openCursorPass(new ChunkCursor(chunks), name);
+  let manifest: boolean;
+  try {
+    manifest = await streamIsManifest(pass.peek);
+  } catch (err) {
+    await pass.close();
+    throw err;
+  }
+  if (manifest) {
+    await pass.close();
+    throw new AofError('unsupported', 'this stream holds a manifest: a multi-part AOF can only be read from its directory or manifest path (its files are found next to it)', { file: name, offset: 0 });
+  }
+  return pass;
+}
+
+/** Whether a stream's first non-comment line starts with `file`, peeking no further than needed to tell. */
+async function streamIsManifest(peek: (n: number) => Promise<Uint8Array>): Promise<boolean> {
+  for (let n = 64; ; n *= 2) {
+    const head = await peek(n);
+    const c = head[0];
+    if (c !== 0x23 && c !== 0x66) return false; // neither a comment nor `file`: RESP (`*`), an RDB, or empty
+    const atEnd = head.length < n || n >= MANIFEST_HEAD;
+    // the first line that is not a comment, and whether its first 4 bytes are there
+    let pos = 0;
+    while (pos < head.length && head[pos] === 0x23) {
+      const nl = head.indexOf(0x0a, pos);
+      if (nl < 0) {
+        pos = head.length;
+        break;
+      }
+      pos = nl + 1;
+    }
+    if (atEnd || head.length - pos >= 4) return looksLikeManifest(head);
+  }
+}
+
+const MANIFEST_HEAD = 64 * 1024;
+
+async function openCursorPass(cursor: ChunkCursor, path: string): Promise<AofFilePass & { peek: (n: number) => Promise<Uint8Array> }> {
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -147,6 +194,7 @@ export async function openAofFile(path: string): Promise<AofFilePass | null> {
   return {
     size: null,
     head,
+    peek: (n) => cursor.peek(n),
     async checkRdbPart(file, signal) {
       let r;
       try {

@@ -6,11 +6,11 @@ import { AtomicFile, FsioError, backupFile, describeIoError, readFileChunks, res
 /** A half-open byte range [start, end). */
 export type ByteRange = [number, number];
 
-/** Streams the given ranges of `source`, in order, into `out`. */
-export async function copyRanges(source: string, ranges: readonly ByteRange[], out: AtomicFile): Promise<void> {
+/** Streams the given ranges of `source`, in order, into `out` (`signal` checked per chunk read). */
+export async function copyRanges(source: string, ranges: readonly ByteRange[], out: AtomicFile, signal?: AbortSignal): Promise<void> {
   for (const [start, end] of ranges) {
     if (end <= start) continue;
-    for await (const chunk of readFileChunks(source, { start, end })) await out.write(chunk);
+    for await (const chunk of readFileChunks(source, { start, end, signal })) await out.write(chunk);
   }
 }
 
@@ -26,12 +26,13 @@ export interface RewriteResult {
  * untouched original inode when the file system allows). A symbolic link is resolved: the file it points to is
  * edited, never replaced by a regular file.
  */
-export async function rewriteWithRanges(path: string, ranges: readonly ByteRange[], backup: boolean): Promise<RewriteResult> {
+export async function rewriteWithRanges(path: string, ranges: readonly ByteRange[], backup: boolean, signal?: AbortSignal): Promise<RewriteResult> {
   // a symbolic link is followed: the real file is edited and its backup sits beside it
   const real = await resolvePath(path);
   const out = await AtomicFile.create(real, { inPlace: true });
   try {
-    await copyRanges(real, ranges, out);
+    await copyRanges(real, ranges, out, signal);
+    signal?.throwIfAborted();
     const backupPath = backup ? await backupFile(real) : null;
     await out.commit();
     return { backup: backupPath, bytesWritten: out.bytesWritten };

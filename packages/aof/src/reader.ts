@@ -2,10 +2,10 @@
 // them), with the SELECT context and `#TS:` annotations tracked. An async iterator for files, and a synchronous
 // parser for callers that hold the bytes.
 import { join } from 'node:path';
-import { abortableChunks } from '@redis-persist/fsio';
+import { abortableChunks, byteSourceChunks, type ByteSource } from '@redis-persist/fsio';
 import { parseCanonicalSafeInt } from '@redis-persist/bytes';
 import { AofError } from './errors.js';
-import { isRdbHead, openAofFile, readManifest, resolveAofInput } from './input.js';
+import { isRdbHead, openAofFile, openAofStream, readManifest, resolveAofInput, type AofFilePass } from './input.js';
 import { loadedFiles } from './manifest.js';
 import { AofScanner, type AofScanEvent } from './scanner.js';
 import { KeyFilter, type KeyFilterSpec } from '@redis-persist/keyspace';
@@ -75,7 +75,23 @@ export interface ReadAofOptions {
    * commands are handed out) and the file is closed.
    */
   signal?: AbortSignal;
+  /**
+   * The name of a stream input in commands and errors (`file`), default `<stream>`. A path input is named by the
+   * path (or the manifest entries).
+   */
+  file?: string;
 }
+
+/**
+ * Where an AOF can come from: the project's one {@link ByteSource}. A path may name a single file, a manifest, an
+ * AOF directory or a Redis data directory; any other source (bytes, a Node Readable, a web ReadableStream, an
+ * (async) iterable of chunks) is one single-file AOF (RESP, possibly after an RDB preamble), read once, front to
+ * back. A stream cannot hold a multi-part AOF: a manifest arriving by stream is refused (AofError `unsupported`).
+ */
+export type AofSource = ByteSource;
+
+/** The name a stream input goes by when the caller gives none. */
+export const STREAM_NAME = '<stream>';
 
 const SELECT = 'select';
 
@@ -137,8 +153,9 @@ function failureError(scanner: AofScanner, file: string): AofError {
 }
 
 /**
- * The commands of an AOF in load order. `input` is a file, a manifest, an AOF directory or a Redis data
- * directory.
+ * The commands of an AOF in load order. `input` is a path (a file, a manifest, an AOF directory or a Redis data
+ * directory) or a single-file AOF as a stream or bytes (any {@link AofSource}; named `options.file` in commands
+ * and errors; a manifest cannot come by stream: AofError `unsupported`).
  *
  * Damage never hides what came before it: every command complete before the damage is yielded, and only then
  * the iteration stops with an {@link AofError} (file, offset, what was expected). A command is yielded once it
@@ -157,7 +174,7 @@ function failureError(scanner: AofScanner, file: string): AofError {
  * }
  * ```
  */
-export async function* readAof(input: string, options: ReadAofOptions = {}): AsyncGenerator<AofCommand> {
+export async function* readAof(input: AofSource, options: ReadAofOptions = {}): AsyncGenerator<AofCommand> {
   for await (const batch of readAofBatches(input, options)) yield* batch;
 }
 
@@ -166,7 +183,7 @@ export async function* readAof(input: string, options: ReadAofOptions = {}): Asy
  * {@link readAof} with one promise per batch instead of one per command. A batch is only handed out once; the
  * array is not reused. A transaction comes whole in the batch of the chunk that holds its EXEC.
  */
-export async function* readAofBatches(input: string, options: ReadAofOptions = {}): AsyncGenerator<AofCommand[]> {
+export async function* readAofBatches(input: AofSource, options: ReadAofOptions = {}): AsyncGenerator<AofCommand[]> {
   if (options.filter === undefined) {
     yield* readBatches(input, options);
     return;
@@ -187,20 +204,25 @@ export async function* readAofBatches(input: string, options: ReadAofOptions = {
   }
 }
 
-async function* readBatches(input: string, options: ReadAofOptions): AsyncGenerator<AofCommand[]> {
+async function* readBatches(input: AofSource, options: ReadAofOptions): AsyncGenerator<AofCommand[]> {
   const signal = options.signal;
   signal?.throwIfAborted();
-  const target = await resolveAofInput(input);
-  const jobs: { file: string; path: string; rdbAllowed: boolean }[] = [];
-  if (target.layout === 'single') jobs.push({ file: input, path: target.path, rdbAllowed: true });
-  else {
-    const manifest = await readManifest(target.manifestPath);
-    for (const e of loadedFiles(manifest)) jobs.push({ file: e.name, path: join(target.dir, e.name), rdbAllowed: e.type === 'base' });
+  const jobs: { file: string; path: string; rdbAllowed: boolean; stream?: AsyncIterable<Uint8Array> }[] = [];
+  if (typeof input !== 'string') {
+    const name = options.file ?? STREAM_NAME;
+    jobs.push({ file: name, path: name, rdbAllowed: true, stream: abortableChunks(byteSourceChunks(input), signal) });
+  } else {
+    const target = await resolveAofInput(input);
+    if (target.layout === 'single') jobs.push({ file: input, path: target.path, rdbAllowed: true });
+    else {
+      const manifest = await readManifest(target.manifestPath);
+      for (const e of loadedFiles(manifest)) jobs.push({ file: e.name, path: join(target.dir, e.name), rdbAllowed: e.type === 'base' });
+    }
   }
   let timestamp: number | undefined;
   for (const job of jobs) {
-    // one pass per file: a FIFO or a device is read once, as a stream (closed when its reading ends)
-    const src = await openAofFile(job.path);
+    // one pass per file: a FIFO, a device or a stream input is read once (closed when its reading ends)
+    const src: AofFilePass | null = job.stream ? await openAofStream(job.stream, job.file) : await openAofFile(job.path);
     if (src === null) throw new AofError('missing', 'listed in the manifest but missing', { file: job.file });
     let start = 0;
     if (job.rdbAllowed && isRdbHead(src.head, src.size ?? src.head.length)) {
@@ -214,7 +236,6 @@ async function* readBatches(input: string, options: ReadAofOptions): AsyncGenera
     const argsFor = options.argsFor;
     const collectArgs = argsFor ? (name: Uint8Array) => isSelect(name) || argsFor(name) : true;
     const scanner = new AofScanner({ collectArgs, startOffset: start, path: job.path, maxArgLength: options.maxArgLength });
-    const events: AofScanEvent[] = [];
     // the commands ready to hand out, and those of the open transaction (from its MULTI), held until its EXEC
     let out: AofCommand[] = [];
     const open: { tx: AofCommand[] | null } = { tx: null };
@@ -236,10 +257,8 @@ async function* readBatches(input: string, options: ReadAofOptions): AsyncGenera
     let failure: unknown = null;
     try {
       for await (const chunk of abortableChunks(src.chunks(start, { chunkSize: options.chunkSize }), signal)) {
-        events.length = 0;
-        scanner.push(chunk, events);
-        for (const ev of events) handle(ev);
-        events.length = 0;
+        scanner.push(chunk);
+        for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) handle(ev);
         if (out.length > 0) {
           const batch = out;
           out = [];
@@ -247,9 +266,10 @@ async function* readBatches(input: string, options: ReadAofOptions): AsyncGenera
         }
         if (scanner.done) break;
       }
-      events.length = 0;
-      if (!scanner.done) scanner.finish(events);
-      for (const ev of events) handle(ev);
+      if (!scanner.done) {
+        scanner.end();
+        for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) handle(ev);
+      }
       if (scanner.failure) failure = failureError(scanner, job.file);
     } catch (err) {
       if (signal?.aborted) throw err;
@@ -282,8 +302,12 @@ export function parseAof(bytes: Uint8Array, options: { file?: string; db?: numbe
   ctx.db = options.db ?? 0;
   const scanner = new AofScanner({ collectArgs: true, path: file });
   const events: AofScanEvent[] = [];
-  scanner.push(bytes, events);
-  if (!scanner.done) scanner.finish(events);
+  scanner.push(bytes);
+  for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) events.push(ev);
+  if (!scanner.done) {
+    scanner.end();
+    for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) events.push(ev);
+  }
   const out: AofCommand[] = [];
   for (const ev of events) {
     if (ev.type === 'annotation') ctx.annotation(ev);

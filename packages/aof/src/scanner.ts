@@ -125,8 +125,11 @@ function cstrEqualsIgnoreCase(bytes: Uint8Array, len: number, word: string): boo
 }
 
 /**
- * Scans the RESP part of one AOF file. Feed it with {@link push} and close it with {@link finish}; read the
- * verdict from {@link okUpTo}, {@link line}, {@link failure} and {@link timestampCut}.
+ * Scans the RESP part of one AOF file. Driven as the project's other state machines (RespDecoder, RdbParser):
+ * {@link push} a chunk, then call {@link next} until it returns `undefined` (the records the chunk completed, in
+ * order; those not pulled before the next push are dropped), and {@link end} at the end of the input (then pull
+ * the last records with {@link next}). Read the verdict from {@link okUpTo}, {@link line}, {@link failure} and
+ * {@link timestampCut}.
  */
 export class AofScanner {
   /** redis-check-aof's `ok_up_to`: end of the last complete record outside a MULTI. */
@@ -178,6 +181,10 @@ export class AofScanner {
   private annotationLen = 0;
   private annotationStart = 0;
 
+  /** The records of the last push (or of end), and the next one {@link next} hands out. */
+  private readonly queue: AofScanEvent[] = [];
+  private queued = 0;
+
   private readonly collect: boolean;
   private readonly collectIf: ((name: Uint8Array) => boolean) | null;
   private readonly emitCommands: boolean;
@@ -209,10 +216,18 @@ export class AofScanner {
   }
 
   /**
-   * Processes a chunk. Complete records are appended to `events` when given. Returns how many bytes of the
-   * chunk were used (all of them, unless the scan stopped inside it).
+   * Processes a chunk (copying what it keeps: the caller may reuse it). The records it completes are then handed
+   * out by {@link next}. Returns how many bytes of the chunk were used (all of them, unless the scan stopped inside
+   * it).
+   *
+   * @param events Deprecated: the records are appended to this array instead of being queued for {@link next}.
    */
   push(chunk: Uint8Array, events?: AofScanEvent[]): number {
+    if (events === undefined) {
+      this.queue.length = 0;
+      this.queued = 0;
+      events = this.queue;
+    }
     let i = 0;
     const n = chunk.length;
     while (i < n && this.state !== State.Done) {
@@ -311,7 +326,29 @@ export class AofScanner {
     return i;
   }
 
-  /** Declares the end of input; settles a partial record as redis-check-aof does at EOF. */
+  /**
+   * The next record completed by the last {@link push} (or by {@link end}), or `undefined` when there is none
+   * left: push the next chunk.
+   */
+  next(): AofScanEvent | undefined {
+    return this.queued < this.queue.length ? this.queue[this.queued++] : undefined;
+  }
+
+  /**
+   * Declares the end of input; settles a partial record as redis-check-aof does at EOF (a last annotation or line
+   * then comes out of {@link next}).
+   */
+  end(): void {
+    this.queue.length = 0;
+    this.queued = 0;
+    this.finish(this.queue);
+  }
+
+  /**
+   * Declares the end of input, appending a last record to `events` when given.
+   *
+   * @deprecated Use {@link end}, then {@link next}.
+   */
   finish(events?: AofScanEvent[]): void {
     switch (this.state) {
       case State.Record:

@@ -79,6 +79,13 @@ export interface StripOptions {
   /** Replace an existing `output` (kept as `<output>.bak` first). */
   force?: boolean;
   /**
+   * Stops the strip: checked once per chunk read or copied. When aborted the call rejects with `signal.reason`
+   * (an `AbortError` DOMException by default): files closed, temp files removed, nothing changed. An in-place
+   * edit of a multi-part AOF that has already replaced one of its files finishes the others (stopping there would
+   * leave the AOF half-edited).
+   */
+  signal?: AbortSignal;
+  /**
    * Called for every command removed or rewritten, in load order, once the whole selection is known and valid
    * (before anything is written).
    */
@@ -266,7 +273,6 @@ async function scanFile(job: Job, fileIndex: number, sel: Selection, state: Scan
   const names = sel.names;
   // arguments are needed for SELECT (the db) and for the commands named (the report, the keys); the rest is only copied
   const scanner = new AofScanner({ collectArgs: (n) => { const l = lowerName(n); return l === 'select' || names.has(l); }, startOffset: start, path: job.path });
-  const events: AofScanEvent[] = [];
   const atHere = sel.at?.get(fileIndex) ?? null;
   let db = 0;
   let tx: Tx | null = null;
@@ -341,17 +347,17 @@ async function scanFile(job: Job, fileIndex: number, sel: Selection, state: Scan
       place.found = `that is ${name.toUpperCase() || 'an empty command'}, not ${[...names].map((n) => n.toUpperCase()).join(' or ')}`;
     }
   };
-  for await (const chunk of readFileChunks(job.path, { start })) {
-    events.length = 0;
-    scanner.push(chunk, events);
-    for (const ev of events) handle(ev);
+  for await (const chunk of readFileChunks(job.path, { start, signal: options.signal })) {
+    scanner.push(chunk);
+    for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) handle(ev);
     progress.done += chunk.length;
     options.onProgress?.(progress.done, progress.total);
     if (scanner.done) break;
   }
-  events.length = 0;
-  if (!scanner.done) scanner.finish(events);
-  for (const ev of events) handle(ev);
+  if (!scanner.done) {
+    scanner.end();
+    for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) handle(ev);
+  }
   if (scanner.failure) throw new AofError(scanner.failure.kind, `${scanner.failure.explanation} (run 'aof-tool fix' first)`, { file: job.file, offset: scanner.failure.errorOffset });
   if (atHere) {
     for (const place of atHere.values()) {
@@ -398,21 +404,22 @@ function sizeOf(pieces: Piece[]): number {
   return n;
 }
 
-async function writePieces(source: string, pieces: Piece[], out: AtomicFile): Promise<void> {
+async function writePieces(source: string, pieces: Piece[], out: AtomicFile, signal?: AbortSignal): Promise<void> {
   for (const p of pieces) {
-    if (Array.isArray(p)) await copyRanges(source, [p], out);
+    if (Array.isArray(p)) await copyRanges(source, [p], out, signal);
     else await out.write(p);
   }
+  signal?.throwIfAborted();
 }
 
 /** In place: the new content under a temp name, the original kept as a backup, renamed over (as rewriteWithRanges). */
-async function rewriteInPlace(path: string, pieces: Piece[], backup: boolean): Promise<string | null> {
-  if (pieces.every((p) => Array.isArray(p))) return (await rewriteWithRanges(path, pieces as ByteRange[], backup)).backup;
+async function rewriteInPlace(path: string, pieces: Piece[], backup: boolean, signal?: AbortSignal): Promise<string | null> {
+  if (pieces.every((p) => Array.isArray(p))) return (await rewriteWithRanges(path, pieces as ByteRange[], backup, signal)).backup;
   // a symbolic link is followed: the real file is edited and its backup sits beside it
   const real = await resolvePath(path);
   const out = await AtomicFile.create(real, { inPlace: true });
   try {
-    await writePieces(real, pieces, out);
+    await writePieces(real, pieces, out, signal);
     const backupPath = backup ? await backupFile(real) : null;
     await out.commit();
     return backupPath;
@@ -458,7 +465,9 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
   if (options.output !== undefined && !options.dryRun) {
     await checkOutput(options.output, { force: options.force, inputs: [input, target.layout === 'single' ? target.path : target.dir] }, 'dir');
   }
-  const check = await checkAof(input);
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  const check = await checkAof(input, { signal });
   if (!check.ok) throw new AofError('unsupported', `the AOF is damaged, refusing to edit it: ${describeDamage(check)}. Run 'aof-tool fix' first`, { file: input });
   const jobs: Job[] = [];
   let manifest = null;
@@ -574,12 +583,15 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
     return result;
   }
   if (options.output === undefined) {
+    // the signal holds until a file is replaced: after that the others are edited too (no half-edited AOF)
+    let replacedOne = false;
     for (let i = 0; i < plans.length; i++) {
       if (!changes(i)) {
         result.files.push(fileResult(i, null, null));
         continue;
       }
-      const backup = await rewriteInPlace(plans[i].path, pieces[i], options.backup ?? true);
+      const backup = await rewriteInPlace(plans[i].path, pieces[i], options.backup ?? true, replacedOne ? undefined : signal);
+      replacedOne = true;
       result.files.push(fileResult(i, plans[i].path, backup));
     }
     return result;
@@ -588,7 +600,7 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
   if (target.layout === 'single') {
     const file = await AtomicFile.create(options.output, policy);
     try {
-      await writePieces(target.path, pieces[0], file);
+      await writePieces(target.path, pieces[0], file, signal);
       await file.commit();
     } catch (err) {
       await file.abort();
@@ -607,7 +619,7 @@ export async function stripAof(input: string, options: StripOptions): Promise<St
       const dest = out.path(basename(p.path));
       const file = await AtomicFile.create(dest, { lock: false });
       try {
-        await writePieces(p.path, pieces[i], file);
+        await writePieces(p.path, pieces[i], file, signal);
         await file.commit();
       } catch (err) {
         await file.abort();

@@ -17,6 +17,11 @@ export interface FilterAofOptions extends AofFilterOptions {
   force?: boolean;
   /** Called now and then with the commands read so far. */
   onProgress?: (commandsRead: number) => void;
+  /**
+   * Stops the filter: checked once per chunk read. When aborted the call rejects with `signal.reason` (an
+   * `AbortError` DOMException by default): the input is closed, the temp file removed, no output written.
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@link filterAof} wrote: commands read and written, kept, dropped and cut down. */
@@ -92,7 +97,7 @@ export async function filterAof(input: string, output: string, options: FilterAo
     const onRdbPart = (p: { file: string }) => {
       throw new AofError('unsupported', 'holds an RDB part (preamble or base) whose keys are not commands: filter the keys with rdb-tool to-aof, or rewrite the AOF with aof-tool rewrite --base aof first', { file: p.file, kind: 'usage' });
     };
-    for await (const batch of readAofBatches(input, { onRdbPart })) {
+    for await (const batch of readAofBatches(input, { onRdbPart, signal: options.signal })) {
       res.commandsRead += batch.length;
       for (const c of cf.push(batch)) write(c);
       if (pending >= 1 << 20) await flush();
@@ -100,6 +105,7 @@ export async function filterAof(input: string, output: string, options: FilterAo
     }
     // (a damaged input throws above: nothing is written, as aof-tool fix should come first)
     await flush();
+    options.signal?.throwIfAborted();
     await out.commit();
   } catch (err) {
     await out.abort();

@@ -54,7 +54,24 @@ const record: fc.Arbitrary<Rec> = fc.oneof(
   { weight: 1, arbitrary: fc.array(command, { maxLength: 4 }).map((cmds) => ({ kind: 'tx' as const, cmds })) },
 );
 
+/** Scans `bytes` cut at `cuts`: push a chunk, pull its records with next() until undefined; end() and pull. */
 function scanChunks(bytes: Uint8Array, cuts: number[]): { scanner: AofScanner; events: AofScanEvent[] } {
+  const scanner = new AofScanner({ collectArgs: true });
+  const events: AofScanEvent[] = [];
+  let prev = 0;
+  for (const c of [...cuts, bytes.length]) {
+    if (c < prev) continue;
+    scanner.push(bytes.subarray(prev, c));
+    for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) events.push(ev);
+    prev = c;
+  }
+  scanner.end();
+  for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) events.push(ev);
+  return { scanner, events };
+}
+
+/** The same with the deprecated spelling: push(chunk, events) and finish(events). */
+function scanChunksDeprecated(bytes: Uint8Array, cuts: number[]): { scanner: AofScanner; events: AofScanEvent[] } {
   const scanner = new AofScanner({ collectArgs: true });
   const events: AofScanEvent[] = [];
   let prev = 0;
@@ -85,6 +102,11 @@ describe('AofScanner', () => {
         const bytewise = scanChunks(bytes, Array.from({ length: bytes.length }, (_, i) => i));
         expect(plain(bytewise.events)).toEqual(plain(whole.events));
         expect(bytewise.scanner.line).toBe(lines);
+        // the deprecated push(chunk, events) / finish(events) give the same records
+        expect(plain(scanChunksDeprecated(bytes, cuts).events)).toEqual(plain(whole.events));
+        // and a cut record tail comes out of next() after end() as it did out of finish(events)
+        const cut = bytes.subarray(0, Math.max(0, bytes.length - 1));
+        expect(plain(scanChunks(cut, cuts.filter((c) => c <= cut.length)).events)).toEqual(plain(scanChunksDeprecated(cut, cuts.filter((c) => c <= cut.length)).events));
       }),
       { numRuns: 150 },
     );

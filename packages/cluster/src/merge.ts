@@ -35,6 +35,11 @@ export interface MergeOptions {
   onDrop?: (info: DropInfo) => void;
   /** Called now and then with the bytes read so far (all inputs) and keys written. */
   onProgress?: (progress: { bytes: number; keys: number }) => void;
+  /**
+   * Stops the work: checked once per chunk read. When aborted the call rejects with `signal.reason` (an
+   * `AbortError` DOMException by default): the inputs are closed and the temporary output removed (nothing is left).
+   */
+  signal?: AbortSignal;
 }
 
 /** One input of {@link mergeRdb}: its version, whether its keys were copied verbatim, keys read and kept. */
@@ -96,6 +101,7 @@ async function readHead(source: string | Uint8Array, file: string): Promise<{ ta
  */
 export async function mergeRdb(inputs: readonly MergeInput[], options: MergeOptions): Promise<MergeResult> {
   if (inputs.length === 0) throw new ClusterError('input', 'nothing to merge: no inputs');
+  options.signal?.throwIfAborted();
   const ins = inputs.map((i) => (typeof i === 'string' ? { source: i, file: i } : i));
   const paths = ins.flatMap((i) => (typeof i.source === 'string' ? [i.source] : []));
   const mode = options.onDuplicate ?? 'error';
@@ -164,6 +170,7 @@ export async function mergeRdb(inputs: readonly MergeInput[], options: MergeOpti
           bytesNow = b;
           options.onProgress?.({ bytes: bytesBefore + b, keys: out.keys });
         },
+        signal: options.signal,
       });
       for await (const ev of events) {
         if (ev.kind === 'key-part') {
@@ -245,6 +252,7 @@ export async function mergeRdb(inputs: readonly MergeInput[], options: MergeOpti
       bytesBefore += bytesNow;
     }
     await out.end();
+    options.signal?.throwIfAborted();
     await file.commit();
   } catch (err) {
     await file.abort();

@@ -1,6 +1,7 @@
 // Reading an RDB for copying: every record comes with its bytes as they are in the file, so that a key's
 // serialized value (with its expiry, LRU/LFU and metadata prefixes) can be copied into another RDB of the same
 // version without decoding it. A key too big to hold is handed out in parts as its bytes arrive.
+import { abortableChunks } from '@redis-persist/fsio';
 import { DONE, NEED_MORE, RdbParser, rdbSourceChunks, type RdbMagic, type RdbRecord, type RdbSource } from '@redis-persist/rdb';
 
 /** Input bytes pushed but not yet handed out, as the chunks they came in (never copied). */
@@ -98,6 +99,8 @@ export interface ReadRawOptions extends RawReadMode {
   file?: string;
   /** Called with the bytes read so far, about every 16 MiB. */
   onProgress?: (bytes: number) => void;
+  /** Stops the read: checked once per chunk; rejects with `signal.reason`, the file closed. */
+  signal?: AbortSignal;
 }
 
 /** What {@link readRdbRaw} learnt beyond the records. */
@@ -118,15 +121,15 @@ export async function* readRdbRaw(source: RdbSource, options: ReadRawOptions = {
   let rawKeys = options.rawKeys ?? true;
   const win = new Window();
   // chunks of a path are fresh buffers: the window keeps them
-  const it = rdbSourceChunks(source, { chunkSize: 1 << 20 })[Symbol.asyncIterator]();
+  const it = abortableChunks(rdbSourceChunks(source, { chunkSize: 1 << 20 }), options.signal)[Symbol.asyncIterator]();
   if (options.mode) {
     // a first parser reads the header; the real one, made for the mode it calls for, reads the same chunks again
     const probe = new RdbParser({ values: false, file: options.file });
     for (;;) {
-      const r = probe.read();
+      const r = probe.next();
       if (r === NEED_MORE) {
         const next = await it.next();
-        if (next.done) probe.finish();
+        if (next.done) probe.end();
         else if (next.value.length > 0) {
           win.push(next.value);
           probe.push(next.value);
@@ -150,7 +153,7 @@ export async function* readRdbRaw(source: RdbSource, options: ReadRawOptions = {
   let ended = false;
   try {
     for (;;) {
-      const r = parser.read();
+      const r = parser.next();
       if (r === DONE) break;
       if (r === NEED_MORE) {
         const cur = parser.current;
@@ -170,7 +173,7 @@ export async function* readRdbRaw(source: RdbSource, options: ReadRawOptions = {
         const next = await it.next();
         if (next.done) {
           ended = true;
-          parser.finish();
+          parser.end();
         } else if (next.value.length > 0) {
           win.push(next.value);
           parser.push(next.value);

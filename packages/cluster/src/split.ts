@@ -47,6 +47,11 @@ export interface SplitOptions {
   file?: string;
   /** Called now and then with the input bytes read (RDB input) and keys written so far. */
   onProgress?: (progress: { bytes: number; keys: number }) => void;
+  /**
+   * Stops the work: checked once per chunk read. When aborted the call rejects with `signal.reason` (an
+   * `AbortError` DOMException by default): the inputs are closed and the temporary output removed (nothing is left).
+   */
+  signal?: AbortSignal;
 }
 
 /** One node's RDB written by {@link splitRdb}: file, slots and key counts. */
@@ -226,6 +231,7 @@ function encoderFor(target: OutTarget, options: SplitOptions, dropped: DropInfo[
  * parser's (the largest value when re-encoding). On any error nothing is left: the temporary directory goes.
  */
 export async function splitRdb(source: RdbSource, options: SplitOptions): Promise<SplitResult> {
+  options.signal?.throwIfAborted();
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
   const opts = { ...options, file };
   const parts = await Parts.create(opts);
@@ -248,6 +254,7 @@ export async function splitRdb(source: RdbSource, options: SplitOptions): Promis
           return { values: !same, rawKeys: same };
         },
         onProgress: (bytes) => options.onProgress?.({ bytes, keys: parts.keys }),
+        signal: options.signal,
       },
       info,
     );
@@ -343,6 +350,7 @@ export async function splitRdb(source: RdbSource, options: SplitOptions): Promis
       }
     }
     if (!target) throw new ClusterError('input', `${file ?? 'the input'} holds no RDB header`);
+    options.signal?.throwIfAborted();
     return await parts.finish(target, verbatim, info.trailingBytes);
   } catch (err) {
     await parts.abort();
@@ -365,6 +373,7 @@ export async function splitKeyspace(records: AsyncIterable<KeyspaceRecord> | Ite
     const head = new RdbWriter({ rdbVersion: target.version, valkey: options.valkey ?? target.version >= 80 }).header();
     await parts.all([head]);
     for await (const rec of records) {
+      options.signal?.throwIfAborted();
       if (rec.kind === 'function') {
         const b = functionBytes(target, rec, (d) => {
           parts.dropped.push(d);

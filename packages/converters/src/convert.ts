@@ -2,7 +2,7 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { aofManifestFileName, appendFilenameOf, formatManifest, nextAofFileNames, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
-import { AtomicDir, AtomicFile, FsioError, backupFile, checkOutput, describeIoError, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
+import { AtomicDir, AtomicFile, FsioError, abortableChunks, backupFile, checkOutput, describeIoError, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
 import type { Bytes, KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { compileRdbFilter, rdbKeyspaceRecords, type RdbError, type RdbKeyBeingRead } from '@redis-persist/rdb';
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
@@ -23,7 +23,8 @@ export interface AofToRdbOptions extends ReplayOptions {
 
 /**
  * Replays an AOF and writes the keyspace Redis would load as an RDB file (atomically). Default RDB version: the
- * writer's (10, Redis 7.0), or 12 when a hash field has its own TTL.
+ * writer's (10, Redis 7.0), or 12 when a hash field has its own TTL. An aborted `options.signal` (checked once per
+ * chunk read or written) rejects with `signal.reason`: the files are closed, the temp file removed, no output.
  */
 export async function aofToRdb(input: string, output: string, options: AofToRdbOptions = {}): Promise<{ replay: ReplayResult; rdb: RdbWriteSummary }> {
   const file: OutputPolicy = { force: options.force, inputs: await aofInputPaths(input) };
@@ -35,6 +36,7 @@ export async function aofToRdb(input: string, output: string, options: AofToRdbO
     valkey: options.valkey,
     dropUnsupported: options.dropUnsupported,
     onDrop: options.onDrop,
+    signal: options.signal,
   });
   return { replay, rdb };
 }
@@ -63,6 +65,12 @@ export interface RdbToAofOptions {
    * here instead of being thrown (see `onDamage` of `@redis-persist/rdb`). Default: thrown, nothing written.
    */
   onDamage?: (error: RdbError, reading: RdbKeyBeingRead | null) => void;
+  /**
+   * Stops the conversion: checked once per chunk read or written. When aborted the call rejects with
+   * `signal.reason` (an `AbortError` DOMException by default): files closed, temp file or directory removed, no
+   * output.
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@link rdbToAof} wrote: layout, files, keys and functions. */
@@ -145,6 +153,7 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
       // entries come consumer by consumer, the order its XCLAIMs go in.
       chunkElements: TO_AOF_PIECE,
       streamPendingOrder: 'consumer',
+      signal: options.signal,
       ...(filter.passesAll ? {} : { filter, functions: false }),
     }),
     n,
@@ -152,7 +161,7 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
   // the output never holds part of a key: one whose pieces stop at a damage is cut back out of the file
   const writeBase = async (file: AtomicFile): Promise<void> => {
     const cut = new CutBack(file);
-    for await (const c of keyspaceBytes(records, { format: 'resp', order: 'file', pieces: cut })) await cut.write(c);
+    for await (const c of abortableChunks(keyspaceBytes(records, { format: 'resp', order: 'file', pieces: cut }), options.signal)) await cut.write(c);
     await cut.finish();
   };
   if (options.layout === 'file') {
@@ -237,6 +246,8 @@ function stamp(): string {
  * or RESP commands in batches of 64), a new empty incr file and a new manifest (the commit point: written to a
  * temp file, fsynced and renamed). The old files then move to a backup directory (or are removed with
  * `backup: false`). A single-file AOF is rewritten in place (RDB preamble or RESP), after a `.bak` hard link.
+ * An aborted `options.signal` (checked once per chunk read or written, up to the commit point) rejects with
+ * `signal.reason`: the AOF is left as it was, the new files, temp files and the fresh `.bak` link removed.
  */
 export async function rewriteAof(input: string, options: RewriteAofOptions = {}): Promise<RewriteAofResult> {
   const target = await resolveAofInput(input);
@@ -260,10 +271,12 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
     try {
       const chunks =
         baseKind === 'rdb' ? writeRdb(records(), { rdbVersion, aux: { 'aof-preamble': '1' } }) : respBase(records(), replay.lastTimestamp);
-      for await (const c of chunks) await file.write(c);
+      for await (const c of abortableChunks(chunks, options.signal)) await file.write(c);
       await file.commit();
     } catch (err) {
       await file.abort();
+      // an abort leaves nothing behind: the AOF is as it was, so its fresh backup link goes too
+      if (options.signal?.aborted && saved !== null) await rm(saved, { force: true }).catch(() => undefined);
       throw err;
     }
     return { layout: 'single', replay, written: [path], backup: saved, replaced: [path], ...n, baseBytes: file.bytesWritten };
@@ -278,9 +291,10 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
   const incrPath = join(dir, incrName);
   let baseBytes: number;
   try {
-    if (baseKind === 'rdb') baseBytes = (await writeRdbFile(basePath, records(), { rdbVersion, aux: { 'aof-base': '1' } })).bytes;
-    else baseBytes = await writeFileAtomic(basePath, respBase(records(), replay.lastTimestamp));
+    if (baseKind === 'rdb') baseBytes = (await writeRdbFile(basePath, records(), { rdbVersion, aux: { 'aof-base': '1' }, signal: options.signal })).bytes;
+    else baseBytes = await writeFileAtomic(basePath, abortableChunks(respBase(records(), replay.lastTimestamp), options.signal));
     await writeFileAtomic(incrPath, new Uint8Array(0));
+    options.signal?.throwIfAborted();
   } catch (err) {
     await rm(basePath, { force: true }).catch(() => undefined);
     await rm(incrPath, { force: true }).catch(() => undefined);

@@ -166,12 +166,15 @@ export type ConvertInput =
   | { format: 'jsonl'; source: string | AsyncIterable<Uint8Array>; file?: string }
   | { format: 'aof'; replayed: ReplayResult };
 
-/** The records of a conversion's input, read as the output format wants them. */
-export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp', keyFilter?: KeyFilter): AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece> {
+/**
+ * The records of a conversion's input, read as the output format wants them. An aborted `signal` stops the read of
+ * an RDB or JSON Lines input (checked once per chunk read), rejecting with its reason.
+ */
+export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp', keyFilter?: KeyFilter, signal?: AbortSignal): AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece> {
   const filter = compileRdbFilter(keyFilter);
   if (input.format === 'aof') return filter.passesAll ? input.replayed.keyspace.records() : filterRecords(input.replayed.keyspace.records(), filter);
   if (input.format === 'jsonl') {
-    const all = readKeyspaceJsonl(input.source, { file: input.file });
+    const all = readKeyspaceJsonl(input.source, { file: input.file, signal });
     return filter.passesAll ? all : filterRecords(all, filter);
   }
   // JSON Lines output streams a huge collection in pieces (its elements externally sorted where needed); the RDB
@@ -179,6 +182,7 @@ export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp'
   return rdbKeyspaceRecords(input.source, {
     file: input.file,
     onDamage: input.onDamage,
+    signal,
     // RESP (canonical order) goes through keyspaceRespStream, which sorts a huge key's elements on its own; its
     // stream pieces come consumer by consumer (the order of the XCLAIMs)
     ...(to === 'jsonl' ? { chunkElements: 10_000 } : to === 'rdb' ? { chunkElements: 1_000 } : { chunkElements: 1_000, streamPendingOrder: 'consumer' as const }),

@@ -1,4 +1,5 @@
 export { FsioError, describeIoError, setNoticeHandler, type FsioErrorCode, type NoticeHandler } from './errors.js';
+export { byteSourceChunks, type ByteSource } from './source.js';
 export { readFileChunks, abortableChunks, requireRegularFile, isStreamPath, ChunkCursor, type ReadChunksOptions } from './read.js';
 export {
   AtomicFile,

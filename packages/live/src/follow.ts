@@ -217,7 +217,6 @@ export interface IncrScan {
 export async function scanIncrFile(path: string): Promise<IncrScan> {
   const size = (await stat(path)).size;
   const scanner = new AofScanner({ collectArgs: (name) => lowerAscii(name) === 'select', path });
-  const events: AofScanEvent[] = [];
   let replid: string | null = null;
   let annOffset: number | null = null;
   let since = 0;
@@ -252,13 +251,14 @@ export async function scanIncrFile(path: string): Promise<IncrScan> {
     if (depth === 0) commit(ev.end);
   };
   for await (const chunk of readFileChunks(path)) {
-    scanner.push(chunk, events);
-    for (const ev of events) handle(ev);
-    events.length = 0;
+    scanner.push(chunk);
+    for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) handle(ev);
     if (scanner.done) break;
   }
-  if (!scanner.done) scanner.finish(events);
-  for (const ev of events) handle(ev);
+  if (!scanner.done) {
+    scanner.end();
+    for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) handle(ev);
+  }
   if (scanner.failure !== null && scanner.failure.kind === 'corrupt') {
     throw new AofError(
       'corrupt',

@@ -550,7 +550,8 @@ export class ReplicationLink {
 
   constructor(
     private readonly socket: Socket,
-    private readonly reader: SocketReader,
+    /** The socket's bytes after the handshake: the next chunk (null at its end), and a close. */
+    private readonly reader: { chunk(): Promise<Buffer | null>; close(): Promise<void> },
     /** `host:port` of the master. */
     readonly server: string,
     /** The replication id the stream belongs to. */
@@ -710,7 +711,7 @@ export class SnapshotVerifier {
 
   private drain(): void {
     for (;;) {
-      const r = this.parser.read();
+      const r = this.parser.next();
       if (r === NEED_MORE || r === DONE) return;
       switch (r.kind) {
         case 'aux':
@@ -737,7 +738,7 @@ export class SnapshotVerifier {
   /** Call once every chunk was pushed: the summary, or RdbError when the RDB is cut short or followed by bytes. */
   finish(): SnapshotCheck {
     if (this.endOffset < 0) {
-      this.parser.finish();
+      this.parser.end();
       this.drain();
       if (this.endOffset < 0) throw new RdbError('truncated', `the RDB has no end (${this.bytes} bytes)`, { offset: this.parser.offset, file: this.name });
     }

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { abortableChunks, readFileChunks, type ReadChunksOptions } from '@redis-persist/fsio';
+import { abortableChunks, byteSourceChunks, type ByteSource, type ReadChunksOptions } from '@redis-persist/fsio';
 import type { KeyType, KeyValue } from '@redis-persist/keyspace';
 import { RdbError, type RdbErrorCode } from './errors.js';
 import { describeRdbType, rdbTypeName } from '@redis-persist/rdb-format';
@@ -8,50 +8,18 @@ import { DONE, NEED_MORE, RdbParser } from './parser.js';
 import { FileCrcThread, fileCrc, fileCrcThreadAvailable } from './file-crc.js';
 import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
 
-/** Where an RDB can come from. */
-export type RdbSource =
-  | string
-  | Uint8Array
-  | NodeJS.ReadableStream
-  | ReadableStream<Uint8Array>
-  | AsyncIterable<Uint8Array>
-  | Iterable<Uint8Array>;
+/** Where an RDB can come from: the project's one {@link ByteSource} (a path, bytes, a Node Readable, a web ReadableStream or an (async) iterable of chunks). */
+export type RdbSource = ByteSource;
 
 // The parser copies what it keeps of a chunk (ByteQueue.push), so file reads can recycle their buffers.
 const FILE_READ = { chunkSize: 2 << 20, reuseBuffers: true };
 
 /**
- * The chunks of any {@link RdbSource}. A path is read with `fileRead` (default: 2 MiB reads into two recycled
- * buffers, for consumers that copy what they keep, as the parser does).
+ * The chunks of any {@link RdbSource} ({@link byteSourceChunks}). A path is read with `fileRead` (default: 2 MiB
+ * reads into two recycled buffers, for consumers that copy what they keep, as the parser does).
  */
 export function rdbSourceChunks(source: RdbSource, fileRead: ReadChunksOptions = FILE_READ): AsyncIterable<Uint8Array> {
-  if (typeof source === 'string') return readFileChunks(source, fileRead);
-  if (source instanceof Uint8Array) source = [source];
-  if (!(Symbol.asyncIterator in source) && Symbol.iterator in source) {
-    const it = source as Iterable<Uint8Array>;
-    return {
-      async *[Symbol.asyncIterator]() {
-        yield* it;
-      },
-    };
-  }
-  if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function' && !(Symbol.asyncIterator in source)) {
-    const reader = (source as ReadableStream<Uint8Array>).getReader();
-    return {
-      async *[Symbol.asyncIterator]() {
-        try {
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) return;
-            yield value;
-          }
-        } finally {
-          reader.releaseLock();
-        }
-      },
-    };
-  }
-  return source as AsyncIterable<Uint8Array>;
+  return byteSourceChunks(source, fileRead);
 }
 
 function toBytes(chunk: unknown): Uint8Array {
@@ -87,11 +55,11 @@ export async function* parseRdbMapped<T>(source: RdbSource, options: ParseRdbOpt
   const it = abortableChunks(rdbSourceChunks(source), options.signal)[Symbol.asyncIterator]();
   try {
     for (;;) {
-      const r = parser.read();
+      const r = parser.next();
       if (r === DONE) return;
       if (r === NEED_MORE) {
         const next = await it.next();
-        if (next.done) parser.finish();
+        if (next.done) parser.end();
         else parser.push(toBytes(next.value));
         continue;
       }
@@ -115,8 +83,8 @@ export async function* parseRdbMapped<T>(source: RdbSource, options: ParseRdbOpt
 export function decodeRdbValue(typeByte: number, payload: Uint8Array, rdbVersion: number): KeyValue {
   const parser = new RdbParser({ values: true, file: 'payload', skipEmpty: false }, { type: typeByte, version: rdbVersion });
   parser.push(payload);
-  parser.finish();
-  const r = parser.read();
+  parser.end();
+  const r = parser.next();
   if (typeof r === 'string' || r.kind !== 'key' || !r.value) throw new RdbError('corrupt', 'payload holds no value', { offset: 0, file: 'payload' });
   if (parser.offset !== payload.length) {
     throw new RdbError('corrupt', `${payload.length - parser.offset} bytes left after the value`, { offset: parser.offset, file: 'payload' });
@@ -267,17 +235,17 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
   let lastProgress = 0;
   try {
     for (;;) {
-      const r = parser.read();
+      const r = parser.next();
       if (r === DONE) break;
       if (r === NEED_MORE) {
         if (ended) {
-          parser.finish();
+          parser.end();
           continue;
         }
         const next = await it.next();
         if (next.done) {
           ended = true;
-          parser.finish();
+          parser.end();
         } else {
           const chunk = toBytes(next.value);
           report.size += chunk.length;

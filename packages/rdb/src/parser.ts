@@ -129,14 +129,15 @@ const enum BatchKind {
 const STRING_RESULT: ValueResult = { elements: 1, empty: false };
 const SKIPPED_RESULT: ValueResult = { elements: 0, empty: false };
 
-/** Result of {@link RdbParser.read} when the buffered bytes are not enough for the next record. */
+/** Result of {@link RdbParser.next} when the buffered bytes are not enough for the next record. */
 export const NEED_MORE = 'need-more';
-/** Result of {@link RdbParser.read} once the file has been parsed to its end. */
+/** Result of {@link RdbParser.next} once the file has been parsed to its end. */
 export const DONE = 'done';
 
 /**
- * The synchronous core: feed it chunks with {@link push}, call {@link finish} at end of input, and pull records with
- * {@link read}, which returns a record, {@link NEED_MORE} (push more bytes) or {@link DONE}. Memory is bounded by the
+ * The synchronous core, driven as the project's other state machines (RespDecoder, AofScanner): {@link push} a
+ * chunk, then pull records with {@link next} until it returns {@link NEED_MORE} (push more bytes) or {@link DONE};
+ * call {@link end} at the end of input (an incomplete record is then reported as truncated). Memory is bounded by the
  * largest single string of the file (element, packed blob) plus, in value mode, the value of one key.
  * Errors are {@link RdbError}s; after one the parser is dead.
  */
@@ -256,9 +257,9 @@ export class RdbParser {
 
   /**
    * Structural fast path (for checkers that only count keys): ordinary key records (not empty, not module values)
-   * are not returned by {@link read} but reported to `sink` (database, RDB type byte, expiry), and their key bytes
+   * are not returned by {@link next} but reported to `sink` (database, RDB type byte, expiry), and their key bytes
    * are not kept: {@link current} and {@link lastKey} still give them. Only in structural mode (`values: false`)
-   * without `dropExpiredBefore`; otherwise ignored. Set it before the first {@link read}.
+   * without `dropExpiredBefore`; otherwise ignored. Set it before the first {@link next}.
    */
   setKeySink(sink: KeySink): void {
     if (!this.cfg.values && this.cfg.dropExpiredBefore === null) this.sink = sink;
@@ -284,11 +285,29 @@ export class RdbParser {
   }
 
   /** Declares the end of input: a record still incomplete is then reported as truncated. */
+  end(): void {
+    this.finished = true;
+  }
+
+  /**
+   * Declares the end of input.
+   *
+   * @deprecated Use {@link end} (the same).
+   */
   finish(): void {
     this.finished = true;
   }
 
-  /** The next record, {@link NEED_MORE} or {@link DONE}. Throws {@link RdbError}. */
+  /** The next record, {@link NEED_MORE} (push more bytes) or {@link DONE}. Throws {@link RdbError}. */
+  next(): RdbRecord | typeof NEED_MORE | typeof DONE {
+    return this.read();
+  }
+
+  /**
+   * The next record, {@link NEED_MORE} or {@link DONE}.
+   *
+   * @deprecated Use {@link next} (the same).
+   */
   read(): RdbRecord | typeof NEED_MORE | typeof DONE {
     if (this.release.length > 0) return this.release.shift()!;
     const flt = this.cfg.filter;

@@ -38,6 +38,11 @@ export interface ReplayOptions {
   keepUnpackedBytes?: number;
   /** Called every 64k commands. */
   onProgress?: (p: { file: string; offset: number; commands: number }) => void;
+  /**
+   * Stops the replay: checked once per chunk read (of the commands and of an RDB part). When aborted the call
+   * rejects with `signal.reason` (an `AbortError` DOMException by default) and the files are closed.
+   */
+  signal?: AbortSignal;
 }
 
 /** A command Redis answered with an error while loading (it changed nothing). */
@@ -83,8 +88,8 @@ interface Pending {
   offset: number;
 }
 
-async function loadRdbPart(ks: KeyspaceStore, part: AofRdbPart): Promise<void> {
-  for await (const r of parseRdb(part.path, { values: true, stopAtEnd: true })) {
+async function loadRdbPart(ks: KeyspaceStore, part: AofRdbPart, signal?: AbortSignal): Promise<void> {
+  for await (const r of parseRdb(part.path, { values: true, stopAtEnd: true, signal })) {
     if (r.kind === 'key') {
       if (r.value !== undefined) {
         ks.loadKey(r.db, r.key, r.value, r.expireAt);
@@ -199,6 +204,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
   // Small batches: a batch's commands stay alive until replayed, and big ones would survive into V8's old space.
   const iter = readAofBatches(input, {
     chunkSize: 1 << 16,
+    signal: options.signal,
     onRdbPart: (p) => {
       parts.push(p);
       queued.push(p);
@@ -213,7 +219,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
   const lastFile = await lastLoadedFile(input);
   try {
   reading: for await (const batch of iter) for (const cmd of batch) {
-    while (queued.length > 0) await loadRdbPart(ks, queued.shift()!);
+    while (queued.length > 0) await loadRdbPart(ks, queued.shift()!, options.signal);
     if (files[files.length - 1] !== cmd.file) {
       closeFile();
       files.push(cmd.file);
@@ -255,7 +261,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
     const cut = multi !== null ? multiOffset : lastEnd;
     truncated = { file: err.file!, offset: cut, message: `${err.message}` };
   }
-  while (queued.length > 0) await loadRdbPart(ks, queued.shift()!);
+  while (queued.length > 0) await loadRdbPart(ks, queued.shift()!, options.signal);
   closeFile();
   ks.settle(true);
   for (const p of parts) if (!files.includes(p.file)) files.splice(parts.indexOf(p), 0, p.file);

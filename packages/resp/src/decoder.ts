@@ -32,8 +32,9 @@ function describeByte(b: number): string {
 }
 
 /**
- * Synchronous, incremental RESP2 decoder. Feed it chunks split anywhere with {@link push}; {@link next}
- * returns each complete top-level value, or `undefined` when it needs more bytes. Parsing state (open arrays,
+ * Synchronous, incremental RESP2 decoder, driven as the project's other state machines (RdbParser,
+ * AofScanner): feed it chunks split anywhere with {@link push}, then call {@link next} until it returns `undefined`
+ * (it needs more bytes): each call returns one complete top-level value; call {@link end} at the end of the input. Parsing state (open arrays,
  * a partially received bulk) survives between pushes, so no byte is examined twice and a huge bulk arriving
  * in small chunks costs O(n).
  */

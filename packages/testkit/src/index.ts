@@ -13,4 +13,4 @@ export { dumpLiveKeyspace, streamFromXinfoFull, parseScore, type DumpOptions } f
 export { randomTraffic, type RandomTrafficOptions, type TrafficType } from './traffic.js';
 export { startCluster, clusterAvailable, type TestCluster, type StartClusterOptions } from './cluster.js';
 export { startSentinels, startMasterReplica, waitForReplicaLink, type TestSentinels, type StartSentinelsOptions, type ReplicatedServers } from './sentinel.js';
-export { seededRandom, openFileDescriptors, stringKeysRdb } from './test-files.js';
+export { seededRandom, openFileDescriptors, stringKeysRdb, abortAtCheck, treeListing, checkPoints, sweepAbortPoints } from './test-files.js';

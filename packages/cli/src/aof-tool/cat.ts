@@ -1,6 +1,6 @@
 import { readAof } from '@redis-persist/aof';
 import type { Command } from 'commander';
-import { ExitCode, addKeyFilterOptions, aofSource, createOutput, jsonReplacer, keyFilterFrom, type KeyFilterCliOptions } from '../common/index.js';
+import { ExitCode, addKeyFilterOptions, aofSource, createOutput, jsonReplacer, keyFilterFrom, type KeyFilterCliOptions, interruptSignal } from '../common/index.js';
 import { isoSeconds, quoteArg } from './shared.js';
 
 interface CatOptions extends KeyFilterCliOptions {
@@ -45,7 +45,7 @@ export function registerCat(program: Command): void {
       // shown, marked: Redis would discard them.
       let unfinished = 0;
       try {
-        for await (const cmd of readAof(path, { onRdbPart, ...(filter ? { filter } : {}) })) {
+        for await (const cmd of readAof(path, { onRdbPart, signal: interruptSignal(), ...(filter ? { filter } : {}) })) {
           const name = cmd.args.length ? Buffer.from(cmd.args[0]).toString('latin1').toUpperCase() : '';
           if (names.size && !names.has(name)) continue;
           let line: string;

@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { checkAof, type AofCheckReport, type AofFileReport } from '@redis-persist/aof';
 import { describeIoError } from '@redis-persist/fsio';
 import type { Command } from 'commander';
-import { Progress, createOutput, formatBytes, type Output } from '../common/index.js';
+import { Progress, createOutput, formatBytes, type Output, interruptSignal } from '../common/index.js';
 import {
   captureOutput,
   expandInputs,
@@ -142,7 +142,7 @@ export const aofCheckTool: BatchTool<AofCheckReport> = {
     const st = await stat(path).catch(() => null); // checkAof reports an unreadable input itself
     const progress = new Progress(`checking ${path}`, 0);
     try {
-      const report = await checkAof(path, { onProgress: (done, total) => progress.update(done, total) });
+      const report = await checkAof(path, { signal: interruptSignal(), onProgress: (done, total) => progress.update(done, total) });
       return aofChecked(report, (st?.isFile() ?? false) && st?.size === 0);
     } finally {
       progress.done();

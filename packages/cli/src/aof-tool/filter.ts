@@ -1,6 +1,6 @@
 import { filterAof, type AofPartialCommand } from '@redis-persist/aof';
 import type { Command } from 'commander';
-import { ExitCode, Progress, addKeyFilterOptions, aofSource, createOutput, formatBytes, keyFilterFrom, usageError, type KeyFilterCliOptions } from '../common/index.js';
+import { ExitCode, Progress, addKeyFilterOptions, aofSource, createOutput, formatBytes, keyFilterFrom, usageError, type KeyFilterCliOptions, interruptSignal } from '../common/index.js';
 import { quoteArg } from './shared.js';
 
 interface FilterCliOptions extends KeyFilterCliOptions {
@@ -38,6 +38,7 @@ export function registerFilter(program: Command): void {
       let r;
       try {
         r = await filterAof(path, opts.output!, {
+          signal: interruptSignal(),
           filter,
           partial,
           force: opts.force,

@@ -1,7 +1,7 @@
 import { RdbWriterError } from '@redis-persist/rdb-writer';
 import { rewriteAof } from '@redis-persist/converters';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, aofSource, createOutput, formatBytes, guardInPlaceEdit, requireRegularInput, sourceJson, usageError } from '../common/index.js';
+import { CliExit, ExitCode, Progress, aofSource, createOutput, formatBytes, guardInPlaceEdit, requireRegularInput, sourceJson, usageError, interruptSignal } from '../common/index.js';
 import { parseRdbVersion, replayNotes, replaySummary } from './to-rdb.js';
 
 interface RewriteOpts {
@@ -38,7 +38,7 @@ export function registerRewrite(program: Command): void {
       const progress = new Progress('replaying', 0);
       let r;
       try {
-        r = await rewriteAof(input, { base: opts.base, rdbVersion, backup: opts.backup, skipUnknown: opts.skipUnknown, onProgress: (p) => progress.update(p.commands) });
+        r = await rewriteAof(input, { signal: interruptSignal(), base: opts.base, rdbVersion, backup: opts.backup, skipUnknown: opts.skipUnknown, onProgress: (p) => progress.update(p.commands) });
       } catch (err) {
         if (err instanceof RdbWriterError && err.code === 'unsupported') throw new CliExit(ExitCode.Problem, `${err.message}\nnothing was changed; choose a newer --rdb-version or --base aof`);
         throw err;

@@ -1,6 +1,6 @@
 import { stripAof, type StripOptions, type StrippedCommand } from '@redis-persist/aof';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, aofSource, confirm, createOutput, guardInPlaceEdit, jsonReplacer, usageError } from '../common/index.js';
+import { CliExit, ExitCode, Progress, aofSource, confirm, createOutput, guardInPlaceEdit, jsonReplacer, usageError, interruptSignal } from '../common/index.js';
 import { isoSeconds, quoteArg } from './shared.js';
 
 interface StripCliOptions {
@@ -88,7 +88,7 @@ export function registerStrip(program: Command): void {
       try {
         if (inPlace && !opts.yes && !opts.json && process.stdin.isTTY) {
           // a terminal sees the plan first, as with fix
-          const plan = await stripAof(path, { commands, ...selection, dryRun: true, onRemoved: (c) => onRemoved(c, 'would remove') });
+          const plan = await stripAof(path, { commands, ...selection, signal: interruptSignal(), dryRun: true, onRemoved: (c) => onRemoved(c, 'would remove') });
           if (plan.removed + plan.rewritten === 0) {
             o.out('nothing to remove');
             process.exitCode = ExitCode.Ok;
@@ -100,7 +100,7 @@ export function registerStrip(program: Command): void {
             return;
           }
         }
-        result = await stripAof(path, { commands, ...selection, output: opts.output, dryRun: opts.dryRun, backup: opts.backup, force: opts.force, onRemoved, onProgress: (d, t) => progress.update(d, t) });
+        result = await stripAof(path, { commands, ...selection, signal: interruptSignal(), output: opts.output, dryRun: opts.dryRun, backup: opts.backup, force: opts.force, onRemoved, onProgress: (d, t) => progress.update(d, t) });
         // A StripSelectionError goes to the common runner: usage (2) for a place or window that selects nothing,
         // data (1) for a command that cannot lose only some of its keys; it names the flags.
       } finally {

@@ -2,7 +2,7 @@ import { RdbWriterError, type DropInfo } from '@redis-persist/rdb-writer';
 import { type ReplayResult } from '@redis-persist/replay';
 import { aofToRdb } from '@redis-persist/converters';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, describeError, aofSource, createOutput, requireRegularInput, sourceJson, type Output, usageError } from '../common/index.js';
+import { CliExit, ExitCode, Progress, describeError, aofSource, createOutput, requireRegularInput, sourceJson, type Output, usageError, interruptSignal } from '../common/index.js';
 
 /** `--until`: Unix seconds, or an ISO-8601 date. */
 export function parseUntil(text: string | undefined): number | undefined {
@@ -80,6 +80,7 @@ export function registerToRdb(program: Command): void {
       let res;
       try {
         res = await aofToRdb(input, output, {
+          signal: interruptSignal(),
           rdbVersion,
           valkey: opts.valkey,
           until,

@@ -64,9 +64,33 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
+/** The controller whose signal the running command passes to its library calls; SIGINT aborts it. */
+let interrupt = new AbortController();
+/** Whether the running command took the signal (else SIGINT exits at once, as there is nothing to wind down). */
+let signalTaken = false;
+
+/**
+ * The signal of the running command: aborted by Ctrl-C (SIGINT), with an `AbortError`. A command passes it to its
+ * library calls (`signal` option), which then stop at their next chunk, close their files and remove their temp
+ * files; the runner exits 130.
+ */
+export function interruptSignal(): AbortSignal {
+  signalTaken = true;
+  return interrupt.signal;
+}
+
+/**
+ * How long a library call has, after SIGINT aborted it, to wind down before the process exits anyway (3 s; tests
+ * set REDIS_PERSIST_INTERRUPT_GRACE_MS to make sure the abort, not this exit, did the cleaning up).
+ */
+const INTERRUPT_GRACE_MS = Number(process.env.REDIS_PERSIST_INTERRUPT_GRACE_MS) || 3000;
+
 /**
  * Runs a commander program and maps every outcome to an exit code: usage errors 2, data problems 1,
  * I/O and internal errors 3, SIGINT 130. Never prints a stack trace unless REDIS_PERSIST_DEBUG is set.
+ * SIGINT aborts {@link interruptSignal}: the library call stops at its next chunk and cleans up (temp files
+ * removed, no output), then the runner returns 130; a second SIGINT, or a call still running after a grace
+ * period, exits 130 at once (the exit hook still removes registered temp files).
  */
 export async function runProgram(program: Command, argv: string[]): Promise<number> {
   // Subcommands copy these settings when created, which happened before we were called: set them on each.
@@ -78,20 +102,30 @@ export async function runProgram(program: Command, argv: string[]): Promise<numb
   }
   setNoticeHandler((message) => process.stderr.write(`${program.name()}: note: ${message}\n`));
   let interrupted = false;
+  interrupt = new AbortController();
+  signalTaken = false;
   const onSigint = () => {
+    if (interrupted) process.exit(ExitCode.Interrupted);
     interrupted = true;
     process.stderr.write('\ninterrupted\n');
-    process.exit(ExitCode.Interrupted);
+    if (!signalTaken) process.exit(ExitCode.Interrupted);
+    interrupt.abort(new DOMException('interrupted (SIGINT)', 'AbortError'));
+    setTimeout(() => process.exit(ExitCode.Interrupted), INTERRUPT_GRACE_MS).unref();
   };
-  process.once('SIGINT', onSigint);
+  process.on('SIGINT', onSigint);
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
+    if (interrupted) return ExitCode.Interrupted;
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
   } catch (err) {
-    if (interrupted) return ExitCode.Interrupted;
+    if (interrupted) {
+      // (with REDIS_PERSIST_DEBUG: the call's rejection, normally the signal's AbortError)
+      if (process.env.REDIS_PERSIST_DEBUG) console.error(err);
+      return ExitCode.Interrupted;
+    }
     if (err instanceof CommanderError) {
       // A bare `aof-tool` (no command) gets the help on stderr from commander, with exit code 1: a usage error.
       if (err.code === 'commander.help' && err.exitCode !== 0) return ExitCode.Usage;

@@ -4,7 +4,7 @@ import { describeIoError } from '@redis-persist/fsio';
 import { checkRdb, type RdbCheckReport } from '@redis-persist/rdb';
 import { parsePersistenceConfig } from '@redis-persist/converters';
 import type { Command } from 'commander';
-import { Progress, createOutput, formatBytes, type Output } from '../common/index.js';
+import { Progress, createOutput, formatBytes, type Output, interruptSignal } from '../common/index.js';
 import { keepHeapSmall } from './memory.js';
 import {
   captureOutput,
@@ -115,7 +115,7 @@ export const rdbCheckTool: BatchTool<RdbCheckReport> = {
     const st = await stat(file).catch(() => null);
     const progress = new Progress(`checking ${file}`, st?.size ?? 0);
     try {
-      const report = await checkRdb(file, { onProgress: (n) => progress.update(n), checksumThread: 'auto' });
+      const report = await checkRdb(file, { signal: interruptSignal(), onProgress: (n) => progress.update(n), checksumThread: 'auto' });
       return rdbChecked(report, st?.isFile() ?? false);
     } finally {
       progress.done();

@@ -3,7 +3,7 @@ import { AtomicFile, checkOutput, type OutputPolicy } from '@redis-persist/fsio'
 import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { DEFAULT_RDB_VERSION, RdbWriterError, resolveTarget, writeRdbFile, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, addKeyFilterOptions, keyFilterFrom, refuseMinBytes, type KeyFilterCliOptions, describeError, Progress, createOutput, dataDirSource, dropJson, errorJson, sourceJson, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, addKeyFilterOptions, keyFilterFrom, refuseMinBytes, type KeyFilterCliOptions, describeError, Progress, createOutput, dataDirSource, dropJson, errorJson, sourceJson, usageError, type Output, interruptSignal } from '../common/index.js';
 import { replayAof } from '@redis-persist/replay';
 import { aofInputPaths, convertRecords, keyspaceBytes, type ConvertInput } from '@redis-persist/converters';
 import { detectInput, type Detected } from '../common/input.js';
@@ -108,7 +108,7 @@ export function registerConvert(program: Command): void {
       let what: ConvertInput;
       if (from === 'aof') {
         // what Redis would hold after loading the AOF (a damaged tail is cut as with aof-load-truncated yes)
-        const replayed = await replayAof(path);
+        const replayed = await replayAof(path, { signal: interruptSignal() });
         if (replayed.truncated) o.err(o.e.yellow(`warning: ${replayed.truncated.file} ends early; commands from offset ${replayed.truncated.offset} on were not replayed (${replayed.truncated.message})`));
         if (replayed.failed > 0) o.err(o.e.yellow(`warning: ${replayed.failed} command(s) of the AOF fail in Redis too and changed nothing`));
         what = { format: 'aof', replayed };
@@ -120,7 +120,7 @@ export function registerConvert(program: Command): void {
         };
         what = from === 'rdb' ? { format: 'rdb', source: bytes, file: path, onDamage } : { format: 'jsonl', source: bytes, file: path };
       }
-      const records = convertRecords(what, to, filter);
+      const records = convertRecords(what, to, filter, interruptSignal());
 
       if (to === 'rdb') {
         const dropped: DropInfo[] = [];
@@ -128,6 +128,7 @@ export function registerConvert(program: Command): void {
         let summary;
         try {
           summary = await writeRdbFile(output, records, {
+            signal: interruptSignal(),
             file: policy,
             rdbVersion,
             valkey: opts.valkey ?? false,
@@ -209,7 +210,7 @@ export function registerConvert(program: Command): void {
       // a huge key comes in pieces, its elements sorted through temp files past the sort memory (16 MiB, dump's
       // default) and the pieces' garbage collected as it goes: peak RSS bounded whatever the size of a key
       keepHeapSmall();
-      const chunks = keyspaceBytes(counted(toAsync(records)), { format: to, pieces: sink, memoryBudgetBytes: 16 * 1024 * 1024 });
+      const chunks = keyspaceBytes(counted(toAsync(records)), { format: to, pieces: sink, memoryBudgetBytes: 16 * 1024 * 1024, signal: interruptSignal() });
       const progress = new Progress('converting', 0);
       try {
         for await (const c of chunks) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { replayAof } from '@redis-persist/replay';
 import type { Command } from 'commander';
 import { detectInput } from '../common/input.js';
-import { CliExit, ExitCode, bytesToDisplay, createOutput, dataDirSource, addKeyFilterOptions, keyFilterFrom, type KeyFilterCliOptions, sortMemoryBytes, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, bytesToDisplay, createOutput, dataDirSource, addKeyFilterOptions, keyFilterFrom, type KeyFilterCliOptions, sortMemoryBytes, usageError, type Output, interruptSignal } from '../common/index.js';
 import { keepHeapSmall } from './memory.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -77,7 +77,7 @@ async function diffInput(input: string, opts: DiffOpts, o: Output): Promise<Diff
   const path = src?.path ?? input;
   const detected = src?.kind === 'aof' ? { format: 'aof' as const } : src?.kind === 'rdb' ? { ...(await detectInput(path, 'diff')), format: 'rdb' as const } : await detectInput(path, 'diff');
   if (detected.format === 'aof' || detected.format === 'resp') {
-    const replayed = await replayAof(path);
+    const replayed = await replayAof(path, { signal: interruptSignal() });
     if (replayed.truncated) o.err(o.e.yellow(`warning: ${replayed.truncated.file} ends early; commands from offset ${replayed.truncated.offset} on were not replayed (${replayed.truncated.message})`));
     return { format: 'aof', replayed };
   }
@@ -155,7 +155,7 @@ export function registerDiff(program: Command): void {
         else list.push(e);
       };
       try {
-        for await (const e of diffKeyspaces(inA, inB, { filter, ignoreTtl: opts.ignoreTtl, keepExpired: opts.keepExpired, memoryBudgetBytes: sortBytes }) as AsyncIterable<DiffEntry>) {
+        for await (const e of diffKeyspaces(inA, inB, { signal: interruptSignal(), filter, ignoreTtl: opts.ignoreTtl, keepExpired: opts.keepExpired, memoryBudgetBytes: sortBytes }) as AsyncIterable<DiffEntry>) {
           if (e.kind === 'function') {
             await keep(functions, json.functions, e, functionJson);
             counts.functions++;

@@ -6,7 +6,7 @@ import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { KeyFilter } from '@redis-persist/keyspace';
 import { replayAof } from '@redis-persist/replay';
 import { aofInputPaths, dumpReplayed, type DataDirSource } from '@redis-persist/converters';
-import { createOutput, usageError } from '../common/index.js';
+import { createOutput, usageError, interruptSignal } from '../common/index.js';
 
 export interface DumpAofOptions {
   format: string;
@@ -26,7 +26,7 @@ export async function dumpReplayedAof(src: DataDirSource, opts: DumpAofOptions, 
   const policy = { force: opts.force, inputs: await aofInputPaths(src.path) };
   if (opts.output) await checkOutput(opts.output, policy);
   // what Redis would hold after loading the AOF (a damaged tail is cut as with aof-load-truncated yes)
-  const replayed = await replayAof(src.path);
+  const replayed = await replayAof(src.path, { signal: interruptSignal() });
   if (replayed.truncated) o.err(o.e.yellow(`warning: ${replayed.truncated.file} ends early; commands from offset ${replayed.truncated.offset} on were not replayed (${replayed.truncated.message})`));
   if (replayed.failed > 0) o.err(o.e.yellow(`warning: ${replayed.failed} command(s) of the AOF fail in Redis too and changed nothing`));
   const chunks = dumpReplayed(replayed, { format: opts.format as 'jsonl' | 'resp', filter, keepExpired: opts.keepExpired });

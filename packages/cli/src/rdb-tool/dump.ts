@@ -1,6 +1,6 @@
 import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, addKeyFilterOptions, createOutput, dataDirSource, keyFilterFrom, refuseMinBytes, sortMemoryBytes, usageError, type KeyFilterCliOptions } from '../common/index.js';
+import { CliExit, ExitCode, addKeyFilterOptions, createOutput, dataDirSource, keyFilterFrom, refuseMinBytes, sortMemoryBytes, usageError, type KeyFilterCliOptions, interruptSignal } from '../common/index.js';
 import { dumpReplayedAof } from './dump-aof.js';
 import { dumpRdb } from '@redis-persist/converters';
 import { keepHeapSmall } from './memory.js';
@@ -64,6 +64,7 @@ export function registerDump(program: Command): void {
       const out = opts.output ? await AtomicFile.create(opts.output, policy) : null;
       const sink = new WholeKeyOutput(out ? { kind: 'file', file: out } : { kind: 'stream', write: writeStdout });
       const chunks = dumpRdb(file, {
+        signal: interruptSignal(),
         format: opts.format as 'jsonl' | 'resp',
         order: opts.order === 'canonical' ? 'canonical' : 'file',
         filter,

@@ -8,7 +8,7 @@ import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { keepHeapSmall } from './memory.js';
 import { analysisRdbFile, inputFileSize, memoryModelOptions } from './memory-estimate.js';
-import { addKeyFilterOptions, createOutput, keyFilterFrom, usageError, type KeyFilterCliOptions } from '../common/index.js';
+import { addKeyFilterOptions, createOutput, keyFilterFrom, usageError, type KeyFilterCliOptions, interruptSignal } from '../common/index.js';
 
 interface ExportOpts {
   format: string;
@@ -74,7 +74,7 @@ export function registerExport(program: Command): void {
         const out = await AtomicFile.create(j.out, { force: opts.force, inputs: allInputs });
         let r;
         try {
-          r = await exportRdb(j.file, out, { format, config, server: opts.server as MemoryServerModel, file: j.file, source: j.file, rowGroupSize, filter });
+          r = await exportRdb(j.file, out, { signal: interruptSignal(), format, config, server: opts.server as MemoryServerModel, file: j.file, source: j.file, rowGroupSize, filter });
           await out.commit();
         } catch (err) {
           await out.abort();

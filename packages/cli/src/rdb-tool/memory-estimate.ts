@@ -5,7 +5,7 @@ import { parseMemoryConfig, rdbMemoryRecords, type KeyMemory, type MemoryConfig,
 import { AtomicFile, FsioError, checkOutput, describeIoError } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { keepHeapSmall } from './memory.js';
-import { CliExit, ExitCode, addKeyFilterOptions, bytesToDisplay, createOutput, dataDirSource, formatBytes, keyFilterFrom, otherFileHint, usageError, type KeyFilterCliOptions, type Output } from '../common/index.js';
+import { CliExit, ExitCode, addKeyFilterOptions, bytesToDisplay, createOutput, dataDirSource, formatBytes, keyFilterFrom, otherFileHint, usageError, type KeyFilterCliOptions, type Output, interruptSignal } from '../common/index.js';
 
 interface MemoryOpts {
   format: string;
@@ -140,6 +140,7 @@ export function registerMemory(program: Command): void {
       try {
         if (opts.format === 'csv') await emit(CSV_HEADER);
         for await (const r of rdbMemoryRecords(file, {
+          signal: interruptSignal(),
           config,
           server: opts.server as MemoryServerModel,
           file,

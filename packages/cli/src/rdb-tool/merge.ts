@@ -7,7 +7,7 @@ import { isRedisPersistError } from '@redis-persist/bytes';
 import { FsioError, describeIoError, requireRegularFile } from '@redis-persist/fsio';
 import { RdbWriterError, type DropInfo } from '@redis-persist/rdb-writer';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, bytesToDisplay, createOutput, formatBytes, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, Progress, bytesToDisplay, createOutput, formatBytes, usageError, type Output, interruptSignal } from '../common/index.js';
 import { dropJson, errorJson } from '../common/index.js';
 import { rdbTargetOptions, unsupportedExit } from './split.js';
 
@@ -105,6 +105,7 @@ export function registerMerge(program: Command): void {
       let result: MergeResult;
       try {
         result = await mergeRdb(files, {
+          signal: interruptSignal(),
           output: opts.output,
           force: opts.force,
           onDuplicate: mode,

@@ -6,7 +6,7 @@ import { AtomicFile, checkOutput } from '@redis-persist/fsio';
 import type { Command } from 'commander';
 import { keepHeapSmall } from './memory.js';
 import { analysisRdbFile, inputFileSize, memoryModelOptions } from './memory-estimate.js';
-import { Progress, addKeyFilterOptions, createOutput, formatBytes, keyFilterFrom, parseNow, usageError, type KeyFilterCliOptions, type Output } from '../common/index.js';
+import { Progress, addKeyFilterOptions, createOutput, formatBytes, keyFilterFrom, parseNow, usageError, type KeyFilterCliOptions, type Output, interruptSignal } from '../common/index.js';
 
 interface ReportOpts {
   separator: string;
@@ -176,6 +176,7 @@ export function registerReport(program: Command): void {
       keepHeapSmall();
       const progress = new Progress('reading', total);
       const report = await reportRdbFiles(files, {
+        signal: interruptSignal(),
         config,
         server: opts.server as MemoryServerModel,
         separator: opts.separator,

@@ -9,7 +9,7 @@ import { RdbWriterError, resolveTarget, type DropInfo } from '@redis-persist/rdb
 import { replayAof } from '@redis-persist/replay';
 import { aofInputPaths } from '@redis-persist/converters';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, Progress, createOutput, dataDirSource, describeError, dropJson, errorJson, exitCodeOf, formatBytes, requireRegularInput, sourceJson, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, Progress, createOutput, dataDirSource, describeError, dropJson, errorJson, exitCodeOf, formatBytes, requireRegularInput, sourceJson, usageError, type Output, interruptSignal } from '../common/index.js';
 import { detectInput } from '../common/input.js';
 
 interface SplitOpts {
@@ -171,6 +171,7 @@ export function registerSplit(program: Command): void {
       const dropped: DropInfo[] = [];
       const options: SplitOptions = {
         map: ms.map,
+        signal: interruptSignal(),
         output: opts.output,
         force: opts.force,
         inputs: kind === 'aof' ? await aofInputPaths(path) : [path],
@@ -192,7 +193,7 @@ export function registerSplit(program: Command): void {
       let result: SplitResult;
       try {
         if (kind === 'aof') {
-          const replayed = await replayAof(path);
+          const replayed = await replayAof(path, { signal: interruptSignal() });
           if (replayed.truncated) o.err(o.e.yellow(`warning: ${replayed.truncated.file} ends early; commands from offset ${replayed.truncated.offset} on were not replayed (${replayed.truncated.message})`));
           if (replayed.failed > 0) o.err(o.e.yellow(`warning: ${replayed.failed} command(s) of the AOF fail in Redis too and changed nothing`));
           result = await splitKeyspace(replayed.keyspace.records(), options);

@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import { ReplayError } from '@redis-persist/replay';
 import { rdbToAof } from '@redis-persist/converters';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, addKeyFilterOptions, keyFilterFrom, type KeyFilterCliOptions, createOutput, dataDirSource, describeError, otherFileHint, sourceJson, usageError } from '../common/index.js';
+import { CliExit, ExitCode, addKeyFilterOptions, keyFilterFrom, type KeyFilterCliOptions, createOutput, dataDirSource, describeError, otherFileHint, sourceJson, usageError, interruptSignal } from '../common/index.js';
 import { damageMessage, type Damage } from './damage.js';
 import { keepHeapSmall } from './memory.js';
 
@@ -48,6 +48,7 @@ export function registerToAof(program: Command): void {
       let damage: Damage | null = null;
       try {
         r = await rdbToAof(input, output, {
+          signal: interruptSignal(),
           layout,
           appendFilename: opts.appendFilename,
           force: opts.force,

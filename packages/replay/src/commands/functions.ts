@@ -38,9 +38,9 @@ function restoredFunctions(payload: Uint8Array): FunctionRecord[] {
   const out: FunctionRecord[] = [];
   try {
     parser.push(rdb);
-    parser.finish();
+    parser.end();
     for (;;) {
-      const r = parser.read();
+      const r = parser.next();
       if (r === DONE || typeof r === 'string') break;
       if (r.kind === 'function') out.push(r.function);
       else if (r.kind === 'key') fail('ERR given type is not a function');
