@@ -223,20 +223,25 @@ class Cursor {
   }
 
   text(what: string): string {
-    // Fast path: short ASCII text without escapes (member names, types, IDs, numbers as text).
+    // Fast path: short ASCII text without escapes (member names, types, IDs, numbers as text). A word of the
+    // schema (member names, key types: several per record) is looked up, not built.
     if (this.peek() === C.Quote) {
       const buf = this.buf;
       const from = this.pos + 1;
       const limit = Math.min(this.end, from + 64);
-      let s = '';
+      let h = 0;
       for (let p = from; p < limit; p++) {
         const b = buf[p]!;
         if (b === C.Quote) {
           this.pos = p + 1;
+          const word = schemaWord(buf, from, p, h);
+          if (word !== null) return word;
+          let s = '';
+          for (let i = from; i < p; i++) s += String.fromCharCode(buf[i]!);
           return s;
         }
         if (b === C.Backslash || b < 0x20 || b >= 0x80) break;
-        s += String.fromCharCode(b);
+        h = (h * 31 + b) | 0;
       }
     }
     return Buffer.from(this.stringBytes(what)).toString('utf8');
@@ -269,7 +274,11 @@ class Cursor {
       if (p === e) this.fail('invalid JSON number: digits must follow the exponent', p, 'json');
     }
     this.pos = p;
-    return { text: Buffer.from(buf.buffer, buf.byteOffset + at, p - at).toString('latin1'), integer, at };
+    // (a short number, as scores are: its characters one by one beat a Buffer view per number)
+    let text = '';
+    if (p - at <= 24) for (let i = at; i < p; i++) text += String.fromCharCode(buf[i]!);
+    else text = Buffer.from(buf.buffer, buf.byteOffset + at, p - at).toString('latin1');
+    return { text, integer, at };
   }
 
   int(what: string, min = Number.MIN_SAFE_INTEGER): number {
@@ -420,6 +429,38 @@ class Cursor {
     this.ws();
     if (this.pos < this.end) this.fail(`unexpected ${describeByte(this.buf[this.pos])} after the end of the record`, this.pos, 'json');
   }
+}
+
+/** The words of the schema that {@link Cursor.text} returns without building them, by hash (h * 31 + byte). */
+const SCHEMA_WORDS = (() => {
+  const words = [
+    'db', 'key', 'type', 'expireAt', 'value', 'encoding', 'library', 'engine', 'code', 'base64',
+    'string', 'list', 'set', 'zset', 'hash', 'stream', 'module',
+    'entries', 'length', 'lastId', 'firstId', 'maxDeletedId', 'entriesAdded', 'groups',
+    'name', 'lastDeliveredId', 'entriesRead', 'pending', 'consumers', 'seenTime', 'activeTime', 'encver', 'raw',
+  ];
+  const table = new Map<number, string[]>();
+  for (const w of words) {
+    let h = 0;
+    for (let i = 0; i < w.length; i++) h = (h * 31 + w.charCodeAt(i)) | 0;
+    const list = table.get(h);
+    if (list) list.push(w);
+    else table.set(h, [w]);
+  }
+  return table;
+})();
+
+/** The schema word spelled by the ASCII bytes `buf[from, to)` (hash `h`), or null. */
+function schemaWord(buf: Uint8Array, from: number, to: number, h: number): string | null {
+  const list = SCHEMA_WORDS.get(h);
+  if (list === undefined) return null;
+  for (const w of list) {
+    if (w.length !== to - from) continue;
+    let i = 0;
+    while (i < w.length && w.charCodeAt(i) === buf[from + i]) i++;
+    if (i === w.length) return w;
+  }
+  return null;
 }
 
 /** Offset of the first byte that does not start a valid UTF-8 sequence (error path only). */
