@@ -136,9 +136,11 @@ export function lzfCompressInto(input: Uint8Array, out: Uint8Array, outOffset = 
   let op = 1; // room for the first literal-run control byte
   let lit = 0;
   const HMASK = HSIZE - 1;
+  // the hash's 3 bytes roll along (lzf_c.c's FRST/NEXT): one load per position instead of three
+  let v = inLen > 1 ? (input[0] << 8) | input[1] : 0;
   while (ip < inLen) {
     if (ip < inLen - 2) {
-      const v = (input[ip] << 16) | (input[ip + 1] << 8) | input[ip + 2];
+      v = ((v << 8) | input[ip + 2]) & 0xffffff;
       const h = ((v >>> (24 - HLOG)) - v * 5) & HMASK;
       const stored = htab[h];
       const ref = stored >= b ? stored - b : -1;
@@ -165,6 +167,8 @@ export function lzfCompressInto(input: Uint8Array, out: Uint8Array, outOffset = 
         lit = 0;
         op++; // reserve the next literal control byte
         ip += len + 1;
+        // the rolling value restarts at the new position (its first two bytes)
+        if (ip < inLen - 1) v = (input[ip] << 8) | input[ip + 1];
         if (ip < inLen - 2) {
           // re-hash the two positions just before ip, as lzf_c.c does (VERY_FAST)
           let p = ip - 1;

@@ -2,7 +2,7 @@
 // descent over the line, so every error names the byte where the expectation failed, numbers keep their exact
 // text, and byte strings are never round-tripped through JS strings.
 import { isUtf8 } from 'node:buffer';
-import { canonicalizeRecord, compareBytes, compareStreamIds, isStreamId, KeyspaceError } from '@redis-persist/keyspace';
+import { canonicalizeRecord, compareBytes, compareStreamIds, firstRepeatIndex, isStreamId, KeyspaceError } from '@redis-persist/keyspace';
 import type {
   Bytes,
   HashField,
@@ -48,9 +48,11 @@ function describeByte(b: number | undefined): string {
   return `byte 0x${b.toString(16).padStart(2, '0')}`;
 }
 
+/** Unescaping scratch, shared by all cursors (a fresh one per line cost an allocation per record). */
+let scratch = new Uint8Array(256);
+
 class Cursor {
   pos: number;
-  private scratch = new Uint8Array(256);
 
   constructor(
     readonly buf: Uint8Array,
@@ -149,7 +151,7 @@ class Cursor {
 
   private unescape(from: number, to: number): Uint8Array {
     const buf = this.buf;
-    let out = this.scratch.length >= to - from ? this.scratch : (this.scratch = new Uint8Array(to - from));
+    let out = scratch.length >= to - from ? scratch : (scratch = new Uint8Array(to - from));
     let n = 0;
     let p = from;
     while (p < to) {
@@ -204,7 +206,7 @@ class Cursor {
       }
     }
     const result = out.slice(0, n);
-    if (out.length > 1 << 16) this.scratch = new Uint8Array(256);
+    if (out.length > 1 << 16) scratch = new Uint8Array(256);
     return result;
   }
 
@@ -221,20 +223,25 @@ class Cursor {
   }
 
   text(what: string): string {
-    // Fast path: short ASCII text without escapes (member names, types, IDs, numbers as text).
+    // Fast path: short ASCII text without escapes (member names, types, IDs, numbers as text). A word of the
+    // schema (member names, key types: several per record) is looked up, not built.
     if (this.peek() === C.Quote) {
       const buf = this.buf;
       const from = this.pos + 1;
       const limit = Math.min(this.end, from + 64);
-      let s = '';
+      let h = 0;
       for (let p = from; p < limit; p++) {
         const b = buf[p]!;
         if (b === C.Quote) {
           this.pos = p + 1;
+          const word = schemaWord(buf, from, p, h);
+          if (word !== null) return word;
+          let s = '';
+          for (let i = from; i < p; i++) s += String.fromCharCode(buf[i]!);
           return s;
         }
         if (b === C.Backslash || b < 0x20 || b >= 0x80) break;
-        s += String.fromCharCode(b);
+        h = (h * 31 + b) | 0;
       }
     }
     return Buffer.from(this.stringBytes(what)).toString('utf8');
@@ -267,7 +274,11 @@ class Cursor {
       if (p === e) this.fail('invalid JSON number: digits must follow the exponent', p, 'json');
     }
     this.pos = p;
-    return { text: Buffer.from(buf.buffer, buf.byteOffset + at, p - at).toString('latin1'), integer, at };
+    // (a short number, as scores are: its characters one by one beat a Buffer view per number)
+    let text = '';
+    if (p - at <= 24) for (let i = at; i < p; i++) text += String.fromCharCode(buf[i]!);
+    else text = Buffer.from(buf.buffer, buf.byteOffset + at, p - at).toString('latin1');
+    return { text, integer, at };
   }
 
   int(what: string, min = Number.MIN_SAFE_INTEGER): number {
@@ -315,6 +326,22 @@ class Cursor {
     if (b !== C.LBrace) this.expected(`${what} (a string or {"base64":...})`);
     this.pos++;
     this.eatName('base64', '"base64"');
+    if (this.peek() === C.Quote) {
+      // the common case, decoded straight from the line (no text, no copies): canonical base64 without escapes
+      const buf = this.buf;
+      const from = this.pos + 1;
+      let p = from;
+      while (p < this.end && buf[p] !== C.Quote && buf[p] !== C.Backslash) p++;
+      if (p < this.end && buf[p] === C.Quote) {
+        const out = decodeCanonicalBase64(buf, from, p);
+        if (out !== null) {
+          this.pos = p + 1;
+          this.eat(C.RBrace, "'}' after the base64 text of ", what);
+          return out;
+        }
+      }
+      // anything else (escapes, bad symbols) takes the general path below, which names the fault
+    }
     const at = this.pos;
     const b64 = this.stringBytes('base64 text');
     const text = Buffer.from(b64).toString('latin1');
@@ -360,12 +387,16 @@ class Cursor {
       this.pos++;
       return;
     }
-    const seen = new Set<string>();
+    // an array, not a Set (one per record otherwise): an object of the schema has at most 7 members; a Set past
+    // 16 (an object skipped unread may have any number)
+    const seen: string[] = [];
+    let many: Set<string> | null = null;
     for (;;) {
       const at = this.pos;
       const name = this.text('a member name (a string)');
-      if (seen.has(name)) this.fail(`duplicate member ${JSON.stringify(name)} in ${what}`, at);
-      seen.add(name);
+      if (many === null ? seen.includes(name) : many.has(name)) this.fail(`duplicate member ${JSON.stringify(name)} in ${what}`, at);
+      if (many !== null) many.add(name);
+      else if (seen.push(name) > 16) many = new Set(seen);
       this.eat(C.Colon, "':' after member ", JSON.stringify(name));
       member(name, at);
       const b = this.peek();
@@ -400,6 +431,38 @@ class Cursor {
   }
 }
 
+/** The words of the schema that {@link Cursor.text} returns without building them, by hash (h * 31 + byte). */
+const SCHEMA_WORDS = (() => {
+  const words = [
+    'db', 'key', 'type', 'expireAt', 'value', 'encoding', 'library', 'engine', 'code', 'base64',
+    'string', 'list', 'set', 'zset', 'hash', 'stream', 'module',
+    'entries', 'length', 'lastId', 'firstId', 'maxDeletedId', 'entriesAdded', 'groups',
+    'name', 'lastDeliveredId', 'entriesRead', 'pending', 'consumers', 'seenTime', 'activeTime', 'encver', 'raw',
+  ];
+  const table = new Map<number, string[]>();
+  for (const w of words) {
+    let h = 0;
+    for (let i = 0; i < w.length; i++) h = (h * 31 + w.charCodeAt(i)) | 0;
+    const list = table.get(h);
+    if (list) list.push(w);
+    else table.set(h, [w]);
+  }
+  return table;
+})();
+
+/** The schema word spelled by the ASCII bytes `buf[from, to)` (hash `h`), or null. */
+function schemaWord(buf: Uint8Array, from: number, to: number, h: number): string | null {
+  const list = SCHEMA_WORDS.get(h);
+  if (list === undefined) return null;
+  for (const w of list) {
+    if (w.length !== to - from) continue;
+    let i = 0;
+    while (i < w.length && w.charCodeAt(i) === buf[from + i]) i++;
+    if (i === w.length) return w;
+  }
+  return null;
+}
+
 /** Offset of the first byte that does not start a valid UTF-8 sequence (error path only). */
 function firstInvalidUtf8(buf: Uint8Array, from: number, to: number): number {
   let p = from;
@@ -416,10 +479,70 @@ function isJsonStart(b: number): boolean {
   return b === C.Quote || b === C.LBrace || b === C.LBracket || b === C.Minus || (b >= 0x30 && b <= 0x39) || b === 0x74 || b === 0x66 || b === 0x6e;
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Value of each base64 symbol of the standard alphabet, -1 for any other byte. */
+const BASE64_SYMBOLS = (() => {
+  const t = new Int8Array(256).fill(-1);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  for (let i = 0; i < 64; i++) t[alphabet.charCodeAt(i)] = i;
+  return t;
+})();
+
+/**
+ * The bytes of canonical base64 text `buf[from, to)` (groups of 4 symbols, '=' padding, unused low bits zero), or
+ * null when it is not that (the caller then reports the fault through the general path).
+ */
+function decodeCanonicalBase64(buf: Uint8Array, from: number, to: number): Uint8Array | null {
+  const n = to - from;
+  if (n % 4 !== 0) return null;
+  if (n === 0) return new Uint8Array(0);
+  const pad = buf[to - 1] === 0x3d ? (buf[to - 2] === 0x3d ? 2 : 1) : 0;
+  const out = new Uint8Array((n / 4) * 3 - pad);
+  const T = BASE64_SYMBOLS;
+  const full = pad === 0 ? to : to - 4;
+  let o = 0;
+  for (let p = from; p < full; p += 4) {
+    const a = T[buf[p]!]!;
+    const b = T[buf[p + 1]!]!;
+    const c = T[buf[p + 2]!]!;
+    const d = T[buf[p + 3]!]!;
+    if ((a | b | c | d) < 0) return null;
+    const v = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o++] = v >>> 16;
+    out[o++] = (v >>> 8) & 0xff;
+    out[o++] = v & 0xff;
+  }
+  if (pad === 0) return out;
+  const a = T[buf[full]!]!;
+  const b = T[buf[full + 1]!]!;
+  if ((a | b) < 0) return null;
+  if (pad === 2) {
+    if ((b & 0x0f) !== 0) return null;
+    out[o] = (a << 2) | (b >>> 4);
+    return out;
+  }
+  const c = T[buf[full + 2]!]!;
+  if (c < 0 || (c & 0x03) !== 0) return null;
+  out[o++] = (a << 2) | (b >>> 4);
+  out[o] = ((b & 0x0f) << 4) | (c >>> 2);
+  return out;
+}
+
+function isBase64Symbol(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f;
+}
+
+/** Groups of 4 symbols of the standard alphabet, the last one padded with at most two '=' (a scan: the regex cost more). */
+function isPaddedBase64(text: string): boolean {
+  const n = text.length;
+  if (n % 4 !== 0) return false;
+  let end = n;
+  if (n > 0 && text.charCodeAt(n - 1) === 0x3d) end = text.charCodeAt(n - 2) === 0x3d ? n - 2 : n - 1;
+  for (let i = 0; i < end; i++) if (!isBase64Symbol(text.charCodeAt(i))) return false;
+  return true;
+}
 
 function isCanonicalBase64(text: string): boolean {
-  if (!BASE64.test(text)) return false;
+  if (!isPaddedBase64(text)) return false;
   // Unused low bits of the last symbol must be zero, or two texts would decode to the same bytes.
   if (text.endsWith('==')) return (BASE64_VALUE(text.charCodeAt(text.length - 3)) & 0x0f) === 0;
   if (text.endsWith('=')) return (BASE64_VALUE(text.charCodeAt(text.length - 2)) & 0x03) === 0;
@@ -687,6 +810,9 @@ function checkUnique(c: Cursor, rec: KeyRecord, at: number): void {
       return;
     }
     case 'zset': {
+      // the pairs are in score order: a hash scan finds whether a member repeats (linear), the sort below only
+      // names the same member as before when one does
+      if (firstRepeatIndex(rec.value.map((p) => p[0])) < 0) return;
       const members = rec.value.map((p) => p[0]).sort(compareBytes);
       const i = firstDuplicate(members, compareBytes);
       if (i >= 0) dup('zset member', members[i]!);

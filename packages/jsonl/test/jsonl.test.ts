@@ -358,3 +358,41 @@ describe.skipIf(!hasCorpus)('corpus expected files', () => {
     expect(streamed.map((r) => encodeKeyspaceLine(r, { encoding: true }))).toEqual(lines);
   });
 });
+
+describe('base64 values', () => {
+  const line = (text: string) => `{"db":0,"key":"k","type":"string","expireAt":null,"value":{"base64":${JSON.stringify(text)}}}`;
+  const valueOf = (text: string) => {
+    const r = parseKeyspaceLine(line(text));
+    return r.kind === 'key' && r.type === 'string' ? r.value : null;
+  };
+  // the rule as the format states it (a regex and the unused low bits), checked against the parser's scan
+  const canonical = (t: string): boolean => {
+    if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(t)) return false;
+    return Buffer.from(Buffer.from(t, 'base64').toString('base64')).equals(Buffer.from(t));
+  };
+
+  it('decode to the bytes Buffer decodes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        expect(Buffer.from(valueOf(Buffer.from(bytes).toString('base64'))!)).toEqual(Buffer.from(bytes));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('anything but canonical base64 is refused as invalid (escaped text is read as its bytes first)', () => {
+    const sym = fc.constantFrom(...'AQgw+/=Z9a'.split(''), '\\/');
+    fc.assert(
+      fc.property(fc.array(sym, { maxLength: 12 }), (syms) => {
+        const raw = syms.join('');
+        const text = raw.replace(/\\\//g, '/');
+        const json = `{"db":0,"key":"k","type":"string","expireAt":null,"value":{"base64":"${raw}"}}`;
+        if (canonical(text)) {
+          const r = parseKeyspaceLine(json);
+          expect(r.kind === 'key' && Buffer.from(r.value as Uint8Array).equals(Buffer.from(text, 'base64'))).toBe(true);
+        } else expect(() => parseKeyspaceLine(json)).toThrow(/invalid base64/);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

@@ -1,7 +1,7 @@
 // Encodes one value (the part of a key record after the type byte and key, or the body of a DUMP payload)
 // the way the target Redis version would write a freshly built object, given the encoding thresholds.
 
-import type { HashField, KeyValue, ModuleValue, StreamValue } from '@redis-persist/keyspace';
+import { firstRepeatIndex, type HashField, type KeyValue, type ModuleValue, type StreamValue } from '@redis-persist/keyspace';
 import { doubleToSafeInt64, formatDoubleG17, formatDoubleRedis } from '@redis-persist/bytes';
 import { RdbWriterError } from './errors.js';
 import {
@@ -77,12 +77,9 @@ function checkUnique(items: Uint8Array[], what: string): void {
     }
     return;
   }
-  const seen = new Set<string>();
-  for (const it of items) {
-    const k = latin1(it);
-    if (seen.has(k)) throw invalid(`duplicate ${what} ${JSON.stringify(Buffer.from(it).toString('utf8'))}`);
-    seen.add(k);
-  }
+  // larger ones: a hash table of indices (no latin1 string per member, which cost more than the encoding)
+  const i = firstRepeatIndex(items);
+  if (i >= 0) throw invalid(`duplicate ${what} ${JSON.stringify(Buffer.from(items[i]).toString('utf8'))}`);
 }
 
 function emptyKey(type: string): RdbWriterError {

@@ -99,8 +99,8 @@ export class RdbWriter {
   functions = 0;
   readonly dropped: DropInfo[] = [];
 
+  /** The bytes not yet handed out: {@link writeRdb} lets keys gather here up to a chunk (one copy, not two). */
   private readonly sink = new ByteSink();
-  private readonly valueSink = new ByteSink();
   private readonly values: ValueEncoder;
   private readonly crc = new Crc64();
   private readonly compress: boolean;
@@ -125,6 +125,21 @@ export class RdbWriter {
         feature: 'aux',
       });
     }
+  }
+
+  /** Where the next byte goes in the output (what was handed out and what waits in the sink). */
+  private at(): number {
+    return this.bytesWritten + this.sink.pos;
+  }
+
+  /** @internal Bytes written into the sink and not yet taken ({@link appendRecord}). */
+  get pendingBytes(): number {
+    return this.sink.pos;
+  }
+
+  /** @internal Takes what waits in the sink (empty when nothing). */
+  takePending(): Uint8Array {
+    return this.out();
   }
 
   private out(): Uint8Array {
@@ -176,17 +191,22 @@ export class RdbWriter {
 
   /** A function library (FUNCTION2 opcode, RDB 10+). */
   func(rec: FunctionRecord): Uint8Array {
+    this.funcInto(rec);
+    return this.out();
+  }
+
+  private funcInto(rec: FunctionRecord): void {
     this.expectBody('func()');
     if (!this.target.functions) {
       const msg = `function library ${JSON.stringify(rec.library)}: functions need RDB 10 (Redis 7.0+); the target is RDB ${this.target.version}`;
-      const err = new RdbWriterError('unsupported', msg, { feature: 'functions', offset: this.bytesWritten });
-      return this.drop({ kind: 'function', library: rec.library, feature: 'functions', message: msg }, err);
+      const err = new RdbWriterError('unsupported', msg, { feature: 'functions', offset: this.at() });
+      this.drop({ kind: 'function', library: rec.library, feature: 'functions', message: msg }, err);
+      return;
     }
     if (!(rec.code instanceof Uint8Array)) throw new RdbWriterError('invalid', `function library ${JSON.stringify(rec.library)} has no code`);
     this.sink.u8(RdbOpcode.FUNCTION2);
     writeStr(this.sink, rec.code, this.compress);
     this.functions++;
-    return this.out();
   }
 
   /** A key's error, named after the key: thrown, or the key dropped (`dropUnsupported`) and nothing returned. */
@@ -232,8 +252,8 @@ export class RdbWriter {
     }
   }
 
-  /** SELECTDB when the db changes, expiry, type byte and key, into the sink. */
-  private keyHead(rec: KeyRecord, type: number): void {
+  /** SELECTDB when the db changes, expiry, type byte and key, into the sink; returns where the type byte is. */
+  private keyHead(rec: KeyRecord, type: number): number {
     const s = this.sink;
     const { db, key } = rec;
     if (db !== this.db) {
@@ -250,8 +270,10 @@ export class RdbWriter {
         s.i32le(rec.expireAt / 1000);
       }
     }
+    const typeAt = s.pos;
     s.u8(type);
     writeStr(s, key, this.compress);
+    return typeAt;
   }
 
   /** True while a key's pieces are coming (its last piece not yet given to {@link piece}). */
@@ -295,7 +317,7 @@ export class RdbWriter {
         this.checkExpiry(rec);
         open.pieces = new ValueInPieces(this.values, rec.type, this.options.pieceMemoryBytes ?? 8 << 20, this.options.tmpDir);
       } catch (err) {
-        this.keyFailed(err, rec.db, rec.key, this.bytesWritten);
+        this.keyFailed(err, rec.db, rec.key, this.at());
       }
     }
     const pieces = open.pieces;
@@ -305,7 +327,7 @@ export class RdbWriter {
       } catch (err) {
         pieces.dispose();
         open.pieces = null;
-        this.keyFailed(err, rec.db, rec.key, this.bytesWritten);
+        this.keyFailed(err, rec.db, rec.key, this.at());
       }
     }
     if (rec.partial) return;
@@ -319,12 +341,16 @@ export class RdbWriter {
     }
     try {
       const s = this.sink;
+      const mark = s.pos;
+      const dbBefore = this.db;
       this.keyHead(open.head, r.type);
       try {
         this.values.writeLen(s, r.count);
       } catch (err) {
-        s.reset();
-        this.keyFailed(err, rec.db, rec.key, this.bytesWritten);
+        // the head goes, and with it a SELECTDB it may have written
+        s.pos = mark;
+        this.db = dbBefore;
+        this.keyFailed(err, rec.db, rec.key, this.at());
         return;
       }
       yield this.out();
@@ -354,7 +380,7 @@ export class RdbWriter {
         throw new RdbWriterError('unsupported', `a string of ${data.length} bytes needs RDB 8+`, { feature: '64-bit-length' });
       }
     } catch (err) {
-      const b = this.keyFailed(err, db, key, this.bytesWritten);
+      const b = this.keyFailed(err, db, key, this.at());
       if (b.length) yield b;
       return;
     }
@@ -376,18 +402,33 @@ export class RdbWriter {
 
   /** One key: SELECTDB when the db changes, expiry, type, key, value. */
   key(rec: KeyRecord): Uint8Array {
+    this.keyInto(rec);
+    return this.out();
+  }
+
+  /**
+   * A key into the sink: its head with a placeholder type byte, then the value encoded right after it (no value
+   * buffer copied in), the type byte set once known. A failed key leaves the sink (and the db) as they were.
+   */
+  private keyInto(rec: KeyRecord): void {
     this.expectBody('key()');
     this.checkKey(rec);
     const { db, key } = rec;
-    const offset = this.bytesWritten;
-    let type: number;
-    this.valueSink.reset();
+    const s = this.sink;
+    const mark = s.pos;
+    const dbBefore = this.db;
+    const offset = this.bytesWritten + mark;
     this.losses = [];
     try {
       this.checkExpiry(rec);
-      type = this.values.encode(this.valueSink, rec);
+      const typeAt = this.keyHead(rec, 0);
+      const type = this.values.encode(s, rec);
+      s.buf[typeAt] = type;
     } catch (err) {
-      return this.keyFailed(err, db, key, offset);
+      s.pos = mark;
+      this.db = dbBefore;
+      this.keyFailed(err, db, key, offset);
+      return;
     }
     if (this.losses.length) {
       const seen = new Set<string>();
@@ -399,17 +440,18 @@ export class RdbWriter {
         this.options.onDrop?.(info);
       }
     }
-    const s = this.sink;
-    this.keyHead(rec, type);
-    s.bytes(this.valueSink.buf.subarray(0, this.valueSink.pos));
-    this.valueSink.resetAndShrink();
     this.keys++;
-    return this.out();
   }
 
   /** A keyspace record of either kind. */
   record(rec: KeyspaceRecord): Uint8Array {
     return rec.kind === 'function' ? this.func(rec) : this.key(rec);
+  }
+
+  /** @internal {@link record} into the sink, taken later ({@link takePending}): what {@link writeRdb} uses. */
+  appendRecord(rec: KeyspaceRecord): void {
+    if (rec.kind === 'function') this.funcInto(rec);
+    else this.keyInto(rec);
   }
 
   /** EOF opcode and, for RDB 5+, the CRC64 of everything before it. */
@@ -466,7 +508,12 @@ export async function* writeRdb(
       const rec = r.value;
       if (rec.partial || writer.inPieces || isBigString(rec)) {
         // a key in pieces: its bytes come at its last piece, a huge body in chunks yielded as they come (a huge
-        // string: its header, then its bytes)
+        // string: its header, then its bytes); the records gathered before it go first
+        if (writer.pendingBytes > 0) {
+          const bytes = writer.takePending();
+          parts.push(bytes);
+          size += bytes.length;
+        }
         for (const bytes of writer.piece(rec)) {
           parts.push(bytes);
           size += bytes.length;
@@ -479,13 +526,16 @@ export async function* writeRdb(
         }
         continue;
       }
-      const bytes = writer.record(rec);
-      if (bytes.length === 0) continue;
-      parts.push(bytes);
-      size += bytes.length;
-      if (size >= CHUNK) {
+      // a whole record: encoded into the writer's sink behind the records before it, taken a chunk at a time
+      writer.appendRecord(rec);
+      if (size + writer.pendingBytes >= CHUNK) {
+        const bytes = writer.takePending();
         signal?.throwIfAborted();
-        yield parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+        if (parts.length === 0) yield bytes;
+        else {
+          parts.push(bytes);
+          yield Buffer.concat(parts, size + bytes.length);
+        }
         parts = [];
         size = 0;
       }
