@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { abortableChunks, readFileChunks, type ReadChunksOptions } from '@redis-persist/fsio';
 import type { KeyType, KeyValue } from '@redis-persist/keyspace';
 import { RdbError, type RdbErrorCode } from './errors.js';
@@ -184,7 +184,8 @@ export interface CheckRdbOptions {
    * Compute the CRC64 in a worker thread that reads the file by itself while this thread parses (same report).
    * Only for a path to a regular file. `true`: whenever it can; `'auto'`: when the file is at least 32 MiB and
    * more than one core is available to the process (on one core the thread only adds its start-up and a second
-   * read); `false` (default): never.
+   * read) and the system's load average over the last minute leaves at least half a core idle (on busy cores the
+   * thread buys no time and costs CPU, for the second read, and ~9 MiB of RSS); `false` (default): never.
    */
   checksumThread?: boolean | 'auto';
   /**
@@ -199,7 +200,9 @@ const THREAD_MIN_BYTES = 32 << 20;
 /** The checksum thread for this check, or null to compute the CRC in the parser. */
 async function startCrcThread(source: RdbSource, mode: CheckRdbOptions['checksumThread']): Promise<FileCrcThread | null> {
   if (!mode || typeof source !== 'string' || !fileCrcThreadAvailable()) return null;
-  if (mode === 'auto' && availableParallelism() < 2) return null;
+  // 'auto': only with a core to spare. On cores that other processes keep busy the thread buys no wall time and costs
+  // CPU (a second read of the file) and ~9 MiB of RSS (its isolate).
+  if (mode === 'auto' && (availableParallelism() < 2 || loadavg()[0] > availableParallelism() - 0.5)) return null;
   const st = await stat(source).catch(() => null);
   if (!st?.isFile() || (mode === 'auto' && st.size < THREAD_MIN_BYTES)) return null;
   try {
