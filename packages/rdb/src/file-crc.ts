@@ -25,7 +25,7 @@ export class FileCrcThread {
   private asked = false;
 
   constructor(path: string, guess: number) {
-    // a small heap: the thread holds one 1 MiB buffer and a few objects (this keeps its share of RSS near 8 MB)
+    // a small heap: the thread holds one 256 KiB buffer and a few objects (this keeps its share of RSS near 8 MB)
     this.worker = new Worker(ENTRY, {
       workerData: { path, guess, ctl: this.ctl },
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8, codeRangeSizeMb: 4, stackSizeMb: 1 },

@@ -45,7 +45,7 @@ import {
   type PackedEntry,
   type StreamId,
 } from '@redis-persist/rdb-format';
-import { DupCheck } from './dup.js';
+import { DUP_QUEUE, DupCheck } from './dup.js';
 import { NameSet, StreamIdTable } from './stream-tables.js';
 import { RdbError, type RdbErrorCode, type RdbErrorInit } from './errors.js';
 
@@ -684,10 +684,13 @@ export class RdbParser {
     const b = q.buf;
     const end = q.end;
     const dup = this.dup;
-    let st = q.start;
+    // the members' hashes are queued and checked DUP_QUEUE at a time (same verdicts, in the same order); `starts`
+    // holds the queued members' element starts (in b, whose absolute offset is `base`) for the error's offset
+    const starts = this.dupStarts;
+    const base = q.offset - q.start;
     let lastSt = -1;
     for (; i < n; i++) {
-      st = q.start;
+      const st = q.start;
       if (!this.rawAt(b, st, end)) break;
       const ms = this.rs;
       const me = this.re;
@@ -706,17 +709,31 @@ export class RdbParser {
       q.start = next;
       lastSt = st;
       if (kind === BatchKind.Zset && Number.isNaN(score)) {
-        this.itemOffset = q.offset - (next - st);
+        this.flushDup(kind, base);
+        this.itemOffset = base + st;
         this.fail('sorted set score is NaN');
       }
-      if (dup.seenRange(b, ms, me)) {
-        this.itemOffset = q.offset - (next - st);
-        this.fail(kind === BatchKind.Set ? 'duplicate set member' : kind === BatchKind.Hash ? 'duplicate hash field' : 'duplicate sorted set member');
+      const k = dup.queueRange(b, ms, me);
+      if (k > 0) {
+        starts[k - 1] = st;
+        if (k === DUP_QUEUE) this.flushDup(kind, base);
       }
     }
+    this.flushDup(kind, base);
     // as the general path leaves it: the offset of the last element read
-    if (lastSt >= 0) this.itemOffset = q.offset - (q.start - lastSt);
+    if (lastSt >= 0) this.itemOffset = base + lastSt;
     return i;
+  }
+
+  /** Element starts of the members {@link batch} has queued in the duplicate checker. */
+  private readonly dupStarts = new Int32Array(DUP_QUEUE);
+
+  /** Checks the members {@link batch} queued; fails at the first duplicate. */
+  private flushDup(kind: BatchKind, base: number): void {
+    const j = this.dup.flush();
+    if (j < 0) return;
+    this.itemOffset = base + this.dupStarts[j];
+    this.fail(kind === BatchKind.Set ? 'duplicate set member' : kind === BatchKind.Hash ? 'duplicate hash field' : 'duplicate sorted set member');
   }
 
   /** The duplicate checker, reset for a collection of `n` members. */

@@ -132,7 +132,7 @@ export function registerCheck(program: Command): void {
     .option('-q, --quiet', 'print only the problems (nothing when every file is valid)')
     .option('--junit <file>', 'also write a JUnit XML report to <file> (replaced on every run; the previous one kept as <file>.bak)')
     .action(async (paths: string[], opts: BatchOptions) => {
-      keepHeapSmall();
+      keepHeapSmall('old');
       const o = createOutput();
       const { inputs, batch } = await expandInputs(paths, planRdbDirectory);
       if (batch) await runBatch(o, rdbCheckTool, inputs, opts);
