@@ -1,4 +1,5 @@
 // Keyspace records as RESP commands in the order given (file order), as BGREWRITEAOF writes them.
+import { batchReader, type RecordBatches, type RecordSource } from './batches.js';
 import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { CommandEncoder } from '@redis-persist/resp';
 import { commandsForFunction, commandsForKey, StreamPieceCommands } from './commands.js';
@@ -24,7 +25,7 @@ export interface RespChunksOptions {
  * Keyspace records as the RESP commands BGREWRITEAOF writes (FUNCTION LOAD, SELECT, SET/RPUSH/SADD/ZADD/HMSET in
  * batches of 64, XADD/XSETID/XGROUP/XCLAIM, PEXPIREAT), in chunks of about 256 KiB.
  */
-export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>, options: RespChunksOptions = {}): AsyncGenerator<Uint8Array> {
+export async function* respChunks(records: RecordSource | RecordBatches, options: RespChunksOptions = {}): AsyncGenerator<Uint8Array> {
   // the commands not handed out yet are in the encoder (one copy per ~256 KiB chunk, not one per record)
   const enc = new CommandEncoder(CHUNK + 64 * 1024);
   if (options.timestamp !== undefined) enc.addRaw(Buffer.from(`#TS:${options.timestamp}\r\n`));
@@ -52,7 +53,8 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
     db = o.dbBefore;
     pieces!.drop?.(o.db, o.key, o.at);
   };
-  for await (const r of records) {
+  const reader = batchReader(records);
+  for await (const got of reader.items) for (const r of reader.batch(got)) {
     if (pieces) {
       if (open !== null && (r.kind !== 'key' || r.db !== open.db || !Buffer.from(r.key.buffer, r.key.byteOffset, r.key.length).equals(open.key))) dropOpen();
       if (open === null && r.kind === 'key' && (r as KeyspacePiece).partial) {

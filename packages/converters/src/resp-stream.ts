@@ -5,6 +5,7 @@
 // member, a hash's fields; a stream's entries by ID, each group's consumers by name with the pending entries each
 // owns by ID after it, the groups by name), and its commands are written from there in the batches a whole value
 // would have.
+import { batchReader, type RecordBatches, type RecordSource } from './batches.js';
 import { tmpdir } from 'node:os';
 import { commandsForFunction, commandsForKey, createConsumer, xadd, xclaim, xgroupCreate, xsetid, type RewriteOptions } from './commands.js';
 import { ByteSorter, SlabPool, TempDir, recordSortKey, zsetKeyScore, zsetSortKey } from '@redis-persist/extsort';
@@ -77,7 +78,7 @@ function samePrefix(a: Uint8Array, b: Uint8Array, n: number): boolean {
  * in the parser's `streamPendingOrder: 'consumer'`: each consumer with the pending entries it owns).
  */
 export async function* keyspaceRespStream(
-  records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
+  records: RecordSource | RecordBatches,
   options: KeyspaceRespStreamOptions = {},
 ): AsyncGenerator<Uint8Array> {
   if (!options.reuseChunks) {
@@ -92,7 +93,7 @@ export async function* keyspaceRespStream(
 }
 
 async function* sortedCommands(
-  records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
+  records: RecordSource | RecordBatches,
   options: KeyspaceRespStreamOptions,
   out: Chunks | null,
 ): AsyncGenerator<Uint8Array> {
@@ -115,7 +116,8 @@ async function* sortedCommands(
     pieces!.drop?.(first.db, first.key, null);
   };
   try {
-    for await (const r of records) {
+    const reader = batchReader(records);
+  for await (const got of reader.items) for (const r of reader.batch(got)) {
       if (huge !== null && !huge.matches(r)) {
         if (!pieces) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
         await dropHuge();
