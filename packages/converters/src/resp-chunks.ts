@@ -1,11 +1,12 @@
 // Keyspace records as RESP commands in the order given (file order), as BGREWRITEAOF writes them.
 import { batchReader, type RecordBatches, type RecordSource } from './batches.js';
 import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
-import { CommandEncoder } from '@redis-persist/resp';
+import { CommandEncoder, type CommandArg } from '@redis-persist/resp';
 import { commandsForFunction, commandsForKey, StreamPieceCommands } from './commands.js';
 import type { PieceOutput } from './pieces.js';
 
 const CHUNK = 256 * 1024;
+const EMPTY = new Uint8Array(0);
 
 /** Options of {@link respChunks}: a leading `#TS:` annotation, elements per command, score text. */
 export interface RespChunksOptions {
@@ -32,6 +33,10 @@ export async function* respChunks(records: RecordSource | RecordBatches, options
   let db = -1;
   const rewrite = { itemsPerCommand: options.itemsPerCommand ?? 64 };
   const pieces = options.pieces;
+  // (a bad itemsPerCommand goes to commandsForKey, which says so)
+  const perOk = Number.isInteger(rewrite.itemsPerCommand) && rewrite.itemsPerCommand >= 1;
+  const setArgs: Uint8Array[] = [Buffer.from('SET'), EMPTY, EMPTY];
+  const expireArgs: CommandArg[] = [Buffer.from('PEXPIREAT'), EMPTY, 0];
   // with options.pieces: bytes handed out, and the key in pieces being written (where its commands start, the db
   // selected before them)
   let handed = 0;
@@ -67,18 +72,35 @@ export async function* respChunks(records: RecordSource | RecordBatches, options
     } else {
       const partial = (r as KeyspacePiece).partial === true;
       if (stream !== null && !stream.matches(r)) stream = null;
-      let cmds: Uint8Array[][];
-      if (r.type === 'stream' && (partial || stream !== null)) {
-        stream ??= new StreamPieceCommands(r.db, r.key);
-        cmds = stream.piece(r, !partial);
-        if (!partial) stream = null;
-      } else cmds = commandsForKey(r, rewrite);
-      if (cmds.length > 0) {
+      if (r.type === 'string' && perOk && (r.expireAt === null || r.expireAt === undefined || Number.isSafeInteger(r.expireAt))) {
+        // most keys: the commands commandsForKey gives, written without an array per key (an integer argument is
+        // written as its decimal text, as commandsForKey's PEXPIREAT holds it)
         if (r.db !== db) {
           db = r.db;
           enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
         }
-        for (const c of cmds) enc.add(c);
+        setArgs[1] = r.key;
+        setArgs[2] = r.value;
+        enc.add(setArgs);
+        if (r.expireAt !== null && r.expireAt !== undefined) {
+          expireArgs[1] = r.key;
+          expireArgs[2] = r.expireAt;
+          enc.add(expireArgs);
+        }
+      } else {
+        let cmds: Uint8Array[][];
+        if (r.type === 'stream' && (partial || stream !== null)) {
+          stream ??= new StreamPieceCommands(r.db, r.key);
+          cmds = stream.piece(r, !partial);
+          if (!partial) stream = null;
+        } else cmds = commandsForKey(r, rewrite);
+        if (cmds.length > 0) {
+          if (r.db !== db) {
+            db = r.db;
+            enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
+          }
+          for (const c of cmds) enc.add(c);
+        }
       }
     }
     if (open !== null && !(r as KeyspacePiece).partial) {
