@@ -111,15 +111,16 @@ export async function* parseRdbMapped<T>(source: RdbSource, options: ParseRdbOpt
   }
 }
 
-/** Records per batch of {@link parseRdbBatchesMapped}, and elements (pieces of big keys count theirs) per batch. */
-const BATCH_RECORDS = 256;
-const BATCH_ELEMENTS = 4096;
+/** Records per batch of {@link parseRdbBatchesMapped}, and elements per batch (a piece of a big key ends one). */
+const BATCH_RECORDS = 128;
+const BATCH_ELEMENTS = 2048;
 
 /**
- * {@link parseRdbMapped} handing the mapped records out in arrays: all that the parser finds in the bytes it holds,
- * up to 256 records or about 4096 elements per array, so that a consumer takes one async step per batch instead
- * of one per record. The arrays are fresh (a consumer may keep them). Errors, `onDamage` and `signal` behave as
- * in {@link parseRdbMapped}: the records read before a damage are handed out first.
+ * {@link parseRdbMapped} handing the mapped records out in arrays: what the parser finds in the bytes it holds, up
+ * to 128 records or about 2048 elements per array (a piece of a big key ends its array), so that a consumer takes
+ * one async step per batch instead of one per record. The arrays are fresh (a consumer may keep them). Errors,
+ * `onDamage` and `signal` behave as in {@link parseRdbMapped}: the records read before a damage are handed out
+ * first.
  */
 export async function* parseRdbBatchesMapped<T>(source: RdbSource, options: ParseRdbOptions, map: (r: RdbRecord) => T | undefined): AsyncGenerator<T[]> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
@@ -157,7 +158,8 @@ export async function* parseRdbBatchesMapped<T>(source: RdbSource, options: Pars
       const m = map(r);
       if (m !== undefined) {
         batch.push(m);
-        if (r.kind === 'key') elements += r.partial ? (options.chunkElements ?? BATCH_ELEMENTS) : r.elements;
+        // a piece of a big key ends its batch (memory stays bounded by one piece, as one record at a time did)
+        if (r.kind === 'key') elements += r.partial ? BATCH_ELEMENTS : r.elements;
         if (batch.length >= BATCH_RECORDS || elements >= BATCH_ELEMENTS) {
           const out = batch;
           batch = [];

@@ -29,9 +29,8 @@ export function rdbKeyspaceRecords(source: RdbSource, options: RdbKeyspaceOption
 }
 
 /**
- * {@link rdbKeyspaceRecords} in arrays (up to 256 records or about 4096 elements each: what the parser finds in
- * the bytes it holds): one async step per batch instead of one per record, for consumers that go through millions
- * of records.
+ * {@link rdbKeyspaceRecords} in arrays (up to 128 records or about 2048 elements each, a piece of a big key ending
+ * one): one async step per batch instead of one per record, for consumers that go through millions of records.
  */
 export function rdbKeyspaceRecordBatches(source: RdbSource, options: RdbKeyspaceOptions = {}): AsyncGenerator<KeyspacePiece[]> {
   return parseRdbBatchesMapped(source, { ...options, values: true }, keyspaceMap(options));
