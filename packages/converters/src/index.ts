@@ -2,6 +2,7 @@ export { commandsForKey, commandsForFunction, formatScore, StreamPieceCommands, 
 export { keyspaceJsonlStream, type KeyspaceJsonlStreamOptions } from './jsonl-stream.js';
 export { keyspaceRespStream, type KeyspaceRespStreamOptions } from './resp-stream.js';
 export type { PieceOutput } from './pieces.js';
+export { RecordBatches, type RecordSource } from './batches.js';
 export { respChunks, type RespChunksOptions } from './resp-chunks.js';
 export {
   keyspaceBytes,

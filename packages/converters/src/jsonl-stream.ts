@@ -2,6 +2,7 @@
 // items, spilled to sorted runs and merged on bytes (never parsed back); a huge collection handed out in pieces
 // (`partial: true`, see the RDB parser's `chunkElements`) is streamed element by element, its elements sorted by
 // an external sort of their own when the canonical form wants them sorted.
+import { batchReader, type RecordBatches, type RecordSource } from './batches.js';
 import { tmpdir } from 'node:os';
 import { ByteSorter, SlabPool, TempDir, recordSortKey, zsetKeyScore, zsetSortKey } from '@redis-persist/extsort';
 import { ChunkWriter, writeKeyHead, writeKeyTail, writeRecord, writeScore, writeStr, type EncodeOptions } from '@redis-persist/jsonl';
@@ -229,7 +230,7 @@ class ChunkPool {
  * never assembled; set/zset/hash elements go through an external sort of their own.
  */
 export async function* keyspaceJsonlStream(
-  records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
+  records: RecordSource | RecordBatches,
   options: KeyspaceJsonlStreamOptions = {},
 ): AsyncGenerator<Uint8Array> {
   // bytes handed out so far (the offsets of options.pieces)
@@ -250,7 +251,7 @@ export async function* keyspaceJsonlStream(
 }
 
 async function* jsonlChunks(
-  records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
+  records: RecordSource | RecordBatches,
   options: KeyspaceJsonlStreamOptions,
   chunks: ChunkPool | null,
   handed: { bytes: number },
@@ -288,7 +289,8 @@ async function* jsonlChunks(
     }
   };
   try {
-    for await (const r of records) {
+    const reader = batchReader(records);
+  for await (const got of reader.items) for (const r of reader.batch(got)) {
       if (huge !== null && !huge.matches(r)) {
         if (!pieces) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
         await dropHuge();

@@ -3,8 +3,9 @@
 import { abortableChunks } from '@redis-persist/fsio';
 import { readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { KeyFilter as Filter, type Bytes, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { compileRdbFilter, rdbKeyspaceRecords, type RdbFilter, type RdbKeyspaceOptions, type RdbSource } from '@redis-persist/rdb';
+import { compileRdbFilter, rdbKeyspaceRecordBatches, rdbKeyspaceRecords, type RdbFilter, type RdbKeyspaceOptions, type RdbSource } from '@redis-persist/rdb';
 import type { ReplayResult } from '@redis-persist/replay';
+import { RecordBatches, type RecordSource } from './batches.js';
 import { respChunks } from './resp-chunks.js';
 import { keyspaceJsonlStream } from './jsonl-stream.js';
 import type { PieceOutput } from './pieces.js';
@@ -45,7 +46,7 @@ export interface KeyspaceBytesOptions {
  * canonical RESP is {@link keyspaceRespStream} (commands encoded once, sorted as bytes; it writes what
  * `respChunks(sortKeyspace(records))` wrote, byte for byte), file-order RESP is {@link respChunks}.
  */
-export function keyspaceBytes(records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>, options: KeyspaceBytesOptions): AsyncGenerator<Uint8Array> {
+export function keyspaceBytes(records: RecordSource | RecordBatches, options: KeyspaceBytesOptions): AsyncGenerator<Uint8Array> {
   const out = keyspaceBytesOf(records, options);
   return options.signal === undefined ? out : abortable(out, options.signal);
 }
@@ -54,7 +55,7 @@ async function* abortable(out: AsyncGenerator<Uint8Array>, signal: AbortSignal):
   yield* abortableChunks(out, signal);
 }
 
-function keyspaceBytesOf(records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>, options: KeyspaceBytesOptions): AsyncGenerator<Uint8Array> {
+function keyspaceBytesOf(records: RecordSource | RecordBatches, options: KeyspaceBytesOptions): AsyncGenerator<Uint8Array> {
   const order = options.order ?? 'canonical';
   const { memoryBudgetBytes, tmpDir, reuseChunks, pieces, onDuplicateKey } = options;
   if (options.format === 'jsonl') return keyspaceJsonlStream(records, { order, encoding: options.encoding, memoryBudgetBytes, tmpDir, reuseChunks, pieces, onDuplicateKey });
@@ -121,8 +122,8 @@ export function dumpRdb(source: RdbSource, options: DumpRdbOptions): AsyncGenera
     onDamage: options.onDamage,
     signal: options.signal,
   };
-  if (format === 'resp') return rdbToResp(source, { ...options, read });
-  return keyspaceBytes(rdbKeyspaceRecords(source, read), options);
+  // the parser's records in arrays: one async step per batch, not per record
+  return keyspaceBytes(new RecordBatches(rdbKeyspaceRecordBatches(source, read)), options);
 }
 
 /** Options of {@link dumpReplayed}: format, filter and expired keys, for a replayed AOF. */

@@ -1,6 +1,7 @@
 // Keyspace records as RESP commands in the order given (file order), as BGREWRITEAOF writes them.
-import type { KeyRecord, KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
-import { CommandEncoder } from '@redis-persist/resp';
+import { batchReader, type RecordBatches, type RecordSource } from './batches.js';
+import type { KeyRecord, KeyspacePiece } from '@redis-persist/keyspace';
+import { CommandEncoder, type CommandArg } from '@redis-persist/resp';
 import { commandsForFunction, commandsForKey, StreamPieceCommands } from './commands.js';
 import type { PieceOutput } from './pieces.js';
 
@@ -8,6 +9,7 @@ const CHUNK = 256 * 1024;
 /** An argument this big is handed out as it is, not copied into the encoder (a huge string's value). */
 const PASS_THROUGH = 1 << 20;
 const CRLF = Buffer.from('\r\n', 'latin1');
+const EMPTY = new Uint8Array(0);
 
 type Element = KeyRecord['value'] extends infer V ? (V extends readonly (infer E)[] ? E : never) : never;
 
@@ -74,13 +76,17 @@ export interface RespChunksOptions {
  * Keyspace records as the RESP commands BGREWRITEAOF writes (FUNCTION LOAD, SELECT, SET/RPUSH/SADD/ZADD/HMSET in
  * batches of 64, XADD/XSETID/XGROUP/XCLAIM, PEXPIREAT), in chunks of about 256 KiB.
  */
-export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Iterable<KeyspaceRecord>, options: RespChunksOptions = {}): AsyncGenerator<Uint8Array> {
+export async function* respChunks(records: RecordSource | RecordBatches, options: RespChunksOptions = {}): AsyncGenerator<Uint8Array> {
   // the commands not handed out yet are in the encoder (one copy per ~256 KiB chunk, not one per record)
   const enc = new CommandEncoder(CHUNK + 64 * 1024);
   if (options.timestamp !== undefined) enc.addRaw(Buffer.from(`#TS:${options.timestamp}\r\n`));
   let db = -1;
   const rewrite = { itemsPerCommand: options.itemsPerCommand ?? 64 };
   const pieces = options.pieces;
+  // (a bad itemsPerCommand goes to commandsForKey, which says so)
+  const perOk = Number.isInteger(rewrite.itemsPerCommand) && rewrite.itemsPerCommand >= 1;
+  const setArgs: Uint8Array[] = [Buffer.from('SET'), EMPTY, EMPTY];
+  const expireArgs: CommandArg[] = [Buffer.from('PEXPIREAT'), EMPTY, 0];
   // with options.pieces: bytes handed out, and the key in pieces being written (where its commands start, the db
   // selected before them)
   let handed = 0;
@@ -114,7 +120,8 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
     db = o.dbBefore;
     pieces!.drop?.(o.db, o.key, o.at);
   };
-  for await (const r of records) {
+  const reader = batchReader(records);
+  for await (const got of reader.items) for (const r of reader.batch(got)) {
     if (pieces) {
       if (open !== null && (r.kind !== 'key' || r.db !== open.db || !Buffer.from(r.key.buffer, r.key.byteOffset, r.key.length).equals(open.key))) dropOpen();
       if (open === null && r.kind === 'key' && (r as KeyspacePiece).partial) {
@@ -133,36 +140,53 @@ export async function* respChunks(records: AsyncIterable<KeyspaceRecord> | Itera
     } else {
       const partial = (r as KeyspacePiece).partial === true;
       if (stream !== null && !stream.matches(r)) stream = null;
-      let cmds: Uint8Array[][];
-      if (r.type === 'stream' && (partial || stream !== null)) {
-        stream ??= new StreamPieceCommands(r.db, r.key);
-        cmds = stream.piece(r, !partial);
-        if (!partial) stream = null;
-      } else if (coll !== null || (partial && (r.type === 'list' || r.type === 'set' || r.type === 'zset' || r.type === 'hash'))) {
-        coll ??= { db: r.db, key: r.key, type: r.type as OpenCollection['type'], carry: [], perField: false, wrote: false };
-        cmds = collectionPiece(coll, r, !partial, per);
-        if (!partial) coll = null;
-      } else cmds = commandsForKey(r, rewrite);
-      if (cmds.length > 0) {
+      if (r.type === 'string' && perOk && r.value.length < PASS_THROUGH && (r.expireAt === null || r.expireAt === undefined || Number.isSafeInteger(r.expireAt))) {
+        // most keys: the commands commandsForKey gives, written without an array per key (an integer argument is
+        // written as its decimal text, as commandsForKey's PEXPIREAT holds it)
         if (r.db !== db) {
           db = r.db;
           enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
         }
-        for (const c of cmds) {
-          if (!hasHugeArg(c)) {
-            enc.add(c);
-            continue;
+        setArgs[1] = r.key;
+        setArgs[2] = r.value;
+        enc.add(setArgs);
+        if (r.expireAt !== null && r.expireAt !== undefined) {
+          expireArgs[1] = r.key;
+          expireArgs[2] = r.expireAt;
+          enc.add(expireArgs);
+        }
+      } else {
+        let cmds: Uint8Array[][];
+        if (r.type === 'stream' && (partial || stream !== null)) {
+          stream ??= new StreamPieceCommands(r.db, r.key);
+          cmds = stream.piece(r, !partial);
+          if (!partial) stream = null;
+        } else if (coll !== null || (partial && (r.type === 'list' || r.type === 'set' || r.type === 'zset' || r.type === 'hash'))) {
+          coll ??= { db: r.db, key: r.key, type: r.type as OpenCollection['type'], carry: [], perField: false, wrote: false };
+          cmds = collectionPiece(coll, r, !partial, per);
+          if (!partial) coll = null;
+        } else cmds = commandsForKey(r, rewrite);
+        if (cmds.length > 0) {
+          if (r.db !== db) {
+            db = r.db;
+            enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
           }
-          // a huge argument (a big string's value) goes out as it is: no copy of it in the encoder
-          for (const part of passThrough(c)) {
-            if (part.length >= PASS_THROUGH) {
-              if (enc.length > 0) {
-                handed += enc.length;
-                yield enc.take();
-              }
-              handed += part.length;
-              yield part;
-            } else enc.addRaw(part);
+          for (const c of cmds) {
+            if (!hasHugeArg(c)) {
+              enc.add(c);
+              continue;
+            }
+            // a huge argument (a big string's value) goes out as it is: no copy of it in the encoder
+            for (const part of passThrough(c)) {
+              if (part.length >= PASS_THROUGH) {
+                if (enc.length > 0) {
+                  handed += enc.length;
+                  yield enc.take();
+                }
+                handed += part.length;
+                yield part;
+              } else enc.addRaw(part);
+            }
           }
         }
       }

@@ -5,6 +5,7 @@
 // member, a hash's fields; a stream's entries by ID, each group's consumers by name with the pending entries each
 // owns by ID after it, the groups by name), and its commands are written from there in the batches a whole value
 // would have.
+import { batchReader, type RecordBatches, type RecordSource } from './batches.js';
 import { tmpdir } from 'node:os';
 import { commandsForFunction, commandsForKey, createConsumer, xadd, xclaim, xgroupCreate, xsetid, type RewriteOptions } from './commands.js';
 import { ByteSorter, SlabPool, TempDir, recordSortKey, zsetKeyScore, zsetSortKey } from '@redis-persist/extsort';
@@ -56,6 +57,42 @@ function putCommand(w: ChunkWriter, args: readonly Uint8Array[]): void {
   }
 }
 
+/** One RESP bulk string of a safe integer's decimal text. */
+function putIntArg(w: ChunkWriter, n: number): void {
+  const text = String(n);
+  w.byte(0x24);
+  w.ascii(String(text.length));
+  w.byte(0x0d);
+  w.byte(0x0a);
+  w.ascii(text);
+  w.byte(0x0d);
+  w.byte(0x0a);
+}
+
+const SET_HEAD = Buffer.from('*3\r\n$3\r\nSET\r\n');
+const PEXPIREAT_HEAD = Buffer.from('*3\r\n$9\r\nPEXPIREAT\r\n');
+
+/** `SET key value` and, with an expire time (a safe integer), `PEXPIREAT key ms`: what commandsForKey gives. */
+function putSet(w: ChunkWriter, key: Uint8Array, value: Uint8Array, expireAt: number | null | undefined): void {
+  w.raw(SET_HEAD);
+  putBulk(w, key);
+  putBulk(w, value);
+  if (expireAt === null || expireAt === undefined) return;
+  w.raw(PEXPIREAT_HEAD);
+  putBulk(w, key);
+  putIntArg(w, expireAt);
+}
+
+function putBulk(w: ChunkWriter, a: Uint8Array): void {
+  w.byte(0x24);
+  w.ascii(String(a.length));
+  w.byte(0x0d);
+  w.byte(0x0a);
+  w.raw(a);
+  w.byte(0x0d);
+  w.byte(0x0a);
+}
+
 function putCommands(w: ChunkWriter, cmds: readonly Uint8Array[][]): void {
   for (const c of cmds) putCommand(w, c);
 }
@@ -77,7 +114,7 @@ function samePrefix(a: Uint8Array, b: Uint8Array, n: number): boolean {
  * in the parser's `streamPendingOrder: 'consumer'`: each consumer with the pending entries it owns).
  */
 export async function* keyspaceRespStream(
-  records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
+  records: RecordSource | RecordBatches,
   options: KeyspaceRespStreamOptions = {},
 ): AsyncGenerator<Uint8Array> {
   if (!options.reuseChunks) {
@@ -92,12 +129,14 @@ export async function* keyspaceRespStream(
 }
 
 async function* sortedCommands(
-  records: AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece>,
+  records: RecordSource | RecordBatches,
   options: KeyspaceRespStreamOptions,
   out: Chunks | null,
 ): AsyncGenerator<Uint8Array> {
   const budget = options.memoryBudgetBytes ?? DEFAULT_BUDGET;
   const rewrite: RewriteOptions = { itemsPerCommand: options.itemsPerCommand ?? 64, scoreFormat: options.scoreFormat };
+  // (a bad itemsPerCommand goes to commandsForKey, which says so)
+  const perOk = Number.isInteger(rewrite.itemsPerCommand) && rewrite.itemsPerCommand! >= 1;
   const tmp = new TempDir(options.tmpDir ?? tmpdir());
   const pool = new SlabPool();
   const main = new ByteSorter(budget, tmp, pool);
@@ -115,7 +154,8 @@ async function* sortedCommands(
     pieces!.drop?.(first.db, first.key, null);
   };
   try {
-    for await (const r of records) {
+    const reader = batchReader(records);
+  for await (const got of reader.items) for (const r of reader.batch(got)) {
       if (huge !== null && !huge.matches(r)) {
         if (!pieces) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
         await dropHuge();
@@ -142,6 +182,13 @@ async function* sortedCommands(
           await item.write(b);
           chunks.give(b);
         }
+        continue;
+      }
+      if (r.kind === 'key' && r.type === 'string' && perOk && (r.expireAt === null || r.expireAt === undefined || Number.isSafeInteger(r.expireAt))) {
+        // most keys: commandsForKey's SET (and PEXPIREAT), written without arrays
+        putSet(ew, r.key, r.value, r.expireAt);
+        main.add(recordSortKey(r), ew);
+        if (main.full()) await main.spill();
         continue;
       }
       const rec = canonicalizeRecord(r);

@@ -83,6 +83,79 @@ export async function* parseRdbMapped<T>(source: RdbSource, options: ParseRdbOpt
   }
 }
 
+/** Records per batch of {@link parseRdbBatchesMapped}, and elements per batch (a piece of a big key ends one). */
+const BATCH_RECORDS = 128;
+const BATCH_ELEMENTS = 2048;
+
+/**
+ * {@link parseRdbMapped} handing the mapped records out in arrays: what the parser finds in the bytes it holds, up
+ * to 128 records or about 2048 elements per array (a piece of a big key ends its array), so that a consumer takes
+ * one async step per batch instead of one per record. The arrays are fresh (a consumer may keep them). Errors,
+ * `onDamage` and `signal` behave as in {@link parseRdbMapped}: the records read before a damage are handed out
+ * first.
+ */
+export async function* parseRdbBatchesMapped<T>(source: RdbSource, options: ParseRdbOptions, map: (r: RdbRecord) => T | undefined): AsyncGenerator<T[]> {
+  const file = options.file ?? (typeof source === 'string' ? source : undefined);
+  const parser = new RdbParser({ ...options, file });
+  const it = abortableChunks(rdbSourceChunks(source), options.signal)[Symbol.asyncIterator]();
+  let batch: T[] = [];
+  let elements = 0;
+  try {
+    for (;;) {
+      let r: ReturnType<RdbParser['read']>;
+      try {
+        r = parser.read();
+      } catch (err) {
+        // the records read before the damage go out first
+        if (batch.length > 0) {
+          const out = batch;
+          batch = [];
+          yield out;
+        }
+        throw err;
+      }
+      if (r === DONE) break;
+      if (r === NEED_MORE) {
+        if (batch.length > 0) {
+          const out = batch;
+          batch = [];
+          elements = 0;
+          yield out;
+        }
+        const next = await it.next();
+        if (next.done) parser.finish();
+        else parser.push(toBytes(next.value));
+        continue;
+      }
+      const m = map(r);
+      if (m !== undefined) {
+        batch.push(m);
+        // a piece of a big key ends its batch (memory stays bounded by one piece, as one record at a time did)
+        if (r.kind === 'key') elements += r.partial ? BATCH_ELEMENTS : r.elements;
+        if (batch.length >= BATCH_RECORDS || elements >= BATCH_ELEMENTS) {
+          const out = batch;
+          batch = [];
+          elements = 0;
+          yield out;
+        }
+      }
+      if (r.kind === 'end' && options.stopAtEnd) break;
+    }
+    if (batch.length > 0) {
+      const out = batch;
+      batch = [];
+      yield out;
+    }
+  } catch (err) {
+    // only the parser's own errors land here (a consumer's never enter the generator)
+    if (!options.onDamage || !(err instanceof RdbError)) throw err;
+    const cur = parser.current;
+    options.onDamage(err, cur && { key: cur.key, rdbType: cur.rdbType, typeName: rdbTypeName(cur.rdbType), offset: cur.offset });
+  } finally {
+    await it.return?.();
+  }
+}
+
 /** Decodes one serialized object (the body of a DUMP payload, without its version and CRC footer). */
 export function decodeRdbValue(typeByte: number, payload: Uint8Array, rdbVersion: number): KeyValue {
   const parser = new RdbParser({ values: true, file: 'payload', skipEmpty: false }, { type: typeByte, version: rdbVersion });

@@ -19,4 +19,4 @@ export type {
 } from './types.js';
 export { RdbParser, NEED_MORE, DONE, RDB_MAX_VERSION, rdbTypeName, compileRdbFilter, type KeySink } from './parser.js';
 export { parseRdb, checkRdb, decodeRdbValue, rdbSourceChunks, type RdbSource, type RdbCheckReport, type RdbDbStats, type CheckRdbOptions } from './api.js';
-export { rdbKeyspaceRecords, type RdbKeyspaceOptions } from './keyspace.js';
+export { rdbKeyspaceRecords, rdbKeyspaceRecordBatches, type RdbKeyspaceOptions } from './keyspace.js';
