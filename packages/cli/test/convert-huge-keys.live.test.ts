@@ -1,8 +1,7 @@
 // `rdb-tool convert` of an RDB holding huge keys (a 2M-element list, a 1M-field hash, a 1M-member set and sorted
 // set) keeps its peak RSS bounded whatever the size of a key: the values stream into the writer in pieces (before,
 // each key was held whole: 986 MB here). The peak is the child's VmHWM (/proc), polled while it runs.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { KeyspacePiece } from '@redis-persist/keyspace';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { writeRdbFile } from '@redis-persist/rdb-writer';
+import { runNodeMeasured } from '@redis-persist/testkit';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const bin = join(root, 'packages/cli/bin/rdb-tool.js');
@@ -50,28 +50,7 @@ function* records(): Generator<KeyspacePiece> {
   }
 }
 
-/** Runs the CLI; resolves with its exit code, output and the highest VmHWM read while it ran. */
-function runMeasured(args: string[]): Promise<{ code: number | null; stderr: string; peak: number }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    let stderr = '';
-    let peak = 0;
-    child.stderr.on('data', (d) => (stderr += d));
-    const poll = setInterval(() => {
-      try {
-        const m = /VmHWM:\s*(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peak = Math.max(peak, Number(m[1]) * 1024);
-      } catch {
-        // gone
-      }
-    }, 20);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearInterval(poll);
-      done({ code, stderr, peak });
-    });
-  });
-}
+const runMeasured = (args: string[]) => runNodeMeasured(bin, args);
 
 /** Elements per key of an RDB, read in pieces. */
 async function counts(file: string): Promise<Record<string, number>> {

@@ -3,7 +3,7 @@
 // is byte for byte what the whole values give (commands batched by 64 across piece boundaries, PEXPIREAT after the
 // last piece), redis-check-aof accepts it and redis-server loads it with the RDB's DEBUG DIGEST. The peak is the
 // child's VmHWM (/proc), polled while it runs.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { respChunks } from '@redis-persist/converters';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
-import { redisAvailable, redisToolAvailable, startRedis, type RedisArg } from '@redis-persist/testkit';
+import { redisAvailable, redisToolAvailable, startRedis, runNodeMeasured, type RedisArg } from '@redis-persist/testkit';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const bin = join(root, 'packages/cli/bin/rdb-tool.js');
@@ -26,29 +26,7 @@ const MiB = 1 << 20;
 const temps: string[] = [];
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function runMeasured(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; peak: number }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    let peak = 0;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const poll = setInterval(() => {
-      try {
-        const m = /VmHWM:\s*(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peak = Math.max(peak, Number(m[1]) * 1024);
-      } catch {
-        // gone
-      }
-    }, 20);
-    child.on('error', fail);
-    child.on('close', (code) => {
-      clearInterval(poll);
-      done({ code, stdout, stderr, peak });
-    });
-  });
-}
+const runMeasured = (args: string[]) => runNodeMeasured(bin, args);
 
 async function bytesOf(chunks: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const out: Buffer[] = [];

@@ -14,3 +14,4 @@ export { randomTraffic, type RandomTrafficOptions, type TrafficType } from './tr
 export { startCluster, clusterAvailable, type TestCluster, type StartClusterOptions } from './cluster.js';
 export { startSentinels, startMasterReplica, waitForReplicaLink, type TestSentinels, type StartSentinelsOptions, type ReplicatedServers } from './sentinel.js';
 export { seededRandom, openFileDescriptors, stringKeysRdb, abortAtCheck, treeListing, checkPoints, sweepAbortPoints } from './test-files.js';
+export { runNodeMeasured, type MeasuredRun } from './measure.js';
