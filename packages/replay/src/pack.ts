@@ -321,6 +321,28 @@ export function packedListPush(blob: Uint8Array, a: Uint8Array[], from: number, 
   return out.result();
 }
 
+/** What follows each element of a packed blob: nothing (set), an 8-byte score (zset), a length-prefixed value (hash). */
+const NO_TAIL = 0;
+const SCORE_TAIL = 1;
+const VALUE_TAIL = 2;
+
+/** The index of the first of the `n` packed elements from `start` whose bytes equal `x`, or -1. */
+function packedIndexOf(blob: Uint8Array, start: number, n: number, x: Uint8Array, tail: number): number {
+  let at = start;
+  for (let e = 0; e < n; e++) {
+    const len = varintAt(blob, at);
+    at = vEnd;
+    if (sameAt(blob, at, len, x)) return e;
+    at += len;
+    if (tail === SCORE_TAIL) at += 8;
+    else if (tail === VALUE_TAIL) {
+      const vlen = varintAt(blob, at);
+      at = vEnd + vlen;
+    }
+  }
+  return -1;
+}
+
 /** SADD of a[from..] to a packed set. */
 export function packedSetAdd(blob: Uint8Array, a: Uint8Array[], from: number): Uint8Array | null {
   const n = varintAt(blob, 0);
@@ -329,17 +351,7 @@ export function packedSetAdd(blob: Uint8Array, a: Uint8Array[], from: number): U
   let added = 0;
   for (let i = from; i < a.length; i++) {
     const x = a[i];
-    m[i] = NEW;
-    let at = start;
-    for (let e = 0; e < n; e++) {
-      const len = varintAt(blob, at);
-      at = vEnd;
-      if (sameAt(blob, at, len, x)) {
-        m[i] = SKIP;
-        break;
-      }
-      at += len;
-    }
+    m[i] = packedIndexOf(blob, start, n, x, NO_TAIL) < 0 ? NEW : SKIP;
     if (m[i] === NEW) for (let j = from; j < i; j++) if (m[j] === NEW && sameBytes(a[j], x)) m[i] = SKIP;
     if (m[i] === NEW) added++;
   }
@@ -368,22 +380,8 @@ function markPairs(blob: Uint8Array, start: number, n: number, a: Uint8Array[], 
       m[i] = SKIP;
       continue;
     }
-    m[i] = NEW;
-    let at = start;
-    for (let e = 0; e < n; e++) {
-      const len = varintAt(blob, at);
-      at = vEnd;
-      if (sameAt(blob, at, len, x)) {
-        m[i] = e;
-        break;
-      }
-      at += len;
-      if (score) at += 8;
-      else {
-        const vlen = varintAt(blob, at);
-        at = vEnd + vlen;
-      }
-    }
+    const e = packedIndexOf(blob, start, n, x, score ? SCORE_TAIL : VALUE_TAIL);
+    m[i] = e < 0 ? NEW : e;
     if (m[i] === NEW) added++;
   }
   return added;
