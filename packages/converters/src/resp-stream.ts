@@ -45,16 +45,7 @@ function putCommand(w: ChunkWriter, args: readonly Uint8Array[]): void {
   w.ascii(String(args.length));
   w.byte(0x0d);
   w.byte(0x0a);
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    w.byte(0x24);
-    w.ascii(String(a.length));
-    w.byte(0x0d);
-    w.byte(0x0a);
-    w.raw(a);
-    w.byte(0x0d);
-    w.byte(0x0a);
-  }
+  for (let i = 0; i < args.length; i++) putBulk(w, args[i]!);
 }
 
 /** One RESP bulk string of a safe integer's decimal text. */

@@ -50,6 +50,17 @@ export function parseRdb(source: RdbSource, options: ParseRdbOptions = {}): Asyn
 }
 
 /**
+ * A parse that failed: with `onDamage`, the parser's error and the key it was reading go to it (the records before
+ * were handed out); otherwise, or for any other error, it is thrown. Only the parser's own errors land here: a
+ * consumer's never enter the generator.
+ */
+function handOverDamage(err: unknown, parser: RdbParser, options: ParseRdbOptions): void {
+  if (!options.onDamage || !(err instanceof RdbError)) throw err;
+  const cur = parser.current;
+  options.onDamage(err, cur && { key: cur.key, rdbType: cur.rdbType, typeName: rdbTypeName(cur.rdbType), offset: cur.offset });
+}
+
+/**
  * {@link parseRdb} with each record mapped (and dropped when `map` gives undefined) inside the same generator:
  * one async step per record handed out instead of two for a consumer that would map them in a generator of its own.
  */
@@ -74,10 +85,7 @@ export async function* parseRdbMapped<T>(source: RdbSource, options: ParseRdbOpt
       }
     }
   } catch (err) {
-    // only the parser's own errors land here (a consumer's never enter the generator)
-    if (!options.onDamage || !(err instanceof RdbError)) throw err;
-    const cur = parser.current;
-    options.onDamage(err, cur && { key: cur.key, rdbType: cur.rdbType, typeName: rdbTypeName(cur.rdbType), offset: cur.offset });
+    handOverDamage(err, parser, options);
   } finally {
     await it.return?.();
   }
@@ -147,10 +155,7 @@ export async function* parseRdbBatchesMapped<T>(source: RdbSource, options: Pars
       yield out;
     }
   } catch (err) {
-    // only the parser's own errors land here (a consumer's never enter the generator)
-    if (!options.onDamage || !(err instanceof RdbError)) throw err;
-    const cur = parser.current;
-    options.onDamage(err, cur && { key: cur.key, rdbType: cur.rdbType, typeName: rdbTypeName(cur.rdbType), offset: cur.offset });
+    handOverDamage(err, parser, options);
   } finally {
     await it.return?.();
   }
