@@ -2,7 +2,11 @@ import { readdir, stat } from 'node:fs/promises';
 import { checkAof, type AofCheckReport, type AofFileReport } from '@redis-persist/aof';
 import { describeIoError } from '@redis-persist/fsio';
 import type { Command } from 'commander';
-import { Progress, createOutput, formatBytes, type Output, interruptSignal } from '../common/index.js';
+// the modules themselves, not ../common/index.js (which loads the converters and live for every command)
+import { formatBytes } from '@redis-persist/bytes';
+import { createOutput, type Output } from '../common/output.js';
+import { Progress } from '../common/progress.js';
+import { interruptSignal } from '../common/run.js';
 import {
   captureOutput,
   expandInputs,

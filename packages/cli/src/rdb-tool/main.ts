@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { runProgram } from '../common/index.js';
+import { runProgram } from '../common/run.js';
 import { addExamples } from '../common/examples.js';
 import { registerCommands, type Commands } from '../common/lazy.js';
 
