@@ -293,6 +293,16 @@ describe.skipIf(!built)('rdb-tool check on a backup set', () => {
     expect(lines(q.stdout).slice(0, 3).every((l) => l.startsWith('DAMAGED'))).toBe(true);
   });
 
+  it("a directory's redis.conf naming a dbfilename that is not *.rdb: that file is checked too", () => {
+    const { good } = rdbSet();
+    const dir = tmp();
+    cpSync(good[0]!, join(dir, 'snapshot.db'));
+    writeFileSync(join(dir, 'redis.conf'), 'port 0\ndbfilename "snapshot.db"\n');
+    const r = run('rdb-tool', ['check', dir]);
+    expect(r.code).toBe(0);
+    expect(lines(r.stdout)).toEqual([expect.stringMatching(/^OK +\S+snapshot\.db {2}\(RDB \d+, \d+ keys, /), '1 file: 1 valid, 0 damaged, 0 unreadable']);
+  });
+
   it('unreadable inputs (missing, a path into a file, a dangling link, an empty directory, a glob matching nothing): exit 3', () => {
     const { dir, good } = rdbSet();
     symlinkSync(join(dir, 'gone.rdb'), join(dir, 'link.rdb'));
