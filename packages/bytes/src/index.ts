@@ -13,6 +13,7 @@ export { lzfCompress, lzfCompressInto, lzfDecompress, lzfDecompressStep, lzfMaxD
 export { parseCanonicalInt, parseCanonicalSafeInt, intToBytes, formatBytes } from './numbers.js';
 export { ByteQueue } from './byte-queue.js';
 export { matchGlob } from './glob.js';
+export { bytesEqual } from './equal.js';
 export {
   scanStrtod,
   strtod,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ByteQueue, BytesError, Crc64, crc64, lzfCompress, lzfDecompress, formatBytes, parseCanonicalInt } from '@redis-persist/bytes';
+import { ByteQueue, BytesError, Crc64, crc64, lzfCompress, lzfDecompress, formatBytes, parseCanonicalInt, bytesEqual } from '@redis-persist/bytes';
 
 const ascii = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 
@@ -127,5 +127,32 @@ describe('formatBytes', () => {
     expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatBytes(5 * 1024 ** 3)).toBe('5.0 GiB');
     expect(formatBytes(3 * 1024 ** 5)).toBe('3072.0 TiB');
+  });
+});
+
+describe('bytesEqual', () => {
+  it('is byte equality, for short strings (loop) and long ones (native compare), on views at any offset', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 }), fc.nat({ max: 7 }), (a, b, shift) => {
+        const view = (x: Uint8Array) => {
+          const host = new Uint8Array(x.length + shift);
+          host.set(x, shift);
+          return host.subarray(shift);
+        };
+        const expected = Buffer.from(a).equals(Buffer.from(b));
+        expect(bytesEqual(a, b)).toBe(expected);
+        expect(bytesEqual(view(a), a)).toBe(true);
+        expect(bytesEqual(view(a), view(b))).toBe(expected);
+      }),
+    );
+    for (const n of [0, 1, 63, 64, 65, 1000]) {
+      const a = new Uint8Array(n).fill(7);
+      const b = Uint8Array.from(a);
+      expect(bytesEqual(a, b)).toBe(true);
+      if (n > 0) {
+        b[n - 1] = 8;
+        expect(bytesEqual(a, b)).toBe(false);
+      }
+    }
   });
 });

@@ -1,6 +1,6 @@
 // Commands that rebuild a key or a function library, in the forms Redis' BGREWRITEAOF writes (FORMATS.md §7).
 import { isUtf8 } from 'node:buffer';
-import { formatDoubleG17, formatDoubleShortest } from '@redis-persist/bytes';
+import { formatDoubleG17, formatDoubleShortest, bytesEqual } from '@redis-persist/bytes';
 import { isStreamId, KeyspaceError } from '@redis-persist/keyspace';
 import type { Bytes, FunctionRecord, KeyRecord, KeyspaceRecord, StreamEntry, StreamGroup, StreamPendingEntry, StreamValue } from '@redis-persist/keyspace';
 
@@ -154,12 +154,6 @@ function streamCommands(rec: KeyRecord, key: Bytes, s: StreamValue, out: Uint8Ar
   }
 }
 
-function sameBytes(x: Bytes, y: Bytes): boolean {
-  if (x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}
-
 /**
  * The commands of a stream handed out in pieces (`partial: true` records, as the RDB parser makes them with
  * `chunkElements` and `streamPendingOrder: 'consumer'`), piece by piece, with the bytes {@link commandsForKey} gives
@@ -179,7 +173,7 @@ export class StreamPieceCommands {
 
   /** Whether `rec` is a piece of this stream. */
   matches(rec: KeyspaceRecord): boolean {
-    return rec.kind === 'key' && rec.type === 'stream' && rec.db === this.db && sameBytes(rec.key, this.key);
+    return rec.kind === 'key' && rec.type === 'stream' && rec.db === this.db && bytesEqual(rec.key, this.key);
   }
 
   /** The commands of the next piece (`last`: the stream's last piece). */
@@ -195,7 +189,7 @@ export class StreamPieceCommands {
       this.metaDone = true;
     }
     for (const g of s.groups) {
-      if (this.group === null || !sameBytes(g.name, this.group)) {
+      if (this.group === null || !bytesEqual(g.name, this.group)) {
         xgroupCreate(rec, key, g, out);
         this.group = g.name;
         this.carry = null;
@@ -203,10 +197,10 @@ export class StreamPieceCommands {
       const p = g.pending;
       let i = 0;
       const carry = this.carry;
-      if (carry !== null) while (i < p.length && sameBytes(p[i]!.consumer, carry)) xclaim(rec, key, g, carry, p[i++]!, out);
+      if (carry !== null) while (i < p.length && bytesEqual(p[i]!.consumer, carry)) xclaim(rec, key, g, carry, p[i++]!, out);
       for (const c of g.consumers) {
-        if (i < p.length && sameBytes(p[i]!.consumer, c.name)) {
-          while (i < p.length && sameBytes(p[i]!.consumer, c.name)) xclaim(rec, key, g, c.name, p[i++]!, out);
+        if (i < p.length && bytesEqual(p[i]!.consumer, c.name)) {
+          while (i < p.length && bytesEqual(p[i]!.consumer, c.name)) xclaim(rec, key, g, c.name, p[i++]!, out);
           this.carry = c.name;
         } else {
           createConsumer(key, g, c.name, out);

@@ -3,6 +3,7 @@
 // themselves go through external sorts of their own (entries by ID, pending entries by ID, consumers and groups by
 // name). What Redis writes is already in that order except the pending entries (they come by consumer): sorted
 // input goes straight to a run file and holds no memory (ByteSorter's direct run).
+import { bytesEqual } from '@redis-persist/bytes';
 import type { ByteSorter, SlabPool, TempDir } from '@redis-persist/extsort';
 import {
   ChunkWriter,
@@ -56,12 +57,6 @@ function putU64(text: string, s: number, e: number, out: Uint8Array, at: number)
   out[at + 5] = l1 & 0xff;
   out[at + 6] = l0 >>> 8;
   out[at + 7] = l0 & 0xff;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**
@@ -118,7 +113,7 @@ export class HugeStream {
         this.entriesDone = true;
         await this.entries.spill();
       }
-      if (this.group === null || !sameBytes(this.group.name, g.name)) {
+      if (this.group === null || !bytesEqual(this.group.name, g.name)) {
         await this.endGroup();
         this.group = g;
         this.pending = this.newSorter(0.5);

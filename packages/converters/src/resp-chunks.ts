@@ -1,4 +1,5 @@
 // Keyspace records as RESP commands in the order given (file order), as BGREWRITEAOF writes them.
+import { bytesEqual } from '@redis-persist/bytes';
 import { batchReader, type RecordBatches, type RecordSource } from './batches.js';
 import type { KeyRecord, KeyspacePiece } from '@redis-persist/keyspace';
 import { CommandEncoder, type CommandArg } from '@redis-persist/resp';
@@ -27,12 +28,6 @@ interface OpenCollection {
   perField: boolean;
   /** Commands of it were written (its PEXPIREAT comes after the last piece even when that one adds none). */
   wrote: boolean;
-}
-
-function sameKey(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function hasFieldTtl(fields: readonly Element[]): boolean {
@@ -96,13 +91,16 @@ export async function* respChunks(records: RecordSource | RecordBatches, options
   // a list/set/zset/hash in pieces (see OpenCollection)
   let coll: OpenCollection | null = null;
   const per = rewrite.itemsPerCommand;
+  // a SELECT before the next command when it goes to another db than the last one
+  const select = (to: number): void => {
+    if (to === db) return;
+    db = to;
+    enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
+  };
   // the elements still waiting of a collection whose pieces stopped early (no options.pieces: written as they are)
   const carryOut = (c: OpenCollection): void => {
     if (c.carry.length === 0) return;
-    if (c.db !== db) {
-      db = c.db;
-      enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
-    }
+    select(c.db);
     for (const cmd of commandsForKey({ kind: 'key', db: c.db, key: c.key, expireAt: null, type: c.type, value: c.carry } as KeyRecord, { itemsPerCommand: c.perField ? 1 : per })) enc.add(cmd);
   };
   const dropOpen = (): void => {
@@ -123,13 +121,13 @@ export async function* respChunks(records: RecordSource | RecordBatches, options
   const reader = batchReader(records);
   for await (const got of reader.items) for (const r of reader.batch(got)) {
     if (pieces) {
-      if (open !== null && (r.kind !== 'key' || r.db !== open.db || !Buffer.from(r.key.buffer, r.key.byteOffset, r.key.length).equals(open.key))) dropOpen();
+      if (open !== null && (r.kind !== 'key' || r.db !== open.db || !bytesEqual(r.key, open.key))) dropOpen();
       if (open === null && r.kind === 'key' && (r as KeyspacePiece).partial) {
         open = { db: r.db, key: r.key, at: handed + enc.length, dbBefore: db };
         pieces.open?.(open.at);
       }
     }
-    if (coll !== null && (r.kind !== 'key' || r.db !== coll.db || r.type !== coll.type || !sameKey(r.key, coll.key))) {
+    if (coll !== null && (r.kind !== 'key' || r.db !== coll.db || r.type !== coll.type || !bytesEqual(r.key, coll.key))) {
       // its pieces stopped before the last one: without options.pieces the elements waiting go out as they are
       // (with it, the key was cut just above and they are forgotten)
       if (!pieces) carryOut(coll);
@@ -143,10 +141,7 @@ export async function* respChunks(records: RecordSource | RecordBatches, options
       if (r.type === 'string' && perOk && r.value.length < PASS_THROUGH && (r.expireAt === null || r.expireAt === undefined || Number.isSafeInteger(r.expireAt))) {
         // most keys: the commands commandsForKey gives, written without an array per key (an integer argument is
         // written as its decimal text, as commandsForKey's PEXPIREAT holds it)
-        if (r.db !== db) {
-          db = r.db;
-          enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
-        }
+        select(r.db);
         setArgs[1] = r.key;
         setArgs[2] = r.value;
         enc.add(setArgs);
@@ -167,10 +162,7 @@ export async function* respChunks(records: RecordSource | RecordBatches, options
           if (!partial) coll = null;
         } else cmds = commandsForKey(r, rewrite);
         if (cmds.length > 0) {
-          if (r.db !== db) {
-            db = r.db;
-            enc.add([Buffer.from('SELECT'), Buffer.from(String(db))]);
-          }
+          select(r.db);
           for (const c of cmds) {
             if (!hasHugeArg(c)) {
               enc.add(c);

@@ -5,6 +5,7 @@
 // member, a hash's fields; a stream's entries by ID, each group's consumers by name with the pending entries each
 // owns by ID after it, the groups by name), and its commands are written from there in the batches a whole value
 // would have.
+import { bytesEqual } from '@redis-persist/bytes';
 import { batchReader, type RecordBatches, type RecordSource } from './batches.js';
 import { tmpdir } from 'node:os';
 import { commandsForFunction, commandsForKey, createConsumer, xadd, xclaim, xgroupCreate, xsetid, type RewriteOptions } from './commands.js';
@@ -86,10 +87,6 @@ function putBulk(w: ChunkWriter, a: Uint8Array): void {
 
 function putCommands(w: ChunkWriter, cmds: readonly Uint8Array[][]): void {
   for (const c of cmds) putCommand(w, c);
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && samePrefix(a, b, a.length);
 }
 
 /** a[0..n) = b[0..n) (both hold n bytes at least). */
@@ -431,7 +428,7 @@ class RespHugeStream {
         this.entriesDone = true;
         await this.entries.spill();
       }
-      if (this.group === null || !sameBytes(this.group.name, g.name)) {
+      if (this.group === null || !bytesEqual(this.group.name, g.name)) {
         await this.endGroup();
         this.group = g;
         this.members = this.newSorter(0.5);
@@ -443,10 +440,10 @@ class RespHugeStream {
       const p = g.pending;
       let i = 0;
       const carry = this.carry;
-      if (carry !== null) while (i < p.length && sameBytes(p[i]!.consumer, carry)) if (!this.stagePending(rec, g, p[i++]!)) await members.putWriter(this.stagedKey, this.item);
+      if (carry !== null) while (i < p.length && bytesEqual(p[i]!.consumer, carry)) if (!this.stagePending(rec, g, p[i++]!)) await members.putWriter(this.stagedKey, this.item);
       for (const c of g.consumers) {
         await this.putDeferred();
-        while (i < p.length && sameBytes(p[i]!.consumer, c.name)) if (!this.stagePending(rec, g, p[i++]!)) await members.putWriter(this.stagedKey, this.item);
+        while (i < p.length && bytesEqual(p[i]!.consumer, c.name)) if (!this.stagePending(rec, g, p[i++]!)) await members.putWriter(this.stagedKey, this.item);
         const k = escapedName(c.name, 1);
         k[k.length - 1] = 2;
         cmd.length = 0;

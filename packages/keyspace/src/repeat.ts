@@ -1,13 +1,6 @@
 // Duplicate detection over byte strings without a string per item: an open-addressing table of indices keyed by
 // an FNV-1a hash of the bytes (the Set<string> of latin1 copies it replaces allocated a string per member).
-
-/** Two byte strings are equal. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+import { bytesEqual } from '@redis-persist/bytes';
 
 /**
  * The index of the first item equal to an earlier one (the first repeat, in array order), or -1 when all items are
@@ -34,7 +27,7 @@ export function firstRepeatIndex(items: readonly Uint8Array[]): number {
         hashes[s] = h;
         break;
       }
-      if (hashes[s] === h && sameBytes(items[j - 1]!, it)) return i;
+      if (hashes[s] === h && bytesEqual(items[j - 1]!, it)) return i;
       s = (s + 1) & mask;
     }
   }

@@ -1,4 +1,5 @@
 // Keyspace comparison with human-readable differences, for tests and `check` commands.
+import { bytesEqual } from '@redis-persist/bytes';
 import { isUtf8 } from 'node:buffer';
 import { canonicalizeRecord, compareBytes, compareKeyspaceRecords, compareStreamIds } from './canonical.js';
 import type { Bytes, KeyRecord, KeyspaceRecord } from './model.js';
@@ -43,10 +44,6 @@ function show(v: unknown): string {
   if (Array.isArray(v)) return `[${v.length} item${v.length === 1 ? '' : 's'}]`;
   if (v && typeof v === 'object') return '{…}';
   return JSON.stringify(v);
-}
-
-function bytesEqual(a: Bytes, b: Bytes): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 type ItemKey = { bytes: Bytes } | { id: string };

@@ -3,7 +3,7 @@
 // encoded for the server's RDB version; a key whose payload is longer than the target's proto-max-bulk-len built
 // with commands under a temporary name in its slot and renamed into place; function libraries with FUNCTION
 // RESTORE on every master. Filters, a rate limit, and a checkpoint to resume from.
-import { Crc64, matchGlob } from '@redis-persist/bytes';
+import { Crc64, matchGlob, bytesEqual } from '@redis-persist/bytes';
 import type { KeyRecord, KeyspaceRecord, KeyType } from '@redis-persist/keyspace';
 import { encodeDumpPayload, RdbWriterError } from '@redis-persist/rdb-writer';
 import type { RespValue } from '@redis-persist/resp';
@@ -360,11 +360,6 @@ function mapDb(db: number, dbMap: ReadonlyMap<number, number> | undefined, clust
     throw e;
   }
   return to;
-}
-
-/** A key's bytes equal. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
 
 /** `host:port` (or `[v6]:port`) back to an address. */
@@ -786,7 +781,7 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
       if (failure !== null) break;
       if (open !== null) {
         const item: OpenItem = open;
-        if (rec.kind === 'key' && rec.db === item.db && rec.type === item.type && sameBytes(rec.key, item.key)) {
+        if (rec.kind === 'key' && rec.db === item.db && rec.type === item.type && bytesEqual(rec.key, item.key)) {
           if (item.session !== null) await item.session.add(rec);
           if (!rec.partial) {
             open = null;

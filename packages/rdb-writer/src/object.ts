@@ -2,7 +2,7 @@
 // the way the target Redis version would write a freshly built object, given the encoding thresholds.
 
 import { firstRepeatIndex, type HashField, type KeyValue, type ModuleValue, type StreamValue } from '@redis-persist/keyspace';
-import { doubleToSafeInt64, formatDoubleG17, formatDoubleRedis } from '@redis-persist/bytes';
+import { doubleToSafeInt64, formatDoubleG17, formatDoubleRedis, bytesEqual } from '@redis-persist/bytes';
 import { RdbWriterError } from './errors.js';
 import {
   ListpackBuilder,
@@ -61,18 +61,12 @@ function latin1(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function checkUnique(items: Uint8Array[], what: string): void {
   if (items.length <= 16) {
     // Small collections (the common case): pairwise comparison allocates nothing.
     for (let i = 1; i < items.length; i++) {
       for (let j = 0; j < i; j++) {
-        if (sameBytes(items[i], items[j])) throw invalid(`duplicate ${what} ${JSON.stringify(Buffer.from(items[i]).toString('utf8'))}`);
+        if (bytesEqual(items[i], items[j])) throw invalid(`duplicate ${what} ${JSON.stringify(Buffer.from(items[i]).toString('utf8'))}`);
       }
     }
     return;

@@ -1,4 +1,4 @@
-import { Crc64, lzfCompress } from '@redis-persist/bytes';
+import { Crc64, lzfCompress, bytesEqual } from '@redis-persist/bytes';
 import { RdbOpcode } from '@redis-persist/rdb-format';
 import { AtomicFile, type AtomicFileOptions } from '@redis-persist/fsio';
 import type { FunctionRecord, KeyRecord, KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
@@ -82,7 +82,6 @@ export interface RdbWriteSummary {
   /** Where an existing output replaced with `file.force` now lives (writeRdbFile only). */
   replacedBackup?: string | null;
 }
-
 
 /**
  * Synchronous RDB encoder. Call {@link header} first, then {@link func}/{@link key} (or {@link record}) in any
@@ -296,7 +295,7 @@ export class RdbWriter {
   *piece(rec: KeyspacePiece): Generator<Uint8Array> {
     this.expectBody('piece()');
     let open = this.open;
-    if (open !== null && (rec.kind !== 'key' || rec.db !== open.head.db || !sameBytes(rec.key, open.head.key))) {
+    if (open !== null && (rec.kind !== 'key' || rec.db !== open.head.db || !bytesEqual(rec.key, open.head.key))) {
       this.abandon();
       open = null;
     }
@@ -477,10 +476,6 @@ const BIG_STRING = 1 << 20;
 
 function isBigString(rec: KeyspacePiece): rec is KeyspacePiece & { kind: 'key'; type: 'string' } {
   return rec.kind === 'key' && rec.type === 'string' && rec.value instanceof Uint8Array && rec.value.length > BIG_STRING;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 /**

@@ -2,13 +2,8 @@
 // open-addressing table (linear probing, backward-shift deletion) of indexes finds them. Iteration order is
 // insertion order until a deletion moves the last entry into the hole (callers sort when order matters). Used for
 // the few small maps that hold JS objects (stream groups, consumers).
+import { bytesEqual } from '@redis-persist/bytes';
 import { hashBytes } from './column.js';
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 export class BytesMap<V> {
   keys: Uint8Array[] = [];

@@ -3,8 +3,9 @@
 // ByteColumns, the expiry (Unix ms, NaN: none) in a float64 column, the type in a tag, collections as objects.
 // KeyspaceStore is that storage, for the engine (command handlers, loaders); ReplayKeyspace is its read-only face,
 // the only one the package exports, so the storage can change without changing the API.
+import { bytesEqual } from '@redis-persist/bytes';
 import type { FunctionRecord, HashField, KeyValue, KeyspaceRecord, StreamValue } from '@redis-persist/keyspace';
-import { BytesMap, bytesEqual } from './bytes-map.js';
+import { BytesMap } from './bytes-map.js';
 import { ByteColumn, EMPTY } from './column.js';
 import {
   type Value,

@@ -7,6 +7,7 @@
 // LE); a hash starts with a flags byte (1: fields carry a TTL, a float64 LE after each value, NaN for none); a
 // stream starts with its last ID, max deleted ID (16 bytes each: ms, seq as u64 LE), entries added (float64), then
 // per entry its ID and its packed fields.
+import { bytesEqual } from '@redis-persist/bytes';
 import type { HashField, KeyValue, StreamEntry } from '@redis-persist/keyspace';
 import { ByteColumn } from './column.js';
 import { type HashValue, type SetValue, type ZsetValue, StreamState, idText, newHash, newSet, newZset, SEQ_BITS, SEQ_MASK } from './model.js';
@@ -284,12 +285,6 @@ function sameAt(blob: Uint8Array, at: number, len: number, x: Uint8Array): boole
   return true;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
-  return true;
-}
-
 /** Per argument of the command being applied: element index it updates (>= 0), NEW, or SKIP (a later one wins). */
 let marks = new Int32Array(64);
 const NEW = -1;
@@ -352,7 +347,7 @@ export function packedSetAdd(blob: Uint8Array, a: Uint8Array[], from: number): U
   for (let i = from; i < a.length; i++) {
     const x = a[i];
     m[i] = packedIndexOf(blob, start, n, x, NO_TAIL) < 0 ? NEW : SKIP;
-    if (m[i] === NEW) for (let j = from; j < i; j++) if (m[j] === NEW && sameBytes(a[j], x)) m[i] = SKIP;
+    if (m[i] === NEW) for (let j = from; j < i; j++) if (m[j] === NEW && bytesEqual(a[j], x)) m[i] = SKIP;
     if (m[i] === NEW) added++;
   }
   if (added === 0) return blob;
@@ -375,7 +370,7 @@ function markPairs(blob: Uint8Array, start: number, n: number, a: Uint8Array[], 
   for (let i = from; i < a.length; i += 2) {
     const x = keyFirst ? a[i] : a[i + 1];
     let later = false;
-    for (let j = i + 2; j < a.length && !later; j += 2) later = sameBytes(keyFirst ? a[j] : a[j + 1], x);
+    for (let j = i + 2; j < a.length && !later; j += 2) later = bytesEqual(keyFirst ? a[j] : a[j + 1], x);
     if (later) {
       m[i] = SKIP;
       continue;
