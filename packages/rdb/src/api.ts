@@ -110,28 +110,23 @@ export async function* parseRdbBatchesMapped<T>(source: RdbSource, options: Pars
   let elements = 0;
   try {
     for (;;) {
-      let r: ReturnType<RdbParser['read']>;
+      let r: ReturnType<RdbParser['next']>;
       try {
-        r = parser.read();
+        r = parser.next();
       } catch (err) {
         // the records read before the damage go out first
-        if (batch.length > 0) {
-          const out = batch;
-          batch = [];
-          yield out;
-        }
+        if (batch.length > 0) yield batch;
         throw err;
       }
       if (r === DONE) break;
       if (r === NEED_MORE) {
         if (batch.length > 0) {
-          const out = batch;
+          yield batch;
           batch = [];
           elements = 0;
-          yield out;
         }
         const next = await it.next();
-        if (next.done) parser.finish();
+        if (next.done) parser.end();
         else parser.push(toBytes(next.value));
         continue;
       }
@@ -141,19 +136,14 @@ export async function* parseRdbBatchesMapped<T>(source: RdbSource, options: Pars
         // a piece of a big key ends its batch (memory stays bounded by one piece, as one record at a time did)
         if (r.kind === 'key') elements += r.partial ? BATCH_ELEMENTS : r.elements;
         if (batch.length >= BATCH_RECORDS || elements >= BATCH_ELEMENTS) {
-          const out = batch;
+          yield batch;
           batch = [];
           elements = 0;
-          yield out;
         }
       }
       if (r.kind === 'end' && options.stopAtEnd) break;
     }
-    if (batch.length > 0) {
-      const out = batch;
-      batch = [];
-      yield out;
-    }
+    if (batch.length > 0) yield batch;
   } catch (err) {
     handOverDamage(err, parser, options);
   } finally {
