@@ -487,7 +487,12 @@ class PieceSession {
         this.check(cmd, await this.call(cmd));
         continue;
       }
-      const sent = this.call(cmd);
+      // the rate limiter and the connection's room awaited here, in the loop, then sent in the same tick: the
+      // commands go out in their order (XADDs out of order fail; an RPUSH out of order builds another list)
+      await this.cx.limiter?.take();
+      this.cx.summary.commands++;
+      await this.conn.ready();
+      const sent = this.conn.send(cmd);
       this.pending++;
       sent.then(
         (v) => {
