@@ -201,10 +201,12 @@ export function lzfCompressInto(input: Uint8Array, out: Uint8Array, outOffset = 
  * output, `outLength` bytes: back references reach into what earlier calls wrote), for a stream that arrives in
  * parts. Returns where it stopped: `ip` at the first token not wholly in the input (at most 33 bytes are left), `op`
  * the output written so far. Throws what {@link lzfDecompress} throws (offset = position in `input`), except the
- * final length check: the caller makes it once the stream is over (`op === outLength`, nothing left).
+ * final length check: the caller makes it once the stream is over (`op === outLength`, nothing left). With `stopAt`
+ * it also stops once `op` reaches it (a token writes at most 264 bytes past it): a caller decompressing into a
+ * window hands out what is there, keeps the last 8 KiB (the farthest a back reference reaches) and goes on.
  */
-export function lzfDecompressStep(input: Uint8Array, ip: number, inEnd: number, dst: Uint8Array, op: number, outLength: number): { ip: number; op: number } {
-  while (ip < inEnd) {
+export function lzfDecompressStep(input: Uint8Array, ip: number, inEnd: number, dst: Uint8Array, op: number, outLength: number, stopAt = Infinity): { ip: number; op: number } {
+  while (ip < inEnd && op < stopAt) {
     const ctrl = input[ip];
     if (ctrl < 32) {
       const run = ctrl + 1;
