@@ -186,10 +186,14 @@ export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp'
     signal,
     // RESP (canonical order) goes through keyspaceRespStream, which sorts a huge key's elements on its own; its
     // stream pieces come consumer by consumer (the order of the XCLAIMs)
-    ...(to === 'jsonl' ? { chunkElements: 10_000 } : to === 'rdb' ? { chunkElements: 1_000 } : { chunkElements: 1_000, streamPendingOrder: 'consumer' as const }),
+    // The RDB writer takes a big string in pieces too (stringPieceBytes), compressing them as they come.
+    ...(to === 'jsonl' ? { chunkElements: 10_000 } : to === 'rdb' ? { chunkElements: 1_000, stringPieceBytes: STRING_PIECE } : { chunkElements: 1_000, streamPendingOrder: 'consumer' as const }),
     ...(filter.passesAll ? {} : { filter, functions: false }),
   });
 }
+
+/** Bytes per piece of a big string read for a writer that takes strings in pieces. */
+export const STRING_PIECE = 1 << 20;
 
 /**
  * The key records a filter keeps (functions left out), for inputs that are not an RDB: there a key has no RDB
