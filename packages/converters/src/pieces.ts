@@ -1,7 +1,7 @@
 // A key handed out in pieces (`KeyspacePiece`, `partial: true`) whose input then ends, or goes on to another key,
 // before its last piece: a damaged file read up to the damage. Consumers that write the pieces as they come tell
 // their writer where such a key's output lies, so that none of it is kept once it proves unfinished.
-import type { Bytes } from '@redis-persist/keyspace';
+import type { Bytes, KeyspacePiece } from '@redis-persist/keyspace';
 
 /**
  * Told by a chunk producer (keyspaceJsonlStream in file order, respChunks) where the output of a key in pieces lies.
@@ -19,4 +19,22 @@ export interface PieceOutput {
    * nothing of it reached the output (a sorting consumer held it).
    */
   drop?(db: number, key: Bytes, at: number | null): void;
+}
+
+/**
+ * A string handed out in pieces (the RDB parser's `stringPieceBytes`: `stringLength` on every piece): its pieces,
+ * in order, are the bytes of the whole value.
+ */
+export function isStringPiece(r: KeyspacePiece): r is KeyspacePiece & { kind: 'key'; type: 'string'; stringLength: number } {
+  return r.kind === 'key' && r.type === 'string' && r.stringLength !== undefined;
+}
+
+/**
+ * The RESP of `SET <key> <value>` up to the value's bytes, for a value of `length` bytes that follows in pieces
+ * (then CRLF): the bytes `SET key value` encodes to, without the value in hand.
+ */
+export function setCommandHead(key: Bytes, length: number): Uint8Array {
+  const head = Buffer.from(`*3\r\n$3\r\nSET\r\n$${key.length}\r\n`, 'latin1');
+  const tail = Buffer.from(`\r\n$${length}\r\n`, 'latin1');
+  return Buffer.concat([head, key, tail]);
 }
