@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
-import { convertRecords, rdbToAof, respChunks, type PieceOutput } from '@redis-persist/converters';
+import { convertRecords, keyspaceRespStream, rdbToAof, respChunks, type PieceOutput } from '@redis-persist/converters';
 import { writeRdb, writeRdbFile } from '@redis-persist/rdb-writer';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 
@@ -54,6 +54,21 @@ describe('a string in pieces', () => {
     for await (const c of respChunks([keys[0]!, ...early, keys[3]!], { pieces: out })) chunks.push(Buffer.from(c));
     const before = (await bytesOf(respChunks([keys[0]!]))).length;
     expect(got).toEqual([['text', before]]);
+  });
+
+  it('keyspaceRespStream (canonical order): the bytes of the whole strings; one whose pieces stop early is dropped', async () => {
+    const unsorted = [keys[2]!, keys[3]!, keys[1]!, keys[0]!];
+    const whole = await bytesOf(keyspaceRespStream(unsorted));
+    for (const size of [1000, MiB]) {
+      const pieces = unsorted.flatMap((k) => (k.value.length > 10 ? split(k, size) : [k]));
+      expect((await bytesOf(keyspaceRespStream(pieces, { memoryBudgetBytes: 1 << 16 }))).equals(whole), `pieces of ${size}`).toBe(true);
+    }
+    const got: [string, number | null][] = [];
+    const early = split(keys[1]!, 100_000).slice(0, 5);
+    const out = await bytesOf(keyspaceRespStream([keys[0]!, ...early, keys[3]!], { pieces: { drop: (_db, key, at) => got.push([Buffer.from(key).toString(), at]) } }));
+    expect(got).toEqual([['text', null]]);
+    expect(out.equals(await bytesOf(keyspaceRespStream([keys[0]!, keys[3]!])))).toBe(true);
+    await expect(bytesOf(keyspaceRespStream([keys[0]!, ...early]))).rejects.toThrow(/partial key/);
   });
 
   it('rdbToAof and convert → RDB read big strings in pieces into the bytes of the whole strings', async () => {
