@@ -187,7 +187,7 @@ export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp'
     // RESP (canonical order) goes through keyspaceRespStream, which sorts a huge key's elements on its own; its
     // stream pieces come consumer by consumer (the order of the XCLAIMs)
     // The RDB writer takes a big string in pieces too (stringPieceBytes), compressing them as they come.
-    ...(to === 'jsonl' ? { chunkElements: 10_000 } : to === 'rdb' ? { chunkElements: 1_000, stringPieceBytes: STRING_PIECE } : { chunkElements: 1_000, stringPieceBytes: STRING_PIECE, streamPendingOrder: 'consumer' as const }),
+    ...(to === 'jsonl' ? { chunkElements: 10_000, stringPieceBytes: STRING_PIECE } : to === 'rdb' ? { chunkElements: 1_000, stringPieceBytes: STRING_PIECE } : { chunkElements: 1_000, stringPieceBytes: STRING_PIECE, streamPendingOrder: 'consumer' as const }),
     ...(filter.passesAll ? {} : { filter, functions: false }),
   });
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
-import { convertRecords, keyspaceRespStream, rdbToAof, respChunks, type PieceOutput } from '@redis-persist/converters';
+import { convertRecords, keyspaceJsonlStream, keyspaceRespStream, rdbToAof, respChunks, type PieceOutput } from '@redis-persist/converters';
 import { writeRdb, writeRdbFile } from '@redis-persist/rdb-writer';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 
@@ -69,6 +69,26 @@ describe('a string in pieces', () => {
     expect(got).toEqual([['text', null]]);
     expect(out.equals(await bytesOf(keyspaceRespStream([keys[0]!, keys[3]!])))).toBe(true);
     await expect(bytesOf(keyspaceRespStream([keys[0]!, ...early]))).rejects.toThrow(/partial key/);
+  });
+
+  it('keyspaceJsonlStream (canonical order): the line of the whole string, text or base64, whatever the cuts', async () => {
+    const multi = Buffer.from('é€😀 and \\ "quotes" \n tabs\t '.repeat(30_000));
+    const lateBad = Buffer.concat([multi.subarray(0, 600_000), Buffer.from([0xff]), multi.subarray(0, 100_000)]);
+    const cutEnd = Buffer.concat([multi.subarray(0, 200_000), Buffer.from([0xf0, 0x9f])]);
+    const odd = random.subarray(0, 1_000_001);
+    const strs = [str('multi', multi, 1), str('late-bad', lateBad, 1, 4102444800000), str('cut-end', cutEnd), str('odd', odd), ...keys];
+    const whole = await bytesOf(keyspaceJsonlStream(strs));
+    expect(whole.toString()).toContain('"key":"late-bad","type":"string","expireAt":4102444800000,"value":{"base64":"');
+    expect(whole.toString()).toContain('"key":"multi","type":"string","expireAt":null,"value":"é€😀 and');
+    for (const size of [1000, 1001, 1002, 1003, 65_537, MiB]) {
+      const pieces = strs.flatMap((k) => (k.value.length > 10 ? split(k, size) : [k]));
+      expect((await bytesOf(keyspaceJsonlStream(pieces, { memoryBudgetBytes: 1 << 16 }))).equals(whole), `pieces of ${size}`).toBe(true);
+    }
+    const got: [string, number | null][] = [];
+    const early = split(keys[1]!, 100_000).slice(0, 5);
+    const out = await bytesOf(keyspaceJsonlStream([keys[0]!, ...early, keys[3]!], { pieces: { drop: (_db, key, at) => got.push([Buffer.from(key).toString(), at]) } }));
+    expect(got).toEqual([['text', null]]);
+    expect(out.equals(await bytesOf(keyspaceJsonlStream([keys[0]!, keys[3]!])))).toBe(true);
   });
 
   it('rdbToAof and convert → RDB read big strings in pieces into the bytes of the whole strings', async () => {
