@@ -169,7 +169,9 @@ export type ConvertInput =
 
 /**
  * The records of a conversion's input, read as the output format wants them. An aborted `signal` stops the read of
- * an RDB or JSON Lines input (checked once per chunk read), rejecting with its reason.
+ * an RDB or JSON Lines input (checked once per chunk read), rejecting with its reason. From an RDB, big collections
+ * and streams come in pieces (`partial: true`) and so do strings of 1 MiB or more (`stringLength` on each piece):
+ * `writeRdb` and {@link keyspaceBytes} (canonical order) take them as they are.
  */
 export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp', keyFilter?: KeyFilter, signal?: AbortSignal): AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece> {
   const filter = compileRdbFilter(keyFilter);
