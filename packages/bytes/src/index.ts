@@ -9,7 +9,7 @@ export {
 } from './errors.js';
 export { Crc64, crc64, readU64LE } from './crc64.js';
 export { crc16 } from './crc16.js';
-export { lzfCompress, lzfCompressInto, lzfDecompress, lzfDecompressStep, lzfMaxDecompressedLength, lzfValid } from './lzf.js';
+export { LzfCompressStream, lzfCompress, lzfCompressInto, lzfDecompress, lzfDecompressStep, lzfMaxDecompressedLength, lzfValid } from './lzf.js';
 export { parseCanonicalInt, parseCanonicalSafeInt, intToBytes, formatBytes } from './numbers.js';
 export { ByteQueue } from './byte-queue.js';
 export { matchGlob } from './glob.js';

@@ -201,10 +201,12 @@ export function lzfCompressInto(input: Uint8Array, out: Uint8Array, outOffset = 
  * output, `outLength` bytes: back references reach into what earlier calls wrote), for a stream that arrives in
  * parts. Returns where it stopped: `ip` at the first token not wholly in the input (at most 33 bytes are left), `op`
  * the output written so far. Throws what {@link lzfDecompress} throws (offset = position in `input`), except the
- * final length check: the caller makes it once the stream is over (`op === outLength`, nothing left).
+ * final length check: the caller makes it once the stream is over (`op === outLength`, nothing left). With `stopAt`
+ * it also stops once `op` reaches it (a token writes at most 264 bytes past it): a caller decompressing into a
+ * window hands out what is there, keeps the last 8 KiB (the farthest a back reference reaches) and goes on.
  */
-export function lzfDecompressStep(input: Uint8Array, ip: number, inEnd: number, dst: Uint8Array, op: number, outLength: number): { ip: number; op: number } {
-  while (ip < inEnd) {
+export function lzfDecompressStep(input: Uint8Array, ip: number, inEnd: number, dst: Uint8Array, op: number, outLength: number, stopAt = Infinity): { ip: number; op: number } {
+  while (ip < inEnd && op < stopAt) {
     const ctrl = input[ip];
     if (ctrl < 32) {
       const run = ctrl + 1;
@@ -234,4 +236,195 @@ export function lzfDecompressStep(input: Uint8Array, ip: number, inEnd: number, 
     }
   }
   return { ip, op };
+}
+
+/** Bytes of input the streaming compressor needs past a position before it decides what to write there. */
+const LOOKAHEAD = MAX_REF + 8;
+
+/**
+ * {@link lzfCompressInto} of a stream of known length given in pieces, in bounded memory: it writes exactly the
+ * bytes `lzfCompressInto(whole, out, 0, maxOutput)` writes for the whole input (same hash, same matches, same
+ * literal runs), handing them out as they are decided. It keeps the last 8 KiB of input (the farthest a back
+ * reference reaches), a 256 KiB hash table of its own and at most one literal run of output. Feed the `length`
+ * bytes with {@link push} (any piece sizes), then {@link end}. When the output would not fit in `maxOutput` bytes
+ * (Redis then stores the string raw) {@link failed} turns true: nothing more is handed out and `end` returns -1.
+ */
+export class LzfCompressStream {
+  private readonly htab = new Int32Array(HSIZE);
+  /** Input bytes from stream position `winStart` on (`win[0]` is that position). */
+  private win: Uint8Array;
+  private winStart = 0;
+  private winLen = 0;
+  /** Bytes of input pushed so far; the next position to compress. */
+  private got = 0;
+  private ip = 0;
+  private v = 0;
+  private started = false;
+  /** Output not handed out yet (the open literal run and its control byte); `op` counts all output so far. */
+  private out: Uint8Array;
+  private outLen = 1;
+  private op = 1;
+  private lit = 0;
+  private flushed = 0;
+  failed = false;
+
+  constructor(
+    readonly length: number,
+    readonly maxOutput: number,
+    /** Receives compressed bytes as they are decided (the array is reused: copy what is kept). */
+    private readonly emit: (bytes: Uint8Array) => void,
+    private readonly outChunk = 64 * 1024,
+  ) {
+    if (length > 0x7ffffffe) throw new RangeError(`LzfCompressStream: ${length} bytes is more than it can index`);
+    this.win = new Uint8Array(MAX_OFF + LOOKAHEAD + 64 * 1024);
+    this.out = new Uint8Array(this.outChunk + 2 * MAX_LIT + 8);
+    if (length <= 0 || maxOutput <= 0) this.failed = true;
+  }
+
+  /** The next bytes of input. */
+  push(piece: Uint8Array): void {
+    if (this.got + piece.length > this.length) throw new RangeError(`LzfCompressStream: more than the declared ${this.length} bytes`);
+    let at = 0;
+    while (at < piece.length) {
+      if (this.failed) {
+        this.got += piece.length - at;
+        return;
+      }
+      // keep from (ip - MAX_OFF) on; make room for more
+      const keepFrom = Math.max(this.winStart, this.ip - MAX_OFF - 2);
+      if (this.winLen === this.win.length) {
+        const drop = keepFrom - this.winStart;
+        if (drop > 0) {
+          this.win.copyWithin(0, drop, this.winLen);
+          this.winStart += drop;
+          this.winLen -= drop;
+        }
+        if (this.winLen === this.win.length) {
+          const bigger = new Uint8Array(this.win.length * 2);
+          bigger.set(this.win.subarray(0, this.winLen));
+          this.win = bigger;
+        }
+      }
+      const n = Math.min(piece.length - at, this.win.length - this.winLen);
+      this.win.set(piece.subarray(at, at + n), this.winLen);
+      this.winLen += n;
+      this.got += n;
+      at += n;
+      this.run();
+    }
+  }
+
+  /** The input is all in: the total of compressed bytes handed out, or -1 when it did not fit in `maxOutput`. */
+  end(): number {
+    if (this.got !== this.length) throw new RangeError(`LzfCompressStream: ${this.got} of ${this.length} bytes pushed`);
+    if (this.failed) return -1;
+    this.run();
+    if (this.failed) return -1;
+    const o = this.out;
+    const base = this.op - this.outLen;
+    o[this.op - this.lit - 1 - base] = this.lit - 1;
+    if (this.lit === 0) this.op--;
+    if (this.op > this.maxOutput) {
+      this.failed = true;
+      return -1;
+    }
+    const n = this.op - base;
+    if (n > 0) this.emit(o.subarray(0, n));
+    this.flushed += n;
+    return this.op;
+  }
+
+  /** Compresses what the input in hand decides (all of it once the whole input is in). */
+  private run(): void {
+    const inLen = this.length;
+    const input = this.win;
+    const ws = this.winStart;
+    const avail = ws + this.winLen;
+    const last = avail === inLen;
+    const stop = last ? inLen : avail - LOOKAHEAD;
+    const htab = this.htab;
+    const maxOutput = this.maxOutput;
+    const HMASK = HSIZE - 1;
+    if (!this.started) {
+      if (!last && avail < 2) return;
+      this.v = inLen > 1 ? (input[0] << 8) | input[1] : 0;
+      this.started = true;
+    }
+    let ip = this.ip;
+    let v = this.v;
+    let op = this.op;
+    let lit = this.lit;
+    let o = this.out;
+    // out[k] holds output position (op - outLen + k)
+    let base = op - this.outLen;
+    while (ip < stop) {
+      // hand out what is decided: everything before the open literal run's control byte
+      if (op - base > this.outChunk) {
+        const keep = op - lit - 1;
+        const n = keep - base;
+        this.emit(o.subarray(0, n));
+        this.flushed += n;
+        o.copyWithin(0, n, op - base);
+        base = keep;
+      }
+      if (ip < inLen - 2) {
+        v = ((v << 8) | input[ip + 2 - ws]) & 0xffffff;
+        const h = ((v >>> (24 - HLOG)) - v * 5) & HMASK;
+        const ref = htab[h] - 1;
+        htab[h] = ip + 1;
+        const off = ip - ref - 1;
+        if (ref >= 0 && off < MAX_OFF && input[ref - ws] === input[ip - ws] && input[ref + 1 - ws] === input[ip + 1 - ws] && input[ref + 2 - ws] === input[ip + 2 - ws]) {
+          let len = 2;
+          const maxLen = Math.min(inLen - ip - len, MAX_REF);
+          o[op - lit - 1 - base] = lit - 1;
+          if (lit === 0) op--;
+          do len++;
+          while (len < maxLen && input[ref + len - ws] === input[ip + len - ws]);
+          len -= 2;
+          ip++;
+          if (op + 3 + 1 > maxOutput) {
+            this.failed = true;
+            return;
+          }
+          if (len < 7) {
+            o[op++ - base] = (off >>> 8) + (len << 5);
+          } else {
+            o[op++ - base] = (off >>> 8) + (7 << 5);
+            o[op++ - base] = len - 7;
+          }
+          o[op++ - base] = off & 0xff;
+          lit = 0;
+          op++;
+          ip += len + 1;
+          if (ip < inLen - 1) v = (input[ip - ws] << 8) | input[ip + 1 - ws];
+          if (ip < inLen - 2) {
+            let p = ip - 1;
+            let w = (input[p - ws] << 16) | (input[p + 1 - ws] << 8) | input[p + 2 - ws];
+            htab[((w >>> (24 - HLOG)) - w * 5) & HMASK] = p + 1;
+            p = ip - 2;
+            w = (input[p - ws] << 16) | (input[p + 1 - ws] << 8) | input[p + 2 - ws];
+            htab[((w >>> (24 - HLOG)) - w * 5) & HMASK] = p + 1;
+          }
+          continue;
+        }
+      }
+      if (op >= maxOutput) {
+        this.failed = true;
+        return;
+      }
+      lit++;
+      o[op++ - base] = input[ip++ - ws];
+      if (lit === MAX_LIT) {
+        o[op - lit - 1 - base] = lit - 1;
+        lit = 0;
+        op++;
+      }
+    }
+    this.ip = ip;
+    this.v = v;
+    this.op = op;
+    this.lit = lit;
+    this.out = o;
+    this.outLen = op - base;
+  }
 }

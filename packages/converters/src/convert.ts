@@ -8,7 +8,7 @@ import { compileRdbFilter, rdbKeyspaceRecords, type RdbError, type RdbKeyBeingRe
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
 import { ReplayError, replayAof, type ReplayOptions, type ReplayResult } from '@redis-persist/replay';
 import type { PieceOutput } from './pieces.js';
-import { keyspaceBytes, type KeyFilter } from './pipelines.js';
+import { STRING_PIECE, keyspaceBytes, type KeyFilter } from './pipelines.js';
 
 /** Options of {@link aofToRdb} (`aof-tool to-rdb`): the replay's options and the RDB to write. */
 export interface AofToRdbOptions extends ReplayOptions {
@@ -152,6 +152,8 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
       // value's (respChunks): memory stays bounded by a piece whatever the size of a key. A stream's pending
       // entries come consumer by consumer, the order its XCLAIMs go in.
       chunkElements: TO_AOF_PIECE,
+      // a big string too: its SET goes out piece by piece (the length is known up front)
+      stringPieceBytes: STRING_PIECE,
       streamPendingOrder: 'consumer',
       signal: options.signal,
       ...(filter.passesAll ? {} : { filter, functions: false }),

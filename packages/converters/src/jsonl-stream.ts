@@ -8,7 +8,7 @@ import { ByteSorter, SlabPool, TempDir, recordSortKey, zsetKeyScore, zsetSortKey
 import { ChunkWriter, writeKeyHead, writeKeyTail, writeRecord, writeScore, writeStr, type EncodeOptions } from '@redis-persist/jsonl';
 import { KeyspaceError, canonicalizeRecord, type Bytes, type HashField, type KeyRecord, type KeyspacePiece, type KeyspaceRecord, type Score } from '@redis-persist/keyspace';
 import { HugeStream } from './huge-stream.js';
-import type { PieceOutput } from './pieces.js';
+import { JsonlStringPieces, isStringPiece, type PieceOutput } from './pieces.js';
 
 /** Options of {@link keyspaceJsonlStream}: canonical or file order, memory budget, temp dir. */
 export interface KeyspaceJsonlStreamOptions extends EncodeOptions {
@@ -270,6 +270,14 @@ async function* jsonlChunks(
   let hugeFirst: KeyRecord | null = null;
   let hugeAt = 0;
   const pieces = options.pieces;
+  // canonical order: a big string in pieces, its line written into a sort item of its own as they come
+  let str: JsonlStringPieces | null = null;
+  const dropStr = async (): Promise<void> => {
+    const s = str!;
+    str = null;
+    await s.abort();
+    pieces!.drop?.(s.first.db, s.first.key, null);
+  };
   /** The huge key's pieces stopped before its last one (options.pieces): it is left out of the output. */
   const dropHuge = async (): Promise<void> => {
     const first = hugeFirst!;
@@ -291,6 +299,17 @@ async function* jsonlChunks(
   try {
     const reader = batchReader(records);
   for await (const got of reader.items) for (const r of reader.batch(got)) {
+      if (str !== null && !str.matches(r)) {
+        if (!pieces) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
+        await dropStr();
+      }
+      if (main !== null && huge === null && isStringPiece(r)) {
+        const sorter = main;
+        str ??= new JsonlStringPieces(r, () => sorter.openItem(recordSortKey(r)), () => tmp.path());
+        await str.add(r.value, !r.partial, (tw) => writeKeyTail(tw, r, options));
+        if (!r.partial) str = null;
+        continue;
+      }
       if (huge !== null && !huge.matches(r)) {
         if (!pieces) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
         await dropHuge();
@@ -354,6 +373,10 @@ async function* jsonlChunks(
       if (!pieces) throw new KeyspaceError('schema', 'the records end inside a partial key');
       await dropHuge();
     }
+    if (str !== null) {
+      if (!pieces) throw new KeyspaceError('schema', 'the records end inside a partial key');
+      await dropStr();
+    }
     if (main === null) {
       yield* w.takeAll();
       return;
@@ -389,6 +412,7 @@ async function* jsonlChunks(
   } finally {
     // a huge key's run still being written when the records failed (or the consumer stopped) holds a file open
     if (hugeItem !== null) await (hugeItem as { abort: () => Promise<void> }).abort().catch(() => undefined);
+    if (str !== null) await (str as JsonlStringPieces).abort().catch(() => undefined);
     await tmp.remove();
   }
 }

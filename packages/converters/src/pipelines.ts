@@ -169,7 +169,9 @@ export type ConvertInput =
 
 /**
  * The records of a conversion's input, read as the output format wants them. An aborted `signal` stops the read of
- * an RDB or JSON Lines input (checked once per chunk read), rejecting with its reason.
+ * an RDB or JSON Lines input (checked once per chunk read), rejecting with its reason. From an RDB, big collections
+ * and streams come in pieces (`partial: true`) and so do strings of 1 MiB or more (`stringLength` on each piece):
+ * `writeRdb` and {@link keyspaceBytes} (canonical order) take them as they are.
  */
 export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp', keyFilter?: KeyFilter, signal?: AbortSignal): AsyncIterable<KeyspacePiece> | Iterable<KeyspacePiece> {
   const filter = compileRdbFilter(keyFilter);
@@ -186,10 +188,14 @@ export function convertRecords(input: ConvertInput, to: 'rdb' | 'jsonl' | 'resp'
     signal,
     // RESP (canonical order) goes through keyspaceRespStream, which sorts a huge key's elements on its own; its
     // stream pieces come consumer by consumer (the order of the XCLAIMs)
-    ...(to === 'jsonl' ? { chunkElements: 10_000 } : to === 'rdb' ? { chunkElements: 1_000 } : { chunkElements: 1_000, streamPendingOrder: 'consumer' as const }),
+    // The RDB writer takes a big string in pieces too (stringPieceBytes), compressing them as they come.
+    ...(to === 'jsonl' ? { chunkElements: 10_000, stringPieceBytes: STRING_PIECE } : to === 'rdb' ? { chunkElements: 1_000, stringPieceBytes: STRING_PIECE } : { chunkElements: 1_000, stringPieceBytes: STRING_PIECE, streamPendingOrder: 'consumer' as const }),
     ...(filter.passesAll ? {} : { filter, functions: false }),
   });
 }
+
+/** Bytes per piece of a big string read for a writer that takes strings in pieces. */
+export const STRING_PIECE = 1 << 20;
 
 /**
  * The key records a filter keeps (functions left out), for inputs that are not an RDB: there a key has no RDB

@@ -4,7 +4,7 @@ import { batchReader, type RecordBatches, type RecordSource } from './batches.js
 import type { KeyRecord, KeyspacePiece } from '@redis-persist/keyspace';
 import { CommandEncoder, type CommandArg } from '@redis-persist/resp';
 import { commandsForFunction, commandsForKey, StreamPieceCommands } from './commands.js';
-import type { PieceOutput } from './pieces.js';
+import { isStringPiece, setCommandHead, type PieceOutput } from './pieces.js';
 
 const CHUNK = 256 * 1024;
 /** An argument this big is handed out as it is, not copied into the encoder (a huge string's value). */
@@ -90,6 +90,8 @@ export async function* respChunks(records: RecordSource | RecordBatches, options
   let stream: StreamPieceCommands | null = null;
   // a list/set/zset/hash in pieces (see OpenCollection)
   let coll: OpenCollection | null = null;
+  // a string in pieces whose SET is open (its head out, the bytes of its pieces so far after it)
+  let str: { db: number; key: Uint8Array } | null = null;
   const per = rewrite.itemsPerCommand;
   // a SELECT before the next command when it goes to another db than the last one
   const select = (to: number): void => {
@@ -138,7 +140,27 @@ export async function* respChunks(records: RecordSource | RecordBatches, options
     } else {
       const partial = (r as KeyspacePiece).partial === true;
       if (stream !== null && !stream.matches(r)) stream = null;
-      if (r.type === 'string' && perOk && r.value.length < PASS_THROUGH && (r.expireAt === null || r.expireAt === undefined || Number.isSafeInteger(r.expireAt))) {
+      if (str !== null && (r.db !== str.db || !bytesEqual(r.key, str.key))) str = null;
+      if (isStringPiece(r)) {
+        // a big string in pieces: SET's head with the whole length, each piece's bytes as they come (no copy), CRLF
+        // after the last, then its PEXPIREAT (what commandsForKey writes for the whole string)
+        if (str === null) {
+          select(r.db);
+          enc.addRaw(setCommandHead(r.key, r.stringLength));
+          str = { db: r.db, key: r.key };
+        }
+        if (enc.length > 0) {
+          handed += enc.length;
+          yield enc.take();
+        }
+        handed += r.value.length;
+        yield r.value;
+        if (!partial) {
+          str = null;
+          enc.addRaw(CRLF);
+          if (r.expireAt !== null && r.expireAt !== undefined) for (const c of commandsForKey({ ...r, value: EMPTY }, rewrite).slice(1)) enc.add(c);
+        }
+      } else if (r.type === 'string' && perOk && r.value.length < PASS_THROUGH && (r.expireAt === null || r.expireAt === undefined || Number.isSafeInteger(r.expireAt))) {
         // most keys: the commands commandsForKey gives, written without an array per key (an integer argument is
         // written as its decimal text, as commandsForKey's PEXPIREAT holds it)
         select(r.db);

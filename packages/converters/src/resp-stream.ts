@@ -13,7 +13,7 @@ import { ByteSorter, SlabPool, TempDir, recordSortKey, zsetKeyScore, zsetSortKey
 import { ChunkWriter } from '@redis-persist/jsonl';
 import { KeyspaceError, canonicalizeRecord, type Bytes, type HashField, type KeyRecord, type KeyspacePiece, type KeyspaceRecord, type Score, type StreamGroup, type StreamPendingEntry, type StreamValue } from '@redis-persist/keyspace';
 import { isCollection } from './jsonl-stream.js';
-import type { PieceOutput } from './pieces.js';
+import { isStringPiece, setCommandHead, type PieceOutput } from './pieces.js';
 
 /** Options of {@link keyspaceRespStream}: the rewrite options plus memory budget and temp dir. */
 export interface KeyspaceRespStreamOptions extends RewriteOptions {
@@ -39,6 +39,8 @@ const DEFAULT_BUDGET = 64 * 1024 * 1024;
 const OUT_CHUNK = 64 * 1024;
 const HELD_GROUP = 1 << 20;
 const SELECT = Buffer.from('SELECT');
+const CRLF = Buffer.from('\r\n', 'latin1');
+const EMPTY = new Uint8Array(0);
 
 /** One command as RESP: `*N`, then `$len` and the bytes of each argument. */
 function putCommand(w: ChunkWriter, args: readonly Uint8Array[]): void {
@@ -133,6 +135,14 @@ async function* sortedCommands(
   let huge: RespHugeKey | null = null;
   let item: Awaited<ReturnType<ByteSorter['openItem']>> | null = null;
   const pieces = options.pieces;
+  // a big string in pieces: its SET written into an item of its own (a run file) as the pieces come
+  let str: { db: number; key: Uint8Array; item: Awaited<ReturnType<ByteSorter['openItem']>> } | null = null;
+  const dropStr = async (): Promise<void> => {
+    const { db, key, item: it } = str!;
+    str = null;
+    await it.abort();
+    pieces!.drop?.(db, key, null);
+  };
   const dropHuge = async (): Promise<void> => {
     const first = huge!.first;
     const it = item!;
@@ -144,6 +154,27 @@ async function* sortedCommands(
   try {
     const reader = batchReader(records);
   for await (const got of reader.items) for (const r of reader.batch(got)) {
+      if (str !== null && (r.kind !== 'key' || r.db !== str.db || !bytesEqual(r.key, str.key))) {
+        if (!pieces) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
+        await dropStr();
+      }
+      if (isStringPiece(r) && huge === null) {
+        // the bytes putSet writes for the whole string: SET's head with the whole length, the pieces, CRLF, PEXPIREAT
+        if (str === null) {
+          str = { db: r.db, key: r.key, item: await main.openItem(recordSortKey(r)) };
+          await str.item.write(setCommandHead(r.key, r.stringLength));
+        }
+        await str.item.write(r.value);
+        if (!r.partial) {
+          const tail = new ChunkWriter(256);
+          tail.raw(CRLF);
+          putCommands(tail, commandsForKey({ ...r, value: EMPTY }, rewrite).slice(1));
+          for (const c of tail.takeAll()) await str.item.write(c);
+          await str.item.finish(true);
+          str = null;
+        }
+        continue;
+      }
       if (huge !== null && !huge.matches(r)) {
         if (!pieces) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
         await dropHuge();
@@ -190,6 +221,10 @@ async function* sortedCommands(
       if (!pieces) throw new KeyspaceError('schema', 'the records end inside a partial key');
       await dropHuge();
     }
+    if (str !== null) {
+      if (!pieces) throw new KeyspaceError('schema', 'the records end inside a partial key');
+      await dropStr();
+    }
     const w = new ChunkWriter(OUT_CHUNK, out?.take);
     const dbText = Buffer.alloc(10);
     let db = -1;
@@ -212,6 +247,7 @@ async function* sortedCommands(
   } finally {
     // an item left open by a failure: closed and gone
     if (item !== null) await (item as { abort: () => Promise<void> }).abort();
+    if (str !== null) await (str as { item: { abort: () => Promise<void> } }).item.abort();
     await tmp.remove();
   }
 }

@@ -175,6 +175,15 @@ function fail(message: string): never {
 
 function writeEscapedUtf8(w: ChunkWriter, bytes: Uint8Array): void {
   w.byte(0x22);
+  writeEscapedRun(w, bytes);
+  w.byte(0x22);
+}
+
+/**
+ * Valid UTF-8 bytes as they stand inside a JSON string (what {@link writeStr} writes between the quotes): for a
+ * string written in pieces, cut anywhere outside a multi-byte character (only ASCII bytes are escaped).
+ */
+export function writeEscapedRun(w: ChunkWriter, bytes: Uint8Array): void {
   let runStart = 0;
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;
@@ -184,7 +193,6 @@ function writeEscapedUtf8(w: ChunkWriter, bytes: Uint8Array): void {
     runStart = i + 1;
   }
   w.raw(bytes, runStart, bytes.length);
-  w.byte(0x22);
 }
 
 function writeBase64Object(w: ChunkWriter, bytes: Uint8Array): void {

@@ -7,6 +7,7 @@ export {
   ChunkWriter,
   writeRecord,
   writeKeyHead,
+  writeEscapedRun,
   writeKeyTail,
   writeStr,
   writeScore,

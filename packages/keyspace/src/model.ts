@@ -113,5 +113,7 @@ export type KeyspaceRecord = ({ kind: 'function' } & FunctionRecord) | ({ kind: 
  * set, zset or hash piece holds the next elements. A stream piece holds its next entries, then group parts: a part
  * whose name is that of the previous piece's last group goes on with that group (its consumers and pending entries
  * add to it); the stream's metadata is taken from the last piece. (The RDB parser's `chunkElements` makes these.)
+ * A string piece (the RDB parser's `stringPieceBytes`, only for consumers that ask for them) holds the next bytes
+ * of the string; every piece of such a string, the last (not partial) included, carries its whole `stringLength`.
  */
-export type KeyspacePiece = KeyspaceRecord & { partial?: boolean };
+export type KeyspacePiece = KeyspaceRecord & { partial?: boolean; stringLength?: number };

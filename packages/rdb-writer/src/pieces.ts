@@ -10,6 +10,7 @@
 // written so far is decoded back).
 // Uniqueness of members is not checked on the encoded path: pieces come from the RDB parser, which refuses a
 // duplicate member or field as Redis does (its duplicate check).
+import { LzfCompressStream } from '@redis-persist/bytes';
 import type { HashField, KeyValue, StreamGroup, StreamValue } from '@redis-persist/keyspace';
 import { decodeRdbValue } from '@redis-persist/rdb';
 import { RdbType, listpackEntrySize } from '@redis-persist/rdb-format';
@@ -298,4 +299,75 @@ function mergeStream(a: StreamValue, b: StreamValue): StreamValue {
   }
   // the metadata is the last piece's
   return { ...b, entries: a.entries, groups };
+}
+
+/**
+ * A string handed over in pieces (`stringLength` on its pieces: the RDB parser's `stringPieceBytes`), written as
+ * the whole string would be (writeStr for a long string: LZF when that saves at least 4 bytes, else raw) without
+ * holding it: the pieces are compressed as they come ({@link LzfCompressStream}, the bytes of lzfCompressInto) into
+ * one spill, and kept raw in another until the end says which form is written (the raw one only when compression
+ * does not pay; the compressor stops once it cannot). Memory: two spill budgets, the compressor's 8 KiB window and
+ * 256 KiB hash table.
+ */
+export class StringInPieces {
+  readonly valueType = 'string';
+  private got = 0;
+  private readonly raw: Spill;
+  private readonly packed: Spill | null;
+  private readonly lzf: LzfCompressStream | null;
+
+  constructor(
+    readonly length: number,
+    compress: boolean,
+    len64: boolean,
+    memoryBytes: number,
+    tmpDir: string | undefined,
+  ) {
+    if (length > 0xffffffff && !len64) {
+      throw new RdbWriterError('unsupported', `a string of ${length} bytes needs RDB 8+`, { feature: '64-bit-length' });
+    }
+    this.raw = new Spill(memoryBytes, tmpDir);
+    // as writeStr: strings of 21 bytes up to 4 GiB - 1 (pieces come for 1 MiB or more); LzfCompressStream indexes
+    // up to 2 GiB (a longer string is written raw)
+    if (compress && length > 20 && length <= 0x7ffffffe) {
+      const packed = (this.packed = new Spill(memoryBytes, tmpDir));
+      this.lzf = new LzfCompressStream(length, length - 4, (b) => packed.write(b));
+    } else {
+      this.packed = null;
+      this.lzf = null;
+    }
+  }
+
+  /** The next bytes of the string. */
+  add(value: KeyValue): void {
+    if (value.type !== 'string') throw new RdbWriterError('invalid', `a piece of type ${value.type} follows pieces of type string`);
+    const b = value.value;
+    this.got += b.length;
+    if (this.got > this.length) throw new RdbWriterError('invalid', `the pieces of a string of ${this.length} bytes hold more`);
+    this.raw.write(b);
+    const z = this.lzf;
+    if (z !== null && !z.failed) {
+      z.push(b);
+      // compression does not pay: the compressed bytes are dropped now, the rest goes raw
+      if (z.failed) this.packed!.dispose();
+    }
+  }
+
+  /** After the last piece: the compressed length (null: written raw) and the body to drain after the header. */
+  finish(): { compressed: number | null; body: Spill } {
+    if (this.got !== this.length) throw new RdbWriterError('invalid', `the pieces of a string of ${this.length} bytes hold ${this.got}`);
+    const z = this.lzf;
+    const n = z !== null && !z.failed ? z.end() : -1;
+    if (n >= 0) {
+      this.raw.dispose();
+      return { compressed: n, body: this.packed! };
+    }
+    this.packed?.dispose();
+    return { compressed: null, body: this.raw };
+  }
+
+  dispose(): void {
+    this.raw.dispose();
+    this.packed?.dispose();
+  }
 }

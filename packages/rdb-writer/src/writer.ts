@@ -4,7 +4,7 @@ import { AtomicFile, type AtomicFileOptions } from '@redis-persist/fsio';
 import type { FunctionRecord, KeyRecord, KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { RdbWriterError, describeKey } from './errors.js';
 import { RdbType, ValueEncoder } from './object.js';
-import { ValueInPieces } from './pieces.js';
+import { StringInPieces, ValueInPieces } from './pieces.js';
 import { ByteSink, writeLen, writeStr } from './sink.js';
 import { type RdbThresholds, type Target, resolveTarget, resolveThresholds } from './target.js';
 
@@ -106,7 +106,7 @@ export class RdbWriter {
   private db = -1;
   private state: 'new' | 'body' | 'done' = 'new';
   /** The key whose pieces are coming (null: none); `pieces` null once it was dropped. */
-  private open: { head: KeyRecord; pieces: ValueInPieces | null } | null = null;
+  private open: { head: KeyRecord; pieces: ValueInPieces | StringInPieces | null } | null = null;
   private losses: { feature: string; message: string }[] = [];
 
   constructor(private readonly options: RdbWriteOptions = {}) {
@@ -314,7 +314,11 @@ export class RdbWriter {
       open = this.open = { head: rec, pieces: null };
       try {
         this.checkExpiry(rec);
-        open.pieces = new ValueInPieces(this.values, rec.type, this.options.pieceMemoryBytes ?? 8 << 20, this.options.tmpDir);
+        const memory = this.options.pieceMemoryBytes ?? 8 << 20;
+        open.pieces =
+          rec.type === 'string' && rec.stringLength !== undefined
+            ? new StringInPieces(rec.stringLength, this.compress, this.target.len64, memory, this.options.tmpDir)
+            : new ValueInPieces(this.values, rec.type, memory, this.options.tmpDir);
       } catch (err) {
         this.keyFailed(err, rec.db, rec.key, this.at());
       }
@@ -332,6 +336,10 @@ export class RdbWriter {
     if (rec.partial) return;
     this.open = null;
     if (pieces === null) return;
+    if (pieces instanceof StringInPieces) {
+      yield* this.stringFromPieces(open.head, pieces);
+      return;
+    }
     const r = pieces.finish();
     if ('whole' in r) {
       const b = this.key({ ...open.head, ...r.whole } as KeyRecord);
@@ -352,6 +360,40 @@ export class RdbWriter {
         this.keyFailed(err, rec.db, rec.key, this.at());
         return;
       }
+      yield this.out();
+      for (const c of r.body.drain()) {
+        this.crc.update(c);
+        this.bytesWritten += c.length;
+        yield c;
+      }
+      this.keys++;
+    } finally {
+      r.body.dispose();
+    }
+  }
+
+  /**
+   * A string key whose pieces are all in: its header (the compressed or raw form, as {@link bigString} writes the
+   * whole string), then its body read back from where it waited.
+   */
+  private *stringFromPieces(head: KeyRecord, pieces: StringInPieces): Generator<Uint8Array> {
+    let r: ReturnType<StringInPieces['finish']>;
+    try {
+      r = pieces.finish();
+    } catch (err) {
+      pieces.dispose();
+      const b = this.keyFailed(err, head.db, head.key, this.at());
+      if (b.length) yield b;
+      return;
+    }
+    try {
+      const s = this.sink;
+      this.keyHead(head, RdbType.STRING);
+      if (r.compressed !== null) {
+        s.u8(0xc3);
+        writeLen(s, r.compressed);
+        writeLen(s, pieces.length);
+      } else writeLen(s, pieces.length);
       yield this.out();
       for (const c of r.body.drain()) {
         this.crc.update(c);

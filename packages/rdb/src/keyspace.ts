@@ -48,6 +48,8 @@ function keyspaceMap(options: RdbKeyspaceOptions): (r: RdbRecord) => KeyspaceRec
       if (encoding && rec.kind === 'key') rec.encoding = r.encoding;
       // with chunkElements: more pieces of this key follow (see KeyspacePiece in @redis-persist/keyspace)
       if (r.partial) (rec as KeyspacePiece).partial = true;
+      // with stringPieceBytes: a string in pieces (every piece, the last too, has its whole length)
+      if (r.stringLength !== undefined) (rec as KeyspacePiece).stringLength = r.stringLength;
       return rec;
     }
     return undefined;

@@ -106,6 +106,8 @@ interface ParserConfig {
   streamMetaFromFile: boolean;
   skipEmpty: boolean;
   chunk: number;
+  /** Bytes per piece of a big string (0: strings come whole). */
+  stringPiece: number;
   pendingByConsumer: boolean;
   verifyChecksum: boolean;
   computeChecksum: boolean;
@@ -243,6 +245,7 @@ export class RdbParser {
       streamMetaFromFile: options.streamMeta === 'file',
       skipEmpty: options.skipEmpty ?? (options.values ?? true),
       chunk: options.chunkElements && options.chunkElements > 0 ? options.chunkElements : 0,
+      stringPiece: options.chunkElements && options.chunkElements > 0 && options.stringPieceBytes && options.stringPieceBytes > 0 ? Math.max(1024, options.stringPieceBytes) : 0,
       pendingByConsumer: options.streamPendingOrder === 'consumer',
       verifyChecksum: options.verifyChecksum ?? true,
       computeChecksum: options.computeChecksum ?? true,
@@ -1148,6 +1151,8 @@ export class RdbParser {
           // size criteria: a whole key is decided here, one in pieces by read() (which holds its pieces until then)
           if (flt !== null && flt.needsSize && !hadPartials && !flt.passSize(size, res.elements)) continue;
           if (res.value) rec.value = res.value;
+          // the last piece of a string handed out in pieces: its whole length, as on the pieces before
+          if (hadPartials && op === RdbType.STRING && this.stringLength >= 0) rec.stringLength = this.stringLength;
           if (cfg.dropExpiredBefore !== null) {
             if (rec.expireAt !== null && rec.expireAt < cfg.dropExpiredBefore) continue;
             if (rec.value?.type === 'hash') {
@@ -1174,8 +1179,9 @@ export class RdbParser {
   }
 
   /** A key record carrying the next elements of a value too big to hand out whole (`chunkElements`). */
-  private partial(value: KeyValue): RdbRecord {
+  private partial(value: KeyValue, stringLength?: number): RdbRecord {
     this.partials++;
+    if (stringLength !== undefined) return { ...this.partialCtx!, size: 0, elements: 0, empty: false, value, partial: true, stringLength };
     if (value.type === 'hash' && this.cfg.dropExpiredBefore !== null) {
       const before = this.cfg.dropExpiredBefore;
       value.value = value.value.filter((f) => f.expireAt === null || f.expireAt >= before);
@@ -1243,6 +1249,7 @@ export class RdbParser {
 
   /** A string value: raw bytes consumed as they arrive unless kept. */
   private *stringValue(mode: ValueMode): Generator<number | RdbRecord, ValueResult, void> {
+    this.stringLength = -1;
     const want = mode === ValueMode.Value;
     if (!want) {
       const dm = mode === ValueMode.Check ? ValueMode.Drop : mode;
@@ -1256,8 +1263,15 @@ export class RdbParser {
     return { value: { type: 'string', value: v }, elements: 1, empty: false };
   }
 
-  /** A raw or LZF string value of 1 MiB or more, read as it arrives (see stringValue); null (nothing read) for others. */
-  private *bigString(): Generator<number, Uint8Array | null, void> {
+  /** The whole length of the string value just read in pieces (`stringPieceBytes`), else -1. */
+  private stringLength = -1;
+
+  /**
+   * A raw or LZF string value of 1 MiB or more, read as it arrives (see stringValue); null (nothing read) for
+   * others. With `stringPieceBytes` it is handed out in pieces of that size as they are read (partial records with
+   * the whole `stringLength`), and the last piece is returned: memory holds a piece, not the string.
+   */
+  private *bigString(): Generator<number | RdbRecord, Uint8Array | null, void> {
     const h = yield* this.u(() => {
       const start = this.pos;
       const at = (this.itemOffset = this.absPos());
@@ -1276,6 +1290,7 @@ export class RdbParser {
       return { at, lzf, clen, ulen };
     }, 'a string value');
     if (h === null) return null;
+    if (this.cfg.stringPiece > 0) return yield* this.stringInPieces(h);
     const out = new Uint8Array(h.ulen);
     const q = this.q;
     let left = h.clen;
@@ -1310,6 +1325,76 @@ export class RdbParser {
     }
     if (op !== h.ulen) this.corrupt(`invalid LZF compressed string: LZF data decompressed to ${op} bytes, expected ${h.ulen}`, h.at);
     return out;
+  }
+
+  /**
+   * {@link bigString} in pieces of `stringPieceBytes`: raw bytes copied out of the queue as they arrive; LZF ones
+   * decompressed into a window that keeps the last 8 KiB of output (the farthest a back reference reaches) before
+   * the piece being filled. Every piece but the last is yielded as a partial record; the last is returned.
+   */
+  private *stringInPieces(h: { at: number; lzf: boolean; clen: number; ulen: number }): Generator<number | RdbRecord, Uint8Array, void> {
+    const P = Math.min(this.cfg.stringPiece, h.ulen);
+    const HIST = 8192;
+    const q = this.q;
+    let left = h.clen;
+    let produced = 0; // output bytes handed out, or in the pieces so far
+    this.stringLength = h.ulen;
+    // raw: the piece being filled; LZF: the window [history | piece]
+    const win = new Uint8Array(h.lzf ? HIST + P + 300 : P);
+    let from = 0; // where the piece starts in win
+    let op = 0;
+    const piece = (): Uint8Array => {
+      const out = win.slice(from, op);
+      produced += op - from;
+      if (h.lzf) {
+        // keep the history a back reference may reach
+        const keep = Math.min(op, HIST);
+        win.copyWithin(0, op - keep, op);
+        op = from = keep;
+      } else op = from = 0;
+      return out;
+    };
+    while (left > 0) {
+      const avail = Math.min(q.end - q.start, left);
+      if (!h.lzf) {
+        const n = Math.min(avail, P - op);
+        win.set(q.buf.subarray(q.start, q.start + n), op);
+        op += n;
+        q.start += n;
+        left -= n;
+        if (op === P && left > 0) yield this.partial({ type: 'string', value: piece() }, h.ulen);
+        if (n < avail) continue;
+      } else if (avail > 0) {
+        // within the declared length; the step stops short of the window's end (a token writes at most 264 bytes)
+        const room = Math.min(win.length, op + (h.ulen - produced - (op - from)));
+        let r: { ip: number; op: number };
+        try {
+          r = lzfDecompressStep(q.buf, q.start, q.start + avail, win, op, room, from + P);
+        } catch (err) {
+          if (err instanceof BytesError) this.corrupt(`invalid LZF compressed string: ${err.detail}`, h.at);
+          throw err;
+        }
+        left -= r.ip - q.start;
+        q.start = r.ip;
+        op = r.op;
+        if (op >= from + P) {
+          // the window is full: its piece goes out
+          if (left > 0) yield this.partial({ type: 'string', value: piece() }, h.ulen);
+          continue;
+        }
+        // all of the rest is here and a token still runs past its end
+        if (left > 0 && q.end - q.start >= left) this.corrupt('invalid LZF compressed string: a token runs past the compressed data', h.at);
+      }
+      if (left > 0 && q.end - q.start < left) {
+        this.needWhat = `a string value (${left} of ${h.clen} bytes missing)`;
+        this.needAt = h.at;
+        this.needBytes = left;
+        yield left;
+      }
+    }
+    const last = piece();
+    if (produced !== h.ulen) this.corrupt(`invalid LZF compressed string: LZF data decompressed to ${produced} bytes, expected ${h.ulen}`, h.at);
+    return last;
   }
 
   /** A linked list (type 1) or hashtable set (type 2): a count, then that many strings. */
@@ -2051,7 +2136,8 @@ function pieceElements(r: RdbRecord): number {
   if (v === undefined) return 0;
   if (v.type === 'stream') return v.value.entries.length;
   if (v.type === 'list' || v.type === 'set' || v.type === 'zset' || v.type === 'hash') return v.value.length;
-  return 1;
+  // a string's pieces: it is one element, counted by its last record
+  return r.kind === 'key' && r.partial ? 0 : 1;
 }
 
 /**

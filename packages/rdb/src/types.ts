@@ -70,6 +70,14 @@ export interface ParseRdbOptions {
    */
   chunkElements?: number;
   /**
+   * With `chunkElements`: a string value of 1 MiB or more (stored length) is handed out in pieces of this many bytes
+   * (at least 1 KiB; an LZF one's up to 264 bytes more), as its bytes are read (an LZF one decompressed as they arrive): partial key records of type
+   * `string` holding the next bytes, each with the whole `stringLength`; the last (not partial) holds the rest.
+   * Memory then holds a piece, not the string. Default: strings come whole (consumers that do not expect string
+   * pieces must not set it).
+   */
+  stringPieceBytes?: number;
+  /**
    * With `chunkElements`, where a stream group's pending entries come in its pieces: `pel` (default) after all the
    * group's consumers, in the group PEL's order (by ID, as Redis writes it; whole values have them in this order
    * too); `consumer`: each consumer followed by the entries it owns, in its own PEL's order (as XCLAIM commands
@@ -200,6 +208,8 @@ export interface RdbKeyRecord {
   value?: KeyValue;
   /** More records for this key follow (`chunkElements`); `size` and `elements` are 0 on partial records. */
   partial?: boolean;
+  /** A string handed out in pieces (`stringPieceBytes`): its whole length in bytes, on every piece and the last. */
+  stringLength?: number;
 }
 /** A function library (FUNCTION2 opcode): name, engine and code. */
 export interface RdbFunctionRecord {

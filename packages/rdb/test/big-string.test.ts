@@ -52,8 +52,8 @@ function rdb(value: Buffer, breakLzf = false): Buffer {
   return Buffer.concat([body, trailer]);
 }
 
-function parse(file: Buffer, chunk: number, chunkElements?: number): { records: RdbRecord[]; maxCap: number } {
-  const p = new RdbParser({ values: true, chunkElements });
+function parse(file: Buffer, chunk: number, chunkElements?: number, stringPieceBytes?: number): { records: RdbRecord[]; maxCap: number } {
+  const p = new RdbParser({ values: true, chunkElements, stringPieceBytes });
   const records: RdbRecord[] = [];
   let at = 0;
   let maxCap = 0;
@@ -73,7 +73,11 @@ function parse(file: Buffer, chunk: number, chunkElements?: number): { records: 
 
 function values(records: RdbRecord[]): Record<string, Buffer> {
   const out: Record<string, Buffer> = {};
-  for (const r of records) if (r.kind === 'key' && r.value?.type === 'string') out[Buffer.from(r.key).toString()] = Buffer.from(r.value.value);
+  for (const r of records) {
+    if (r.kind !== 'key' || r.value?.type !== 'string') continue;
+    const k = Buffer.from(r.key).toString();
+    out[k] = Buffer.concat([out[k] ?? Buffer.alloc(0), r.value.value]);
+  }
   return out;
 }
 
@@ -95,6 +99,34 @@ describe('a big string value with chunkElements', () => {
     }
   });
 
+  it('with stringPieceBytes: comes in pieces of that size, each with the whole length, from chunks of any size', () => {
+    for (const [chunk, piece] of [[7, 4096], [4093, 100_000], [64 * 1024, MiB], [MiB + 3, 5000], [file.length, 1 << 22]] as const) {
+      const { records, maxCap } = parse(file, chunk, 1000, piece);
+      const v = values(records);
+      expect(v.raw!.equals(value), `raw, chunks of ${chunk}, pieces of ${piece}`).toBe(true);
+      expect(v.lzf!.equals(value), `lzf, chunks of ${chunk}, pieces of ${piece}`).toBe(true);
+      expect(v.after!.toString()).toBe('x');
+      for (const name of ['raw', 'lzf']) {
+        const recs = records.filter((r): r is Extract<RdbRecord, { kind: 'key' }> => r.kind === 'key' && Buffer.from(r.key).toString() === name);
+        // an LZF piece may run up to a back reference (264 bytes) past the size
+        const most = name === 'raw' ? piece : piece + 264;
+        expect(recs.length, `${name}: pieces of ${piece}`).toBeLessThanOrEqual(Math.ceil(value.length / piece));
+        expect(recs.length, `${name}: pieces of ${piece}`).toBeGreaterThanOrEqual(Math.ceil(value.length / most));
+        // one piece: the string comes whole, as without stringPieceBytes
+        if (recs.length === 1) expect(recs[0]).not.toHaveProperty('stringLength');
+        else expect(recs.every((r) => r.stringLength === value.length)).toBe(true);
+        expect(recs.slice(0, -1).every((r) => r.partial === true && r.value!.type === 'string')).toBe(true);
+        expect(recs.at(-1)!.partial).toBeUndefined();
+        expect(recs.at(-1)!.elements).toBe(1);
+        for (const r of recs.slice(0, -1)) expect((r.value!.value as Uint8Array).length).toBeLessThanOrEqual(most);
+        if (name === 'raw') expect(recs.slice(0, -1).every((r) => (r.value!.value as Uint8Array).length === piece)).toBe(true);
+      }
+      const small = records.find((r) => r.kind === 'key' && Buffer.from(r.key).toString() === 'after');
+      expect(small).not.toHaveProperty('stringLength');
+      if (chunk < MiB) expect(maxCap).toBeLessThan(MiB);
+    }
+  });
+
   it('reports a truncated or corrupt one as when read whole', () => {
     for (const cut of [MiB, 3 * MiB + 40, Math.floor(file.length * 0.8)]) {
       const short = file.subarray(0, cut);
@@ -108,6 +140,15 @@ describe('a big string value with chunkElements', () => {
       };
       const a = err();
       const b = err(1000);
+      const c = (() => {
+        try {
+          parse(short, 64 * 1024, 1000, 10_000);
+        } catch (e) {
+          return e as RdbError;
+        }
+        return null;
+      })();
+      expect([c?.code, c?.offset]).toEqual([a!.code, a!.offset]);
       expect(a).toBeInstanceOf(RdbError);
       expect(b).toBeInstanceOf(RdbError);
       expect([b!.code, b!.offset]).toEqual([a!.code, a!.offset]);
@@ -128,6 +169,13 @@ describe('a big string value with chunkElements', () => {
     } catch (e) {
       streamed = e as RdbError;
     }
+    let pieces: RdbError | null = null;
+    try {
+      parse(broken, 64 * 1024, 1000, 10_000);
+    } catch (e) {
+      pieces = e as RdbError;
+    }
+    expect([pieces?.code, pieces?.offset]).toEqual([whole!.code, whole!.offset]);
     expect(whole?.code).toBe('corrupt');
     expect([streamed?.code, streamed?.offset]).toEqual([whole!.code, whole!.offset]);
   });
