@@ -18,7 +18,7 @@ async function collect(records: KeyspacePiece[], options: RdbWriteOptions = {}):
   return Buffer.concat(parts);
 }
 
-function str(name: string, value: Uint8Array, db = 0, expireAt: number | null = null): KeyRecord {
+function str(name: string, value: Uint8Array, db = 0, expireAt: number | null = null): KeyRecord & { type: 'string' } {
   return { kind: 'key', db, key: Buffer.from(name), expireAt, type: 'string', value };
 }
 
@@ -45,7 +45,7 @@ describe('a string in pieces', () => {
     it(`gives the bytes of the whole strings (${JSON.stringify(options)})`, async () => {
       const ref = await collect(recs, options);
       for (const size of [1000, 65_536, MiB]) {
-        const pieces = recs.flatMap((rec) => (rec.value.length > 100 ? cut(rec as KeyRecord & { type: 'string' }, size) : [rec]));
+        const pieces = recs.flatMap((rec) => (rec.value.length > 100 ? cut(rec, size) : [rec]));
         expect(pieces.some((p) => p.partial)).toBe(true);
         expect((await collect(pieces, options)).equals(ref), `pieces of ${size}`).toBe(true);
       }
@@ -58,7 +58,7 @@ describe('a string in pieces', () => {
       const ref = await collect(recs);
       let sawFile = false;
       const parts: Uint8Array[] = [];
-      for await (const c of writeRdb(recs.flatMap((rec) => (rec.value.length > 100 ? cut(rec as KeyRecord & { type: 'string' }, 50_000) : [rec])), { aux: { ctime: '0' }, pieceMemoryBytes: 100_000, tmpDir: dir })) {
+      for await (const c of writeRdb(recs.flatMap((rec) => (rec.value.length > 100 ? cut(rec, 50_000) : [rec])), { aux: { ctime: '0' }, pieceMemoryBytes: 100_000, tmpDir: dir })) {
         if (readdirSync(dir).length > 0) sawFile = true;
         parts.push(c);
       }
