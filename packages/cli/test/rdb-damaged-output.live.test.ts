@@ -68,10 +68,10 @@ interface Placed {
 function placedRecords(data: Uint8Array): Placed[] {
   const p = new RdbParser({ values: true, skipEmpty: true });
   p.push(data);
-  p.finish();
+  p.end();
   const out: Placed[] = [];
   for (;;) {
-    const r = p.read();
+    const r = p.next();
     if (r === DONE) break;
     if (r === NEED_MORE) throw new Error('whole file wants more');
     if (r.kind === 'key' && r.value) {

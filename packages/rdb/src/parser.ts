@@ -289,26 +289,8 @@ export class RdbParser {
     this.finished = true;
   }
 
-  /**
-   * Declares the end of input.
-   *
-   * @deprecated Use {@link end} (the same).
-   */
-  finish(): void {
-    this.finished = true;
-  }
-
   /** The next record, {@link NEED_MORE} (push more bytes) or {@link DONE}. Throws {@link RdbError}. */
   next(): RdbRecord | typeof NEED_MORE | typeof DONE {
-    return this.read();
-  }
-
-  /**
-   * The next record, {@link NEED_MORE} or {@link DONE}.
-   *
-   * @deprecated Use {@link next} (the same).
-   */
-  read(): RdbRecord | typeof NEED_MORE | typeof DONE {
     if (this.release.length > 0) return this.release.shift()!;
     const flt = this.cfg.filter;
     for (;;) {

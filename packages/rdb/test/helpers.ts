@@ -37,10 +37,10 @@ export function parseChunked(data: Uint8Array, size: number, options: ParseRdbOp
   const out: RdbRecord[] = [];
   let at = 0;
   for (;;) {
-    const r = p.read();
+    const r = p.next();
     if (r === DONE) return out;
     if (r === NEED_MORE) {
-      if (at >= data.length) p.finish();
+      if (at >= data.length) p.end();
       else {
         p.push(data.subarray(at, at + size));
         at += size;

@@ -25,10 +25,10 @@ function parse(data: Uint8Array, options: ParseRdbOptions = {}, size = data.leng
   let at = 0;
   try {
     for (;;) {
-      const r = p.read();
+      const r = p.next();
       if (r === DONE) break;
       if (r === NEED_MORE) {
-        if (at >= data.length) p.finish();
+        if (at >= data.length) p.end();
         else {
           p.push(data.subarray(at, at + size));
           at += size;

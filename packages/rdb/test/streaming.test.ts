@@ -35,11 +35,11 @@ describe('bounded memory', () => {
     let maxCap = 0;
     const src = hugeRdb(256 * MiB, 2_000_000);
     for (;;) {
-      const r = p.read();
+      const r = p.next();
       if (r === DONE) break;
       if (r === NEED_MORE) {
         const n = src.next();
-        if (n.done) p.finish();
+        if (n.done) p.end();
         else p.push(n.value);
         maxCap = Math.max(maxCap, p.bufferCapacity);
         continue;
