@@ -174,7 +174,7 @@ writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
 }, null, 2));
 writeFileSync(join(consumer, 'smoke.ts'), `\
 import assert from 'node:assert/strict';
-import { checkRdb, parseRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { checkRdb, readRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { writeRdb, encodeDumpPayload, decodeDumpPayload } from '@redis-persist/rdb-writer';
 import { parseAof } from '@redis-persist/aof';
 import { encodeCommand, decodeAll, type RespValue } from '@redis-persist/resp';
@@ -189,7 +189,7 @@ const report = await checkRdb('all-types.rdb');
 assert.equal(report.ok, true, JSON.stringify(report.warnings));
 assert.ok(report.keys > 0);
 let keys = 0;
-for await (const rec of parseRdb('all-types.rdb')) if (rec.kind === 'key') keys++;
+for await (const rec of readRdb('all-types.rdb')) if (rec.kind === 'key') keys++;
 assert.equal(keys, report.keys);
 
 // Write an RDB, read it back.

@@ -11,7 +11,7 @@ import { AtomicFile } from '@redis-persist/fsio';
 import { canonicalizeRecord, compareKeyspaceRecords, sameKeyspace, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { parseKeyspaceLine } from '@redis-persist/jsonl';
 import { keyspaceJsonlStream } from '@redis-persist/converters';
-import { DONE, NEED_MORE, RdbError, RdbParser, parseRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { DONE, NEED_MORE, RdbError, RdbParser, readRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { replayAof } from '@redis-persist/replay';
 import { respChunks } from '@redis-persist/converters';
 import { WholeKeyOutput } from '../src/rdb-tool/damage.js';
@@ -86,7 +86,7 @@ function placedRecords(data: Uint8Array): Placed[] {
 /** The error the library reports for `data` (a damaged file). */
 async function libraryError(data: Uint8Array): Promise<RdbError> {
   try {
-    for await (const r of parseRdb(data, { values: false, file: 'x.rdb' })) void r;
+    for await (const r of readRdb(data, { values: false, file: 'x.rdb' })) void r;
   } catch (err) {
     if (err instanceof RdbError) return err;
     throw err;

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { parseRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { readRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { RespDecoder } from '@redis-persist/resp';
 import { dumpLiveKeyspace, openFileDescriptors, randomTraffic, redisAvailable, startRedis } from '@redis-persist/testkit';
 import { LiveError } from '../src/errors.js';
@@ -153,7 +153,7 @@ describe.skipIf(!hasRedis)('fetchSnapshot from redis-server 7.0.15', () => {
       expect(r.check!.keys).toBe(0);
       expect(r.check!.functions).toBe(1);
       const kinds = new Set<string>();
-      for await (const rec of parseRdb(out)) kinds.add(rec.kind);
+      for await (const rec of readRdb(out)) kinds.add(rec.kind);
       expect(kinds.has('key')).toBe(false);
       expect(kinds.has('function')).toBe(true);
     } finally {

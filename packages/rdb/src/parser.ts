@@ -49,7 +49,7 @@ import { DUP_QUEUE, DupCheck } from './dup.js';
 import { NameSet, StreamIdTable } from './stream-tables.js';
 import { RdbError, type RdbErrorCode, type RdbErrorInit } from './errors.js';
 
-import type { ParseRdbOptions, RdbMagic, RdbRecord, RdbSkip } from './types.js';
+import type { ReadRdbOptions, RdbMagic, RdbRecord, RdbSkip } from './types.js';
 
 /** Thrown by the primitive readers when the buffered bytes end inside the unit being read. */
 const NEED: unique symbol = Symbol('need more bytes');
@@ -230,7 +230,7 @@ export class RdbParser {
     }
   }
 
-  constructor(options: ParseRdbOptions = {}, single?: { type: number; version: number }) {
+  constructor(options: ReadRdbOptions = {}, single?: { type: number; version: number }) {
     const f = options.filter;
     this.cfg = {
       values: options.values ?? true,
@@ -2037,14 +2037,12 @@ function pieceElements(r: RdbRecord): number {
 }
 
 /**
- * A filter given to {@link parseRdb} (a spec, whose older single `key` glob counts as one more include, or a
- * compiled KeyFilter) as a KeyFilter; `KeyFilter.all` when none is given.
+ * A filter given to {@link readRdb} (a spec or a compiled KeyFilter) as a KeyFilter; `KeyFilter.all` when none is
+ * given.
  */
-export function compileRdbFilter(f: ParseRdbOptions['filter']): KeyFilter {
+export function compileRdbFilter(f: ReadRdbOptions['filter']): KeyFilter {
   if (f === undefined) return KeyFilter.all;
-  if (f instanceof KeyFilter) return f;
-  const { key, ...spec } = f;
-  return KeyFilter.from(key !== undefined ? { ...spec, keys: [...(spec.keys ?? []), key] } : spec);
+  return f instanceof KeyFilter ? f : KeyFilter.from(f);
 }
 
 /** The parser's filter: null when it passes everything. */

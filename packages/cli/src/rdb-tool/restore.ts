@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { KeyType, KeyspaceRecord } from '@redis-persist/keyspace';
 import { readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { matchGlob } from '@redis-persist/bytes';
-import { parseRdb } from '@redis-persist/rdb';
+import { readRdb } from '@redis-persist/rdb';
 import { replayAof } from '@redis-persist/replay';
 import { LiveError, RestoreError, RestoreTarget, formatAddress, rdbVersionForServer, restoreKeys, type ConnectOptions, type RestoreSummary } from '@redis-persist/live';
 import {
@@ -141,7 +141,7 @@ async function survey(input: Input, filter?: RestoreFilter): Promise<void> {
     return;
   }
   if (input.format === 'rdb') {
-    for await (const r of parseRdb(input.path, { values: false, file: input.path })) {
+    for await (const r of readRdb(input.path, { values: false, file: input.path })) {
       if (r.kind === 'key' && wanted(filter, r.db, r.key, r.type)) dbs.set(r.db, (dbs.get(r.db) ?? 0) + 1);
       else if (r.kind === 'function') functions++;
     }
