@@ -16,7 +16,7 @@ const input = inputArg;
 let keys = 0;
 async function* counted() {
   // key records and function libraries, in file order; expired keys are dropped as a loading Redis would
-  for await (const rec of rdbKeyspaceRecords(input, { filter: { key }, functions: key === undefined, dropExpiredBefore: Date.now() })) {
+  for await (const rec of rdbKeyspaceRecords(input, { filter: key === undefined ? {} : { keys: [key] }, functions: key === undefined, dropExpiredBefore: Date.now() })) {
     if (rec.kind === 'key') keys++;
     yield rec;
   }

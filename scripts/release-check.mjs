@@ -4,7 +4,8 @@
 //   1. builds the packages (tsc -b),
 //   2. packs each public package (not `private`) with `pnpm pack`, as `pnpm publish` would: `workspace:*` becomes the
 //      version, and the tarball must hold package.json, README.md, LICENSE, dist/index.js, dist/index.d.ts and the
-//      src/ the source maps point to,
+//      src/ the source maps point to, and no .d.ts may name a typed-array generic (`Uint8Array<ArrayBuffer>`: TypeScript
+//      before 5.7 refuses it),
 //   3. runs publint (strict: warnings fail) and @arethetypeswrong/cli (profile esm-only: the packages are ESM only;
 //      require() of them works through Node's require(esm), unflagged from Node 20.19) on each tarball,
 //   4. the API documentation: typedoc over the public packages with --treatWarningsAsErrors (an export without a
@@ -86,6 +87,12 @@ for (const p of pkgs) {
   }
   for (const f of files) {
     if (/(^|\/)(test|node_modules)\//.test(f) || f.endsWith('.tsbuildinfo')) fail(`${tgzName} ships ${f}`);
+    // TypeScript before 5.7 knows no typed-array generics: a declaration `Uint8Array<ArrayBuffer>` (what tsc 5.9 infers
+    // for `new Uint8Array(n)`) fails a consumer on TS 5.4 with skipLibCheck off ("Type 'Uint8Array' is not generic").
+    if (f.endsWith('.d.ts')) {
+      const m = /\b(?:Uint8Array|Uint16Array|Uint32Array|Int8Array|Int16Array|Int32Array|Float32Array|Float64Array|BigInt64Array|BigUint64Array|Buffer|DataView)<[^>]*>/.exec(readFileSync(join(pkgRoot, f), 'utf8'));
+      if (m) fail(`${tgzName}: ${f} declares ${m[0]}, which TypeScript before 5.7 refuses: annotate the export with the plain type`);
+    }
     // Every source map (.js.map, .d.ts.map) must point at files that ship.
     if (f.endsWith('.map')) {
       const map = JSON.parse(readFileSync(join(pkgRoot, f), 'utf8'));
@@ -98,7 +105,7 @@ for (const p of pkgs) {
   if (packed.includes('workspace:')) fail(`${tgzName}: package.json still has a workspace: range\n${packed}`);
   p.json = JSON.parse(packed);
 }
-log(`packed ${pkgs.length} packages (no workspace: ranges, README, LICENSE, dist, src with its maps)`);
+log(`packed ${pkgs.length} packages (no workspace: ranges, README, LICENSE, dist, src with its maps, no typed-array generics in the .d.ts)`);
 
 // 3. publint and attw on each tarball, two at a time.
 async function lint(p) {
@@ -174,7 +181,7 @@ writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
 }, null, 2));
 writeFileSync(join(consumer, 'smoke.ts'), `\
 import assert from 'node:assert/strict';
-import { checkRdb, parseRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { checkRdb, readRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { writeRdb, encodeDumpPayload, decodeDumpPayload } from '@redis-persist/rdb-writer';
 import { parseAof } from '@redis-persist/aof';
 import { encodeCommand, decodeAll, type RespValue } from '@redis-persist/resp';
@@ -189,7 +196,7 @@ const report = await checkRdb('all-types.rdb');
 assert.equal(report.ok, true, JSON.stringify(report.warnings));
 assert.ok(report.keys > 0);
 let keys = 0;
-for await (const rec of parseRdb('all-types.rdb')) if (rec.kind === 'key') keys++;
+for await (const rec of readRdb('all-types.rdb')) if (rec.kind === 'key') keys++;
 assert.equal(keys, report.keys);
 
 // Write an RDB, read it back.

@@ -50,13 +50,9 @@ export type DiffInput = ConvertInput;
 
 /** Options of {@link diffKeyspaces}: dbs, key glob, what to ignore, expired keys. */
 export interface DiffOptions {
-  /** Only these databases. */
-  dbs?: number[];
-  /** Only keys matching this Redis glob (on the key bytes). With `dbs` or `key` functions are not compared. */
-  key?: string;
   /**
-   * Only the keys this filter keeps, on each side (adds to `dbs` and `key`; with any filter functions are not
-   * compared). A key whose type changed and a type criterion keeps on one side only shows as added or removed.
+   * Only the keys this filter keeps, on each side (`{ dbs: [0], keys: ['user:*'] }`...; with any filter functions
+   * are not compared). A key whose type changed and a type criterion keeps on one side only shows as added or removed.
    * `minBytes` applies to an RDB side only (JSON Lines and AOF sides have no RDB records).
    */
   filter?: KeyFilter | KeyFilterSpec;
@@ -89,15 +85,9 @@ export function diffKeyspaces(a: DiffInput, b: DiffInput, options: DiffOptions =
   return diffCanonicalJsonl(abortableChunks(canonicalChunks(a, options, now), signal), abortableChunks(canonicalChunks(b, options, now), signal), options);
 }
 
-/** The filter of `filter`, `dbs` and `key` together. */
+/** The filter of `filter`. */
 function diffFilter(options: DiffOptions): KeyFilter {
-  const base = options.filter instanceof KeyFilter ? options.filter.spec : (options.filter ?? {});
-  if (options.dbs === undefined && options.key === undefined) return KeyFilter.from(options.filter);
-  return KeyFilter.from({
-    ...base,
-    dbs: options.dbs ?? base.dbs,
-    keys: options.key !== undefined ? [...(base.keys ?? []), options.key] : base.keys,
-  });
+  return KeyFilter.from(options.filter);
 }
 
 /** An input as canonical JSON Lines, filtered and with expired keys dropped as `rdb-tool dump` does. */

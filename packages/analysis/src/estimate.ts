@@ -3,7 +3,7 @@
 // the allocator really hands out (for the used_memory estimate). Values arrive in pieces (chunkElements); only
 // running totals are kept per key.
 import type { KeyFilter, KeyType, KeyValue } from '@redis-persist/keyspace';
-import { parseRdb, type RdbFilter, type RdbKeyRecord, type RdbSource } from '@redis-persist/rdb';
+import { readRdb, type RdbFilter, type RdbKeyRecord, type RdbSource } from '@redis-persist/rdb';
 import { intsetWidth, jemallocSize, listpackEntrySize, LISTPACK_EMPTY, scoreText, sdsAllocSize, sdsHeaderSize, strictInt64 } from './alloc.js';
 import { DEFAULT_MEMORY_CONFIG, type MemoryConfig } from './config.js';
 import { DictSim, QuicklistSim, RaxSim, SKIPLIST_NODE_EXPECTED, StreamNodesSim, dictTableSize, parseStreamId, streamIdKey } from './structures.js';
@@ -83,7 +83,7 @@ export interface EstimateMemoryOptions {
   /** File name for error messages. */
   file?: string;
   /**
-   * Only the keys this filter keeps (see `filter` of `@redis-persist/rdb`'s parseRdb); the summary then totals
+   * Only the keys this filter keeps (see `filter` of `@redis-persist/rdb`'s readRdb); the summary then totals
    * those keys only.
    */
   filter?: RdbFilter | KeyFilter;
@@ -451,7 +451,7 @@ export async function* rdbMemoryRecords(source: RdbSource, options: EstimateMemo
   const dbs = new Map<number, { keys: number; expires: number; resize: { size: number; expires: number } | null }>();
   let acc: KeyAccumulator | null = null;
   const keyEntry = DICT_ENTRY + (cfg.clusterEnabled ? 16 : 0);
-  for await (const r of parseRdb(source, {
+  for await (const r of readRdb(source, {
     values: true,
     chunkElements: options.chunkElements ?? 1000,
     dropExpiredBefore: options.dropExpiredBefore,

@@ -167,13 +167,13 @@ describe('diffKeyspaces on JSON Lines inputs', () => {
     // at a later now, the keys with expiries are gone on both sides
     const later = await collect(diffKeyspaces(src(A), src(B), { now: 1_950_000_000_000 }));
     expect(later.map((e) => (e as { key?: string }).key ?? (e as { library: string }).library)).toEqual(['lib1', 'lib2', 'lib3', 'gone', 'list', 'typ', 'z']);
-    const db0 = await collect(diffKeyspaces(src(A), src(B), { now, dbs: [2] }));
+    const db0 = await collect(diffKeyspaces(src(A), src(B), { now, filter: { dbs: [2] } }));
     expect(db0).toEqual([{ kind: 'added', db: 2, key: 'z', type: 'zset', expireAt: null }]);
     // lapsed hash fields are dropped as the RDB reader drops them; a hash with none left is gone
     const hashes = (f: string) => lines(`{"db":0,"key":"h","type":"hash","expireAt":null,"value":[["a","1"]${f}]}`, `{"db":0,"key":"only","type":"hash","expireAt":null,"value":[["x","1",${now - 1}]]}`);
     expect(await collect(diffKeyspaces(src(hashes(`,["b","2",${now - 5}]`)), src(hashes('')), { now }))).toEqual([]);
     expect(await collect(diffKeyspaces(src(hashes(`,["b","2",${now - 5}]`)), src(hashes('')), { now, keepExpired: true }))).toHaveLength(1);
-    const glob = await collect(diffKeyspaces(src(A), src(B), { now, key: 't*' }));
+    const glob = await collect(diffKeyspaces(src(A), src(B), { now, filter: { keys: ['t*'] } }));
     expect(glob.map((e) => (e as { key: string }).key)).toEqual(['ttl', 'typ']);
   });
 });

@@ -37,6 +37,8 @@ export interface PlanFixOptions {
   salvage?: boolean;
   /** Called with bytes processed so far and the total (progress display). */
   onProgress?: (done: number, total: number) => void;
+  /** Stops the check (as `checkAof`'s): the promise rejects with `signal.reason`. */
+  signal?: AbortSignal;
 }
 
 /** What {@link planFix} returns: the check report and the plan (null when there is nothing a repair can do). */
@@ -48,8 +50,9 @@ export interface FixPlanResult {
 
 /** Checks the AOF and works out the repair, without changing anything. */
 export async function planFix(input: string, options: PlanFixOptions = {}): Promise<FixPlanResult> {
-  const report = await checkAof(input, { truncateToTimestamp: options.truncateToTimestamp, onProgress: options.onProgress });
+  const report = await checkAof(input, { truncateToTimestamp: options.truncateToTimestamp, onProgress: options.onProgress, signal: options.signal });
   if (options.salvage && !options.truncateToTimestamp) {
+    options.signal?.throwIfAborted();
     const damaged = report.files.find((f) => f.status === 'truncated' || f.status === 'corrupt');
     if (damaged) return { report, plan: await planSalvage(damaged) };
   }

@@ -205,7 +205,7 @@ export class AofScanner {
     this.line = options.startLine ?? 1;
   }
 
-  /** True once the scan has stopped (failure, timestamp cut, or finish). */
+  /** True once the scan has stopped (failure, timestamp cut, or end). */
   get done(): boolean {
     return this.state === State.Done;
   }
@@ -219,15 +219,11 @@ export class AofScanner {
    * Processes a chunk (copying what it keeps: the caller may reuse it). The records it completes are then handed
    * out by {@link next}. Returns how many bytes of the chunk were used (all of them, unless the scan stopped inside
    * it).
-   *
-   * @param events Deprecated: the records are appended to this array instead of being queued for {@link next}.
    */
-  push(chunk: Uint8Array, events?: AofScanEvent[]): number {
-    if (events === undefined) {
-      this.queue.length = 0;
-      this.queued = 0;
-      events = this.queue;
-    }
+  push(chunk: Uint8Array): number {
+    const events = this.queue;
+    events.length = 0;
+    this.queued = 0;
     let i = 0;
     const n = chunk.length;
     while (i < n && this.state !== State.Done) {
@@ -341,15 +337,11 @@ export class AofScanner {
   end(): void {
     this.queue.length = 0;
     this.queued = 0;
-    this.finish(this.queue);
+    this.settle(this.queue);
   }
 
-  /**
-   * Declares the end of input, appending a last record to `events` when given.
-   *
-   * @deprecated Use {@link end}, then {@link next}.
-   */
-  finish(events?: AofScanEvent[]): void {
+  /** The end of input: settles the state the scan stopped in, appending a last record to `events`. */
+  private settle(events: AofScanEvent[]): void {
     switch (this.state) {
       case State.Record:
         if (this.multi === 0) {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkAof, readAof, readAofBatches } from '@redis-persist/aof';
+import { checkAof, planFix, readAof, readAofBatches } from '@redis-persist/aof';
 import { openFileDescriptors } from '@redis-persist/testkit';
 
 const COMMANDS = 3000;
@@ -63,5 +63,17 @@ describe('signal on the aof entry points', () => {
     await expect(checkAof(path, { signal: ac.signal, onProgress: () => { progressCalls++; ac.abort(reason); } })).rejects.toBe(reason);
     expect(progressCalls).toBe(1); // stopped at the next chunk
     expect(openFds()).toBe(fds);
+  });
+
+  it('planFix: the check under it stops on abort (before or part way) with the reason and closes the file', async () => {
+    const fds = openFds();
+    const reason = new Error('stop the plan');
+    await expect(planFix(path, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    const ac = new AbortController();
+    let progressCalls = 0;
+    await expect(planFix(path, { signal: ac.signal, salvage: true, onProgress: () => { progressCalls++; ac.abort(reason); } })).rejects.toBe(reason);
+    expect(progressCalls).toBe(1);
+    expect(openFds()).toBe(fds);
+    expect((await planFix(path)).plan).toBeNull(); // the file was fine all along
   });
 });

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { parseRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { readRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { clusterAvailable, freePort, redisAvailable, redisToolAvailable, startCluster, startRedis, type RedisClient } from '@redis-persist/testkit';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -60,7 +60,7 @@ async function keyspaceOf(path: string): Promise<KeyspaceRecord[]> {
 /** Offset of the first record after the header and aux fields (where the data starts). */
 async function dataStart(path: string): Promise<{ at: number; aux: Record<string, string> }> {
   const aux: Record<string, string> = {};
-  for await (const r of parseRdb(path, { values: false })) {
+  for await (const r of readRdb(path, { values: false })) {
     if (r.kind === 'header') continue;
     if (r.kind === 'aux') {
       aux[Buffer.from(r.key).toString()] = Buffer.from(r.value).toString();

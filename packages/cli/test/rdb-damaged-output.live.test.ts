@@ -11,7 +11,7 @@ import { AtomicFile } from '@redis-persist/fsio';
 import { canonicalizeRecord, compareKeyspaceRecords, sameKeyspace, type KeyspacePiece, type KeyspaceRecord } from '@redis-persist/keyspace';
 import { parseKeyspaceLine } from '@redis-persist/jsonl';
 import { keyspaceJsonlStream } from '@redis-persist/converters';
-import { DONE, NEED_MORE, RdbError, RdbParser, parseRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { DONE, NEED_MORE, RdbError, RdbParser, readRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { replayAof } from '@redis-persist/replay';
 import { respChunks } from '@redis-persist/converters';
 import { WholeKeyOutput } from '../src/rdb-tool/damage.js';
@@ -68,10 +68,10 @@ interface Placed {
 function placedRecords(data: Uint8Array): Placed[] {
   const p = new RdbParser({ values: true, skipEmpty: true });
   p.push(data);
-  p.finish();
+  p.end();
   const out: Placed[] = [];
   for (;;) {
-    const r = p.read();
+    const r = p.next();
     if (r === DONE) break;
     if (r === NEED_MORE) throw new Error('whole file wants more');
     if (r.kind === 'key' && r.value) {
@@ -86,7 +86,7 @@ function placedRecords(data: Uint8Array): Placed[] {
 /** The error the library reports for `data` (a damaged file). */
 async function libraryError(data: Uint8Array): Promise<RdbError> {
   try {
-    for await (const r of parseRdb(data, { values: false, file: 'x.rdb' })) void r;
+    for await (const r of readRdb(data, { values: false, file: 'x.rdb' })) void r;
   } catch (err) {
     if (err instanceof RdbError) return err;
     throw err;

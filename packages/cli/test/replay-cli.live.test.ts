@@ -62,7 +62,7 @@ describe.skipIf(!built || !corpus)('aof-tool to-rdb / rewrite, rdb-tool to-aof /
     expect(report).toMatchObject({ keys: 357, functions: 2, rdbVersion: 10 });
     expect(report.replay.files).toEqual(['appendonly.aof.2.base.aof', 'appendonly.aof.2.incr.aof']);
     if (hasRedis) {
-      const ours = [...(await replayAof(SOURCE)).keyspace.records({ dropExpiredAt: Date.now() })];
+      const ours = [...(await replayAof(SOURCE)).keyspace.records({ dropExpiredBefore: Date.now() })];
       expectSame(await loadedBy(d, {}), ours);
     }
   });
@@ -107,7 +107,7 @@ describe.skipIf(!built || !corpus)('aof-tool to-rdb / rewrite, rdb-tool to-aof /
     const d = tmp();
     const dir = join(d, 'appendonlydir');
     cpSync(SOURCE, dir, { recursive: true });
-    const before = [...(await replayAof(dir)).keyspace.records({ dropExpiredAt: Date.now() })];
+    const before = [...(await replayAof(dir)).keyspace.records({ dropExpiredBefore: Date.now() })];
     const r = run(aofTool, ['rewrite', '--json', dir]);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);

@@ -1,7 +1,8 @@
 // `rdb-tool restore` (the built binary: run `pnpm build` first) against real servers on 127.0.0.1, the target's
 // proto-max-bulk-len lowered to 1 MB: keys sent in pieces; --resume after a SIGKILL part way (the checkpoint beside
 // the input; the rerun skips what was restored, sends fewer commands, and the digest is the source's); a resume
-// refused for other settings or without a checkpoint; --max-ops keeps to its rate; --key-pattern/--type/--db.
+// refused for other settings or without a checkpoint; Ctrl-C saves the checkpoint on the way out (exit 130);
+// --max-ops keeps to its rate; --key-pattern/--type/--db.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -155,6 +156,38 @@ describe.skipIf(!built || !redisAvailable())('rdb-tool restore: pieces, --resume
     const none = await run(['restore', '--resume', rdb, url]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/--resume: there is no checkpoint/);
+  }, 80_000);
+
+  it('Ctrl-C (SIGINT) part way: the restore winds down, saves its checkpoint, says so and exits 130; --resume completes', async () => {
+    await emptyTarget();
+    const first = start(['restore', '--max-ops', '200', rdb, url]);
+    let ended: Awaited<typeof first.done> | null = null;
+    void first.done.then((r) => (ended = r));
+    let saved = 0;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && saved < 300 && ended === null) {
+      await sleep(25);
+      try {
+        saved = JSON.parse(readFileSync(checkpoint, 'utf8')).done;
+      } catch {
+        // not written yet, or being replaced
+      }
+    }
+    expect(ended, `the restore ended before its checkpoint said 300 records were done (saw ${saved})`).toBe(null);
+    first.child.kill('SIGINT');
+    const r = await first.done;
+    expect(r.code, r.stderr).toBe(130);
+    // the checkpoint written on the way out (not only the last periodic one) is what the message names
+    const cp = JSON.parse(readFileSync(checkpoint, 'utf8'));
+    expect(cp.done).toBeGreaterThanOrEqual(saved);
+    expect(r.stderr).toContain(`interrupted\n`);
+    expect(r.stderr).toContain(`${checkpoint} says ${cp.done} records from the start are restored: rerun with --resume to go on`);
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
+    const resumed = await run(['restore', '--resume', '--json', rdb, url]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout).resumed).toBe(cp.done);
+    expect(await target.client.callText('DEBUG', 'DIGEST')).toBe(digest);
+    expect(existsSync(checkpoint)).toBe(false);
   }, 80_000);
 
   it('--max-ops keeps to its rate (bursts of a tenth of a second)', async () => {

@@ -2,7 +2,7 @@
 // copied key by key; a compact table of (db, key) digests finds keys that two inputs share.
 import { AtomicFile } from '@redis-persist/fsio';
 import type { KeyspaceRecord } from '@redis-persist/keyspace';
-import { parseRdb } from '@redis-persist/rdb';
+import { readRdb } from '@redis-persist/rdb';
 import type { DropInfo, RdbThresholds } from '@redis-persist/rdb-writer';
 import { KeyDigestSet } from './digest.js';
 import { ClusterError, describeKey } from './errors.js';
@@ -82,7 +82,7 @@ const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 async function readHead(source: string | Uint8Array, file: string): Promise<{ target: OutTarget; aux: { key: Uint8Array; value: Uint8Array }[] }> {
   let target: OutTarget | null = null;
   const aux: { key: Uint8Array; value: Uint8Array }[] = [];
-  for await (const r of parseRdb(source, { values: false, file })) {
+  for await (const r of readRdb(source, { values: false, file })) {
     if (r.kind === 'header') target = { version: r.version, magic: r.magic };
     else if (r.kind === 'aux') aux.push({ key: r.key, value: r.value });
     else break;

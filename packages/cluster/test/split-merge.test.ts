@@ -232,7 +232,7 @@ describe('KeyDigestSet', () => {
 describe('SLOT_INFO', () => {
   it('goes with the keys of its slot to their owner (RDB 12), and is left out for older targets', async () => {
     const { readRdbRaw } = await import('@redis-persist/cluster');
-    const { parseRdb } = await import('@redis-persist/rdb');
+    const { readRdb } = await import('@redis-persist/rdb');
     const { Crc64 } = await import('@redis-persist/bytes');
     const a = Buffer.from('a'); // slot 15495
     const b = Buffer.from('b'); // slot 3300
@@ -262,7 +262,7 @@ describe('SLOT_INFO', () => {
     expect(keyHashSlot(b)).toBe(3300);
     const slotInfos = async (path: string) => {
       const out: [number, number, number][] = [];
-      for await (const r of parseRdb(path, { values: false })) if (r.kind === 'slot-info') out.push([r.slot, r.size, r.expires]);
+      for await (const r of readRdb(path, { values: false })) if (r.kind === 'slot-info') out.push([r.slot, r.size, r.expires]);
       return out;
     };
     const m2 = slotMapFromRanges('0-8191,8192-16383');

@@ -76,7 +76,7 @@ export function rdbToResp(source: RdbSource, options: RdbToRespOptions = {}): As
 
 /**
  * Which keys a dump or conversion keeps: a key filter spec of `@redis-persist/keyspace` (include/exclude globs and
- * regexes, types, dbs, expired or not, size) with the older single `key` glob, or a compiled KeyFilter.
+ * regexes, types, dbs, expired or not, size), or a compiled KeyFilter.
  */
 export type KeyFilter = RdbFilter | Filter;
 
@@ -147,7 +147,7 @@ export function dumpReplayed(replayed: ReplayResult, options: DumpReplayedOption
   function* selected(): Generator<KeyspaceRecord> {
     // a master drops keys already expired when it loads an RDB; the AOF keeps them until touched: dump drops
     // them (unless keepExpired), as it does for an RDB file
-    for (const r of replayed.keyspace.records({ dropExpiredAt: now })) {
+    for (const r of replayed.keyspace.records({ dropExpiredBefore: now })) {
       if (r.kind === 'function') {
         if (!filtered) yield r;
         continue;

@@ -1,7 +1,7 @@
 import { readFileChunks, type ReadChunksOptions } from './read.js';
 
 /**
- * Where a file's bytes can come from, for every reader of the project (`parseRdb`, `checkRdb`, `readAof`,
+ * Where a file's bytes can come from, for every reader of the project (`readRdb`, `checkRdb`, `readAof`,
  * `checkAof`…): a path, the bytes themselves, a Node Readable, a web ReadableStream, or any (async) iterable of
  * Uint8Array chunks. A path is opened and read by the callee (and closed when it is done); any other source is
  * read once, front to back, and never closed by the callee beyond what ending its iteration does.

@@ -933,6 +933,7 @@ export interface ClusterFetchResult {
  * the cluster as a whole (as with redis-cli). The seed's credentials and TLS settings are used for every node.
  */
 export async function fetchClusterSnapshots(seed: string | RedisAddress, dir: string, options: ClusterFetchOptions = {}): Promise<ClusterFetchResult> {
+  options.signal?.throwIfAborted();
   const started = Date.now();
   const seedAddress = typeof seed === 'string' ? parseRedisUrl(seed) : seed;
   // the output rules first: an existing directory is refused before any server is asked anything

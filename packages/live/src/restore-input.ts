@@ -1,7 +1,7 @@
 // Records for a restore: an RDB's keys with the LRU/LFU hints of the file (IDLE / FREQ opcodes), which RESTORE can
 // pass on (IDLETIME / FREQ); and a pre-pass finding elements no command can carry.
 import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
-import { parseRdb, type RdbKeyspaceOptions, type RdbSource } from '@redis-persist/rdb';
+import { readRdb, type RdbKeyspaceOptions, type RdbSource } from '@redis-persist/rdb';
 import { longestElement } from './restore-pieces.js';
 
 /** A record to restore: a keyspace record (or piece of one), with the idle time or LFU counter the source kept. */
@@ -15,7 +15,7 @@ export type RestoreRecord = KeyspacePiece & {
 /** Like `rdbKeyspaceRecords` of `@redis-persist/rdb`, each key with `idle`/`freq` when the file has them. */
 export async function* rdbRestoreRecords(source: RdbSource, options: RdbKeyspaceOptions = {}): AsyncGenerator<RestoreRecord> {
   const withFunctions = options.functions ?? true;
-  for await (const r of parseRdb(source, { ...options, values: true })) {
+  for await (const r of readRdb(source, { ...options, values: true })) {
     if (r.kind === 'function') {
       if (withFunctions) yield { kind: 'function', ...r.function };
     } else if (r.kind === 'key' && r.value) {

@@ -49,7 +49,7 @@ export interface RestoreTargetOptions {
   maxInFlight?: number;
 }
 
-/** Options of {@link restoreKeys}: replace or flush, filters, db map, rate, checkpoints, progress. */
+/** Options of {@link restoreKeys}: replace or flush, filters, db map, rate, checkpoints, progress, cancelling. */
 export interface RestoreOptions {
   /** RESTORE ... REPLACE and FUNCTION RESTORE ... REPLACE: keys and libraries already there are overwritten. */
   replace?: boolean;
@@ -77,6 +77,12 @@ export interface RestoreOptions {
   pieces?: Pick<PieceOptions, 'batchBytes' | 'batchItems' | 'evalBytes'>;
   /** Progress saved as it goes, and a resume. */
   checkpoint?: RestoreCheckpointing;
+  /**
+   * Stops the restore: nothing more is sent, the replies under way are awaited, a key being built in pieces is
+   * removed (its temporary key deleted), the checkpoint is saved (`save`) with what is done, and the call rejects
+   * with `signal.reason`.
+   */
+  signal?: AbortSignal;
 }
 
 /** Which keys of the input are restored (all that are given must match). */
@@ -344,6 +350,7 @@ export async function restoreKeys(
   target: string | RestoreTarget,
   options: RestoreOptions & RestoreTargetOptions = {},
 ): Promise<RestoreSummary> {
+  options.signal?.throwIfAborted();
   const t = typeof target === 'string' ? await RestoreTarget.open(target, options) : target;
   try {
     return await restoreInto(records, t, options);
@@ -380,6 +387,7 @@ interface PieceContext {
   scriptingRefused: { server: string; reply: string } | null;
   /** The single server's selected database (outside a cluster). */
   selected: { db: number };
+  signal: AbortSignal | undefined;
 }
 
 /**
@@ -446,6 +454,7 @@ class PieceSession {
 
   /** The reply of `cmd`, error replies as values, after the commands sent before it. */
   private async call(cmd: Command): Promise<RespValue> {
+    this.cx.signal?.throwIfAborted();
     await this.cx.limiter?.take();
     this.cx.summary.commands++;
     if (this.conn !== null) {
@@ -577,6 +586,7 @@ interface OpenItem {
 }
 
 async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<RestoreRecord>, t: RestoreTarget, options: RestoreOptions): Promise<RestoreSummary> {
+  options.signal?.throwIfAborted();
   const started = Date.now();
   const now = options.now ?? Date.now;
   const servers = t.servers;
@@ -651,6 +661,7 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
     fail(e);
   }
   if (options.flush && !resuming) {
+    options.signal?.throwIfAborted();
     const masters = await t.masters();
     await Promise.all(
       masters.map(async (m, i) => {
@@ -667,6 +678,12 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
   let inFlightBytes = 0;
   let failure: unknown = null;
   const gate = new Gate();
+  const signal = options.signal;
+  const onAbort = () => {
+    failure ??= signal!.reason;
+    gate.kick();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   let lastProgress = 0;
   const progress = () => {
     const at = Date.now();
@@ -684,6 +701,7 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
     pieceOptions: { ...options.pieces, maxBulkLength, streams7: atLeast(7, 0), trimMinId: atLeast(6, 2) },
     scriptingRefused: refusing ? { server: refusing.server, reply: refusing.scriptingRefused! } : null,
     selected,
+    signal: options.signal,
   };
 
   // records done: `done` counts them from the start without a gap, `ahead` holds those done past a gap
@@ -945,6 +963,8 @@ async function restoreInto(records: AsyncIterable<RestoreRecord> | Iterable<Rest
   } catch (e) {
     failure ??= e;
   }
+  signal?.removeEventListener('abort', onAbort);
+  if (signal?.aborted) failure ??= signal.reason;
   if (open !== null) await (open as OpenItem).session?.abort();
   await gate.until(() => inFlight === 0);
   // the last checkpoint: what is done now (also after a failure)

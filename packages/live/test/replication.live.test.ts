@@ -8,9 +8,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { parseRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { readRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { RespDecoder } from '@redis-persist/resp';
-import { dumpLiveKeyspace, randomTraffic, redisAvailable, startRedis } from '@redis-persist/testkit';
+import { dumpLiveKeyspace, openFileDescriptors, randomTraffic, redisAvailable, startRedis } from '@redis-persist/testkit';
 import { LiveError } from '../src/errors.js';
 import { fetchSnapshot, fetchSnapshotToFile, type SnapshotProgress } from '../src/replication.js';
 
@@ -153,7 +153,7 @@ describe.skipIf(!hasRedis)('fetchSnapshot from redis-server 7.0.15', () => {
       expect(r.check!.keys).toBe(0);
       expect(r.check!.functions).toBe(1);
       const kinds = new Set<string>();
-      for await (const rec of parseRdb(out)) kinds.add(rec.kind);
+      for await (const rec of readRdb(out)) kinds.add(rec.kind);
       expect(kinds.has('key')).toBe(false);
       expect(kinds.has('function')).toBe(true);
     } finally {
@@ -170,6 +170,7 @@ describe.skipIf(!hasRedis)('fetchSnapshot from redis-server 7.0.15', () => {
       const ac = new AbortController();
       const out = join(tmp(), 'aborted.rdb');
       let chunks = 0;
+      const fdsBefore = openFileDescriptors();
       const p = fetchSnapshotToFile(`redis://127.0.0.1:${s.port}`, out, {
         signal: ac.signal,
         onProgress: (pr) => {
@@ -179,6 +180,9 @@ describe.skipIf(!hasRedis)('fetchSnapshot from redis-server 7.0.15', () => {
       const err = await p.then(() => null, (e: unknown) => e);
       expect((err as Error).name).toBe('AbortError');
       expect(readdirSync(dirname(out))).toEqual([]);
+      // the temp file and the socket are closed (a socket's handle within a few ticks)
+      for (let i = 0; i < 50 && openFileDescriptors() !== fdsBefore; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(openFileDescriptors()).toBe(fdsBefore);
       // breaking out of the iteration closes the connection
       const stream = fetchSnapshot(`redis://127.0.0.1:${s.port}`);
       let got = 0;

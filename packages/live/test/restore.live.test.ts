@@ -1,12 +1,13 @@
 // restoreKeys into one real redis-server: a snapshot of random traffic (every type, absolute expiries, two
 // databases, a function library) comes back equal; expired keys are skipped; a non-empty target is refused unless
-// replace/flush; --db-map; failures name the key and what had been restored.
+// replace/flush; --db-map; failures name the key and what had been restored; an abort stops it part way, saving
+// its checkpoint and removing a key half built in pieces.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisAvailable, randomTraffic, dumpLiveKeyspace, startRedis, type RedisServer } from '@redis-persist/testkit';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { sameKeyspace, type KeyspaceRecord } from '@redis-persist/keyspace';
-import { LiveError, RestoreError, RestoreTarget, rdbVersionForServer, restoreKeys } from '@redis-persist/live';
+import { LiveError, RestoreError, RestoreTarget, rdbVersionForServer, restoreKeys, tempKeyName, type RestoreRecord } from '@redis-persist/live';
 
 const LIB = "#!lua name=restorelib\nredis.register_function('echo1', function(keys, args) return args[1] end)";
 
@@ -109,5 +110,49 @@ describe.skipIf(!redisAvailable())('restoreKeys into one server', () => {
     } finally {
       await t.close();
     }
+  });
+
+  it('signal: stops part way (no half-built key in pieces left), saves the checkpoint, rejects with the reason; a resume completes', async () => {
+    await target.client.call('FLUSHALL');
+    await target.client.call('FUNCTION', 'FLUSH');
+    const enc = (x: string) => new TextEncoder().encode(x);
+    const ac = new AbortController();
+    const reason = new Error('stop here');
+    const N = 3000;
+    let handedOut = 0;
+    /** N string keys, then a list in pieces: the abort comes between its second and third piece. */
+    async function* input(): AsyncGenerator<RestoreRecord> {
+      for (let i = 0; i < N; i++) {
+        handedOut++;
+        yield { kind: 'key', db: 0, key: enc(`k:${i}`), expireAt: null, type: 'string', value: enc(`v${i}`) };
+      }
+      for (let p = 0; p < 4; p++) {
+        if (p === 2) ac.abort(reason);
+        handedOut++;
+        yield { kind: 'key', db: 0, key: enc('big'), expireAt: null, type: 'list', value: [enc(`a${p}`), enc(`b${p}`)], partial: p < 3 };
+      }
+      for (let i = N; i < 2 * N; i++) {
+        handedOut++;
+        yield { kind: 'key', db: 0, key: enc(`k:${i}`), expireAt: null, type: 'string', value: enc(`v${i}`) };
+      }
+    }
+    const saves: number[] = [];
+    const e = await restoreKeys(input(), url, { signal: ac.signal, checkpoint: { every: 500, save: async (done) => void saves.push(done) } }).catch((x: unknown) => x);
+    expect(e).toBe(reason);
+    // the keys before the list are all restored, and the last save says so; nothing after the abort was read or sent
+    expect(Number(await target.client.callInt('DBSIZE'))).toBe(N);
+    expect(saves.at(-1)).toBe(N);
+    expect(handedOut).toBeLessThanOrEqual(N + 4);
+    expect(Number(await target.client.callInt('EXISTS', 'big'))).toBe(0);
+    expect(Number(await target.client.callInt('EXISTS', tempKeyName(0, enc('big'))))).toBe(0);
+    // an aborted signal refuses at once, sending nothing
+    await expect(restoreKeys(input(), url, { signal: ac.signal, replace: true })).rejects.toBe(reason);
+    // the resume from the last save restores the rest
+    handedOut = 0;
+    const r = await restoreKeys(input(), url, { checkpoint: { resumeFrom: N, replaceBefore: N } });
+    expect(r.resumed).toBe(N);
+    expect(r.inPieces).toBe(1);
+    expect(Number(await target.client.callInt('DBSIZE'))).toBe(2 * N + 1);
+    expect(Number(await target.client.callInt('LLEN', 'big'))).toBe(8);
   });
 });

@@ -6,7 +6,7 @@ import { RdbError, type RdbErrorCode } from './errors.js';
 import { describeRdbType, rdbTypeName } from '@redis-persist/rdb-format';
 import { DONE, NEED_MORE, RdbParser } from './parser.js';
 import { FileCrcThread, fileCrc, fileCrcThreadAvailable } from './file-crc.js';
-import type { ParseRdbOptions, RdbMagic, RdbRecord } from './types.js';
+import type { ReadRdbOptions, RdbMagic, RdbRecord } from './types.js';
 
 /** Where an RDB can come from: the project's one {@link ByteSource} (a path, bytes, a Node Readable, a web ReadableStream or an (async) iterable of chunks). */
 export type RdbSource = ByteSource;
@@ -33,38 +33,45 @@ function toBytes(chunk: unknown): Uint8Array {
 }
 
 /**
- * Parses an RDB file (a path, a Node Readable, a web ReadableStream or any async iterable of chunks) into records:
+ * Reads an RDB file (a path, the bytes, a Node Readable, a web ReadableStream or any (async) iterable of chunks) as records:
  * header, aux, db, resizedb, slot-info, key, function, module-aux, end. Keys carry decoded values unless
  * `values: false`. Throws {@link RdbError} on bad data (naming the file and offset), FsioError on I/O errors,
  * and `signal.reason` when `options.signal` is aborted (checked once per chunk read; the file is closed).
  *
  * @example
  * ```ts
- * for await (const rec of parseRdb('dump.rdb', { filter: { key: 'user:*' } })) {
+ * for await (const rec of readRdb('dump.rdb', { filter: { keys: ['user:*'] } })) {
  *   if (rec.kind === 'key') console.log(rec.db, Buffer.from(rec.key).toString(), rec.type, rec.encoding, rec.expireAt);
  * }
  * ```
  */
-export function parseRdb(source: RdbSource, options: ParseRdbOptions = {}): AsyncGenerator<RdbRecord> {
+export function readRdb(source: RdbSource, options: ReadRdbOptions = {}): AsyncGenerator<RdbRecord> {
   return parseRdbMapped(source, options, (r) => r);
 }
+
+/**
+ * The former name of {@link readRdb} (the same function), kept while branches written before the rename merge.
+ *
+ * @deprecated Use {@link readRdb}: `read*` names the async readers of any source, `parse*` the synchronous decoders.
+ */
+export const parseRdb: typeof readRdb = readRdb;
 
 /**
  * A parse that failed: with `onDamage`, the parser's error and the key it was reading go to it (the records before
  * were handed out); otherwise, or for any other error, it is thrown. Only the parser's own errors land here: a
  * consumer's never enter the generator.
  */
-function handOverDamage(err: unknown, parser: RdbParser, options: ParseRdbOptions): void {
+function handOverDamage(err: unknown, parser: RdbParser, options: ReadRdbOptions): void {
   if (!options.onDamage || !(err instanceof RdbError)) throw err;
   const cur = parser.current;
   options.onDamage(err, cur && { key: cur.key, rdbType: cur.rdbType, typeName: rdbTypeName(cur.rdbType), offset: cur.offset });
 }
 
 /**
- * {@link parseRdb} with each record mapped (and dropped when `map` gives undefined) inside the same generator:
+ * {@link readRdb} with each record mapped (and dropped when `map` gives undefined) inside the same generator:
  * one async step per record handed out instead of two for a consumer that would map them in a generator of its own.
  */
-export async function* parseRdbMapped<T>(source: RdbSource, options: ParseRdbOptions, map: (r: RdbRecord) => T | undefined): AsyncGenerator<T> {
+export async function* parseRdbMapped<T>(source: RdbSource, options: ReadRdbOptions, map: (r: RdbRecord) => T | undefined): AsyncGenerator<T> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
   const parser = new RdbParser({ ...options, file });
   const it = abortableChunks(rdbSourceChunks(source), options.signal)[Symbol.asyncIterator]();
@@ -102,7 +109,7 @@ const BATCH_ELEMENTS = 2048;
  * `onDamage` and `signal` behave as in {@link parseRdbMapped}: the records read before a damage are handed out
  * first.
  */
-export async function* parseRdbBatchesMapped<T>(source: RdbSource, options: ParseRdbOptions, map: (r: RdbRecord) => T | undefined): AsyncGenerator<T[]> {
+export async function* parseRdbBatchesMapped<T>(source: RdbSource, options: ReadRdbOptions, map: (r: RdbRecord) => T | undefined): AsyncGenerator<T[]> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
   const parser = new RdbParser({ ...options, file });
   const it = abortableChunks(rdbSourceChunks(source), options.signal)[Symbol.asyncIterator]();
@@ -211,7 +218,7 @@ export interface RdbCheckReport {
 export interface CheckRdbOptions {
   file?: string;
   stopAtEnd?: boolean;
-  limits?: ParseRdbOptions['limits'];
+  limits?: ReadRdbOptions['limits'];
   /** Called now and then with the number of bytes read. */
   onProgress?: (bytes: number) => void;
   /** Time used to count already-expired keys (default now). */

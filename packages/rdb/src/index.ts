@@ -1,5 +1,6 @@
 export { RdbError, type RdbErrorCode, type RdbErrorInit } from './errors.js';
 export type {
+  ReadRdbOptions,
   ParseRdbOptions,
   RdbFilter,
   RdbLimits,
@@ -18,5 +19,5 @@ export type {
   RdbKeyBeingRead,
 } from './types.js';
 export { RdbParser, NEED_MORE, DONE, RDB_MAX_VERSION, rdbTypeName, compileRdbFilter, type KeySink } from './parser.js';
-export { parseRdb, checkRdb, decodeRdbValue, rdbSourceChunks, type RdbSource, type RdbCheckReport, type RdbDbStats, type CheckRdbOptions } from './api.js';
+export { readRdb, parseRdb, checkRdb, decodeRdbValue, rdbSourceChunks, type RdbSource, type RdbCheckReport, type RdbDbStats, type CheckRdbOptions } from './api.js';
 export { rdbKeyspaceRecords, rdbKeyspaceRecordBatches, type RdbKeyspaceOptions } from './keyspace.js';

@@ -1,10 +1,10 @@
 import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
 import { parseRdbBatchesMapped, parseRdbMapped, type RdbSource } from './api.js';
 import type { RdbRecord } from './types.js';
-import type { ParseRdbOptions } from './types.js';
+import type { ReadRdbOptions } from './types.js';
 
-/** Options of {@link rdbKeyspaceRecords}: those of {@link parseRdb} plus encodings and functions. */
-export interface RdbKeyspaceOptions extends Omit<ParseRdbOptions, 'values'> {
+/** Options of {@link rdbKeyspaceRecords}: those of {@link readRdb} plus encodings and functions. */
+export interface RdbKeyspaceOptions extends Omit<ReadRdbOptions, 'values'> {
   /** Add the file's encoding of each key as `encoding` (not part of the canonical form). */
   encoding?: boolean;
   /** Include function libraries (default true). */

@@ -49,7 +49,7 @@ import { DUP_QUEUE, DupCheck } from './dup.js';
 import { NameSet, StreamIdTable } from './stream-tables.js';
 import { RdbError, type RdbErrorCode, type RdbErrorInit } from './errors.js';
 
-import type { ParseRdbOptions, RdbMagic, RdbRecord, RdbSkip } from './types.js';
+import type { ReadRdbOptions, RdbMagic, RdbRecord, RdbSkip } from './types.js';
 
 /** Thrown by the primitive readers when the buffered bytes end inside the unit being read. */
 const NEED: unique symbol = Symbol('need more bytes');
@@ -232,7 +232,7 @@ export class RdbParser {
     }
   }
 
-  constructor(options: ParseRdbOptions = {}, single?: { type: number; version: number }) {
+  constructor(options: ReadRdbOptions = {}, single?: { type: number; version: number }) {
     const f = options.filter;
     this.cfg = {
       values: options.values ?? true,
@@ -292,26 +292,8 @@ export class RdbParser {
     this.finished = true;
   }
 
-  /**
-   * Declares the end of input.
-   *
-   * @deprecated Use {@link end} (the same).
-   */
-  finish(): void {
-    this.finished = true;
-  }
-
   /** The next record, {@link NEED_MORE} (push more bytes) or {@link DONE}. Throws {@link RdbError}. */
   next(): RdbRecord | typeof NEED_MORE | typeof DONE {
-    return this.read();
-  }
-
-  /**
-   * The next record, {@link NEED_MORE} or {@link DONE}.
-   *
-   * @deprecated Use {@link next} (the same).
-   */
-  read(): RdbRecord | typeof NEED_MORE | typeof DONE {
     if (this.release.length > 0) return this.release.shift()!;
     const flt = this.cfg.filter;
     for (;;) {
@@ -2141,14 +2123,12 @@ function pieceElements(r: RdbRecord): number {
 }
 
 /**
- * A filter given to {@link parseRdb} (a spec, whose older single `key` glob counts as one more include, or a
- * compiled KeyFilter) as a KeyFilter; `KeyFilter.all` when none is given.
+ * A filter given to {@link readRdb} (a spec or a compiled KeyFilter) as a KeyFilter; `KeyFilter.all` when none is
+ * given.
  */
-export function compileRdbFilter(f: ParseRdbOptions['filter']): KeyFilter {
+export function compileRdbFilter(f: ReadRdbOptions['filter']): KeyFilter {
   if (f === undefined) return KeyFilter.all;
-  if (f instanceof KeyFilter) return f;
-  const { key, ...spec } = f;
-  return KeyFilter.from(key !== undefined ? { ...spec, keys: [...(spec.keys ?? []), key] } : spec);
+  return f instanceof KeyFilter ? f : KeyFilter.from(f);
 }
 
 /** The parser's filter: null when it passes everything. */

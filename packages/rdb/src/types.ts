@@ -24,13 +24,10 @@ export interface RdbLimits {
  * of a big key are held until its size passes (so memory is then bounded by `minElements` elements or `minBytes`
  * bytes of the key, when those exceed a piece).
  */
-export interface RdbFilter extends KeyFilterSpec {
-  /** One more include glob (the older single-glob form; same as adding it to `keys`). */
-  key?: string | Uint8Array;
-}
+export type RdbFilter = KeyFilterSpec;
 
-/** Options of {@link parseRdb}: values or structure only, filter, limits, expired keys, pieces, damaged files. */
-export interface ParseRdbOptions {
+/** Options of {@link readRdb}: values or structure only, filter, limits, expired keys, pieces, damaged files. */
+export interface ReadRdbOptions {
   /**
    * Decode values into the `@redis-persist/keyspace` model (default true). When false only structure is reported,
    * every encoding still validated as `redis-check-rdb` does (there is no separate "deep" level: each mode checks
@@ -110,13 +107,20 @@ export interface ParseRdbOptions {
   /** Called for each key skipped by {@link salvage}, before the next record is returned. */
   onSkip?: (skip: RdbSkip) => void;
   /**
-   * `parseRdb` (and `rdbKeyspaceRecords`): damaged data ends the records instead of being thrown. Every record read
+   * `readRdb` (and `rdbKeyspaceRecords`): damaged data ends the records instead of being thrown. Every record read
    * before the damage comes out whole (with `chunkElements`, the key being read may have handed out pieces without
    * its last one: a consumer drops those), then the iteration ends and this is called with the error and the key
    * being read, if any; the caller reports it once it has written the records. I/O errors are still thrown.
    */
   onDamage?: (error: RdbError, reading: RdbKeyBeingRead | null) => void;
 }
+
+/**
+ * The former name of {@link ReadRdbOptions}.
+ *
+ * @deprecated Use {@link ReadRdbOptions}.
+ */
+export type ParseRdbOptions = ReadRdbOptions;
 
 /** The key a parser was reading when it stopped. */
 export interface RdbKeyBeingRead {
@@ -245,7 +249,7 @@ export interface RdbEndRecord {
   offset: number;
 }
 
-/** An item of {@link parseRdb}: the header, AUX fields, db changes, keys, functions, module AUX and the end. */
+/** An item of {@link readRdb}: the header, AUX fields, db changes, keys, functions, module AUX and the end. */
 export type RdbRecord =
   | RdbHeaderRecord
   | RdbAuxRecord

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkRdb, parseRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
+import { checkRdb, readRdb, rdbKeyspaceRecords } from '@redis-persist/rdb';
 import { openFileDescriptors, stringKeysRdb } from '@redis-persist/testkit';
 
 const KEYS = 600;
@@ -30,7 +30,7 @@ describe('signal on the rdb entry points', () => {
   });
 
   for (const [name, run] of [
-    ['parseRdb', (signal: AbortSignal, onFirst?: () => void, seen?: { n: number }) => drain(parseRdb(path, { signal, values: false }), onFirst, seen)],
+    ['readRdb', (signal: AbortSignal, onFirst?: () => void, seen?: { n: number }) => drain(readRdb(path, { signal, values: false }), onFirst, seen)],
     ['rdbKeyspaceRecords', (signal: AbortSignal, onFirst?: () => void, seen?: { n: number }) => drain(rdbKeyspaceRecords(path, { signal }), onFirst, seen)],
   ] as const) {
     it(`${name}: an already aborted signal rejects at once with an AbortError, nothing read`, async () => {
@@ -53,12 +53,12 @@ describe('signal on the rdb entry points', () => {
     });
   }
 
-  it('parseRdb: stops within a chunk of the abort', async () => {
+  it('readRdb: stops within a chunk of the abort', async () => {
     const ac = new AbortController();
     let keys = 0;
     await expect(
       (async () => {
-        for await (const r of parseRdb(path, { values: false, signal: ac.signal })) {
+        for await (const r of readRdb(path, { values: false, signal: ac.signal })) {
           if (r.kind === 'key' && ++keys === 1) ac.abort();
         }
       })(),

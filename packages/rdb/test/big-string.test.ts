@@ -58,10 +58,10 @@ function parse(file: Buffer, chunk: number, chunkElements?: number, stringPieceB
   let at = 0;
   let maxCap = 0;
   for (;;) {
-    const r = p.read();
+    const r = p.next();
     if (r === DONE) break;
     if (r === NEED_MORE) {
-      if (at >= file.length) p.finish();
+      if (at >= file.length) p.end();
       else p.push(file.subarray(at, (at += chunk)));
       maxCap = Math.max(maxCap, p.bufferCapacity);
       continue;

@@ -35,10 +35,10 @@ function reference(data: Uint8Array, size: number) {
   let failedKey: { key: string; type: number; offset: number } | undefined;
   try {
     for (;;) {
-      const r = p.read();
+      const r = p.next();
       if (r === DONE) break;
       if (r === NEED_MORE) {
-        if (at >= data.length) p.finish();
+        if (at >= data.length) p.end();
         else p.push(data.subarray(at, (at += size)));
         continue;
       }

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkRdb, parseRdb, RdbError } from '@redis-persist/rdb';
+import { checkRdb, readRdb, RdbError } from '@redis-persist/rdb';
 import { corpusDir, redisToolAvailable } from '@redis-persist/testkit';
 import { canonicalDump, stripEncoding, walk } from './helpers.js';
 import { redisCheckRdb } from './reference.live.js';
@@ -88,7 +88,7 @@ describe.skipIf(!corpus || !hasCheckRdb)('checkRdb reaches the verdict of redis-
 describe.skipIf(!corpus)('records', () => {
   it('reports header, aux, dbs, functions and end with offsets', async () => {
     const recs = [];
-    for await (const r of parseRdb(join(corpus!, 'rdb/redis-7.0.15/functions.rdb'), { values: false })) recs.push(r);
+    for await (const r of readRdb(join(corpus!, 'rdb/redis-7.0.15/functions.rdb'), { values: false })) recs.push(r);
     expect(recs[0]).toMatchObject({ kind: 'header', version: 10, magic: 'REDIS', offset: 0 });
     expect(recs.some((r) => r.kind === 'aux' && Buffer.from(r.key).toString() === 'redis-ver')).toBe(true);
     expect(recs.some((r) => r.kind === 'function')).toBe(true);
@@ -117,7 +117,7 @@ describe.skipIf(!corpus)('AOF RDB preambles (corpus/aof-repair): the verdict red
   it('stopAtEnd stops right after the checksum; without it trailing bytes are reported, not an error', async () => {
     const p = join(corpus!, 'aof-repair/preamble-valid/input/appendonly.aof');
     const recs = [];
-    for await (const r of parseRdb(p, { stopAtEnd: true, values: false })) recs.push(r);
+    for await (const r of readRdb(p, { stopAtEnd: true, values: false })) recs.push(r);
     expect(recs.at(-1)).toMatchObject({ kind: 'end', checksum: 'ok', endOffset: 4349 });
     const r = await checkRdb(p);
     expect(r.ok).toBe(true);
@@ -128,7 +128,7 @@ describe.skipIf(!corpus)('AOF RDB preambles (corpus/aof-repair): the verdict red
 describe.skipIf(!corpus)('Valkey 9 (VALKEY080 magic, HASH_2 with field TTLs after the value, -1 = none)', () => {
   it('reads peers/hdt3213-rdb/valkey_hash2_with_hfe.rdb', async () => {
     const recs = [];
-    for await (const r of parseRdb(join(corpus!, 'peers/hdt3213-rdb/valkey_hash2_with_hfe.rdb'))) recs.push(r);
+    for await (const r of readRdb(join(corpus!, 'peers/hdt3213-rdb/valkey_hash2_with_hfe.rdb'))) recs.push(r);
     expect(recs[0]).toMatchObject({ kind: 'header', magic: 'VALKEY', version: 80 });
     const key = recs.find((r) => r.kind === 'key');
     expect(key?.kind === 'key' && key.value?.type === 'hash' && key.value.value.map((f) => [Buffer.from(f.field).toString(), f.expireAt])).toEqual([

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type StreamValue } from '@redis-persist/keyspace';
 import { keyspaceJsonlChunks } from '@redis-persist/jsonl';
 import { sortKeyspace } from '@redis-persist/extsort';
-import { RdbParser, DONE, NEED_MORE, rdbKeyspaceRecords, type ParseRdbOptions, type RdbRecord, type RdbSource } from '@redis-persist/rdb';
+import { RdbParser, DONE, NEED_MORE, rdbKeyspaceRecords, type ReadRdbOptions, type RdbRecord, type RdbSource } from '@redis-persist/rdb';
 
 export function walk(dir: string): string[] {
   return readdirSync(dir)
@@ -32,15 +32,15 @@ export function stripEncoding(text: string): string {
 }
 
 /** Feeds `data` through the sync parser in chunks of `size` bytes; returns the records (throws RdbError). */
-export function parseChunked(data: Uint8Array, size: number, options: ParseRdbOptions = {}): RdbRecord[] {
+export function parseChunked(data: Uint8Array, size: number, options: ReadRdbOptions = {}): RdbRecord[] {
   const p = new RdbParser(options);
   const out: RdbRecord[] = [];
   let at = 0;
   for (;;) {
-    const r = p.read();
+    const r = p.next();
     if (r === DONE) return out;
     if (r === NEED_MORE) {
-      if (at >= data.length) p.finish();
+      if (at >= data.length) p.end();
       else {
         p.push(data.subarray(at, at + size));
         at += size;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Crc64 } from '@redis-persist/bytes';
-import { DONE, NEED_MORE, RdbError, RdbParser, parseRdb, type ParseRdbOptions, type RdbKeyBeingRead, type RdbRecord, type RdbSkip } from '@redis-persist/rdb';
+import { DONE, NEED_MORE, RdbError, RdbParser, readRdb, type ReadRdbOptions, type RdbKeyBeingRead, type RdbRecord, type RdbSkip } from '@redis-persist/rdb';
 import { repoRoot } from '@redis-persist/testkit';
 
 const fixtures = join(repoRoot()!, 'fixtures', 'rdb');
@@ -18,17 +18,17 @@ interface Parsed {
 }
 
 /** The sync parser fed `size` bytes at a time, with `salvage` and every skip collected. */
-function parse(data: Uint8Array, options: ParseRdbOptions = {}, size = data.length): Parsed {
+function parse(data: Uint8Array, options: ReadRdbOptions = {}, size = data.length): Parsed {
   const skips: RdbSkip[] = [];
   const p = new RdbParser({ salvage: true, onSkip: (s) => skips.push(s), ...options });
   const records: RdbRecord[] = [];
   let at = 0;
   try {
     for (;;) {
-      const r = p.read();
+      const r = p.next();
       if (r === DONE) break;
       if (r === NEED_MORE) {
-        if (at >= data.length) p.finish();
+        if (at >= data.length) p.end();
         else {
           p.push(data.subarray(at, at + size));
           at += size;
@@ -230,7 +230,7 @@ describe('verifyChecksum: false', () => {
   });
 });
 
-describe('onDamage: parseRdb ends cleanly at the damage', () => {
+describe('onDamage: readRdb ends cleanly at the damage', () => {
   it('the records before it, then the error and the key being read', async () => {
     const data = load('all-types');
     const whole = keys(parse(data, { salvage: false }).records);
@@ -238,14 +238,14 @@ describe('onDamage: parseRdb ends cleanly at the damage', () => {
     const cut = data.subarray(0, zbig.offset + 100);
     let damage: { error: RdbError; reading: RdbKeyBeingRead | null } | null = null;
     const got: RdbRecord[] = [];
-    for await (const r of parseRdb([cut], { onDamage: (error, reading) => (damage = { error, reading }) })) got.push(r);
+    for await (const r of readRdb([cut], { onDamage: (error, reading) => (damage = { error, reading }) })) got.push(r);
     expect(keys(got).map(keyName)).toEqual(whole.filter((r) => r.offset + r.size <= zbig.offset).map(keyName));
     const d = damage as { error: RdbError; reading: RdbKeyBeingRead | null } | null;
     expect(d?.error.code).toBe('truncated');
     expect(d?.reading && { key: keyName(d.reading), typeName: d.reading.typeName, offset: d.reading.offset }).toEqual({ key: 'z:big', typeName: 'zset-v2', offset: zbig.offset });
     // I/O errors are still thrown
     await expect(async () => {
-      for await (const r of parseRdb('/nonexistent/x.rdb', { onDamage: () => undefined })) void r;
+      for await (const r of readRdb('/nonexistent/x.rdb', { onDamage: () => undefined })) void r;
     }).rejects.toThrow(/cannot open/);
   });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Crc64 } from '@redis-persist/bytes';
 import { canonicalizeRecord, type StreamValue } from '@redis-persist/keyspace';
-import { DONE, NEED_MORE, RdbParser, parseRdb, type RdbRecord } from '@redis-persist/rdb';
+import { DONE, NEED_MORE, RdbParser, readRdb, type RdbRecord } from '@redis-persist/rdb';
 import { joinStreamPiece } from './helpers.js';
 
 const MiB = 1024 * 1024;
@@ -35,11 +35,11 @@ describe('bounded memory', () => {
     let maxCap = 0;
     const src = hugeRdb(256 * MiB, 2_000_000);
     for (;;) {
-      const r = p.read();
+      const r = p.next();
       if (r === DONE) break;
       if (r === NEED_MORE) {
         const n = src.next();
-        if (n.done) p.finish();
+        if (n.done) p.end();
         else p.push(n.value);
         maxCap = Math.max(maxCap, p.bufferCapacity);
         continue;
@@ -55,12 +55,12 @@ describe('bounded memory', () => {
     expect(maxCap).toBeLessThanOrEqual(4 * MiB);
   });
 
-  it('parseRdb over an async iterable of chunks gives values when asked', async () => {
+  it('readRdb over an async iterable of chunks gives values when asked', async () => {
     async function* src() {
       yield* hugeRdb(3 * MiB, 10);
     }
     const got: RdbRecord[] = [];
-    for await (const r of parseRdb(src(), { values: true })) got.push(r);
+    for await (const r of readRdb(src(), { values: true })) got.push(r);
     const big = got.find((r) => r.kind === 'key' && r.type === 'string');
     expect(big?.kind === 'key' && big.value?.type === 'string' && big.value.value.length).toBe(3 * MiB);
   });
@@ -75,9 +75,9 @@ describe('bounded memory', () => {
       },
     });
     const a: string[] = [];
-    for await (const r of parseRdb(web)) a.push(r.kind);
+    for await (const r of readRdb(web)) a.push(r.kind);
     const b: string[] = [];
-    for await (const r of parseRdb(Readable.from(chunks))) b.push(r.kind);
+    for await (const r of readRdb(Readable.from(chunks))) b.push(r.kind);
     expect(a).toEqual(['header', 'db', 'key', 'key', 'end']);
     expect(b).toEqual(a);
   });
@@ -90,9 +90,9 @@ describe('chunkElements', () => {
     const { repoRoot } = await import('@redis-persist/testkit');
     const data = readFileSync(join(repoRoot()!, 'fixtures/rdb/tiny-limits.rdb'));
     const whole: RdbRecord[] = [];
-    for await (const r of parseRdb([data])) whole.push(r);
+    for await (const r of readRdb([data])) whole.push(r);
     const pieces: RdbRecord[] = [];
-    for await (const r of parseRdb([data], { chunkElements: 3 })) pieces.push(r);
+    for await (const r of readRdb([data], { chunkElements: 3 })) pieces.push(r);
     expect(pieces.some((r) => r.kind === 'key' && r.partial)).toBe(true);
     expect(pieces.some((r) => r.kind === 'key' && r.partial && r.type === 'stream')).toBe(true);
     const merged: RdbRecord[] = [];

@@ -9,7 +9,7 @@
 // The column is a deque: elements occupy slots [head, head + count) of the metadata, so pushes and pops at both
 // ends are O(1) amortised; an insertion or removal in the middle moves int32s, never bytes.
 
-export const EMPTY = new Uint8Array(0);
+export const EMPTY: Uint8Array = new Uint8Array(0);
 
 const SEG_MAX = 1 << 22;
 const OWN_SEGMENT = 1 << 15;

@@ -61,8 +61,11 @@ export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong ki
 
 /** Options of {@link ReplayKeyspace.records}: leave out what has expired at a given time. */
 export interface RecordsOptions {
-  /** Leave out keys (and hash fields) whose expiry is at or before this Unix ms time (default: keep all). */
-  dropExpiredAt?: number;
+  /**
+   * Leave out keys (and hash fields) whose expiry is before this Unix ms time, as a loading master drops them
+   * (expireAt < time; default: keep all). The same option as rdb's `dropExpiredBefore`.
+   */
+  dropExpiredBefore?: number;
 }
 
 type Collection = Exclude<Value, { type: 'string' }>['v'];
@@ -369,12 +372,12 @@ export class KeyspaceStore {
   *records(options: RecordsOptions = {}): Generator<KeyspaceRecord> {
     const fns = [...this.functions.values()].sort((a, b) => (a.library < b.library ? -1 : a.library > b.library ? 1 : 0));
     for (const f of fns) yield { kind: 'function', ...f };
-    const cut = options.dropExpiredAt;
+    const cut = options.dropExpiredBefore;
     for (const n of [...this.dbs.keys()].sort((a, b) => a - b)) {
       const d = this.dbs.get(n)!;
       for (const i of d.sortedByKey()) {
         const expireAt = d.expireAt(i);
-        if (cut !== undefined && expireAt !== null && expireAt <= cut) continue;
+        if (cut !== undefined && expireAt !== null && expireAt < cut) continue;
         if (d.isPacked(i)) {
           const kv = packedKeyValue(d.typeAt(i), d.vals!.get(i), cut);
           // No object spread here: V8 allocates spread results in old space, which made a rewrite's heap balloon.
@@ -487,7 +490,7 @@ function toKeyRecord(db: number, key: Uint8Array, v: Value, expireAt: number | n
       for (const i of h.sortedByKey()) {
         const t = h.nums === null ? NaN : h.nums[i];
         const ttl = Number.isNaN(t) ? null : t;
-        if (cut !== undefined && ttl !== null && ttl <= cut) continue;
+        if (cut !== undefined && ttl !== null && ttl < cut) continue;
         fields.push({ field: h.keys.get(i), value: h.vals!.get(i), expireAt: ttl });
       }
       if (fields.length === 0) return null;

@@ -485,7 +485,7 @@ export function packedHashHasTtl(blob: Uint8Array): boolean {
 
 /**
  * A packed collection straight as the keyspace model's value, elements in canonical order, without building the
- * object form (byte strings are views into `blob`). Hash fields whose TTL is at or before `cut` are left out; null
+ * object form (byte strings are views into `blob`). Hash fields whose TTL is before `cut` are left out; null
  * when none remains.
  */
 export function packedKeyValue(type: string, blob: Uint8Array, cut: number | undefined): KeyValue | null {
@@ -521,7 +521,7 @@ export function packedKeyValue(type: string, blob: Uint8Array, cut: number | und
         const v = r.bytes();
         const t = ttl ? r.f64() : NaN;
         const expireAt = Number.isNaN(t) ? null : t;
-        if (cut !== undefined && expireAt !== null && expireAt <= cut) continue;
+        if (cut !== undefined && expireAt !== null && expireAt < cut) continue;
         value.push({ field, value: v, expireAt });
       }
       if (value.length === 0) return null;

@@ -1,7 +1,7 @@
 // Replaying an AOF (single file, or a multi-part directory in manifest order) into a ReplayKeyspace: what a
 // Redis 7.x restart would load.
 import { AofError, loadedFiles, readAofBatches, readManifest, resolveAofInput, type AofRdbPart } from '@redis-persist/aof';
-import { parseRdb } from '@redis-persist/rdb';
+import { readRdb } from '@redis-persist/rdb';
 import { HANDLERS, Unsupported, type CommandContext } from './commands/index.js';
 import { ReplayError } from './errors.js';
 import { CommandFailed, KeyspaceStore, type ReplayKeyspace, keyspaceStore, keyspaceView, lower } from './keyspace.js';
@@ -13,9 +13,10 @@ export interface ReplayOptions {
   skipUnknown?: boolean;
   /**
    * Point in time (Unix seconds): stop before the first `#TS:` annotation later than this, as
-   * `redis-check-aof --truncate-to-timestamp` would cut. The AOF must carry annotations.
+   * `redis-check-aof --truncate-to-timestamp` would cut (the same option as aof's `checkAof`/`planFix`). The AOF
+   * must carry annotations.
    */
-  until?: number;
+  truncateToTimestamp?: number;
   /** Unix ms that relative times (EXPIRE, SETEX, XCLAIM IDLE...) count from. Default: now. */
   now?: number;
   /** hll-sparse-max-bytes of the server (default 3000). */
@@ -77,7 +78,7 @@ export interface ReplayResult {
   lastTimestamp: number | null;
   /** Where the last file ended early: `offset` is where Redis would truncate it (see `loadTruncated`), or null. */
   truncated: { file: string; offset: number; message: string } | null;
-  /** With `until`: where the replay stopped (the first command after the point in time), if it stopped early. */
+  /** With `truncateToTimestamp`: where the replay stopped (the first command after the point in time), if it stopped early. */
   stoppedAt: { file: string; offset: number; timestamp: number } | null;
 }
 
@@ -89,7 +90,7 @@ interface Pending {
 }
 
 async function loadRdbPart(ks: KeyspaceStore, part: AofRdbPart, signal?: AbortSignal): Promise<void> {
-  for await (const r of parseRdb(part.path, { values: true, stopAtEnd: true, signal })) {
+  for await (const r of readRdb(part.path, { values: true, stopAtEnd: true, signal })) {
     if (r.kind === 'key') {
       if (r.value !== undefined) {
         ks.loadKey(r.db, r.key, r.value, r.expireAt);
@@ -172,13 +173,13 @@ async function lastLoadedFile(input: string): Promise<string> {
 /**
  * Replays an AOF (`input`: a file, a manifest, an AOF directory or a Redis data directory) and returns the
  * keyspace Redis would hold after loading it. RDB parts go through `@redis-persist/rdb`. Keys whose expiry has
- * passed are kept with their expiry, as Redis holds them right after a load (see `records({ dropExpiredAt })`).
+ * passed are kept with their expiry, as Redis holds them right after a load (see `records({ dropExpiredBefore })`).
  *
  * @example
  * ```ts
  * const r = await replayAof('/var/lib/redis/appendonlydir');
  * console.log(r.keyspace.keyCounts(), r.failed, r.truncated);
- * await writeRdbFile('replayed.rdb', r.keyspace.records({ dropExpiredAt: Date.now() }));
+ * await writeRdbFile('replayed.rdb', r.keyspace.records({ dropExpiredBefore: Date.now() }));
  * ```
  */
 export async function replayAof(input: string, options: ReplayOptions = {}): Promise<ReplayResult> {
@@ -194,7 +195,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
   let lastTimestamp: number | null = null;
   let sawTimestamp = false;
   let stoppedAt: ReplayResult['stoppedAt'] = null;
-  const until = options.until;
+  const until = options.truncateToTimestamp;
 
   const closeFile = () => {
     if (multi !== null) discarded += multi.length;
@@ -266,7 +267,7 @@ export async function replayAof(input: string, options: ReplayOptions = {}): Pro
   ks.settle(true);
   for (const p of parts) if (!files.includes(p.file)) files.splice(parts.indexOf(p), 0, p.file);
   if (until !== undefined && !sawTimestamp && lastTimestamp === null) {
-    throw new ReplayError('input', 'the AOF has no #TS: annotations, so `until` has nothing to go by (enable aof-timestamp-enabled)', { file: input });
+    throw new ReplayError('input', 'the AOF has no #TS: annotations, so `truncateToTimestamp` has nothing to go by (enable aof-timestamp-enabled)', { file: input });
   }
   return {
     keyspace: rp.ks,

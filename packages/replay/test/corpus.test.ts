@@ -63,7 +63,7 @@ describe.skipIf(!corpus)('corpus/aof: replay equals what the server loaded', () 
     const result = await replayAof(input);
     expect(result.skipped).toBe(0);
     expect(result.failures).toEqual([]);
-    const ours = [...result.keyspace.records({ dropExpiredAt: Date.now() })];
+    const ours = [...result.keyspace.records({ dropExpiredBefore: Date.now() })];
     const theirs = await collect(readKeyspaceJsonl(expected));
     if (_name.startsWith('redis-6.')) adoptUnreported(theirs, ours);
     const same = sameKeyspace(ours, theirs, { ignore: ['encoding', 'streamConsumerTimes'] });
@@ -91,7 +91,7 @@ describe.skipIf(!corpus)('corpus/aof: rewrite (RDB and RESP base) and to-rdb kee
       cpSync(input, target, { recursive: true });
       await rewriteAof(target, { base, backup: false });
       const again = await replayAof(target);
-      check([...again.keyspace.records({ dropExpiredAt: Date.now() })]);
+      check([...again.keyspace.records({ dropExpiredBefore: Date.now() })]);
       if (base === 'rdb') {
         const rdb = join(d, 'out.rdb');
         await aofToRdb(target, rdb);

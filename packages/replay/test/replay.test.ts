@@ -27,7 +27,7 @@ describe('load-time rules', () => {
     const p = aof([['SET', 'old', 'v', 'PXAT', '1000'], ['SET', 'k', 'v'], ['PEXPIREAT', 'k', '2000'], ['SET', 'live', 'v']]);
     const r = await replayAof(p);
     expect([...r.keyspace.records()].map((x) => x.kind === 'key' && x.expireAt)).toEqual([2000, null, 1000]);
-    expect([...r.keyspace.records({ dropExpiredAt: Date.now() })].length).toBe(1);
+    expect([...r.keyspace.records({ dropExpiredBefore: Date.now() })].length).toBe(1);
   });
 
   it('applies MULTI at EXEC and discards an unfinished MULTI at the end', async () => {
@@ -109,10 +109,10 @@ describe('load-time rules', () => {
 
   it('--until stops at the first #TS annotation after the point in time', async () => {
     const p = aof(['#TS:100\r\n', ['SET', 'a', '1'], '#TS:200\r\n', ['SET', 'b', '1'], '#TS:300\r\n', ['SET', 'c', '1']]);
-    expect(await keys(p, { until: 250 })).toEqual(['0:a', '0:b']);
-    expect(await keys(p, { until: 99 })).toEqual([]);
-    const r = await replayAof(p, { until: 150 });
+    expect(await keys(p, { truncateToTimestamp: 250 })).toEqual(['0:a', '0:b']);
+    expect(await keys(p, { truncateToTimestamp: 99 })).toEqual([]);
+    const r = await replayAof(p, { truncateToTimestamp: 150 });
     expect(r.stoppedAt).toMatchObject({ timestamp: 200 });
-    await expect(replayAof(aof([['SET', 'a', '1']]), { until: 5 })).rejects.toMatchObject({ code: 'input' });
+    await expect(replayAof(aof([['SET', 'a', '1']]), { truncateToTimestamp: 5 })).rejects.toMatchObject({ code: 'input' });
   });
 });

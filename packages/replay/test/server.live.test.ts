@@ -38,13 +38,13 @@ describe.skipIf(!hasRedis)('replay of a redis-server 7.0.15 AOF equals its live 
       const live = await dumpLiveKeyspace(server.client);
       expect(result.skipped).toBe(0);
       expect(result.failures).toEqual([]);
-      const ours = [...result.keyspace.records({ dropExpiredAt: Date.now() })];
+      const ours = [...result.keyspace.records({ dropExpiredBefore: Date.now() })];
       const same = sameKeyspace(ours, live, { ignore: ['streamConsumerTimes'] });
       expect(same.diff).toEqual([]);
       expect(same.equal).toBe(true);
       // Every small collection packed after every command, and unpacked by the next one that touches it.
       const packed = await replayAof(join(server.dir, 'appendonlydir'), { keepUnpacked: 0 });
-      const again = sameKeyspace([...packed.keyspace.records({ dropExpiredAt: Date.now() })], live, { ignore: ['streamConsumerTimes'] });
+      const again = sameKeyspace([...packed.keyspace.records({ dropExpiredBefore: Date.now() })], live, { ignore: ['streamConsumerTimes'] });
       expect(again.diff).toEqual([]);
       expect(live.length).toBeGreaterThan(100);
       expect(live.some((r) => r.kind === 'key' && r.type === 'stream' && r.value.groups.some((g) => g.pending.length > 0))).toBe(true);

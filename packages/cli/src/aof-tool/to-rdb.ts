@@ -83,7 +83,7 @@ export function registerToRdb(program: Command): void {
           signal: interruptSignal(),
           rdbVersion,
           valkey: opts.valkey,
-          until,
+          truncateToTimestamp: until,
           skipUnknown: opts.skipUnknown,
           dropUnsupported: opts.dropUnsupported,
           force: opts.force,

@@ -1,6 +1,6 @@
 // The key filter options every command that reads a keyspace takes, and the KeyFilter of @redis-persist/keyspace
 // they make. One definition: a command calls addKeyFilterOptions(cmd) when registering, keyFilterFrom(opts) in its
-// action, and passes the filter to the library (parseRdb, dumpRdb, rdbMemoryRecords, rdbToAof, readAof...).
+// action, and passes the filter to the library (readRdb, dumpRdb, rdbMemoryRecords, rdbToAof, readAof...).
 import { KEY_TYPES, KeyFilter, KeyspaceError, type KeyFilterSpec, type KeyType } from '@redis-persist/keyspace';
 import type { Command } from 'commander';
 import { usageError } from './exit.js';

@@ -41,7 +41,7 @@ const FLAGS: Record<string, Record<string, string>> = {
   'FsioError:output-exists': { force: '--force' },
   'ReplayError:unknown-command': { skipUnknown: '--skip-unknown' },
   'ReplayError:unsupported': { skipUnknown: '--skip-unknown' },
-  'ReplayError:input': { until: '--until' },
+  'ReplayError:input': { truncateToTimestamp: '--until' },
   'StripSelectionError:unsupported': { at: '--at', keys: '--key', since: '--since', until: '--until', dryRun: '--dry-run' },
   'LiveError:cluster': { cluster: '--cluster', dbMap: '--db-map' },
   'RestoreError:cluster': { cluster: '--cluster', dbMap: '--db-map' },

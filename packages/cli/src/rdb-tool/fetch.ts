@@ -12,7 +12,7 @@ import {
   type SnapshotProgress,
 } from '@redis-persist/live';
 import type { Command } from 'commander';
-import { CliExit, ExitCode, createOutput, exitCodeOf, formatBytes, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, createOutput, exitCodeOf, formatBytes, interruptSignal, usageError, type Output } from '../common/index.js';
 import { addLiveTargetOptions, liveTarget, resolveLiveTarget, type LiveTargetCliOptions } from '../common/live-target.js';
 
 interface FetchOpts extends LiveTargetCliOptions {
@@ -152,7 +152,7 @@ export function registerFetch(program: Command): void {
           }
         : undefined;
       const progress = new FetchProgress();
-      const common = { tls, functionsOnly: opts.functionsOnly, timeoutMs: timeoutSeconds * 1000, force: opts.force, onProgress: (p: SnapshotProgress) => progress.update(p) };
+      const common = { tls, functionsOnly: opts.functionsOnly, timeoutMs: timeoutSeconds * 1000, force: opts.force, signal: interruptSignal(), onProgress: (p: SnapshotProgress) => progress.update(p) };
       const base = { server: `${address.host}:${address.port}`, output };
       try {
         if (opts.cluster) {

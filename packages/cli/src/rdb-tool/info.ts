@@ -1,4 +1,4 @@
-import { parseRdb } from '@redis-persist/rdb';
+import { readRdb } from '@redis-persist/rdb';
 import type { Command } from 'commander';
 import type { KeyFilter } from '@redis-persist/keyspace';
 import { Progress, addKeyFilterOptions, bytesToDisplay, createOutput, dataDirSource, formatBytes, keyFilterFrom, otherFileHint, sourceJson, usageError, type KeyFilterCliOptions } from '../common/index.js';
@@ -45,7 +45,7 @@ export async function rdbInfo(file: string, top: number, onProgress?: (n: number
   const dbs = new Map<number, DbInfo>();
   const largest: BigKey[] = [];
   let n = 0;
-  for await (const r of parseRdb(file, { values: false, skipEmpty: false, filter })) {
+  for await (const r of readRdb(file, { values: false, skipEmpty: false, filter })) {
     switch (r.kind) {
       case 'header':
         info.version = r.version;

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { KeyType, KeyspaceRecord } from '@redis-persist/keyspace';
 import { readKeyspaceJsonl } from '@redis-persist/jsonl';
 import { matchGlob } from '@redis-persist/bytes';
-import { parseRdb } from '@redis-persist/rdb';
+import { readRdb } from '@redis-persist/rdb';
 import { replayAof } from '@redis-persist/replay';
 import { LiveError, RestoreError, RestoreTarget, formatAddress, rdbVersionForServer, restoreKeys, type ConnectOptions, type RestoreSummary } from '@redis-persist/live';
 import {
@@ -22,7 +22,7 @@ import {
   type RestoreFilter,
   type RestoreRecord,
 } from '@redis-persist/live';
-import { CliExit, ExitCode, createOutput, dataDirSource, describeError, sourceJson, usageError, type Output } from '../common/index.js';
+import { CliExit, ExitCode, createOutput, dataDirSource, describeError, interruptSignal, sourceJson, usageError, type Output } from '../common/index.js';
 import { detectInput, type InputFormat } from '../common/input.js';
 import { addLiveTargetOptions, liveTarget, resolveLiveTarget, type LiveTargetCliOptions } from '../common/live-target.js';
 
@@ -141,7 +141,7 @@ async function survey(input: Input, filter?: RestoreFilter): Promise<void> {
     return;
   }
   if (input.format === 'rdb') {
-    for await (const r of parseRdb(input.path, { values: false, file: input.path })) {
+    for await (const r of readRdb(input.path, { values: false, file: input.path })) {
       if (r.kind === 'key' && wanted(filter, r.db, r.key, r.type)) dbs.set(r.db, (dbs.get(r.db) ?? 0) + 1);
       else if (r.kind === 'function') functions++;
     }
@@ -346,7 +346,7 @@ export function registerRestore(program: Command): void {
         const input: Input = { arg, path, format: detected.format === 'resp' ? 'aof' : detected.format, source: sourceJson(src), dbs: null, functions: 0 };
         if (detected.chunks !== undefined) input.chunks = detected.chunks;
         if (input.format === 'aof') {
-          input.replayed = await replayAof(path);
+          input.replayed = await replayAof(path, { signal: interruptSignal() });
           const r = input.replayed;
           if (r.truncated) o.err(o.e.yellow(`warning: ${r.truncated.file} ends early; commands from offset ${r.truncated.offset} on were not replayed (${r.truncated.message})`));
           if (r.failed > 0) o.err(o.e.yellow(`warning: ${r.failed} command(s) of the AOF fail in Redis too and changed nothing`));
@@ -429,8 +429,10 @@ export function registerRestore(program: Command): void {
       const inputsJson = inputs.map((i) => ({ input: i.arg, source: i.source, format: i.format, ...(i.dbs ? { keys: [...i.dbs.values()].reduce((a, b) => a + b, 0), functions: i.functions } : {}) }));
       const servers = opened.servers.map((s) => ({ server: s.server, version: s.version, valkey: s.valkey, rdbVersion: s.rdbVersion, keysBefore: s.keys }));
       let summary: RestoreSummary;
+      const signal = interruptSignal();
       try {
         summary = await restoreKeys(allRecords(inputs), opened, {
+          signal,
           replace: opts.replace ?? false,
           flush: opts.flush ?? false,
           ...(rdbVersion !== undefined ? { rdbVersion } : {}),
@@ -453,6 +455,11 @@ export function registerRestore(program: Command): void {
           if (checkpointPath !== null && e.code !== 'not-empty' && s !== undefined) next = `; ${checkpointPath} says ${plural(s.done, 'record')} from the start are restored: rerun with --resume to go on`;
           else if (checkpointPath !== null && e.code === 'not-empty' && !opts.resume && (await readCheckpoint(checkpointPath).catch(() => null)) !== null) next = `; ${checkpointPath} is the checkpoint of an interrupted restore: --resume goes on with it`;
           throw new CliExit(exitCodeOf(e), `${describeError(e)}${done}${next}`);
+        }
+        if (signal.aborted && checkpointPath !== null) {
+          // Ctrl-C: the restore stopped after its replies and saved its checkpoint (the runner exits 130)
+          const saved = await readCheckpoint(checkpointPath).catch(() => null);
+          if (saved !== null) o.err(`${checkpointPath} says ${plural(saved.done, 'record')} from the start are restored: rerun with --resume to go on`);
         }
         throw e;
       } finally {
