@@ -9,6 +9,7 @@ export {
   writeKeyHead,
   writeKeyTail,
   writeStr,
+  writeStrRange,
   writeScore,
   writeStreamEntry,
   writeStreamMeta,
