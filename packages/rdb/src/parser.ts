@@ -1101,10 +1101,14 @@ export class RdbParser {
                 break;
               }
               visitor.cancel();
-              if (r === false || this.finished || this.q.end - this.q.start >= VISIT_MAX_BYTES) break;
+              const buffered = this.q.end - this.q.start;
+              if (r === false || this.finished || buffered >= VISIT_MAX_BYTES || this.needBytes > VISIT_MAX_BYTES) break;
+              // walked again once the buffer holds twice as much (or what the read that stopped needs): a few walks
+              // per key even when the input comes in tiny chunks
+              const want = Math.min(VISIT_MAX_BYTES, Math.max(this.needBytes, 2 * buffered));
               this.needWhat = 'a key';
               this.needAt = this.q.offset;
-              yield this.needBytes;
+              while (this.q.end - this.q.start < want && !this.finished) yield want;
             }
             if (visited) {
               expireAt = null;
