@@ -9,6 +9,7 @@ import { ChunkWriter, writeKeyHead, writeKeyTail, writeRecord, writeScore, write
 import { KeyspaceError, canonicalizeRecord, type Bytes, type HashField, type KeyRecord, type KeyspacePiece, type KeyspaceRecord, type Score } from '@redis-persist/keyspace';
 import { HugeStream } from './huge-stream.js';
 import { JsonlStringPieces, isStringPiece, type PieceOutput } from './pieces.js';
+import type { JsonlKeyVisitor } from './transcode-jsonl.js';
 
 /** Options of {@link keyspaceJsonlStream}: canonical or file order, memory budget, temp dir. */
 export interface KeyspaceJsonlStreamOptions extends EncodeOptions {
@@ -31,6 +32,11 @@ export interface KeyspaceJsonlStreamOptions extends EncodeOptions {
    * of being an error. See {@link PieceOutput}.
    */
   pieces?: PieceOutput;
+  /**
+   * File order: the direct transcoder's visitor, which the parser feeding `records` was given (`keyVisitor`): it
+   * writes the keys it takes into this stream's output writer, between the lines of the records that still come.
+   */
+  visitor?: JsonlKeyVisitor;
 }
 
 const DEFAULT_BUDGET = 64 * 1024 * 1024;
@@ -217,9 +223,11 @@ export function isCollection(rec: KeyspaceRecord): rec is { kind: 'key' } & KeyR
 /** Output buffers handed back after use (see `reuseChunks`). */
 class ChunkPool {
   private free: Buffer[] = [];
+  /** `max` buffers kept: the direct transcoder writes a read's worth of output (some 3 MB) between two hand-outs. */
+  constructor(private readonly max = 4) {}
   take = (): Buffer => this.free.pop() ?? Buffer.allocUnsafe(OUT_CHUNK);
   give(c: Uint8Array): void {
-    if (c.byteOffset === 0 && c.buffer.byteLength === OUT_CHUNK && this.free.length < 4) this.free.push(Buffer.from(c.buffer, 0, OUT_CHUNK));
+    if (c.byteOffset === 0 && c.buffer.byteLength === OUT_CHUNK && this.free.length < this.max) this.free.push(Buffer.from(c.buffer, 0, OUT_CHUNK));
   }
 }
 
@@ -242,7 +250,7 @@ export async function* keyspaceJsonlStream(
     }
     return;
   }
-  const chunks = new ChunkPool();
+  const chunks = new ChunkPool(options.visitor !== undefined ? 80 : 4);
   for await (const c of jsonlChunks(records, options, chunks, handed)) {
     handed.bytes += c.length;
     yield c;
@@ -296,9 +304,14 @@ async function* jsonlChunks(
       pieces!.drop?.(first.db, first.key, hugeAt);
     }
   };
+  if (main === null) options.visitor?.attach(w);
+  const visited = main === null && options.visitor !== undefined;
   try {
     const reader = batchReader(records);
-  for await (const got of reader.items) for (const r of reader.batch(got)) {
+  for await (const got of reader.items) {
+    // what the visitor wrote while the parser read this batch's records (or more input)
+    if (visited && huge === null && w.pendingBytes >= OUT_CHUNK) for (const c of w.takeDone()) yield c;
+    for (const r of reader.batch(got)) {
       if (str !== null && !str.matches(r)) {
         if (!pieces) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
         await dropStr();
@@ -369,6 +382,7 @@ async function* jsonlChunks(
         if (w.pendingBytes >= OUT_CHUNK) for (const c of w.takeDone()) yield c;
       }
     }
+  }
     if (huge !== null) {
       if (!pieces) throw new KeyspaceError('schema', 'the records end inside a partial key');
       await dropHuge();

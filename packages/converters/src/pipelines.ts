@@ -10,6 +10,7 @@ import { respChunks } from './resp-chunks.js';
 import { keyspaceJsonlStream } from './jsonl-stream.js';
 import type { PieceOutput } from './pieces.js';
 import { keyspaceRespStream } from './resp-stream.js';
+import { JsonlKeyVisitor } from './transcode-jsonl.js';
 
 /** Options of {@link keyspaceBytes}: JSON Lines or RESP, canonical or file order, memory budget. */
 export interface KeyspaceBytesOptions {
@@ -122,6 +123,14 @@ export function dumpRdb(source: RdbSource, options: DumpRdbOptions): AsyncGenera
     onDamage: options.onDamage,
     signal: options.signal,
   };
+  // JSON Lines in file order: the direct transcoder writes the common keys straight from the RDB's bytes (the
+  // parser walks them in place for the visitor); the others still come as records, in their place
+  if (format === 'jsonl' && (options.order ?? 'canonical') === 'file' && !options.encoding) {
+    const visitor = new JsonlKeyVisitor();
+    read.keyVisitor = visitor;
+    const out = keyspaceJsonlStream(new RecordBatches(rdbKeyspaceRecordBatches(source, read)), { ...options, order: 'file', visitor });
+    return options.signal === undefined ? out : abortable(out, options.signal);
+  }
   // the parser's records in arrays: one async step per batch, not per record
   return keyspaceBytes(new RecordBatches(rdbKeyspaceRecordBatches(source, read)), options);
 }

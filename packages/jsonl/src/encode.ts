@@ -94,6 +94,49 @@ export class ChunkWriter {
     return true;
   }
 
+  /**
+   * `bytes[start, end)` as a JSON string, as {@link plainAsciiString}: true when they were printable ASCII needing
+   * no escape and fitted in the current chunk, false (nothing written) otherwise.
+   */
+  plainAsciiRange(bytes: Uint8Array, start: number, end: number): boolean {
+    const buf = this.buf;
+    let p = this.pos;
+    if (end - start + 2 > buf.length - p) return false;
+    buf[p++] = 0x22;
+    for (let i = start; i < end; i++) {
+      const b = bytes[i]!;
+      if (b >= 0x80 || b < 0x20 || b === 0x22 || b === 0x5c) return false;
+      buf[p++] = b;
+    }
+    buf[p++] = 0x22;
+    this.pos = p;
+    return true;
+  }
+
+  private markBuf: Buffer | null = null;
+  private markPos = 0;
+  private markDone = 0;
+  private markDoneBytes = 0;
+
+  /** Remembers the write position, for {@link rewind} (no {@link takeAll} or {@link takeDone} in between). */
+  mark(): void {
+    this.markBuf = this.buf;
+    this.markPos = this.pos;
+    this.markDone = this.done.length;
+    this.markDoneBytes = this.doneBytes;
+  }
+
+  /** Drops what was written since the last {@link mark}. */
+  rewind(): void {
+    if (this.markBuf === null) return;
+    if (this.done.length !== this.markDone) {
+      this.done.length = this.markDone;
+      this.doneBytes = this.markDoneBytes;
+      this.buf = this.markBuf;
+    }
+    this.pos = this.markPos;
+  }
+
   /** Appends one byte. */
   byte(b: number): void {
     if (this.pos === this.buf.length) this.flush();
@@ -173,29 +216,60 @@ function fail(message: string): never {
   throw new KeyspaceError('schema', message);
 }
 
-function writeEscapedUtf8(w: ChunkWriter, bytes: Uint8Array): void {
+function writeEscapedUtf8(w: ChunkWriter, bytes: Uint8Array, start = 0, end = bytes.length): void {
   w.byte(0x22);
-  writeEscapedRun(w, bytes);
+  writeEscapedRun(w, bytes, start, end);
   w.byte(0x22);
 }
 
 /**
- * Valid UTF-8 bytes as they stand inside a JSON string (what {@link writeStr} writes between the quotes): for a
- * string written in pieces, cut anywhere outside a multi-byte character (only ASCII bytes are escaped).
+ * Valid UTF-8 bytes as they stand inside a JSON string (what {@link writeStr} writes between the quotes), of
+ * `bytes[start, end)`: for a string written in pieces, cut anywhere outside a multi-byte character (only ASCII bytes
+ * are escaped).
  */
-export function writeEscapedRun(w: ChunkWriter, bytes: Uint8Array): void {
-  let runStart = 0;
-  for (let i = 0; i < bytes.length; i++) {
+export function writeEscapedRun(w: ChunkWriter, bytes: Uint8Array, start = 0, end = bytes.length): void {
+  let runStart = start;
+  for (let i = start; i < end; i++) {
     const b = bytes[i]!;
     if (b >= 0x20 && b !== 0x22 && b !== 0x5c) continue;
     w.raw(bytes, runStart, i);
     w.ascii(ESCAPES[b]!);
     runStart = i + 1;
   }
-  w.raw(bytes, runStart, bytes.length);
+  w.raw(bytes, runStart, end);
 }
 
+const B64 = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
+
 function writeBase64Object(w: ChunkWriter, bytes: Uint8Array): void {
+  if (bytes.length <= 4096) {
+    // short ones in a JS loop: no base64 string made, then copied
+    w.ascii('{"base64":"');
+    const n = bytes.length;
+    const whole = n - (n % 3);
+    let i = 0;
+    for (; i < whole; i += 3) {
+      const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+      w.byte(B64[v >> 18]!);
+      w.byte(B64[(v >> 12) & 63]!);
+      w.byte(B64[(v >> 6) & 63]!);
+      w.byte(B64[v & 63]!);
+    }
+    if (n - i === 1) {
+      const v = bytes[i]! << 16;
+      w.byte(B64[v >> 18]!);
+      w.byte(B64[(v >> 12) & 63]!);
+      w.ascii('==');
+    } else if (n - i === 2) {
+      const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+      w.byte(B64[v >> 18]!);
+      w.byte(B64[(v >> 12) & 63]!);
+      w.byte(B64[(v >> 6) & 63]!);
+      w.byte(0x3d);
+    }
+    w.ascii('"}');
+    return;
+  }
   w.ascii('{"base64":"');
   for (let i = 0; i < bytes.length; i += BASE64_STEP) {
     const end = Math.min(bytes.length, i + BASE64_STEP);
@@ -224,6 +298,27 @@ export function writeStr(w: ChunkWriter, bytes: Bytes): void {
   }
   if (isUtf8(bytes)) writeEscapedUtf8(w, bytes);
   else writeBase64Object(w, bytes);
+}
+
+/** {@link writeStr} of `bytes[start, end)` (the same output, without a view of the range for the common cases). */
+export function writeStrRange(w: ChunkWriter, bytes: Uint8Array, start: number, end: number): void {
+  if (end - start <= 64) {
+    if (w.plainAsciiRange(bytes, start, end)) return;
+    let ascii = true;
+    for (let i = start; i < end; i++) {
+      if (bytes[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      writeEscapedUtf8(w, bytes, start, end);
+      return;
+    }
+  }
+  const v = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
+  if (isUtf8(v)) writeEscapedUtf8(w, v);
+  else writeBase64Object(w, v);
 }
 
 const textEncoder = new TextEncoder();

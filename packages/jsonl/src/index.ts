@@ -10,6 +10,7 @@ export {
   writeEscapedRun,
   writeKeyTail,
   writeStr,
+  writeStrRange,
   writeScore,
   writeStreamEntry,
   writeStreamMeta,

@@ -115,6 +115,10 @@ export async function* parseRdbBatchesMapped<T>(source: RdbSource, options: Read
   const it = abortableChunks(rdbSourceChunks(source), options.signal)[Symbol.asyncIterator]();
   let batch: T[] = [];
   let elements = 0;
+  // a key visitor writes as the parser goes: each record is handed out at once (in its place between the visited
+  // keys), and an empty batch before each read lets the consumer pass on what the visitor wrote
+  const visited = options.keyVisitor !== undefined && parser.setKeyVisitor(options.keyVisitor);
+  const maxRecords = visited ? 1 : BATCH_RECORDS;
   try {
     for (;;) {
       let r: ReturnType<RdbParser['next']>;
@@ -127,7 +131,7 @@ export async function* parseRdbBatchesMapped<T>(source: RdbSource, options: Read
       }
       if (r === DONE) break;
       if (r === NEED_MORE) {
-        if (batch.length > 0) {
+        if (batch.length > 0 || visited) {
           yield batch;
           batch = [];
           elements = 0;
@@ -142,7 +146,7 @@ export async function* parseRdbBatchesMapped<T>(source: RdbSource, options: Read
         batch.push(m);
         // a piece of a big key ends its batch (memory stays bounded by one piece, as one record at a time did)
         if (r.kind === 'key') elements += r.partial ? BATCH_ELEMENTS : r.elements;
-        if (batch.length >= BATCH_RECORDS || elements >= BATCH_ELEMENTS) {
+        if (batch.length >= maxRecords || elements >= BATCH_ELEMENTS) {
           yield batch;
           batch = [];
           elements = 0;

@@ -18,6 +18,6 @@ export type {
   RdbSkip,
   RdbKeyBeingRead,
 } from './types.js';
-export { RdbParser, NEED_MORE, DONE, RDB_MAX_VERSION, rdbTypeName, compileRdbFilter, type KeySink } from './parser.js';
+export { RdbParser, NEED_MORE, DONE, RDB_MAX_VERSION, rdbTypeName, compileRdbFilter, type KeySink, type KeyVisitor } from './parser.js';
 export { readRdb, parseRdb, checkRdb, decodeRdbValue, rdbSourceChunks, type RdbSource, type RdbCheckReport, type RdbDbStats, type CheckRdbOptions } from './api.js';
 export { rdbKeyspaceRecords, rdbKeyspaceRecordBatches, type RdbKeyspaceOptions } from './keyspace.js';

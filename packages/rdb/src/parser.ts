@@ -121,6 +121,30 @@ interface ParserConfig {
 /** Receives the keys of {@link RdbParser.setKeySink}: database, RDB type byte, absolute expiry in Unix ms or null. */
 export type KeySink = (db: number, rdbType: number, expireAt: number | null) => void;
 
+/**
+ * Receives the keys that the parser walks in place instead of handing them out as records
+ * ({@link RdbParser.setKeyVisitor}): a direct transcoder writes its output straight from these views. Every view
+ * (`b[s..e)`) is only valid during the call. A key goes `key`, then its strings (`item`, a zset member's `score`
+ * after it), then `done`; or `cancel` at any point (damage, a value not wholly buffered, an empty collection),
+ * after which the parser reads the same key again the usual way and hands it out as records: the visitor must then
+ * forget everything it got for it.
+ */
+export interface KeyVisitor {
+  /** A key begins: its db, name `k[ks..ke)`, type and absolute expiry in Unix ms (null: none). */
+  key(db: number, k: Uint8Array, ks: number, ke: number, type: KeyType, expireAt: number | null): void;
+  /** The next string: the string value, a list element, a set member, a zset member, a hash field then its value. */
+  item(b: Uint8Array, s: number, e: number): void;
+  /** The score of the sorted-set member just given. */
+  score(score: number): void;
+  /** The key's value is complete (at least one element). */
+  done(): void;
+  /** Forget what was given for the current key. */
+  cancel(): void;
+}
+
+/** A value bigger than this (1 MiB) is not waited for whole: it goes the usual way, as records in pieces. */
+const VISIT_MAX_BYTES = 1 << 20;
+
 /** What {@link RdbParser.batch} checks: set members, hash fields (with their values) or members with binary scores. */
 const enum BatchKind {
   Set = 0,
@@ -266,6 +290,24 @@ export class RdbParser {
    */
   setKeySink(sink: KeySink): void {
     if (!this.cfg.values && this.cfg.dropExpiredBefore === null) this.sink = sink;
+  }
+
+  private visitor: KeyVisitor | null = null;
+
+  /**
+   * Direct transcoding: keys of the common types and encodings (strings; lists, sets, sorted sets and hashes
+   * without field expiry, in any encoding but zipmap), when their value is wholly buffered (up to 1 MiB), are walked
+   * in place and given to `visitor` ({@link KeyVisitor}) instead of being returned by {@link next}; every other key
+   * (streams, modules, damaged ones, bigger ones: they come in pieces) still comes as records, in file order between
+   * them. Validation is that of value mode: a key the usual path would refuse is cancelled and read the usual way,
+   * which reports it. Only in value mode, without a filter, `salvage` or `skipEmpty: false`; otherwise ignored.
+   * Returns whether it was taken. Set it before the first {@link next}.
+   */
+  setKeyVisitor(visitor: KeyVisitor): boolean {
+    const c = this.cfg;
+    if (!c.values || c.filter !== null || c.salvage || !c.skipEmpty) return false;
+    this.visitor = visitor;
+    return true;
   }
 
   /** Absolute offset of the next unread byte. */
@@ -1024,6 +1066,42 @@ export class RdbParser {
             this.corrupt(`unknown object type ${op} (0x${op.toString(16)})`, opAt);
           }
           if (op === RdbType.MODULE_PRE_GA) throw this.error('unsupported', opAt, 'module value in the pre-release format (type 6) cannot be read without its module');
+          const visitor = this.visitor;
+          if (visitor !== null && visitable(op) && !(this.cfg.dropExpiredBefore !== null && expireAt !== null && expireAt < this.cfg.dropExpiredBefore)) {
+            this.visitDb = db;
+            this.visitType = desc.type;
+            this.visitExpire = expireAt;
+            this.visitOp = op;
+            let visited = false;
+            for (;;) {
+              let r: boolean | undefined;
+              try {
+                r = this.now(this.visitFn);
+              } catch {
+                // damage or anything unexpected: the usual path reads the key again and reports it
+                r = false;
+              }
+              if (r === true) {
+                visited = true;
+                break;
+              }
+              visitor.cancel();
+              const buffered = this.q.end - this.q.start;
+              if (r === false || this.finished || buffered >= VISIT_MAX_BYTES || this.needBytes > VISIT_MAX_BYTES) break;
+              // walked again once the buffer holds twice as much (or what the read that stopped needs): a few walks
+              // per key even when the input comes in tiny chunks
+              const want = Math.min(VISIT_MAX_BYTES, Math.max(this.needBytes, 2 * buffered));
+              this.needWhat = 'a key';
+              this.needAt = this.q.offset;
+              while (this.q.end - this.q.start < want && !this.finished) yield want;
+            }
+            if (visited) {
+              expireAt = null;
+              idle = freq = undefined;
+              keyStart = -1;
+              continue;
+            }
+          }
           const sink = this.sink;
           let key: Uint8Array;
           if (sink) {
@@ -1648,6 +1726,168 @@ export class RdbParser {
     return v ?? NaN;
   }
 
+  private visitDb = 0;
+  private visitType: KeyType = 'string';
+  private visitExpire: number | null = null;
+  private visitOp = 0;
+  private readonly visitDigits = new Uint8Array(24);
+
+  /** A packed entry given to the visitor: its bytes, or an integer's decimal text. */
+  private visitEntry(v: KeyVisitor, e: PackedEntry): void {
+    if (e instanceof Uint8Array) {
+      v.item(e, 0, e.length);
+      return;
+    }
+    if (typeof e === 'bigint') {
+      const t = intToBytes(e);
+      v.item(t, 0, t.length);
+      return;
+    }
+    const d = this.visitDigits;
+    let i = d.length;
+    let n = e < 0 ? -e : e;
+    do {
+      d[--i] = 0x30 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
+    if (e < 0) d[--i] = 0x2d;
+    v.item(d, i, d.length);
+  }
+
+  /**
+   * One key walked in place for the visitor ({@link setKeyVisitor}), run through {@link now}: true when done, false
+   * when it left the key to the usual path (nothing consumed). Throws NEED (the value is not wholly buffered) or a
+   * value-mode error (the caller cancels and falls back). The checks are those of the value-mode decoders.
+   */
+  private readonly visitFn = (): boolean => {
+    const v = this.visitor!;
+    const fail: (m: string) => never = this.fail;
+    const t = this.visitOp;
+    this.itemOffset = this.absPos();
+    this.str(ValueMode.Range);
+    v.key(this.visitDb, this.rb, this.rs, this.re, this.visitType, this.visitExpire);
+    let n = 0;
+    switch (t) {
+      case RdbType.STRING:
+        this.itemOffset = this.absPos();
+        this.str(ValueMode.Range);
+        v.item(this.rb, this.rs, this.re);
+        n = 1;
+        break;
+      case RdbType.LIST:
+      case RdbType.SET: {
+        n = this.len();
+        const dup = t === RdbType.SET ? this.newDup(n) : null;
+        for (let i = 0; i < n; i++) {
+          this.itemOffset = this.absPos();
+          this.str(ValueMode.Range);
+          if (dup !== null && dup.seenRange(this.rb, this.rs, this.re)) fail('duplicate set member');
+          v.item(this.rb, this.rs, this.re);
+        }
+        break;
+      }
+      case RdbType.ZSET:
+      case RdbType.ZSET_2: {
+        n = this.len();
+        const dup = this.newDup(n);
+        for (let i = 0; i < n; i++) {
+          this.itemOffset = this.absPos();
+          this.str(ValueMode.Range);
+          if (dup.seenRange(this.rb, this.rs, this.re)) fail('duplicate sorted set member');
+          v.item(this.rb, this.rs, this.re);
+          const score = t === RdbType.ZSET_2 ? this.f64() : this.strDouble();
+          if (Number.isNaN(score)) fail('sorted set score is NaN');
+          v.score(score);
+        }
+        break;
+      }
+      case RdbType.HASH: {
+        n = this.len();
+        const dup = this.newDup(n);
+        for (let i = 0; i < n; i++) {
+          this.itemOffset = this.absPos();
+          this.str(ValueMode.Range);
+          if (dup.seenRange(this.rb, this.rs, this.re)) fail('duplicate hash field');
+          v.item(this.rb, this.rs, this.re);
+          this.str(ValueMode.Range);
+          v.item(this.rb, this.rs, this.re);
+        }
+        break;
+      }
+      case RdbType.LIST_QUICKLIST:
+      case RdbType.LIST_QUICKLIST_2: {
+        const nodes = this.len();
+        for (let i = 0; i < nodes; i++) {
+          let container: number = QuicklistContainer.PACKED;
+          if (t === RdbType.LIST_QUICKLIST_2) {
+            container = this.len();
+            if (container !== QuicklistContainer.PLAIN && container !== QuicklistContainer.PACKED) this.corrupt(`quicklist node container ${container}`);
+          }
+          this.itemOffset = this.absPos();
+          if (container === QuicklistContainer.PLAIN) {
+            this.str(ValueMode.Range);
+            v.item(this.rb, this.rs, this.re);
+            n++;
+            continue;
+          }
+          const node = this.str(ValueMode.Check);
+          if (node.length === 0) fail('empty quicklist node');
+          const e = t === RdbType.LIST_QUICKLIST ? ziplistEntries(node, fail) : listpackEntries(node, fail);
+          for (let k = 0; k < e.length; k++) this.visitEntry(v, e[k]);
+          n += e.length;
+        }
+        break;
+      }
+      default: {
+        // one packed blob
+        this.itemOffset = this.absPos();
+        const blob = this.str(ValueMode.Check);
+        switch (t) {
+          case RdbType.LIST_ZIPLIST:
+          case RdbType.SET_INTSET:
+          case RdbType.SET_LISTPACK: {
+            const e = t === RdbType.LIST_ZIPLIST ? ziplistEntries(blob, fail) : t === RdbType.SET_INTSET ? intsetEntries(blob, fail) : listpackEntries(blob, fail);
+            if (t === RdbType.SET_LISTPACK) {
+              const dup = this.newDup(e.length);
+              for (const x of e) if (dup.seen(x)) fail('duplicate set member in listpack');
+            }
+            for (let k = 0; k < e.length; k++) this.visitEntry(v, e[k]);
+            n = e.length;
+            break;
+          }
+          case RdbType.ZSET_ZIPLIST:
+          case RdbType.ZSET_LISTPACK:
+          case RdbType.HASH_ZIPLIST:
+          case RdbType.HASH_LISTPACK: {
+            const e = t === RdbType.ZSET_ZIPLIST || t === RdbType.HASH_ZIPLIST ? ziplistEntries(blob, fail) : listpackEntries(blob, fail);
+            if (e.length % 2 !== 0) fail('odd number of entries in a paired encoding');
+            const dup = this.newDup(e.length / 2);
+            const zset = t === RdbType.ZSET_ZIPLIST || t === RdbType.ZSET_LISTPACK;
+            for (let k = 0; k < e.length; k += 2) {
+              if (dup.seen(e[k])) fail(zset ? 'duplicate sorted set member' : 'duplicate hash field');
+              this.visitEntry(v, e[k]);
+              if (zset) {
+                const s = e[k + 1];
+                v.score(s instanceof Uint8Array ? packedScore(s) : Number(s));
+              } else this.visitEntry(v, e[k + 1]);
+            }
+            n = e.length / 2;
+            break;
+          }
+          default:
+            return false;
+        }
+      }
+    }
+    if (n === 0) {
+      // an empty collection is left out, as the usual path does (skipEmpty)
+      v.cancel();
+      return true;
+    }
+    v.done();
+    return true;
+  };
+
   private decodeBlob(t: number, blob: Uint8Array, want: boolean): ValueResult {
     const fail: (m: string) => never = this.fail;
     if (!want && t !== RdbType.HASH_ZIPMAP && t !== RdbType.SET_INTSET) return this.checkBlob(t, blob);
@@ -2067,6 +2307,7 @@ export function entryBytes(e: PackedEntry): Uint8Array {
 export function packedScore(s: Uint8Array): number {
   const n = s.length;
   let i = s[0] === 0x2d ? 1 : 0;
+  if (n - i > 17 && n - i <= 32 && plainDecimal(s, i)) return Number(latin1.decode(s));
   if (n - i < 1 || n - i > 17) return strtodPrefix(latin1.decode(s));
   let v = 0;
   let digits = 0;
@@ -2087,6 +2328,30 @@ export function packedScore(s: Uint8Array): number {
     if (c < 0 || c > 9) return strtodPrefix(latin1.decode(s));
   }
   return Number(latin1.decode(s));
+}
+
+/**
+ * Whether `s[i..]` is wholly `digits[.digits][e[+-]digits]` (what %.17g writes): there Number() gives what strtod
+ * gives (both round correctly), without the detour through a string and back.
+ */
+function plainDecimal(s: Uint8Array, i: number): boolean {
+  const n = s.length;
+  const d0 = i;
+  while (i < n && s[i]! >= 0x30 && s[i]! <= 0x39) i++;
+  if (i === d0) return false;
+  if (i < n && s[i] === 0x2e) {
+    const f0 = ++i;
+    while (i < n && s[i]! >= 0x30 && s[i]! <= 0x39) i++;
+    if (i === f0) return false;
+  }
+  if (i < n && (s[i] === 0x65 || s[i] === 0x45)) {
+    i++;
+    if (i < n && (s[i] === 0x2b || s[i] === 0x2d)) i++;
+    const e0 = i;
+    while (i < n && s[i]! >= 0x30 && s[i]! <= 0x39) i++;
+    if (i === e0) return false;
+  }
+  return i === n;
 }
 
 /** C strtod: the value of the longest numeric prefix of `text` (0 when there is none). */
@@ -2120,6 +2385,30 @@ function pieceElements(r: RdbRecord): number {
   if (v.type === 'list' || v.type === 'set' || v.type === 'zset' || v.type === 'hash') return v.value.length;
   // a string's pieces: it is one element, counted by its last record
   return r.kind === 'key' && r.partial ? 0 : 1;
+}
+
+/** The types {@link RdbParser.setKeyVisitor} walks in place. */
+function visitable(t: number): boolean {
+  switch (t) {
+    case RdbType.STRING:
+    case RdbType.LIST:
+    case RdbType.SET:
+    case RdbType.ZSET:
+    case RdbType.ZSET_2:
+    case RdbType.HASH:
+    case RdbType.LIST_QUICKLIST:
+    case RdbType.LIST_QUICKLIST_2:
+    case RdbType.LIST_ZIPLIST:
+    case RdbType.SET_INTSET:
+    case RdbType.SET_LISTPACK:
+    case RdbType.ZSET_ZIPLIST:
+    case RdbType.ZSET_LISTPACK:
+    case RdbType.HASH_ZIPLIST:
+    case RdbType.HASH_LISTPACK:
+      return true;
+    default:
+      return false;
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { KeyVisitor } from './parser.js';
 import type { FunctionRecord, KeyFilter, KeyFilterSpec, KeyType, KeyValue } from '@redis-persist/keyspace';
 import type { RdbMagic } from '@redis-persist/rdb-format';
 import type { RdbError } from './errors.js';
@@ -35,6 +36,13 @@ export interface ReadRdbOptions {
    */
   values?: boolean;
   filter?: RdbFilter | KeyFilter;
+  /**
+   * Direct transcoding (see `RdbParser.setKeyVisitor`): the keys it walks in place go to the visitor instead
+   * of being handed out. `parseRdbBatchesMapped` then hands each remaining record out in a batch of its own (the
+   * consumer writes it before the visitor gets the next keys) and an empty batch whenever it reads more input
+   * (the consumer's moment to pass on what the visitor wrote). Ignored where the parser does not take it.
+   */
+  keyVisitor?: KeyVisitor;
   /** File name used in error messages. */
   file?: string;
   limits?: RdbLimits;
