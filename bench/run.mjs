@@ -1159,12 +1159,14 @@ async function main() {
   env.totalS = (Date.now() - tStart) / 1000;
   if (opts.only.every((s) => s === 'micro')) return; // printed only: results.json and results.md are left as they are
 
-  // A partial run (--only) keeps the other suites' rows of the previous results.json, marked with their date.
+  // A partial run (--only) keeps the other suites' rows of the previous results.json, marked with their date; with
+  // --rows, also the rows of the rdb suite it did not run.
   const stamp = env.date;
   for (const r of results) r.date ??= stamp;
   const prev = readJson(path.join(BENCH_DIR, 'results.json'));
-  if (prev && Array.isArray(prev.results) && opts.only.length < SUITES.length) {
-    const kept = prev.results.filter((r) => !opts.only.includes(r.suite));
+  if (prev && Array.isArray(prev.results) && (opts.only.length < SUITES.length || opts.rows)) {
+    const other = (r) => r.suite === 'rdb' && r.kind !== 'reference' && !opts.rows.some((t) => r.name.includes(t));
+    const kept = prev.results.filter((r) => !opts.only.includes(r.suite) || (opts.rows && other(r)));
     for (const r of kept) r.earlier = true;
     results.unshift(...kept);
     for (const k of ['aof', 'rdb', 'jsonl', 'stream', 'replay']) if (!inputs[k] && prev.inputs?.[k] && kept.length) inputs[k] = prev.inputs[k];
