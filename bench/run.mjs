@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // pnpm bench [-- --only aof|rdb|stream|writer|replay|analysis|micro] [--size-mb N] [--runs N] [--timeout-s N] [--no-build] [--regen]
-//            [--cores 1,2]
+//            [--cores 1,2] [--rows check]
 //
 // Measures our CLI tools against the reference tools of Debian's redis-tools on the same generated inputs, in the
 // same run: wall time (process.hrtime) and peak RSS (VmHWM from /proc/<pid>/status, polled every 20 ms).
 //   aof:    aof-tool check   vs redis-check-aof   on a generated valid AOF (default >= 1 GB)
 //   rdb:    rdb-tool check / dump (jsonl and resp, canonical and file order)  vs redis-check-rdb  on an RDB written
 //           by redis-server (default >= 500 MB; --rdb-size-mb 2048 for a 2 GB one); --cores 1,2 runs ours under
-//           taskset -c 0 and -c 0-1 (rows per core count, with the speed-up)
+//           taskset -c 0 and -c 0-1 (rows per core count, with the speed-up); --rows check: only the check rows
 //   stream: rdb-tool check / dump (jsonl and resp, canonical and file order)  vs redis-check-rdb  on an RDB of ONE
 //           stream whose consumer group has a million consumers, each owning pending entries (written by redis-server)
 //   writer: rdb-tool convert big.jsonl out.rdb, rdb-tool convert in.rdb out.rdb --rdb-version 9
@@ -47,6 +47,7 @@ function usage(msg) {
     'usage: pnpm bench [-- --only aof|rdb|stream|writer|replay|analysis|micro[,...]] [--size-mb N] [--aof-size-mb N] [--rdb-size-mb N]\n' +
       '                  [--replay-size-mb N] [--stream-consumers N] [--runs N] [--timeout-s N] [--max-rss-mb N] [--no-build]\n' +
       '                  [--regen] [--cores N,M (rdb suite: our tools under taskset -c, per core count)]\n' +
+      '                  [--rows TEXT,... (rdb suite: only our rows whose name contains one of them, e.g. check)]\n' +
       '                  [--huge-list N] [--huge-hash N] [--huge-string-mb N] [--no-huge]\n' +
       '                  [--keep-outputs]\n',
   );
@@ -82,7 +83,8 @@ function parseArgs(argv) {
     else if (a === '--cores') {
       o.cores = next().split(',').map((v) => Math.round(num(v, a)));
       if (o.cores.some((n) => n > os.cpus().length)) usage(`--cores: this machine has ${os.cpus().length} cores`);
-    } else if (a === '--no-build') o.build = false;
+    } else if (a === '--rows') o.rows = next().split(',').map((v) => v.trim()).filter(Boolean);
+    else if (a === '--no-build') o.build = false;
     else if (a === '--regen') o.regen = true;
     else if (a === '--keep-outputs') o.keep = true;
     else if (a === '-h' || a === '--help') usage();
@@ -397,6 +399,7 @@ async function suiteRdb(opts, inputs) {
   ];
   const specs = [{ row: { suite: 'rdb', name: 'redis-check-rdb', kind: 'reference' }, cmd: 'redis-check-rdb', args: [file], stdout: 'capture' }];
   for (const [name, args, stdout, avail] of ours) {
+    if (opts.rows && !opts.rows.some((t) => name.includes(t))) continue;
     for (const n of opts.cores ?? [null]) {
       const spec = { row: { suite: 'rdb', name, kind: 'ours' }, cmd: RDB_TOOL, args, stdout, unavailable: avail.ok ? undefined : avail.why };
       if (n !== null) {
@@ -1156,12 +1159,14 @@ async function main() {
   env.totalS = (Date.now() - tStart) / 1000;
   if (opts.only.every((s) => s === 'micro')) return; // printed only: results.json and results.md are left as they are
 
-  // A partial run (--only) keeps the other suites' rows of the previous results.json, marked with their date.
+  // A partial run (--only) keeps the other suites' rows of the previous results.json, marked with their date; with
+  // --rows, also the rows of the rdb suite it did not run.
   const stamp = env.date;
   for (const r of results) r.date ??= stamp;
   const prev = readJson(path.join(BENCH_DIR, 'results.json'));
-  if (prev && Array.isArray(prev.results) && opts.only.length < SUITES.length) {
-    const kept = prev.results.filter((r) => !opts.only.includes(r.suite));
+  if (prev && Array.isArray(prev.results) && (opts.only.length < SUITES.length || opts.rows)) {
+    const other = (r) => r.suite === 'rdb' && r.kind !== 'reference' && !opts.rows.some((t) => r.name.includes(t));
+    const kept = prev.results.filter((r) => !opts.only.includes(r.suite) || (opts.rows && other(r)));
     for (const r of kept) r.earlier = true;
     results.unshift(...kept);
     for (const k of ['aof', 'rdb', 'jsonl', 'stream', 'replay']) if (!inputs[k] && prev.inputs?.[k] && kept.length) inputs[k] = prev.inputs[k];
