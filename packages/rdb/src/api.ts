@@ -50,13 +50,6 @@ export function readRdb(source: RdbSource, options: ReadRdbOptions = {}): AsyncG
 }
 
 /**
- * The former name of {@link readRdb} (the same function), kept while branches written before the rename merge.
- *
- * @deprecated Use {@link readRdb}: `read*` names the async readers of any source, `parse*` the synchronous decoders.
- */
-export const parseRdb: typeof readRdb = readRdb;
-
-/**
  * A parse that failed: with `onDamage`, the parser's error and the key it was reading go to it (the records before
  * were handed out); otherwise, or for any other error, it is thrown. Only the parser's own errors land here: a
  * consumer's never enter the generator.

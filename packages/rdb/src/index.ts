@@ -1,7 +1,6 @@
 export { RdbError, type RdbErrorCode, type RdbErrorInit } from './errors.js';
 export type {
   ReadRdbOptions,
-  ParseRdbOptions,
   RdbFilter,
   RdbLimits,
   RdbMagic,
@@ -19,5 +18,5 @@ export type {
   RdbKeyBeingRead,
 } from './types.js';
 export { RdbParser, NEED_MORE, DONE, RDB_MAX_VERSION, rdbTypeName, compileRdbFilter, type KeySink, type KeyVisitor } from './parser.js';
-export { readRdb, parseRdb, checkRdb, decodeRdbValue, rdbSourceChunks, type RdbSource, type RdbCheckReport, type RdbDbStats, type CheckRdbOptions } from './api.js';
+export { readRdb, checkRdb, decodeRdbValue, rdbSourceChunks, type RdbSource, type RdbCheckReport, type RdbDbStats, type CheckRdbOptions } from './api.js';
 export { rdbKeyspaceRecords, rdbKeyspaceRecordBatches, type RdbKeyspaceOptions } from './keyspace.js';

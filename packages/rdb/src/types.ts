@@ -123,13 +123,6 @@ export interface ReadRdbOptions {
   onDamage?: (error: RdbError, reading: RdbKeyBeingRead | null) => void;
 }
 
-/**
- * The former name of {@link ReadRdbOptions}.
- *
- * @deprecated Use {@link ReadRdbOptions}.
- */
-export type ParseRdbOptions = ReadRdbOptions;
-
 /** The key a parser was reading when it stopped. */
 export interface RdbKeyBeingRead {
   key: Uint8Array;
