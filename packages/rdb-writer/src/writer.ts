@@ -361,14 +361,19 @@ export class RdbWriter {
         return;
       }
       yield this.out();
-      for (const c of r.body.drain()) {
-        this.crc.update(c);
-        this.bytesWritten += c.length;
-        yield c;
-      }
+      yield* this.readBack(r.body.drain());
       this.keys++;
     } finally {
       r.body.dispose();
+    }
+  }
+
+  /** Bytes encoded earlier and read back from where they waited: checksummed and counted as they go out. */
+  private *readBack(chunks: Iterable<Uint8Array>): Generator<Uint8Array> {
+    for (const c of chunks) {
+      this.crc.update(c);
+      this.bytesWritten += c.length;
+      yield c;
     }
   }
 
@@ -395,11 +400,7 @@ export class RdbWriter {
         writeLen(s, pieces.length);
       } else writeLen(s, pieces.length);
       yield this.out();
-      for (const c of r.body.drain()) {
-        this.crc.update(c);
-        this.bytesWritten += c.length;
-        yield c;
-      }
+      yield* this.readBack(r.body.drain());
       this.keys++;
     } finally {
       r.body.dispose();
