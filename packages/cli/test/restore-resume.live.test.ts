@@ -50,6 +50,28 @@ describe.skipIf(!built || !redisAvailable())('rdb-tool restore: pieces, --resume
     await target.client.call('FUNCTION', 'FLUSH');
   };
 
+  /**
+   * Starts `restore --max-ops 200` into the target and waits (at most 20 s) until its checkpoint says `records`
+   * records are done; fails if the restore ended first.
+   */
+  const throttledRestorePast = async (records: number) => {
+    const first = start(['restore', '--max-ops', '200', rdb, url]);
+    let ended: Awaited<typeof first.done> | null = null;
+    void first.done.then((r) => (ended = r));
+    let saved = 0;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && saved < records && ended === null) {
+      await sleep(25);
+      try {
+        saved = JSON.parse(readFileSync(checkpoint, 'utf8')).done;
+      } catch {
+        // not written yet, or being replaced
+      }
+    }
+    expect(ended, `the restore ended before its checkpoint said ${records} records were done (saw ${saved}): ${JSON.stringify(ended)}`).toBe(null);
+    return { first, saved };
+  };
+
   beforeAll(async () => {
     [source, target] = await Promise.all([startRedis(), startRedis()]);
     url = `redis://127.0.0.1:${target.port}`;
@@ -101,21 +123,8 @@ describe.skipIf(!built || !redisAvailable())('rdb-tool restore: pieces, --resume
 
     // 200 ops/s: the run lasts over 20 s, the poll below sees a checkpoint past 500 records after about 3 s (at 1000
     // and then 500 ops/s, a loaded CI machine once saw the restore end first)
-    const first = start(['restore', '--max-ops', '200', rdb, url]);
-    let ended: Awaited<typeof first.done> | null = null;
-    void first.done.then((r) => (ended = r));
     // wait for a checkpoint past the first 500 records, then kill the restore
-    let saved = 0;
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && saved < 500 && ended === null) {
-      await sleep(25);
-      try {
-        saved = JSON.parse(readFileSync(checkpoint, 'utf8')).done;
-      } catch {
-        // not written yet, or being replaced
-      }
-    }
-    expect(ended, `the restore ended before its checkpoint said 500 records were done (saw ${saved}): ${JSON.stringify(ended)}`).toBe(null);
+    const { first, saved } = await throttledRestorePast(500);
     expect(saved).toBeGreaterThanOrEqual(500);
     first.child.kill('SIGKILL');
     const killed = await first.done;
@@ -160,20 +169,7 @@ describe.skipIf(!built || !redisAvailable())('rdb-tool restore: pieces, --resume
 
   it('Ctrl-C (SIGINT) part way: the restore winds down, saves its checkpoint, says so and exits 130; --resume completes', async () => {
     await emptyTarget();
-    const first = start(['restore', '--max-ops', '200', rdb, url]);
-    let ended: Awaited<typeof first.done> | null = null;
-    void first.done.then((r) => (ended = r));
-    let saved = 0;
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && saved < 300 && ended === null) {
-      await sleep(25);
-      try {
-        saved = JSON.parse(readFileSync(checkpoint, 'utf8')).done;
-      } catch {
-        // not written yet, or being replaced
-      }
-    }
-    expect(ended, `the restore ended before its checkpoint said 300 records were done (saw ${saved})`).toBe(null);
+    const { first, saved } = await throttledRestorePast(300);
     first.child.kill('SIGINT');
     const r = await first.done;
     expect(r.code, r.stderr).toBe(130);
