@@ -22,3 +22,13 @@ it('every public package is ready to publish (pnpm release:check)', () => {
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
   expect(r.stdout).toContain('release check passed');
 }, 600_000);
+
+it('pnpm -r publish --dry-run goes through for every public package (what `pnpm release` would upload)', () => {
+  // No login needed for a dry run; it packs each package with its workspace: ranges replaced and stops before the
+  // upload. testkit is private and skipped.
+  const pnpm = spawnSync('pnpm', ['-r', 'publish', '--dry-run', '--no-git-checks'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+  expect(pnpm.status, `${pnpm.stdout}\n${pnpm.stderr}`).toBe(0);
+  const published = [...`${pnpm.stdout}\n${pnpm.stderr}`.matchAll(/^\+ (@redis-persist\/[a-z-]+)@/gm)].map((m) => m[1]);
+  expect(published).toHaveLength(16);
+  expect(published).not.toContain('@redis-persist/testkit');
+}, 300_000);
