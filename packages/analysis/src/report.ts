@@ -366,7 +366,7 @@ export class ReportBuilder {
 /** Options of {@link reportRdbFiles}: the report's and the memory estimate's options, and progress. */
 export interface ReportFilesOptions extends ReportOptions, Omit<EstimateMemoryOptions, 'file' | 'dropExpiredBefore'> {
   /** Called now and then with the file being read and the bytes read of it. */
-  onProgress?: (file: string, bytes: number) => void;
+  onProgress?: (progress: { file: string; bytes: number }) => void;
 }
 
 /**
@@ -388,7 +388,7 @@ export async function reportRdbFiles(files: readonly string[], options: ReportFi
           bytes += c.length;
           if (onProgress && bytes - reported >= 1 << 24) {
             reported = bytes;
-            onProgress(file, bytes);
+            onProgress({ file, bytes });
           }
           yield c;
         }

@@ -253,7 +253,7 @@ describe('reportRdbFiles on a fixture RDB made by redis-server', () => {
       else keys.push(r);
     }
     const progress: number[] = [];
-    const r: Report = await reportRdbFiles([fixture, fixture], { now: NOW, onProgress: (_f, b) => progress.push(b) });
+    const r: Report = await reportRdbFiles([fixture, fixture], { now: NOW, onProgress: (p) => progress.push(p.bytes) });
     expect(r.files).toHaveLength(2);
     for (const f of r.files) {
       expect(f.keys).toBe(summary!.totals.keys);

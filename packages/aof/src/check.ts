@@ -86,7 +86,7 @@ export interface CheckAofOptions {
   /** Like `redis-check-aof --truncate-to-timestamp`: plan a cut at the first `#TS:` later than this. */
   truncateToTimestamp?: number;
   /** Called with bytes processed so far (progress display). */
-  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  onProgress?: (progress: { bytes: number; totalBytes: number }) => void;
   /**
    * Stops the check: checked once per chunk read. Damaged data never makes `checkAof` throw, but an abort does:
    * the promise rejects with `signal.reason` (an `AbortError` DOMException by default) and the file is closed.
@@ -204,7 +204,7 @@ async function checkOpenFile(job: FileJob, src: AofFilePass, report: AofFileRepo
       }
     }
     progress.done += chunk.length;
-    options.onProgress?.(progress.done, progress.total);
+    options.onProgress?.({ bytes: progress.done, totalBytes: progress.total });
     if (scanner.done && src.size !== null) break;
   }
   if (!scanner.done) scanner.end();

@@ -36,7 +36,7 @@ export interface PlanFixOptions {
   truncateToTimestamp?: number;
   salvage?: boolean;
   /** Called with bytes processed so far and the total (progress display). */
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (progress: { bytes: number; totalBytes: number }) => void;
   /** Stops the check (as `checkAof`'s): the promise rejects with `signal.reason`. */
   signal?: AbortSignal;
 }

@@ -30,7 +30,7 @@ async function sizeOf(path: string): Promise<number> {
 }
 
 /** Counts commands by name and database, annotations, timestamps and bytes of an AOF (file or directory). */
-export async function aofStats(input: string, options: { onProgress?: (file: string, offset: number) => void } = {}): Promise<AofStats> {
+export async function aofStats(input: string, options: { onProgress?: (progress: { file: string; offset: number }) => void } = {}): Promise<AofStats> {
   const stats: AofStats = {
     files: [],
     bytes: 0,
@@ -62,7 +62,7 @@ export async function aofStats(input: string, options: { onProgress?: (file: str
     stats.byCommand[name] = (stats.byCommand[name] ?? 0) + 1;
     if (name !== 'SELECT') stats.byDb[cmd.db] = (stats.byDb[cmd.db] ?? 0) + 1;
     if (name === 'MULTI') stats.transactions++;
-    if ((++n & 0xffff) === 0) options.onProgress?.(cmd.file, cmd.offset);
+    if ((++n & 0xffff) === 0) options.onProgress?.({ file: cmd.file, offset: cmd.offset });
   }
   // file sizes, in load order (files without commands included)
   const target = await resolveAofInput(input);

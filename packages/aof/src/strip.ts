@@ -91,7 +91,7 @@ export interface StripOptions {
    */
   onRemoved?: (cmd: StrippedCommand) => void;
   /** Called with bytes processed so far and the total (progress display). */
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (progress: { bytes: number; totalBytes: number }) => void;
 }
 
 /** What {@link stripAof} did to one file. */
@@ -351,7 +351,7 @@ async function scanFile(job: Job, fileIndex: number, sel: Selection, state: Scan
     scanner.push(chunk);
     for (let ev = scanner.next(); ev !== undefined; ev = scanner.next()) handle(ev);
     progress.done += chunk.length;
-    options.onProgress?.(progress.done, progress.total);
+    options.onProgress?.({ bytes: progress.done, totalBytes: progress.total });
     if (scanner.done) break;
   }
   if (!scanner.done) {

@@ -16,7 +16,7 @@ export interface FilterAofOptions extends AofFilterOptions {
   /** Replace an existing output (kept as `<output>.bak` first). */
   force?: boolean;
   /** Called now and then with the commands read so far. */
-  onProgress?: (commandsRead: number) => void;
+  onProgress?: (progress: { commands: number }) => void;
   /**
    * Stops the filter: checked once per chunk read. When aborted the call rejects with `signal.reason` (an
    * `AbortError` DOMException by default): the input is closed, the temp file removed, no output written.
@@ -101,7 +101,7 @@ export async function filterAof(input: string, output: string, options: FilterAo
       res.commandsRead += batch.length;
       for (const c of cf.push(batch)) write(c);
       if (pending >= 1 << 20) await flush();
-      options.onProgress?.(res.commandsRead);
+      options.onProgress?.({ commands: res.commandsRead });
     }
     // (a damaged input throws above: nothing is written, as aof-tool fix should come first)
     await flush();

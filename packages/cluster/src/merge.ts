@@ -166,7 +166,7 @@ export async function mergeRdb(inputs: readonly MergeInput[], options: MergeOpti
           verbatim = h.version === target.version && h.magic === target.magic;
           return { values: !verbatim, rawKeys: verbatim };
         },
-        onProgress: (b) => {
+        onProgress: ({ bytes: b }) => {
           bytesNow = b;
           options.onProgress?.({ bytes: bytesBefore + b, keys: out.keys });
         },

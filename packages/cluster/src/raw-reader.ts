@@ -98,7 +98,7 @@ export interface ReadRawOptions extends RawReadMode {
   /** File name for error messages. */
   file?: string;
   /** Called with the bytes read so far, about every 16 MiB. */
-  onProgress?: (bytes: number) => void;
+  onProgress?: (progress: { bytes: number }) => void;
   /** Stops the read: checked once per chunk; rejects with `signal.reason`, the file closed. */
   signal?: AbortSignal;
 }
@@ -179,7 +179,7 @@ export async function* readRdbRaw(source: RdbSource, options: ReadRawOptions = {
           parser.push(next.value);
           if (options.onProgress && win.end - lastProgress >= 1 << 24) {
             lastProgress = win.end;
-            options.onProgress(win.end);
+            options.onProgress({ bytes: win.end });
           }
         }
         continue;

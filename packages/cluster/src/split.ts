@@ -253,7 +253,7 @@ export async function splitRdb(source: RdbSource, options: SplitOptions): Promis
           const same = sameTarget({ version: h.version, magic: h.magic }, resolveOutTarget({ version: h.version, magic: h.magic }, options));
           return { values: !same, rawKeys: same };
         },
-        onProgress: (bytes) => options.onProgress?.({ bytes, keys: parts.keys }),
+        onProgress: ({ bytes }) => options.onProgress?.({ bytes, keys: parts.keys }),
         signal: options.signal,
       },
       info,

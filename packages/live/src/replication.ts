@@ -28,7 +28,7 @@ export interface SnapshotProgress {
   /** Payload bytes received so far (the diskless end mark not counted). */
   bytes: number;
   /** The payload's size when the master announced it (`$<len>`), else null (diskless: known only at the end). */
-  total: number | null;
+  totalBytes: number | null;
   /** Keep-alive newlines received so far. */
   keepalives: number;
   /** Milliseconds since the connection was opened. */
@@ -295,7 +295,7 @@ export class SnapshotStream implements AsyncIterable<Uint8Array> {
     let bytes = 0;
     let total: number | null = null;
     const progress = (phase: SnapshotProgress['phase']) =>
-      options.onProgress?.({ phase, bytes, total, keepalives, elapsedMs: Date.now() - startedAt });
+      options.onProgress?.({ phase, bytes, totalBytes: total, keepalives, elapsedMs: Date.now() - startedAt });
     const decoder = new RespDecoder();
 
     const send = (args: readonly CommandArg[]) => {

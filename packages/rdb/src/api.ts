@@ -220,7 +220,7 @@ export interface CheckRdbOptions {
   stopAtEnd?: boolean;
   limits?: ReadRdbOptions['limits'];
   /** Called now and then with the number of bytes read. */
-  onProgress?: (bytes: number) => void;
+  onProgress?: (progress: { bytes: number }) => void;
   /** Time used to count already-expired keys (default now). */
   now?: number;
   /**
@@ -348,7 +348,7 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
           report.size += pending.length;
           if (options.onProgress && report.size - lastProgress >= 1 << 24) {
             lastProgress = report.size;
-            options.onProgress(report.size);
+            options.onProgress({ bytes: report.size });
           }
         }
         // the first WARM_BYTES go in small pieces (see WARM_BYTES); the chunk's buffer is not read into again

@@ -146,7 +146,7 @@ export const aofCheckTool: BatchTool<AofCheckReport> = {
     const st = await stat(path).catch(() => null); // checkAof reports an unreadable input itself
     const progress = new Progress(`checking ${path}`, 0);
     try {
-      const report = await checkAof(path, { signal: interruptSignal(), onProgress: (done, total) => progress.update(done, total) });
+      const report = await checkAof(path, { signal: interruptSignal(), onProgress: (p) => progress.update(p.bytes, p.totalBytes) });
       return aofChecked(report, (st?.isFile() ?? false) && st?.size === 0);
     } finally {
       progress.done();

@@ -46,7 +46,7 @@ export function registerFilter(program: Command): void {
             reported.push(p);
             if (!opts.json) o.err(o.e.yellow(`${p.decision === 'kept' ? 'kept whole' : 'dropped'}: ${p.command.file}:${p.command.offset} ${p.command.args.slice(0, 4).map(quoteArg).join(' ')} (names kept and dropped keys)`));
           },
-          onProgress: (n) => progress.update(n),
+          onProgress: (p) => progress.update(p.commands),
         });
       } finally {
         progress.done();

@@ -46,7 +46,7 @@ export function registerFix(program: Command): void {
       await requireRegularInput(path, 'a repair (it reads the AOF twice, then changes it in place)');
       const ts = opts.truncateToTimestamp !== undefined ? intOption('--truncate-to-timestamp', opts.truncateToTimestamp) : undefined;
       const progress = new Progress('checking', 0);
-      const { report, plan } = await planFix(path, { salvage: opts.salvage, truncateToTimestamp: ts, onProgress: (d, t) => progress.update(d, t) });
+      const { report, plan } = await planFix(path, { salvage: opts.salvage, truncateToTimestamp: ts, onProgress: (p) => progress.update(p.bytes, p.totalBytes) });
       progress.done();
       if (!opts.json) printCheckReport(o, report);
       if (!plan) {

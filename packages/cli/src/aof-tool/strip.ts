@@ -100,7 +100,7 @@ export function registerStrip(program: Command): void {
             return;
           }
         }
-        result = await stripAof(path, { commands, ...selection, signal: interruptSignal(), output: opts.output, dryRun: opts.dryRun, backup: opts.backup, force: opts.force, onRemoved, onProgress: (d, t) => progress.update(d, t) });
+        result = await stripAof(path, { commands, ...selection, signal: interruptSignal(), output: opts.output, dryRun: opts.dryRun, backup: opts.backup, force: opts.force, onRemoved, onProgress: (p) => progress.update(p.bytes, p.totalBytes) });
         // A StripSelectionError goes to the common runner: usage (2) for a place or window that selects nothing,
         // data (1) for a command that cannot lose only some of its keys; it names the flags.
       } finally {

@@ -121,7 +121,7 @@ export const rdbCheckTool: BatchTool<RdbCheckReport> = {
     const st = await stat(file).catch(() => null);
     const progress = new Progress(`checking ${file}`, st?.size ?? 0);
     try {
-      const report = await checkRdb(file, { signal: interruptSignal(), onProgress: (n) => progress.update(n), checksumThread: 'auto' });
+      const report = await checkRdb(file, { signal: interruptSignal(), onProgress: (p) => progress.update(p.bytes), checksumThread: 'auto' });
       return rdbChecked(report, st?.isFile() ?? false);
     } finally {
       progress.done();

@@ -48,10 +48,10 @@ class FetchProgress {
       const secs = (now - this.transferStart.at) / 1000;
       const rate = secs > 0.2 ? (p.bytes - this.transferStart.bytes) / secs : 0;
       const mib = (n: number) => (n / 1048576).toFixed(1);
-      text = p.total !== null ? `${mib(p.bytes)} of ${mib(p.total)} MiB (${((100 * p.bytes) / Math.max(1, p.total)).toFixed(0)}%)` : `${mib(p.bytes)} MiB`;
+      text = p.totalBytes !== null ? `${mib(p.bytes)} of ${mib(p.totalBytes)} MiB (${((100 * p.bytes) / Math.max(1, p.totalBytes)).toFixed(0)}%)` : `${mib(p.bytes)} MiB`;
       if (rate > 0) {
         text += `, ${mib(rate)} MiB/s`;
-        if (p.total !== null) text += `, ETA ${Math.max(0, Math.ceil((p.total - p.bytes) / rate))} s`;
+        if (p.totalBytes !== null) text += `, ETA ${Math.max(0, Math.ceil((p.totalBytes - p.bytes) / rate))} s`;
       }
     }
     process.stderr.write(`\r\x1b[K${this.label}: ${text}`);

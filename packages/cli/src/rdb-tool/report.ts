@@ -185,7 +185,7 @@ export function registerReport(program: Command): void {
         top,
         now,
         filter,
-        onProgress: (file, bytes) => progress.update((before.get(file) ?? 0) + bytes),
+        onProgress: ({ file, bytes }) => progress.update((before.get(file) ?? 0) + bytes),
       }).finally(() => progress.done());
       if (opts.html !== undefined) {
         const out = await AtomicFile.create(opts.html, { force: opts.force, inputs: files });
