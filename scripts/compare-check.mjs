@@ -6,9 +6,10 @@
 //   node scripts/compare-check.mjs --save /tmp/before.json [extra.rdb ...]     (before the change, after pnpm build)
 //   node scripts/compare-check.mjs --against /tmp/before.json [extra.rdb ...]  (after it: exits 1 when any differs)
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { corpusAndFixtureRdbs } from './lib/rdb-files.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const args = process.argv.slice(2);
@@ -24,17 +25,7 @@ if (!save === !against) {
   process.stderr.write('compare-check: give one of --save <file.json> or --against <file.json>\n');
   process.exit(2);
 }
-function rdbFiles(dir) {
-  const f = [];
-  if (!existsSync(dir)) return f;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) f.push(...rdbFiles(p));
-    else if (e.name.endsWith('.rdb')) f.push(p);
-  }
-  return f.sort();
-}
-const files = [...rdbFiles(resolve(root, '../shared/corpus')), ...rdbFiles(join(root, 'fixtures/rdb')), ...extra];
+const files = [...corpusAndFixtureRdbs(root), ...extra];
 const tool = join(root, 'packages/cli/bin/rdb-tool.js');
 // the report's file name is the path as given: relative to the repo root, so two worktrees give the same text
 const check = (file) =>

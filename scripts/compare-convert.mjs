@@ -8,10 +8,11 @@
 //
 //   node scripts/compare-convert.mjs --base /path/to/other/worktree [--new .] [--only rdb,aof,resp,jsonl] [extra.rdb ...]
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { corpusAndFixtureRdbs } from './lib/rdb-files.mjs';
 
 const NOW = 1_765_000_000_000;
 Date.now = () => NOW;
@@ -38,17 +39,7 @@ const load = async (dir) => ({
   writer: await import(pathToFileURL(join(dir, 'packages/rdb-writer/dist/index.js')).href),
 });
 const builds = { base: await load(baseDir), new: await load(newDir) };
-function rdbFiles(dir) {
-  const f = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) f.push(...rdbFiles(p));
-    else if (e.name.endsWith('.rdb')) f.push(p);
-  }
-  return f.sort();
-}
-const corpus = resolve(root, '../shared/corpus');
-const files = noCorpus ? extra : [...(existsSync(corpus) ? rdbFiles(corpus) : []), ...rdbFiles(join(root, 'fixtures/rdb')), ...extra];
+const files = noCorpus ? extra : [...corpusAndFixtureRdbs(root), ...extra];
 const tmp = mkdtempSync(join(tmpdir(), 'compare-convert-'));
 
 async function hashOf(chunks) {

@@ -6,9 +6,9 @@
 //
 //   node scripts/compare-dump.mjs --base /path/to/other/worktree [--new .] [extra.rdb ...]
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { corpusAndFixtureRdbs } from './lib/rdb-files.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const args = process.argv.slice(2);
@@ -26,17 +26,7 @@ if (!baseDir) {
 }
 const load = (dir) => import(pathToFileURL(join(dir, 'packages/converters/dist/index.js')).href);
 const [base, neu] = [await load(baseDir), await load(newDir)];
-function rdbFiles(dir) {
-  const f = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) f.push(...rdbFiles(p));
-    else if (e.name.endsWith('.rdb')) f.push(p);
-  }
-  return f.sort();
-}
-const corpus = resolve(root, '../shared/corpus');
-const files = [...(existsSync(corpus) ? rdbFiles(corpus) : []), ...rdbFiles(join(root, 'fixtures/rdb')), ...extra];
+const files = [...corpusAndFixtureRdbs(root), ...extra];
 const now = Date.now();
 async function run(mod, file, format, order) {
   const h = createHash('sha256');

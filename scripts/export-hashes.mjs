@@ -9,9 +9,10 @@
 //        [--jobs 2] [--no-corpus] [--orders file,canonical] [--formats jsonl,resp] [--bench-orders file] [bench.rdb ...]
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rdbFilesUnder } from './lib/rdb-files.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const args = process.argv.slice(2);
@@ -33,21 +34,12 @@ for (let i = 0; i < args.length; i++) {
   } else extra.push(a);
 }
 
-function rdbFiles(dir) {
-  const found = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) found.push(...rdbFiles(p));
-    else if (e.name.endsWith('.rdb')) found.push(p);
-  }
-  return found;
-}
 
 const jobs = [];
 const corpus = resolve(root, '../shared/corpus');
 if (opt.corpus) {
   if (existsSync(corpus) && statSync(corpus).isDirectory()) {
-    for (const f of rdbFiles(corpus).sort()) {
+    for (const f of rdbFilesUnder(corpus)) {
       for (const format of opt.formats) for (const order of opt.orders) jobs.push({ file: f, name: `corpus/${relative(corpus, f)}`, format, order });
     }
   } else process.stderr.write(`export-hashes: ${corpus} absent, corpus skipped\n`);
