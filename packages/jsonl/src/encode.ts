@@ -79,19 +79,7 @@ export class ChunkWriter {
    * chunk; false (nothing written) otherwise.
    */
   plainAsciiString(bytes: Uint8Array): boolean {
-    const n = bytes.length;
-    const buf = this.buf;
-    let p = this.pos;
-    if (n + 2 > buf.length - p) return false;
-    buf[p++] = 0x22;
-    for (let i = 0; i < n; i++) {
-      const b = bytes[i]!;
-      if (b >= 0x80 || b < 0x20 || b === 0x22 || b === 0x5c) return false;
-      buf[p++] = b;
-    }
-    buf[p++] = 0x22;
-    this.pos = p;
-    return true;
+    return this.plainAsciiRange(bytes, 0, bytes.length);
   }
 
   /**
@@ -280,28 +268,13 @@ function writeBase64Object(w: ChunkWriter, bytes: Uint8Array): void {
 
 /** A `Str`: valid UTF-8 as a JSON string, anything else as `{"base64":...}`. */
 export function writeStr(w: ChunkWriter, bytes: Bytes): void {
-  // Short strings: printable ASCII without escapes is copied in one pass; else one JS pass decides "plain
-  // ASCII" (no native call); otherwise ask isUtf8.
-  if (bytes.length <= 64) {
-    if (w.plainAsciiString(bytes)) return;
-    let ascii = true;
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      writeEscapedUtf8(w, bytes);
-      return;
-    }
-  }
-  if (isUtf8(bytes)) writeEscapedUtf8(w, bytes);
-  else writeBase64Object(w, bytes);
+  writeStrRange(w, bytes, 0, bytes.length);
 }
 
 /** {@link writeStr} of `bytes[start, end)` (the same output, without a view of the range for the common cases). */
 export function writeStrRange(w: ChunkWriter, bytes: Uint8Array, start: number, end: number): void {
+  // Short strings: printable ASCII without escapes is copied in one pass; else one JS pass decides "plain
+  // ASCII" (no native call); otherwise ask isUtf8.
   if (end - start <= 64) {
     if (w.plainAsciiRange(bytes, start, end)) return;
     let ascii = true;
