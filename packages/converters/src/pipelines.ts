@@ -134,7 +134,7 @@ export function dumpRdb(source: RdbSource, options: DumpRdbOptions): AsyncGenera
   }
   // RESP in file order: the same, the commands written straight from the RDB's bytes (RespKeyVisitor)
   if (format === 'resp' && (options.order ?? 'canonical') === 'file') {
-    const visitor = new RespKeyVisitor();
+    const visitor = new RespKeyVisitor({ reuseChunks: options.reuseChunks });
     read.keyVisitor = visitor;
     const out = respChunks(new RecordBatches(rdbKeyspaceRecordBatches(source, read)), { pieces: options.pieces, visitor });
     return options.signal === undefined ? out : abortable(out, options.signal);

@@ -4,9 +4,9 @@
 // slabs, with no object per key or element. Elements stay in file order, as the record path writes them. A key's
 // bytes are kept contiguous in one slab, so that a variadic command's argument count can be patched when its batch
 // ends short and a cancelled key is forgotten by moving the write position back.
-import { formatDoubleShortest } from '@redis-persist/bytes';
 import type { KeyType } from '@redis-persist/keyspace';
 import type { KeyVisitor } from '@redis-persist/rdb';
+import { scoreText } from './commands.js';
 
 const enum Kind {
   String = 0,
@@ -20,6 +20,8 @@ const KINDS: Record<string, Kind> = { string: Kind.String, list: Kind.List, set:
 
 /** Bytes per output slab (a chunk handed out is a view of one). */
 const SLAB = 256 * 1024;
+/** respChunks' chunk size: it hands its bytes out once they reach it, after a record. */
+const CHUNK = 256 * 1024;
 const CR = 0x0d;
 const LF = 0x0a;
 
@@ -32,6 +34,11 @@ const PEXPIREAT = Buffer.from('*3\r\n$9\r\nPEXPIREAT\r\n', 'latin1');
 export interface RespKeyVisitorOptions {
   /** Elements per variadic command (default 64, Redis' AOF_REWRITE_ITEMS_PER_CMD), as respChunks' option. */
   itemsPerCommand?: number;
+  /**
+   * The consumer is done with each chunk once it asks for the next (respChunks then calls {@link release}): the
+   * slabs are recycled instead of being left to the garbage collector.
+   */
+  reuseChunks?: boolean;
 }
 
 /**
@@ -77,6 +84,34 @@ export class RespKeyVisitor implements KeyVisitor {
     const per = options.itemsPerCommand ?? 64;
     if (!Number.isInteger(per) || per < 1) throw new RangeError(`itemsPerCommand must be a positive integer, got ${per}`);
     this.per = per;
+    this.reuseChunks = options.reuseChunks === true;
+  }
+
+  /** Whether the consumer gives the chunks back ({@link RespKeyVisitorOptions.reuseChunks}). */
+  readonly reuseChunks: boolean;
+  /** Slabs free for reuse. */
+  private readonly pool: Buffer[] = [];
+  /** Slabs left behind whose last views are still out, with where their bytes end, oldest first. */
+  private readonly retired: { buf: Buffer; end: number }[] = [];
+  /** How far the consumer gave back views of the current slab. */
+  private releasedTo = 0;
+
+  /**
+   * The consumer is done with `view` (from {@link take}; views are given back in the order they were taken): a
+   * slab whose bytes are all given back is reused.
+   */
+  release(view: Uint8Array): void {
+    if (!this.reuseChunks) return;
+    const end = view.byteOffset + view.length;
+    if (view.buffer === this.buf.buffer) {
+      this.releasedTo = end;
+      return;
+    }
+    const r = this.retired[0];
+    if (r !== undefined && view.buffer === r.buf.buffer && end === r.end) {
+      this.retired.shift();
+      this.pool.push(r.buf);
+    }
   }
 
   /** Bytes written and not handed out yet. */
@@ -84,13 +119,40 @@ export class RespKeyVisitor implements KeyVisitor {
     return this.fullBytes + this.pos - this.from;
   }
 
-  /** What was written since the last take, as views (valid for good: the slab is never written there again). */
-  take(): Uint8Array[] {
-    const out = this.full;
-    if (this.pos > this.from) out.push(this.buf.subarray(this.from, this.pos));
-    this.from = this.pos;
-    this.full = [];
-    this.fullBytes = 0;
+  /**
+   * Where respChunks would have handed out a chunk had the visited keys come as records (after the key that took the
+   * bytes since the last such point to {@link CHUNK} or more), as a count of {@link pendingBytes}; 0: none. What goes
+   * out before an error (a record that cannot be written, damage) is then what the record path hands out.
+   */
+  cut = 0;
+  /** Bytes since the last such point (set by respChunks to what its encoder holds after records). */
+  since = 0;
+
+  /** The first `n` bytes not handed out yet, as views (valid for good: the slab is never written there again). */
+  take(n: number = this.pendingBytes): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const full = this.full;
+    let i = 0;
+    for (; i < full.length && n > 0; i++) {
+      const f = full[i]!;
+      if (f.length <= n) {
+        out.push(f);
+        n -= f.length;
+        this.fullBytes -= f.length;
+      } else {
+        out.push(f.subarray(0, n));
+        full[i] = f.subarray(n);
+        this.fullBytes -= n;
+        n = 0;
+        break;
+      }
+    }
+    if (i > 0) full.splice(0, i);
+    if (n > 0) {
+      out.push(this.buf.subarray(this.from, this.from + n));
+      this.from += n;
+    }
+    this.cut = 0;
     return out;
   }
 
@@ -102,11 +164,18 @@ export class RespKeyVisitor implements KeyVisitor {
     if (this.pos + n <= this.buf.length) return;
     const start = this.open ? this.keyAt : this.pos;
     const carry = this.pos - start;
-    const next = Buffer.allocUnsafe(Math.max(SLAB, 2 * (carry + n)));
+    const size = Math.max(SLAB, 2 * (carry + n));
+    const next = size === SLAB && this.pool.length > 0 ? this.pool.pop()! : Buffer.allocUnsafe(size);
     if (start > this.from) {
       this.full.push(this.buf.subarray(this.from, start));
       this.fullBytes += start - this.from;
     }
+    // the old slab is reused once its views are given back (all of them already, or the last one to come)
+    if (this.buf.length === SLAB) {
+      if (start === 0 || (this.reuseChunks && this.releasedTo === start)) this.pool.push(this.buf);
+      else if (this.reuseChunks) this.retired.push({ buf: this.buf, end: start });
+    }
+    this.releasedTo = 0;
     if (carry > 0) this.buf.copy(next, 0, start, this.pos);
     this.cmdAt -= start;
     this.keyAt = 0;
@@ -202,6 +271,11 @@ export class RespKeyVisitor implements KeyVisitor {
     }
     this.open = false;
     this.keys++;
+    this.since += this.pos - this.keyAt;
+    if (this.since >= CHUNK) {
+      this.cut = this.pendingBytes;
+      this.since = 0;
+    }
   }
 
   cancel(): void {
@@ -318,7 +392,7 @@ export class RespKeyVisitor implements KeyVisitor {
     b[this.pos++] = LF;
   }
 
-  /** A score as formatScore writes it (7.2+ shortest round trip): an integer below 1e8 is its digits. */
+  /** A score as formatScore writes it (7.2+ shortest round trip, see {@link scoreText}). */
   private bulkScore(x: number): void {
     // (what commandsForKey refuses goes the record path, which reports it)
     if (x !== x) throw new RangeError('a sorted-set score is NaN');
@@ -326,7 +400,7 @@ export class RespKeyVisitor implements KeyVisitor {
       this.bulkInt(x);
       return;
     }
-    const t = formatDoubleShortest(x);
+    const t = scoreText(x);
     const n = t.length;
     this.room(n + 24);
     const b = this.buf;
