@@ -11,7 +11,7 @@ import { RecordBatches, RespKeyVisitor, dumpRdb, keyspaceBytes } from '@redis-pe
 import { rdbKeyspaceRecordBatches, type RdbKeyspaceOptions } from '@redis-persist/rdb';
 import { writeRdb, type RdbWriteOptions } from '@redis-persist/rdb-writer';
 import { keyspaceArb } from '../../rdb-writer/test/arbitraries.js';
-import type { KeyRecord, KeyspaceRecord } from '@redis-persist/keyspace';
+import type { KeyspaceRecord } from '@redis-persist/keyspace';
 
 const NOW = 3_500_000_000_000;
 
@@ -71,8 +71,8 @@ const writeOptionsArb = fc.record({
 });
 
 /** A keyspace whose RESP is about `n` × 300 bytes: every common type, several dbs, some expiries. */
-function bigKeyspace(n: number): KeyRecord[] {
-  const out: KeyRecord[] = [];
+function bigKeyspace(n: number): KeyspaceRecord[] {
+  const out: KeyspaceRecord[] = [];
   const t = (s: string): Uint8Array => Buffer.from(s, 'latin1');
   for (let i = 0; i < n; i++) {
     const db = (i >> 7) % 3;
