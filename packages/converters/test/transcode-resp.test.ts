@@ -6,12 +6,13 @@
 // the record path's chunks); random bytes (typed errors only, never a crash).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RedisPersistError } from '@redis-persist/bytes';
+import { RedisPersistError, formatDoubleShortest } from '@redis-persist/bytes';
 import { RecordBatches, RespKeyVisitor, dumpRdb, keyspaceBytes } from '@redis-persist/converters';
 import { rdbKeyspaceRecordBatches, type RdbKeyspaceOptions } from '@redis-persist/rdb';
 import { writeRdb, type RdbWriteOptions } from '@redis-persist/rdb-writer';
 import { keyspaceArb } from '../../rdb-writer/test/arbitraries.js';
 import type { KeyspaceRecord } from '@redis-persist/keyspace';
+import { scoreText } from '../src/commands.js';
 
 const NOW = 3_500_000_000_000;
 
@@ -175,6 +176,16 @@ describe('direct transcoder (dump, RESP, file order)', () => {
         expect(a).toEqual(b);
       }),
       { numRuns: 80 },
+    );
+  });
+
+  it('scoreText is formatDoubleShortest (the plain and `e` forms, every magnitude)', () => {
+    const scaled = fc.tuple(fc.integer({ min: -1e7, max: 1e7 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: -25, max: 25 })).map(([m, d, e]) => (m / 10 ** d) * 10 ** e);
+    fc.assert(
+      fc.property(fc.oneof(fc.double(), scaled, fc.constantFrom(1e-6, 9.99e-7, 1e21, 123456.7, 1234.5678901, 0.0012345678, -0, 0)), (x) => {
+        expect(scoreText(x)).toBe(formatDoubleShortest(x));
+      }),
+      { numRuns: 20_000 },
     );
   });
 
