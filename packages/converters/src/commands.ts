@@ -38,8 +38,45 @@ function num(n: number): Uint8Array {
  * an integer instead: see formatDoubleRedis).
  */
 export function formatScore(score: number, style: 'redis7.2' | 'redis7.0' = 'redis7.2'): string {
-  return style === 'redis7.0' ? formatDoubleG17(score) : formatDoubleShortest(score);
+  return style === 'redis7.0' ? formatDoubleG17(score) : scoreText(score);
 }
+
+/**
+ * formatDoubleShortest(x) for a score, from JavaScript's own shortest round-trip text (the same digits; the two
+ * differ only in when they switch to the `e` form): a non-integer from 1e-6 to 1e21 is plain there, and Redis keeps
+ * it plain with fewer than 7 fraction digits or a decimal exponent within ±3, else writes `d.ddde±x`; the rest
+ * (integers from 1e8 on, zeros, the tiny and the huge) go to formatDoubleShortest.
+ */
+export function scoreText(x: number): string {
+  if (Number.isInteger(x)) {
+    // digits only below 1e8 (from 1e8 an integer may end in 8 zeros or more: then `e` form)
+    if (x !== 0 && x > -1e8 && x < 1e8) return String(x);
+    return formatDoubleShortest(x);
+  }
+  const ax = x < 0 ? -x : x;
+  // NaN and the tiny and huge ones (`e` form in JavaScript)
+  if (!(ax >= 1e-6 && ax < 1e21)) return formatDoubleShortest(x);
+  // plain in JavaScript here, with a '.'
+  const s = String(x);
+  const start = x < 0 ? 1 : 0;
+  const dot = s.indexOf('.');
+  const frac = s.length - dot - 1;
+  if (frac < 7) return s;
+  const sign = start === 1 ? '-' : '';
+  if (ax >= 1) {
+    // exponent: digits before the point - 1 (the digits end in no 0: the fraction's last one is not)
+    const e = dot - start - 1;
+    if (e <= 3) return s;
+    return `${sign}${s[start]!}.${s.slice(start + 1, dot)}${s.slice(dot + 1)}e+${e}`;
+  }
+  // exponent: -(zeros after the point + 1)
+  let z = 0;
+  while (s.charCodeAt(dot + 1 + z) === 0x30) z++;
+  if (z <= 2) return s;
+  const d = s.slice(dot + 1 + z);
+  return `${sign}${d[0]!}${d.length > 1 ? `.${d.slice(1)}` : ''}e-${z + 1}`;
+}
+
 
 // ---------------------------------------------------------------------------------------------------------------
 // Keys

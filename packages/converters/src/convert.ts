@@ -4,11 +4,14 @@ import { basename, dirname, join } from 'node:path';
 import { aofManifestFileName, appendFilenameOf, formatManifest, nextAofFileNames, readManifest, resolveAofInput, type AofManifest } from '@redis-persist/aof';
 import { AtomicDir, AtomicFile, FsioError, abortableChunks, backupFile, checkOutput, describeIoError, fsyncDirectory, resolvePath, writeFileAtomic, type OutputPolicy } from '@redis-persist/fsio';
 import type { Bytes, KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
-import { compileRdbFilter, rdbKeyspaceRecords, type RdbError, type RdbKeyBeingRead } from '@redis-persist/rdb';
+import { compileRdbFilter, rdbKeyspaceRecordBatches, type RdbError, type RdbKeyBeingRead } from '@redis-persist/rdb';
 import { writeRdb, writeRdbFile, type DropInfo, type RdbWriteSummary } from '@redis-persist/rdb-writer';
 import { ReplayError, replayAof, type ReplayOptions, type ReplayResult } from '@redis-persist/replay';
 import type { PieceOutput } from './pieces.js';
 import { STRING_PIECE, keyspaceBytes, type KeyFilter } from './pipelines.js';
+import { RecordBatches } from './batches.js';
+import { respChunks } from './resp-chunks.js';
+import { RespKeyVisitor } from './transcode-resp.js';
 
 /** Options of {@link aofToRdb} (`aof-tool to-rdb`): the replay's options and the RDB to write. */
 export interface AofToRdbOptions extends ReplayOptions {
@@ -95,6 +98,19 @@ async function* counting(src: AsyncIterable<KeyspaceRecord>, n: { keys: number; 
   }
 }
 
+/** {@link counting} of the parser's batches. */
+async function* countingBatches(src: AsyncIterable<KeyspacePiece[]>, n: { keys: number; functions: number }): AsyncGenerator<KeyspacePiece[]> {
+  for await (const batch of src) {
+    for (const r of batch) {
+      // a key in pieces is counted once, with its last piece
+      if (r.kind === 'key') {
+        if (r.partial !== true) n.keys++;
+      } else n.functions++;
+    }
+    yield batch;
+  }
+}
+
 /**
  * A RESP base for a rewritten AOF. When the AOF carried `#TS:` annotations (aof-timestamp-enabled), the base
  * starts with one, as a Redis rewrite's RESP base does: the time of the last annotation replayed (the base holds the
@@ -144,8 +160,11 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
   await checkOutput(output, policy, options.layout === 'dir' ? 'dir' : 'file');
   const n = { keys: 0, functions: 0 };
   const filter = compileRdbFilter(options.filter);
-  const records = counting(
-    rdbKeyspaceRecords(input, {
+  // the direct transcoder (as `rdb-tool dump --format resp --order file`): the common keys are written straight
+  // from the RDB's bytes, the others come as records in their place (the parser takes no visitor with a filter)
+  const visitor = new RespKeyVisitor();
+  const records = countingBatches(
+    rdbKeyspaceRecordBatches(input, {
       dropExpiredBefore: filter.expired === true ? undefined : (options.now ?? Date.now()),
       onDamage: options.onDamage,
       // A big collection or stream comes in pieces and its commands go out piece by piece, batched as the whole
@@ -156,6 +175,7 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
       stringPieceBytes: STRING_PIECE,
       streamPendingOrder: 'consumer',
       signal: options.signal,
+      keyVisitor: visitor,
       ...(filter.passesAll ? {} : { filter, functions: false }),
     }),
     n,
@@ -163,8 +183,9 @@ export async function rdbToAof(input: string, output: string, options: RdbToAofO
   // the output never holds part of a key: one whose pieces stop at a damage is cut back out of the file
   const writeBase = async (file: AtomicFile): Promise<void> => {
     const cut = new CutBack(file);
-    for await (const c of abortableChunks(keyspaceBytes(records, { format: 'resp', order: 'file', pieces: cut }), options.signal)) await cut.write(c);
+    for await (const c of abortableChunks(respChunks(new RecordBatches(records), { pieces: cut, visitor }), options.signal)) await cut.write(c);
     await cut.finish();
+    n.keys += visitor.keys;
   };
   if (options.layout === 'file') {
     const file = await AtomicFile.create(output, policy);

@@ -1,6 +1,7 @@
 export { commandsForKey, commandsForFunction, formatScore, StreamPieceCommands, type RewriteOptions } from './commands.js';
 export { keyspaceJsonlStream, type KeyspaceJsonlStreamOptions } from './jsonl-stream.js';
 export { JsonlKeyVisitor } from './transcode-jsonl.js';
+export { RespKeyVisitor, type RespKeyVisitorOptions } from './transcode-resp.js';
 export { keyspaceRespStream, type KeyspaceRespStreamOptions } from './resp-stream.js';
 export type { PieceOutput } from './pieces.js';
 export { RecordBatches, type RecordSource } from './batches.js';

@@ -11,6 +11,7 @@ import { keyspaceJsonlStream } from './jsonl-stream.js';
 import type { PieceOutput } from './pieces.js';
 import { keyspaceRespStream } from './resp-stream.js';
 import { JsonlKeyVisitor } from './transcode-jsonl.js';
+import { RespKeyVisitor } from './transcode-resp.js';
 
 /** Options of {@link keyspaceBytes}: JSON Lines or RESP, canonical or file order, memory budget. */
 export interface KeyspaceBytesOptions {
@@ -129,6 +130,13 @@ export function dumpRdb(source: RdbSource, options: DumpRdbOptions): AsyncGenera
     const visitor = new JsonlKeyVisitor();
     read.keyVisitor = visitor;
     const out = keyspaceJsonlStream(new RecordBatches(rdbKeyspaceRecordBatches(source, read)), { ...options, order: 'file', visitor });
+    return options.signal === undefined ? out : abortable(out, options.signal);
+  }
+  // RESP in file order: the same, the commands written straight from the RDB's bytes (RespKeyVisitor)
+  if (format === 'resp' && (options.order ?? 'canonical') === 'file') {
+    const visitor = new RespKeyVisitor({ reuseChunks: options.reuseChunks });
+    read.keyVisitor = visitor;
+    const out = respChunks(new RecordBatches(rdbKeyspaceRecordBatches(source, read)), { pieces: options.pieces, visitor });
     return options.signal === undefined ? out : abortable(out, options.signal);
   }
   // the parser's records in arrays: one async step per batch, not per record

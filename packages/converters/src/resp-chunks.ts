@@ -5,6 +5,7 @@ import type { KeyRecord, KeyspacePiece } from '@redis-persist/keyspace';
 import { CommandEncoder, type CommandArg } from '@redis-persist/resp';
 import { commandsForFunction, commandsForKey, StreamPieceCommands } from './commands.js';
 import { isStringPiece, setCommandHead, type PieceOutput } from './pieces.js';
+import type { RespKeyVisitor } from './transcode-resp.js';
 
 const CHUNK = 256 * 1024;
 /** An argument this big is handed out as it is, not copied into the encoder (a huge string's value). */
@@ -65,6 +66,11 @@ export interface RespChunksOptions {
    * written as if the key were whole. See {@link PieceOutput}.
    */
   pieces?: PieceOutput;
+  /**
+   * The direct transcoder's visitor, which the parser feeding `records` was given (`keyVisitor`): what it wrote
+   * while the parser read goes out before the records that follow it (it and this writer share the selected db).
+   */
+  visitor?: RespKeyVisitor;
 }
 
 /**
@@ -121,102 +127,144 @@ export async function* respChunks(records: RecordSource | RecordBatches, options
     pieces!.drop?.(o.db, o.key, o.at);
   };
   const reader = batchReader(records);
-  for await (const got of reader.items) for (const r of reader.batch(got)) {
-    if (pieces) {
-      if (open !== null && (r.kind !== 'key' || r.db !== open.db || !bytesEqual(r.key, open.key))) dropOpen();
-      if (open === null && r.kind === 'key' && (r as KeyspacePiece).partial) {
-        open = { db: r.db, key: r.key, at: handed + enc.length, dbBefore: db };
-        pieces.open?.(open.at);
-      }
-    }
-    if (coll !== null && (r.kind !== 'key' || r.db !== coll.db || r.type !== coll.type || !bytesEqual(r.key, coll.key))) {
-      // its pieces stopped before the last one: without options.pieces the elements waiting go out as they are
-      // (with it, the key was cut just above and they are forgotten)
-      if (!pieces) carryOut(coll);
-      coll = null;
-    }
-    if (r.kind === 'function') {
-      for (const c of commandsForFunction(r)) enc.add(c);
-    } else {
-      const partial = (r as KeyspacePiece).partial === true;
-      if (stream !== null && !stream.matches(r)) stream = null;
-      if (str !== null && (r.db !== str.db || !bytesEqual(r.key, str.key))) str = null;
-      if (isStringPiece(r)) {
-        // a big string in pieces: SET's head with the whole length, each piece's bytes as they come (no copy), CRLF
-        // after the last, then its PEXPIREAT (what commandsForKey writes for the whole string)
-        if (str === null) {
-          select(r.db);
-          enc.addRaw(setCommandHead(r.key, r.stringLength));
-          str = { db: r.db, key: r.key };
+  const visitor = options.visitor;
+  if (visitor !== undefined) visitor.since = enc.length;
+  try {
+    for await (const got of reader.items) {
+      const batch = reader.batch(got);
+      if (visitor !== undefined) {
+        // the visited keys written while the parser read up to this batch come before its records: handed out up to
+        // where this writer would have handed them out had they come as records, the rest waiting in the encoder
+        db = visitor.db;
+        if (visitor.cut > 0) {
+          if (enc.length > 0) {
+            handed += enc.length;
+            yield enc.take();
+          }
+          for (const c of visitor.take(visitor.cut)) {
+            handed += c.length;
+            yield c;
+            visitor.release(c);
+          }
         }
-        if (enc.length > 0) {
-          handed += enc.length;
-          yield enc.take();
-        }
-        handed += r.value.length;
-        yield r.value;
-        if (!partial) {
-          str = null;
-          enc.addRaw(CRLF);
-          if (r.expireAt !== null && r.expireAt !== undefined) for (const c of commandsForKey({ ...r, value: EMPTY }, rewrite).slice(1)) enc.add(c);
-        }
-      } else if (r.type === 'string' && perOk && r.value.length < PASS_THROUGH && (r.expireAt === null || r.expireAt === undefined || Number.isSafeInteger(r.expireAt))) {
-        // most keys: the commands commandsForKey gives, written without an array per key (an integer argument is
-        // written as its decimal text, as commandsForKey's PEXPIREAT holds it)
-        select(r.db);
-        setArgs[1] = r.key;
-        setArgs[2] = r.value;
-        enc.add(setArgs);
-        if (r.expireAt !== null && r.expireAt !== undefined) {
-          expireArgs[1] = r.key;
-          expireArgs[2] = r.expireAt;
-          enc.add(expireArgs);
-        }
-      } else {
-        let cmds: Uint8Array[][];
-        if (r.type === 'stream' && (partial || stream !== null)) {
-          stream ??= new StreamPieceCommands(r.db, r.key);
-          cmds = stream.piece(r, !partial);
-          if (!partial) stream = null;
-        } else if (coll !== null || (partial && (r.type === 'list' || r.type === 'set' || r.type === 'zset' || r.type === 'hash'))) {
-          coll ??= { db: r.db, key: r.key, type: r.type as OpenCollection['type'], carry: [], perField: false, wrote: false };
-          cmds = collectionPiece(coll, r, !partial, per);
-          if (!partial) coll = null;
-        } else cmds = commandsForKey(r, rewrite);
-        if (cmds.length > 0) {
-          select(r.db);
-          for (const c of cmds) {
-            if (!hasHugeArg(c)) {
-              enc.add(c);
-              continue;
-            }
-            // a huge argument (a big string's value) goes out as it is: no copy of it in the encoder
-            for (const part of passThrough(c)) {
-              if (part.length >= PASS_THROUGH) {
-                if (enc.length > 0) {
-                  handed += enc.length;
-                  yield enc.take();
-                }
-                handed += part.length;
-                yield part;
-              } else enc.addRaw(part);
-            }
+        if (batch.length > 0 && visitor.pendingBytes > 0) {
+          for (const c of visitor.take()) {
+            enc.addRaw(c);
+            visitor.release(c);
           }
         }
       }
+      for (const r of batch) {
+        if (pieces) {
+          if (open !== null && (r.kind !== 'key' || r.db !== open.db || !bytesEqual(r.key, open.key))) dropOpen();
+          if (open === null && r.kind === 'key' && (r as KeyspacePiece).partial) {
+            open = { db: r.db, key: r.key, at: handed + enc.length, dbBefore: db };
+            pieces.open?.(open.at);
+          }
+        }
+        if (coll !== null && (r.kind !== 'key' || r.db !== coll.db || r.type !== coll.type || !bytesEqual(r.key, coll.key))) {
+          // its pieces stopped before the last one: without options.pieces the elements waiting go out as they are
+          // (with it, the key was cut just above and they are forgotten)
+          if (!pieces) carryOut(coll);
+          coll = null;
+        }
+        if (r.kind === 'function') {
+          for (const c of commandsForFunction(r)) enc.add(c);
+        } else {
+          const partial = (r as KeyspacePiece).partial === true;
+          if (stream !== null && !stream.matches(r)) stream = null;
+          if (str !== null && (r.db !== str.db || !bytesEqual(r.key, str.key))) str = null;
+          if (isStringPiece(r)) {
+            // a big string in pieces: SET's head with the whole length, each piece's bytes as they come (no copy), CRLF
+            // after the last, then its PEXPIREAT (what commandsForKey writes for the whole string)
+            if (str === null) {
+              select(r.db);
+              enc.addRaw(setCommandHead(r.key, r.stringLength));
+              str = { db: r.db, key: r.key };
+            }
+            if (enc.length > 0) {
+              handed += enc.length;
+              yield enc.take();
+            }
+            handed += r.value.length;
+            yield r.value;
+            if (!partial) {
+              str = null;
+              enc.addRaw(CRLF);
+              if (r.expireAt !== null && r.expireAt !== undefined) for (const c of commandsForKey({ ...r, value: EMPTY }, rewrite).slice(1)) enc.add(c);
+            }
+          } else if (r.type === 'string' && perOk && r.value.length < PASS_THROUGH && (r.expireAt === null || r.expireAt === undefined || Number.isSafeInteger(r.expireAt))) {
+            // most keys: the commands commandsForKey gives, written without an array per key (an integer argument is
+            // written as its decimal text, as commandsForKey's PEXPIREAT holds it)
+            select(r.db);
+            setArgs[1] = r.key;
+            setArgs[2] = r.value;
+            enc.add(setArgs);
+            if (r.expireAt !== null && r.expireAt !== undefined) {
+              expireArgs[1] = r.key;
+              expireArgs[2] = r.expireAt;
+              enc.add(expireArgs);
+            }
+          } else {
+            let cmds: Uint8Array[][];
+            if (r.type === 'stream' && (partial || stream !== null)) {
+              stream ??= new StreamPieceCommands(r.db, r.key);
+              cmds = stream.piece(r, !partial);
+              if (!partial) stream = null;
+            } else if (coll !== null || (partial && (r.type === 'list' || r.type === 'set' || r.type === 'zset' || r.type === 'hash'))) {
+              coll ??= { db: r.db, key: r.key, type: r.type as OpenCollection['type'], carry: [], perField: false, wrote: false };
+              cmds = collectionPiece(coll, r, !partial, per);
+              if (!partial) coll = null;
+            } else cmds = commandsForKey(r, rewrite);
+            if (cmds.length > 0) {
+              select(r.db);
+              for (const c of cmds) {
+                if (!hasHugeArg(c)) {
+                  enc.add(c);
+                  continue;
+                }
+                // a huge argument (a big string's value) goes out as it is: no copy of it in the encoder
+                for (const part of passThrough(c)) {
+                  if (part.length >= PASS_THROUGH) {
+                    if (enc.length > 0) {
+                      handed += enc.length;
+                      yield enc.take();
+                    }
+                    handed += part.length;
+                    yield part;
+                  } else enc.addRaw(part);
+                }
+              }
+            }
+          }
+        }
+        if (open !== null && !(r as KeyspacePiece).partial) {
+          open = null;
+          pieces!.close?.(handed + enc.length);
+        }
+        if (enc.length >= CHUNK) {
+          handed += enc.length;
+          yield enc.take(); // a copy
+        }
+      }
+      if (visitor !== undefined) {
+        visitor.db = db;
+        if (batch.length > 0) visitor.since = enc.length;
+      }
     }
-    if (open !== null && !(r as KeyspacePiece).partial) {
-      open = null;
-      pieces!.close?.(handed + enc.length);
+  } catch (err) {
+    // an error (damage, abort) while the parser read on: what the record path would have handed out before it
+    // goes out
+    if (visitor !== undefined && visitor.cut > 0) {
+      if (enc.length > 0) yield enc.take();
+      yield* visitor.take(visitor.cut);
     }
-    if (enc.length >= CHUNK) {
-      handed += enc.length;
-      yield enc.take(); // a copy
-    }
+    throw err;
   }
   if (open !== null) dropOpen();
   if (coll !== null && !pieces) carryOut(coll);
   if (enc.length > 0) yield enc.take();
+  if (visitor !== undefined) yield* visitor.take();
 }
 
 function hasHugeArg(cmd: readonly Uint8Array[]): boolean {
