@@ -35,7 +35,7 @@ export interface RespKeyVisitorOptions {
   /** Elements per variadic command (default 64, Redis' AOF_REWRITE_ITEMS_PER_CMD), as respChunks' option. */
   itemsPerCommand?: number;
   /**
-   * The consumer is done with each chunk once it asks for the next (respChunks then calls {@link release}): the
+   * The consumer is done with each chunk once it asks for the next (respChunks then calls {@link RespKeyVisitor.release}): the
    * slabs are recycled instead of being left to the garbage collector.
    */
   reuseChunks?: boolean;
@@ -121,7 +121,7 @@ export class RespKeyVisitor implements KeyVisitor {
 
   /**
    * Where respChunks would have handed out a chunk had the visited keys come as records (after the key that took the
-   * bytes since the last such point to {@link CHUNK} or more), as a count of {@link pendingBytes}; 0: none. What goes
+   * bytes since the last such point to 256 KiB or more), as a count of {@link pendingBytes}; 0: none. What goes
    * out before an error (a record that cannot be written, damage) is then what the record path hands out.
    */
   cut = 0;
