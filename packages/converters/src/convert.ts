@@ -95,6 +95,16 @@ async function* counting(src: AsyncIterable<KeyspaceRecord>, n: { keys: number; 
   }
 }
 
+function* countingSync(src: Iterable<KeyspaceRecord>, n: { keys: number; functions: number }): Generator<KeyspaceRecord> {
+  for (const r of src) {
+    // a key in pieces is counted once, with its last piece
+    if (r.kind === 'key') {
+      if ((r as KeyspacePiece).partial !== true) n.keys++;
+    } else n.functions++;
+    yield r;
+  }
+}
+
 /**
  * A RESP base for a rewritten AOF. When the AOF carried `#TS:` annotations (aof-timestamp-enabled), the base
  * starts with one, as a Redis rewrite's RESP base does: the time of the last annotation replayed (the base holds the
@@ -257,7 +267,8 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
   const baseKind = options.base ?? 'rdb';
   const backup = options.backup ?? true;
   const n = { keys: 0, functions: 0 };
-  const records = (): AsyncGenerator<KeyspaceRecord> => counting(toAsync(replay.keyspace.records()), n);
+  // synchronous: the writer takes an Iterable, and an async generator per key costs a promise per record
+  const records = (): Generator<KeyspaceRecord> => countingSync(replay.keyspace.records(), n);
   let rdbVersion = options.rdbVersion;
   if (rdbVersion === undefined) {
     const v = replay.rdbParts[0]?.version;
@@ -272,7 +283,7 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
     const file = await AtomicFile.create(path, { inPlace: true });
     try {
       const chunks =
-        baseKind === 'rdb' ? writeRdb(records(), { rdbVersion, aux: { 'aof-preamble': '1' } }) : respBase(records(), replay.lastTimestamp);
+        baseKind === 'rdb' ? writeRdb(records(), { rdbVersion, aux: { 'aof-preamble': '1' } }) : respBase(toAsync(records()), replay.lastTimestamp);
       for await (const c of abortableChunks(chunks, options.signal)) await file.write(c);
       await file.commit();
     } catch (err) {
@@ -294,7 +305,7 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
   let baseBytes: number;
   try {
     if (baseKind === 'rdb') baseBytes = (await writeRdbFile(basePath, records(), { rdbVersion, aux: { 'aof-base': '1' }, signal: options.signal })).bytes;
-    else baseBytes = await writeFileAtomic(basePath, abortableChunks(respBase(records(), replay.lastTimestamp), options.signal));
+    else baseBytes = await writeFileAtomic(basePath, abortableChunks(respBase(toAsync(records()), replay.lastTimestamp), options.signal));
     await writeFileAtomic(incrPath, new Uint8Array(0));
     options.signal?.throwIfAborted();
   } catch (err) {
