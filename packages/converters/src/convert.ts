@@ -88,17 +88,7 @@ export interface RdbToAofResult {
   replacedBackup: string | null;
 }
 
-async function* counting(src: AsyncIterable<KeyspaceRecord>, n: { keys: number; functions: number }): AsyncGenerator<KeyspaceRecord> {
-  for await (const r of src) {
-    // a key in pieces is counted once, with its last piece
-    if (r.kind === 'key') {
-      if ((r as KeyspacePiece).partial !== true) n.keys++;
-    } else n.functions++;
-    yield r;
-  }
-}
-
-/** {@link counting} of the parser's batches. */
+/** The parser's batches, passed on as they are, their keys (a key in pieces once) and functions counted in `n`. */
 async function* countingBatches(src: AsyncIterable<KeyspacePiece[]>, n: { keys: number; functions: number }): AsyncGenerator<KeyspacePiece[]> {
   for await (const batch of src) {
     for (const r of batch) {
@@ -108,6 +98,17 @@ async function* countingBatches(src: AsyncIterable<KeyspacePiece[]>, n: { keys: 
       } else n.functions++;
     }
     yield batch;
+  }
+}
+
+/** {@link countingBatches} of a synchronous source of records (a replayed keyspace: no promise per record). */
+function* countingSync(src: Iterable<KeyspaceRecord>, n: { keys: number; functions: number }): Generator<KeyspaceRecord> {
+  for (const r of src) {
+    // a key in pieces is counted once, with its last piece
+    if (r.kind === 'key') {
+      if ((r as KeyspacePiece).partial !== true) n.keys++;
+    } else n.functions++;
+    yield r;
   }
 }
 
@@ -278,7 +279,8 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
   const baseKind = options.base ?? 'rdb';
   const backup = options.backup ?? true;
   const n = { keys: 0, functions: 0 };
-  const records = (): AsyncGenerator<KeyspaceRecord> => counting(toAsync(replay.keyspace.records()), n);
+  // synchronous: the writer takes an Iterable, and an async generator per key costs a promise per record
+  const records = (): Generator<KeyspaceRecord> => countingSync(replay.keyspace.records(), n);
   let rdbVersion = options.rdbVersion;
   if (rdbVersion === undefined) {
     const v = replay.rdbParts[0]?.version;
@@ -293,7 +295,7 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
     const file = await AtomicFile.create(path, { inPlace: true });
     try {
       const chunks =
-        baseKind === 'rdb' ? writeRdb(records(), { rdbVersion, aux: { 'aof-preamble': '1' } }) : respBase(records(), replay.lastTimestamp);
+        baseKind === 'rdb' ? writeRdb(records(), { rdbVersion, aux: { 'aof-preamble': '1' } }) : respBase(toAsync(records()), replay.lastTimestamp);
       for await (const c of abortableChunks(chunks, options.signal)) await file.write(c);
       await file.commit();
     } catch (err) {
@@ -315,7 +317,7 @@ export async function rewriteAof(input: string, options: RewriteAofOptions = {})
   let baseBytes: number;
   try {
     if (baseKind === 'rdb') baseBytes = (await writeRdbFile(basePath, records(), { rdbVersion, aux: { 'aof-base': '1' }, signal: options.signal })).bytes;
-    else baseBytes = await writeFileAtomic(basePath, abortableChunks(respBase(records(), replay.lastTimestamp), options.signal));
+    else baseBytes = await writeFileAtomic(basePath, abortableChunks(respBase(toAsync(records()), replay.lastTimestamp), options.signal));
     await writeFileAtomic(incrPath, new Uint8Array(0));
     options.signal?.throwIfAborted();
   } catch (err) {

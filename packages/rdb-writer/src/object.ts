@@ -84,6 +84,16 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b);
 }
 
+/** Whether pairs (members unique, scores not NaN) are already in (score, member bytes) order. */
+function zsetInOrder(pairs: [Uint8Array, number][]): boolean {
+  for (let i = 1; i < pairs.length; i++) {
+    const a = pairs[i - 1];
+    const b = pairs[i];
+    if (a[1] > b[1] || (a[1] === b[1] && compareBytes(a[0], b[0]) > 0)) return false;
+  }
+  return true;
+}
+
 /** Listpack / ziplist node size limit for `list-max-listpack-size` (FORMATS §4.6). */
 export function listNodeLimit(fill: number): { bytes: number; entries: number } {
   if (fill < 0) return { bytes: [4096, 8192, 16384, 32768, 65536][Math.min(-fill, 5) - 1], entries: Infinity };
@@ -247,7 +257,8 @@ export class ValueEncoder {
     }
     const t = this.ctx.target;
     const th = this.ctx.thresholds;
-    const sorted = [...pairs].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : compareBytes(a[0], b[0])));
+    // Sources in canonical order (a replay's keyspace, an RDB's skiplist read back) need no sort: one pass says so.
+    const sorted = zsetInOrder(pairs) ? pairs : [...pairs].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : compareBytes(a[0], b[0])));
     const compact =
       t.zset !== 'zset1' &&
       pairs.length <= th.zsetMaxListpackEntries &&

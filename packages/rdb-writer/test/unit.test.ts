@@ -342,3 +342,29 @@ describe('scoreText (listpack/ziplist score strings, type-3 doubles)', () => {
     expect(scoreText(-Infinity, 10)).toBe('-inf');
   });
 });
+
+describe('sorted set order', () => {
+  it('a zset given in (score, member) order encodes as the same zset shuffled (the writer skips its sort then)', () => {
+    const pair = fc.tuple(
+      fc.uint8Array({ maxLength: 6 }),
+      fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(0.5, -0, Infinity, -Infinity, 1e300)),
+    );
+    fc.assert(
+      fc.property(fc.uniqueArray(pair, { minLength: 1, maxLength: 200, selector: (p) => Buffer.from(p[0]).toString('hex') }), fc.nat(), (pairs, seed) => {
+        const sorted = [...pairs].sort((x, y) => (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : Buffer.compare(x[0], y[0])));
+        const shuffled = [...pairs];
+        let s = seed;
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+          const j = s % (i + 1);
+          [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+        }
+        for (const v of [7, 9, 10, 11]) {
+          const a = hex(encodeDumpPayload({ type: 'zset', value: sorted as [Uint8Array, number][] }, v));
+          expect(hex(encodeDumpPayload({ type: 'zset', value: shuffled as [Uint8Array, number][] }, v))).toBe(a);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -596,13 +596,30 @@ function fromKeyValue(value: KeyValue): Value | null {
   }
 }
 
+// The last few short arguments lower() built text for, by a hash of their bytes: an AOF repeats a handful of
+// command names and options, so most calls find their text here without building a string (three per command).
+const LOWER_SLOTS = 256;
+const lowerBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(LOWER_SLOTS).fill(undefined);
+const lowerText: string[] = new Array<string>(LOWER_SLOTS).fill('');
+
 /** Lower-case ASCII text of a (short) argument: command names and options. */
 export function lower(b: Uint8Array): string {
-  if (b.length > 24) return text(b).toLowerCase();
+  const n = b.length;
+  if (n > 24) return text(b).toLowerCase();
+  if (n === 0) return '';
+  const slot = (n * 31 + b[0] * 7 + b[n - 1] + b[n >> 1] * 3) & (LOWER_SLOTS - 1);
+  const seen = lowerBytes[slot];
+  if (seen !== undefined && seen.length === n) {
+    let k = 0;
+    while (k < n && seen[k] === b[k]) k++;
+    if (k === n) return lowerText[slot];
+  }
   let s = '';
-  for (let i = 0; i < b.length; i++) {
+  for (let i = 0; i < n; i++) {
     const c = b[i];
     s += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
   }
+  lowerBytes[slot] = b.slice();
+  lowerText[slot] = s;
   return s;
 }

@@ -20,7 +20,8 @@ const SET: Handler = (c, a) => {
   arity(a, 3);
   const { flags, expire } = stringOptions(a, 'set');
   const expireAt = expire === null ? null : expireAtMs(c, expire, flags, 'set');
-  const t = c.ks.typeOf(c.db, a[1]);
+  // the key's type only matters to GET, NX and XX: a plain SET looks the key up once, when it stores the value
+  const t = (flags & (GET | NX | XX)) !== 0 ? c.ks.typeOf(c.db, a[1]) : undefined;
   if ((flags & GET) !== 0 && t !== undefined && t !== 'string') fail(WRONGTYPE);
   if ((flags & NX) !== 0 && t !== undefined) return;
   if ((flags & XX) !== 0 && t === undefined) return;
