@@ -619,7 +619,8 @@ export function lower(b: Uint8Array): string {
     const c = b[i];
     s += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
   }
-  lowerBytes[slot] = b.slice();
+  // a copy: `b` is often a Buffer, whose slice() is a view of bytes the reader reuses for later arguments
+  lowerBytes[slot] = new Uint8Array(b);
   lowerText[slot] = s;
   return s;
 }
