@@ -2460,22 +2460,42 @@ class VisitForward implements PackedVisit {
 }
 
 /** {@link packedScore} of `b[s, e)`: short plain integers read in place, the rest through a view. */
-function packedScoreRange(b: Uint8Array, s: number, e: number): number {
+export function packedScoreRange(b: Uint8Array, s: number, e: number): number {
   const neg = b[s] === 0x2d;
   let i = neg ? s + 1 : s;
   const n = e - i;
-  if (n >= 1 && n <= 15) {
+  if (n >= 1 && n <= 16) {
     let v = 0;
+    let digits = 0;
     for (; i < e; i++) {
       const c = b[i]! - 0x30;
       if (c < 0 || c > 9) break;
       v = v * 10 + c;
+      digits++;
     }
     // up to 15 digits the sum is exact, as packedScore's
-    if (i === e) return neg ? -v : v;
+    if (i === e) {
+      if (digits <= 15) return neg ? -v : v;
+    } else if (b[i] === 0x2e && digits > 0) {
+      // digits.digits, at most 15 of them: an exact integer over an exact power of ten, one correctly rounded
+      // division, which is what Number() (and strtod) make of the text
+      const f0 = ++i;
+      for (; i < e; i++) {
+        const c = b[i]! - 0x30;
+        if (c < 0 || c > 9) break;
+        v = v * 10 + c;
+        digits++;
+      }
+      if (i === e && digits <= 15) {
+        const q = v / POW10[e - f0]!;
+        return neg ? -q : q;
+      }
+    }
   }
   return packedScore(b.subarray(s, e));
 }
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 /** The types {@link RdbParser.setKeyVisitor} walks in place. */
 function visitable(t: number): boolean {
