@@ -16,6 +16,13 @@ const enum Kind {
 }
 
 const KINDS: Record<string, Kind> = { string: Kind.String, list: Kind.List, set: Kind.Set, zset: Kind.Zset, hash: Kind.Hash };
+const KIND_NAMES = ['string', 'list', 'set', 'zset', 'hash'];
+const ascii = (t: string): Uint8Array => Uint8Array.from(t, (c) => c.charCodeAt(0));
+/** `{"db":N,"key":` for the first 16 dbs. */
+const DB_HEADS = Array.from({ length: 16 }, (_, db) => ascii(`{"db":${db},"key":`));
+/** What follows the key name, by kind: without an expiry up to the value, with one up to its digits. */
+const TYPE_NO_EXPIRY = KIND_NAMES.map((t) => ascii(`,"type":"${t}","expireAt":null,"value":`));
+const TYPE_EXPIRY = KIND_NAMES.map((t) => ascii(`,"type":"${t}","expireAt":`));
 
 /** Writes the keys the parser visits as keyspace JSON Lines into a {@link ChunkWriter} (see {@link attach}). */
 export class JsonlKeyVisitor implements KeyVisitor {
@@ -51,16 +58,24 @@ export class JsonlKeyVisitor implements KeyVisitor {
     this.n = 0;
     this.used = 0;
     this.items = 0;
-    w.ascii('{"db":');
-    writeUint(w, db);
-    w.ascii(',"key":');
+    // the text around the key name comes from bytes made once per db and type
+    const head = db < DB_HEADS.length ? DB_HEADS[db]! : null;
+    if (head !== null) w.raw(head, 0, head.length);
+    else {
+      w.ascii('{"db":');
+      writeUint(w, db);
+      w.ascii(',"key":');
+    }
     writeStrRange(w, k, ks, ke);
-    w.ascii(',"type":"');
-    w.ascii(type);
-    w.ascii('","expireAt":');
-    if (expireAt === null) w.ascii('null');
-    else writeInt(w, expireAt);
-    w.ascii(',"value":');
+    if (expireAt === null) {
+      const t = TYPE_NO_EXPIRY[this.kind]!;
+      w.raw(t, 0, t.length);
+    } else {
+      const t = TYPE_EXPIRY[this.kind]!;
+      w.raw(t, 0, t.length);
+      writeInt(w, expireAt);
+      w.ascii(',"value":');
+    }
   }
 
   item(b: Uint8Array, s: number, e: number): void {
