@@ -16,6 +16,13 @@ const enum Kind {
 }
 
 const KINDS: Record<string, Kind> = { string: Kind.String, list: Kind.List, set: Kind.Set, zset: Kind.Zset, hash: Kind.Hash };
+const KIND_NAMES = ['string', 'list', 'set', 'zset', 'hash'];
+const ascii = (t: string): Uint8Array => Uint8Array.from(t, (c) => c.charCodeAt(0));
+/** `{"db":N,"key":` for the first 16 dbs. */
+const DB_HEADS = Array.from({ length: 16 }, (_, db) => ascii(`{"db":${db},"key":`));
+/** What follows the key name, by kind: without an expiry up to the value, with one up to its digits. */
+const TYPE_NO_EXPIRY = KIND_NAMES.map((t) => ascii(`,"type":"${t}","expireAt":null,"value":`));
+const TYPE_EXPIRY = KIND_NAMES.map((t) => ascii(`,"type":"${t}","expireAt":`));
 
 /** Writes the keys the parser visits as keyspace JSON Lines into a {@link ChunkWriter} (see {@link attach}). */
 export class JsonlKeyVisitor implements KeyVisitor {
@@ -28,8 +35,11 @@ export class JsonlKeyVisitor implements KeyVisitor {
   private starts = new Int32Array(1024);
   private ends = new Int32Array(1024);
   private scores = new Float64Array(1024);
+  /** The first 4 bytes of each held string, big-endian (missing ones 0): most comparisons end there. */
+  private prefix = new Uint32Array(1024);
   private items = 0;
   private order = new Uint32Array(1024);
+  private scratch = new Uint32Array(1024);
   /** A key was begun and not finished: what cancel drops (a cancel may come before its key, e.g. a key not buffered). */
   private open = false;
 
@@ -48,16 +58,24 @@ export class JsonlKeyVisitor implements KeyVisitor {
     this.n = 0;
     this.used = 0;
     this.items = 0;
-    w.ascii('{"db":');
-    writeUint(w, db);
-    w.ascii(',"key":');
+    // the text around the key name comes from bytes made once per db and type
+    const head = db < DB_HEADS.length ? DB_HEADS[db]! : null;
+    if (head !== null) w.raw(head, 0, head.length);
+    else {
+      w.ascii('{"db":');
+      writeUint(w, db);
+      w.ascii(',"key":');
+    }
     writeStrRange(w, k, ks, ke);
-    w.ascii(',"type":"');
-    w.ascii(type);
-    w.ascii('","expireAt":');
-    if (expireAt === null) w.ascii('null');
-    else writeInt(w, expireAt);
-    w.ascii(',"value":');
+    if (expireAt === null) {
+      const t = TYPE_NO_EXPIRY[this.kind]!;
+      w.raw(t, 0, t.length);
+    } else {
+      const t = TYPE_EXPIRY[this.kind]!;
+      w.raw(t, 0, t.length);
+      writeInt(w, expireAt);
+      w.ascii(',"value":');
+    }
   }
 
   item(b: Uint8Array, s: number, e: number): void {
@@ -82,11 +100,12 @@ export class JsonlKeyVisitor implements KeyVisitor {
     if (i === this.starts.length) this.growItems();
     const a = this.arena;
     let p = this.used;
-    if (len <= 64) for (let j = s; j < e; j++) a[p++] = b[j]!;
+    if (len <= 256) for (let j = s; j < e; j++) a[p++] = b[j]!;
     else {
       a.set(b.subarray(s, e), p);
       p += len;
     }
+    this.prefix[i] = len >= 4 ? ((b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!) >>> 0 : shortPrefix(b, s, e);
     this.starts[i] = this.used;
     this.ends[i] = p;
     this.used = p;
@@ -98,7 +117,7 @@ export class JsonlKeyVisitor implements KeyVisitor {
 
   private growItems(): void {
     const n = this.starts.length * 2;
-    const grow = <T extends Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
+    const grow = <T extends Int32Array | Uint32Array | Float64Array>(old: T, make: (n: number) => T): T => {
       const x = make(n);
       x.set(old);
       return x;
@@ -106,6 +125,7 @@ export class JsonlKeyVisitor implements KeyVisitor {
     this.starts = grow(this.starts, (k) => new Int32Array(k));
     this.ends = grow(this.ends, (k) => new Int32Array(k));
     this.scores = grow(this.scores, (k) => new Float64Array(k));
+    this.prefix = grow(this.prefix, (k) => new Uint32Array(k));
   }
 
   done(): void {
@@ -125,6 +145,9 @@ export class JsonlKeyVisitor implements KeyVisitor {
 
   /** Bytes order of held strings `x` and `y`. */
   private readonly cmpBytes = (x: number, y: number): number => {
+    const px = this.prefix[x]!;
+    const py = this.prefix[y]!;
+    if (px !== py) return px < py ? -1 : 1;
     const a = this.arena;
     const xs = this.starts[x]!;
     const ys = this.starts[y]!;
@@ -170,8 +193,45 @@ export class JsonlKeyVisitor implements KeyVisitor {
       }
       return order;
     }
-    order.subarray(0, count).sort(cmp);
-    return order;
+    // a bottom-up merge sort (stable, as the typed array's sort): the comparator is a JS call the compiler can
+    // inline here, where the typed array's sort calls it from the runtime for every comparison
+    if (this.scratch.length < count) this.scratch = new Uint32Array(Math.max(count, this.scratch.length * 2));
+    let src = order;
+    let dst = this.scratch;
+    // runs of 8 by insertion first
+    for (let lo = 0; lo < count; lo += 8) {
+      const hi = Math.min(lo + 8, count);
+      for (let i = lo + 1; i < hi; i++) {
+        const x = src[i]!;
+        let j = i - 1;
+        while (j >= lo && cmp(src[j]!, x) > 0) {
+          src[j + 1] = src[j]!;
+          j--;
+        }
+        src[j + 1] = x;
+      }
+    }
+    for (let width = 8; width < count; width *= 2) {
+      for (let lo = 0; lo < count; lo += 2 * width) {
+        const mid = Math.min(lo + width, count);
+        const hi = Math.min(lo + 2 * width, count);
+        let i = lo;
+        let j = mid;
+        let k = lo;
+        while (i < mid && j < hi) dst[k++] = cmp(src[j]!, src[i]!) < 0 ? src[j++]! : src[i++]!;
+        while (i < mid) dst[k++] = src[i++]!;
+        while (j < hi) dst[k++] = src[j++]!;
+      }
+      const t = src;
+      src = dst;
+      dst = t;
+    }
+    if (src !== this.order) {
+      // the result ended in the scratch array: it becomes the order (the old order array the next scratch)
+      this.scratch = this.order;
+      this.order = src;
+    }
+    return this.order;
   }
 
   /** The held elements in canonical order: a set's by bytes, a hash's by field, a zset's by score then member. */
@@ -213,6 +273,13 @@ export class JsonlKeyVisitor implements KeyVisitor {
     }
     w.byte(0x5d);
   }
+}
+
+/** The big-endian prefix of a string of fewer than 4 bytes, missing bytes 0. */
+function shortPrefix(b: Uint8Array, s: number, e: number): number {
+  let v = 0;
+  for (let k = 0; k < 4; k++) v = v * 256 + (s + k < e ? b[s + k]! : 0);
+  return v;
 }
 
 const DIGITS = new Uint8Array(24);

@@ -14,6 +14,7 @@ const CHUNK_SIZE = 64 * 1024;
 /** Bytes of input per base64 step: a multiple of 3, so the pieces concatenate into one valid base64 text. */
 const BASE64_STEP = 3 * 16 * 1024;
 const HEX = '0123456789abcdef';
+const B64 = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
 // Escape text per byte, exactly as JSON.stringify writes it (short forms where JSON has them, else \u00xx).
 const ESCAPES: (string | null)[] = Array.from({ length: 256 }, (_, b) => {
   if (b === 0x22) return '\\"';
@@ -97,6 +98,44 @@ export class ChunkWriter {
       buf[p++] = b;
     }
     buf[p++] = 0x22;
+    this.pos = p;
+    return true;
+  }
+
+  /**
+   * The base64 text of `bytes[start, end)` (without quotes) in one pass when it fits in the current chunk; false
+   * (nothing written) otherwise.
+   */
+  base64Range(bytes: Uint8Array, start: number, end: number): boolean {
+    const buf = this.buf;
+    let p = this.pos;
+    const n = end - start;
+    if (4 * Math.ceil(n / 3) > buf.length - p) return false;
+    const whole = end - (n % 3);
+    let i = start;
+    for (; i < whole; i += 3) {
+      const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+      buf[p] = B64[v >> 18]!;
+      buf[p + 1] = B64[(v >> 12) & 63]!;
+      buf[p + 2] = B64[(v >> 6) & 63]!;
+      buf[p + 3] = B64[v & 63]!;
+      p += 4;
+    }
+    if (end - i === 1) {
+      const v = bytes[i]! << 16;
+      buf[p] = B64[v >> 18]!;
+      buf[p + 1] = B64[(v >> 12) & 63]!;
+      buf[p + 2] = 0x3d;
+      buf[p + 3] = 0x3d;
+      p += 4;
+    } else if (end - i === 2) {
+      const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+      buf[p] = B64[v >> 18]!;
+      buf[p + 1] = B64[(v >> 12) & 63]!;
+      buf[p + 2] = B64[(v >> 6) & 63]!;
+      buf[p + 3] = 0x3d;
+      p += 4;
+    }
     this.pos = p;
     return true;
   }
@@ -227,15 +266,19 @@ export function writeEscapedRun(w: ChunkWriter, bytes: Uint8Array, start = 0, en
   w.raw(bytes, runStart, end);
 }
 
-const B64 = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
 
-function writeBase64Object(w: ChunkWriter, bytes: Uint8Array): void {
-  if (bytes.length <= 4096) {
+/** `{"base64":...}` of `bytes[start, end)`. */
+function writeBase64Object(w: ChunkWriter, bytes: Uint8Array, start = 0, end = bytes.length): void {
+  if (end - start <= 4096) {
     // short ones in a JS loop: no base64 string made, then copied
     w.ascii('{"base64":"');
-    const n = bytes.length;
-    const whole = n - (n % 3);
-    let i = 0;
+    if (w.base64Range(bytes, start, end)) {
+      w.ascii('"}');
+      return;
+    }
+    const n = end;
+    const whole = end - ((end - start) % 3);
+    let i = start;
     for (; i < whole; i += 3) {
       const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
       w.byte(B64[v >> 18]!);
@@ -259,12 +302,52 @@ function writeBase64Object(w: ChunkWriter, bytes: Uint8Array): void {
     return;
   }
   w.ascii('{"base64":"');
-  for (let i = 0; i < bytes.length; i += BASE64_STEP) {
-    const end = Math.min(bytes.length, i + BASE64_STEP);
-    w.ascii(Buffer.from(bytes.buffer, bytes.byteOffset + i, end - i).toString('base64'));
+  for (let i = start; i < end; i += BASE64_STEP) {
+    const e = Math.min(end, i + BASE64_STEP);
+    w.ascii(Buffer.from(bytes.buffer, bytes.byteOffset + i, e - i).toString('base64'));
   }
   w.ascii('"}');
 }
+
+/**
+ * Whether `b[s, e)` is valid UTF-8 as isUtf8 says (no overlong forms, no surrogates, nothing above U+10FFFF, no
+ * cut character), in JS: for short strings cheaper than a view and a native call.
+ */
+function utf8Range(b: Uint8Array, s: number, e: number): boolean {
+  let i = s;
+  while (i < e) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c < 0xc2 || c > 0xf4) return false;
+    if (c < 0xe0) {
+      if (i + 1 >= e || (b[i + 1]! & 0xc0) !== 0x80) return false;
+      i += 2;
+      continue;
+    }
+    if (c < 0xf0) {
+      if (i + 2 >= e) return false;
+      const c1 = b[i + 1]!;
+      // E0: no overlong (A0..BF); ED: no surrogates (80..9F)
+      if (c === 0xe0 ? c1 < 0xa0 || c1 > 0xbf : c === 0xed ? c1 < 0x80 || c1 > 0x9f : (c1 & 0xc0) !== 0x80) return false;
+      if ((b[i + 2]! & 0xc0) !== 0x80) return false;
+      i += 3;
+      continue;
+    }
+    if (i + 3 >= e) return false;
+    const c1 = b[i + 1]!;
+    // F0: no overlong (90..BF); F4: nothing above U+10FFFF (80..8F)
+    if (c === 0xf0 ? c1 < 0x90 || c1 > 0xbf : c === 0xf4 ? c1 < 0x80 || c1 > 0x8f : (c1 & 0xc0) !== 0x80) return false;
+    if ((b[i + 2]! & 0xc0) !== 0x80 || (b[i + 3]! & 0xc0) !== 0x80) return false;
+    i += 4;
+  }
+  return true;
+}
+
+/** Longest range {@link writeStrRange} checks for UTF-8 in JS (longer ones: isUtf8 on a view). */
+const UTF8_JS_MAX = 1024;
 
 /** A `Str`: valid UTF-8 as a JSON string, anything else as `{"base64":...}`. */
 export function writeStr(w: ChunkWriter, bytes: Bytes): void {
@@ -288,6 +371,11 @@ export function writeStrRange(w: ChunkWriter, bytes: Uint8Array, start: number, 
       writeEscapedUtf8(w, bytes, start, end);
       return;
     }
+  }
+  if (end - start <= UTF8_JS_MAX) {
+    if (utf8Range(bytes, start, end)) writeEscapedUtf8(w, bytes, start, end);
+    else writeBase64Object(w, bytes, start, end);
+    return;
   }
   const v = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
   if (isUtf8(v)) writeEscapedUtf8(w, v);
@@ -315,7 +403,47 @@ export function writeScore(w: ChunkWriter, s: number): void {
   if (s === Infinity) w.ascii('"inf"');
   else if (s === -Infinity) w.ascii('"-inf"');
   else if (Number.isNaN(s) || typeof s !== 'number') fail(`a sorted-set score must be a number, got ${String(s)}`);
-  else w.ascii(String(s)); // String(-0) is "0"
+  else if (!writeShortDecimal(w, s)) w.ascii(String(s)); // String(-0) is "0"
+}
+
+const SCORE_DIGITS = new Uint8Array(24);
+
+/**
+ * String(s) for the common scores, without making the string: an integer or a number of hundredths, when it has at
+ * most 15 significant digits. Such a decimal is the only one of that many digits that reads back as `s` (doubles
+ * keep 15 digits apart), so it is what the shortest round-trip String(s) writes; below 1e15 and at or above 0.01
+ * String(s) writes no exponent. False (nothing written) for the rest.
+ */
+function writeShortDecimal(w: ChunkWriter, s: number): boolean {
+  const a = s < 0 ? -s : s;
+  if (!(a < 1e13)) return false;
+  let k: number;
+  let frac: number;
+  if (Number.isInteger(a)) {
+    k = a;
+    frac = 0;
+  } else {
+    k = Math.round(a * 100);
+    if (k / 100 !== a) return false;
+    frac = 2;
+    if (k % 10 === 0) {
+      k /= 10;
+      frac = 1;
+    }
+  }
+  const d = SCORE_DIGITS;
+  let i = d.length;
+  let f = frac;
+  do {
+    const q = Math.floor(k / 10);
+    d[--i] = 0x30 + (k - q * 10);
+    k = q;
+    if (--f === 0) d[--i] = 0x2e;
+  } while (k > 0 || f > 0);
+  if (d[i] === 0x2e) d[--i] = 0x30;
+  if (s < 0) d[--i] = 0x2d;
+  w.raw(d, i, d.length);
+  return true;
 }
 
 function writeId(w: ChunkWriter, id: string, what: string): void {

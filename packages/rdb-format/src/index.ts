@@ -34,7 +34,7 @@ export {
   type StreamId,
 } from './stream-id.js';
 export { ByteSink } from './byte-sink.js';
-export { elementInt, type DupSink, type PackedEntry } from './packed-common.js';
+export { elementInt, type DupSink, type PackedEntry, type PackedVisit } from './packed-common.js';
 export {
   ListpackBuilder,
   backlenSize,
@@ -42,11 +42,12 @@ export {
   listpackCount,
   listpackDuplicate,
   listpackEntries,
+  listpackVisit,
   listpackEntrySize,
   readBacklen,
   writeBacklen,
 } from './listpack.js';
-export { ZiplistBuilder, encodeZiplist, ziplistCount, ziplistDuplicate, ziplistEntries } from './ziplist.js';
+export { ZiplistBuilder, encodeZiplist, ziplistCount, ziplistDuplicate, ziplistEntries, ziplistVisit } from './ziplist.js';
 export { encodeIntset, intsetEntries } from './intset.js';
 export { encodeZipmap, zipmapEntries } from './zipmap.js';
 export { functionLibraryFirstLine, parseFunctionLibraryHeader, type FunctionLibraryHeader } from './function-library.js';

@@ -3,7 +3,7 @@
 // redis-check-rdb's verdict; encoding writes what Redis writes for a freshly built listpack.
 import { ByteSink } from './byte-sink.js';
 import { formatFail, type Fail } from './errors.js';
-import { END, I64_MAX, I64_MIN, elementInt, i64, u16, u32, type DupSink, type PackedEntry } from './packed-common.js';
+import { END, I64_MAX, I64_MIN, elementInt, i64, u16, u32, type DupSink, type PackedEntry, type PackedVisit } from './packed-common.js';
 
 // The back-length (FORMATS §4.4): an entry's size written after it, 7 bits per byte, the high group first with
 // bit 7 clear and every following byte with bit 7 set, so it reads backwards from the entry's end. It lives here,
@@ -190,6 +190,53 @@ export function listpackDuplicate(b: Uint8Array, step: number, dup: DupSink): nu
     k++;
   }
   return -1;
+}
+
+/**
+ * Walks a listpack already validated by {@link listpackCount} and gives every entry to `sink` in order: strings as
+ * views of `b`, integers as values (no bounds checks: the validation made them).
+ */
+export function listpackVisit(b: Uint8Array, sink: PackedVisit): void {
+  const last = b.length - 1;
+  let p = HEADER;
+  while (p < last) {
+    const c = b[p];
+    let l: number;
+    if (c < UINT7_MASK) {
+      sink.int(c);
+      l = 1;
+    } else if ((c & 0xc0) === STR6) {
+      const len = c & 0x3f;
+      sink.str(b, p + 1, p + 1 + len);
+      l = 1 + len;
+    } else if ((c & 0xe0) === INT13) {
+      const u = ((c & 0x1f) << 8) | b[p + 1];
+      sink.int(u >= 4096 ? u - 8192 : u);
+      l = 2;
+    } else if ((c & 0xf0) === STR12) {
+      const len = ((c & 0x0f) << 8) | b[p + 1];
+      sink.str(b, p + 2, p + 2 + len);
+      l = 2 + len;
+    } else if (c === STR32) {
+      const len = u32(b, p + 1);
+      sink.str(b, p + 5, p + 5 + len);
+      l = 5 + len;
+    } else if (c === INT16) {
+      sink.int((u16(b, p + 1) << 16) >> 16);
+      l = 3;
+    } else if (c === INT24) {
+      sink.int(((b[p + 1] | (b[p + 2] << 8) | (b[p + 3] << 16)) << 8) >> 8);
+      l = 4;
+    } else if (c === INT32) {
+      sink.int(u32(b, p + 1) | 0);
+      l = 5;
+    } else {
+      // INT64 (validation refused everything else)
+      sink.int(i64(b, p + 1));
+      l = 9;
+    }
+    p += l + (l <= 127 ? 1 : backlenSize(l));
+  }
 }
 
 /** Bytes the encoding of an integer takes in a listpack (without its back-length). */

@@ -31,5 +31,15 @@ export interface DupSink {
   seenInt(v: number | bigint): boolean;
 }
 
+/**
+ * Receives the entries of a listpack or ziplist already validated (listpackCount, ziplistCount), walked in place by
+ * listpackVisit / ziplistVisit: a string entry as a view `b[s, e)` (valid during the call), an integer entry as its
+ * value. No object is made per entry.
+ */
+export interface PackedVisit {
+  str(b: Uint8Array, s: number, e: number): void;
+  int(v: number | bigint): void;
+}
+
 /** A terminator byte: listpacks, ziplists and zipmaps end with it. */
 export const END = 0xff;

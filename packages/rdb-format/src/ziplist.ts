@@ -2,7 +2,7 @@
 // led by the previous entry's size, 0xFF. Decoding validates what Redis' ziplistValidateIntegrity checks.
 import { ByteSink } from './byte-sink.js';
 import { formatFail, type Fail } from './errors.js';
-import { END, elementInt, i64, u16, u32, type DupSink, type PackedEntry } from './packed-common.js';
+import { END, elementInt, i64, u16, u32, type DupSink, type PackedEntry, type PackedVisit } from './packed-common.js';
 
 const HEADER = 10;
 const MIN_SIZE = HEADER + 1;
@@ -163,6 +163,39 @@ export function ziplistDuplicate(b: Uint8Array, step: number, dup: DupSink): num
     k++;
   }
   return -1;
+}
+
+/**
+ * Walks a ziplist already validated by {@link ziplistCount} and gives every entry to `sink` in order: strings as
+ * views of `b`, integers as values (no bounds checks: the validation made them).
+ */
+export function ziplistVisit(b: Uint8Array, sink: PackedVisit): void {
+  const last = b.length - 1;
+  let p = HEADER;
+  while (p < last) {
+    p += b[p] < PREVLEN_BIG ? 1 : 5;
+    const c = b[p];
+    const t = c >> 6;
+    if (t < 3) {
+      let len: number;
+      if (t === 0) {
+        len = c & 0x3f;
+        p += 1;
+      } else if (t === 1) {
+        len = ((c & 0x3f) << 8) | b[p + 1];
+        p += 2;
+      } else {
+        len = ((b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]) >>> 0;
+        p += 5;
+      }
+      sink.str(b, p, p + len);
+      p += len;
+    } else {
+      const size = intSize(c);
+      sink.int(intAt(b, c, p + 1, size));
+      p += 1 + size;
+    }
+  }
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   listpackCount,
   listpackEntries,
   listpackEntrySize,
+  listpackVisit,
   parseFunctionLibraryHeader,
   parseStreamId,
   rdbTypeName,
@@ -30,8 +31,10 @@ import {
   writeBacklen,
   ziplistCount,
   ziplistEntries,
+  ziplistVisit,
   zipmapEntries,
   type PackedEntry,
+  type PackedVisit,
   type StreamId,
 } from '@redis-persist/rdb-format';
 
@@ -52,6 +55,16 @@ function onlyTypedErrors(f: () => unknown): void {
   }
 }
 
+/** What listpackVisit / ziplistVisit give, as entries: strings copied out of the views, integers as given. */
+function visited(b: Uint8Array, walk: (b: Uint8Array, sink: PackedVisit) => void): PackedEntry[] {
+  const out: PackedEntry[] = [];
+  walk(b, {
+    str: (x, s, e) => void out.push(x.slice(s, e)),
+    int: (v) => void out.push(v),
+  });
+  return out;
+}
+
 const int64 = fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n });
 // strings that look like integers, strings around the encoding boundaries, and integers of every width
 const element = fc.oneof(
@@ -70,6 +83,8 @@ describe('listpack', () => {
         const back = listpackEntries(lp);
         expect(back.map(text)).toEqual(xs.map((x) => Buffer.from(x).toString('latin1')));
         expect(listpackCount(lp)).toBe(xs.length);
+        // the walk in place gives the same entries, integers as the same numbers or bigints
+        expect(visited(lp, listpackVisit)).toEqual(back);
         expect(lp.length).toBe(7 + xs.reduce((n, x) => n + listpackEntrySize(x), 0));
       }),
       RUNS,
@@ -78,7 +93,9 @@ describe('listpack', () => {
   test('integers round-trip at every width', () => {
     fc.assert(
       fc.property(fc.array(int64, { maxLength: 30 }), (xs) => {
-        expect(listpackEntries(encodeListpack(xs)).map((e) => BigInt(e as number | bigint))).toEqual(xs);
+        const lp = encodeListpack(xs);
+        expect(listpackEntries(lp).map((e) => BigInt(e as number | bigint))).toEqual(xs);
+        expect(visited(lp, listpackVisit)).toEqual(listpackEntries(lp));
       }),
       RUNS,
     );
@@ -106,6 +123,7 @@ describe('ziplist', () => {
         const zl = encodeZiplist(xs, legacy);
         expect(ziplistEntries(zl).map(text)).toEqual(xs.map((x) => Buffer.from(x).toString('latin1')));
         expect(ziplistCount(zl)).toBe(xs.length);
+        expect(visited(zl, ziplistVisit)).toEqual(ziplistEntries(zl));
       }),
       RUNS,
     );

@@ -31,6 +31,7 @@ import {
   listpackCount,
   listpackDuplicate,
   listpackEntries,
+  listpackVisit,
   parseFunctionLibraryHeader,
   parseStreamId,
   rdbTypeName,
@@ -41,8 +42,10 @@ import {
   ziplistCount,
   ziplistDuplicate,
   ziplistEntries,
+  ziplistVisit,
   zipmapEntries,
   type PackedEntry,
+  type PackedVisit,
   type StreamId,
 } from '@redis-persist/rdb-format';
 import { DUP_QUEUE, DupCheck } from './dup.js';
@@ -1731,6 +1734,7 @@ export class RdbParser {
   private visitExpire: number | null = null;
   private visitOp = 0;
   private readonly visitDigits = new Uint8Array(24);
+  private readonly visitFwd = new VisitForward();
 
   /** A packed entry given to the visitor: its bytes, or an integer's decimal text. */
   private visitEntry(v: KeyVisitor, e: PackedEntry): void {
@@ -1832,9 +1836,16 @@ export class RdbParser {
           }
           const node = this.str(ValueMode.Check);
           if (node.length === 0) fail('empty quicklist node');
-          const e = t === RdbType.LIST_QUICKLIST ? ziplistEntries(node, fail) : listpackEntries(node, fail);
-          for (let k = 0; k < e.length; k++) this.visitEntry(v, e[k]);
-          n += e.length;
+          // validated whole first (as listpackEntries / ziplistEntries do), then walked in place
+          const fwd = this.visitFwd;
+          fwd.begin(v, false);
+          if (t === RdbType.LIST_QUICKLIST) {
+            n += ziplistCount(node, fail);
+            ziplistVisit(node, fwd);
+          } else {
+            n += listpackCount(node, fail);
+            listpackVisit(node, fwd);
+          }
         }
         break;
       }
@@ -1843,35 +1854,39 @@ export class RdbParser {
         this.itemOffset = this.absPos();
         const blob = this.str(ValueMode.Check);
         switch (t) {
-          case RdbType.LIST_ZIPLIST:
-          case RdbType.SET_INTSET:
-          case RdbType.SET_LISTPACK: {
-            const e = t === RdbType.LIST_ZIPLIST ? ziplistEntries(blob, fail) : t === RdbType.SET_INTSET ? intsetEntries(blob, fail) : listpackEntries(blob, fail);
-            if (t === RdbType.SET_LISTPACK) {
-              const dup = this.newDup(e.length);
-              for (const x of e) if (dup.seen(x)) fail('duplicate set member in listpack');
-            }
-            for (let k = 0; k < e.length; k++) this.visitEntry(v, e[k]);
+          case RdbType.SET_INTSET: {
+            const e = intsetEntries(blob, fail);
+            for (let k = 0; k < e.length; k++) this.visitEntry(v, e[k]!);
             n = e.length;
             break;
           }
+          case RdbType.LIST_ZIPLIST:
+          case RdbType.SET_LISTPACK:
           case RdbType.ZSET_ZIPLIST:
           case RdbType.ZSET_LISTPACK:
           case RdbType.HASH_ZIPLIST:
           case RdbType.HASH_LISTPACK: {
-            const e = t === RdbType.ZSET_ZIPLIST || t === RdbType.HASH_ZIPLIST ? ziplistEntries(blob, fail) : listpackEntries(blob, fail);
-            if (e.length % 2 !== 0) fail('odd number of entries in a paired encoding');
-            const dup = this.newDup(e.length / 2);
+            // validated whole first (the checks of listpackEntries / ziplistEntries), duplicates checked in place,
+            // then walked in place: no object per element
+            const zl = t === RdbType.LIST_ZIPLIST || t === RdbType.ZSET_ZIPLIST || t === RdbType.HASH_ZIPLIST;
+            const c = zl ? ziplistCount(blob, fail) : listpackCount(blob, fail);
             const zset = t === RdbType.ZSET_ZIPLIST || t === RdbType.ZSET_LISTPACK;
-            for (let k = 0; k < e.length; k += 2) {
-              if (dup.seen(e[k])) fail(zset ? 'duplicate sorted set member' : 'duplicate hash field');
-              this.visitEntry(v, e[k]);
-              if (zset) {
-                const s = e[k + 1];
-                v.score(s instanceof Uint8Array ? packedScore(s) : Number(s));
-              } else this.visitEntry(v, e[k + 1]);
+            if (t === RdbType.SET_LISTPACK) {
+              if (listpackDuplicate(blob, 1, this.newDup(c)) >= 0) fail('duplicate set member in listpack');
+              n = c;
+            } else if (t === RdbType.LIST_ZIPLIST) {
+              n = c;
+            } else {
+              if (c % 2 !== 0) fail('odd number of entries in a paired encoding');
+              n = c / 2;
+              if ((zl ? ziplistDuplicate(blob, 2, this.newDup(n)) : listpackDuplicate(blob, 2, this.newDup(n))) >= 0) {
+                fail(zset ? 'duplicate sorted set member' : 'duplicate hash field');
+              }
             }
-            n = e.length / 2;
+            const fwd = this.visitFwd;
+            fwd.begin(v, zset);
+            if (zl) ziplistVisit(blob, fwd);
+            else listpackVisit(blob, fwd);
             break;
           }
           default:
@@ -2386,6 +2401,101 @@ function pieceElements(r: RdbRecord): number {
   // a string's pieces: it is one element, counted by its last record
   return r.kind === 'key' && r.partial ? 0 : 1;
 }
+
+/**
+ * The entries of a validated listpack / ziplist walked in place ({@link listpackVisit}), handed to the key visitor:
+ * strings as they are, integers as their decimal text; a sorted set's entries in pairs, the second as a score.
+ */
+class VisitForward implements PackedVisit {
+  private v: KeyVisitor | null = null;
+  /** 0: every entry is an item; 1: sorted-set pairs, a member is next; 2: its score is next. */
+  private mode = 0;
+  private readonly digits = new Uint8Array(24);
+
+  begin(v: KeyVisitor, zset: boolean): void {
+    this.v = v;
+    this.mode = zset ? 1 : 0;
+  }
+
+  str(b: Uint8Array, s: number, e: number): void {
+    const mode = this.mode;
+    if (mode === 2) {
+      this.mode = 1;
+      this.v!.score(packedScoreRange(b, s, e));
+      return;
+    }
+    if (mode === 1) this.mode = 2;
+    this.v!.item(b, s, e);
+  }
+
+  int(x: number | bigint): void {
+    const mode = this.mode;
+    if (mode === 2) {
+      this.mode = 1;
+      this.v!.score(Number(x));
+      return;
+    }
+    if (mode === 1) this.mode = 2;
+    if (typeof x === 'bigint') {
+      const t = intToBytes(x);
+      this.v!.item(t, 0, t.length);
+      return;
+    }
+    const d = this.digits;
+    if (x >= 0 && x < 10) {
+      d[0] = 0x30 + x;
+      this.v!.item(d, 0, 1);
+      return;
+    }
+    let i = d.length;
+    let m = x < 0 ? -x : x;
+    do {
+      const q = Math.floor(m / 10);
+      d[--i] = 0x30 + (m - q * 10);
+      m = q;
+    } while (m > 0);
+    if (x < 0) d[--i] = 0x2d;
+    this.v!.item(d, i, d.length);
+  }
+}
+
+/** {@link packedScore} of `b[s, e)`: short plain integers read in place, the rest through a view. */
+export function packedScoreRange(b: Uint8Array, s: number, e: number): number {
+  const neg = b[s] === 0x2d;
+  let i = neg ? s + 1 : s;
+  const n = e - i;
+  if (n >= 1 && n <= 16) {
+    let v = 0;
+    let digits = 0;
+    for (; i < e; i++) {
+      const c = b[i]! - 0x30;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+      digits++;
+    }
+    // up to 15 digits the sum is exact, as packedScore's
+    if (i === e) {
+      if (digits <= 15) return neg ? -v : v;
+    } else if (b[i] === 0x2e && digits > 0) {
+      // digits.digits, at most 15 of them: an exact integer over an exact power of ten, one correctly rounded
+      // division, which is what Number() (and strtod) make of the text
+      const f0 = ++i;
+      for (; i < e; i++) {
+        const c = b[i]! - 0x30;
+        if (c < 0 || c > 9) break;
+        v = v * 10 + c;
+        digits++;
+      }
+      if (i === e && digits <= 15) {
+        const q = v / POW10[e - f0]!;
+        return neg ? -q : q;
+      }
+    }
+  }
+  return packedScore(b.subarray(s, e));
+}
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 /** The types {@link RdbParser.setKeyVisitor} walks in place. */
 function visitable(t: number): boolean {

@@ -2,13 +2,17 @@
 // gives (strtodPrefix), -0 and the rounding of long decimals included, on plain decimals and on everything else.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { packedScore, strtodPrefix } from '../src/parser.js';
+import { packedScore, packedScoreRange, strtodPrefix } from '../src/parser.js';
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 
 function same(text: string): void {
   const b = Buffer.from(text, 'latin1');
   expect(Object.is(packedScore(b), strtodPrefix(latin1(b))), `${JSON.stringify(text)}: ${packedScore(b)} vs ${strtodPrefix(latin1(b))}`).toBe(true);
+  // the key visitor's in-place reading, of the text between other bytes
+  const framed = Buffer.concat([Buffer.from('7.5'), b, Buffer.from('9')]);
+  const r = packedScoreRange(framed, 3, 3 + b.length);
+  expect(Object.is(r, strtodPrefix(latin1(b))), `${JSON.stringify(text)} in place: ${r} vs ${strtodPrefix(latin1(b))}`).toBe(true);
 }
 
 describe('packedScore', () => {
@@ -27,6 +31,13 @@ describe('packedScore', () => {
     fc.assert(fc.property(fc.double({ noNaN: true }), (d) => {
       same(String(d));
       same(d.toFixed(Math.min(17, Math.max(0, 17 - String(Math.trunc(Math.abs(d))).length))));
+    }), { numRuns: 5000 });
+  });
+
+  it('agrees with strtodPrefix on hundredths and short decimals (the in-place fast path)', () => {
+    fc.assert(fc.property(fc.integer({ min: -1e15, max: 1e15 }), fc.integer({ min: 0, max: 15 }), (m, f) => {
+      same(String(m / 100));
+      same((m / 10 ** f).toFixed(f));
     }), { numRuns: 5000 });
   });
 
