@@ -37,7 +37,9 @@ export interface DupSink {
  * value. No object is made per entry.
  */
 export interface PackedVisit {
+  /** A string entry: the bytes `b[s..e)`, a view valid only during the call. */
   str(b: Uint8Array, s: number, e: number): void;
+  /** An integer entry: a number when it is a safe integer, else a bigint. */
   int(v: number | bigint): void;
 }
 
