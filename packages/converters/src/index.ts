@@ -3,7 +3,7 @@ export { keyspaceJsonlStream, type KeyspaceJsonlStreamOptions } from './jsonl-st
 export { JsonlKeyVisitor } from './transcode-jsonl.js';
 export { keyspaceRespStream, type KeyspaceRespStreamOptions } from './resp-stream.js';
 export type { PieceOutput } from './pieces.js';
-export { RecordBatches, type RecordSource } from './batches.js';
+export { RecordBatches, type RecordSource, type SortedKeyWriter } from './batches.js';
 export { respChunks, type RespChunksOptions } from './resp-chunks.js';
 export {
   keyspaceBytes,

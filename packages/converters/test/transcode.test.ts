@@ -6,11 +6,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RedisPersistError } from '@redis-persist/bytes';
-import { RecordBatches, dumpRdb, keyspaceBytes } from '@redis-persist/converters';
-import { rdbKeyspaceRecordBatches, type RdbKeyspaceOptions } from '@redis-persist/rdb';
+import { RecordBatches, commandsForKey, dumpRdb, keyspaceBytes, keyspaceRespStream, type SortedKeyWriter } from '@redis-persist/converters';
+import { rdbKeyspaceRecordBatches, type KeyVisitor, type RdbKeyspaceOptions } from '@redis-persist/rdb';
+import type { ChunkWriter } from '@redis-persist/jsonl';
 import { writeRdb, type RdbWriteOptions } from '@redis-persist/rdb-writer';
 import { keyspaceArb } from '../../rdb-writer/test/arbitraries.js';
-import type { KeyRecord, KeyspaceRecord } from '@redis-persist/keyspace';
+import { canonicalizeRecord, type KeyRecord, type KeyType, type KeyspaceRecord } from '@redis-persist/keyspace';
 
 const NOW = 3_500_000_000_000;
 
@@ -216,4 +217,98 @@ describe('direct transcoder (dump, JSON Lines, canonical order)', () => {
       }
     }
   }, 120_000);
+});
+
+/**
+ * The plumbing a canonical RESP transcoder plugs into (keyspaceRespStream's `visitor`), tried with a stand-in: a
+ * visitor that gathers each key it is given into a record and writes commandsForKey's commands for it.
+ */
+class RecordRespVisitor implements KeyVisitor, SortedKeyWriter {
+  private w: ChunkWriter | null = null;
+  private sorted: ((sortKey: Uint8Array, w: ChunkWriter) => void) | null = null;
+  private cur: { db: number; key: Buffer; type: KeyType; expireAt: number | null; items: Buffer[]; scores: number[] } | null = null;
+  keys = 0;
+  attach(w: ChunkWriter, sorted: (sortKey: Uint8Array, w: ChunkWriter) => void): void {
+    this.w = w;
+    this.sorted = sorted;
+  }
+  key(db: number, k: Uint8Array, ks: number, ke: number, type: KeyType, expireAt: number | null): void {
+    this.cur = { db, key: Buffer.from(k.subarray(ks, ke)), type, expireAt, items: [], scores: [] };
+  }
+  item(b: Uint8Array, s: number, e: number): void {
+    this.cur!.items.push(Buffer.from(b.subarray(s, e)));
+  }
+  score(score: number): void {
+    this.cur!.scores.push(score);
+  }
+  done(): void {
+    const c = this.cur!;
+    this.cur = null;
+    const it = c.items;
+    const value =
+      c.type === 'string' ? it[0]! : c.type === 'zset' ? it.map((m, i) => [m, c.scores[i]!]) : c.type === 'hash' ? it.filter((_, i) => i % 2 === 0).map((field, i) => ({ field, value: it[2 * i + 1]!, expireAt: null })) : it;
+    const rec = canonicalizeRecord({ kind: 'key', db: c.db, key: c.key, type: c.type, expireAt: c.expireAt, value } as KeyRecord & KeyspaceRecord);
+    const w = this.w!;
+    for (const cmd of commandsForKey(rec)) {
+      w.ascii(`*${cmd.length}\r\n`);
+      for (const a of cmd) {
+        w.ascii(`$${a.length}\r\n`);
+        w.raw(a);
+        w.ascii('\r\n');
+      }
+    }
+    const sk = Buffer.alloc(5 + c.key.length);
+    sk[0] = 1;
+    sk.writeUInt32BE(c.db, 1);
+    c.key.copy(sk, 5);
+    this.keys++;
+    this.sorted!(sk, w);
+  }
+  cancel(): void {
+    this.cur = null;
+  }
+}
+
+function canonicalResp(data: Uint8Array, size: number, budget: number | undefined, visitor: RecordRespVisitor | undefined): Promise<Out> {
+  const notes: string[] = [];
+  const read: RdbKeyspaceOptions = {
+    functions: true,
+    dropExpiredBefore: NOW,
+    streamMeta: 'derived',
+    streamPendingOrder: 'consumer',
+    chunkElements: 1_000,
+    keyVisitor: visitor,
+    onDamage: (e) => void notes.push(`damage ${e.code} ${e.message}`),
+  };
+  const onDuplicateKey = (db: number, key: Uint8Array): void => void notes.push(`dup ${db} ${Buffer.from(key).toString('hex')}`);
+  return collect(keyspaceRespStream(new RecordBatches(rdbKeyspaceRecordBatches(chunked(data, size), read)), { reuseChunks: true, memoryBudgetBytes: budget, onDuplicateKey, visitor }), notes);
+}
+
+describe('canonical RESP with a visitor (keyspaceRespStream `visitor`)', () => {
+  it("a visitor's per-key commands sort in with the records' commands: what the record path writes", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        keyspaceArb({ streams: { metadata: true, activeTime: false }, functions: true, maxKeys: 20 }),
+        keyspaceArb({ maxKeys: 6 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat()), { maxLength: 6 }),
+        writeOptionsArb,
+        fc.integer({ min: 1, max: 4096 }),
+        fc.constantFrom(1, undefined),
+        async (records, extra, picks, options, size, budget) => {
+          const all = withDuplicates(records, extra, picks);
+          const recs = options.rdbVersion < 10 ? all.filter((r) => r.kind === 'key' && r.type !== 'stream') : all;
+          const data = await rdbOf(recs, options);
+          const v = new RecordRespVisitor();
+          const a = await canonicalResp(data, size, budget, v);
+          const b = await canonicalResp(data, size, budget, undefined);
+          expect(a.notes).toEqual(b.notes);
+          expect(a.bytes).toEqual(b.bytes);
+          expect(a.notes.filter((n) => !n.startsWith('dup '))).toEqual([]);
+          // not vacuous: the visitor took keys
+          if (recs.some((r) => r.kind === 'key' && r.type === 'string' && (r.expireAt === null || r.expireAt > NOW))) expect(v.keys).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 300_000);
 });
