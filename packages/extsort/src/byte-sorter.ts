@@ -135,6 +135,17 @@ class RunFile {
   fits(n: number): boolean {
     return this.pos + n <= this.buf.length;
   }
+  /** Copies `src[start..end)` into the buffer (see {@link fits}). */
+  copyRange(src: Uint8Array, start: number, end: number): void {
+    const buf = this.buf;
+    let p = this.pos;
+    if (end - start <= 256) for (let i = start; i < end; i++) buf[p++] = src[i]!;
+    else {
+      buf.set(src.subarray(start, end), p);
+      p += end - start;
+    }
+    this.pos = p;
+  }
   /** Copies `b` into the buffer (see {@link fits}). */
   copyIn(b: Uint8Array): void {
     this.buf.set(b, this.pos);
@@ -420,7 +431,11 @@ export class ByteSorter {
     return this.held;
   }
 
-  private place(len: number): [Buffer, number] {
+  /** Where the item {@link place} made room for starts in its slab (the slab is returned). */
+  private placedAt = 0;
+
+  /** Room for an item of `len` bytes: its slab, the offset in {@link placedAt} (no tuple per item). */
+  private place(len: number): Buffer {
     if (len > SLAB / 4) {
       const big = Buffer.allocUnsafe(len);
       this.slabs.push(big);
@@ -428,7 +443,8 @@ export class ByteSorter {
       this.recordItem(this.slabs.length - 1, 0);
       // the next small item opens a new slab, after this one: positions keep growing in input order
       this.cur = -1;
-      return [big, 0];
+      this.placedAt = 0;
+      return big;
     }
     if (this.cur < 0 || this.slabPos + len > SLAB) {
       this.slabs.push(this.pool.take());
@@ -440,7 +456,8 @@ export class ByteSorter {
     const at = this.slabPos;
     this.slabPos += len; // no alignment: items are read bytewise
     this.recordItem(this.cur, at);
-    return [slab, at];
+    this.placedAt = at;
+    return slab;
   }
 
   private recordItem(slab: number, off: number): void {
@@ -464,7 +481,8 @@ export class ByteSorter {
   add(key: Uint8Array, w: ChunkWriter): void {
     const plen = w.pendingBytes;
     const len = HDR + key.length + plen;
-    const [slab, at] = this.place(len);
+    const slab = this.place(len);
+    const at = this.placedAt;
     writeHeader(slab, at, key.length, plen);
     slab.set(key, at + HDR);
     w.copyTo(slab, at + HDR + key.length);
@@ -478,7 +496,8 @@ export class ByteSorter {
    */
   addItem(key: Uint8Array, head: Uint8Array = EMPTY, headLen = 0, tail: Uint8Array = EMPTY): void {
     const plen = headLen + tail.length;
-    const [slab, at] = this.place(HDR + key.length + plen);
+    const slab = this.place(HDR + key.length + plen);
+    const at = this.placedAt;
     writeHeader(slab, at, key.length, plen);
     slab.set(key, at + HDR);
     for (let i = 0; i < headLen; i++) slab[at + HDR + key.length + i] = head[i]!;
@@ -690,7 +709,16 @@ export class ByteSorter {
     const order = this.sortedOrder();
     const f = await RunFile.create(await this.tmp.path());
     try {
-      for (let i = 0; i < order.length; i++) await f.write(this.itemBytes(order[i]!));
+      const slabs = this.slabs;
+      for (let i = 0; i < order.length; i++) {
+        const pos = order[i]!;
+        const slab = slabs[pos >>> SLAB_BITS]!;
+        const off = pos & OFF_MASK;
+        const end = off + HDR + keyLenAt(slab, off) + keyLenAt(slab, off + 4) + keyLenAt(slab, off + 8) * TWO32;
+        // copied into the run's buffer while it has room (no view or promise per item)
+        if (f.fits(end - off)) f.copyRange(slab, off, end);
+        else await f.write(slab.subarray(off, end));
+      }
     } finally {
       await f.close();
     }
