@@ -2,7 +2,8 @@
 // and this visitor writes its line straight from those views into the output chunks, with no object per key or
 // element. A set's, sorted set's or hash's elements are copied into one reused arena and sorted there into the
 // canonical element order as (offset, length) pairs compared as bytes. It writes what writeRecord writes for the
-// same record, byte for byte.
+// same (canonicalized) record, byte for byte: in file order into the output, in canonical order into a writer of its
+// own whose line goes into the external sort when the key is done (see attach).
 import { ChunkWriter, writeScore, writeStrRange } from '@redis-persist/jsonl';
 import type { KeyType } from '@redis-persist/keyspace';
 import type { KeyVisitor } from '@redis-persist/rdb';

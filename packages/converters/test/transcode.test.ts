@@ -197,6 +197,29 @@ describe('direct transcoder (dump, JSON Lines, canonical order)', () => {
     );
   }, 300_000);
 
+  it('damaged copies: the same lines out and the same damage reported', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        keyspaceArb({ maxKeys: 12 }),
+        writeOptionsArb,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        fc.integer({ min: 1, max: 512 }),
+        fc.constantFrom(1, undefined),
+        async (records, options, flips, cut, size, budget) => {
+          const data = Buffer.from(await rdbOf(records, options));
+          for (const [at, b] of flips) data[9 + (at % Math.max(1, data.length - 9))] = b;
+          const bytes = cut === undefined ? data : data.subarray(0, cut % (data.length + 1));
+          const a = await canonicalViaTranscoder(bytes, size, budget);
+          const b = await canonicalViaRecords(bytes, size, budget);
+          expect(a.notes).toEqual(b.notes);
+          expect(a.bytes).toEqual(b.bytes);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 300_000);
+
   it('big keys in pieces between transcoded keys, a key both ways twice, in random chunk sizes', async () => {
     const big: KeyspaceRecord[] = [
       { kind: 'key', db: 0, key: Buffer.from('m'), expireAt: null, type: 'string', value: Buffer.alloc(1_500_000, 0x61) },
