@@ -18,7 +18,8 @@ const READ_BUF = 128 * 1024;
 /** Runs merged at once at least; more when the budget holds a read buffer of MIN_READ_BUF for each (see fanIn). */
 const FAN_IN = 48;
 const MIN_READ_BUF = 64 * 1024;
-const MAX_FAN_IN = 1024;
+/** A file descriptor per run: well under the usual limit of 1024 open files. */
+const MAX_FAN_IN = 256;
 
 /**
  * Runs one merge takes with `budget` bytes: every run gets a read buffer, and the merge's buffers stay within the
