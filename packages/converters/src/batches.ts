@@ -1,5 +1,6 @@
 // Records handed to the writers one by one (any iterable) or in arrays (one async step per array, not per record:
 // what `dumpRdb` reads from the parser, see rdbKeyspaceRecordBatches).
+import type { ChunkWriter } from '@redis-persist/jsonl';
 import type { KeyspacePiece } from '@redis-persist/keyspace';
 
 /** Records one by one, as the public writers take them. */
@@ -27,4 +28,14 @@ export function batchReader(records: RecordSource | RecordBatches): {
       return one;
     },
   };
+}
+
+/**
+ * The sorting side of a direct transcoder (a parser `KeyVisitor` that also writes its keys, e.g. JsonlKeyVisitor):
+ * the canonical writers attach it to a writer of their own and a sink; it writes each key it takes into `w` and,
+ * once the key is complete, calls `sorted(sortKey, w)` (sort key: 1, the db as 4 big-endian bytes, the key bytes;
+ * w then holds just that key's output, which the sink takes, resetting w). A key it cancels leaves nothing in w.
+ */
+export interface SortedKeyWriter {
+  attach(w: ChunkWriter, sorted: (sortKey: Uint8Array, w: ChunkWriter) => void): void;
 }

@@ -4,7 +4,7 @@ export { JsonlKeyVisitor } from './transcode-jsonl.js';
 export { RespKeyVisitor, type RespKeyVisitorOptions } from './transcode-resp.js';
 export { keyspaceRespStream, type KeyspaceRespStreamOptions } from './resp-stream.js';
 export type { PieceOutput } from './pieces.js';
-export { RecordBatches, type RecordSource } from './batches.js';
+export { RecordBatches, type RecordSource, type SortedKeyWriter } from './batches.js';
 export { respChunks, type RespChunksOptions } from './resp-chunks.js';
 export {
   keyspaceBytes,

@@ -33,8 +33,10 @@ export interface KeyspaceJsonlStreamOptions extends EncodeOptions {
    */
   pieces?: PieceOutput;
   /**
-   * File order: the direct transcoder's visitor, which the parser feeding `records` was given (`keyVisitor`): it
+   * The direct transcoder's visitor, which the parser feeding `records` was given (`keyVisitor`). File order: it
    * writes the keys it takes into this stream's output writer, between the lines of the records that still come.
+   * Canonical order: each line it makes goes into the sort as an item (sort key: db, key), in its place in the
+   * input between the records (equal keys keep their input order, as `onDuplicateKey` wants).
    */
   visitor?: JsonlKeyVisitor;
 }
@@ -250,7 +252,7 @@ export async function* keyspaceJsonlStream(
     }
     return;
   }
-  const chunks = new ChunkPool(options.visitor !== undefined ? 80 : 4);
+  const chunks = new ChunkPool(options.visitor !== undefined && options.order === 'file' ? 80 : 4);
   for await (const c of jsonlChunks(records, options, chunks, handed)) {
     handed.bytes += c.length;
     yield c;
@@ -305,12 +307,19 @@ async function* jsonlChunks(
     }
   };
   if (main === null) options.visitor?.attach(w);
+  else if (options.visitor !== undefined) {
+    const sorter = main;
+    options.visitor.attach(new ChunkWriter(OUT_CHUNK), (key, lw) => sorter.add(key, lw));
+  }
   const visited = main === null && options.visitor !== undefined;
+  // canonical order: the visitor adds to the sort as the parser reads (no spill there): spilled between batches
+  const sortVisited = main !== null && options.visitor !== undefined;
   try {
     const reader = batchReader(records);
   for await (const got of reader.items) {
     // what the visitor wrote while the parser read this batch's records (or more input)
     if (visited && huge === null && w.pendingBytes >= OUT_CHUNK) for (const c of w.takeDone()) yield c;
+    if (sortVisited && main!.full()) await main!.spill();
     for (const r of reader.batch(got)) {
       if (str !== null && !str.matches(r)) {
         if (!pieces) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');

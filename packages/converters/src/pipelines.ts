@@ -124,12 +124,12 @@ export function dumpRdb(source: RdbSource, options: DumpRdbOptions): AsyncGenera
     onDamage: options.onDamage,
     signal: options.signal,
   };
-  // JSON Lines in file order: the direct transcoder writes the common keys straight from the RDB's bytes (the
-  // parser walks them in place for the visitor); the others still come as records, in their place
-  if (format === 'jsonl' && (options.order ?? 'canonical') === 'file' && !options.encoding) {
+  // JSON Lines: the direct transcoder writes the common keys straight from the RDB's bytes (the parser walks them
+  // in place for the visitor; canonical order sorts its lines); the others still come as records, in their place
+  if (format === 'jsonl' && !options.encoding) {
     const visitor = new JsonlKeyVisitor();
     read.keyVisitor = visitor;
-    const out = keyspaceJsonlStream(new RecordBatches(rdbKeyspaceRecordBatches(source, read)), { ...options, order: 'file', visitor });
+    const out = keyspaceJsonlStream(new RecordBatches(rdbKeyspaceRecordBatches(source, read)), { ...options, order: options.order ?? 'canonical', visitor });
     return options.signal === undefined ? out : abortable(out, options.signal);
   }
   // RESP in file order: the same, the commands written straight from the RDB's bytes (RespKeyVisitor)

@@ -6,7 +6,7 @@
 // owns by ID after it, the groups by name), and its commands are written from there in the batches a whole value
 // would have.
 import { bytesEqual } from '@redis-persist/bytes';
-import { batchReader, type RecordBatches, type RecordSource } from './batches.js';
+import { batchReader, type RecordBatches, type RecordSource, type SortedKeyWriter } from './batches.js';
 import { tmpdir } from 'node:os';
 import { commandsForFunction, commandsForKey, createConsumer, xadd, xclaim, xgroupCreate, xsetid, type RewriteOptions } from './commands.js';
 import { ByteSorter, SlabPool, TempDir, recordSortKey, zsetKeyScore, zsetSortKey } from '@redis-persist/extsort';
@@ -33,6 +33,14 @@ export interface KeyspaceRespStreamOptions extends RewriteOptions {
    * recycled instead of left to the garbage collector. Default false.
    */
   reuseChunks?: boolean;
+  /**
+   * A direct transcoder's visitor, which the parser feeding `records` was given (`keyVisitor`): the commands it
+   * writes for each key it takes go into the sort as one item (see {@link SortedKeyWriter}), in their place in the
+   * input between the records. It must write what this stream writes for the same record: `commandsForKey` of the
+   * canonicalized record (its elements in canonical order, `itemsPerCommand` per command, PEXPIREAT after), no
+   * SELECT (the sort's drain writes those).
+   */
+  visitor?: SortedKeyWriter;
 }
 
 const DEFAULT_BUDGET = 64 * 1024 * 1024;
@@ -151,9 +159,14 @@ async function* sortedCommands(
     await it.abort();
     pieces!.drop?.(first.db, first.key, null);
   };
+  // the visitor adds to the sort as the parser reads (no spill there): spilled between batches
+  const visitor = options.visitor;
+  visitor?.attach(new ChunkWriter(OUT_CHUNK), (key, kw) => main.add(key, kw));
   try {
     const reader = batchReader(records);
-  for await (const got of reader.items) for (const r of reader.batch(got)) {
+  for await (const got of reader.items) {
+    if (visitor !== undefined && main.full()) await main.spill();
+    for (const r of reader.batch(got)) {
       if (str !== null && (r.kind !== 'key' || r.db !== str.db || !bytesEqual(r.key, str.key))) {
         if (!pieces) throw new KeyspaceError('schema', 'a partial record is not followed by the rest of its key');
         await dropStr();
@@ -217,6 +230,7 @@ async function* sortedCommands(
       main.add(recordSortKey(rec), ew);
       if (main.full()) await main.spill();
     }
+  }
     if (huge !== null) {
       if (!pieces) throw new KeyspaceError('schema', 'the records end inside a partial key');
       await dropHuge();

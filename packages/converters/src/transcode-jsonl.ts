@@ -2,7 +2,8 @@
 // and this visitor writes its line straight from those views into the output chunks, with no object per key or
 // element. A set's, sorted set's or hash's elements are copied into one reused arena and sorted there into the
 // canonical element order as (offset, length) pairs compared as bytes. It writes what writeRecord writes for the
-// same record, byte for byte.
+// same (canonicalized) record, byte for byte: in file order into the output, in canonical order into a writer of its
+// own whose line goes into the external sort when the key is done (see attach).
 import { ChunkWriter, writeScore, writeStrRange } from '@redis-persist/jsonl';
 import type { KeyType } from '@redis-persist/keyspace';
 import type { KeyVisitor } from '@redis-persist/rdb';
@@ -43,9 +44,20 @@ export class JsonlKeyVisitor implements KeyVisitor {
   /** A key was begun and not finished: what cancel drops (a cancel may come before its key, e.g. a key not buffered). */
   private open = false;
 
-  /** The writer the lines go to (the output's, so that they land between the other records' lines). */
-  attach(w: ChunkWriter): void {
+  /** Canonical order: where each finished line goes, with its sort key (see {@link attach}). */
+  private sorted: ((sortKey: Uint8Array, w: ChunkWriter) => void) | null = null;
+  /** The current key's sort key (recordSortKey's: 1, db big-endian, key bytes) in `sortKey[0..sortKeyLen)`. */
+  private sortKey = new Uint8Array(256);
+  private sortKeyLen = 0;
+
+  /**
+   * The writer the lines go to. File order: the output's, so that they land between the other records' lines.
+   * Canonical order (`sorted` given): a writer of its own, and `sorted(sortKey, w)` is called when a key's line is
+   * complete (w holds just that line; the callee takes it and resets w; the sort key is valid only then).
+   */
+  attach(w: ChunkWriter, sorted?: (sortKey: Uint8Array, w: ChunkWriter) => void): void {
     this.w = w;
+    this.sorted = sorted ?? null;
   }
 
   key(db: number, k: Uint8Array, ks: number, ke: number, type: KeyType, expireAt: number | null): void {
@@ -54,6 +66,7 @@ export class JsonlKeyVisitor implements KeyVisitor {
     if (expireAt !== null && !Number.isSafeInteger(expireAt)) throw new RangeError('expireAt is not a safe integer');
     w.mark();
     this.open = true;
+    if (this.sorted !== null) this.setSortKey(db, k, ks, ke);
     this.kind = KINDS[type]!;
     this.n = 0;
     this.used = 0;
@@ -135,6 +148,21 @@ export class JsonlKeyVisitor implements KeyVisitor {
     else if (kind !== Kind.String) this.writeSorted(w, kind);
     w.ascii('}\n');
     this.open = false;
+    if (this.sorted !== null) this.sorted(this.sortKey.subarray(0, this.sortKeyLen), w);
+  }
+
+  private setSortKey(db: number, k: Uint8Array, ks: number, ke: number): void {
+    const n = 5 + ke - ks;
+    if (n > this.sortKey.length) this.sortKey = new Uint8Array(Math.max(n, this.sortKey.length * 2));
+    const sk = this.sortKey;
+    sk[0] = 1;
+    sk[1] = db >>> 24;
+    sk[2] = (db >>> 16) & 0xff;
+    sk[3] = (db >>> 8) & 0xff;
+    sk[4] = db & 0xff;
+    if (n <= 64) for (let i = ks, p = 5; i < ke; i++) sk[p++] = k[i]!;
+    else sk.set(k.subarray(ks, ke), 5);
+    this.sortKeyLen = n;
   }
 
   cancel(): void {

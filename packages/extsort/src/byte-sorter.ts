@@ -15,7 +15,26 @@ const OFF_MASK = SLAB - 1;
 const HDR = 12; // u32 key length, u32 payload length low, u32 payload length high
 const OUT_CHUNK = 64 * 1024;
 const READ_BUF = 128 * 1024;
+/** Runs merged at once at least; more when the budget holds a read buffer of MIN_READ_BUF for each (see fanIn). */
 const FAN_IN = 48;
+const MIN_READ_BUF = 64 * 1024;
+/** A file descriptor per run: well under the usual limit of 1024 open files. */
+const MAX_FAN_IN = 256;
+
+/**
+ * Runs one merge takes with `budget` bytes: every run gets a read buffer, and the merge's buffers stay within the
+ * budget (the slabs are let go by then) once there are more than FAN_IN runs. A 16 MiB budget merges 256 runs in
+ * one pass (4 GB of JSON Lines) instead of 48, then as many again.
+ */
+function fanIn(budget: number): number {
+  return Math.max(FAN_IN, Math.min(MAX_FAN_IN, Math.floor(budget / MIN_READ_BUF)));
+}
+
+/** The read buffer of each of `runs` runs merged at once with `budget` bytes (see {@link fanIn}). */
+function readBufFor(runs: number, budget: number): number {
+  if (runs <= FAN_IN) return READ_BUF;
+  return Math.min(READ_BUF, Math.max(MIN_READ_BUF, Math.floor(budget / runs / 4096) * 4096));
+}
 const TWO32 = 2 ** 32;
 const EMPTY = new Uint8Array(0);
 
@@ -117,6 +136,17 @@ class RunFile {
   fits(n: number): boolean {
     return this.pos + n <= this.buf.length;
   }
+  /** Copies `src[start..end)` into the buffer (see {@link fits}). */
+  copyRange(src: Uint8Array, start: number, end: number): void {
+    const buf = this.buf;
+    let p = this.pos;
+    if (end - start <= 256) for (let i = start; i < end; i++) buf[p++] = src[i]!;
+    else {
+      buf.set(src.subarray(start, end), p);
+      p += end - start;
+    }
+    this.pos = p;
+  }
   /** Copies `b` into the buffer (see {@link fits}). */
   copyIn(b: Uint8Array): void {
     this.buf.set(b, this.pos);
@@ -175,7 +205,7 @@ class RunFile {
 
 /** Reads a run's items one by one; the payload of the current item is read in pieces. */
 class RunReader {
-  private buf = Buffer.allocUnsafe(READ_BUF);
+  private buf: Buffer;
   private start = 0;
   private end = 0;
   private filePos = 0;
@@ -187,10 +217,12 @@ class RunReader {
   keyLen = 0;
   payloadLeft = 0;
   payloadLen = 0;
-  private constructor(readonly path: string, private readonly fh: FileHandle, readonly index: number) {}
-  static async open(path: string, index: number): Promise<RunReader> {
+  private constructor(readonly path: string, private readonly fh: FileHandle, readonly index: number, bufSize: number) {
+    this.buf = Buffer.allocUnsafe(bufSize);
+  }
+  static async open(path: string, index: number, bufSize = READ_BUF): Promise<RunReader> {
     try {
-      return new RunReader(path, await open(path, 'r'), index);
+      return new RunReader(path, await open(path, 'r'), index, bufSize);
     } catch (err) {
       throw ioError('open sort run', path, err);
     }
@@ -400,7 +432,11 @@ export class ByteSorter {
     return this.held;
   }
 
-  private place(len: number): [Buffer, number] {
+  /** Where the item {@link place} made room for starts in its slab (the slab is returned). */
+  private placedAt = 0;
+
+  /** Room for an item of `len` bytes: its slab, the offset in {@link placedAt} (no tuple per item). */
+  private place(len: number): Buffer {
     if (len > SLAB / 4) {
       const big = Buffer.allocUnsafe(len);
       this.slabs.push(big);
@@ -408,7 +444,8 @@ export class ByteSorter {
       this.recordItem(this.slabs.length - 1, 0);
       // the next small item opens a new slab, after this one: positions keep growing in input order
       this.cur = -1;
-      return [big, 0];
+      this.placedAt = 0;
+      return big;
     }
     if (this.cur < 0 || this.slabPos + len > SLAB) {
       this.slabs.push(this.pool.take());
@@ -420,7 +457,8 @@ export class ByteSorter {
     const at = this.slabPos;
     this.slabPos += len; // no alignment: items are read bytewise
     this.recordItem(this.cur, at);
-    return [slab, at];
+    this.placedAt = at;
+    return slab;
   }
 
   private recordItem(slab: number, off: number): void {
@@ -444,7 +482,8 @@ export class ByteSorter {
   add(key: Uint8Array, w: ChunkWriter): void {
     const plen = w.pendingBytes;
     const len = HDR + key.length + plen;
-    const [slab, at] = this.place(len);
+    const slab = this.place(len);
+    const at = this.placedAt;
     writeHeader(slab, at, key.length, plen);
     slab.set(key, at + HDR);
     w.copyTo(slab, at + HDR + key.length);
@@ -458,7 +497,8 @@ export class ByteSorter {
    */
   addItem(key: Uint8Array, head: Uint8Array = EMPTY, headLen = 0, tail: Uint8Array = EMPTY): void {
     const plen = headLen + tail.length;
-    const [slab, at] = this.place(HDR + key.length + plen);
+    const slab = this.place(HDR + key.length + plen);
+    const at = this.placedAt;
     writeHeader(slab, at, key.length, plen);
     slab.set(key, at + HDR);
     for (let i = 0; i < headLen; i++) slab[at + HDR + key.length + i] = head[i]!;
@@ -670,7 +710,16 @@ export class ByteSorter {
     const order = this.sortedOrder();
     const f = await RunFile.create(await this.tmp.path());
     try {
-      for (let i = 0; i < order.length; i++) await f.write(this.itemBytes(order[i]!));
+      const slabs = this.slabs;
+      for (let i = 0; i < order.length; i++) {
+        const pos = order[i]!;
+        const slab = slabs[pos >>> SLAB_BITS]!;
+        const off = pos & OFF_MASK;
+        const end = off + HDR + keyLenAt(slab, off) + keyLenAt(slab, off + 4) + keyLenAt(slab, off + 8) * TWO32;
+        // copied into the run's buffer while it has room (no view or promise per item)
+        if (f.fits(end - off)) f.copyRange(slab, off, end);
+        else await f.write(slab.subarray(off, end));
+      }
     } finally {
       await f.close();
     }
@@ -678,7 +727,7 @@ export class ByteSorter {
     this.runs.push(f.path);
   }
 
-  /** Spills what is held and merges the runs in groups until at most FAN_IN are left (the caller removes those). */
+  /** Spills what is held and merges the runs in groups until at most fanIn are left (the caller removes those). */
   private async mergeableRuns(lastUse: boolean): Promise<string[]> {
     await this.closeDirect();
     await this.spill();
@@ -686,14 +735,15 @@ export class ByteSorter {
     let runs = this.runs;
     this.runs = [];
     try {
-      if (runs.length <= FAN_IN) return runs;
+      const fan = fanIn(this.budget);
+      if (runs.length <= fan) return runs;
       // Runs come in all sizes (a huge key's run of one item, the few items held before it, full runs of the
-      // budget): each merge takes the FAN_IN neighbouring runs that hold the fewest bytes, until FAN_IN are left,
+      // budget): each merge takes the `fan` neighbouring runs that hold the fewest bytes, until `fan` are left,
       // so the big runs are read and written once. Only neighbours merge: equal keys keep their input order.
       const sizes: number[] = [];
       for (const p of runs) sizes.push((await stat(p)).size);
-      while (runs.length > FAN_IN) {
-        const k = Math.min(FAN_IN, runs.length - FAN_IN + 1);
+      while (runs.length > fan) {
+        const k = Math.min(fan, runs.length - fan + 1);
         let sum = 0;
         for (let i = 0; i < k; i++) sum += sizes[i]!;
         let best = 0;
@@ -707,7 +757,7 @@ export class ByteSorter {
         }
         const group = runs.slice(best, best + k);
         const path = await this.tmp.path();
-        await mergeToFile(group, path);
+        await mergeToFile(group, path, readBufFor(group.length, this.budget));
         runs.splice(best, k, path);
         sizes.splice(best, k, bestSum);
         await Promise.all(group.map((p) => rm(p, { force: true })));
@@ -732,7 +782,7 @@ export class ByteSorter {
     const cur: { key: Uint8Array; payload: Uint8Array } = { key: EMPTY, payload: EMPTY };
     const runs = await this.mergeableRuns(lastUse);
     try {
-      for await (const r of mergeRuns(runs)) {
+      for await (const r of mergeRuns(runs, readBufFor(runs.length, this.budget))) {
         cur.key = r.key;
         cur.payload = await r.payloadWhole();
         yield cur;
@@ -771,11 +821,12 @@ export class ByteSorter {
     const runs = await this.mergeableRuns(lastUse);
     const readers: RunReader[] = [];
     try {
-      for (let i = 0; i < runs.length; i++) readers.push(await RunReader.open(runs[i]!, i));
+      const bufSize = readBufFor(runs.length, this.budget);
+      for (let i = 0; i < runs.length; i++) readers.push(await RunReader.open(runs[i]!, i, bufSize));
       const heap = new MinHeap<RunReader>(readerBufLess);
       for (const r of readers) if (await r.next()) heap.push(r);
       while (heap.size > 0) {
-        const r = heap.pop();
+        const r = heap.peek();
         if (before && before(r.keyBuf, r.keyLen) === false) {
           // left out: its payload is read past
           if (!r.skipPayload()) while ((await r.payloadPiece()) !== null);
@@ -792,7 +843,8 @@ export class ByteSorter {
         if (w.pendingBytes >= OUT_CHUNK) yield* w.takeDone();
         let more = r.tryNext();
         if (more === null) more = await r.next();
-        if (more) heap.push(r);
+        if (more) heap.replaceTop();
+        else heap.pop();
       }
     } finally {
       await Promise.all(readers.map((r) => r.close()));
@@ -885,13 +937,14 @@ export class ByteSorter {
     const runs = await this.mergeableRuns(lastUse);
     const readers: RunReader[] = [];
     try {
-      for (let i = 0; i < runs.length; i++) readers.push(await RunReader.open(runs[i]!, i));
+      const bufSize = readBufFor(runs.length, this.budget);
+      for (let i = 0; i < runs.length; i++) readers.push(await RunReader.open(runs[i]!, i, bufSize));
       const heap = new MinHeap<RunReader>(readerBufLess);
       for (const r of readers) if (await r.next()) heap.push(r);
       let prevBuf = Buffer.allocUnsafe(256);
       let prevLen = -1;
       while (heap.size > 0) {
-        const r = heap.pop();
+        const r = heap.peek();
         const kl = r.keyLen;
         if (prevLen >= 0) {
           if (sep) {
@@ -931,7 +984,8 @@ export class ByteSorter {
         }
         let more = r.tryNext();
         if (more === null) more = await r.next();
-        if (more) heap.push(r);
+        if (more) heap.replaceTop();
+        else heap.pop();
       }
       if (pos > 0) yield batch.subarray(0, pos);
     } finally {
@@ -949,16 +1003,16 @@ function readerBufLess(a: RunReader, b: RunReader): boolean {
 }
 
 /** Merges the runs `paths` (in input order) into a new run file at `path`; items copied whole while buffered. */
-async function mergeToFile(paths: string[], path: string): Promise<void> {
+async function mergeToFile(paths: string[], path: string, bufSize: number): Promise<void> {
   const f = await RunFile.create(path);
   const readers: RunReader[] = [];
   const hdr = Buffer.alloc(HDR);
   try {
-    for (let i = 0; i < paths.length; i++) readers.push(await RunReader.open(paths[i]!, i));
+    for (let i = 0; i < paths.length; i++) readers.push(await RunReader.open(paths[i]!, i, bufSize));
     const heap = new MinHeap<RunReader>(readerBufLess);
     for (const r of readers) if (await r.next()) heap.push(r);
     while (heap.size > 0) {
-      const r = heap.pop();
+      const r = heap.peek();
       const kl = r.keyLen;
       const n = r.payloadLeft;
       writeHeader(hdr, 0, kl, n);
@@ -973,7 +1027,8 @@ async function mergeToFile(paths: string[], path: string): Promise<void> {
       }
       let more = r.tryNext();
       if (more === null) more = await r.next();
-      if (more) heap.push(r);
+      if (more) heap.replaceTop();
+      else heap.pop();
     }
   } finally {
     await Promise.all(readers.map((r) => r.close()));
@@ -982,17 +1037,18 @@ async function mergeToFile(paths: string[], path: string): Promise<void> {
 }
 
 /** Yields the reader holding the smallest item each time; its payload may be read before resuming. */
-async function* mergeRuns(paths: string[]): AsyncGenerator<RunReader> {
+async function* mergeRuns(paths: string[], bufSize: number): AsyncGenerator<RunReader> {
   const readers: RunReader[] = [];
   try {
-    for (let i = 0; i < paths.length; i++) readers.push(await RunReader.open(paths[i]!, i));
+    for (let i = 0; i < paths.length; i++) readers.push(await RunReader.open(paths[i]!, i, bufSize));
     const heap = new MinHeap<RunReader>(readerLess);
     for (const r of readers) if (await r.next()) heap.push(r);
     while (heap.size > 0) {
-      const r = heap.pop();
+      const r = heap.peek();
       yield r;
       while ((await r.payloadPiece()) !== null);
-      if (await r.next()) heap.push(r);
+      if (await r.next()) heap.replaceTop();
+      else heap.pop();
     }
   } finally {
     await Promise.all(readers.map((r) => r.close()));

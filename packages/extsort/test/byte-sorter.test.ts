@@ -133,4 +133,34 @@ describe('ByteSorter', () => {
       noTempFiles(dir);
     }
   });
+
+  it('merges more runs than 48 at once with a budget that holds their read buffers, and in groups beyond that', async () => {
+    // a run per item (openItem, after a spill, as the keyspace writers use it): 8 MiB merges 128 runs at once
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(keyArb, fc.boolean()), { maxLength: 300 }), fc.constantFrom(8 << 20, 32 << 20), async (spec, budget) => {
+        const dir = mkdtempSync(join(tmpBase, 'run-'));
+        const sorter = new ByteSorter(budget, new TempDir(dir), new SlabPool());
+        const list = items(spec.map(([k]) => k));
+        const w = new ChunkWriter(64);
+        for (let i = 0; i < list.length; i++) {
+          const it = list[i]!;
+          if (spec[i]![1]) {
+            await sorter.spill();
+            const item = await sorter.openItem(it.key);
+            await item.write(it.payload.subarray(0, 1));
+            await item.write(it.payload.subarray(1));
+            await item.finish(true);
+          } else {
+            w.raw(it.payload);
+            sorter.add(it.key, w);
+          }
+        }
+        const parts: Uint8Array[] = [];
+        for await (const p of sorter.drain(undefined, undefined, true)) parts.push(Buffer.from(p));
+        expect(cat(parts)).toBe(expected(list).map((it) => Buffer.from(it.payload).toString('latin1')).join(''));
+        noTempFiles(dir);
+      }),
+      { numRuns: 25, seed: 5 },
+    );
+  }, 120_000);
 });
