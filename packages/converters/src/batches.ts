@@ -37,5 +37,6 @@ export function batchReader(records: RecordSource | RecordBatches): {
  * w then holds just that key's output, which the sink takes, resetting w). A key it cancels leaves nothing in w.
  */
 export interface SortedKeyWriter {
+  /** From now on, write each key taken into `w` and hand it to `sorted` once complete (see the interface). */
   attach(w: ChunkWriter, sorted: (sortKey: Uint8Array, w: ChunkWriter) => void): void;
 }
