@@ -50,7 +50,7 @@ export interface DupSpillOptions {
   open: () => DupSpillStore;
   /** Collections of more members than this (as claimed) are checked through the store. Default 1_000_000. */
   threshold?: number;
-  /** Members per sorted run (the buffer holds this many, 16 bytes each, plus as much again to sort). Default 2^18 (4 MiB). */
+  /** Members per sorted run (the buffer holds this many, 16 bytes each, plus as much again to sort). Default 2^17 (2 MiB). */
   runMembers?: number;
 }
 
@@ -62,7 +62,7 @@ export interface DupOffsets {
 
 /** Default {@link DupSpillOptions.threshold}. */
 export const DUP_SPILL_THRESHOLD = 1_000_000;
-const RUN_MEMBERS = 1 << 18;
+const RUN_MEMBERS = 1 << 17;
 /** Words per spilled record: first hash, second hash, offset low 32 bits, offset high bits. */
 const REC = 4;
 
