@@ -201,7 +201,11 @@ export class DupCheck {
     this.npend = 0;
     const p = this.pend;
     if (this.spilling) {
-      for (let j = 0; j < n; j++) if (this.spillOne(p[2 * j], p[2 * j + 1], base + starts[j])) return this.lateAt;
+      for (let j = 0; j < n; j++) {
+        // the collection ended (its claimed count reached): nothing after it is its member
+        if (!this.spilling) return -1;
+        if (this.spillOne(p[2 * j], p[2 * j + 1], base + starts[j])) return this.lateAt;
+      }
       return -1;
     }
     for (let j = 0; j < n; j++) {
