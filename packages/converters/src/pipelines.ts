@@ -118,6 +118,10 @@ export function dumpRdb(source: RdbSource, options: DumpRdbOptions): AsyncGenera
     // Small pieces die young: with 10k elements a piece often outlived a scavenge and was promoted, and the old
     // space V8 then grew for that garbage cost ~30 MB of peak RSS (measured on the 60 MB bench RDB).
     chunkElements: 1_000,
+    // A string of 1 MiB or more comes in pieces of 1 MiB, as convert and to-aof read it: RESP (both orders) and
+    // canonical JSON Lines write it piecewise. JSON Lines in file order (which may have to restart a line as base64
+    // after its text went out) still takes it whole.
+    ...(format === 'jsonl' && (options.order ?? 'canonical') === 'file' ? {} : { stringPieceBytes: STRING_PIECE }),
     verifyChecksum: options.verifyChecksum,
     salvage: options.salvage,
     onSkip: options.onSkip,

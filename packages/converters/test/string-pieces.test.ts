@@ -2,12 +2,12 @@
 // respChunks (to-aof), the bytes of the whole string: SET with the whole length, the bytes as they come, PEXPIREAT
 // after; a string whose pieces stop early is cut out with `pieces`. And rdbToAof / convert → RDB read an RDB's big
 // strings in pieces into the bytes they wrote whole.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KeyspacePiece, KeyspaceRecord } from '@redis-persist/keyspace';
-import { convertRecords, keyspaceJsonlStream, keyspaceRespStream, rdbToAof, respChunks, type PieceOutput } from '@redis-persist/converters';
+import { convertRecords, dumpRdb, keyspaceJsonlStream, keyspaceRespStream, rdbToAof, respChunks, type PieceOutput } from '@redis-persist/converters';
 import { writeRdb, writeRdbFile } from '@redis-persist/rdb-writer';
 import { rdbKeyspaceRecords } from '@redis-persist/rdb';
 
@@ -106,6 +106,35 @@ describe('a string in pieces', () => {
       expect(viaPieces.equals(readFileSync(rdb))).toBe(true);
       await rdbToAof(rdb, join(dir, 'out.aof'), { layout: 'file', now: 0 });
       expect(readFileSync(join(dir, 'out.aof')).equals(await bytesOf(respChunks(rdbKeyspaceRecords(rdb))))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('dumpRdb reads big strings in pieces (RESP, canonical JSON Lines) into the bytes of the whole strings', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'string-pieces-'));
+    try {
+      const rdb = join(dir, 'in.rdb');
+      await writeRdbFile(rdb, keys, { aux: { ctime: '0' } });
+      const whole = () => rdbKeyspaceRecords(rdb);
+      const forms: [string, AsyncIterable<Uint8Array>, AsyncIterable<Uint8Array>][] = [
+        ['resp file', dumpRdb(rdb, { format: 'resp', order: 'file', now: 0 }), respChunks(whole())],
+        ['resp canonical', dumpRdb(rdb, { format: 'resp', order: 'canonical', now: 0 }), keyspaceRespStream(whole())],
+        ['jsonl canonical', dumpRdb(rdb, { format: 'jsonl', order: 'canonical', now: 0 }), keyspaceJsonlStream(whole())],
+        ['jsonl file', dumpRdb(rdb, { format: 'jsonl', order: 'file', now: 0 }), keyspaceJsonlStream(whole(), { order: 'file' })],
+      ];
+      for (const [name, got, want] of forms) expect((await bytesOf(got)).equals(await bytesOf(want)), name).toBe(true);
+      // they come in pieces: cut inside the 3 MiB string, its first pieces went out and are dropped (read whole, the
+      // parser would fail before handing any of it out)
+      const cut = join(dir, 'cut.rdb');
+      const all = readFileSync(rdb);
+      writeFileSync(cut, all.subarray(0, all.length - (3 * MiB) / 2));
+      for (const [format, order] of [['resp', 'file'], ['resp', 'canonical'], ['jsonl', 'canonical']] as const) {
+        const dropped: string[] = [];
+        let damage = '';
+        await bytesOf(dumpRdb(cut, { format, order, now: 0, pieces: { drop: (_db, key) => void dropped.push(Buffer.from(key).toString()) }, onDamage: (e) => void (damage = e.code) }));
+        expect([format, order, damage, dropped]).toEqual([format, order, 'truncated', ['random']]);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -19,3 +19,4 @@ export {
 } from './atomic.js';
 export { acquireLock, lockPathFor, type FileLock, type LockOptions } from './lock.js';
 export { findHolders, type FileHolder, type HoldersReport } from './holders.js';
+export { ScratchFiles, type ScratchFile } from './spill.js';

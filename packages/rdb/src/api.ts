@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
-import { abortableChunks, byteSourceChunks, type ByteSource, type ReadChunksOptions } from '@redis-persist/fsio';
+import { abortableChunks, byteSourceChunks, ScratchFiles, type ByteSource, type ReadChunksOptions } from '@redis-persist/fsio';
+import type { DupSpillOptions } from './dup.js';
 import type { KeyType, KeyValue } from '@redis-persist/keyspace';
 import { RdbError, type RdbErrorCode } from './errors.js';
 import { describeRdbType, rdbTypeName } from '@redis-persist/rdb-format';
@@ -53,6 +54,17 @@ export function readRdb(source: RdbSource, options: ReadRdbOptions = {}): AsyncG
 }
 
 /**
+ * The duplicate check's spill store of a parse ({@link ReadRdbOptions.duplicateSpill}): the caller's, none (`false`),
+ * or by default scratch files in the OS temp dir (made only when a collection of more than 1M members comes;
+ * unlinked at once, closed by `dispose`, which the drivers call however the parse ends).
+ */
+function dupSpill(opt: DupSpillOptions | false | undefined): { options: DupSpillOptions | false; dispose(): void } {
+  if (opt !== undefined) return { options: opt, dispose: () => {} };
+  const files = new ScratchFiles({ prefix: 'rdb-dupcheck-' });
+  return { options: { open: () => files.open() }, dispose: () => files.dispose() };
+}
+
+/**
  * A parse that failed: with `onDamage`, the parser's error and the key it was reading go to it (the records before
  * were handed out); otherwise, or for any other error, it is thrown. Only the parser's own errors land here: a
  * consumer's never enter the generator.
@@ -69,7 +81,8 @@ function handOverDamage(err: unknown, parser: RdbParser, options: ReadRdbOptions
  */
 export async function* parseRdbMapped<T>(source: RdbSource, options: ReadRdbOptions, map: (r: RdbRecord) => T | undefined): AsyncGenerator<T> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
-  const parser = new RdbParser({ ...options, file });
+  const spill = dupSpill(options.duplicateSpill);
+  const parser = new RdbParser({ ...options, file, duplicateSpill: spill.options });
   const it = abortableChunks(rdbSourceChunks(source), options.signal)[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -90,6 +103,7 @@ export async function* parseRdbMapped<T>(source: RdbSource, options: ReadRdbOpti
   } catch (err) {
     handOverDamage(err, parser, options);
   } finally {
+    spill.dispose();
     await it.return?.();
   }
 }
@@ -107,7 +121,8 @@ const BATCH_ELEMENTS = 2048;
  */
 export async function* parseRdbBatchesMapped<T>(source: RdbSource, options: ReadRdbOptions, map: (r: RdbRecord) => T | undefined): AsyncGenerator<T[]> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
-  const parser = new RdbParser({ ...options, file });
+  const spill = dupSpill(options.duplicateSpill);
+  const parser = new RdbParser({ ...options, file, duplicateSpill: spill.options });
   const it = abortableChunks(rdbSourceChunks(source), options.signal)[Symbol.asyncIterator]();
   let batch: T[] = [];
   let elements = 0;
@@ -154,6 +169,7 @@ export async function* parseRdbBatchesMapped<T>(source: RdbSource, options: Read
   } catch (err) {
     handOverDamage(err, parser, options);
   } finally {
+    spill.dispose();
     await it.return?.();
   }
 }
@@ -219,6 +235,8 @@ export interface CheckRdbOptions {
   file?: string;
   stopAtEnd?: boolean;
   limits?: ReadRdbOptions['limits'];
+  /** The duplicate check of huge collections ({@link ReadRdbOptions.duplicateSpill}): default scratch files in the OS temp dir. */
+  duplicateSpill?: ReadRdbOptions['duplicateSpill'];
   /** Called now and then with the number of bytes read. */
   onProgress?: (progress: { bytes: number }) => void;
   /** Time used to count already-expired keys (default now). */
@@ -289,9 +307,11 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
   };
   options.signal?.throwIfAborted();
   const crcThread = await startCrcThread(source, options.checksumThread);
+  const spill = dupSpill(options.duplicateSpill);
+  const duplicateSpill = spill.options;
   const parser = crcThread
-    ? new RdbParser({ values: false, skipEmpty: false, file, limits: options.limits, computeChecksum: false, verifyChecksum: false })
-    : new RdbParser({ values: false, skipEmpty: false, file, limits: options.limits });
+    ? new RdbParser({ values: false, skipEmpty: false, file, limits: options.limits, duplicateSpill, computeChecksum: false, verifyChecksum: false })
+    : new RdbParser({ values: false, skipEmpty: false, file, limits: options.limits, duplicateSpill });
   const it = abortableChunks(rdbSourceChunks(source, CHECK_READ), options.signal)[Symbol.asyncIterator]();
   // keys are counted per RDB type byte (in order of first appearance); byType/byEncoding are built at the end
   interface DbAcc {
@@ -447,6 +467,7 @@ export async function checkRdb(source: RdbSource, options: CheckRdbOptions = {})
       }
     }
   } finally {
+    spill.dispose();
     crcThread?.stop();
     await it.return?.();
   }

@@ -20,3 +20,4 @@ export type {
 export { RdbParser, NEED_MORE, DONE, RDB_MAX_VERSION, rdbTypeName, compileRdbFilter, type KeySink, type KeyVisitor } from './parser.js';
 export { readRdb, checkRdb, decodeRdbValue, rdbSourceChunks, type RdbSource, type RdbCheckReport, type RdbDbStats, type CheckRdbOptions } from './api.js';
 export { rdbKeyspaceRecords, rdbKeyspaceRecordBatches, type RdbKeyspaceOptions } from './keyspace.js';
+export { DUP_SPILL_THRESHOLD, type DupSpillOptions, type DupSpillStore } from './dup.js';

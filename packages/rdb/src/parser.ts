@@ -281,7 +281,8 @@ export class RdbParser {
       maxSalvage: options.limits?.maxSalvageBytes ?? 256 * 1024 * 1024,
       filter: nonTrivialFilter(compileRdbFilter(f)),
     };
-    this.dup = new DupCheck(this.cfg.maxDup);
+    // a huge collection's check spills sorted runs to the store the driver gives (none: the in-memory table)
+    this.dup = new DupCheck(this.cfg.maxDup, options.duplicateSpill || undefined, { get: () => this.itemOffset, set: (at) => void (this.itemOffset = at) });
     this.gen = single ? this.runSingle(single.type, single.version) : this.run();
   }
 
@@ -760,9 +761,9 @@ export class RdbParser {
 
   /** Checks the members {@link batch} queued; fails at the first duplicate. */
   private flushDup(kind: BatchKind, base: number): void {
-    const j = this.dup.flush();
-    if (j < 0) return;
-    this.itemOffset = base + this.dupStarts[j];
+    const at = this.dup.flush(this.dupStarts, base);
+    if (at < 0) return;
+    this.itemOffset = at;
     this.fail(kind === BatchKind.Set ? 'duplicate set member' : kind === BatchKind.Hash ? 'duplicate hash field' : 'duplicate sorted set member');
   }
 

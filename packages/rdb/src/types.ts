@@ -1,4 +1,5 @@
 import type { KeyVisitor } from './parser.js';
+import type { DupSpillOptions } from './dup.js';
 import type { FunctionRecord, KeyFilter, KeyFilterSpec, KeyType, KeyValue } from '@redis-persist/keyspace';
 import type { RdbMagic } from '@redis-persist/rdb-format';
 import type { RdbError } from './errors.js';
@@ -46,6 +47,14 @@ export interface ReadRdbOptions {
   /** File name used in error messages. */
   file?: string;
   limits?: RdbLimits;
+  /**
+   * The duplicate check of collections of more than `threshold` members (default 1M) in bounded memory: sorted runs
+   * of their members' hashes go to the store `open` gives, merged when the collection ends (a duplicate is then
+   * reported at the same offset, after the collection's other members). Without it (the default of the parser
+   * itself, as in a browser) every collection is checked in an in-memory table (~11.4 bytes a member). The Node
+   * drivers ({@link readRdb}, checkRdb, ...) pass a temp file of their own unless this is `false`, and remove it.
+   */
+  duplicateSpill?: DupSpillOptions | false;
   /** End right after the EOF opcode and checksum; trailing bytes (an AOF tail) are not an error. */
   stopAtEnd?: boolean;
   /**

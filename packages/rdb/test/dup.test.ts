@@ -24,12 +24,15 @@ function oneByOne(d: DupCheck, members: Uint8Array[], claimed: number): number {
 
 function queued(d: DupCheck, members: Uint8Array[], claimed: number): number {
   d.reset(claimed);
+  // flush gives the offset of the duplicate: here the member's index (base + its start in the queue)
+  const starts = new Int32Array(DUP_QUEUE);
   let base = 0;
   for (let i = 0; i < members.length; i++) {
     const n = d.queueRange(members[i], 0, members[i].length);
+    if (n > 0) starts[n - 1] = i - base;
     if (n === DUP_QUEUE || i === members.length - 1) {
-      const j = d.flush();
-      if (j >= 0) return base + j;
+      const at = d.flush(starts, base);
+      if (at >= 0) return at;
       base = i + 1;
     }
   }
