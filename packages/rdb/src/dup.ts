@@ -47,6 +47,7 @@ export interface DupSpillStore {
  * in-memory table reports at once).
  */
 export interface DupSpillOptions {
+  /** Gives the store the check spills to (called once, on the first spill; the caller removes it when the parse ends). */
   open: () => DupSpillStore;
   /** Collections of more members than this (as claimed) are checked through the store. Default 1_000_000. */
   threshold?: number;
