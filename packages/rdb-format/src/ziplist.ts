@@ -119,6 +119,16 @@ function ziplistWalk(b: Uint8Array, fail: Fail, out: PackedEntry[] | null): numb
   return entries;
 }
 
+/**
+ * The data length of a string entry of a validated ziplist whose encoding byte at `b[p]` has type `t` (0-2; its
+ * header is 1, 2 or 5 bytes).
+ */
+function strLength(b: Uint8Array, p: number, t: number): number {
+  if (t === 0) return b[p] & 0x3f;
+  if (t === 1) return ((b[p] & 0x3f) << 8) | b[p + 1];
+  return ((b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]) >>> 0;
+}
+
 /** The integer of encoding `c` whose `size` data bytes start at `b[d]`. */
 function intAt(b: Uint8Array, c: number, d: number, size: number): number | bigint {
   if (size === 2) return (u16(b, d) << 16) >> 16;
@@ -141,17 +151,8 @@ export function ziplistDuplicate(b: Uint8Array, step: number, dup: DupSink): num
     const take = k % step === 0;
     let seen = false;
     if (t < 3) {
-      let len: number;
-      if (t === 0) {
-        len = c & 0x3f;
-        p += 1;
-      } else if (t === 1) {
-        len = ((c & 0x3f) << 8) | b[p + 1];
-        p += 2;
-      } else {
-        len = ((b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]) >>> 0;
-        p += 5;
-      }
+      const len = strLength(b, p, t);
+      p += t === 0 ? 1 : t === 1 ? 2 : 5;
       if (take) seen = dup.seenRange(b, p, p + len);
       p += len;
     } else {
@@ -177,17 +178,8 @@ export function ziplistVisit(b: Uint8Array, sink: PackedVisit): void {
     const c = b[p];
     const t = c >> 6;
     if (t < 3) {
-      let len: number;
-      if (t === 0) {
-        len = c & 0x3f;
-        p += 1;
-      } else if (t === 1) {
-        len = ((c & 0x3f) << 8) | b[p + 1];
-        p += 2;
-      } else {
-        len = ((b[p + 1] << 24) | (b[p + 2] << 16) | (b[p + 3] << 8) | b[p + 4]) >>> 0;
-        p += 5;
-      }
+      const len = strLength(b, p, t);
+      p += t === 0 ? 1 : t === 1 ? 2 : 5;
       sink.str(b, p, p + len);
       p += len;
     } else {

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ScratchFiles } from '@redis-persist/fsio';
 import { checkRdb, readRdb, RdbError, type DupSpillOptions, type DupSpillStore } from '@redis-persist/rdb';
 import { DUP_QUEUE, DupCheck } from '../src/dup.js';
+import { firstDuplicate } from './helpers.js';
 
 /** An in-memory spill store that counts what goes through it. */
 class MemStore implements DupSpillStore {
@@ -32,17 +33,6 @@ class MemStore implements DupSpillStore {
   clear(): void {
     this.bytes = new Uint8Array(0);
   }
-}
-
-/** The index of the first member equal to an earlier one, or -1. */
-function firstDuplicate(members: Uint8Array[]): number {
-  const seen = new Set<string>();
-  for (let i = 0; i < members.length; i++) {
-    const k = Buffer.from(members[i]).toString('hex');
-    if (seen.has(k)) return i;
-    seen.add(k);
-  }
-  return -1;
 }
 
 /** A DupCheck whose "offset" of member i is offsetOf(i), with what it reports. */

@@ -4,17 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DUP_QUEUE, DupCheck } from '../src/dup.js';
-
-/** The index of the first member equal to an earlier one, or -1. */
-function firstDuplicate(members: Uint8Array[]): number {
-  const seen = new Set<string>();
-  for (let i = 0; i < members.length; i++) {
-    const k = Buffer.from(members[i]).toString('hex');
-    if (seen.has(k)) return i;
-    seen.add(k);
-  }
-  return -1;
-}
+import { firstDuplicate } from './helpers.js';
 
 function oneByOne(d: DupCheck, members: Uint8Array[], claimed: number): number {
   d.reset(claimed);

@@ -64,3 +64,14 @@ export function joinStreamPiece(acc: StreamValue | null, piece: StreamValue): St
   }
   return { ...piece, entries: [...acc.entries, ...piece.entries], groups };
 }
+
+/** The index of the first member equal to an earlier one, or -1. */
+export function firstDuplicate(members: Uint8Array[]): number {
+  const seen = new Set<string>();
+  for (let i = 0; i < members.length; i++) {
+    const k = Buffer.from(members[i]).toString('hex');
+    if (seen.has(k)) return i;
+    seen.add(k);
+  }
+  return -1;
+}
