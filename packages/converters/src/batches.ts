@@ -31,7 +31,7 @@ export function batchReader(records: RecordSource | RecordBatches): {
 }
 
 /**
- * The sorting side of a direct transcoder (a parser `KeyVisitor` that also writes its keys, e.g. JsonlKeyVisitor):
+ * The sorting side of a direct transcoder (a parser `KeyVisitor` that also writes its keys, JsonlKeyVisitor, RespKeyVisitor):
  * the canonical writers attach it to a writer of their own and a sink; it writes each key it takes into `w` and,
  * once the key is complete, calls `sorted(sortKey, w)` (sort key: 1, the db as 4 big-endian bytes, the key bytes;
  * w then holds just that key's output, which the sink takes, resetting w). A key it cancels leaves nothing in w.

@@ -143,6 +143,14 @@ export function dumpRdb(source: RdbSource, options: DumpRdbOptions): AsyncGenera
     const out = respChunks(new RecordBatches(rdbKeyspaceRecordBatches(source, read)), { pieces: options.pieces, visitor });
     return options.signal === undefined ? out : abortable(out, options.signal);
   }
+  // canonical RESP: the same, each key's commands (elements in canonical order) going into the sort as one item
+  if (format === 'resp') {
+    const visitor = new RespKeyVisitor();
+    read.keyVisitor = visitor;
+    const { memoryBudgetBytes, tmpDir, reuseChunks, pieces, onDuplicateKey } = options;
+    const out = keyspaceRespStream(new RecordBatches(rdbKeyspaceRecordBatches(source, read)), { memoryBudgetBytes, tmpDir, reuseChunks, pieces, onDuplicateKey, visitor });
+    return options.signal === undefined ? out : abortable(out, options.signal);
+  }
   // the parser's records in arrays: one async step per batch, not per record
   return keyspaceBytes(new RecordBatches(rdbKeyspaceRecordBatches(source, read)), options);
 }

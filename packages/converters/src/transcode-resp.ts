@@ -4,9 +4,15 @@
 // slabs, with no object per key or element. Elements stay in file order, as the record path writes them. A key's
 // bytes are kept contiguous in one slab, so that a variadic command's argument count can be patched when its batch
 // ends short and a cancelled key is forgotten by moving the write position back.
+// Canonical order (attach, keyspaceRespStream's `visitor`): a set's, sorted set's or hash's elements are held
+// (HeldElements) and written sorted once the key is done, no SELECT is written (the sort's drain writes it), and
+// each key's commands go to the sort as one item.
+import type { ChunkWriter } from '@redis-persist/jsonl';
 import type { KeyType } from '@redis-persist/keyspace';
 import type { KeyVisitor } from '@redis-persist/rdb';
+import type { SortedKeyWriter } from './batches.js';
 import { scoreText } from './commands.js';
+import { HeldElements } from './held-elements.js';
 
 const enum Kind {
   String = 0,
@@ -47,7 +53,7 @@ export interface RespKeyVisitorOptions {
  * (its `visitor` option) and this visitor share it, so that the records written between visited keys and the
  * visited keys SELECT as one stream.
  */
-export class RespKeyVisitor implements KeyVisitor {
+export class RespKeyVisitor implements KeyVisitor, SortedKeyWriter {
   /** The db the output last selected (-1: none yet). */
   db = -1;
   /** Keys written (done) so far. */
@@ -80,11 +86,33 @@ export class RespKeyVisitor implements KeyVisitor {
   private mlen = 0;
   private readonly digits = new Uint8Array(24);
 
+  // canonical order (see attach)
+  private w: ChunkWriter | null = null;
+  private sorted: ((sortKey: Uint8Array, w: ChunkWriter) => void) | null = null;
+  /** A set's, sorted set's or hash's strings and scores, held until the key is done. */
+  private readonly held = new HeldElements();
+  /** Whether the current key's elements are held (canonical order, a set, sorted set or hash). */
+  private holding = false;
+  /** The current key's sort key (1, db big-endian, key bytes) in `sortKey[0..sortKeyLen)`. */
+  private sortKey = new Uint8Array(256);
+  private sortKeyLen = 0;
+
   constructor(options: RespKeyVisitorOptions = {}) {
     const per = options.itemsPerCommand ?? 64;
     if (!Number.isInteger(per) || per < 1) throw new RangeError(`itemsPerCommand must be a positive integer, got ${per}`);
     this.per = per;
     this.reuseChunks = options.reuseChunks === true;
+  }
+
+  /**
+   * Canonical order (keyspaceRespStream's `visitor`): from now on each key's commands are what commandsForKey writes
+   * for the canonicalized record (elements in canonical order, PEXPIREAT after, no SELECT), copied into `w` once the
+   * key is done, and `sorted(sortKey, w)` is called (the callee takes them and resets w; the sort key is valid only
+   * then). A cancelled key leaves nothing in w. {@link take} then hands nothing out.
+   */
+  attach(w: ChunkWriter, sorted: (sortKey: Uint8Array, w: ChunkWriter) => void): void {
+    this.w = w;
+    this.sorted = sorted;
   }
 
   /** Whether the consumer gives the chunks back ({@link RespKeyVisitorOptions.reuseChunks}). */
@@ -200,7 +228,12 @@ export class RespKeyVisitor implements KeyVisitor {
     this.expireAt = expireAt;
     this.inCmd = 0;
     this.items = 0;
-    if (db !== this.db) {
+    if (this.sorted !== null) {
+      this.setSortKey(db, k, ks, ke);
+      const kind = this.kind;
+      this.holding = kind === Kind.Set || kind === Kind.Zset || kind === Kind.Hash;
+      if (this.holding) this.held.reset();
+    } else if (db !== this.db) {
       this.db = db;
       this.raw(SELECT);
       this.bulkUint(db);
@@ -226,6 +259,10 @@ export class RespKeyVisitor implements KeyVisitor {
     const kind = this.kind;
     if (kind === Kind.String) {
       this.bulk(b, s, e);
+      return;
+    }
+    if (this.holding) {
+      this.held.add(b, s, e);
       return;
     }
     if (kind === Kind.Zset) {
@@ -255,6 +292,12 @@ export class RespKeyVisitor implements KeyVisitor {
   }
 
   score(score: number): void {
+    if (this.holding) {
+      // (what commandsForKey refuses goes the record path, which reports it; canonicalizeRecord's -0 is 0)
+      if (score !== score) throw new RangeError('a sorted-set score is NaN');
+      this.held.score(score === 0 ? 0 : score);
+      return;
+    }
     this.element();
     this.bulkScore(score);
     this.bulk(this.member, 0, this.mlen);
@@ -262,6 +305,7 @@ export class RespKeyVisitor implements KeyVisitor {
 
   done(): void {
     const kind = this.kind;
+    if (this.holding) this.writeHeld(kind);
     if (kind !== Kind.String && this.inCmd !== this.per) this.patchArgc(kind === Kind.List || kind === Kind.Set ? 2 + this.inCmd : 2 + 2 * this.inCmd, kind === Kind.List || kind === Kind.Set ? 2 + this.per : 2 + 2 * this.per);
     const x = this.expireAt;
     if (x !== null) {
@@ -271,11 +315,66 @@ export class RespKeyVisitor implements KeyVisitor {
     }
     this.open = false;
     this.keys++;
+    if (this.sorted !== null) {
+      // the key's commands go to the sort; the slab's space is reused for the next key
+      const w = this.w!;
+      w.raw(this.buf, this.keyAt, this.pos);
+      this.pos = this.keyAt;
+      this.sorted(this.sortKey.subarray(0, this.sortKeyLen), w);
+      return;
+    }
     this.since += this.pos - this.keyAt;
     if (this.since >= CHUNK) {
       this.cut = this.pendingBytes;
       this.since = 0;
     }
+  }
+
+  /** The held elements in canonical order, as the commands file order writes (element / bulk). */
+  private writeHeld(kind: Kind): void {
+    const held = this.held;
+    const step = kind === Kind.Hash ? 2 : 1;
+    const count = held.items / step;
+    const order = held.sorted(step, kind === Kind.Zset);
+    const a = held.arena;
+    const starts = held.starts;
+    const ends = held.ends;
+    if (kind === Kind.Zset) {
+      const sc = held.scores;
+      for (let i = 0; i < count; i++) {
+        const x = order[i]!;
+        this.element();
+        this.bulkScore(sc[x]!);
+        this.bulk(a, starts[x]!, ends[x]!);
+      }
+    } else if (kind === Kind.Set) {
+      for (let i = 0; i < count; i++) {
+        const x = order[i]!;
+        this.element();
+        this.bulk(a, starts[x]!, ends[x]!);
+      }
+    } else {
+      for (let i = 0; i < count; i++) {
+        const x = order[i]!;
+        this.element();
+        this.bulk(a, starts[x]!, ends[x]!);
+        this.bulk(a, starts[x + 1]!, ends[x + 1]!);
+      }
+    }
+  }
+
+  private setSortKey(db: number, k: Uint8Array, ks: number, ke: number): void {
+    const n = 5 + ke - ks;
+    if (n > this.sortKey.length) this.sortKey = new Uint8Array(Math.max(n, this.sortKey.length * 2));
+    const sk = this.sortKey;
+    sk[0] = 1;
+    sk[1] = db >>> 24;
+    sk[2] = (db >>> 16) & 0xff;
+    sk[3] = (db >>> 8) & 0xff;
+    sk[4] = db & 0xff;
+    if (n <= 64) for (let i = ks, p = 5; i < ke; i++) sk[p++] = k[i]!;
+    else sk.set(k.subarray(ks, ke), 5);
+    this.sortKeyLen = n;
   }
 
   cancel(): void {

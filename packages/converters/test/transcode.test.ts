@@ -2,11 +2,12 @@
 // writes what the record path writes, byte for byte: random keyspaces written by our writer in every encoding,
 // read in random chunk sizes (keys cut across reads), damaged copies of them (the same records out, the same
 // damage reported), and random bytes (typed errors only, never a crash). In canonical order (the transcoder's lines
-// go into the sort) the same, with keys that come twice in the file (onDuplicateKey) and spilled runs.
+// go into the sort) the same, with keys that come twice in the file (onDuplicateKey) and spilled runs. Canonical
+// RESP (RespKeyVisitor attached to keyspaceRespStream's sort) the same against keyspaceRespStream's record path.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RedisPersistError } from '@redis-persist/bytes';
-import { RecordBatches, commandsForKey, dumpRdb, keyspaceBytes, keyspaceRespStream, type SortedKeyWriter } from '@redis-persist/converters';
+import { RecordBatches, RespKeyVisitor, commandsForKey, dumpRdb, keyspaceBytes, keyspaceRespStream, type SortedKeyWriter } from '@redis-persist/converters';
 import { rdbKeyspaceRecordBatches, type KeyVisitor, type RdbKeyspaceOptions } from '@redis-persist/rdb';
 import type { ChunkWriter } from '@redis-persist/jsonl';
 import { writeRdb, type RdbWriteOptions } from '@redis-persist/rdb-writer';
@@ -292,7 +293,7 @@ class RecordRespVisitor implements KeyVisitor, SortedKeyWriter {
   }
 }
 
-function canonicalResp(data: Uint8Array, size: number, budget: number | undefined, visitor: RecordRespVisitor | undefined): Promise<Out> {
+function canonicalResp(data: Uint8Array, size: number, budget: number | undefined, visitor: (KeyVisitor & SortedKeyWriter) | undefined): Promise<Out> {
   const notes: string[] = [];
   const read: RdbKeyspaceOptions = {
     functions: true,
@@ -334,4 +335,117 @@ describe('canonical RESP with a visitor (keyspaceRespStream `visitor`)', () => {
       { numRuns: 25 },
     );
   }, 300_000);
+});
+
+describe('direct transcoder (dump, RESP, canonical order: RespKeyVisitor in canonical mode)', () => {
+  it('writes what the record path writes, for random keyspaces of every encoding, keys twice and spilled runs included', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        keyspaceArb({ streams: { metadata: true, activeTime: false }, functions: true, maxKeys: 25 }),
+        keyspaceArb({ maxKeys: 6 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat()), { maxLength: 6 }),
+        writeOptionsArb,
+        fc.integer({ min: 1, max: 4096 }),
+        // 1: a spill at every batch (many runs, a merge); undefined: all held
+        fc.constantFrom(1, undefined),
+        async (records, extra, picks, options, size, budget) => {
+          const all = withDuplicates(records, extra, picks);
+          const recs = options.rdbVersion < 10 ? all.filter((r) => r.kind === 'key' && r.type !== 'stream') : all;
+          const data = await rdbOf(recs, options);
+          const v = new RespKeyVisitor();
+          const a = await canonicalResp(data, size, budget, v);
+          const b = await canonicalResp(data, size, budget, undefined);
+          expect(a.notes).toEqual(b.notes);
+          expect(a.bytes).toEqual(b.bytes);
+          // not vacuous: no damage, every duplicate reported, and the visitor took the keys it can
+          expect(a.notes.filter((n) => !n.startsWith('dup '))).toEqual([]);
+          const live = recs.filter((r) => r.kind === 'key' && (r.expireAt === null || r.expireAt > NOW)) as KeyRecord[];
+          expect(a.notes.length).toBe(live.length - new Set(live.map((r) => `${r.db}:${Buffer.from(r.key).toString('hex')}`)).size);
+          if (live.some((r) => r.type !== 'stream' && r.type !== 'module')) expect(v.keys).toBeGreaterThan(0);
+          // what dumpRdb runs: the same bytes
+          const notes: string[] = [];
+          const onDamage = (e: Error): void => void notes.push(`damage ${(e as RedisPersistError).code} ${e.message}`);
+          const onDuplicateKey = (db: number, key: Uint8Array): void => void notes.push(`dup ${db} ${Buffer.from(key).toString('hex')}`);
+          const d = await collect(dumpRdb(chunked(data, size), { format: 'resp', now: NOW, reuseChunks: true, memoryBudgetBytes: budget, onDamage, onDuplicateKey }), notes);
+          expect(d).toEqual(b);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  }, 300_000);
+
+  it('sets, sorted sets and hashes of many elements in every encoding: elements sorted, commands of itemsPerCommand', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            fc.uniqueArray(fc.oneof(fc.uint8Array({ maxLength: 6 }), fc.integer({ min: -1000, max: 1000 }).map((n) => Buffer.from(String(n)))), { minLength: 1, maxLength: 200, selector: (b) => Buffer.from(b).toString('hex') }).map((m) => ({ type: 'set' as const, value: m.map((x) => Buffer.from(x)) })),
+            fc.uniqueArray(fc.tuple(fc.uint8Array({ maxLength: 5 }), fc.constantFrom(0, -0, 1, -1, 0.5, 1e9, -Infinity, Infinity, 3)), { minLength: 1, maxLength: 200, selector: ([m]) => Buffer.from(m).toString('hex') }).map((m) => ({ type: 'zset' as const, value: m.map(([x, sc]) => [Buffer.from(x), sc] as [Buffer, number]) })),
+            fc.uniqueArray(fc.tuple(fc.uint8Array({ maxLength: 5 }), fc.uint8Array({ maxLength: 5 })), { minLength: 1, maxLength: 200, selector: ([f]) => Buffer.from(f).toString('hex') }).map((m) => ({ type: 'hash' as const, value: m.map(([f, x]) => ({ field: Buffer.from(f), value: Buffer.from(x), expireAt: null })) })),
+          ),
+          { minLength: 1, maxLength: 8 },
+        ),
+        writeOptionsArb,
+        fc.integer({ min: 1, max: 4096 }),
+        fc.constantFrom(1, undefined),
+        async (vals, options, size, budget) => {
+          const recs = vals.map((x, i) => ({ kind: 'key', db: i % 3, key: Buffer.from(`k${(i * 5) % 8}`), expireAt: i % 2 === 0 ? null : 4_000_000_000_000 + i, ...x }) as KeyspaceRecord);
+          const data = await rdbOf(recs, { ...options, rdbVersion: Math.max(options.rdbVersion, 5) as RdbWriteOptions['rdbVersion'] });
+          const v = new RespKeyVisitor();
+          const a = await canonicalResp(data, size, budget, v);
+          const b = await canonicalResp(data, size, budget, undefined);
+          expect(a).toEqual(b);
+          expect(v.keys).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  }, 300_000);
+
+  it('damaged copies: the same commands out and the same damage reported', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        keyspaceArb({ maxKeys: 12 }),
+        writeOptionsArb,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        fc.integer({ min: 1, max: 512 }),
+        fc.constantFrom(1, undefined),
+        async (records, options, flips, cut, size, budget) => {
+          const data = Buffer.from(await rdbOf(records, options));
+          for (const [at, b] of flips) data[9 + (at % Math.max(1, data.length - 9))] = b;
+          const bytes = cut === undefined ? data : data.subarray(0, cut % (data.length + 1));
+          const a = await canonicalResp(bytes, size, budget, new RespKeyVisitor());
+          const b = await canonicalResp(bytes, size, budget, undefined);
+          expect(a.notes).toEqual(b.notes);
+          expect(a.bytes).toEqual(b.bytes);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 300_000);
+
+  it('big keys in pieces between transcoded keys, a key both ways twice, in random chunk sizes', async () => {
+    const big: KeyspaceRecord[] = [
+      { kind: 'key', db: 0, key: Buffer.from('m'), expireAt: null, type: 'string', value: Buffer.alloc(1_500_000, 0x61) },
+      { kind: 'key', db: 0, key: Buffer.from('s'), expireAt: null, type: 'set', value: Array.from({ length: 3000 }, (_, i) => Buffer.from(`m${(i * 7919) % 3000}`)) },
+      { kind: 'key', db: 0, key: Buffer.from('a'), expireAt: null, type: 'string', value: Buffer.from('small') },
+      { kind: 'key', db: 1, key: Buffer.from('z'), expireAt: null, type: 'zset', value: Array.from({ length: 2500 }, (_, i) => [Buffer.from(`e${i}`), (i * 31) % 97] as [Buffer, number]) },
+      { kind: 'key', db: 0, key: Buffer.from('s'), expireAt: 5_000_000_000_000, type: 'list', value: [Buffer.from('x'), Buffer.from('y')] },
+      { kind: 'key', db: 0, key: Buffer.from('a'), expireAt: null, type: 'hash', value: Array.from({ length: 1500 }, (_, i) => ({ field: Buffer.from(`f${1499 - i}`), value: Buffer.from(`v${i}`), expireAt: null })) },
+      { kind: 'key', db: 1, key: Buffer.from('b'), expireAt: null, type: 'set', value: [Buffer.from('2'), Buffer.from('1')] },
+      { kind: 'key', db: 2, key: Buffer.from('h'), expireAt: 6_000_000_000_000, type: 'hash', value: Array.from({ length: 10_000 }, (_, i) => ({ field: Buffer.from(`f${(i * 7) % 10_000}`), value: Buffer.alloc(8, 0x62), expireAt: null })) },
+    ];
+    const data = await rdbOf(big, { rdbVersion: 11, compress: false });
+    for (const size of [977, 65536]) {
+      for (const budget of [1, undefined]) {
+        const v = new RespKeyVisitor();
+        const a = await canonicalResp(data, size, budget, v);
+        const b = await canonicalResp(data, size, budget, undefined);
+        expect(a.notes).toEqual(['dup 0 61', 'dup 0 73']);
+        expect(a).toEqual(b);
+        expect(v.keys).toBeGreaterThan(0);
+      }
+    }
+  }, 120_000);
 });
