@@ -178,3 +178,32 @@ function shortPrefix(b: Uint8Array, s: number, e: number): number {
   for (let k = 0; k < 4; k++) v = v * 256 + (s + k < e ? b[s + k]! : 0);
   return v;
 }
+
+/**
+ * The sort key of the key being visited, as the canonical writers' sort wants it (recordSortKey's form: 1, the db
+ * as 4 big-endian bytes, the key bytes), in one reused buffer.
+ */
+export class SortKeyBuffer {
+  private b = new Uint8Array(256);
+  private n = 0;
+
+  /** Makes the sort key of key `k[ks..ke)` of db `db`. */
+  set(db: number, k: Uint8Array, ks: number, ke: number): void {
+    const n = 5 + ke - ks;
+    if (n > this.b.length) this.b = new Uint8Array(Math.max(n, this.b.length * 2));
+    const sk = this.b;
+    sk[0] = 1;
+    sk[1] = db >>> 24;
+    sk[2] = (db >>> 16) & 0xff;
+    sk[3] = (db >>> 8) & 0xff;
+    sk[4] = db & 0xff;
+    if (n <= 64) for (let i = ks, p = 5; i < ke; i++) sk[p++] = k[i]!;
+    else sk.set(k.subarray(ks, ke), 5);
+    this.n = n;
+  }
+
+  /** The sort key last made: a view, valid until the next {@link set}. */
+  view(): Uint8Array {
+    return this.b.subarray(0, this.n);
+  }
+}

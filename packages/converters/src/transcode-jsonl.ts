@@ -7,7 +7,7 @@
 import { ChunkWriter, writeScore, writeStrRange } from '@redis-persist/jsonl';
 import type { KeyType } from '@redis-persist/keyspace';
 import type { KeyVisitor } from '@redis-persist/rdb';
-import { HeldElements } from './held-elements.js';
+import { HeldElements, SortKeyBuffer } from './held-elements.js';
 
 const enum Kind {
   String = 0,
@@ -38,9 +38,8 @@ export class JsonlKeyVisitor implements KeyVisitor {
 
   /** Canonical order: where each finished line goes, with its sort key (see {@link attach}). */
   private sorted: ((sortKey: Uint8Array, w: ChunkWriter) => void) | null = null;
-  /** The current key's sort key (recordSortKey's: 1, db big-endian, key bytes) in `sortKey[0..sortKeyLen)`. */
-  private sortKey = new Uint8Array(256);
-  private sortKeyLen = 0;
+  /** The current key's sort key (canonical order). */
+  private readonly sortKey = new SortKeyBuffer();
 
   /**
    * The writer the lines go to. File order: the output's, so that they land between the other records' lines.
@@ -58,7 +57,7 @@ export class JsonlKeyVisitor implements KeyVisitor {
     if (expireAt !== null && !Number.isSafeInteger(expireAt)) throw new RangeError('expireAt is not a safe integer');
     w.mark();
     this.open = true;
-    if (this.sorted !== null) this.setSortKey(db, k, ks, ke);
+    if (this.sorted !== null) this.sortKey.set(db, k, ks, ke);
     this.kind = KINDS[type]!;
     this.n = 0;
     this.held.reset();
@@ -107,21 +106,7 @@ export class JsonlKeyVisitor implements KeyVisitor {
     else if (kind !== Kind.String) this.writeSorted(w, kind);
     w.ascii('}\n');
     this.open = false;
-    if (this.sorted !== null) this.sorted(this.sortKey.subarray(0, this.sortKeyLen), w);
-  }
-
-  private setSortKey(db: number, k: Uint8Array, ks: number, ke: number): void {
-    const n = 5 + ke - ks;
-    if (n > this.sortKey.length) this.sortKey = new Uint8Array(Math.max(n, this.sortKey.length * 2));
-    const sk = this.sortKey;
-    sk[0] = 1;
-    sk[1] = db >>> 24;
-    sk[2] = (db >>> 16) & 0xff;
-    sk[3] = (db >>> 8) & 0xff;
-    sk[4] = db & 0xff;
-    if (n <= 64) for (let i = ks, p = 5; i < ke; i++) sk[p++] = k[i]!;
-    else sk.set(k.subarray(ks, ke), 5);
-    this.sortKeyLen = n;
+    if (this.sorted !== null) this.sorted(this.sortKey.view(), w);
   }
 
   cancel(): void {

@@ -12,7 +12,7 @@ import type { KeyType } from '@redis-persist/keyspace';
 import type { KeyVisitor } from '@redis-persist/rdb';
 import type { SortedKeyWriter } from './batches.js';
 import { scoreText } from './commands.js';
-import { HeldElements } from './held-elements.js';
+import { HeldElements, SortKeyBuffer } from './held-elements.js';
 
 const enum Kind {
   String = 0,
@@ -93,9 +93,8 @@ export class RespKeyVisitor implements KeyVisitor, SortedKeyWriter {
   private readonly held = new HeldElements();
   /** Whether the current key's elements are held (canonical order, a set, sorted set or hash). */
   private holding = false;
-  /** The current key's sort key (1, db big-endian, key bytes) in `sortKey[0..sortKeyLen)`. */
-  private sortKey = new Uint8Array(256);
-  private sortKeyLen = 0;
+  /** The current key's sort key (canonical order). */
+  private readonly sortKey = new SortKeyBuffer();
 
   constructor(options: RespKeyVisitorOptions = {}) {
     const per = options.itemsPerCommand ?? 64;
@@ -229,7 +228,7 @@ export class RespKeyVisitor implements KeyVisitor, SortedKeyWriter {
     this.inCmd = 0;
     this.items = 0;
     if (this.sorted !== null) {
-      this.setSortKey(db, k, ks, ke);
+      this.sortKey.set(db, k, ks, ke);
       const kind = this.kind;
       this.holding = kind === Kind.Set || kind === Kind.Zset || kind === Kind.Hash;
       if (this.holding) this.held.reset();
@@ -320,7 +319,7 @@ export class RespKeyVisitor implements KeyVisitor, SortedKeyWriter {
       const w = this.w!;
       w.raw(this.buf, this.keyAt, this.pos);
       this.pos = this.keyAt;
-      this.sorted(this.sortKey.subarray(0, this.sortKeyLen), w);
+      this.sorted(this.sortKey.view(), w);
       return;
     }
     this.since += this.pos - this.keyAt;
@@ -361,20 +360,6 @@ export class RespKeyVisitor implements KeyVisitor, SortedKeyWriter {
         this.bulk(a, starts[x + 1]!, ends[x + 1]!);
       }
     }
-  }
-
-  private setSortKey(db: number, k: Uint8Array, ks: number, ke: number): void {
-    const n = 5 + ke - ks;
-    if (n > this.sortKey.length) this.sortKey = new Uint8Array(Math.max(n, this.sortKey.length * 2));
-    const sk = this.sortKey;
-    sk[0] = 1;
-    sk[1] = db >>> 24;
-    sk[2] = (db >>> 16) & 0xff;
-    sk[3] = (db >>> 8) & 0xff;
-    sk[4] = db & 0xff;
-    if (n <= 64) for (let i = ks, p = 5; i < ke; i++) sk[p++] = k[i]!;
-    else sk.set(k.subarray(ks, ke), 5);
-    this.sortKeyLen = n;
   }
 
   cancel(): void {
