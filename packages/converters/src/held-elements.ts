@@ -7,11 +7,11 @@
 /** Holds a key's strings and sorts them (see the module's comment). Reused from key to key ({@link reset}). */
 export class HeldElements {
   /** The strings held (a hash: field, value, field...): string i is `arena[starts[i]..ends[i])`. */
-  arena = new Uint8Array(64 * 1024);
-  starts = new Int32Array(1024);
-  ends = new Int32Array(1024);
+  arena: Uint8Array = new Uint8Array(64 * 1024);
+  starts: Int32Array = new Int32Array(1024);
+  ends: Int32Array = new Int32Array(1024);
   /** A zset's scores, by string. */
-  scores = new Float64Array(1024);
+  scores: Float64Array = new Float64Array(1024);
   /** Strings held. */
   items = 0;
   private used = 0;
